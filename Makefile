@@ -1,0 +1,101 @@
+# parley: one non-recursive Makefile; objects under $(BUILD)/.
+#
+#   make            build build/parleyd, build/parley, build/parley-bench
+#   make run        build and start parleyd with its defaults (port 5050)
+#   make test       build and run every unit and integration test
+#   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
+#   make bench      the short standard benchmark matrix
+#   make format     clang-format every source file
+#   make lint       clang-tidy and cppcheck
+
+CC      ?= cc
+BUILD   ?= build
+VERSION := 0.1.0
+
+WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2 -Wvla
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -DPARLEY_VERSION='"$(VERSION)"' \
+	   -MMD -MP
+LDFLAGS ?=
+LDLIBS  := -lpthread -lm
+
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC    := $(wildcard src/lib/*.c)
+SERVER_SRC := $(filter-out src/server/parleyd.c,$(wildcard src/server/*.c))
+CLIENT_SRC := $(wildcard src/client/*.c)
+BENCH_SRC  := $(wildcard src/bench/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIB_OBJ    := $(call obj,$(LIB_SRC))
+SERVER_OBJ := $(call obj,$(SERVER_SRC))
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+INTEG_SRC := $(wildcard tests/integration/test_*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+
+BINS := $(BUILD)/parleyd $(BUILD)/parley $(BUILD)/parley-bench
+
+.PHONY: all run test unit integration asan bench format lint clean
+all: $(BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/parleyd: $(BUILD)/src/server/parleyd.o $(SERVER_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/parley: $(call obj,$(CLIENT_SRC)) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/parley-bench: $(call obj,$(BENCH_SRC)) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# Unit tests link the pure modules; a test_<name>.c may use any of them.
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(SERVER_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o \
+		$(BUILD)/tests/testlib.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+run: $(BUILD)/parleyd
+	$(BUILD)/parleyd
+
+# Every test binary prints "NAME: N passed, N failed"; tests/run.sh adds the
+# totals and fails if any binary failed.
+test: $(BINS) $(UNIT_BIN) $(INTEG_BIN)
+	@PARLEY_BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(INTEG_BIN)
+
+unit: $(UNIT_BIN)
+	@PARLEY_BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN)
+
+integration: $(BINS) $(INTEG_BIN)
+	@PARLEY_BUILD=$(BUILD) sh tests/run.sh $(INTEG_BIN)
+
+asan:
+	$(MAKE) BUILD=build-asan SAN=1 CFLAGS='-O1 -g' test
+
+bench: $(BINS)
+	sh bench/standard.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint:
+	clang-tidy --quiet $$(git ls-files 'src/*.c') -- $(filter-out -MMD -MP,$(CFLAGS))
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --suppress=missingIncludeSystem -Isrc -D_GNU_SOURCE src
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,202 @@
+# bench/lib.sh: shell helpers for the parley benchmark scripts (sourced by
+# standard.sh and compare.sh). Starts servers on 127.0.0.1 only, waits for
+# their readiness line with a deadline, runs parley-bench against them, and
+# kills only the processes it started, by pid, on exit or failure.
+
+PB_TMP=$(mktemp -d /tmp/parley-bench.XXXXXX) || exit 2
+PB_SERVER_PID=
+PB_PORT=
+# shellcheck disable=SC2034 # read by the scripts that source this file
+PB_FAILED=0
+
+pb_cleanup() {
+	pb_stop_server
+	rm -rf "$PB_TMP"
+}
+trap 'pb_cleanup' EXIT
+trap 'exit 130' INT TERM
+
+pb_log() {
+	printf '%s\n' "$*" >&2
+}
+
+# pb_wait_line FILE PATTERN SECONDS: waits until FILE has a line matching
+# the grep pattern; fails if the deadline passes or the server died.
+pb_wait_line() {
+	_i=0
+	while [ "$_i" -lt $(($3 * 10)) ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		if [ -n "$PB_SERVER_PID" ] &&
+		    ! kill -0 "$PB_SERVER_PID" 2>/dev/null; then
+			return 1
+		fi
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+pb_stop_server() {
+	[ -n "$PB_SERVER_PID" ] || return 0
+	kill -TERM "$PB_SERVER_PID" 2>/dev/null
+	_i=0
+	while kill -0 "$PB_SERVER_PID" 2>/dev/null && [ "$_i" -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	kill -KILL "$PB_SERVER_PID" 2>/dev/null
+	wait "$PB_SERVER_PID" 2>/dev/null
+	PB_SERVER_PID=
+}
+
+# pb_start_parleyd BUILD [parleyd options...]: fresh parleyd on a free
+# port (port 0, read back from its "listening on" line).
+pb_start_parleyd() {
+	_build=$1
+	shift
+	: >"$PB_TMP/parleyd.log"
+	"$_build/parleyd" --listen 127.0.0.1:0 --max-clients 2048 \
+	    --flood-rate 0 --max-per-address 0 "$@" \
+	    >"$PB_TMP/parleyd.log" 2>&1 &
+	PB_SERVER_PID=$!
+	if ! pb_wait_line "$PB_TMP/parleyd.log" 'listening on 127\.0\.0\.1:' 10
+	then
+		pb_log "parleyd did not start:"
+		tail -5 "$PB_TMP/parleyd.log" >&2
+		pb_stop_server
+		return 1
+	fi
+	PB_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+	    "$PB_TMP/parleyd.log" | head -n 1)
+}
+
+# A port nobody listens on (checked with ss); the server's own readiness
+# line confirms it, and pb_start_ngircd retries on a clash.
+pb_pick_port() {
+	while :; do
+		_p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
+		ss -Htln "sport = :$_p" 2>/dev/null | grep -q . || break
+	done
+	echo "$_p"
+}
+
+# The relaxed ngircd configuration; BENCHMARKS.md quotes it.
+pb_ngircd_conf() {
+	cat <<EOF2
+[Global]
+	Name = bench.parley.test
+	Info = parley-bench reference server
+	AdminInfo1 = parley-bench
+	AdminInfo2 = localhost
+	AdminEMail = root@localhost
+	Listen = 127.0.0.1
+	Ports = $1
+	MotdPhrase = "parley-bench"
+[Limits]
+	MaxConnections = 0
+	MaxConnectionsIP = 0
+	MaxJoins = 0
+	MaxNickLength = 16
+	MaxPenaltyTime = 0
+	PingTimeout = 600
+	PongTimeout = 600
+[Options]
+	DNS = no
+	Ident = no
+	PAM = no
+	OperCanUseMode = yes
+[Operator]
+	Name = bench
+	Password = bench
+EOF2
+}
+
+# pb_start_ngircd: ngircd in the foreground with its own config under
+# PB_TMP, on 127.0.0.1 and a free port.
+pb_start_ngircd() {
+	for _try in 1 2 3 4 5; do
+		PB_PORT=$(pb_pick_port)
+		pb_ngircd_conf "$PB_PORT" >"$PB_TMP/ngircd.conf"
+		: >"$PB_TMP/ngircd.log"
+		ngircd --nodaemon --config "$PB_TMP/ngircd.conf" \
+		    >"$PB_TMP/ngircd.log" 2>&1 &
+		PB_SERVER_PID=$!
+		pb_wait_line "$PB_TMP/ngircd.log" 'Server .* ready' 10 &&
+		    grep -q "Now listening on \[127.0.0.1\]:$PB_PORT" \
+		    "$PB_TMP/ngircd.log" && return 0
+		pb_stop_server
+	done
+	pb_log "ngircd did not start:"
+	tail -5 "$PB_TMP/ngircd.log" >&2
+	return 1
+}
+
+# pb_start SERVER BUILD: SERVER is parley-fork, parley-w2 or ngircd.
+pb_start() {
+	# shellcheck disable=SC2086 # PB_PARLEYD_ARGS is a word list
+	case $1 in
+	parley-fork) pb_start_parleyd "$2" $PB_PARLEYD_ARGS ;;
+	parley-w2) pb_start_parleyd "$2" --workers 2 $PB_PARLEYD_ARGS ;;
+	ngircd) pb_start_ngircd ;;
+	*) pb_log "unknown server $1"; return 1 ;;
+	esac
+}
+
+# pb_run BUILD SERVER LABEL CLIENTS SENDERS ARGS...: one parley-bench run
+# against the running server; appends its summary line to
+# $PB_TMP/results. A hard timeout bounds every run.
+pb_run() {
+	_build=$1 _server=$2 _label=$3 _clients=$4 _senders=$5
+	shift 5
+	if [ "$_server" = ngircd ]; then
+		set -- --proto irc --irc-oper bench:bench "$@"
+	fi
+	timeout 300 "$_build/parley-bench" --no-progress \
+	    --server-pid "$PB_SERVER_PID" --label "$_label" \
+	    --clients "$_clients" --senders "$_senders" "$@" \
+	    "127.0.0.1:$PB_PORT" >"$PB_TMP/run.out" 2>"$PB_TMP/run.err"
+	_rc=$?
+	if grep -q '^parley-bench: ' "$PB_TMP/run.out"; then
+		grep '^parley-bench: ' "$PB_TMP/run.out" >>"$PB_TMP/results"
+	else
+		printf 'parley-bench: label=%s result=ERROR error="%s"\n' \
+		    "$_label" "$(tr '\n' ' ' <"$PB_TMP/run.err")" \
+		    >>"$PB_TMP/results"
+	fi
+	# shellcheck disable=SC2034
+	[ "$_rc" -eq 0 ] || PB_FAILED=1
+	tail -n 1 "$PB_TMP/results" >&2
+	return "$_rc"
+}
+
+# pb_workloads DUR RDUR: "name clients senders args" lines.
+pb_workloads() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' \
+	    -e "s/RDUR/$2/g" -e "s/DUR/$1/g" "$PB_DIR/workloads.conf"
+}
+
+# pb_table FILE: one row per summary line (label = workload/server/rep).
+pb_table() {
+	awk '
+	function v(k) { return (k in f) ? f[k] : "-" }
+	function ms(k) { return (k in f) ? sprintf("%.2f", f[k] / 1000) : "-" }
+	BEGIN {
+		printf "| %-9s | %-11s | %12s | %9s | %8s | %8s | %8s | %5s | %5s | %-6s |\n",
+		    "workload", "server", "deliveries/s", "cpu ns/d",
+		    "p50 ms", "p99 ms", "p99.9 ms", "bench", "busy", "result"
+		print "|-----------|-------------|-------------:|----------:|---------:|---------:|---------:|------:|------:|--------|"
+	}
+	{
+		delete f
+		for (i = 2; i <= NF; i++) {
+			n = index($i, "=")
+			if (n) f[substr($i, 1, n - 1)] = substr($i, n + 1)
+		}
+		split(v("label"), l, "/")
+		printf "| %-9s | %-11s | %12s | %9s | %8s | %8s | %8s | %4s%% | %4s%% | %-6s |\n",
+		    l[1], l[2], v("deliveries_per_s"),
+		    v("server_cpu_ns_per_delivery"), ms("p50_us"),
+		    ms("p99_us"), ms("p999_us"), v("bench_cpu_pct"),
+		    v("machine_busy_pct"), v("result")
+	}' "$1"
+}

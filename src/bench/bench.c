@@ -1,0 +1,1010 @@
+/*
+ * bench: the load engine. Clients are a flat array and epoll's data is the
+ * index. Sockets are level-triggered: one read per ready socket per
+ * wake-up; output is queued per client and written once per iteration.
+ * Only this process touches its sockets; every fd is closed on return.
+ */
+#include "bench/bench.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/payload.h"
+#include "bench/procstat.h"
+#include "bench/track.h"
+
+#define BENCH_LINE_MAX	      2048	  /* longest line kept across reads */
+#define BENCH_READ_MAX	      (64 * 1024) /* one read() per wake-up */
+#define BENCH_EVENTS	      512
+#define BENCH_NS	      1000000000LL
+#define BENCH_SETTLE_QUIET_NS (300 * 1000000LL)
+#define BENCH_SETTLE_MAX_NS   (20 * BENCH_NS)
+#define BENCH_TICK_NS	      BENCH_NS
+
+enum bench_state {
+	BENCH_IDLE,	   /* not connected yet */
+	BENCH_CONNECTING,  /* non-blocking connect in progress */
+	BENCH_REGISTERING, /* waiting for the welcome (IRC: 001) */
+	BENCH_JOINING,	   /* waiting for our own join */
+	BENCH_READY,	   /* in the room */
+	BENCH_CLOSED
+};
+
+struct bench_client {
+	int fd;
+	enum bench_state state;
+	int sender; /* index into senders, or -1 */
+	int queued; /* on the flush list */
+	int pollout;
+	unsigned int nick_len;
+	char nick[32];
+	unsigned int carry_len;
+	char *carry; /* a partial line from the last read */
+	char *out;
+	size_t out_len, out_off, out_cap;
+};
+
+struct bench_sender {
+	unsigned int client;
+	uint32_t sent;	    /* next sequence number */
+	uint32_t completed; /* closed loop: all below reached everyone */
+	uint32_t *reach;    /* closed loop: receivers reached, per window */
+	int done;	    /* sent all its messages */
+};
+
+struct bench {
+	const struct bench_config *cfg;
+	struct bench_result *res;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	int epfd;
+	struct bench_client *clients;
+	struct bench_sender *senders;
+	unsigned int nclients, nsenders, receivers;
+	unsigned int started, ready, closed_in_setup;
+	unsigned int *flush;
+	unsigned int nflush;
+	unsigned int senders_done;
+	struct track track;
+	char *rbuf;
+	int64_t now, t0, t_stop, t_last_delivery, t_last_activity;
+	int64_t t_last_input, t_next_tick, period_ns;
+	uint64_t ol_k;	   /* open loop: next message index ... */
+	unsigned int ol_i; /* ... and sender */
+	int measuring, sending_done, failed;
+	uint64_t sent_total;
+};
+
+static int64_t
+bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * BENCH_NS + ts.tv_nsec;
+}
+
+static void bench_fail(struct bench *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+bench_fail(struct bench *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (b->failed)
+		return;
+	b->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(b->res->error, sizeof(b->res->error), fmt, ap);
+	va_end(ap);
+}
+
+static int
+bench_resolve(struct bench *b)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
+	char port[16];
+
+	snprintf(port, sizeof(port), "%d", b->cfg->port);
+	if (getaddrinfo(b->cfg->host, port, &hints, &ai) != 0) {
+		bench_fail(b, "cannot resolve %s", b->cfg->host);
+		return -EHOSTUNREACH;
+	}
+	memcpy(&b->addr, ai->ai_addr, ai->ai_addrlen);
+	b->addr_len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static void
+bench_client_queue(struct bench *b, unsigned int id)
+{
+	struct bench_client *c = &b->clients[id];
+
+	if (!c->queued) {
+		c->queued = 1;
+		b->flush[b->nflush++] = id;
+	}
+}
+
+static void
+bench_out_append(struct bench *b, unsigned int id, const char *s, size_t len)
+{
+	struct bench_client *c = &b->clients[id];
+	char *n;
+
+	if (c->state == BENCH_CLOSED)
+		return;
+	if (c->out_off > 0 && c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	if (c->out_len + len > c->out_cap) {
+		if (c->out_off > 0) {
+			memmove(c->out, c->out + c->out_off,
+				c->out_len - c->out_off);
+			c->out_len -= c->out_off;
+			c->out_off = 0;
+		}
+		while (c->out_len + len > c->out_cap)
+			c->out_cap = c->out_cap ? c->out_cap * 2 : 1024;
+		n = realloc(c->out, c->out_cap);
+		if (!n) {
+			fprintf(stderr, "parley-bench: out of memory\n");
+			exit(2);
+		}
+		c->out = n;
+	}
+	memcpy(c->out + c->out_len, s, len);
+	c->out_len += len;
+	bench_client_queue(b, id);
+}
+
+static void
+bench_out_str(struct bench *b, unsigned int id, const char *s)
+{
+	bench_out_append(b, id, s, strlen(s));
+}
+
+static void
+bench_client_close(struct bench *b, unsigned int id, const char *why)
+{
+	struct bench_client *c = &b->clients[id];
+
+	if (c->state == BENCH_CLOSED)
+		return;
+	if (c->state == BENCH_READY && b->ready > 0)
+		b->ready--;
+	if (c->state != BENCH_IDLE && c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->state = BENCH_CLOSED;
+	if (b->measuring) {
+		b->res->disconnects++;
+		return;
+	}
+	b->closed_in_setup++;
+	if (!b->failed) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "client %u: %s", id, why);
+		bench_fail(b, "disconnected before the run: %s", msg);
+	}
+}
+
+static int
+bench_client_start(struct bench *b, unsigned int id)
+{
+	struct bench_client *c = &b->clients[id];
+	struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = id};
+	int one = 1, fd;
+
+	fd = socket(b->addr.ss_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&b->addr, b->addr_len) < 0 &&
+	    errno != EINPROGRESS) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	c->fd = fd;
+	c->state = BENCH_CONNECTING;
+	b->started++;
+	return 0;
+}
+
+static void
+bench_client_connected(struct bench *b, unsigned int id)
+{
+	struct bench_client *c = &b->clients[id];
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = id};
+	socklen_t len = sizeof(int);
+	char line[128];
+	int err = 0;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+		bench_client_close(b, id, err ? strerror(err) : "connect");
+		return;
+	}
+	(void)epoll_ctl(b->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	c->state = BENCH_REGISTERING;
+	if (b->cfg->proto != BENCH_PROTO_IRC)
+		return;
+	c->nick_len =
+	    (unsigned int)snprintf(c->nick, sizeof(c->nick), "pb%u", id);
+	snprintf(line, sizeof(line), "NICK %s\r\nUSER %s 0 * :parley-bench\r\n",
+		 c->nick, c->nick);
+	bench_out_str(b, id, line);
+}
+
+static void
+bench_client_flush(struct bench *b, unsigned int id)
+{
+	struct bench_client *c = &b->clients[id];
+	struct epoll_event ev = {.data.u32 = id};
+	ssize_t n;
+
+	c->queued = 0;
+	if (c->state == BENCH_CLOSED || c->state == BENCH_CONNECTING)
+		return;
+	while (c->out_off < c->out_len) {
+		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+			 MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0) {
+			bench_client_close(b, id, strerror(errno));
+			return;
+		}
+		c->out_off += (size_t)n;
+	}
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	if ((c->out_len > 0) != c->pollout) {
+		c->pollout = c->out_len > 0;
+		ev.events = EPOLLIN | (c->pollout ? EPOLLOUT : 0);
+		(void)epoll_ctl(b->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	}
+}
+
+static void
+bench_flush_all(struct bench *b)
+{
+	unsigned int i;
+
+	/* A flush can close a client, never queue one: the list is stable. */
+	for (i = 0; i < b->nflush; i++)
+		bench_client_flush(b, b->flush[i]);
+	b->nflush = 0;
+}
+
+static void
+bench_client_ready(struct bench *b, unsigned int id)
+{
+	struct bench_client *c = &b->clients[id];
+
+	if (c->state == BENCH_READY)
+		return;
+	c->state = BENCH_READY;
+	b->ready++;
+}
+
+/* --- sending ------------------------------------------------------------ */
+
+static void
+bench_send(struct bench *b, struct bench_sender *s, int64_t t_ns)
+{
+	char line[PAYLOAD_MAX_LEN + 128];
+	struct payload p = {.sender = (uint32_t)(s - b->senders),
+			    .seq = s->sent,
+			    .t_ns = (uint64_t)t_ns};
+	size_t len = 0;
+
+	if (b->cfg->proto == BENCH_PROTO_IRC)
+		len = (size_t)snprintf(line, sizeof(line),
+				       "PRIVMSG %s :", b->cfg->room);
+	len += payload_format(line + len, &p, b->cfg->size);
+	if (b->cfg->proto == BENCH_PROTO_IRC)
+		line[len++] = '\r';
+	line[len++] = '\n';
+	bench_out_append(b, s->client, line, len);
+	s->sent++;
+	b->sent_total++;
+	b->t_last_activity = b->now;
+}
+
+static int
+bench_may_send(const struct bench *b, const struct bench_sender *s)
+{
+	if (b->cfg->messages && s->sent >= b->cfg->messages)
+		return 0;
+	if (b->t_stop && b->now >= b->t_stop)
+		return 0;
+	return b->clients[s->client].state == BENCH_READY;
+}
+
+/* Closed loop: keep window messages in flight; in flight means not yet
+ * received by every other client. */
+static void
+bench_closed_fill(struct bench *b, struct bench_sender *s)
+{
+	int64_t t = bench_now();
+
+	while (s->sent - s->completed < b->cfg->window) {
+		if (!bench_may_send(b, s)) {
+			if (b->cfg->messages && s->sent >= b->cfg->messages &&
+			    !s->done) {
+				s->done = 1;
+				b->senders_done++;
+			}
+			return;
+		}
+		bench_send(b, s, t);
+	}
+}
+
+static void
+bench_closed_reached(struct bench *b, struct bench_sender *s, uint32_t seq)
+{
+	uint32_t w = b->cfg->window;
+
+	if (seq < s->completed || seq >= s->sent)
+		return;
+	if (++s->reach[seq % w] < b->receivers)
+		return;
+	while (s->completed < s->sent &&
+	       s->reach[s->completed % w] >= b->receivers) {
+		s->reach[s->completed % w] = 0;
+		s->completed++;
+	}
+	bench_closed_fill(b, s);
+}
+
+/* Open loop: message k of sender i is due at t0 + k*period + i*period/S,
+ * so the whole schedule is one cursor. The payload carries the due time:
+ * a late send (ours or a blocked socket) shows up as latency. */
+static void
+bench_open_due(struct bench *b)
+{
+	int64_t due;
+
+	for (;;) {
+		struct bench_sender *s = &b->senders[b->ol_i];
+
+		due = b->t0 + (int64_t)b->ol_k * b->period_ns +
+		      (int64_t)b->ol_i * b->period_ns / b->nsenders;
+		if ((b->cfg->messages && b->ol_k >= b->cfg->messages) ||
+		    (b->t_stop && due >= b->t_stop)) {
+			b->sending_done = 1;
+			return;
+		}
+		if (due > b->now)
+			return;
+		if (b->clients[s->client].state == BENCH_READY)
+			bench_send(b, s, due);
+		else
+			s->sent++; /* a gone sender: its seq is skipped */
+		if (++b->ol_i == b->nsenders) {
+			b->ol_i = 0;
+			b->ol_k++;
+		}
+	}
+}
+
+static int64_t
+bench_open_next_due(const struct bench *b)
+{
+	return b->t0 + (int64_t)b->ol_k * b->period_ns +
+	       (int64_t)b->ol_i * b->period_ns / b->nsenders;
+}
+
+/* --- receiving ---------------------------------------------------------- */
+
+static void
+bench_deliver(struct bench *b, unsigned int id, const char *nick,
+	      size_t nick_len, const char *text, size_t len, int64_t t)
+{
+	struct bench_sender *s;
+	struct bench_client *from;
+	struct payload p;
+
+	if (!b->measuring)
+		return;
+	if (payload_parse(text, len, &p) != PAYLOAD_OK ||
+	    p.sender >= b->nsenders) {
+		b->res->corrupt++;
+		return;
+	}
+	s = &b->senders[p.sender];
+	from = &b->clients[s->client];
+	if (p.seq >= s->sent || s->client == id || from->nick_len != nick_len ||
+	    memcmp(from->nick, nick, nick_len) != 0) {
+		b->res->corrupt++;
+		return;
+	}
+	if (track_record(&b->track, id, p.sender, p.seq) == TRACK_DUP)
+		return;
+	hist_record(&b->res->latency, t - (int64_t)p.t_ns);
+	b->t_last_delivery = t;
+	b->t_last_activity = t;
+	if (b->cfg->rate <= 0)
+		bench_closed_reached(b, s, p.seq);
+}
+
+static int
+bench_has_prefix(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+/* "-!- NICK joined ROOM" for this client's own nick. */
+static int
+bench_parley_is_own_join(const struct bench_client *c, const char *room,
+			 const char *s, size_t len)
+{
+	size_t rl = strlen(room);
+
+	return len == 4 + c->nick_len + 8 + rl && c->nick_len > 0 &&
+	       memcmp(s + 4, c->nick, c->nick_len) == 0 &&
+	       memcmp(s + 4 + c->nick_len, " joined ", 8) == 0 &&
+	       memcmp(s + 12 + c->nick_len, room, rl) == 0;
+}
+
+static void
+bench_parley_notice(struct bench *b, unsigned int id, const char *s, size_t len)
+{
+	static const char welcome[] = "-!- welcome to parley, ";
+	struct bench_client *c = &b->clients[id];
+	const char *bang;
+	char line[96];
+
+	if (bench_has_prefix(s, len, "-!- disconnected:") ||
+	    bench_has_prefix(s, len, "-!- server full")) {
+		snprintf(line, sizeof(line), "%.*s", (int)len, s);
+		bench_client_close(b, id, line);
+		return;
+	}
+	if (c->state == BENCH_REGISTERING &&
+	    bench_has_prefix(s, len, welcome)) {
+		bang = memchr(s + sizeof(welcome) - 1, '!',
+			      len - (sizeof(welcome) - 1));
+		if (!bang || (size_t)(bang - s) - (sizeof(welcome) - 1) >=
+				 sizeof(c->nick)) {
+			bench_client_close(b, id, "bad welcome line");
+			return;
+		}
+		c->nick_len = (unsigned int)(bang - s - (sizeof(welcome) - 1));
+		memcpy(c->nick, s + sizeof(welcome) - 1, c->nick_len);
+		c->state = BENCH_JOINING;
+		return;
+	}
+	if (c->state != BENCH_JOINING || !bench_has_prefix(s, len, "-!- "))
+		return;
+	if (bench_parley_is_own_join(c, b->cfg->room, s, len)) {
+		bench_client_ready(b, id);
+	} else if (bench_parley_is_own_join(c, "#lobby", s, len)) {
+		snprintf(line, sizeof(line), "/join %s\n", b->cfg->room);
+		bench_out_str(b, id, line);
+	}
+}
+
+/* "#room <nick> text"; anything else is ignored or a notice. */
+static void
+bench_parley_line(struct bench *b, unsigned int id, const char *s, size_t len,
+		  int64_t t)
+{
+	size_t rl = strlen(b->cfg->room);
+	const char *nick, *gt;
+
+	if (len > 0 && s[0] == '-') {
+		bench_parley_notice(b, id, s, len);
+		return;
+	}
+	if (len == 0 || s[0] != '#' || !b->measuring)
+		return;
+	if (len < rl + 4 || memcmp(s, b->cfg->room, rl) != 0 || s[rl] != ' ' ||
+	    s[rl + 1] != '<') {
+		b->res->corrupt++;
+		return;
+	}
+	nick = s + rl + 2;
+	gt = memchr(nick, '>', len - rl - 2);
+	if (!gt || (size_t)(gt - s) + 2 > len || gt[1] != ' ') {
+		b->res->corrupt++;
+		return;
+	}
+	bench_deliver(b, id, nick, (size_t)(gt - nick), gt + 2,
+		      len - (size_t)(gt + 2 - s), t);
+}
+
+static void
+bench_irc_registered(struct bench *b, unsigned int id)
+{
+	struct bench_client *c = &b->clients[id];
+	char line[512];
+	const char *colon;
+
+	c->state = BENCH_JOINING;
+	colon = strchr(b->cfg->irc_oper, ':');
+	if (c->sender >= 0 && colon) {
+		snprintf(line, sizeof(line), "OPER %.*s %s\r\nMODE %s +F\r\n",
+			 (int)(colon - b->cfg->irc_oper), b->cfg->irc_oper,
+			 colon + 1, c->nick);
+		bench_out_str(b, id, line);
+	}
+	snprintf(line, sizeof(line), "JOIN %s\r\n", b->cfg->room);
+	bench_out_str(b, id, line);
+}
+
+/* ":prefix COMMAND params"; only what the workload needs is understood. */
+static void
+bench_irc_line(struct bench *b, unsigned int id, const char *s, size_t len,
+	       int64_t t)
+{
+	const char *prefix = NULL, *cmd, *sp, *end = s + len, *bang;
+	size_t prefix_len = 0, cmd_len, rl;
+	char line[600];
+
+	if (len > 0 && s[0] == ':') {
+		sp = memchr(s, ' ', len);
+		if (!sp)
+			return;
+		prefix = s + 1;
+		prefix_len = (size_t)(sp - prefix);
+		s = sp + 1;
+	}
+	cmd = s;
+	sp = memchr(s, ' ', (size_t)(end - s));
+	cmd_len = (size_t)((sp ? sp : end) - cmd);
+	s = sp ? sp + 1 : end;
+	if (cmd_len == 7 && memcmp(cmd, "PRIVMSG", 7) == 0 && prefix) {
+		rl = strlen(b->cfg->room);
+		if ((size_t)(end - s) < rl + 2 || s[rl] != ' ' ||
+		    s[rl + 1] != ':') {
+			if (b->measuring)
+				b->res->corrupt++;
+			return;
+		}
+		bang = memchr(prefix, '!', prefix_len);
+		bench_deliver(b, id, prefix,
+			      bang ? (size_t)(bang - prefix) : prefix_len,
+			      s + rl + 2, (size_t)(end - s) - rl - 2, t);
+	} else if (cmd_len == 4 && memcmp(cmd, "PING", 4) == 0) {
+		snprintf(line, sizeof(line), "PONG %.*s\r\n", (int)(end - s),
+			 s);
+		bench_out_str(b, id, line);
+	} else if (cmd_len == 3 && memcmp(cmd, "001", 3) == 0 &&
+		   b->clients[id].state == BENCH_REGISTERING) {
+		bench_irc_registered(b, id);
+	} else if (cmd_len == 3 && memcmp(cmd, "366", 3) == 0 &&
+		   b->clients[id].state == BENCH_JOINING) {
+		bench_client_ready(b, id);
+	} else if (cmd_len == 3 && memcmp(cmd, "381", 3) == 0) {
+		b->res->irc_opers++;
+	} else if (cmd_len == 3 && cmd[0] == '4' &&
+		   b->clients[id].state != BENCH_READY &&
+		   b->clients[id].state != BENCH_JOINING) {
+		snprintf(line, sizeof(line), "IRC error %.*s", (int)(end - cmd),
+			 cmd);
+		bench_client_close(b, id, line);
+	} else if (cmd_len == 5 && memcmp(cmd, "ERROR", 5) == 0) {
+		snprintf(line, sizeof(line), "%.*s", (int)(end - cmd), cmd);
+		bench_client_close(b, id, line);
+	}
+}
+
+static void
+bench_line(struct bench *b, unsigned int id, const char *s, size_t len,
+	   int64_t t)
+{
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
+	if (b->cfg->proto == BENCH_PROTO_IRC)
+		bench_irc_line(b, id, s, len, t);
+	else
+		bench_parley_line(b, id, s, len, t);
+}
+
+static void
+bench_client_read(struct bench *b, unsigned int id)
+{
+	struct bench_client *c = &b->clients[id];
+	char *p, *end, *nl;
+	ssize_t n;
+	int64_t t;
+
+	memcpy(b->rbuf, c->carry, c->carry_len);
+	do {
+		n = read(c->fd, b->rbuf + c->carry_len, BENCH_READ_MAX);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		bench_client_close(
+		    b, id, n == 0 ? "connection closed" : strerror(errno));
+		return;
+	}
+	t = bench_now();
+	b->t_last_input = t;
+	p = b->rbuf;
+	end = b->rbuf + c->carry_len + n;
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		bench_line(b, id, p, (size_t)(nl - p), t);
+		if (c->state == BENCH_CLOSED)
+			return;
+		p = nl + 1;
+	}
+	c->carry_len = (unsigned int)(end - p);
+	if (c->carry_len >= BENCH_LINE_MAX) {
+		if (b->measuring)
+			b->res->corrupt++; /* a line longer than any of ours */
+		c->carry_len = 0;
+	}
+	memcpy(c->carry, p, c->carry_len);
+}
+
+/* --- the loop ----------------------------------------------------------- */
+
+static int
+bench_poll(struct bench *b, int64_t deadline)
+{
+	struct epoll_event ev[BENCH_EVENTS];
+	struct timespec ts;
+	int64_t wait = deadline - bench_now();
+	int i, n;
+
+	bench_flush_all(b);
+	if (wait < 0)
+		wait = 0;
+	ts.tv_sec = wait / BENCH_NS;
+	ts.tv_nsec = wait % BENCH_NS;
+	n = epoll_pwait2(b->epfd, ev, BENCH_EVENTS, &ts, NULL);
+	if (n < 0 && errno == ENOSYS)
+		n = epoll_wait(b->epfd, ev, BENCH_EVENTS,
+			       (int)((wait + 999999) / 1000000));
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (i = 0; i < n; i++) {
+		unsigned int id = ev[i].data.u32;
+		struct bench_client *c = &b->clients[id];
+
+		if (c->state == BENCH_CLOSED)
+			continue;
+		if (c->state == BENCH_CONNECTING) {
+			bench_client_connected(b, id);
+			continue;
+		}
+		if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			bench_client_read(b, id);
+		if ((ev[i].events & EPOLLOUT) && c->state != BENCH_CLOSED)
+			bench_client_queue(b, id);
+	}
+	b->now = bench_now();
+	return 0;
+}
+
+static int
+bench_setup(struct bench *b)
+{
+	int64_t deadline =
+	    bench_now() + (int64_t)(b->cfg->connect_timeout_s * BENCH_NS);
+	char msg[128];
+	int err;
+
+	while (b->ready < b->nclients && !b->failed) {
+		while (b->started < b->nclients &&
+		       b->started - b->ready < b->cfg->connect_parallel) {
+			err = bench_client_start(b, b->started);
+			if (err < 0) {
+				snprintf(msg, sizeof(msg), "connect: %s",
+					 strerror(-err));
+				bench_fail(b, "%s", msg);
+				return err;
+			}
+		}
+		err = bench_poll(b, b->now + 100 * 1000000LL);
+		if (err < 0)
+			return err;
+		if (b->now > deadline) {
+			snprintf(msg, sizeof(msg),
+				 "only %u of %u clients joined within %.0f s",
+				 b->ready, b->nclients,
+				 b->cfg->connect_timeout_s);
+			bench_fail(b, "%s", msg);
+			return -ETIMEDOUT;
+		}
+	}
+	if (b->failed)
+		return -ECONNRESET;
+	/* Let the join notices (N^2/2 lines) drain before measuring. */
+	b->t_last_input = b->now;
+	deadline = b->now + BENCH_SETTLE_MAX_NS;
+	while (b->now - b->t_last_input < BENCH_SETTLE_QUIET_NS &&
+	       b->now < deadline && !b->failed) {
+		err = bench_poll(b, b->t_last_input + BENCH_SETTLE_QUIET_NS);
+		if (err < 0)
+			return err;
+	}
+	return b->failed ? -ECONNRESET : 0;
+}
+
+struct bench_snapshot {
+	struct procstat_tree tree;
+	struct procstat_machine machine;
+	struct rusage self;
+	int has_tree;
+};
+
+static void
+bench_snapshot(struct bench *b, struct bench_snapshot *s, int with_memory)
+{
+	memset(s, 0, sizeof(*s));
+	if (b->cfg->server_pid > 0)
+		s->has_tree = procstat_read_tree(b->cfg->server_pid,
+						 with_memory, &s->tree) == 0;
+	if (procstat_read_machine(&s->machine) < 0)
+		memset(&s->machine, 0, sizeof(s->machine));
+	getrusage(RUSAGE_SELF, &s->self);
+}
+
+static uint64_t
+bench_rusage_ns(const struct rusage *r)
+{
+	return (uint64_t)(r->ru_utime.tv_sec + r->ru_stime.tv_sec) * BENCH_NS +
+	       (uint64_t)(r->ru_utime.tv_usec + r->ru_stime.tv_usec) * 1000;
+}
+
+static void
+bench_progress(struct bench *b)
+{
+	double el = (double)(b->now - b->t0) / BENCH_NS;
+	uint64_t expected = b->sent_total * b->receivers;
+
+	fprintf(stderr,
+		"\r\033[K[%5.1fs] sent %llu  delivered %llu/%llu  %.0f/s  "
+		"dup %llu  reorder %llu  corrupt %llu  disc %llu",
+		el, (unsigned long long)b->sent_total,
+		(unsigned long long)b->track.unique,
+		(unsigned long long)expected,
+		el > 0 ? (double)b->track.unique / el : 0.0,
+		(unsigned long long)b->track.dups,
+		(unsigned long long)b->track.reorders,
+		(unsigned long long)b->res->corrupt,
+		(unsigned long long)b->res->disconnects);
+}
+
+static void
+bench_tick(struct bench *b)
+{
+	struct procstat_tree t;
+
+	if (b->cfg->server_pid > 0 &&
+	    procstat_read_tree(b->cfg->server_pid, 1, &t) == 0 &&
+	    t.pss_kb > b->res->server_pss_kb)
+		b->res->server_pss_kb = t.pss_kb;
+	if (b->cfg->progress)
+		bench_progress(b);
+	b->t_next_tick += BENCH_TICK_NS;
+}
+
+static int
+bench_done(struct bench *b)
+{
+	int64_t idle = (int64_t)(b->cfg->drain_timeout_s * BENCH_NS);
+
+	if (b->cfg->rate <= 0 && b->senders_done == b->nsenders)
+		b->sending_done = 1;
+	if (b->cfg->rate <= 0 && b->t_stop && b->now >= b->t_stop)
+		b->sending_done = 1;
+	if (b->sending_done && b->track.unique >= b->sent_total * b->receivers)
+		return 1;
+	if (b->now - b->t_last_activity > idle ||
+	    b->now - b->t0 > (int64_t)(b->cfg->timeout_s * BENCH_NS)) {
+		b->res->stalled = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+bench_measure(struct bench *b)
+{
+	int64_t deadline;
+	unsigned int i;
+	int err;
+
+	b->measuring = 1;
+	b->now = b->t0 = bench_now();
+	b->t_last_activity = b->t_last_delivery = b->t0;
+	b->t_next_tick = b->t0 + BENCH_TICK_NS;
+	if (b->cfg->duration_s > 0)
+		b->t_stop = b->t0 + (int64_t)(b->cfg->duration_s * BENCH_NS);
+	if (b->cfg->rate > 0) {
+		b->period_ns = (int64_t)((double)BENCH_NS / b->cfg->rate);
+		bench_open_due(b);
+	} else {
+		for (i = 0; i < b->nsenders; i++)
+			bench_closed_fill(b, &b->senders[i]);
+	}
+	while (!bench_done(b)) {
+		deadline = b->t_next_tick;
+		if (b->cfg->rate > 0 && !b->sending_done &&
+		    bench_open_next_due(b) < deadline)
+			deadline = bench_open_next_due(b);
+		if (b->t_stop && b->now < b->t_stop && b->t_stop < deadline)
+			deadline = b->t_stop;
+		err = bench_poll(b, deadline);
+		if (err < 0)
+			return err;
+		if (b->cfg->rate > 0)
+			bench_open_due(b);
+		else if (b->t_stop && b->now >= b->t_stop)
+			b->sending_done = 1;
+		if (b->now >= b->t_next_tick)
+			bench_tick(b);
+	}
+	if (b->cfg->progress)
+		fputc('\n', stderr);
+	return 0;
+}
+
+static int
+bench_alloc(struct bench *b)
+{
+	const struct bench_config *cfg = b->cfg;
+	unsigned int i, step;
+
+	b->nclients = cfg->clients;
+	b->nsenders = cfg->senders;
+	b->receivers = cfg->clients - 1;
+	b->clients = calloc(b->nclients, sizeof(*b->clients));
+	b->senders = calloc(b->nsenders, sizeof(*b->senders));
+	b->flush = calloc(b->nclients, sizeof(*b->flush));
+	b->rbuf = malloc(BENCH_READ_MAX + BENCH_LINE_MAX);
+	if (!b->clients || !b->senders || !b->flush || !b->rbuf)
+		return -ENOMEM;
+	for (i = 0; i < b->nclients; i++) {
+		b->clients[i].fd = -1;
+		b->clients[i].sender = -1;
+		b->clients[i].carry = malloc(BENCH_LINE_MAX);
+		if (!b->clients[i].carry)
+			return -ENOMEM;
+	}
+	/* Spread senders over the clients (and so over server workers). */
+	step = b->nclients / b->nsenders;
+	for (i = 0; i < b->nsenders; i++) {
+		b->senders[i].client = i * step;
+		b->clients[i * step].sender = (int)i;
+		b->senders[i].reach =
+		    calloc(cfg->window ? cfg->window : 1, sizeof(uint32_t));
+		if (!b->senders[i].reach)
+			return -ENOMEM;
+	}
+	return track_init(&b->track, b->nclients, b->nsenders);
+}
+
+static void
+bench_free(struct bench *b)
+{
+	unsigned int i;
+
+	if (b->clients) {
+		for (i = 0; i < b->nclients; i++) {
+			if (b->clients[i].fd >= 0)
+				close(b->clients[i].fd);
+			free(b->clients[i].carry);
+			free(b->clients[i].out);
+		}
+	}
+	if (b->senders)
+		for (i = 0; i < b->nsenders; i++)
+			free(b->senders[i].reach);
+	if (b->epfd >= 0)
+		close(b->epfd);
+	track_free(&b->track);
+	free(b->clients);
+	free(b->senders);
+	free(b->flush);
+	free(b->rbuf);
+}
+
+static void
+bench_report(struct bench *b, const struct bench_snapshot *s0,
+	     const struct bench_snapshot *s1)
+{
+	struct bench_result *r = b->res;
+	uint64_t busy, total;
+
+	r->sent = b->sent_total;
+	r->expected = b->sent_total * b->receivers;
+	r->delivered = b->track.unique;
+	r->lost = r->expected > r->delivered ? r->expected - r->delivered : 0;
+	r->dups = b->track.dups;
+	r->reorders = b->track.reorders;
+	r->duration_s = (double)(b->t_last_delivery - b->t0) / BENCH_NS;
+	r->bench_cpu_ns =
+	    bench_rusage_ns(&s1->self) - bench_rusage_ns(&s0->self);
+	r->bench_ctxsw = (uint64_t)(s1->self.ru_nvcsw + s1->self.ru_nivcsw -
+				    s0->self.ru_nvcsw - s0->self.ru_nivcsw);
+	r->machine_ctxsw = s1->machine.ctxt - s0->machine.ctxt;
+	busy = s1->machine.busy_ticks - s0->machine.busy_ticks;
+	total = s1->machine.total_ticks - s0->machine.total_ticks;
+	r->machine_busy = total ? (double)busy / (double)total : 0;
+	if (s0->has_tree && s1->has_tree) {
+		r->has_server = 1;
+		r->server_cpu_ns = s1->tree.cpu_ns - s0->tree.cpu_ns;
+		r->server_hwm_kb = s1->tree.hwm_kb;
+		if (s1->tree.pss_kb > r->server_pss_kb)
+			r->server_pss_kb = s1->tree.pss_kb;
+		r->server_ctxsw = s1->tree.ctxsw > s0->tree.ctxsw
+				      ? s1->tree.ctxsw - s0->tree.ctxsw
+				      : 0;
+		r->server_procs = s1->tree.nprocs;
+	}
+}
+
+int
+bench_run(const struct bench_config *cfg, struct bench_result *res)
+{
+	struct bench b = {.cfg = cfg, .res = res, .epfd = -1};
+	struct bench_snapshot s0, s1;
+	int64_t t_setup;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	hist_reset(&res->latency);
+	signal(SIGPIPE, SIG_IGN);
+	err = bench_alloc(&b);
+	if (err < 0) {
+		bench_fail(&b, "%s", "out of memory");
+		goto out;
+	}
+	b.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (b.epfd < 0) {
+		err = -errno;
+		bench_fail(&b, "epoll_create1: %s", strerror(errno));
+		goto out;
+	}
+	err = bench_resolve(&b);
+	if (err < 0)
+		goto out;
+	t_setup = b.now = bench_now();
+	err = bench_setup(&b);
+	if (err < 0)
+		goto out;
+	res->setup_s = (double)(b.now - t_setup) / BENCH_NS;
+	bench_snapshot(&b, &s0, 0);
+	err = bench_measure(&b);
+	bench_snapshot(&b, &s1, 1);
+	bench_report(&b, &s0, &s1);
+out:
+	if (err < 0 && !res->error[0])
+		snprintf(res->error, sizeof(res->error), "%s", strerror(-err));
+	bench_free(&b);
+	return err;
+}

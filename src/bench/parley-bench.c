@@ -1,0 +1,420 @@
+/*
+ * parley-bench: load generator for parley and IRC servers. Parses options,
+ * raises the fd limit, runs one benchmark (bench.c) and prints a one-line
+ * key=value summary (or JSON). Exits 0 only if every message reached every
+ * other client exactly once, in order, intact; 1 if not; 2 on bad usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "bench/payload.h"
+#include "lib/net.h"
+
+#ifndef PARLEY_VERSION
+#define PARLEY_VERSION "dev"
+#endif
+
+enum {
+	OPT_SIZE = 256,
+	OPT_ROOM,
+	OPT_IRC_OPER,
+	OPT_SERVER_PID,
+	OPT_CONNECT_PARALLEL,
+	OPT_CONNECT_TIMEOUT,
+	OPT_DRAIN_TIMEOUT,
+	OPT_TIMEOUT,
+	OPT_LABEL,
+	OPT_JSON,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS
+};
+
+static const struct option parley_bench_options[] = {
+    {"proto", required_argument, NULL, 'p'},
+    {"clients", required_argument, NULL, 'c'},
+    {"senders", required_argument, NULL, 's'},
+    {"messages", required_argument, NULL, 'm'},
+    {"duration", required_argument, NULL, 'd'},
+    {"window", required_argument, NULL, 'w'},
+    {"rate", required_argument, NULL, 'r'},
+    {"size", required_argument, NULL, OPT_SIZE},
+    {"room", required_argument, NULL, OPT_ROOM},
+    {"irc-oper", required_argument, NULL, OPT_IRC_OPER},
+    {"server-pid", required_argument, NULL, OPT_SERVER_PID},
+    {"connect-parallel", required_argument, NULL, OPT_CONNECT_PARALLEL},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"label", required_argument, NULL, OPT_LABEL},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}};
+
+static void
+parley_bench_usage(FILE *f)
+{
+	fputs(
+	    "usage: parley-bench [options] [HOST:PORT]   (default 127.0.0.1:5050)\n"
+	    "  -p, --proto parley|irc   protocol (default parley)\n"
+	    "  -c, --clients N          clients in the room (default 10)\n"
+	    "  -s, --senders S          clients that send (default: all)\n"
+	    "  -m, --messages M         messages per sender (default 1000)\n"
+	    "  -d, --duration SEC       send for SEC seconds instead\n"
+	    "  -w, --window W           closed loop: messages in flight per\n"
+	    "                           sender, until every receiver has them\n"
+	    "                           (default 8)\n"
+	    "  -r, --rate R             open loop: R messages/s per sender;\n"
+	    "                           latency counts from the intended time\n"
+	    "      --size BYTES         payload bytes (default 64, 48..400)\n"
+	    "      --room NAME          room (default #lobby; irc: #bench)\n"
+	    "      --irc-oper NAME:PASS senders send OPER and MODE +F\n"
+	    "      --server-pid PID     report the CPU, memory and context\n"
+	    "                           switches of PID and its children\n"
+	    "      --connect-parallel N clients joining at once (default 8)\n"
+	    "      --connect-timeout S  all clients joined within S (60)\n"
+	    "      --drain-timeout S    stop after S without progress (5)\n"
+	    "      --timeout S          cap on the measured phase (600)\n"
+	    "      --label TEXT         add label=TEXT to the summary\n"
+	    "      --json               print the summary as JSON\n"
+	    "      --progress, --no-progress  progress line (default: if\n"
+	    "                           stderr is a terminal)\n"
+	    "Exit: 0 nothing lost, duplicated, reordered, corrupted or\n"
+	    "disconnected; 1 otherwise; 2 the run could not be done.\n",
+	    f);
+}
+
+static int
+parley_bench_uint(const char *s, unsigned long max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *s == '\0' || *end != '\0' || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int
+parley_bench_double(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *s == '\0' || *end != '\0' || v < 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static void
+parley_bench_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+struct parley_bench_out {
+	int json;
+	int first;
+};
+
+static void parley_bench_kv(struct parley_bench_out *o, int quote,
+			    const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+parley_bench_kv(struct parley_bench_out *o, int quote, const char *key,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->json)
+		printf("%s\"%s\": %s", o->first ? "{" : ", ", key,
+		       quote ? "\"" : "");
+	else
+		printf("%s%s=", o->first ? "parley-bench: " : " ", key);
+	o->first = 0;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	if (o->json && quote)
+		putchar('"');
+}
+
+static double
+parley_bench_us(const struct bench_result *r, double q)
+{
+	return (double)hist_quantile(&r->latency, q) / 1000.0;
+}
+
+static int
+parley_bench_failed(const struct bench_result *r)
+{
+	return r->lost || r->dups || r->reorders || r->corrupt ||
+	       r->disconnects || r->sent == 0;
+}
+
+static void
+parley_bench_print(const struct bench_config *cfg, const char *label, int json,
+		   const struct bench_result *r)
+{
+	struct parley_bench_out o = {.json = json, .first = 1};
+	double dur = r->duration_s > 0 ? r->duration_s : 1e-9;
+	double dps = (double)r->delivered / dur;
+	double dl = r->delivered ? (double)r->delivered : 1;
+
+	if (label[0])
+		parley_bench_kv(&o, 1, "label", "%s", label);
+	parley_bench_kv(&o, 1, "proto", "%s",
+			cfg->proto == BENCH_PROTO_IRC ? "irc" : "parley");
+	parley_bench_kv(&o, 0, "clients", "%u", cfg->clients);
+	parley_bench_kv(&o, 0, "senders", "%u", cfg->senders);
+	parley_bench_kv(&o, 1, "mode", "%s", cfg->rate > 0 ? "open" : "closed");
+	if (cfg->rate > 0)
+		parley_bench_kv(&o, 0, "rate", "%g", cfg->rate);
+	else
+		parley_bench_kv(&o, 0, "window", "%u", cfg->window);
+	parley_bench_kv(&o, 0, "size", "%u", cfg->size);
+	parley_bench_kv(&o, 0, "sent", "%llu", (unsigned long long)r->sent);
+	parley_bench_kv(&o, 0, "expected", "%llu",
+			(unsigned long long)r->expected);
+	parley_bench_kv(&o, 0, "delivered", "%llu",
+			(unsigned long long)r->delivered);
+	parley_bench_kv(&o, 0, "lost", "%llu", (unsigned long long)r->lost);
+	parley_bench_kv(&o, 0, "dup", "%llu", (unsigned long long)r->dups);
+	parley_bench_kv(&o, 0, "reorder", "%llu",
+			(unsigned long long)r->reorders);
+	parley_bench_kv(&o, 0, "corrupt", "%llu",
+			(unsigned long long)r->corrupt);
+	parley_bench_kv(&o, 0, "disconnects", "%llu",
+			(unsigned long long)r->disconnects);
+	parley_bench_kv(&o, 0, "setup_s", "%.2f", r->setup_s);
+	parley_bench_kv(&o, 0, "duration_s", "%.3f", r->duration_s);
+	parley_bench_kv(&o, 0, "deliveries_per_s", "%.0f", dps);
+	parley_bench_kv(&o, 0, "p50_us", "%.1f", parley_bench_us(r, 0.50));
+	parley_bench_kv(&o, 0, "p90_us", "%.1f", parley_bench_us(r, 0.90));
+	parley_bench_kv(&o, 0, "p99_us", "%.1f", parley_bench_us(r, 0.99));
+	parley_bench_kv(&o, 0, "p999_us", "%.1f", parley_bench_us(r, 0.999));
+	parley_bench_kv(&o, 0, "max_us", "%.1f", parley_bench_us(r, 1.0));
+	if (r->has_server) {
+		parley_bench_kv(&o, 0, "server_cpu_s", "%.3f",
+				(double)r->server_cpu_ns / 1e9);
+		parley_bench_kv(&o, 0, "server_cpu_ns_per_delivery", "%.0f",
+				(double)r->server_cpu_ns / dl);
+		parley_bench_kv(&o, 0, "server_hwm_kb", "%llu",
+				(unsigned long long)r->server_hwm_kb);
+		parley_bench_kv(&o, 0, "server_pss_kb", "%llu",
+				(unsigned long long)r->server_pss_kb);
+		parley_bench_kv(&o, 0, "server_procs", "%u", r->server_procs);
+		parley_bench_kv(&o, 0, "server_ctxsw", "%llu",
+				(unsigned long long)r->server_ctxsw);
+	}
+	parley_bench_kv(&o, 0, "bench_cpu_s", "%.3f",
+			(double)r->bench_cpu_ns / 1e9);
+	parley_bench_kv(&o, 0, "bench_cpu_pct", "%.0f",
+			100.0 * (double)r->bench_cpu_ns / 1e9 / dur);
+	parley_bench_kv(&o, 0, "machine_busy_pct", "%.0f",
+			100.0 * r->machine_busy);
+	parley_bench_kv(&o, 0, "ctxsw_per_1k_deliveries", "%.2f",
+			1000.0 * (double)r->machine_ctxsw / dl);
+	if (cfg->proto == BENCH_PROTO_IRC && cfg->irc_oper[0])
+		parley_bench_kv(&o, 0, "irc_opers", "%u", r->irc_opers);
+	parley_bench_kv(&o, 0, "stalled", "%d", r->stalled);
+	parley_bench_kv(&o, 1, "result", "%s",
+			parley_bench_failed(r) ? "FAIL" : "ok");
+	puts(json ? "}" : "");
+	fflush(stdout);
+}
+
+static int
+parley_bench_parse(int argc, char **argv, struct bench_config *cfg, char *label,
+		   size_t label_len, int *json)
+{
+	const char *target = "127.0.0.1:5050";
+	int c, senders_set = 0, messages_set = 0, room_set = 0, err = 0;
+	unsigned int pid;
+
+	while ((c = getopt_long(argc, argv, "p:c:s:m:d:w:r:hV",
+				parley_bench_options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (strcmp(optarg, "irc") == 0)
+				cfg->proto = BENCH_PROTO_IRC;
+			else if (strcmp(optarg, "parley") == 0)
+				cfg->proto = BENCH_PROTO_PARLEY;
+			else
+				err = -EINVAL;
+			break;
+		case 'c':
+			err = parley_bench_uint(optarg, 1000000, &cfg->clients);
+			break;
+		case 's':
+			err = parley_bench_uint(optarg, 1000000, &cfg->senders);
+			senders_set = 1;
+			break;
+		case 'm':
+			err =
+			    parley_bench_uint(optarg, 1u << 30, &cfg->messages);
+			messages_set = 1;
+			break;
+		case 'd':
+			err = parley_bench_double(optarg, &cfg->duration_s);
+			break;
+		case 'w':
+			err = parley_bench_uint(optarg, 1u << 20, &cfg->window);
+			break;
+		case 'r':
+			err = parley_bench_double(optarg, &cfg->rate);
+			break;
+		case OPT_SIZE:
+			err = parley_bench_uint(optarg, PAYLOAD_MAX_LEN,
+						&cfg->size);
+			break;
+		case OPT_ROOM:
+			snprintf(cfg->room, sizeof(cfg->room), "%s", optarg);
+			room_set = 1;
+			break;
+		case OPT_IRC_OPER:
+			snprintf(cfg->irc_oper, sizeof(cfg->irc_oper), "%s",
+				 optarg);
+			if (!strchr(cfg->irc_oper, ':'))
+				err = -EINVAL;
+			break;
+		case OPT_SERVER_PID:
+			err = parley_bench_uint(optarg, 1u << 30, &pid);
+			cfg->server_pid = (pid_t)pid;
+			break;
+		case OPT_CONNECT_PARALLEL:
+			err = parley_bench_uint(optarg, 100000,
+						&cfg->connect_parallel);
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			err = parley_bench_double(optarg,
+						  &cfg->connect_timeout_s);
+			break;
+		case OPT_DRAIN_TIMEOUT:
+			err =
+			    parley_bench_double(optarg, &cfg->drain_timeout_s);
+			break;
+		case OPT_TIMEOUT:
+			err = parley_bench_double(optarg, &cfg->timeout_s);
+			break;
+		case OPT_LABEL:
+			snprintf(label, label_len, "%s", optarg);
+			break;
+		case OPT_JSON:
+			*json = 1;
+			break;
+		case OPT_PROGRESS:
+			cfg->progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			cfg->progress = 0;
+			break;
+		case 'h':
+			parley_bench_usage(stdout);
+			exit(0);
+		case 'V':
+			printf("parley-bench %s\n", PARLEY_VERSION);
+			exit(0);
+		default:
+			return -EINVAL;
+		}
+		if (err < 0) {
+			fprintf(stderr, "parley-bench: bad value for -%c: %s\n",
+				c < 256 ? c : '-', optarg);
+			return err;
+		}
+	}
+	if (optind < argc)
+		target = argv[optind++];
+	if (optind < argc)
+		return -EINVAL;
+	if (net_parse_hostport(target, cfg->host, sizeof(cfg->host), &cfg->port,
+			       5050) < 0) {
+		fprintf(stderr, "parley-bench: bad address %s\n", target);
+		return -EINVAL;
+	}
+	if (!senders_set)
+		cfg->senders = cfg->clients;
+	if (!messages_set && cfg->duration_s > 0)
+		cfg->messages = 0;
+	if (!room_set && cfg->proto == BENCH_PROTO_IRC)
+		snprintf(cfg->room, sizeof(cfg->room), "#bench");
+	if (cfg->size < PAYLOAD_MIN_LEN)
+		cfg->size = PAYLOAD_MIN_LEN;
+	if (cfg->clients < 2 || cfg->senders < 1 ||
+	    cfg->senders > cfg->clients || cfg->window < 1 ||
+	    cfg->connect_parallel < 1 ||
+	    (cfg->messages == 0 && cfg->duration_s <= 0)) {
+		fprintf(stderr, "parley-bench: need clients >= 2, 1 <= senders "
+				"<= clients, window >= 1, and messages or "
+				"duration\n");
+		return -EINVAL;
+	}
+	if ((unsigned long long)cfg->clients * cfg->senders > 64ull << 20) {
+		fprintf(stderr, "parley-bench: clients * senders too large\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench_config cfg = {
+	    .proto = BENCH_PROTO_PARLEY,
+	    .clients = 10,
+	    .messages = 1000,
+	    .window = 8,
+	    .size = 64,
+	    .room = "#lobby",
+	    .connect_parallel = 8,
+	    .connect_timeout_s = 60,
+	    .drain_timeout_s = 5,
+	    .timeout_s = 600,
+	    .progress = isatty(STDERR_FILENO),
+	};
+	struct bench_result *res;
+	char label[128] = "";
+	int json = 0, err;
+
+	if (parley_bench_parse(argc, argv, &cfg, label, sizeof(label), &json) <
+	    0) {
+		parley_bench_usage(stderr);
+		return 2;
+	}
+	parley_bench_raise_nofile();
+	res = calloc(1, sizeof(*res));
+	if (!res)
+		return 2;
+	err = bench_run(&cfg, res);
+	if (err < 0) {
+		fprintf(stderr, "parley-bench: %s\n", res->error);
+		free(res);
+		return 2;
+	}
+	parley_bench_print(&cfg, label, json, res);
+	err = parley_bench_failed(res) ? 1 : 0;
+	free(res);
+	return err;
+}

@@ -1,0 +1,189 @@
+/*
+ * line: framing (LF or CRLF, bounded length), telnet IAC stripping and the
+ * sanitising rule. Pure and allocation-free so it can be tested at every
+ * split offset and fuzzed.
+ */
+#include "lib/line.h"
+
+#include <string.h>
+
+enum {
+	TELNET_IAC = 255,
+	TELNET_SE = 240,
+	TELNET_SB = 250,
+	TELNET_WILL = 251,
+	TELNET_DONT = 254,
+};
+
+/* States of the IAC parser. */
+enum { TN_DATA, TN_IAC, TN_OPTION, TN_SB, TN_SB_IAC };
+
+/* A subnegotiation longer than this is not telnet: give up on it. */
+#define TELNET_SB_MAX 64
+
+enum line_result
+line_next(struct line_reader *lr, const char *buf, size_t len,
+	  size_t *line_off, size_t *line_len, size_t *consumed)
+{
+	size_t start = 0;
+	const char *nl;
+
+	*consumed = 0;
+	if (lr->discarding) {
+		nl = memchr(buf, '\n', len);
+		if (!nl) {
+			*consumed = len;
+			return LINE_NEED_MORE;
+		}
+		lr->discarding = 0;
+		start = (size_t)(nl - buf) + 1;
+		*consumed = start;
+	}
+	nl = memchr(buf + start, '\n', len - start);
+	if (!nl) {
+		if (len - start > lr->max_len + 1) {
+			/* +1: a CR may still be followed by its LF. */
+			lr->discarding = 1;
+			*consumed = len;
+			return LINE_TOO_LONG;
+		}
+		return LINE_NEED_MORE;
+	}
+	size_t n = (size_t)(nl - (buf + start));
+	*consumed = start + n + 1;
+	if (n > 0 && buf[start + n - 1] == '\r')
+		n--;
+	if (n > lr->max_len)
+		return LINE_TOO_LONG;
+	*line_off = start;
+	*line_len = n;
+	return LINE_OK;
+}
+
+size_t
+line_strip_telnet(struct line_reader *lr, char *buf, size_t len)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		switch (lr->telnet_state) {
+		case TN_DATA:
+			if (c == TELNET_IAC)
+				lr->telnet_state = TN_IAC;
+			else
+				buf[out++] = (char)c;
+			break;
+		case TN_IAC:
+			if (c == TELNET_IAC) {
+				buf[out++] = (char)c;
+				lr->telnet_state = TN_DATA;
+			} else if (c == TELNET_SB) {
+				lr->telnet_state = TN_SB;
+				lr->telnet_sb_len = 0;
+			} else if (c >= TELNET_WILL && c <= TELNET_DONT) {
+				lr->telnet_state = TN_OPTION;
+			} else {
+				lr->telnet_state = TN_DATA;
+			}
+			break;
+		case TN_OPTION:
+			lr->telnet_state = TN_DATA;
+			break;
+		case TN_SB:
+		case TN_SB_IAC:
+			if (lr->telnet_state == TN_SB_IAC && c == TELNET_SE) {
+				lr->telnet_state = TN_DATA;
+				break;
+			}
+			lr->telnet_state = c == TELNET_IAC ? TN_SB_IAC : TN_SB;
+			if (++lr->telnet_sb_len > TELNET_SB_MAX)
+				lr->telnet_state = TN_DATA;
+			break;
+		}
+	}
+	return out;
+}
+
+size_t
+line_utf8_len(const unsigned char *s, size_t avail)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		n = 2;
+		cp = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		cp = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (avail < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	/* Overlong forms, surrogates and code points past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+/* C1 controls and the bidirectional overrides/isolates that can disguise
+ * text (U+202A-U+202E, U+2066-U+2069). */
+static int
+line_is_hidden(const unsigned char *s, size_t n)
+{
+	if (n == 2 && s[0] == 0xC2 && s[1] < 0xA0)
+		return 1;
+	if (n == 3 && s[0] == 0xE2 && s[1] == 0x80 && s[2] >= 0xAA &&
+	    s[2] <= 0xAE)
+		return 1;
+	if (n == 3 && s[0] == 0xE2 && s[1] == 0x81 && s[2] >= 0xA6 &&
+	    s[2] <= 0xA9)
+		return 1;
+	return 0;
+}
+
+size_t
+line_sanitize(const char *in, size_t len, char *out)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0, i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		if (c < 0x80) {
+			if (c == '\t')
+				out[o++] = ' ';
+			else if (c >= 0x20 && c != 0x7F)
+				out[o++] = (char)c;
+			i++;
+			continue;
+		}
+		size_t n = line_utf8_len(s + i, len - i);
+		if (n == 0) {
+			memcpy(out + o, "\xEF\xBF\xBD", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		if (!line_is_hidden(s + i, n)) {
+			memcpy(out + o, s + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	return o;
+}

@@ -1,0 +1,136 @@
+/*
+ * channel: the control plane between the supervisor and one session
+ * process, over a SOCK_SEQPACKET socketpair. Each message is a fixed header
+ * and a fixed-width payload; fds travel with SCM_RIGHTS. Both ends are
+ * non-blocking and queue what the socket cannot take, so neither side ever
+ * blocks on the other. A malformed message is a bug: the receiver logs it
+ * and ends that session.
+ */
+#ifndef PARLEY_CHANNEL_H
+#define PARLEY_CHANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bump on any change to the types or payloads below. */
+#define CHANNEL_VERSION 1
+
+enum channel_type {
+	/* 1xx: session -> supervisor */
+	CHANNEL_MARK = 100,	     /* no payload: my outbox has new records */
+	CHANNEL_REQUEST = 101,	     /* struct channel_request */
+	CHANNEL_CLIENT_CLOSED = 102, /* struct channel_client_closed */
+
+	/* 2xx: supervisor -> session */
+	CHANNEL_CLIENT_NEW = 200, /* struct channel_client_new + the fd */
+	CHANNEL_KICK = 201,	  /* struct channel_kick: close a client */
+	CHANNEL_SHUTDOWN = 202,	  /* no payload: flush and exit */
+};
+
+/* Requests a session makes for a client; answered by an OUTBOX_REPLY
+ * record in the timeline after any records the request caused. */
+enum channel_op {
+	CHANNEL_OP_HELLO = 1,	/* new client: join the default room */
+	CHANNEL_OP_NICK = 2,	/* arg: new nickname */
+	CHANNEL_OP_JOIN = 3,	/* arg: "#room" */
+	CHANNEL_OP_PART = 4,	/* arg: "#room reason" */
+	CHANNEL_OP_ROOMS = 5,	/* no arg */
+	CHANNEL_OP_WHO = 6,	/* arg: "#room" */
+	CHANNEL_OP_TOPIC = 7,	/* arg: "#room" or "#room text" */
+	CHANNEL_OP_RESOLVE = 8, /* arg: nickname for /msg */
+};
+
+#define CHANNEL_ARG_MAX	   1024
+#define CHANNEL_NICK_MAX   32
+#define CHANNEL_ADDR_MAX   64
+#define CHANNEL_REASON_MAX 256
+
+struct channel_hdr {
+	uint16_t type;
+	uint16_t version;
+	uint32_t len; /* payload bytes after the header */
+};
+
+struct channel_request {
+	uint64_t client;
+	uint16_t op; /* enum channel_op */
+	uint16_t arg_len;
+	uint32_t reserved;
+	char arg[CHANNEL_ARG_MAX];
+};
+
+/* Why a session closed a client. */
+enum channel_reason {
+	CHANNEL_REASON_QUIT = 1,       /* /quit; text = the client's reason */
+	CHANNEL_REASON_LOST = 2,       /* EOF, reset, error */
+	CHANNEL_REASON_SENDQ = 3,      /* send queue exceeded */
+	CHANNEL_REASON_LAPPED = 4,     /* messages lost: the reader lapped */
+	CHANNEL_REASON_SHUTDOWN = 5,   /* server shutting down */
+	CHANNEL_REASON_KICKED = 6,     /* the supervisor asked */
+};
+
+struct channel_client_closed {
+	uint64_t client;
+	uint16_t reason; /* enum channel_reason */
+	uint16_t text_len;
+	uint32_t reserved;
+	char text[CHANNEL_REASON_MAX];
+};
+
+struct channel_client_new {
+	uint64_t client;
+	char nick[CHANNEL_NICK_MAX + 1];
+	char addr[CHANNEL_ADDR_MAX];
+};
+
+struct channel_kick {
+	uint64_t client;
+	char text[CHANNEL_REASON_MAX];
+};
+
+#define CHANNEL_MSG_MAX (sizeof(struct channel_hdr) + CHANNEL_ARG_MAX + 64)
+
+/* One queued outgoing message (with an optional fd to pass). */
+struct channel_msg;
+
+struct channel {
+	int fd;
+	struct channel_msg *q_head, *q_tail;
+	size_t q_bytes; /* queued payload bytes, to bound a stalled peer */
+};
+
+/* Creates a SOCK_SEQPACKET socketpair, close-on-exec and non-blocking.
+ * Returns 0 or -errno. */
+int channel_pair(int fds[2]) __attribute__((warn_unused_result));
+
+void channel_init(struct channel *ch, int fd);
+
+/* Sends a message now if the socket takes it, else queues it (and the fd,
+ * which the channel then owns and closes once sent or dropped). Returns 0,
+ * or -ENOBUFS once more than max_queued bytes wait (the peer is stalled),
+ * or -errno for a dead peer. Never blocks. */
+int channel_send(struct channel *ch, uint16_t type, const void *payload,
+		 size_t len, int pass_fd, size_t max_queued)
+	__attribute__((warn_unused_result));
+
+/* Sends what is queued. Returns 0 when the queue is empty, -EAGAIN when
+ * bytes remain (wait for EPOLLOUT), or -errno. */
+int channel_flush(struct channel *ch);
+
+static inline int
+channel_has_queued(const struct channel *ch)
+{
+	return ch->q_head != NULL;
+}
+
+/* Receives one message into buf (CHANNEL_MSG_MAX bytes). Returns the
+ * payload length with *hdr filled and *fd_out set to a passed fd (or -1),
+ * -EAGAIN when none is waiting, -EPIPE at EOF, -EBADMSG for a malformed
+ * message, or -errno. */
+int channel_recv(struct channel *ch, struct channel_hdr *hdr, void *buf,
+		 int *fd_out) __attribute__((warn_unused_result));
+
+/* Frees the queue (closing queued fds) and closes the socket. */
+void channel_close(struct channel *ch);
+
+#endif

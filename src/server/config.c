@@ -1,0 +1,28 @@
+/*
+ * config: the documented defaults (README "Limits" lists each).
+ */
+#include "server/config.h"
+
+#include <string.h>
+
+void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->workers = 0;
+	cfg->max_clients = 1024;
+	cfg->max_per_address = 16;
+	cfg->limit_loopback = 0;
+	cfg->max_line = 1024;
+	cfg->sendq_bytes = 1024 * 1024;
+	cfg->history = 20;
+	cfg->flood_burst = 20;
+	cfg->flood_rate = 10;
+	cfg->max_rooms = 1000;
+	cfg->max_rooms_per_client = 16;
+	cfg->join_notices = 200;
+	cfg->outbox_bytes = 0; /* chosen by process model in parleyd.c */
+	cfg->timeline_entries = 1u << 20;
+	cfg->shutdown_ms = 3000;
+	cfg->default_room = "#lobby";
+}

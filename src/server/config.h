@@ -1,0 +1,42 @@
+/*
+ * config: every limit of parleyd, set once by option parsing in parleyd.c
+ * before any fork and read-only afterwards in every process.
+ */
+#ifndef PARLEY_CONFIG_H
+#define PARLEY_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_LISTEN_MAX 8
+
+struct config {
+	const char *listen[CONFIG_LISTEN_MAX];
+	int nlisten;
+	int workers;		  /* 0: one session process per client */
+	int max_clients;	  /* connected clients in all */
+	int max_per_address;	  /* per remote address; 0 = unlimited */
+	int limit_loopback;	  /* apply max_per_address to loopback too */
+	size_t max_line;	  /* bytes per input line, LF excluded */
+	size_t sendq_bytes;	  /* per-client send queue before disconnect */
+	int history;		  /* room messages replayed on join */
+	int flood_burst;	  /* lines a client may send at once */
+	double flood_rate;	  /* lines per second after the burst; 0 = off */
+	int max_rooms;		  /* rooms on the server */
+	int max_rooms_per_client; /* rooms one client can be in */
+	int join_notices;	  /* announce joins/parts in rooms up to this */
+	size_t outbox_bytes;	  /* ring per producer (power of two) */
+	size_t timeline_entries;  /* marks in the timeline (power of two) */
+	int shutdown_ms;	  /* grace before SIGKILL at shutdown */
+	const char *default_room;
+	int verbose;
+};
+
+/* Fills the documented defaults. */
+void config_defaults(struct config *cfg);
+
+#define CONFIG_NICK_MAX	 20
+#define CONFIG_ROOM_MAX	 32 /* characters after the '#' */
+#define CONFIG_TOPIC_MAX 300
+#define CONFIG_ROOMS_PER_CLIENT_MAX 32 /* ceiling of --max-rooms-per-client */
+
+#endif

@@ -1,0 +1,329 @@
+/*
+ * registry: slot tables for clients and rooms plus three hash maps (nicks,
+ * room names, per-host counts). Supervisor only; every mutation is made
+ * here so the maps and the tables never disagree.
+ */
+#include "server/registry.h"
+
+#include "lib/log.h"
+#include "server/names.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+registry_init(struct registry *reg, const struct config *cfg)
+{
+	memset(reg, 0, sizeof(*reg));
+	reg->cfg = cfg;
+	reg->clients = calloc((size_t)cfg->max_clients, sizeof(*reg->clients));
+	reg->rooms = calloc((size_t)cfg->max_rooms, sizeof(*reg->rooms));
+	if (!reg->clients || !reg->rooms)
+		fatal("registry_init");
+}
+
+static void
+registry_room_free(struct registry *reg, struct reg_room *r)
+{
+	for (unsigned i = 0; r->hist && i < (unsigned)reg->cfg->history; i++)
+		free(r->hist[i].text);
+	free(r->hist);
+	free(r->members);
+	free(r);
+}
+
+void
+registry_free(struct registry *reg)
+{
+	for (int i = 0; i < reg->cfg->max_rooms; i++)
+		if (reg->rooms[i])
+			registry_room_free(reg, reg->rooms[i]);
+	free(reg->rooms);
+	free(reg->clients);
+	strmap_free(&reg->nicks);
+	strmap_free(&reg->by_name);
+	strmap_free(&reg->per_host);
+}
+
+static uint64_t
+registry_make_id(struct registry *reg, unsigned slot)
+{
+	return (++reg->seq << REGISTRY_SLOT_BITS) | slot;
+}
+
+int
+registry_host_count(struct registry *reg, const char *host)
+{
+	return (int)(intptr_t)strmap_get(&reg->per_host, host);
+}
+
+static void
+registry_host_adjust(struct registry *reg, const char *host, int delta)
+{
+	int n;
+
+	if (!host[0])
+		return;
+	n = registry_host_count(reg, host) + delta;
+	if (n <= 0)
+		strmap_del(&reg->per_host, host);
+	else if (strmap_put(&reg->per_host, host, (void *)(intptr_t)n) < 0)
+		log_warn("out of memory counting clients of %s", host);
+}
+
+struct reg_client *
+registry_client_add(struct registry *reg, int session, const char *addr,
+		    const char *host)
+{
+	unsigned max = (unsigned)reg->cfg->max_clients, slot;
+	struct reg_client *c = NULL;
+	char nick[CONFIG_NICK_MAX + 1];
+
+	if (reg->nclients >= max)
+		return NULL;
+	for (unsigned i = 0; i < max; i++) {
+		slot = (reg->client_hint + i) % max;
+		if (reg->clients[slot].id == 0) {
+			c = &reg->clients[slot];
+			break;
+		}
+	}
+	if (!c)
+		return NULL;
+	reg->client_hint = slot + 1;
+	memset(c, 0, sizeof(*c));
+	c->id = registry_make_id(reg, slot);
+	c->session = session;
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	snprintf(c->host, sizeof(c->host), "%s", host);
+	do {
+		snprintf(nick, sizeof(nick), "guest%u", ++reg->guest_seq);
+	} while (registry_nick_find(reg, nick));
+	if (registry_nick_set(reg, c, nick) < 0) {
+		c->id = 0;
+		return NULL;
+	}
+	registry_host_adjust(reg, c->host, 1);
+	reg->nclients++;
+	return c;
+}
+
+struct reg_client *
+registry_client_get(struct registry *reg, uint64_t id)
+{
+	unsigned slot = REGISTRY_SLOT(id);
+
+	if (id == 0 || slot >= (unsigned)reg->cfg->max_clients ||
+	    reg->clients[slot].id != id)
+		return NULL;
+	return &reg->clients[slot];
+}
+
+void
+registry_client_remove(struct registry *reg, struct reg_client *c)
+{
+	char folded[CONFIG_NICK_MAX + 1];
+
+	while (c->nrooms > 0)
+		(void)registry_part(reg, c, c->rooms[c->nrooms - 1]);
+	names_fold(c->nick, folded, sizeof(folded));
+	strmap_del(&reg->nicks, folded);
+	registry_host_adjust(reg, c->host, -1);
+	c->id = 0;
+	reg->nclients--;
+}
+
+struct reg_client *
+registry_nick_find(struct registry *reg, const char *nick)
+{
+	char folded[CONFIG_NICK_MAX + 1];
+
+	if (strlen(nick) > CONFIG_NICK_MAX)
+		return NULL;
+	names_fold(nick, folded, sizeof(folded));
+	return strmap_get(&reg->nicks, folded);
+}
+
+int
+registry_nick_set(struct registry *reg, struct reg_client *c,
+		  const char *nick)
+{
+	char folded[CONFIG_NICK_MAX + 1], old[CONFIG_NICK_MAX + 1];
+	struct reg_client *other;
+
+	if (!names_nick_valid(nick))
+		return -EINVAL;
+	other = registry_nick_find(reg, nick);
+	if (other && other != c)
+		return -EEXIST;
+	names_fold(nick, folded, sizeof(folded));
+	if (strmap_put(&reg->nicks, folded, c) < 0)
+		return -ENOMEM;
+	if (c->nick[0] && !other) {
+		names_fold(c->nick, old, sizeof(old));
+		strmap_del(&reg->nicks, old);
+	}
+	snprintf(c->nick, sizeof(c->nick), "%s", nick);
+	return 0;
+}
+
+struct reg_room *
+registry_room_find(struct registry *reg, const char *name)
+{
+	char folded[CONFIG_ROOM_MAX + 2];
+
+	if (strlen(name) > CONFIG_ROOM_MAX + 1)
+		return NULL;
+	names_fold(name, folded, sizeof(folded));
+	return strmap_get(&reg->by_name, folded);
+}
+
+struct reg_room *
+registry_room_get(struct registry *reg, uint64_t id)
+{
+	unsigned slot = REGISTRY_SLOT(id);
+
+	if (id == 0 || slot >= (unsigned)reg->cfg->max_rooms ||
+	    !reg->rooms[slot] || reg->rooms[slot]->id != id)
+		return NULL;
+	return reg->rooms[slot];
+}
+
+int
+registry_is_member(const struct reg_client *c, const struct reg_room *r)
+{
+	for (unsigned i = 0; i < c->nrooms; i++)
+		if (c->rooms[i] == r)
+			return 1;
+	return 0;
+}
+
+static struct reg_room *
+registry_room_create(struct registry *reg, const char *name)
+{
+	unsigned max = (unsigned)reg->cfg->max_rooms, slot = 0;
+	char folded[CONFIG_ROOM_MAX + 2];
+	struct reg_room *r;
+	int found = 0;
+
+	if (reg->nrooms >= max)
+		return NULL;
+	for (unsigned i = 0; i < max; i++) {
+		slot = (reg->room_hint + i) % max;
+		if (!reg->rooms[slot]) {
+			found = 1;
+			break;
+		}
+	}
+	if (!found || !(r = calloc(1, sizeof(*r))))
+		return NULL;
+	r->id = registry_make_id(reg, slot);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	names_fold(name, folded, sizeof(folded));
+	if (strmap_put(&reg->by_name, folded, r) < 0) {
+		free(r);
+		return NULL;
+	}
+	reg->rooms[slot] = r;
+	reg->room_hint = slot + 1;
+	reg->nrooms++;
+	return r;
+}
+
+int
+registry_join(struct registry *reg, struct reg_client *c, const char *name,
+	      struct reg_room **out)
+{
+	struct reg_room *r;
+
+	if (!names_room_valid(name))
+		return -EINVAL;
+	r = registry_room_find(reg, name);
+	if (r && registry_is_member(c, r)) {
+		*out = r;
+		return 1;
+	}
+	if (c->nrooms >= (unsigned)reg->cfg->max_rooms_per_client ||
+	    c->nrooms >= CONFIG_ROOMS_PER_CLIENT_MAX)
+		return -EMLINK;
+	if (!r && !(r = registry_room_create(reg, name)))
+		return -ENOSPC;
+	if (r->nmembers == r->members_cap) {
+		unsigned cap = r->members_cap ? r->members_cap * 2 : 8;
+		unsigned *m = realloc(r->members, cap * sizeof(*m));
+		if (!m)
+			return -ENOSPC;
+		r->members = m;
+		r->members_cap = cap;
+	}
+	r->members[r->nmembers++] = REGISTRY_SLOT(c->id);
+	c->rooms[c->nrooms++] = r;
+	*out = r;
+	return 0;
+}
+
+int
+registry_part(struct registry *reg, struct reg_client *c, struct reg_room *r)
+{
+	unsigned slot = REGISTRY_SLOT(c->id), i;
+	char folded[CONFIG_ROOM_MAX + 2];
+
+	for (i = 0; i < c->nrooms && c->rooms[i] != r; i++)
+		;
+	if (i == c->nrooms)
+		return -ENOENT;
+	/* Keep the client's rooms in join order: the last is the newest. */
+	memmove(&c->rooms[i], &c->rooms[i + 1],
+		(c->nrooms - i - 1) * sizeof(c->rooms[0]));
+	c->nrooms--;
+	for (i = 0; i < r->nmembers; i++) {
+		if (r->members[i] == slot) {
+			r->members[i] = r->members[--r->nmembers];
+			break;
+		}
+	}
+	if (r->nmembers == 0) {
+		names_fold(r->name, folded, sizeof(folded));
+		strmap_del(&reg->by_name, folded);
+		reg->rooms[REGISTRY_SLOT(r->id)] = NULL;
+		reg->nrooms--;
+		registry_room_free(reg, r);
+	}
+	return 0;
+}
+
+void
+registry_history_add(struct registry *reg, struct reg_room *room,
+		     uint16_t kind, const char *nick, size_t nick_len,
+		     int64_t ts_ms, const char *text, size_t len)
+{
+	unsigned n = (unsigned)reg->cfg->history;
+	struct reg_hist *h;
+
+	if (n == 0)
+		return;
+	if (!room->hist && !(room->hist = calloc(n, sizeof(*room->hist))))
+		return;
+	h = &room->hist[room->hist_next];
+	/* Slots keep their buffers: history costs no allocation once warm. */
+	if (h->cap < len) {
+		char *p = realloc(h->text, len);
+		if (!p)
+			return;
+		h->text = p;
+		h->cap = len;
+	}
+	memcpy(h->text, text, len);
+	h->len = len;
+	h->kind = kind;
+	h->ts_ms = ts_ms;
+	if (nick_len > CONFIG_NICK_MAX)
+		nick_len = CONFIG_NICK_MAX;
+	memcpy(h->nick, nick, nick_len);
+	h->nick[nick_len] = '\0';
+	room->hist_next = (room->hist_next + 1) % n;
+	if (room->hist_count < n)
+		room->hist_count++;
+}

@@ -1,0 +1,110 @@
+/*
+ * registry: the supervisor's authoritative state: connected clients with
+ * their nicknames and addresses, rooms with members, topics and history.
+ * Lives only in the supervisor process; sessions learn of changes through
+ * records in the timeline. Client and room ids are never reused: the low
+ * bits are a slot, the high bits a sequence number.
+ */
+#ifndef PARLEY_REGISTRY_H
+#define PARLEY_REGISTRY_H
+
+#include "lib/net.h"
+#include "lib/strmap.h"
+#include "server/config.h"
+
+#include <stdint.h>
+
+#define REGISTRY_SLOT_BITS 24
+#define REGISTRY_SLOT(id)  ((unsigned)((id) & ((1u << REGISTRY_SLOT_BITS) - 1)))
+
+struct reg_hist {
+	int64_t ts_ms;
+	uint16_t kind; /* OUTBOX_MSG or OUTBOX_ACTION */
+	char nick[CONFIG_NICK_MAX + 1];
+	char *text;
+	size_t len, cap;
+};
+
+struct reg_room {
+	uint64_t id;
+	char name[CONFIG_ROOM_MAX + 2]; /* spelled as at creation */
+	char topic[CONFIG_TOPIC_MAX + 1];
+	unsigned *members; /* client slots */
+	unsigned nmembers, members_cap;
+	struct reg_hist *hist; /* ring of cfg->history entries */
+	unsigned hist_next, hist_count;
+};
+
+struct reg_client {
+	uint64_t id; /* 0: slot free */
+	int session; /* owning session index */
+	char nick[CONFIG_NICK_MAX + 1];
+	char addr[NET_ADDR_STRLEN]; /* for logs */
+	char host[NET_ADDR_STRLEN]; /* per-address key; "" when exempt */
+	struct reg_room *rooms[CONFIG_ROOMS_PER_CLIENT_MAX];
+	unsigned nrooms;
+};
+
+struct registry {
+	const struct config *cfg;
+	struct reg_client *clients; /* cfg->max_clients slots */
+	unsigned nclients;
+	struct reg_room **rooms; /* cfg->max_rooms slots */
+	unsigned nrooms;
+	struct strmap nicks;	/* folded nick -> client */
+	struct strmap by_name;	/* folded room name -> room */
+	struct strmap per_host; /* host -> count, as a pointer-sized int */
+	uint64_t seq;
+	unsigned guest_seq;
+	unsigned client_hint, room_hint;
+};
+
+void registry_init(struct registry *reg, const struct config *cfg);
+void registry_free(struct registry *reg);
+
+/* Registers a new client with a free guestN nickname. host is the
+ * per-address key ("" when the address is exempt). Returns NULL when the
+ * server is full. */
+struct reg_client *registry_client_add(struct registry *reg, int session,
+				       const char *addr, const char *host);
+
+/* The live client with this id, or NULL. */
+struct reg_client *registry_client_get(struct registry *reg, uint64_t id);
+
+/* Leaves every room (removing rooms left empty), frees the nickname and
+ * the slot. */
+void registry_client_remove(struct registry *reg, struct reg_client *c);
+
+/* Clients connected from host so far. */
+int registry_host_count(struct registry *reg, const char *host);
+
+/* Changes c's nickname. Returns 0, -EEXIST when another client has it
+ * (case-insensitively), -EINVAL when it breaks the rules. */
+int registry_nick_set(struct registry *reg, struct reg_client *c,
+		      const char *nick) __attribute__((warn_unused_result));
+
+struct reg_client *registry_nick_find(struct registry *reg, const char *nick);
+
+struct reg_room *registry_room_find(struct registry *reg, const char *name);
+struct reg_room *registry_room_get(struct registry *reg, uint64_t id);
+
+/* Joins c to room name, creating it. Returns 0 (joined), 1 (already a
+ * member), -EINVAL (bad name), -ENOSPC (too many rooms on the server),
+ * -EMLINK (c is in too many rooms). *out is the room on 0 and 1. */
+int registry_join(struct registry *reg, struct reg_client *c,
+		  const char *name, struct reg_room **out)
+	__attribute__((warn_unused_result));
+
+/* Removes c from room; frees the room when it becomes empty. Returns 0 or
+ * -ENOENT when c was not a member. */
+int registry_part(struct registry *reg, struct reg_client *c,
+		  struct reg_room *room);
+
+int registry_is_member(const struct reg_client *c, const struct reg_room *r);
+
+/* Remembers a room message for history (no-op when history is 0). */
+void registry_history_add(struct registry *reg, struct reg_room *room,
+			  uint16_t kind, const char *nick, size_t nick_len,
+			  int64_t ts_ms, const char *text, size_t len);
+
+#endif

@@ -1,0 +1,655 @@
+/*
+ * testlib: test runner, parleyd launcher and line-oriented test clients.
+ * Runs in the test process; a collector thread drains parleyd's stderr so
+ * the server never blocks on logging and tests can wait for log lines.
+ */
+#include "testlib.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int tl_failed_checks;
+static int tl_passed, tl_failed;
+static const char *tl_current = "";
+
+void
+tl_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "  %s:%d: %s: check failed: ", file, line, tl_current);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	tl_failed_checks++;
+}
+
+void
+tl_run(const char *name, void (*fn)(void))
+{
+	int before = tl_failed_checks;
+	long long t0 = tl_now_ms();
+
+	tl_current = name;
+	fn();
+	if (tl_failed_checks == before) {
+		tl_passed++;
+		printf("ok   %s (%lld ms)\n", name, tl_now_ms() - t0);
+	} else {
+		tl_failed++;
+		printf("FAIL %s\n", name);
+	}
+	fflush(stdout);
+}
+
+int
+tl_summary(const char *suite)
+{
+	printf("%s: %d passed, %d failed\n", suite, tl_passed, tl_failed);
+	fflush(stdout);
+	return tl_failed ? 1 : 0;
+}
+
+long long
+tl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- server ------------------------------------------------------------- */
+
+#define TS_MAX 16
+
+struct ts_priv {
+	struct ts_server pub;
+	int err_fd;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *log;
+	size_t log_len, log_cap;
+	int eof;
+	int stop; /* set by ts_free: the collector gives up within 100 ms */
+};
+
+static struct ts_priv *ts_all[TS_MAX];
+
+static void
+ts_kill_all(void)
+{
+	for (int i = 0; i < TS_MAX; i++) {
+		if (ts_all[i] && ts_all[i]->pub.pid > 0) {
+			kill(ts_all[i]->pub.pid, SIGKILL);
+			waitpid(ts_all[i]->pub.pid, NULL, 0);
+			ts_all[i]->pub.pid = 0;
+		}
+	}
+}
+
+static void
+ts_on_signal(int sig)
+{
+	ts_kill_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+ts_install_cleanup(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	atexit(ts_kill_all);
+	signal(SIGINT, ts_on_signal);
+	signal(SIGTERM, ts_on_signal);
+	signal(SIGALRM, ts_on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	/* A test binary must never hang CI: ten minutes is far beyond any. */
+	alarm(600);
+}
+
+static void *
+ts_collect(void *arg)
+{
+	struct ts_priv *p = arg;
+	char buf[4096];
+	ssize_t n;
+
+	for (;;) {
+		struct pollfd pfd = {.fd = p->err_fd, .events = POLLIN};
+		if (poll(&pfd, 1, 100) == 0) {
+			if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
+				break;
+			continue;
+		}
+		n = read(p->err_fd, buf, sizeof(buf));
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (getenv("PARLEY_TEST_VERBOSE"))
+			fwrite(buf, 1, (size_t)n, stderr);
+		pthread_mutex_lock(&p->mu);
+		if (p->log_len + (size_t)n + 1 > p->log_cap) {
+			p->log_cap = (p->log_len + (size_t)n + 1) * 2;
+			p->log = realloc(p->log, p->log_cap);
+		}
+		memcpy(p->log + p->log_len, buf, (size_t)n);
+		p->log_len += (size_t)n;
+		p->log[p->log_len] = '\0';
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+	pthread_mutex_lock(&p->mu);
+	p->eof = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static int
+ts_count_locked(struct ts_priv *p, const char *substr)
+{
+	int n = 0;
+	const char *s = p->log;
+
+	if (!s)
+		return 0;
+	while ((s = strstr(s, substr)) != NULL) {
+		n++;
+		s += strlen(substr);
+	}
+	return n;
+}
+
+static int
+ts_wait_count(struct ts_priv *p, const char *substr, int count, int timeout_ms)
+{
+	long long deadline = tl_now_ms() + timeout_ms;
+	int ok = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		if (ts_count_locked(p, substr) >= count) {
+			ok = 1;
+			break;
+		}
+		long long left = deadline - tl_now_ms();
+		if (left <= 0 || p->eof)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += left / 1000;
+		ts.tv_nsec += (left % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return ok ? 0 : -1;
+}
+
+static int
+ts_argv_split(char *s, char **argv, int max)
+{
+	int n = 0;
+
+	for (char *tok = strtok(s, " "); tok && n < max;
+	     tok = strtok(NULL, " "))
+		argv[n++] = tok;
+	return n;
+}
+
+/* Parses the ports from "listening on 127.0.0.1:PORT" / "[::1]:PORT". */
+static void
+ts_parse_ports(struct ts_priv *p)
+{
+	const char *s = p->log;
+
+	while (s && (s = strstr(s, "listening on ")) != NULL) {
+		s += strlen("listening on ");
+		const char *colon = strrchr(s, ':');
+		const char *nl = strchr(s, '\n');
+		if (nl && colon > nl)
+			colon = memrchr(s, ':', (size_t)(nl - s));
+		if (!colon)
+			break;
+		int port = atoi(colon + 1);
+		if (*s == '[') {
+			if (!p->pub.port6)
+				p->pub.port6 = port;
+		} else if (!p->pub.port) {
+			p->pub.port = port;
+		}
+	}
+}
+
+struct ts_server *
+ts_start(const char *extra_args)
+{
+	const char *build = getenv("PARLEY_BUILD");
+	char path[512], argbuf[2048];
+	char *argv[64];
+	int argc = 0, listeners = 1, pfd[2];
+	struct ts_priv *p;
+
+	ts_install_cleanup();
+	snprintf(path, sizeof(path), "%s/parleyd", build ? build : "build");
+	argv[argc++] = path;
+	argv[argc++] = "--listen";
+	argv[argc++] = "127.0.0.1:0";
+	snprintf(argbuf, sizeof(argbuf), "%s", extra_args ? extra_args : "");
+	argc += ts_argv_split(argbuf, argv + argc, 60);
+	argv[argc] = NULL;
+	for (int i = 3; i < argc; i++)
+		if (strcmp(argv[i], "--listen") == 0)
+			listeners++;
+
+	p = calloc(1, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		abort();
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* If the test process dies, so does the server under test. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		dup2(pfd[1], 2);
+		int devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		execv(path, argv);
+		fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	p->pub.pid = pid;
+	p->err_fd = pfd[0];
+	for (int i = 0; i < TS_MAX; i++) {
+		if (!ts_all[i]) {
+			ts_all[i] = p;
+			break;
+		}
+	}
+	pthread_create(&p->thread, NULL, ts_collect, p);
+	if (ts_wait_count(p, "listening on ", listeners, 10000) < 0) {
+		CHECKF(0, "parleyd did not start (args: %s): %s", extra_args,
+		       p->log ? p->log : "(no output)");
+		ts_free(&p->pub);
+		return NULL;
+	}
+	pthread_mutex_lock(&p->mu);
+	ts_parse_ports(p);
+	pthread_mutex_unlock(&p->mu);
+	return &p->pub;
+}
+
+int
+ts_log_wait(struct ts_server *s, const char *substr, int timeout_ms)
+{
+	return ts_wait_count((struct ts_priv *)s, substr, 1, timeout_ms);
+}
+
+int
+ts_log_count(struct ts_server *s, const char *substr)
+{
+	struct ts_priv *p = (struct ts_priv *)s;
+	int n;
+
+	pthread_mutex_lock(&p->mu);
+	n = ts_count_locked(p, substr);
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+int
+ts_stop(struct ts_server *s, int sig, int timeout_ms)
+{
+	long long deadline = tl_now_ms() + timeout_ms;
+	int st;
+
+	if (s->pid <= 0)
+		return -1;
+	kill(s->pid, sig);
+	for (;;) {
+		pid_t r = waitpid(s->pid, &st, WNOHANG);
+		if (r == s->pid) {
+			s->pid = 0;
+			return st;
+		}
+		if (tl_now_ms() >= deadline)
+			break;
+		/* Wait for the collector to see EOF on stderr or a short tick:
+		 * the exit itself has no fd to poll on. */
+		struct ts_priv *p = (struct ts_priv *)s;
+		pthread_mutex_lock(&p->mu);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+		pthread_mutex_unlock(&p->mu);
+	}
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, NULL, 0);
+	s->pid = 0;
+	return -1;
+}
+
+void
+ts_free(struct ts_server *s)
+{
+	struct ts_priv *p = (struct ts_priv *)s;
+
+	if (!s)
+		return;
+	if (s->pid > 0) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+		s->pid = 0;
+	}
+	/* The collector ends at EOF, which needs every session process gone
+	 * too; a stop flag bounds the wait when a test left some behind. */
+	__atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(p->thread, NULL);
+	close(p->err_fd);
+	for (int i = 0; i < TS_MAX; i++)
+		if (ts_all[i] == p)
+			ts_all[i] = NULL;
+	free(p->log);
+	free(p);
+}
+
+int
+ts_children(pid_t pid, pid_t *out, int max)
+{
+	char path[64], buf[512];
+	int n = 0;
+	DIR *d;
+	struct dirent *de;
+
+	/* /proc/PID/task/TID/children lists children per thread. */
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/children", pid,
+			 de->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fscanf(f, "%511s", buf) == 1 && n < max)
+			out[n++] = atoi(buf);
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+int
+ts_fd_count(pid_t pid)
+{
+	char path[64];
+	int n = 0;
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the DIR's own fd */
+}
+
+/* ---- clients ------------------------------------------------------------ */
+
+#define TC_MAX_FD 65536
+#define TC_BUF	  (64 * 1024)
+
+struct tc_in {
+	char *buf;
+	size_t len;
+	int eof;
+};
+
+static struct tc_in *tc_in[TC_MAX_FD];
+
+static int
+tc_connect_addr(struct sockaddr *sa, socklen_t len)
+{
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, sa, len) < 0) {
+		close(fd);
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+int
+tc_connect(int port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port)};
+
+	ts_install_cleanup();
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return tc_connect_addr((struct sockaddr *)&sin, sizeof(sin));
+}
+
+int
+tc_connect6(int port)
+{
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6,
+				    .sin6_port = htons((uint16_t)port)};
+
+	ts_install_cleanup();
+	sin6.sin6_addr = in6addr_loopback;
+	return tc_connect_addr((struct sockaddr *)&sin6, sizeof(sin6));
+}
+
+int
+tc_send(int fd, const char *fmt, ...)
+{
+	char stackbuf[4096], *s = stackbuf;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(stackbuf, sizeof(stackbuf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n >= sizeof(stackbuf)) {
+		s = malloc((size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(s, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	size_t off = 0;
+	while (off < (size_t)n) {
+		ssize_t w = send(fd, s + off, (size_t)n - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (s != stackbuf)
+		free(s);
+	return off == (size_t)n ? 0 : -1;
+}
+
+static struct tc_in *
+tc_get(int fd)
+{
+	if (fd < 0 || fd >= TC_MAX_FD)
+		abort();
+	if (!tc_in[fd]) {
+		tc_in[fd] = calloc(1, sizeof(struct tc_in));
+		tc_in[fd]->buf = malloc(TC_BUF);
+	}
+	return tc_in[fd];
+}
+
+int
+tc_readline(int fd, char *buf, size_t n, int timeout_ms)
+{
+	struct tc_in *in = tc_get(fd);
+	long long deadline = tl_now_ms() + timeout_ms;
+
+	for (;;) {
+		char *nl = memchr(in->buf, '\n', in->len);
+		if (nl || in->len == TC_BUF) {
+			size_t linelen = nl ? (size_t)(nl - in->buf) : in->len;
+			size_t take = linelen < n - 1 ? linelen : n - 1;
+			memcpy(buf, in->buf, take);
+			buf[take] = '\0';
+			size_t consumed = nl ? linelen + 1 : linelen;
+			memmove(in->buf, in->buf + consumed,
+				in->len - consumed);
+			in->len -= consumed;
+			return (int)take;
+		}
+		if (in->eof)
+			return -2;
+		long long left = deadline - tl_now_ms();
+		if (left <= 0)
+			return -1;
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int r = poll(&pfd, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return -1;
+		ssize_t got = recv(fd, in->buf + in->len, TC_BUF - in->len, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			in->eof = 1;
+			continue;
+		}
+		in->len += (size_t)got;
+	}
+}
+
+int
+tc_expect(int fd, const char *substr, char *out, size_t n, int timeout_ms)
+{
+	char line[8192];
+	long long deadline = tl_now_ms() + timeout_ms;
+
+	for (;;) {
+		long long left = deadline - tl_now_ms();
+		int r = tc_readline(fd, line, sizeof(line),
+				    left > 0 ? (int)left : 0);
+		if (r < 0)
+			return r;
+		if (strstr(line, substr)) {
+			if (out)
+				snprintf(out, n, "%s", line);
+			return r;
+		}
+	}
+}
+
+int
+tc_wait_eof(int fd, int timeout_ms)
+{
+	char line[8192];
+	long long deadline = tl_now_ms() + timeout_ms;
+
+	for (;;) {
+		long long left = deadline - tl_now_ms();
+		int r = tc_readline(fd, line, sizeof(line),
+				    left > 0 ? (int)left : 0);
+		if (r == -2)
+			return 0;
+		if (r == -1)
+			return -1;
+	}
+}
+
+int
+tc_join(int port, char *nick, size_t n)
+{
+	char line[1024], name[128];
+	int fd = tc_connect(port);
+
+	if (fd < 0)
+		return -1;
+	if (tc_expect(fd, "-!- welcome to parley, ", line, sizeof(line),
+		      10000) < 0) {
+		tc_close(fd);
+		return -1;
+	}
+	const char *s = line + strlen("-!- welcome to parley, ");
+	size_t len = strcspn(s, "!");
+	snprintf(name, sizeof(name), "%.*s", (int)len, s);
+	if (nick)
+		snprintf(nick, n, "%s", name);
+	/* The client is in the default room once it sees its own join. */
+	char want[256];
+	snprintf(want, sizeof(want), "-!- %s joined ", name);
+	if (tc_expect(fd, want, NULL, 0, 10000) < 0) {
+		tc_close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void
+tc_close(int fd)
+{
+	if (fd < 0)
+		return;
+	if (fd < TC_MAX_FD && tc_in[fd]) {
+		free(tc_in[fd]->buf);
+		free(tc_in[fd]);
+		tc_in[fd] = NULL;
+	}
+	close(fd);
+}

@@ -1,0 +1,109 @@
+/*
+ * testlib: the harness every test binary uses. It starts the real parleyd,
+ * reads its port from the readiness line, drives real sockets, and waits
+ * for lines with deadlines (never sleeps). Started servers are killed at
+ * exit, even when a test fails.
+ */
+#ifndef PARLEY_TESTLIB_H
+#define PARLEY_TESTLIB_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* ---- the test runner ---------------------------------------------------- */
+
+extern int tl_failed_checks;
+
+/* CHECK records a failure (with file:line and the condition) and goes on;
+ * REQUIRE also returns from the test function. */
+#define CHECK(cond)                                                            \
+	((cond) ? 1 : (tl_fail(__FILE__, __LINE__, "%s", #cond), 0))
+#define CHECKF(cond, ...)                                                      \
+	((cond) ? 1 : (tl_fail(__FILE__, __LINE__, __VA_ARGS__), 0))
+#define REQUIRE(cond)                                                          \
+	do {                                                                   \
+		if (!CHECK(cond))                                              \
+			return;                                                \
+	} while (0)
+
+void tl_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Runs one test function, prints "ok NAME" or "FAIL NAME"; counts. */
+#define RUN(fn) tl_run(#fn, fn)
+void tl_run(const char *name, void (*fn)(void));
+
+/* Prints "SUITE: N passed, N failed" and returns the exit code. */
+int tl_summary(const char *suite);
+
+/* Milliseconds on the monotonic clock. */
+long long tl_now_ms(void);
+
+/* ---- the server under test ---------------------------------------------- */
+
+struct ts_server {
+	pid_t pid;
+	int port;  /* IPv4 port of the first listener */
+	int port6; /* IPv6 port if one was asked for, else 0 */
+};
+
+/* Starts build/parleyd (PARLEY_BUILD overrides build/) with
+ * "--listen 127.0.0.1:0" and the space-separated extra args, and waits for
+ * every "listening on" line. Its stderr is collected by a thread and can be
+ * waited on with ts_log_wait. Returns NULL on failure (after a CHECK). */
+struct ts_server *ts_start(const char *extra_args);
+
+/* Waits until a log line containing substr has been written since start.
+ * Returns 0, or -1 after timeout_ms. */
+int ts_log_wait(struct ts_server *s, const char *substr, int timeout_ms);
+
+/* Counts log lines containing substr so far. */
+int ts_log_count(struct ts_server *s, const char *substr);
+
+/* Sends sig and waits for exit up to timeout_ms; returns the wait status,
+ * or -1 on timeout (the server is then killed with SIGKILL). */
+int ts_stop(struct ts_server *s, int sig, int timeout_ms);
+
+/* SIGKILLs the server if still running, reaps it, frees s. */
+void ts_free(struct ts_server *s);
+
+/* The pids of the server's direct children, read from /proc. Returns the
+ * count (at most max). */
+int ts_children(pid_t pid, pid_t *out, int max);
+
+/* Number of open fds of pid, from /proc/PID/fd. */
+int ts_fd_count(pid_t pid);
+
+/* ---- clients ------------------------------------------------------------ */
+
+/* Connects to 127.0.0.1:port (or ::1 when port6 is set with tc_connect6).
+ * Returns a blocking fd with TCP_NODELAY, or -1. */
+int tc_connect(int port);
+int tc_connect6(int port);
+
+/* Sends a formatted string exactly (no newline added). 0 or -1. */
+int tc_send(int fd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Reads one line (without its LF) into buf within timeout_ms. Returns the
+ * length, -1 on timeout, -2 on EOF or error. Lines are buffered per fd. */
+int tc_readline(int fd, char *buf, size_t n, int timeout_ms);
+
+/* Reads lines until one contains substr; returns its length (line in out
+ * when out is not NULL), -1 on timeout, -2 on EOF. */
+int tc_expect(int fd, const char *substr, char *out, size_t n,
+	      int timeout_ms);
+
+/* Waits for EOF on fd, discarding lines; 0 on EOF, -1 on timeout. */
+int tc_wait_eof(int fd, int timeout_ms);
+
+/* Connects and reads until the welcome line; returns fd and stores the
+ * assigned nickname in nick (if not NULL). -1 on failure. */
+int tc_join(int port, char *nick, size_t n);
+
+/* Closes fd and forgets its buffered input. */
+void tc_close(int fd);
+
+#endif
