@@ -14,8 +14,9 @@ VERSION := 0.1.0
 
 WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wvla
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -DPARLEY_VERSION='"$(VERSION)"' \
+OPT     ?= -O2 -g
+CFLAGS  ?=
+CFLAGS  += $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -DPARLEY_VERSION='"$(VERSION)"' \
 	   -MMD -MP
 LDFLAGS ?=
 LDLIBS  := -lpthread -lm
@@ -64,7 +65,7 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(SERVER_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o \
-		$(BUILD)/tests/testlib.o $(LIB_OBJ)
+		$(BUILD)/tests/testlib.o $(BUILD)/tests/mesh.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 run: $(BUILD)/parleyd
@@ -82,7 +83,7 @@ integration: $(BINS) $(INTEG_BIN)
 	@PARLEY_BUILD=$(BUILD) sh tests/run.sh $(INTEG_BIN)
 
 asan:
-	$(MAKE) BUILD=build-asan SAN=1 CFLAGS='-O1 -g' test
+	$(MAKE) BUILD=build-asan SAN=1 OPT='-O1 -g' test
 
 bench: $(BINS)
 	sh bench/standard.sh $(BUILD)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 int tl_failed_checks;
+const char *tl_filter;
 static int tl_passed, tl_failed;
 static const char *tl_current = "";
 
@@ -39,12 +40,30 @@ tl_fail(const char *file, int line, const char *fmt, ...)
 	tl_failed_checks++;
 }
 
+int
+tl_check(int ok, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok)
+		return 1;
+	fprintf(stderr, "  %s:%d: %s: check failed: ", file, line, tl_current);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	tl_failed_checks++;
+	return 0;
+}
+
 void
 tl_run(const char *name, void (*fn)(void))
 {
 	int before = tl_failed_checks;
 	long long t0 = tl_now_ms();
 
+	if (tl_filter && !strstr(name, tl_filter))
+		return;
 	tl_current = name;
 	fn();
 	if (tl_failed_checks == before) {
@@ -395,7 +414,7 @@ ts_free(struct ts_server *s)
 int
 ts_children(pid_t pid, pid_t *out, int max)
 {
-	char path[64], buf[512];
+	char path[320], buf[512];
 	int n = 0;
 	DIR *d;
 	struct dirent *de;

@@ -16,12 +16,13 @@
 
 extern int tl_failed_checks;
 
+/* When set, RUN skips tests whose names do not contain it. */
+extern const char *tl_filter;
+
 /* CHECK records a failure (with file:line and the condition) and goes on;
  * REQUIRE also returns from the test function. */
-#define CHECK(cond)                                                            \
-	((cond) ? 1 : (tl_fail(__FILE__, __LINE__, "%s", #cond), 0))
-#define CHECKF(cond, ...)                                                      \
-	((cond) ? 1 : (tl_fail(__FILE__, __LINE__, __VA_ARGS__), 0))
+#define CHECK(cond) tl_check(!!(cond), __FILE__, __LINE__, "%s", #cond)
+#define CHECKF(cond, ...) tl_check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define REQUIRE(cond)                                                          \
 	do {                                                                   \
 		if (!CHECK(cond))                                              \
@@ -30,6 +31,10 @@ extern int tl_failed_checks;
 
 void tl_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Returns ok; records a failure with the message when ok is 0. */
+int tl_check(int ok, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Runs one test function, prints "ok NAME" or "FAIL NAME"; counts. */
 #define RUN(fn) tl_run(#fn, fn)

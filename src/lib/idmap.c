@@ -19,7 +19,7 @@ idmap_hash(uint64_t key, size_t mask)
 static struct idmap_slot *
 idmap_find(const struct idmap *m, uint64_t key)
 {
-	if (!m->cap)
+	if (!m->cap || key == 0 || key == IDMAP_DEAD)
 		return NULL;
 	size_t mask = m->cap - 1;
 	for (size_t i = idmap_hash(key, mask);; i = (i + 1) & mask) {

@@ -96,7 +96,11 @@ line_strip_telnet(struct line_reader *lr, char *buf, size_t len)
 				lr->telnet_state = TN_DATA;
 				break;
 			}
-			lr->telnet_state = c == TELNET_IAC ? TN_SB_IAC : TN_SB;
+			/* IAC IAC inside SB is an escaped data byte. */
+			if (lr->telnet_state == TN_SB_IAC)
+				lr->telnet_state = TN_SB;
+			else if (c == TELNET_IAC)
+				lr->telnet_state = TN_SB_IAC;
 			if (++lr->telnet_sb_len > TELNET_SB_MAX)
 				lr->telnet_state = TN_DATA;
 			break;

@@ -28,7 +28,7 @@ log_set_tag(const char *tag)
 	snprintf(log_tag, sizeof(log_tag), "%s", tag);
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 log_emit(enum log_level level, const char *fmt, va_list ap, int err)
 {
 	static const char *names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};

@@ -91,8 +91,10 @@ channel_send(struct channel *ch, uint16_t type, const void *payload,
 				  .len = (uint32_t)len};
 	int err;
 
-	if (len + sizeof(hdr) > sizeof(stack))
-		return -EMSGSIZE;
+	if (len + sizeof(hdr) > sizeof(stack)) {
+		err = -EMSGSIZE;
+		goto err_close_fd;
+	}
 	memcpy(stack, &hdr, sizeof(hdr));
 	if (len)
 		memcpy(stack + sizeof(hdr), payload, len);

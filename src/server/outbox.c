@@ -165,6 +165,7 @@ outbox_append_at(struct outbox_writer *w, int64_t ts_ms, uint16_t kind,
 		pad->len = (uint32_t)(size - off);
 		pad->kind = OUTBOX_PAD;
 		w->head += pad->len;
+		__atomic_store_n(&w->sh->head, w->head, __ATOMIC_RELEASE);
 		off = 0;
 	}
 	struct outbox_rec *r = (void *)(w->ring + off);
@@ -185,12 +186,19 @@ outbox_append_at(struct outbox_writer *w, int64_t ts_ms, uint16_t kind,
 		memcpy(p, ids, nids * 8);
 		p += nids * 8;
 	}
-	memcpy(p, nick, nick_len);
+	if (nick_len)
+		memcpy(p, nick, nick_len);
 	p += nick_len;
-	memcpy(p, room, room_len);
+	if (room_len)
+		memcpy(p, room, room_len);
 	p += room_len;
-	memcpy(p, text, text_len);
+	if (text_len)
+		memcpy(p, text, text_len);
 	w->head += len;
+	/* Visible at once (marks still decide what readers take): the
+	 * writer never holds more than one unpublished record, which is the
+	 * margin outbox_read's lap check relies on. */
+	__atomic_store_n(&w->sh->head, w->head, __ATOMIC_RELEASE);
 }
 
 int

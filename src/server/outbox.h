@@ -139,8 +139,10 @@ struct outbox_writer {
 void outbox_writer_init(struct outbox_writer *w, struct outbox_shm *shm,
 			unsigned producer);
 
-/* Builds a record stamped now in the ring (not yet visible). Strings are
- * truncated to their maxima; nids at most OUTBOX_IDS_MAX. */
+/* Writes a record stamped now and stores the new head, so at most one
+ * record is ever being written past the published head (the margin the
+ * readers' lap check assumes). Readers take it only once it is marked.
+ * Strings are truncated to their maxima; nids at most OUTBOX_IDS_MAX. */
 void outbox_append(struct outbox_writer *w, uint16_t kind, uint16_t aux,
 		   uint64_t src, uint64_t target, const uint64_t *ids,
 		   unsigned nids, const char *nick, const char *room,
@@ -152,8 +154,8 @@ void outbox_append_at(struct outbox_writer *w, int64_t ts_ms, uint16_t kind,
 		      const uint64_t *ids, unsigned nids, const char *nick,
 		      const char *room, const char *text, size_t text_len);
 
-/* Publishes appended records. Returns 1 if the producer must now send a
- * MARK (none was pending), else 0. Sequentially consistent: the head store
+/* Ends a batch of appends. Returns 1 if the producer must now send a MARK
+ * (none was pending), else 0. Sequentially consistent: the head store
  * precedes the pending test. */
 int outbox_publish(struct outbox_writer *w);
 

@@ -24,6 +24,9 @@
 
 /* testlib's CHECK used as a statement trips gcc's -Wunused-value (its
  * comma operand); these keep the same contract as function calls. */
+static int t_check(int ok, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 static int
 t_check(int ok, const char *file, int line, const char *fmt, ...)
 {
@@ -106,7 +109,8 @@ scr_linefeed(struct scr *s)
 		s->row++;
 		return;
 	}
-	memmove(s->cell[0], s->cell[1], sizeof(s->cell[0]) * (size_t)(s->rows - 1));
+	memmove(s->cell[0], s->cell[1],
+		sizeof(s->cell[0]) * (size_t)(s->rows - 1));
 	scr_clear_row(s, s->rows - 1, 0, T_MAXCOLS);
 }
 
@@ -310,7 +314,7 @@ scr_dump(const struct scr *s)
 	}
 }
 
-/* ---- spawned clients -------------------------------------------------------- */
+/* ---- spawned clients ----------------------------------------------------- */
 
 struct tbuf {
 	char *data;
@@ -510,8 +514,7 @@ tcl_pump(struct tcl *c, int timeout_ms)
 		if (pfd[i].fd == c->pty_fd) {
 			if (!tcl_read_fd(&c->pty_fd, &c->out, &c->scr))
 				c->pty_eof = 1;
-		}
-		else if (pfd[i].fd == c->out_fd)
+		} else if (pfd[i].fd == c->out_fd)
 			tcl_read_fd(&c->out_fd, &c->out, NULL);
 		else
 			tcl_read_fd(&c->err_fd, &c->err, NULL);
@@ -682,12 +685,15 @@ t_exited_zero(int status)
 	return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-/* ---- helpers for the server side -------------------------------------------- */
+/* ---- helpers for the server side ----------------------------------------- */
 
 static struct ts_server *
 t_server(void)
 {
-	t_srv = ts_start("");
+	/* PARLEY_TEST_ARGS picks the process model, as for test_server. */
+	const char *args = getenv("PARLEY_TEST_ARGS");
+
+	t_srv = ts_start(args ? args : "");
 	return t_srv;
 }
 
@@ -767,7 +773,9 @@ t_pty_client(const char *const *extra_env, char *nick, size_t n)
 static int
 t_has_sgr(const char *s)
 {
-	while (s && (s = strstr(s, "\x1b[")) != NULL) {
+	if (!s)
+		return 0;
+	while ((s = strstr(s, "\x1b[")) != NULL) {
 		s += 2;
 		s += strspn(s, "0123456789;");
 		if (*s == 'm')
@@ -776,7 +784,7 @@ t_has_sgr(const char *s)
 	return 0;
 }
 
-/* ---- command line --------------------------------------------------------- */
+/* ---- command line -------------------------------------------------------- */
 
 static void
 test_help_and_version_print_and_exit_zero(void)
@@ -789,7 +797,8 @@ test_help_and_version_print_and_exit_zero(void)
 	CHECK(c->out.data && strstr(c->out.data, "usage: parley"));
 	c = tcl_spawn_pipe(version, NULL);
 	CHECK(t_exited_zero(tcl_wait_exit(c, T_WAIT_MS)));
-	CHECK(c->out.data && strcmp(c->out.data, "parley " PARLEY_VERSION "\n") == 0);
+	CHECK(c->out.data &&
+	      strcmp(c->out.data, "parley " PARLEY_VERSION "\n") == 0);
 }
 
 static void
@@ -810,8 +819,7 @@ test_connection_refused_is_one_clear_line_and_nonzero_exit(void)
 	CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) != 0);
 	REQUIRE(c->err.data != NULL);
 	CHECKF(strstr(c->err.data, "cannot connect") &&
-		       strchr(c->err.data, '\n') ==
-			       c->err.data + c->err.len - 1,
+		   strchr(c->err.data, '\n') == c->err.data + c->err.len - 1,
 	       "stderr: %s", c->err.data);
 	CHECK(c->out.len == 0);
 }
@@ -827,7 +835,7 @@ test_bad_address_is_refused_without_connecting(void)
 	CHECK(c->err.data && strstr(c->err.data, "bad address"));
 }
 
-/* ---- pipe mode ------------------------------------------------------------ */
+/* ---- pipe mode ----------------------------------------------------------- */
 
 static void
 test_pipe_mode_sends_stdin_lines_and_prints_server_lines_exactly(void)
@@ -866,6 +874,39 @@ test_pipe_mode_sends_stdin_lines_and_prints_server_lines_exactly(void)
 }
 
 static void
+test_pipe_mode_a_burst_in_odd_chunks_arrives_whole_and_in_order(void)
+{
+	char addr[64], want[128];
+	const char *args[] = {addr, NULL};
+	enum { N = 3000 };
+	size_t len = 0, off = 0, step = 1;
+	char *all = malloc((size_t)N * 64);
+	int port, lfd = t_fake_listen(&port);
+
+	REQUIRE(lfd >= 0 && all);
+	t_port_arg(addr, sizeof(addr), port);
+	struct tcl *c = tcl_spawn_pipe(args, NULL);
+	int s = t_fake_accept(lfd);
+	REQUIRE(s >= 0);
+	for (int i = 0; i < N; i++)
+		len +=
+		    (size_t)sprintf(all + len, "#lobby <a> burst line %d\n", i);
+	/* Chunks of 1, 2, 3 ... bytes: every split offset is hit. */
+	while (off < len) {
+		size_t n = step < len - off ? step : len - off;
+		tc_send(s, "%.*s", (int)n, all + off);
+		off += n;
+		step = step % 997 + 1;
+	}
+	shutdown(s, SHUT_WR);
+	CHECK(t_exited_zero(tcl_wait_exit(c, T_WAIT_MS)));
+	CHECK(c->out.len == len && memcmp(c->out.data, all, len) == 0);
+	snprintf(want, sizeof(want), "burst line %d\n", N - 1);
+	CHECK(c->out.data && strstr(c->out.data, want));
+	free(all);
+}
+
+static void
 test_pipe_mode_nick_option_renames_right_after_connecting(void)
 {
 	char addr[64], wnick[64];
@@ -900,8 +941,7 @@ test_pipe_mode_stdin_eof_sends_last_line_and_exits_zero(void)
 	tcl_type(c, "first\nlast words");
 	tcl_close_stdin(c);
 	CHECK(tc_expect(w, "#lobby <eve> first", NULL, 0, T_WAIT_MS) >= 0);
-	CHECK(tc_expect(w, "#lobby <eve> last words", NULL, 0, T_WAIT_MS) >=
-	      0);
+	CHECK(tc_expect(w, "#lobby <eve> last words", NULL, 0, T_WAIT_MS) >= 0);
 	CHECK(t_exited_zero(tcl_wait_exit(c, T_WAIT_MS)));
 	CHECK(c->out.data && strstr(c->out.data, "-!- welcome to parley, "));
 	CHECKF(c->err.len == 0, "stderr: %s", c->err.data);
@@ -973,7 +1013,22 @@ test_pipe_mode_half_closes_then_gives_up_on_a_silent_server(void)
 	CHECK(t_exited_zero(tcl_wait_exit(c, T_WAIT_MS)));
 }
 
-/* ---- terminal mode ---------------------------------------------------------- */
+static void
+test_pipe_mode_connects_to_a_bracketed_ipv6_literal(void)
+{
+	char addr[64];
+	const char *args[] = {addr, NULL};
+
+	t_srv = ts_start("--listen [::1]:0");
+	REQUIRE(t_srv && t_srv->port6 > 0);
+	snprintf(addr, sizeof(addr), "[::1]:%d", t_srv->port6);
+	struct tcl *c = tcl_spawn_pipe(args, NULL);
+	CHECK(tcl_wait_out(c, "-!- welcome to parley, ", T_WAIT_MS) == 0);
+	tcl_close_stdin(c);
+	CHECK(t_exited_zero(tcl_wait_exit(c, T_WAIT_MS)));
+}
+
+/* ---- terminal mode ------------------------------------------------------- */
 
 static void
 test_terminal_typed_line_is_sent_and_shown_locally(void)
@@ -1022,6 +1077,36 @@ test_terminal_incoming_message_leaves_half_typed_line_intact(void)
 }
 
 static void
+test_terminal_prompt_and_echo_follow_rooms_and_nick_changes(void)
+{
+	char nick[64], wnick[64];
+
+	REQUIRE(t_server());
+	int w = t_watcher(wnick, sizeof(wnick));
+	REQUIRE(w >= 0);
+	struct tcl *c = t_pty_client(NULL, nick, sizeof(nick));
+	REQUIRE(c);
+	tcl_type(c, "/nick neo\r");
+	CHECK(tcl_wait_screen(c, "is now known as neo", T_WAIT_MS) >= 0);
+	tcl_type(c, "/join #side\r");
+	CHECK(tcl_wait_input(c, "#side>", 7, T_WAIT_MS) == 0);
+	tcl_type(c, "in the side room\r");
+	CHECK(tcl_wait_screen(c, "#side <neo> in the side room", T_WAIT_MS) >=
+	      0);
+	/* Back to a room we are already in: the server says "now talking". */
+	tcl_type(c, "/join #lobby\r");
+	CHECK(tcl_wait_input(c, "#lobby>", 8, T_WAIT_MS) == 0);
+	tcl_type(c, "/me waves\r");
+	CHECK(tc_expect(w, "#lobby * neo waves", NULL, 0, T_WAIT_MS) >= 0);
+	CHECK(tcl_wait_screen(c, "#lobby * neo waves", T_WAIT_MS) >= 0);
+	tcl_type(c, "//slash\r");
+	CHECK(tc_expect(w, "#lobby <neo> /slash", NULL, 0, T_WAIT_MS) >= 0);
+	CHECK(tcl_wait_screen(c, "#lobby <neo> /slash", T_WAIT_MS) >= 0);
+	/* Commands are not echoed as messages. */
+	CHECK(scr_find(&c->scr, "<neo> /join") < 0);
+}
+
+static void
 test_terminal_editing_keys_insert_move_and_delete(void)
 {
 	char nick[64], wnick[64], want[256];
@@ -1032,10 +1117,10 @@ test_terminal_editing_keys_insert_move_and_delete(void)
 	struct tcl *c = t_pty_client(NULL, nick, sizeof(nick));
 	REQUIRE(c);
 	tcl_type(c, "helo");
-	tcl_type(c, "\x1b[D");	   /* Left */
-	tcl_type(c, "l");	   /* insert in the middle */
-	tcl_type(c, "\x01X");	   /* Ctrl-A, insert at the start */
-	tcl_type(c, "\x1b[F!");	   /* End */
+	tcl_type(c, "\x1b[D");	/* Left */
+	tcl_type(c, "l");	/* insert in the middle */
+	tcl_type(c, "\x01X");	/* Ctrl-A, insert at the start */
+	tcl_type(c, "\x1b[F!"); /* End */
 	CHECK(tcl_wait_input(c, "#lobby> Xhello!", 15, T_WAIT_MS) == 0);
 	tcl_type(c, "\x1b[H\x1b[3~"); /* Home, Delete */
 	tcl_type(c, "\x05\x7f");      /* Ctrl-E, Backspace */
@@ -1171,6 +1256,14 @@ test_terminal_nick_colours_are_stable_and_no_color_turns_them_off(void)
 	snprintf(want, sizeof(want), "#lobby <%s> three", wnick);
 	REQUIRE(tcl_wait_screen(plain, want, T_WAIT_MS) >= 0);
 	CHECK(!t_has_sgr(plain->out.data));
+
+	const char *dumb[] = {"TERM=dumb", NULL};
+	struct tcl *d = t_pty_client(dumb, nick, sizeof(nick));
+	REQUIRE(d);
+	tc_send(w, "four\n");
+	snprintf(want, sizeof(want), "#lobby <%s> four", wnick);
+	REQUIRE(tcl_wait_screen(d, want, T_WAIT_MS) >= 0);
+	CHECK(!t_has_sgr(d->out.data));
 	snprintf(want, sizeof(want), "<%s>", wnick);
 	CHECK(strstr(plain->out.data, want) != NULL);
 }
@@ -1205,6 +1298,25 @@ test_terminal_resize_keeps_the_cursor_on_screen(void)
 	tcl_type(c, "\r");
 	snprintf(want, sizeof(want), "#lobby <%s> %s", nick, typed);
 	CHECK(tc_expect(w, want, NULL, 0, T_WAIT_MS) >= 0);
+}
+
+static void
+test_terminal_sigterm_restores_the_terminal_and_exits(void)
+{
+	char nick[64];
+	struct termios t;
+
+	REQUIRE(t_server());
+	struct tcl *c = t_pty_client(NULL, nick, sizeof(nick));
+	REQUIRE(c);
+	tcl_type(c, "typed");
+	REQUIRE(tcl_wait_input(c, "#lobby> typed", 13, T_WAIT_MS) == 0);
+	kill(c->pid, SIGTERM);
+	int st = tcl_wait_exit(c, T_WAIT_MS);
+	CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGTERM);
+	CHECK(tcgetattr(c->pty_fd, &t) == 0 && (t.c_lflag & ICANON));
+	/* The half-typed line was wiped, not left behind. */
+	CHECK(scr_find(&c->scr, "typed") < 0);
 }
 
 static void
@@ -1252,8 +1364,10 @@ test_terminal_control_characters_from_the_network_are_stripped(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	if (argc > 1)
+		tl_filter = argv[1]; /* run only tests whose names hold it */
 	T_RUN(test_help_and_version_print_and_exit_zero);
 	T_RUN(test_connection_refused_is_one_clear_line_and_nonzero_exit);
 	T_RUN(test_bad_address_is_refused_without_connecting);
@@ -1261,18 +1375,23 @@ main(void)
 	T_RUN(test_pipe_mode_half_closes_then_gives_up_on_a_silent_server);
 	T_RUN(test_terminal_control_characters_from_the_network_are_stripped);
 	T_RUN(test_pipe_mode_sends_stdin_lines_and_prints_server_lines_exactly);
+	T_RUN(test_pipe_mode_a_burst_in_odd_chunks_arrives_whole_and_in_order);
 	T_RUN(test_pipe_mode_nick_option_renames_right_after_connecting);
 	T_RUN(test_pipe_mode_stdin_eof_sends_last_line_and_exits_zero);
 	T_RUN(test_pipe_mode_server_shutdown_is_shown_and_the_client_exits);
+	T_RUN(test_pipe_mode_connects_to_a_bracketed_ipv6_literal);
 	T_RUN(test_terminal_typed_line_is_sent_and_shown_locally);
 	T_RUN(test_terminal_incoming_message_leaves_half_typed_line_intact);
+	T_RUN(test_terminal_prompt_and_echo_follow_rooms_and_nick_changes);
 	T_RUN(test_terminal_editing_keys_insert_move_and_delete);
 	T_RUN(test_terminal_wide_characters_take_two_columns);
 	T_RUN(test_terminal_history_recalls_earlier_lines);
 	T_RUN(test_terminal_ctrl_d_quits_and_restores_the_terminal);
 	T_RUN(test_terminal_ctrl_c_quits);
-	T_RUN(test_terminal_nick_colours_are_stable_and_no_color_turns_them_off);
+	T_RUN(
+	    test_terminal_nick_colours_are_stable_and_no_color_turns_them_off);
 	T_RUN(test_terminal_resize_keeps_the_cursor_on_screen);
+	T_RUN(test_terminal_sigterm_restores_the_terminal_and_exits);
 	T_RUN(test_terminal_server_close_is_a_clear_line_and_exit);
 	return tl_summary("test_client");
 }

@@ -1,0 +1,50 @@
+/*
+ * mesh: drives many test clients at once from one poll loop: each has an
+ * outgoing buffer written as the socket takes it, and incoming lines are
+ * parsed into (sender, seq) pairs for loss/order checks. Used by the
+ * integration tests that need real concurrency without threads.
+ */
+#ifndef PARLEY_TEST_MESH_H
+#define PARLEY_TEST_MESH_H
+
+#include <stddef.h>
+
+struct mesh_msg {
+	int sender;
+	int seq;
+};
+
+struct mesh_client {
+	int fd;
+	char nick[64];
+	char *out;
+	size_t out_len, out_off;
+	char in[65536];
+	size_t in_len;
+	struct mesh_msg *got;
+	size_t ngot, got_cap;
+	int eof;
+	int shutdown_seen;
+	char lines_seen[8][128]; /* substrings to look for */
+	int nlines_seen;
+	int seen_mask;
+};
+
+/* Joins n clients to the server on port (IPv6 if v6); -1 on failure. */
+int mesh_join(struct mesh_client *cl, int n, int port, int v6);
+
+/* Queues count lines "m SENDER SEQ" (seq from first) for client i. */
+void mesh_queue(struct mesh_client *cl, int i, int first, int count,
+		size_t pad);
+
+/* Pumps every client (write queued output, read and parse input) until
+ * done(arg) returns non-zero or timeout_ms passes. Returns 0 or -1. */
+int mesh_pump(struct mesh_client *cl, int n, int (*done)(void *), void *arg,
+	      int timeout_ms);
+
+/* Messages client i received from sender s. */
+size_t mesh_count_from(const struct mesh_client *c, int sender);
+
+void mesh_close(struct mesh_client *cl, int n);
+
+#endif
