@@ -44,7 +44,8 @@ INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INT
 
 BINS := $(BUILD)/parleyd $(BUILD)/parley $(BUILD)/parley-bench
 
-.PHONY: all run test unit integration asan bench format lint clean
+.PHONY: all run test unit integration asan bench format lint clean fuzz \
+	fuzz-run
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
@@ -85,6 +86,22 @@ integration: $(BINS) $(INTEG_BIN)
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 OPT='-O1 -g' test
 
+# libFuzzer targets (clang): each runs FUZZ_SECONDS on its corpus in
+# tests/fuzz/corpus/NAME; crashes are written to build-fuzz/crashes/.
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 20
+
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang \
+		OPT='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' fuzz-run
+
+fuzz-run: $(FUZZ_BIN)
+	sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+$(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(SERVER_OBJ) $(LIB_OBJ)
+	$(CC) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS)
+
 bench: $(BINS)
 	sh bench/standard.sh $(BUILD)
 
@@ -97,6 +114,6 @@ lint:
 		--inline-suppr --suppress=missingIncludeSystem -Isrc -D_GNU_SOURCE src
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

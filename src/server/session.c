@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -102,6 +104,8 @@ struct session {
 	struct client *ready, *dirty;
 	struct client *throttled; /* waiting for flood tokens */
 	struct client *closing;	  /* closed, finishing in session_reap */
+	int linger_poll;	  /* a closing client waits for its unsent
+				     bytes: look again soon */
 	int had_client;
 	int shutting_down;
 	long long shutdown_deadline_ms;
@@ -564,7 +568,7 @@ session_read(struct session *s, struct client *c)
 		c->readable = 0;
 		return 0;
 	}
-	c->eof = 1;
+	c->eof = n == 0 ? 1 : 2; /* 2: reset or error */
 	c->readable = 0;
 	return 0;
 }
@@ -607,7 +611,8 @@ session_input(struct session *s, struct client *c)
 		buf_consume(&c->in, consumed);
 		if (c->eof) {
 			session_client_close(s, c, CHANNEL_REASON_LOST,
-					     "connection lost");
+					     c->eof > 1 ? "connection lost"
+							: "connection closed");
 			break;
 		}
 		if (!c->readable)
@@ -810,8 +815,13 @@ session_deliver_part(struct session *s, const struct outbox_view *v)
 		session_to_room(s, room, 0, len);
 	else if (c)
 		session_send(s, c, s->line, len);
-	if (c)
+	if (c) {
+		struct sroom *was = c->current;
 		session_room_remove(s, c, room);
+		if (was == room && c->current)
+			session_sendf(s, c, "-!- now talking in %s",
+				      c->current->name);
+	}
 }
 
 static void
@@ -1199,11 +1209,18 @@ session_reap_one(struct session *s, struct client *c)
 		shutdown(c->fd, SHUT_WR);
 		c->wr_shut = 1;
 	}
-	/* Read until EOF so that close() sends no RST that could destroy
-	 * what the client has not read yet. */
+	/* Discard input (a peer that closes ends the linger), and close only
+	 * once the kernel has sent everything: closing with unread input sends
+	 * an RST, which would drop data still in our send queue. */
 	while ((n = recv(c->fd, sink, sizeof(sink), 0)) > 0)
 		;
-	return n == 0 || (errno != EAGAIN && errno != EINTR);
+	if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		return 1;
+	int unsent = 0;
+	if (ioctl(c->fd, SIOCOUTQ, &unsent) < 0 || unsent == 0)
+		return 1;
+	s->linger_poll = 1;
+	return 0;
 }
 
 static void
@@ -1211,6 +1228,7 @@ session_reap(struct session *s)
 {
 	struct client **pp = &s->closing;
 
+	s->linger_poll = 0;
 	while (*pp) {
 		struct client *c = *pp;
 		if (session_reap_one(s, c)) {
@@ -1338,6 +1356,8 @@ session_timeout(struct session *s)
 
 	if (s->ready)
 		return 0;
+	if (s->linger_poll)
+		return 10; /* no event says "send queue empty": poll */
 	for (struct client *c = s->throttled; c; c = c->throttled_next)
 		if (next < 0 || c->throttled_until_ms < next)
 			next = c->throttled_until_ms;
