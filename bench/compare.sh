@@ -3,7 +3,7 @@
 # ngircd from Debian's packages, same workloads back to back, alternating
 # the order, several repetitions; prints every run, the medians and the
 # parley/ngircd ratios. ngircd runs in the foreground with its own relaxed
-# config under a temp dir (see lib.sh and BENCHMARKS.md). About 10 minutes.
+# config under a temp dir (see lib.sh and BENCHMARKS.md). 3-5 minutes.
 #
 #   sh bench/compare.sh [-b BUILD] [-n REPS] [-o FILE] [-s "SERVERS"]
 #
@@ -100,66 +100,7 @@ pb_table "$PB_TMP/results"
 echo
 echo "## medians over $REPS runs, and ratios to ngircd"
 echo
-awk '
-function median(key, n, i, j, t, a) {
-	n = cnt[key]
-	for (i = 1; i <= n; i++) a[i] = val[key, i]
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	if (n == 0) return ""
-	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-function add(w, s, k, x) {
-	if (x == "") return
-	cnt[w, s, k]++
-	val[w, s, k, cnt[w, s, k]] = x
-}
-{
-	delete f
-	for (i = 2; i <= NF; i++) {
-		n = index($i, "=")
-		if (n) f[substr($i, 1, n - 1)] = substr($i, n + 1)
-	}
-	split(f["label"], l, "/")
-	w = l[1]; s = l[2]
-	if (!(w in seenw)) { seenw[w] = 1; wl[++nw] = w }
-	if (!((w, s) in seen)) { seen[w, s] = 1; sl[w, ++ns[w]] = s }
-	runs[w, s]++
-	if (f["result"] == "ok") ok[w, s]++
-	add(w, s, "dps", f["deliveries_per_s"])
-	add(w, s, "cpu", f["server_cpu_ns_per_delivery"])
-	add(w, s, "p50", f["p50_us"])
-	add(w, s, "p99", f["p99_us"])
-	add(w, s, "p999", f["p999_us"])
-	add(w, s, "bench", f["bench_cpu_pct"])
-	add(w, s, "lost", f["lost"] + f["dup"] + f["reorder"] + f["corrupt"] + f["disconnects"])
-}
-function m(w, s, k) { return median(w SUBSEP s SUBSEP k) }
-function ratio(a, b) { return (a != "" && b != "" && b > 0) ? sprintf("%.2fx", a / b) : "-" }
-END {
-	printf "| %-9s | %-11s | %12s | %9s | %8s | %8s | %8s | %5s | %-7s | %-24s |\n",
-	    "workload", "server", "deliveries/s", "cpu ns/d", "p50 ms",
-	    "p99 ms", "p99.9 ms", "bench", "ok runs", "vs ngircd: rate cpu p99"
-	print "|-----------|-------------|-------------:|----------:|---------:|---------:|---------:|------:|---------|--------------------------|"
-	for (i = 1; i <= nw; i++) {
-		w = wl[i]
-		for (j = 1; j <= ns[w]; j++) {
-			s = sl[w, j]
-			vs = "-"
-			if (s != "ngircd" && ((w, "ngircd") in seen))
-				vs = ratio(m(w, s, "dps"), m(w, "ngircd", "dps")) " " \
-				    ratio(m(w, s, "cpu"), m(w, "ngircd", "cpu")) " " \
-				    ratio(m(w, s, "p99"), m(w, "ngircd", "p99"))
-			printf "| %-9s | %-11s | %12.0f | %9.0f | %8.2f | %8.2f | %8.2f | %4.0f%% | %3d/%-3d | %-24s |\n",
-			    w, s, m(w, s, "dps"), m(w, s, "cpu"),
-			    m(w, s, "p50") / 1000, m(w, s, "p99") / 1000,
-			    m(w, s, "p999") / 1000, m(w, s, "bench"),
-			    ok[w, s], runs[w, s], vs
-		}
-	}
-}' "$PB_TMP/results"
+pb_medians "$PB_TMP/results"
 echo
 if [ "$PB_FAILED" -ne 0 ]; then
 	echo "compare: some runs FAILED or lost messages (see above)"

@@ -104,10 +104,6 @@ pb_ngircd_conf() {
 	DNS = no
 	Ident = no
 	PAM = no
-	OperCanUseMode = yes
-[Operator]
-	Name = bench
-	Password = bench
 EOF2
 }
 
@@ -131,8 +127,39 @@ pb_start_ngircd() {
 	return 1
 }
 
-# pb_start SERVER BUILD: SERVER is parley-fork, parley-w2 or ngircd.
+# "busy total" CPU ticks of the whole machine, from /proc/stat.
+pb_cpu_ticks() {
+	awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9
+		print b, b + $5 + $6; exit }' /proc/stat
+}
+
+# Waits (up to PB_QUIET_WAIT seconds, default 30) until the machine is
+# under 15% busy, so that a run does not share the CPUs with leftovers or
+# with someone else's job; other% in the tables shows what remained.
+pb_wait_quiet() {
+	_n=0
+	while [ "$_n" -lt "${PB_QUIET_WAIT:-30}" ]; do
+		# shellcheck disable=SC2046 # two numbers
+		set -- $(pb_cpu_ticks)
+		_b0=$1 _t0=$2
+		sleep 0.5
+		# shellcheck disable=SC2046
+		set -- $(pb_cpu_ticks)
+		_busy=$((($1 - _b0) * 100 / ($2 - _t0 + 1)))
+		[ "$_busy" -lt 15 ] && return 0
+		[ "$_n" -eq 0 ] &&
+		    pb_log "waiting for a quiet machine (${_busy}% busy)"
+		sleep 0.5
+		_n=$((_n + 1))
+	done
+	pb_log "machine still busy: measuring anyway (see other%)"
+}
+
+# pb_start SERVER BUILD: SERVER is parley-fork, parley-w2 or ngircd. Stops
+# the server this script started before, if any: one at a time.
 pb_start() {
+	pb_stop_server
+	pb_wait_quiet
 	# shellcheck disable=SC2086 # PB_PARLEYD_ARGS is a word list
 	case $1 in
 	parley-fork) pb_start_parleyd "$2" $PB_PARLEYD_ARGS ;;
@@ -149,7 +176,7 @@ pb_run() {
 	_build=$1 _server=$2 _label=$3 _clients=$4 _senders=$5
 	shift 5
 	if [ "$_server" = ngircd ]; then
-		set -- --proto irc --irc-oper bench:bench "$@"
+		set -- --proto irc "$@"
 	fi
 	timeout 300 "$_build/parley-bench" --no-progress \
 	    --server-pid "$PB_SERVER_PID" --label "$_label" \
@@ -176,15 +203,20 @@ pb_workloads() {
 }
 
 # pb_table FILE: one row per summary line (label = workload/server/rep).
+# srv and bench are the CPU of the server tree and of parley-bench, other
+# is what the rest of the machine used meanwhile, in % of one core.
 pb_table() {
 	awk '
 	function v(k) { return (k in f) ? f[k] : "-" }
 	function ms(k) { return (k in f) ? sprintf("%.2f", f[k] / 1000) : "-" }
 	BEGIN {
-		printf "| %-9s | %-11s | %12s | %9s | %8s | %8s | %8s | %5s | %5s | %-6s |\n",
-		    "workload", "server", "deliveries/s", "cpu ns/d",
-		    "p50 ms", "p99 ms", "p99.9 ms", "bench", "busy", "result"
-		print "|-----------|-------------|-------------:|----------:|---------:|---------:|---------:|------:|------:|--------|"
+		printf "| %-8s | %-11s | %12s | %8s | %7s | %7s | %8s |" \
+		    " %4s | %5s | %5s | %-6s |\n", "workload", "server",
+		    "deliveries/s", "cpu ns/d", "p50 ms", "p99 ms",
+		    "p99.9 ms", "srv%", "bench%", "other%", "result"
+		print "|----------|-------------|-------------:|---------:|" \
+		    "--------:|--------:|---------:|-----:|-------:|-------:|" \
+		    "--------|"
 	}
 	{
 		delete f
@@ -193,10 +225,84 @@ pb_table() {
 			if (n) f[substr($i, 1, n - 1)] = substr($i, n + 1)
 		}
 		split(v("label"), l, "/")
-		printf "| %-9s | %-11s | %12s | %9s | %8s | %8s | %8s | %4s%% | %4s%% | %-6s |\n",
-		    l[1], l[2], v("deliveries_per_s"),
-		    v("server_cpu_ns_per_delivery"), ms("p50_us"),
-		    ms("p99_us"), ms("p999_us"), v("bench_cpu_pct"),
-		    v("machine_busy_pct"), v("result")
+		printf "| %-8s | %-11s | %12s | %8s | %7s | %7s | %8s |" \
+		    " %4s | %6s | %6s | %-6s |\n", l[1], l[2],
+		    v("deliveries_per_s"), v("server_cpu_ns_per_delivery"),
+		    ms("p50_us"), ms("p99_us"), ms("p999_us"),
+		    v("server_cpu_pct"), v("bench_cpu_pct"),
+		    v("other_cpu_pct"), v("result")
+	}' "$1"
+}
+
+# pb_medians FILE: per workload and server, the median of each column over
+# the repetitions, and the ratios of each parley model to ngircd.
+pb_medians() {
+	awk '
+	function median(key, n, i, j, t, a) {
+		n = cnt[key]
+		for (i = 1; i <= n; i++) a[i] = val[key, i]
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+			}
+		if (n == 0) return ""
+		return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	function add(w, s, k, x) {
+		if (x == "") return
+		cnt[w, s, k]++
+		val[w, s, k, cnt[w, s, k]] = x + 0
+	}
+	{
+		delete f
+		for (i = 2; i <= NF; i++) {
+			n = index($i, "=")
+			if (n) f[substr($i, 1, n - 1)] = substr($i, n + 1)
+		}
+		split(f["label"], l, "/")
+		w = l[1]; s = l[2]
+		if (!(w in seenw)) { seenw[w] = 1; wl[++nw] = w }
+		if (!((w, s) in seen)) { seen[w, s] = 1; sl[w, ++ns[w]] = s }
+		runs[w, s]++
+		if (f["result"] == "ok") ok[w, s]++
+		add(w, s, "dps", f["deliveries_per_s"])
+		add(w, s, "cpu", f["server_cpu_ns_per_delivery"])
+		add(w, s, "p50", f["p50_us"])
+		add(w, s, "p99", f["p99_us"])
+		add(w, s, "p999", f["p999_us"])
+		add(w, s, "srv", f["server_cpu_pct"])
+		add(w, s, "bench", f["bench_cpu_pct"])
+		add(w, s, "other", f["other_cpu_pct"])
+	}
+	function m(w, s, k) { return median(w SUBSEP s SUBSEP k) }
+	function ratio(a, b) {
+		return (a != "" && b != "" && b > 0) ? sprintf("%.2fx", a / b) : "-"
+	}
+	END {
+		printf "| %-8s | %-11s | %12s | %8s | %7s | %7s | %8s | %4s |" \
+		    " %6s | %6s | %-4s | %-20s |\n", "workload", "server",
+		    "deliveries/s", "cpu ns/d", "p50 ms", "p99 ms", "p99.9 ms",
+		    "srv%", "bench%", "other%", "ok", "vs ngircd: rate cpu p99"
+		print "|----------|-------------|-------------:|---------:|--------:|" \
+		    "--------:|---------:|-----:|-------:|-------:|------|" \
+		    "----------------------|"
+		for (i = 1; i <= nw; i++) {
+			w = wl[i]
+			for (j = 1; j <= ns[w]; j++) {
+				s = sl[w, j]
+				vs = "-"
+				if (s != "ngircd" && ((w, "ngircd") in seen))
+					vs = ratio(m(w, s, "dps"), m(w, "ngircd", "dps")) \
+					    " " ratio(m(w, s, "cpu"), m(w, "ngircd", "cpu")) \
+					    " " ratio(m(w, s, "p99"), m(w, "ngircd", "p99"))
+				printf "| %-8s | %-11s | %12.0f | %8.0f | %7.2f |" \
+				    " %7.2f | %8.2f | %4.0f | %6.0f | %6.0f |" \
+				    " %d/%-2d | %-20s |\n", w, s, m(w, s, "dps"),
+				    m(w, s, "cpu"), m(w, s, "p50") / 1000,
+				    m(w, s, "p99") / 1000, m(w, s, "p999") / 1000,
+				    m(w, s, "srv"), m(w, s, "bench"), m(w, s, "other"),
+				    ok[w, s], runs[w, s], vs
+			}
+		}
 	}' "$1"
 }

@@ -2,15 +2,15 @@
 # bench/standard.sh: the short standard benchmark matrix ("make bench").
 # Runs every workload of bench/workloads.conf against a freshly started
 # parleyd, in the fork-per-client model and with --workers 2, and prints a
-# table. Under two minutes; exits non-zero if any run lost, duplicated,
+# table. About 40 s; exits non-zero if any run lost, duplicated,
 # reordered or corrupted a message, or could not be done.
 #
 #   sh bench/standard.sh [BUILD]        BUILD defaults to "build"
 
 PB_DIR=$(cd "$(dirname "$0")" && pwd)
 BUILD=${1:-build}
-DUR=${PB_DURATION:-1}
-RDUR=${PB_RATE_DURATION:-3}
+DUR=${PB_DURATION:-2}
+RDUR=${PB_RATE_DURATION:-4}
 PB_PARLEYD_ARGS=${PB_PARLEYD_ARGS:-}
 . "$PB_DIR/lib.sh"
 

@@ -6,6 +6,7 @@
  */
 #include "bench/bench.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -84,6 +85,7 @@ struct bench {
 	uint64_t ol_k;	   /* open loop: next message index ... */
 	unsigned int ol_i; /* ... and sender */
 	int measuring, sending_done, failed;
+	unsigned int opers_refused; /* IRC: OPER answered 491 or 464 */
 	uint64_t sent_total;
 };
 
@@ -383,6 +385,15 @@ bench_closed_reached(struct bench *b, struct bench_sender *s, uint32_t seq)
 	bench_closed_fill(b, s);
 }
 
+/* When message ol_k of sender ol_i is due (see bench_open_due()). */
+static int64_t
+bench_open_next_due(const struct bench *b)
+{
+	assert(b->nsenders > 0);
+	return b->t0 + (int64_t)b->ol_k * b->period_ns +
+	       (int64_t)b->ol_i * b->period_ns / b->nsenders;
+}
+
 /* Open loop: message k of sender i is due at t0 + k*period + i*period/S,
  * so the whole schedule is one cursor. The payload carries the due time:
  * a late send (ours or a blocked socket) shows up as latency. */
@@ -394,8 +405,7 @@ bench_open_due(struct bench *b)
 	for (;;) {
 		struct bench_sender *s = &b->senders[b->ol_i];
 
-		due = b->t0 + (int64_t)b->ol_k * b->period_ns +
-		      (int64_t)b->ol_i * b->period_ns / b->nsenders;
+		due = bench_open_next_due(b);
 		if ((b->cfg->messages && b->ol_k >= b->cfg->messages) ||
 		    (b->t_stop && due >= b->t_stop)) {
 			b->sending_done = 1;
@@ -412,13 +422,6 @@ bench_open_due(struct bench *b)
 			b->ol_k++;
 		}
 	}
-}
-
-static int64_t
-bench_open_next_due(const struct bench *b)
-{
-	return b->t0 + (int64_t)b->ol_k * b->period_ns +
-	       (int64_t)b->ol_i * b->period_ns / b->nsenders;
 }
 
 /* --- receiving ---------------------------------------------------------- */
@@ -561,6 +564,29 @@ bench_irc_registered(struct bench *b, unsigned int id)
 	bench_out_str(b, id, line);
 }
 
+/* Numeric errors that stop a client from registering or joining; others
+ * (a refused OPER or MODE +F, say) only cost the relaxed flood limits. */
+static int
+bench_irc_is_fatal(enum bench_state state, const char *numeric)
+{
+	static const char *const registering[] = {"431", "432", "433", "436",
+						  "437", "465", NULL};
+	static const char *const joining[] = {"403", "405", "471", "473",
+					      "474", "475", "476", NULL};
+	const char *const *p;
+
+	if (state == BENCH_REGISTERING)
+		p = registering;
+	else if (state == BENCH_JOINING)
+		p = joining;
+	else
+		return 0;
+	for (; *p; p++)
+		if (memcmp(*p, numeric, 3) == 0)
+			return 1;
+	return 0;
+}
+
 /* ":prefix COMMAND params"; only what the workload needs is understood. */
 static void
 bench_irc_line(struct bench *b, unsigned int id, const char *s, size_t len,
@@ -606,9 +632,11 @@ bench_irc_line(struct bench *b, unsigned int id, const char *s, size_t len,
 		bench_client_ready(b, id);
 	} else if (cmd_len == 3 && memcmp(cmd, "381", 3) == 0) {
 		b->res->irc_opers++;
-	} else if (cmd_len == 3 && cmd[0] == '4' &&
-		   b->clients[id].state != BENCH_READY &&
-		   b->clients[id].state != BENCH_JOINING) {
+	} else if (cmd_len == 3 &&
+		   (memcmp(cmd, "491", 3) == 0 || memcmp(cmd, "464", 3) == 0)) {
+		b->opers_refused++;
+	} else if (cmd_len == 3 &&
+		   bench_irc_is_fatal(b->clients[id].state, cmd)) {
 		snprintf(line, sizeof(line), "IRC error %.*s", (int)(end - cmd),
 			 cmd);
 		bench_client_close(b, id, line);
@@ -732,9 +760,13 @@ bench_setup(struct bench *b)
 			return err;
 		if (b->now > deadline) {
 			snprintf(msg, sizeof(msg),
-				 "only %u of %u clients joined within %.0f s",
+				 "only %u of %u clients joined within %.0f s%s",
 				 b->ready, b->nclients,
-				 b->cfg->connect_timeout_s);
+				 b->cfg->connect_timeout_s,
+				 b->opers_refused ? " (OPER was refused: some "
+						    "servers then delay the "
+						    "client)"
+						  : "");
 			bench_fail(b, "%s", msg);
 			return -ETIMEDOUT;
 		}
@@ -754,6 +786,7 @@ bench_setup(struct bench *b)
 }
 
 struct bench_snapshot {
+	int64_t t;
 	struct procstat_tree tree;
 	struct procstat_machine machine;
 	struct rusage self;
@@ -764,6 +797,7 @@ static void
 bench_snapshot(struct bench *b, struct bench_snapshot *s, int with_memory)
 {
 	memset(s, 0, sizeof(*s));
+	s->t = bench_now();
 	if (b->cfg->server_pid > 0)
 		s->has_tree = procstat_read_tree(b->cfg->server_pid,
 						 with_memory, &s->tree) == 0;
@@ -955,6 +989,10 @@ bench_report(struct bench *b, const struct bench_snapshot *s0,
 	busy = s1->machine.busy_ticks - s0->machine.busy_ticks;
 	total = s1->machine.total_ticks - s0->machine.total_ticks;
 	r->machine_busy = total ? (double)busy / (double)total : 0;
+	r->machine_busy_ns = busy * (uint64_t)(BENCH_NS / procstat_tick_hz());
+	r->machine_irq_ns = (s1->machine.irq_ticks - s0->machine.irq_ticks) *
+			    (uint64_t)(BENCH_NS / procstat_tick_hz());
+	r->wall_s = (double)(s1->t - s0->t) / BENCH_NS;
 	if (s0->has_tree && s1->has_tree) {
 		r->has_server = 1;
 		r->server_cpu_ns = s1->tree.cpu_ns - s0->tree.cpu_ns;

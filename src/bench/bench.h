@@ -48,6 +48,7 @@ struct bench_result {
 	uint64_t disconnects;
 	double setup_s;		/* connect + join + settle */
 	double duration_s;	/* first send to last delivery */
+	double wall_s;		/* the measured phase, drain included */
 	struct hist latency;	/* delivery latency, open loop: from the
 				 * intended send time */
 	int stalled;		/* ended by drain or hard timeout */
@@ -61,8 +62,10 @@ struct bench_result {
 	uint64_t bench_cpu_ns;
 	uint64_t bench_ctxsw;
 	uint64_t machine_ctxsw;
-	double machine_busy; /* 0..1 over all CPUs */
-	char error[256];     /* set when the run could not be done */
+	double machine_busy;	  /* 0..1 over all CPUs */
+	uint64_t machine_busy_ns; /* CPU time of everything on the machine */
+	uint64_t machine_irq_ns;  /* of which irq and softirq */
+	char error[256];	  /* set when the run could not be done */
 };
 
 /* Runs one benchmark: connects, joins, measures, closes every socket it

@@ -154,6 +154,7 @@ parley_bench_kv(struct parley_bench_out *o, int quote, const char *key,
 		printf("%s%s=", o->first ? "parley-bench: " : " ", key);
 	o->first = 0;
 	va_start(ap, fmt);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false alarm */
 	vprintf(fmt, ap);
 	va_end(ap);
 	if (o->json && quote)
@@ -166,6 +167,17 @@ parley_bench_us(const struct bench_result *r, double q)
 	return (double)hist_quantile(&r->latency, q) / 1000.0;
 }
 
+/* CPU seconds spent by neither the server nor this process while measuring:
+ * other load on the machine that the figures had to share it with. */
+static double
+parley_bench_other_s(const struct bench_result *r)
+{
+	double other = (double)r->machine_busy_ns - (double)r->server_cpu_ns -
+		       (double)r->bench_cpu_ns;
+
+	return other > 0 ? other / 1e9 : 0;
+}
+
 static int
 parley_bench_failed(const struct bench_result *r)
 {
@@ -173,69 +185,103 @@ parley_bench_failed(const struct bench_result *r)
 	       r->disconnects || r->sent == 0;
 }
 
+/* What ran and what arrived. */
+static void
+parley_bench_print_counts(struct parley_bench_out *o,
+			  const struct bench_config *cfg,
+			  const struct bench_result *r)
+{
+	parley_bench_kv(o, 1, "proto", "%s",
+			cfg->proto == BENCH_PROTO_IRC ? "irc" : "parley");
+	parley_bench_kv(o, 0, "clients", "%u", cfg->clients);
+	parley_bench_kv(o, 0, "senders", "%u", cfg->senders);
+	parley_bench_kv(o, 1, "mode", "%s", cfg->rate > 0 ? "open" : "closed");
+	if (cfg->rate > 0)
+		parley_bench_kv(o, 0, "rate", "%g", cfg->rate);
+	else
+		parley_bench_kv(o, 0, "window", "%u", cfg->window);
+	parley_bench_kv(o, 0, "size", "%u", cfg->size);
+	parley_bench_kv(o, 0, "sent", "%llu", (unsigned long long)r->sent);
+	parley_bench_kv(o, 0, "expected", "%llu",
+			(unsigned long long)r->expected);
+	parley_bench_kv(o, 0, "delivered", "%llu",
+			(unsigned long long)r->delivered);
+	parley_bench_kv(o, 0, "lost", "%llu", (unsigned long long)r->lost);
+	parley_bench_kv(o, 0, "dup", "%llu", (unsigned long long)r->dups);
+	parley_bench_kv(o, 0, "reorder", "%llu",
+			(unsigned long long)r->reorders);
+	parley_bench_kv(o, 0, "corrupt", "%llu",
+			(unsigned long long)r->corrupt);
+	parley_bench_kv(o, 0, "disconnects", "%llu",
+			(unsigned long long)r->disconnects);
+}
+
+/* How fast, and at what latency. */
+static void
+parley_bench_print_speed(struct parley_bench_out *o,
+			 const struct bench_result *r)
+{
+	double dur = r->duration_s > 0 ? r->duration_s : 1e-9;
+
+	parley_bench_kv(o, 0, "setup_s", "%.2f", r->setup_s);
+	parley_bench_kv(o, 0, "duration_s", "%.3f", r->duration_s);
+	parley_bench_kv(o, 0, "deliveries_per_s", "%.0f",
+			(double)r->delivered / dur);
+	parley_bench_kv(o, 0, "p50_us", "%.1f", parley_bench_us(r, 0.50));
+	parley_bench_kv(o, 0, "p90_us", "%.1f", parley_bench_us(r, 0.90));
+	parley_bench_kv(o, 0, "p99_us", "%.1f", parley_bench_us(r, 0.99));
+	parley_bench_kv(o, 0, "p999_us", "%.1f", parley_bench_us(r, 0.999));
+	parley_bench_kv(o, 0, "max_us", "%.1f", parley_bench_us(r, 1.0));
+}
+
+/* What it cost the server, this process and the rest of the machine. */
+static void
+parley_bench_print_cost(struct parley_bench_out *o,
+			const struct bench_result *r)
+{
+	double wall = r->wall_s > 0 ? r->wall_s : 1e-9;
+	double dl = r->delivered ? (double)r->delivered : 1;
+
+	if (r->has_server) {
+		parley_bench_kv(o, 0, "server_cpu_s", "%.3f",
+				(double)r->server_cpu_ns / 1e9);
+		parley_bench_kv(o, 0, "server_cpu_ns_per_delivery", "%.0f",
+				(double)r->server_cpu_ns / dl);
+		parley_bench_kv(o, 0, "server_cpu_pct", "%.0f",
+				100.0 * (double)r->server_cpu_ns / 1e9 / wall);
+		parley_bench_kv(o, 0, "server_hwm_kb", "%llu",
+				(unsigned long long)r->server_hwm_kb);
+		parley_bench_kv(o, 0, "server_pss_kb", "%llu",
+				(unsigned long long)r->server_pss_kb);
+		parley_bench_kv(o, 0, "server_procs", "%u", r->server_procs);
+		parley_bench_kv(o, 0, "server_ctxsw", "%llu",
+				(unsigned long long)r->server_ctxsw);
+	}
+	parley_bench_kv(o, 0, "bench_cpu_s", "%.3f",
+			(double)r->bench_cpu_ns / 1e9);
+	parley_bench_kv(o, 0, "bench_cpu_pct", "%.0f",
+			100.0 * (double)r->bench_cpu_ns / 1e9 / wall);
+	parley_bench_kv(o, 0, "machine_busy_pct", "%.0f",
+			100.0 * r->machine_busy);
+	parley_bench_kv(o, 0, "softirq_cpu_pct", "%.0f",
+			100.0 * (double)r->machine_irq_ns / 1e9 / wall);
+	parley_bench_kv(o, 0, "other_cpu_pct", "%.0f",
+			100.0 * parley_bench_other_s(r) / wall);
+	parley_bench_kv(o, 0, "ctxsw_per_1k_deliveries", "%.2f",
+			1000.0 * (double)r->machine_ctxsw / dl);
+}
+
 static void
 parley_bench_print(const struct bench_config *cfg, const char *label, int json,
 		   const struct bench_result *r)
 {
 	struct parley_bench_out o = {.json = json, .first = 1};
-	double dur = r->duration_s > 0 ? r->duration_s : 1e-9;
-	double dps = (double)r->delivered / dur;
-	double dl = r->delivered ? (double)r->delivered : 1;
 
 	if (label[0])
 		parley_bench_kv(&o, 1, "label", "%s", label);
-	parley_bench_kv(&o, 1, "proto", "%s",
-			cfg->proto == BENCH_PROTO_IRC ? "irc" : "parley");
-	parley_bench_kv(&o, 0, "clients", "%u", cfg->clients);
-	parley_bench_kv(&o, 0, "senders", "%u", cfg->senders);
-	parley_bench_kv(&o, 1, "mode", "%s", cfg->rate > 0 ? "open" : "closed");
-	if (cfg->rate > 0)
-		parley_bench_kv(&o, 0, "rate", "%g", cfg->rate);
-	else
-		parley_bench_kv(&o, 0, "window", "%u", cfg->window);
-	parley_bench_kv(&o, 0, "size", "%u", cfg->size);
-	parley_bench_kv(&o, 0, "sent", "%llu", (unsigned long long)r->sent);
-	parley_bench_kv(&o, 0, "expected", "%llu",
-			(unsigned long long)r->expected);
-	parley_bench_kv(&o, 0, "delivered", "%llu",
-			(unsigned long long)r->delivered);
-	parley_bench_kv(&o, 0, "lost", "%llu", (unsigned long long)r->lost);
-	parley_bench_kv(&o, 0, "dup", "%llu", (unsigned long long)r->dups);
-	parley_bench_kv(&o, 0, "reorder", "%llu",
-			(unsigned long long)r->reorders);
-	parley_bench_kv(&o, 0, "corrupt", "%llu",
-			(unsigned long long)r->corrupt);
-	parley_bench_kv(&o, 0, "disconnects", "%llu",
-			(unsigned long long)r->disconnects);
-	parley_bench_kv(&o, 0, "setup_s", "%.2f", r->setup_s);
-	parley_bench_kv(&o, 0, "duration_s", "%.3f", r->duration_s);
-	parley_bench_kv(&o, 0, "deliveries_per_s", "%.0f", dps);
-	parley_bench_kv(&o, 0, "p50_us", "%.1f", parley_bench_us(r, 0.50));
-	parley_bench_kv(&o, 0, "p90_us", "%.1f", parley_bench_us(r, 0.90));
-	parley_bench_kv(&o, 0, "p99_us", "%.1f", parley_bench_us(r, 0.99));
-	parley_bench_kv(&o, 0, "p999_us", "%.1f", parley_bench_us(r, 0.999));
-	parley_bench_kv(&o, 0, "max_us", "%.1f", parley_bench_us(r, 1.0));
-	if (r->has_server) {
-		parley_bench_kv(&o, 0, "server_cpu_s", "%.3f",
-				(double)r->server_cpu_ns / 1e9);
-		parley_bench_kv(&o, 0, "server_cpu_ns_per_delivery", "%.0f",
-				(double)r->server_cpu_ns / dl);
-		parley_bench_kv(&o, 0, "server_hwm_kb", "%llu",
-				(unsigned long long)r->server_hwm_kb);
-		parley_bench_kv(&o, 0, "server_pss_kb", "%llu",
-				(unsigned long long)r->server_pss_kb);
-		parley_bench_kv(&o, 0, "server_procs", "%u", r->server_procs);
-		parley_bench_kv(&o, 0, "server_ctxsw", "%llu",
-				(unsigned long long)r->server_ctxsw);
-	}
-	parley_bench_kv(&o, 0, "bench_cpu_s", "%.3f",
-			(double)r->bench_cpu_ns / 1e9);
-	parley_bench_kv(&o, 0, "bench_cpu_pct", "%.0f",
-			100.0 * (double)r->bench_cpu_ns / 1e9 / dur);
-	parley_bench_kv(&o, 0, "machine_busy_pct", "%.0f",
-			100.0 * r->machine_busy);
-	parley_bench_kv(&o, 0, "ctxsw_per_1k_deliveries", "%.2f",
-			1000.0 * (double)r->machine_ctxsw / dl);
+	parley_bench_print_counts(&o, cfg, r);
+	parley_bench_print_speed(&o, r);
+	parley_bench_print_cost(&o, r);
 	if (cfg->proto == BENCH_PROTO_IRC && cfg->irc_oper[0])
 		parley_bench_kv(&o, 0, "irc_opers", "%u", r->irc_opers);
 	parley_bench_kv(&o, 0, "stalled", "%d", r->stalled);
@@ -245,120 +291,110 @@ parley_bench_print(const struct bench_config *cfg, const char *label, int json,
 	fflush(stdout);
 }
 
-static int
-parley_bench_parse(int argc, char **argv, struct bench_config *cfg, char *label,
-		   size_t label_len, int *json)
-{
-	const char *target = "127.0.0.1:5050";
-	int c, senders_set = 0, messages_set = 0, room_set = 0, err = 0;
-	unsigned int pid;
+struct parley_bench_opts {
+	struct bench_config cfg;
+	char label[128];
+	int json;
+	int senders_set, messages_set, room_set;
+};
 
-	while ((c = getopt_long(argc, argv, "p:c:s:m:d:w:r:hV",
-				parley_bench_options, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (strcmp(optarg, "irc") == 0)
-				cfg->proto = BENCH_PROTO_IRC;
-			else if (strcmp(optarg, "parley") == 0)
-				cfg->proto = BENCH_PROTO_PARLEY;
-			else
-				err = -EINVAL;
-			break;
-		case 'c':
-			err = parley_bench_uint(optarg, 1000000, &cfg->clients);
-			break;
-		case 's':
-			err = parley_bench_uint(optarg, 1000000, &cfg->senders);
-			senders_set = 1;
-			break;
-		case 'm':
-			err =
-			    parley_bench_uint(optarg, 1u << 30, &cfg->messages);
-			messages_set = 1;
-			break;
-		case 'd':
-			err = parley_bench_double(optarg, &cfg->duration_s);
-			break;
-		case 'w':
-			err = parley_bench_uint(optarg, 1u << 20, &cfg->window);
-			break;
-		case 'r':
-			err = parley_bench_double(optarg, &cfg->rate);
-			break;
-		case OPT_SIZE:
-			err = parley_bench_uint(optarg, PAYLOAD_MAX_LEN,
-						&cfg->size);
-			break;
-		case OPT_ROOM:
-			snprintf(cfg->room, sizeof(cfg->room), "%s", optarg);
-			room_set = 1;
-			break;
-		case OPT_IRC_OPER:
-			snprintf(cfg->irc_oper, sizeof(cfg->irc_oper), "%s",
-				 optarg);
-			if (!strchr(cfg->irc_oper, ':'))
-				err = -EINVAL;
-			break;
-		case OPT_SERVER_PID:
-			err = parley_bench_uint(optarg, 1u << 30, &pid);
-			cfg->server_pid = (pid_t)pid;
-			break;
-		case OPT_CONNECT_PARALLEL:
-			err = parley_bench_uint(optarg, 100000,
-						&cfg->connect_parallel);
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			err = parley_bench_double(optarg,
-						  &cfg->connect_timeout_s);
-			break;
-		case OPT_DRAIN_TIMEOUT:
-			err =
-			    parley_bench_double(optarg, &cfg->drain_timeout_s);
-			break;
-		case OPT_TIMEOUT:
-			err = parley_bench_double(optarg, &cfg->timeout_s);
-			break;
-		case OPT_LABEL:
-			snprintf(label, label_len, "%s", optarg);
-			break;
-		case OPT_JSON:
-			*json = 1;
-			break;
-		case OPT_PROGRESS:
-			cfg->progress = 1;
-			break;
-		case OPT_NO_PROGRESS:
-			cfg->progress = 0;
-			break;
-		case 'h':
-			parley_bench_usage(stdout);
-			exit(0);
-		case 'V':
-			printf("parley-bench %s\n", PARLEY_VERSION);
-			exit(0);
-		default:
+/* The options with a number or a word after them. */
+static int
+parley_bench_value(struct parley_bench_opts *o, int c, const char *arg)
+{
+	struct bench_config *cfg = &o->cfg;
+	unsigned int pid = 0;
+	int err;
+
+	switch (c) {
+	case 'p':
+		if (strcmp(arg, "irc") != 0 && strcmp(arg, "parley") != 0)
 			return -EINVAL;
-		}
-		if (err < 0) {
-			fprintf(stderr, "parley-bench: bad value for -%c: %s\n",
-				c < 256 ? c : '-', optarg);
-			return err;
-		}
+		cfg->proto =
+		    arg[0] == 'i' ? BENCH_PROTO_IRC : BENCH_PROTO_PARLEY;
+		return 0;
+	case 'c':
+		return parley_bench_uint(arg, 1000000, &cfg->clients);
+	case 's':
+		o->senders_set = 1;
+		return parley_bench_uint(arg, 1000000, &cfg->senders);
+	case 'm':
+		o->messages_set = 1;
+		return parley_bench_uint(arg, 1u << 30, &cfg->messages);
+	case 'd':
+		return parley_bench_double(arg, &cfg->duration_s);
+	case 'w':
+		return parley_bench_uint(arg, 1u << 20, &cfg->window);
+	case 'r':
+		return parley_bench_double(arg, &cfg->rate);
+	case OPT_SIZE:
+		return parley_bench_uint(arg, PAYLOAD_MAX_LEN, &cfg->size);
+	case OPT_SERVER_PID:
+		err = parley_bench_uint(arg, 1u << 30, &pid);
+		cfg->server_pid = (pid_t)pid;
+		return err;
+	case OPT_CONNECT_PARALLEL:
+		return parley_bench_uint(arg, 100000, &cfg->connect_parallel);
+	case OPT_CONNECT_TIMEOUT:
+		return parley_bench_double(arg, &cfg->connect_timeout_s);
+	case OPT_DRAIN_TIMEOUT:
+		return parley_bench_double(arg, &cfg->drain_timeout_s);
+	case OPT_TIMEOUT:
+		return parley_bench_double(arg, &cfg->timeout_s);
 	}
-	if (optind < argc)
-		target = argv[optind++];
-	if (optind < argc)
-		return -EINVAL;
+	return -EINVAL;
+}
+
+/* One option; exits for --help and --version. */
+static int
+parley_bench_option(struct parley_bench_opts *o, int c, const char *arg)
+{
+	struct bench_config *cfg = &o->cfg;
+
+	switch (c) {
+	case OPT_ROOM:
+		snprintf(cfg->room, sizeof(cfg->room), "%s", arg);
+		o->room_set = 1;
+		return 0;
+	case OPT_IRC_OPER:
+		snprintf(cfg->irc_oper, sizeof(cfg->irc_oper), "%s", arg);
+		return strchr(cfg->irc_oper, ':') ? 0 : -EINVAL;
+	case OPT_LABEL:
+		snprintf(o->label, sizeof(o->label), "%s", arg);
+		return 0;
+	case OPT_JSON:
+		o->json = 1;
+		return 0;
+	case OPT_PROGRESS:
+	case OPT_NO_PROGRESS:
+		cfg->progress = c == OPT_PROGRESS;
+		return 0;
+	case 'h':
+		parley_bench_usage(stdout);
+		exit(0);
+	case 'V':
+		printf("parley-bench %s\n", PARLEY_VERSION);
+		exit(0);
+	}
+	return parley_bench_value(o, c, arg);
+}
+
+/* Defaults that depend on other options, and what must hold together. */
+static int
+parley_bench_check(struct parley_bench_opts *o, const char *target)
+{
+	struct bench_config *cfg = &o->cfg;
+
 	if (net_parse_hostport(target, cfg->host, sizeof(cfg->host), &cfg->port,
 			       5050) < 0) {
 		fprintf(stderr, "parley-bench: bad address %s\n", target);
 		return -EINVAL;
 	}
-	if (!senders_set)
+	if (!o->senders_set)
 		cfg->senders = cfg->clients;
-	if (!messages_set && cfg->duration_s > 0)
+	if (!o->messages_set && cfg->duration_s > 0)
 		cfg->messages = 0;
-	if (!room_set && cfg->proto == BENCH_PROTO_IRC)
+	if (!o->room_set && cfg->proto == BENCH_PROTO_IRC)
 		snprintf(cfg->room, sizeof(cfg->room), "#bench");
 	if (cfg->size < PAYLOAD_MIN_LEN)
 		cfg->size = PAYLOAD_MIN_LEN;
@@ -378,42 +414,66 @@ parley_bench_parse(int argc, char **argv, struct bench_config *cfg, char *label,
 	return 0;
 }
 
+static int
+parley_bench_parse(int argc, char **argv, struct parley_bench_opts *o)
+{
+	const char *target = "127.0.0.1:5050";
+	int c;
+
+	while ((c = getopt_long(argc, argv, "p:c:s:m:d:w:r:hV",
+				parley_bench_options, NULL)) != -1) {
+		if (c == '?')
+			return -EINVAL;
+		if (parley_bench_option(o, c, optarg) < 0) {
+			fprintf(stderr, "parley-bench: bad value: %s\n",
+				optarg ? optarg : "");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc)
+		target = argv[optind++];
+	if (optind < argc)
+		return -EINVAL;
+	return parley_bench_check(o, target);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct bench_config cfg = {
-	    .proto = BENCH_PROTO_PARLEY,
-	    .clients = 10,
-	    .messages = 1000,
-	    .window = 8,
-	    .size = 64,
-	    .room = "#lobby",
-	    .connect_parallel = 8,
-	    .connect_timeout_s = 60,
-	    .drain_timeout_s = 5,
-	    .timeout_s = 600,
-	    .progress = isatty(STDERR_FILENO),
+	struct parley_bench_opts o = {
+	    .cfg =
+		{
+		    .proto = BENCH_PROTO_PARLEY,
+		    .clients = 10,
+		    .messages = 1000,
+		    .window = 8,
+		    .size = 64,
+		    .room = "#lobby",
+		    .connect_parallel = 8,
+		    .connect_timeout_s = 60,
+		    .drain_timeout_s = 5,
+		    .timeout_s = 600,
+		    .progress = isatty(STDERR_FILENO),
+		},
 	};
 	struct bench_result *res;
-	char label[128] = "";
-	int json = 0, err;
+	int err;
 
-	if (parley_bench_parse(argc, argv, &cfg, label, sizeof(label), &json) <
-	    0) {
-		parley_bench_usage(stderr);
+	if (parley_bench_parse(argc, argv, &o) < 0) {
+		fprintf(stderr, "parley-bench: see parley-bench --help\n");
 		return 2;
 	}
 	parley_bench_raise_nofile();
 	res = calloc(1, sizeof(*res));
 	if (!res)
 		return 2;
-	err = bench_run(&cfg, res);
+	err = bench_run(&o.cfg, res);
 	if (err < 0) {
 		fprintf(stderr, "parley-bench: %s\n", res->error);
 		free(res);
 		return 2;
 	}
-	parley_bench_print(&cfg, label, json, res);
+	parley_bench_print(&o.cfg, o.label, o.json, res);
 	err = parley_bench_failed(res) ? 1 : 0;
 	free(res);
 	return err;

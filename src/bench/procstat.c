@@ -1,7 +1,8 @@
 /*
- * procstat: /proc readers. The process tree is found by scanning /proc for
- * parent pids (/proc/PID/task/TID/children is not always built in); reaped
- * children are already in the root's cutime/cstime, live ones are added.
+ * procstat: /proc readers. The tree is found by scanning /proc for parent
+ * pids (task/TID/children is not always built in). Reaped children are in
+ * the root's cutime+cstime; live processes are read from schedstat (ns): on
+ * some kernels the tick-based utime+stime of bursty processes lags behind.
  */
 #include "bench/procstat.h"
 
@@ -133,6 +134,32 @@ procstat_read_status(pid_t pid, struct procstat_tree *t, int with_memory)
 		t->pss_kb += v;
 }
 
+/* Nanoseconds on CPU of every thread of pid, from schedstat; fallback_ns
+ * when schedstat is missing or reads zero. */
+static uint64_t
+procstat_run_ns(pid_t pid, uint64_t fallback_ns)
+{
+	char path[96], buf[128];
+	struct dirent *de;
+	uint64_t sum = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return fallback_ns;
+	while ((de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/schedstat",
+			 (int)pid, de->d_name);
+		if (procstat_slurp(path, buf, sizeof(buf)) > 0)
+			sum += strtoull(buf, NULL, 10);
+	}
+	closedir(d);
+	return sum ? sum : fallback_ns;
+}
+
 static int
 procstat_in_tree(const struct procstat_entry *v, size_t n, pid_t root,
 		 const struct procstat_entry *e)
@@ -157,8 +184,7 @@ int
 procstat_read_tree(pid_t pid, int with_memory, struct procstat_tree *t)
 {
 	struct procstat_entry root, *v = NULL;
-	long hz = sysconf(_SC_CLK_TCK);
-	uint64_t ticks;
+	uint64_t tick_ns = 1000000000ull / (uint64_t)procstat_tick_hz();
 	size_t i, n = 0;
 	int err;
 
@@ -169,20 +195,29 @@ procstat_read_tree(pid_t pid, int with_memory, struct procstat_tree *t)
 	err = procstat_scan(&v, &n);
 	if (err < 0)
 		return err;
-	ticks = root.self_ticks + root.child_ticks;
+	t->cpu_ns = root.child_ticks * tick_ns +
+		    procstat_run_ns(pid, root.self_ticks * tick_ns);
 	procstat_read_status(pid, t, with_memory);
 	t->nprocs = 1;
 	for (i = 0; i < n; i++) {
 		/* Children of the root are the common case: skip the walk. */
 		if (v[i].ppid != pid && !procstat_in_tree(v, n, pid, &v[i]))
 			continue;
-		ticks += v[i].self_ticks;
+		t->cpu_ns +=
+		    procstat_run_ns(v[i].pid, v[i].self_ticks * tick_ns);
 		procstat_read_status(v[i].pid, t, with_memory);
 		t->nprocs++;
 	}
 	free(v);
-	t->cpu_ns = ticks * (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
 	return 0;
+}
+
+long
+procstat_tick_hz(void)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	return hz > 0 ? hz : 100;
 }
 
 int
@@ -203,6 +238,7 @@ procstat_read_machine(struct procstat_machine *m)
 	for (i = 0; i < 8; i++)
 		m->total_ticks += f[i];
 	m->busy_ticks = m->total_ticks - f[3] - f[4];
+	m->irq_ticks = f[5] + f[6];
 	p = strstr(buf, "\nctxt ");
 	m->ctxt = p ? strtoull(p + 6, NULL, 10) : 0;
 	return 0;

@@ -20,6 +20,8 @@ struct procstat_tree {
 
 struct procstat_machine {
 	uint64_t busy_ticks; /* /proc/stat cpu: all but idle and iowait */
+	uint64_t irq_ticks;  /* irq + softirq: kernel work (loopback TCP among
+			      * it)  that no process is charged for */
 	uint64_t total_ticks;
 	uint64_t ctxt; /* context switches since boot, all CPUs */
 };
@@ -29,6 +31,9 @@ struct procstat_machine {
  * is gone). Does not block beyond /proc reads. */
 int procstat_read_tree(pid_t pid, int with_memory, struct procstat_tree *t)
     __attribute__((warn_unused_result));
+
+/* Clock ticks per second of /proc/stat and /proc/PID/stat (USER_HZ). */
+long procstat_tick_hz(void);
 
 /* Reads machine-wide CPU ticks and context switches. Returns 0 or -errno. */
 int procstat_read_machine(struct procstat_machine *m)

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EDITOR_CTRL(c) ((c) & 0x1f)
+#define EDITOR_CTRL(c) ((c)&0x1f)
 #define EDITOR_ESC     0x1b
 #define EDITOR_DEL     0x7f
 
@@ -430,8 +430,8 @@ editor_view(const struct editor *ed, int cols, struct editor_view *v)
 			break;
 		v->end = p;
 	}
-	v->col = v->pw +
-		 (int)utf8_width(ed->buf + v->start, ed->pos - v->start);
+	v->col =
+	    v->pw + (int)utf8_width(ed->buf + v->start, ed->pos - v->start);
 }
 
 int
@@ -455,8 +455,8 @@ editor_render(const struct editor *ed, int cols, char *out, size_t out_len)
 	if (n < 0 || (size_t)n >= out_len)
 		return 0;
 	if (v.col > 0) {
-		int m = snprintf(out + n, out_len - (size_t)n, "\x1b[%dC",
-				 v.col);
+		int m =
+		    snprintf(out + n, out_len - (size_t)n, "\x1b[%dC", v.col);
 		if (m < 0 || (size_t)(n + m) >= out_len)
 			return 0;
 		n += m;

@@ -9,10 +9,12 @@
 
 #include <stddef.h>
 
-#define EDITOR_LINE_MAX	   4096 /* bytes of one input line, with its NUL */
-#define EDITOR_PROMPT_MAX  128	/* bytes of the prompt, with its NUL */
-#define EDITOR_HISTORY_MAX 200	/* lines kept for up/down */
-#define EDITOR_PEND_MAX	   32	/* an escape sequence or a partial char */
+/* Bytes of one input line, with its NUL: parleyd's default line limit is
+ * 1024 bytes, and a longer line would only be refused. */
+#define EDITOR_LINE_MAX	   1025
+#define EDITOR_PROMPT_MAX  128 /* bytes of the prompt, with its NUL */
+#define EDITOR_HISTORY_MAX 200 /* lines kept for up/down */
+#define EDITOR_PEND_MAX	   32  /* an escape sequence or a partial char */
 /* Room editor_render needs: the line, the prompt and a few sequences. */
 #define EDITOR_RENDER_MAX (EDITOR_LINE_MAX + EDITOR_PROMPT_MAX + 64)
 

@@ -24,11 +24,13 @@
 
 #define PARLEY_LINE_MAX	 (64 * 1024)  /* a longer server line is cut */
 #define PARLEY_QUEUE_MAX (256 * 1024) /* stop reading the producer above */
-#define PARLEY_GRACE_MS	 2000 /* wait for the server after input ends */
+#define PARLEY_GRACE_MS	 2000	      /* wait for the server after input ends */
 #define PARLEY_NICK_MAX	 128
 #define PARLEY_ROOM_MAX	 128
 
 #define PARLEY_WELCOME "-!- welcome to parley, "
+/* After /join of a room we are already in. */
+#define PARLEY_TALKING "-!- now talking in #"
 
 /* A growable byte queue; consumed from the front. */
 struct parley_buf {
@@ -46,16 +48,16 @@ struct parley {
 	struct editor ed;
 	int input_shown; /* the input line is on the screen */
 
-	struct parley_buf sendq; /* to the server */
-	struct parley_buf outq;	 /* to the terminal or stdout */
+	struct parley_buf sendq;  /* to the server */
+	struct parley_buf outq;	  /* to the terminal or stdout */
 	struct parley_buf sockin; /* server bytes not yet a whole line */
 	char last_in;		  /* last byte read from stdin (pipe mode) */
 
 	char nick[PARLEY_NICK_MAX];
 	char room[PARLEY_ROOM_MAX];
 
-	int closing;   /* no more input: half-close once sendq is empty */
-	int shut_wr;   /* shutdown(SHUT_WR) done */
+	int closing; /* no more input: half-close once sendq is empty */
+	int shut_wr; /* shutdown(SHUT_WR) done */
 	long long deadline_ms; /* after shut_wr: stop waiting for the server */
 	int grace_ms;
 	int sock_eof;  /* the server closed, or we stopped waiting */
@@ -200,7 +202,7 @@ parley_update_prompt(struct parley *p)
 		parley_show_input(p);
 }
 
-/* ---- what the server says about us ---------------------------------------- */
+/* ---- what the server says about us --------------------------------------- */
 
 /* Copies a nick or room name (sanitised, no spaces) into out. */
 static void
@@ -244,6 +246,12 @@ parley_track(struct parley *p, const char *line, size_t len)
 		parley_copy_name(p->nick, sizeof(p->nick), s, strcspn(s, "!"));
 		return;
 	}
+	if (strncmp(copy, PARLEY_TALKING, strlen(PARLEY_TALKING)) == 0) {
+		s = copy + strlen(PARLEY_TALKING) - 1;
+		parley_copy_name(p->room, sizeof(p->room), s, strcspn(s, " "));
+		parley_update_prompt(p);
+		return;
+	}
 	word = copy + 4;
 	rest = strchr(word, ' ');
 	if (!rest || !parley_is_me(p, word, (size_t)(rest - word)))
@@ -275,7 +283,7 @@ parley_on_server_line(struct parley *p, const char *line, size_t len)
 	parley_print(p, line, len);
 }
 
-/* ---- input ------------------------------------------------------------------ */
+/* ---- input --------------------------------------------------------------- */
 
 static void
 parley_send_line(struct parley *p, const char *s)
@@ -295,13 +303,13 @@ parley_echo(struct parley *p, const char *line)
 	if (!p->room[0] || !p->nick[0])
 		return;
 	if (strncmp(line, "/me ", 4) == 0)
-		n = snprintf(echo, sizeof(echo), "%s * %s %s", p->room,
-			     p->nick, line + 4);
+		n = snprintf(echo, sizeof(echo), "%s * %s %s", p->room, p->nick,
+			     line + 4);
 	else if (line[0] == '/' && line[1] != '/')
 		return; /* a command: the server answers it */
 	else
-		n = snprintf(echo, sizeof(echo), "%s <%s> %s", p->room,
-			     p->nick, line[0] == '/' ? line + 1 : line);
+		n = snprintf(echo, sizeof(echo), "%s <%s> %s", p->room, p->nick,
+			     line[0] == '/' ? line + 1 : line);
 	if (n > 0)
 		parley_print(p, echo, strlen(echo));
 }
@@ -376,7 +384,7 @@ parley_read_input(struct parley *p)
 		parley_on_key(p, (unsigned char)buf[i]);
 }
 
-/* ---- the server socket ------------------------------------------------------ */
+/* ---- the server socket --------------------------------------------------- */
 
 static void
 parley_frame_lines(struct parley *p)
@@ -451,7 +459,7 @@ parley_write_socket(struct parley *p)
 	}
 }
 
-/* ---- the loop --------------------------------------------------------------- */
+/* ---- the loop ------------------------------------------------------------ */
 
 static void
 parley_on_signal(struct parley *p)
@@ -474,14 +482,17 @@ parley_flush_out(struct parley *p)
 {
 	if (p->out_dead)
 		p->outq.len = 0;
-	else if (parley_buf_flush(&p->outq, p->out_fd, 0) < 0)
+	else if (parley_buf_flush(&p->outq, p->out_fd, 0) < 0) {
 		p->out_dead = 1;
+		p->exit_code = 1;
+	}
 }
 
 static int
 parley_finished(const struct parley *p)
 {
-	if (p->exit_code)
+	/* A signal, or nowhere left to show anything. */
+	if (p->exit_code || p->out_dead)
 		return 1;
 	return p->sock_eof && (p->outq.len == 0 || p->out_dead);
 }
@@ -507,25 +518,27 @@ parley_run(struct parley *p)
 		n = 0;
 		i_sock = i_in = i_out = -1;
 		pfd[n++] = (struct pollfd){.fd = p->sig_fd, .events = POLLIN};
-		if (!p->sock_eof) {
-			short ev = 0;
-			if (p->outq.len < PARLEY_QUEUE_MAX)
-				ev |= POLLIN;
-			if (p->sendq.len > 0)
-				ev |= POLLOUT;
+		short ev = 0;
+		if (!p->sock_eof && p->outq.len < PARLEY_QUEUE_MAX)
+			ev |= POLLIN;
+		if (!p->sock_eof && p->sendq.len > 0)
+			ev |= POLLOUT;
+		/* Not even polled while stdout is backed up: a hang-up would
+		 * be reported again and again before we read it. */
+		if (ev) {
 			i_sock = n;
-			pfd[n++] = (struct pollfd){.fd = p->sock_fd,
-						   .events = ev};
+			pfd[n++] =
+			    (struct pollfd){.fd = p->sock_fd, .events = ev};
 		}
 		if (!p->closing && p->sendq.len < PARLEY_QUEUE_MAX) {
 			i_in = n;
-			pfd[n++] = (struct pollfd){.fd = p->in_fd,
-						   .events = POLLIN};
+			pfd[n++] =
+			    (struct pollfd){.fd = p->in_fd, .events = POLLIN};
 		}
 		if (p->outq.len > 0 && !p->out_dead) {
 			i_out = n;
-			pfd[n++] = (struct pollfd){.fd = p->out_fd,
-						   .events = POLLOUT};
+			pfd[n++] =
+			    (struct pollfd){.fd = p->out_fd, .events = POLLOUT};
 		}
 		if (poll(pfd, (nfds_t)n, parley_poll_timeout(p)) < 0) {
 			if (errno == EINTR)
@@ -550,12 +563,14 @@ parley_run(struct parley *p)
 			p->sock_eof = 1; /* the grace period is over */
 		if (!p->input_shown && !p->sock_eof)
 			parley_show_input(p);
-		if (i_out < 0 || pfd[i_out].revents || p->outq.len > 0)
+		/* Written directly; POLLOUT is asked for only while bytes
+		 * remain. */
+		if (p->outq.len > 0)
 			parley_flush_out(p);
 	}
 }
 
-/* ---- start and end -------------------------------------------------------- */
+/* ---- start and end ------------------------------------------------------- */
 
 static void
 parley_usage(FILE *f)
@@ -707,10 +722,10 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"nick", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"nick", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	static struct parley p;
 	const char *nick = NULL, *addr = "localhost";

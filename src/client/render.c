@@ -166,8 +166,7 @@ render_colour(struct render_out *o, const char *s, size_t len)
 }
 
 size_t
-render_line(const char *line, size_t len, int colour, char *out,
-	    size_t out_len)
+render_line(const char *line, size_t len, int colour, char *out, size_t out_len)
 {
 	/* Sanitise into the tail of out, then colour into its head: the
 	 * coloured form is at most 256 bytes longer than the clean one. */
