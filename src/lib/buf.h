@@ -28,7 +28,7 @@ void buf_commit(struct buf *b, size_t n);
 
 /* Appends n bytes. Returns 0 or -ENOMEM. */
 int buf_append(struct buf *b, const void *p, size_t n)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Drops n bytes from the front; an emptied buffer rewinds to offset 0. */
 void buf_consume(struct buf *b, size_t n);

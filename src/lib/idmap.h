@@ -23,7 +23,7 @@ void *idmap_get(const struct idmap *m, uint64_t key);
 
 /* Inserts or replaces; key must not be 0 or UINT64_MAX. 0 or -ENOMEM. */
 int idmap_put(struct idmap *m, uint64_t key, void *value)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 void *idmap_del(struct idmap *m, uint64_t key);
 

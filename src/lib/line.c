@@ -22,8 +22,8 @@ enum { TN_DATA, TN_IAC, TN_OPTION, TN_SB, TN_SB_IAC };
 #define TELNET_SB_MAX 64
 
 enum line_result
-line_next(struct line_reader *lr, const char *buf, size_t len,
-	  size_t *line_off, size_t *line_len, size_t *consumed)
+line_next(struct line_reader *lr, const char *buf, size_t len, size_t *line_off,
+	  size_t *line_len, size_t *consumed)
 {
 	size_t start = 0;
 	const char *nl;

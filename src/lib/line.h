@@ -27,8 +27,8 @@ struct line_reader {
  * caller must drop from the front of buf (the line and its LF, or discarded
  * bytes) and, on LINE_OK, the line to buf[*line_off..+*line_len) without
  * CR LF. A line may be empty. Call again after dropping consumed bytes. */
-enum line_result line_next(struct line_reader *lr, const char *buf,
-			   size_t len, size_t *line_off, size_t *line_len,
+enum line_result line_next(struct line_reader *lr, const char *buf, size_t len,
+			   size_t *line_off, size_t *line_len,
 			   size_t *consumed);
 
 /* Removes telnet IAC command sequences from buf[0..len) in place, keeping
@@ -37,7 +37,7 @@ enum line_result line_next(struct line_reader *lr, const char *buf,
 size_t line_strip_telnet(struct line_reader *lr, char *buf, size_t len);
 
 /* The largest output line_sanitize can produce for len input bytes. */
-#define LINE_SANITIZED_MAX(len) ((len) * 3)
+#define LINE_SANITIZED_MAX(len) ((len)*3)
 
 /* Copies in[0..len) to out with the documented rule: TAB becomes a space;
  * other C0 controls, DEL, C1 controls and bidirectional overrides are

@@ -42,8 +42,9 @@ log_emit(enum log_level level, const char *fmt, va_list ap, int err)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ %s %s: ",
-			      ts.tv_nsec / 1000000, names[level], log_tag);
+	n += (size_t)snprintf(line + n, sizeof(line) - n,
+			      ".%03ldZ %s %s: ", ts.tv_nsec / 1000000,
+			      names[level], log_tag);
 	if (n < sizeof(line)) {
 		int k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 		n = k < 0 ? n : n + (size_t)k;

@@ -18,8 +18,8 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Log at error level and exit(1); fatal appends strerror(errno). */
 void fatal(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
+    __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
+    __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

@@ -53,7 +53,7 @@ loop_grow(struct loop *loop, int fd)
 	while (cap <= fd)
 		cap *= 2;
 	struct loop_handler **p =
-		realloc(loop->by_fd, (size_t)cap * sizeof(*p));
+	    realloc(loop->by_fd, (size_t)cap * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	for (int i = loop->by_fd_cap; i < cap; i++)
@@ -64,8 +64,7 @@ loop_grow(struct loop *loop, int fd)
 }
 
 int
-loop_add(struct loop *loop, int fd, uint32_t events, loop_fd_cb *cb,
-	 void *arg)
+loop_add(struct loop *loop, int fd, uint32_t events, loop_fd_cb *cb, void *arg)
 {
 	struct loop_handler *h;
 	struct epoll_event ev = {.events = events};

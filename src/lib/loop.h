@@ -11,8 +11,7 @@
 
 struct loop;
 
-typedef void loop_fd_cb(struct loop *loop, int fd, uint32_t events,
-			void *arg);
+typedef void loop_fd_cb(struct loop *loop, int fd, uint32_t events, void *arg);
 
 /* Creates a loop (epoll instance, close-on-exec). Exits via fatal() when
  * the kernel refuses: that is a start-up failure. */

@@ -112,8 +112,8 @@ net_listen(const char *host, int port, int backlog)
 		host = "127.0.0.1";
 	if (getaddrinfo(host, portstr, &hints, &res) != 0)
 		return -EINVAL;
-	fd = socket(res->ai_family,
-		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
 	if (fd < 0) {
 		err = -errno;
 		goto err_free;
@@ -175,14 +175,14 @@ net_format_addr(const struct sockaddr_storage *ss, char *out, size_t out_len)
 
 	net_format_host(ss, host, sizeof(host));
 	if (ss->ss_family == AF_INET6) {
-		port = ntohs(((const struct sockaddr_in6 *)(const void *)ss)
-				     ->sin6_port);
+		port = ntohs(
+		    ((const struct sockaddr_in6 *)(const void *)ss)->sin6_port);
 		snprintf(out, out_len, "[%s]:%d", host, port);
 	} else {
 		if (ss->ss_family == AF_INET)
-			port = ntohs(
-				((const struct sockaddr_in *)(const void *)ss)
-					->sin_port);
+			port =
+			    ntohs(((const struct sockaddr_in *)(const void *)ss)
+				      ->sin_port);
 		snprintf(out, out_len, "%s:%d", host, port);
 	}
 }
@@ -190,14 +190,19 @@ net_format_addr(const struct sockaddr_storage *ss, char *out, size_t out_len)
 int
 net_local_port(int fd)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} u;
+	socklen_t len = sizeof(u);
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+	memset(&u, 0, sizeof(u));
+	if (getsockname(fd, &u.sa, &len) < 0)
 		return -errno;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)(void *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)(void *)&ss)->sin_port);
+	if (u.sa.sa_family == AF_INET6)
+		return ntohs(u.sin6.sin6_port);
+	return ntohs(u.sin.sin_port);
 }
 
 int

@@ -27,12 +27,12 @@ int net_connect(const char *host, int port) __attribute__((warn_unused_result));
  * set IPV6_V6ONLY). Non-blocking, close-on-exec, SO_REUSEADDR. Returns the
  * fd or -errno. */
 int net_listen(const char *host, int port, int backlog)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC; sets TCP_NODELAY. Returns the
  * fd, -EAGAIN when none is pending, or -errno. */
 int net_accept(int listen_fd, struct sockaddr_storage *ss)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Formats an address as "1.2.3.4:5" or "[::1]:5". */
 void net_format_addr(const struct sockaddr_storage *ss, char *out,

@@ -22,7 +22,7 @@ void *strmap_get(const struct strmap *m, const char *key);
 
 /* Inserts or replaces. Returns 0 or -ENOMEM. */
 int strmap_put(struct strmap *m, const char *key, void *value)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Removes key; returns its value or NULL. */
 void *strmap_del(struct strmap *m, const char *key);

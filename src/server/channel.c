@@ -82,13 +82,12 @@ channel_flush(struct channel *ch)
 }
 
 int
-channel_send(struct channel *ch, uint16_t type, const void *payload,
-	     size_t len, int pass_fd, size_t max_queued)
+channel_send(struct channel *ch, uint16_t type, const void *payload, size_t len,
+	     int pass_fd, size_t max_queued)
 {
 	char stack[CHANNEL_MSG_MAX];
-	struct channel_hdr hdr = {.type = type,
-				  .version = CHANNEL_VERSION,
-				  .len = (uint32_t)len};
+	struct channel_hdr hdr = {
+	    .type = type, .version = CHANNEL_VERSION, .len = (uint32_t)len};
 	int err;
 
 	if (len + sizeof(hdr) > sizeof(stack)) {
@@ -99,8 +98,8 @@ channel_send(struct channel *ch, uint16_t type, const void *payload,
 	if (len)
 		memcpy(stack + sizeof(hdr), payload, len);
 	if (!ch->q_head) {
-		err = channel_sendmsg(ch->fd, stack, sizeof(hdr) + len,
-				      pass_fd);
+		err =
+		    channel_sendmsg(ch->fd, stack, sizeof(hdr) + len, pass_fd);
 		if (err == 0) {
 			if (pass_fd >= 0)
 				close(pass_fd);

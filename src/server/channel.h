@@ -61,12 +61,12 @@ struct channel_request {
 
 /* Why a session closed a client. */
 enum channel_reason {
-	CHANNEL_REASON_QUIT = 1,       /* /quit; text = the client's reason */
-	CHANNEL_REASON_LOST = 2,       /* EOF, reset, error */
-	CHANNEL_REASON_SENDQ = 3,      /* send queue exceeded */
-	CHANNEL_REASON_LAPPED = 4,     /* messages lost: the reader lapped */
-	CHANNEL_REASON_SHUTDOWN = 5,   /* server shutting down */
-	CHANNEL_REASON_KICKED = 6,     /* the supervisor asked */
+	CHANNEL_REASON_QUIT = 1,     /* /quit; text = the client's reason */
+	CHANNEL_REASON_LOST = 2,     /* EOF, reset, error */
+	CHANNEL_REASON_SENDQ = 3,    /* send queue exceeded */
+	CHANNEL_REASON_LAPPED = 4,   /* messages lost: the reader lapped */
+	CHANNEL_REASON_SHUTDOWN = 5, /* server shutting down */
+	CHANNEL_REASON_KICKED = 6,   /* the supervisor asked */
 };
 
 struct channel_client_closed {
@@ -111,7 +111,7 @@ void channel_init(struct channel *ch, int fd);
  * or -errno for a dead peer. Never blocks. */
 int channel_send(struct channel *ch, uint16_t type, const void *payload,
 		 size_t len, int pass_fd, size_t max_queued)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Sends what is queued. Returns 0 when the queue is empty, -EAGAIN when
  * bytes remain (wait for EPOLLOUT), or -errno. */

@@ -8,21 +8,21 @@
 #include <strings.h>
 
 const char *const command_help[] = {
-	"/nick NAME            change your nickname (letters, digits, _ -; "
-	"max 20)",
-	"/join #room           join a room (created on first join) or "
-	"switch to it",
-	"/part [#room] [why]   leave a room (default: the current one)",
-	"/rooms                list rooms with member count and topic",
-	"/who [#room]          list the members of a room",
-	"/topic [text]         show or set the current room's topic",
-	"/msg NICK text        send a private message",
-	"/me action            act in the current room",
-	"/quit [reason]        leave the server",
-	"/help                 this list",
-	"text                  a line without / goes to the current room; "
-	"//text sends /text",
-	NULL,
+    "/nick NAME            change your nickname (letters, digits, _ -; "
+    "max 20)",
+    "/join #room           join a room (created on first join) or "
+    "switch to it",
+    "/part [#room] [why]   leave a room (default: the current one)",
+    "/rooms                list rooms with member count and topic",
+    "/who [#room]          list the members of a room",
+    "/topic [text]         show or set the current room's topic",
+    "/msg NICK text        send a private message",
+    "/me action            act in the current room",
+    "/quit [reason]        leave the server",
+    "/help                 this list",
+    "text                  a line without / goes to the current room; "
+    "//text sends /text",
+    NULL,
 };
 
 /* Argument shapes. */
@@ -42,17 +42,16 @@ static const struct {
 	int args;
 	const char *usage;
 } command_table[] = {
-	{"nick", COMMAND_NICK, ARGS_WORD, "usage: /nick NAME"},
-	{"join", COMMAND_JOIN, ARGS_WORD, "usage: /join #room"},
-	{"part", COMMAND_PART, ARGS_OPT_ROOM_TEXT,
-	 "usage: /part [#room] [reason]"},
-	{"rooms", COMMAND_ROOMS, ARGS_NONE, "usage: /rooms"},
-	{"who", COMMAND_WHO, ARGS_OPT_WORD, "usage: /who [#room]"},
-	{"topic", COMMAND_TOPIC, ARGS_OPT_TEXT, "usage: /topic [text]"},
-	{"msg", COMMAND_MSG, ARGS_WORD_TEXT, "usage: /msg NICK text"},
-	{"me", COMMAND_ME, ARGS_TEXT, "usage: /me action"},
-	{"quit", COMMAND_QUIT, ARGS_OPT_TEXT, "usage: /quit [reason]"},
-	{"help", COMMAND_HELP, ARGS_NONE, "usage: /help"},
+    {"nick", COMMAND_NICK, ARGS_WORD, "usage: /nick NAME"},
+    {"join", COMMAND_JOIN, ARGS_WORD, "usage: /join #room"},
+    {"part", COMMAND_PART, ARGS_OPT_ROOM_TEXT, "usage: /part [#room] [reason]"},
+    {"rooms", COMMAND_ROOMS, ARGS_NONE, "usage: /rooms"},
+    {"who", COMMAND_WHO, ARGS_OPT_WORD, "usage: /who [#room]"},
+    {"topic", COMMAND_TOPIC, ARGS_OPT_TEXT, "usage: /topic [text]"},
+    {"msg", COMMAND_MSG, ARGS_WORD_TEXT, "usage: /msg NICK text"},
+    {"me", COMMAND_ME, ARGS_TEXT, "usage: /me action"},
+    {"quit", COMMAND_QUIT, ARGS_OPT_TEXT, "usage: /quit [reason]"},
+    {"help", COMMAND_HELP, ARGS_NONE, "usage: /help"},
 };
 
 static size_t
@@ -89,8 +88,8 @@ command_args(struct command *cmd, int shape, const char *s, size_t len)
 	if (i >= len)
 		return (shape == ARGS_NONE || shape == ARGS_OPT_WORD ||
 			shape == ARGS_OPT_TEXT || shape == ARGS_OPT_ROOM_TEXT)
-			       ? 0
-			       : -1;
+			   ? 0
+			   : -1;
 	switch (shape) {
 	case ARGS_NONE:
 		return -1;

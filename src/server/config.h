@@ -12,16 +12,16 @@
 struct config {
 	const char *listen[CONFIG_LISTEN_MAX];
 	int nlisten;
-	int workers;		  /* 0: one session process per client */
-	int max_clients;	  /* connected clients in all */
-	int max_per_address;	  /* per remote address; 0 = unlimited */
-	int limit_loopback;	  /* apply max_per_address to loopback too */
-	size_t max_line;	  /* bytes per input line, LF excluded */
-	size_t sendq_bytes;	  /* per-client send queue before disconnect */
-	int history;		  /* room messages replayed on join */
-	int flood_burst;	  /* lines a client may send at once */
-	double flood_rate;	  /* lines per second after the burst; 0 = off */
-	int max_rooms;		  /* rooms on the server */
+	int workers;	     /* 0: one session process per client */
+	int max_clients;     /* connected clients in all */
+	int max_per_address; /* per remote address; 0 = unlimited */
+	int limit_loopback;  /* apply max_per_address to loopback too */
+	size_t max_line;     /* bytes per input line, LF excluded */
+	size_t sendq_bytes;  /* per-client send queue before disconnect */
+	int history;	     /* room messages replayed on join */
+	int flood_burst;     /* lines a client may send at once */
+	double flood_rate;   /* lines per second after the burst; 0 = off */
+	int max_rooms;	     /* rooms on the server */
 	int max_rooms_per_client; /* rooms one client can be in */
 	int join_notices;	  /* announce joins/parts in rooms up to this */
 	size_t outbox_bytes;	  /* ring per producer (power of two) */
@@ -34,9 +34,9 @@ struct config {
 /* Fills the documented defaults. */
 void config_defaults(struct config *cfg);
 
-#define CONFIG_NICK_MAX	 20
-#define CONFIG_ROOM_MAX	 32 /* characters after the '#' */
-#define CONFIG_TOPIC_MAX 300
+#define CONFIG_NICK_MAX		    20
+#define CONFIG_ROOM_MAX		    32 /* characters after the '#' */
+#define CONFIG_TOPIC_MAX	    300
 #define CONFIG_ROOMS_PER_CLIENT_MAX 32 /* ceiling of --max-rooms-per-client */
 
 #endif

@@ -131,9 +131,9 @@ outbox_strlen(const char *s, size_t max)
 
 void
 outbox_append(struct outbox_writer *w, uint16_t kind, uint16_t aux,
-	      uint64_t src, uint64_t target, const uint64_t *ids,
-	      unsigned nids, const char *nick, const char *room,
-	      const char *text, size_t text_len)
+	      uint64_t src, uint64_t target, const uint64_t *ids, unsigned nids,
+	      const char *nick, const char *room, const char *text,
+	      size_t text_len)
 {
 	struct timespec ts;
 
@@ -170,16 +170,16 @@ outbox_append_at(struct outbox_writer *w, int64_t ts_ms, uint16_t kind,
 	}
 	struct outbox_rec *r = (void *)(w->ring + off);
 	*r = (struct outbox_rec){
-		.len = (uint32_t)len,
-		.kind = kind,
-		.nick_len = (uint8_t)nick_len,
-		.room_len = (uint8_t)room_len,
-		.src = src,
-		.target = target,
-		.ts_ms = ts_ms,
-		.text_len = (uint32_t)text_len,
-		.nids = (uint16_t)nids,
-		.aux = aux,
+	    .len = (uint32_t)len,
+	    .kind = kind,
+	    .nick_len = (uint8_t)nick_len,
+	    .room_len = (uint8_t)room_len,
+	    .src = src,
+	    .target = target,
+	    .ts_ms = ts_ms,
+	    .text_len = (uint32_t)text_len,
+	    .nids = (uint16_t)nids,
+	    .aux = aux,
 	};
 	char *p = (char *)(r + 1);
 	if (nids) {
@@ -205,8 +205,8 @@ int
 outbox_publish(struct outbox_writer *w)
 {
 	__atomic_store_n(&w->sh->head, w->head, __ATOMIC_SEQ_CST);
-	return __atomic_exchange_n(&w->sh->mark_pending, 1,
-				   __ATOMIC_SEQ_CST) == 0;
+	return __atomic_exchange_n(&w->sh->mark_pending, 1, __ATOMIC_SEQ_CST) ==
+	       0;
 }
 
 uint64_t
@@ -219,8 +219,7 @@ outbox_take_mark(struct outbox_shm *shm, unsigned producer)
 }
 
 void
-outbox_timeline_append(struct outbox_shm *shm, unsigned producer,
-		       uint64_t head)
+outbox_timeline_append(struct outbox_shm *shm, unsigned producer, uint64_t head)
 {
 	uint64_t h = shm->tl->head;
 	struct timeline_entry *e = &shm->tl_ent[h & (shm->tl->cap - 1)];
@@ -308,7 +307,6 @@ outbox_read(const struct outbox_shm *shm, unsigned producer, uint64_t *pos,
 		return 1;
 	check_lapped:
 		head = __atomic_load_n(&sh->head, __ATOMIC_ACQUIRE);
-		return head + OUTBOX_REC_MAX - *pos > size ? -ESTALE
-							   : -EBADMSG;
+		return head + OUTBOX_REC_MAX - *pos > size ? -ESTALE : -EBADMSG;
 	}
 }

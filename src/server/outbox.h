@@ -114,9 +114,9 @@ struct outbox_shm {
  * ring0_size bytes, sessions' rings of ring_size bytes (powers of two, at
  * least 4 * OUTBOX_REC_MAX) and a timeline of tl_cap entries (a power of
  * two). Returns 0 or -errno. */
-int outbox_shm_create(struct outbox_shm *shm, unsigned nprod,
-		      size_t ring0_size, size_t ring_size, size_t tl_cap)
-	__attribute__((warn_unused_result));
+int outbox_shm_create(struct outbox_shm *shm, unsigned nprod, size_t ring0_size,
+		      size_t ring_size, size_t tl_cap)
+    __attribute__((warn_unused_result));
 
 /* Makes every page read-only for this process except producer own's region
  * (pass -1 for none). Called by a session after fork, so a bug in one
@@ -189,9 +189,8 @@ int outbox_timeline_read(const struct outbox_shm *shm, uint64_t pos,
  * OUTBOX_REC_MAX bytes, 8-aligned), skipping padding, and advances *pos.
  * Returns 1 and fills *view, 0 when *pos reached limit, -ESTALE if lapped,
  * -EBADMSG if the record is malformed (a writer bug). */
-int outbox_read(const struct outbox_shm *shm, unsigned producer,
-		uint64_t *pos, uint64_t limit, void *buf,
-		struct outbox_view *view);
+int outbox_read(const struct outbox_shm *shm, unsigned producer, uint64_t *pos,
+		uint64_t limit, void *buf, struct outbox_view *view);
 
 /* Checks a record copy's internal consistency. Returns 0 or -EBADMSG. */
 int outbox_decode(const void *buf, size_t len, struct outbox_view *view);

@@ -18,48 +18,49 @@
 static void
 parleyd_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: parleyd [options]\n"
-		"\n"
-		"  --listen HOST:PORT        listen here (repeatable; [::1]:PORT "
-		"for IPv6;\n"
-		"                            port 0 picks a free port; default "
-		"127.0.0.1:5050\n"
-		"                            and [::1]:5050)\n"
-		"  --workers N|auto          N worker processes (auto: one per "
-		"CPU);\n"
-		"                            default 0: one process per client\n"
-		"  --max-clients N           clients in all (default 1024)\n"
-		"  --max-per-address N       clients per remote address, 0 = no "
-		"limit\n"
-		"                            (default 16; loopback exempt)\n"
-		"  --limit-loopback          apply --max-per-address to "
-		"loopback too\n"
-		"  --max-line BYTES          longest input line (default 1024)\n"
-		"  --sendq BYTES             send queue per client before it is "
-		"\n"
-		"                            disconnected (default 1048576)\n"
-		"  --history N               messages replayed on join "
-		"(default 20)\n"
-		"  --flood-burst N           lines a client may send at once "
-		"(default 20)\n"
-		"  --flood-rate N            lines per second after that, 0 = "
-		"off\n"
-		"                            (default 10)\n"
-		"  --max-rooms N             rooms on the server (default 1000)\n"
-		"  --max-rooms-per-client N  rooms one client may join "
-		"(default 16, max 32)\n"
-		"  --join-notices N          announce joins and parts in rooms "
-		"of up to N\n"
-		"                            members (default 200)\n"
-		"  --outbox-size BYTES       shared-memory ring per session "
-		"(power of two;\n"
-		"                            default 1 MiB per client, 32 MiB "
-		"per worker)\n"
-		"  --shutdown-timeout MS     grace before SIGKILL at shutdown "
-		"(default 3000)\n"
-		"  --verbose                 log more\n"
-		"  --help, --version\n");
+	fprintf(
+	    f,
+	    "usage: parleyd [options]\n"
+	    "\n"
+	    "  --listen HOST:PORT        listen here (repeatable; [::1]:PORT "
+	    "for IPv6;\n"
+	    "                            port 0 picks a free port; default "
+	    "127.0.0.1:5050\n"
+	    "                            and [::1]:5050)\n"
+	    "  --workers N|auto          N worker processes (auto: one per "
+	    "CPU);\n"
+	    "                            default 0: one process per client\n"
+	    "  --max-clients N           clients in all (default 1024)\n"
+	    "  --max-per-address N       clients per remote address, 0 = no "
+	    "limit\n"
+	    "                            (default 16; loopback exempt)\n"
+	    "  --limit-loopback          apply --max-per-address to "
+	    "loopback too\n"
+	    "  --max-line BYTES          longest input line (default 1024)\n"
+	    "  --sendq BYTES             send queue per client before it is "
+	    "\n"
+	    "                            disconnected (default 1048576)\n"
+	    "  --history N               messages replayed on join "
+	    "(default 20)\n"
+	    "  --flood-burst N           lines a client may send at once "
+	    "(default 20)\n"
+	    "  --flood-rate N            lines per second after that, 0 = "
+	    "off\n"
+	    "                            (default 10)\n"
+	    "  --max-rooms N             rooms on the server (default 1000)\n"
+	    "  --max-rooms-per-client N  rooms one client may join "
+	    "(default 16, max 32)\n"
+	    "  --join-notices N          announce joins and parts in rooms "
+	    "of up to N\n"
+	    "                            members (default 200)\n"
+	    "  --outbox-size BYTES       shared-memory ring per session "
+	    "(power of two;\n"
+	    "                            default 1 MiB per client, 32 MiB "
+	    "per worker)\n"
+	    "  --shutdown-timeout MS     grace before SIGKILL at shutdown "
+	    "(default 3000)\n"
+	    "  --verbose                 log more\n"
+	    "  --help, --version\n");
 }
 
 static long
@@ -71,8 +72,9 @@ parleyd_number(const char *opt, const char *s, long min, long max)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || *s == '\0' || *end != '\0' || v < min || v > max) {
-		fprintf(stderr, "parleyd: %s: expected a number from %ld to %ld, "
-				"got '%s'\n",
+		fprintf(stderr,
+			"parleyd: %s: expected a number from %ld to %ld, "
+			"got '%s'\n",
 			opt, min, max, s);
 		exit(2);
 	}
@@ -101,26 +103,25 @@ enum {
 };
 
 static const struct option parleyd_options[] = {
-	{"listen", required_argument, NULL, OPT_LISTEN},
-	{"workers", required_argument, NULL, OPT_WORKERS},
-	{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
-	{"max-per-address", required_argument, NULL, OPT_MAX_PER_ADDRESS},
-	{"limit-loopback", no_argument, NULL, OPT_LIMIT_LOOPBACK},
-	{"max-line", required_argument, NULL, OPT_MAX_LINE},
-	{"sendq", required_argument, NULL, OPT_SENDQ},
-	{"history", required_argument, NULL, OPT_HISTORY},
-	{"flood-burst", required_argument, NULL, OPT_FLOOD_BURST},
-	{"flood-rate", required_argument, NULL, OPT_FLOOD_RATE},
-	{"max-rooms", required_argument, NULL, OPT_MAX_ROOMS},
-	{"max-rooms-per-client", required_argument, NULL,
-	 OPT_MAX_ROOMS_PER_CLIENT},
-	{"join-notices", required_argument, NULL, OPT_JOIN_NOTICES},
-	{"outbox-size", required_argument, NULL, OPT_OUTBOX_SIZE},
-	{"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
-	{"verbose", no_argument, NULL, OPT_VERBOSE},
-	{"help", no_argument, NULL, OPT_HELP},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"workers", required_argument, NULL, OPT_WORKERS},
+    {"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+    {"max-per-address", required_argument, NULL, OPT_MAX_PER_ADDRESS},
+    {"limit-loopback", no_argument, NULL, OPT_LIMIT_LOOPBACK},
+    {"max-line", required_argument, NULL, OPT_MAX_LINE},
+    {"sendq", required_argument, NULL, OPT_SENDQ},
+    {"history", required_argument, NULL, OPT_HISTORY},
+    {"flood-burst", required_argument, NULL, OPT_FLOOD_BURST},
+    {"flood-rate", required_argument, NULL, OPT_FLOOD_RATE},
+    {"max-rooms", required_argument, NULL, OPT_MAX_ROOMS},
+    {"max-rooms-per-client", required_argument, NULL, OPT_MAX_ROOMS_PER_CLIENT},
+    {"join-notices", required_argument, NULL, OPT_JOIN_NOTICES},
+    {"outbox-size", required_argument, NULL, OPT_OUTBOX_SIZE},
+    {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
+    {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 static void
@@ -133,7 +134,8 @@ parleyd_parse(int argc, char **argv, struct config *cfg)
 		switch (opt) {
 		case OPT_LISTEN:
 			if (cfg->nlisten == CONFIG_LISTEN_MAX) {
-				fprintf(stderr, "parleyd: at most %d --listen\n",
+				fprintf(stderr,
+					"parleyd: at most %d --listen\n",
 					CONFIG_LISTEN_MAX);
 				exit(2);
 			}
@@ -141,58 +143,59 @@ parleyd_parse(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_WORKERS:
 			if (strcmp(optarg, "auto") == 0)
-				cfg->workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+				cfg->workers =
+				    (int)sysconf(_SC_NPROCESSORS_ONLN);
 			else
 				cfg->workers = (int)parleyd_number(
-					"--workers", optarg, 0, 256);
+				    "--workers", optarg, 0, 256);
 			break;
 		case OPT_MAX_CLIENTS:
 			cfg->max_clients = (int)parleyd_number(
-				"--max-clients", optarg, 1, 1 << 20);
+			    "--max-clients", optarg, 1, 1 << 20);
 			break;
 		case OPT_MAX_PER_ADDRESS:
 			cfg->max_per_address = (int)parleyd_number(
-				"--max-per-address", optarg, 0, 1 << 20);
+			    "--max-per-address", optarg, 0, 1 << 20);
 			break;
 		case OPT_LIMIT_LOOPBACK:
 			cfg->limit_loopback = 1;
 			break;
 		case OPT_MAX_LINE:
 			cfg->max_line = (size_t)parleyd_number(
-				"--max-line", optarg, 16, 8192);
+			    "--max-line", optarg, 16, 8192);
 			break;
 		case OPT_SENDQ:
 			cfg->sendq_bytes = (size_t)parleyd_number(
-				"--sendq", optarg, 4096, 1L << 30);
+			    "--sendq", optarg, 4096, 1L << 30);
 			break;
 		case OPT_HISTORY:
-			cfg->history = (int)parleyd_number("--history", optarg,
-							   0, 1000);
+			cfg->history =
+			    (int)parleyd_number("--history", optarg, 0, 1000);
 			break;
 		case OPT_FLOOD_BURST:
 			cfg->flood_burst = (int)parleyd_number(
-				"--flood-burst", optarg, 1, 100000);
+			    "--flood-burst", optarg, 1, 100000);
 			break;
 		case OPT_FLOOD_RATE:
 			cfg->flood_rate = (double)parleyd_number(
-				"--flood-rate", optarg, 0, 1000000);
+			    "--flood-rate", optarg, 0, 1000000);
 			break;
 		case OPT_MAX_ROOMS:
 			cfg->max_rooms = (int)parleyd_number(
-				"--max-rooms", optarg, 1, 1 << 20);
+			    "--max-rooms", optarg, 1, 1 << 20);
 			break;
 		case OPT_MAX_ROOMS_PER_CLIENT:
 			cfg->max_rooms_per_client = (int)parleyd_number(
-				"--max-rooms-per-client", optarg, 1,
-				CONFIG_ROOMS_PER_CLIENT_MAX);
+			    "--max-rooms-per-client", optarg, 1,
+			    CONFIG_ROOMS_PER_CLIENT_MAX);
 			break;
 		case OPT_JOIN_NOTICES:
 			cfg->join_notices = (int)parleyd_number(
-				"--join-notices", optarg, 0, 1 << 24);
+			    "--join-notices", optarg, 0, 1 << 24);
 			break;
 		case OPT_OUTBOX_SIZE:
 			cfg->outbox_bytes = (size_t)parleyd_number(
-				"--outbox-size", optarg, 1 << 18, 1L << 30);
+			    "--outbox-size", optarg, 1 << 18, 1L << 30);
 			if (cfg->outbox_bytes & (cfg->outbox_bytes - 1)) {
 				fprintf(stderr, "parleyd: --outbox-size must "
 						"be a power of two\n");
@@ -201,7 +204,7 @@ parleyd_parse(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_SHUTDOWN_TIMEOUT:
 			cfg->shutdown_ms = (int)parleyd_number(
-				"--shutdown-timeout", optarg, 0, 600000);
+			    "--shutdown-timeout", optarg, 0, 600000);
 			break;
 		case OPT_VERBOSE:
 			cfg->verbose = 1;

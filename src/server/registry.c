@@ -147,8 +147,7 @@ registry_nick_find(struct registry *reg, const char *nick)
 }
 
 int
-registry_nick_set(struct registry *reg, struct reg_client *c,
-		  const char *nick)
+registry_nick_set(struct registry *reg, struct reg_client *c, const char *nick)
 {
 	char folded[CONFIG_NICK_MAX + 1], old[CONFIG_NICK_MAX + 1];
 	struct reg_client *other;
@@ -295,9 +294,9 @@ registry_part(struct registry *reg, struct reg_client *c, struct reg_room *r)
 }
 
 void
-registry_history_add(struct registry *reg, struct reg_room *room,
-		     uint16_t kind, const char *nick, size_t nick_len,
-		     int64_t ts_ms, const char *text, size_t len)
+registry_history_add(struct registry *reg, struct reg_room *room, uint16_t kind,
+		     const char *nick, size_t nick_len, int64_t ts_ms,
+		     const char *text, size_t len)
 {
 	unsigned n = (unsigned)reg->cfg->history;
 	struct reg_hist *h;
@@ -315,7 +314,8 @@ registry_history_add(struct registry *reg, struct reg_room *room,
 		h->text = p;
 		h->cap = len;
 	}
-	memcpy(h->text, text, len);
+	if (len)
+		memcpy(h->text, text, len);
 	h->len = len;
 	h->kind = kind;
 	h->ts_ms = ts_ms;

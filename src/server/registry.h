@@ -91,9 +91,8 @@ struct reg_room *registry_room_get(struct registry *reg, uint64_t id);
 /* Joins c to room name, creating it. Returns 0 (joined), 1 (already a
  * member), -EINVAL (bad name), -ENOSPC (too many rooms on the server),
  * -EMLINK (c is in too many rooms). *out is the room on 0 and 1. */
-int registry_join(struct registry *reg, struct reg_client *c,
-		  const char *name, struct reg_room **out)
-	__attribute__((warn_unused_result));
+int registry_join(struct registry *reg, struct reg_client *c, const char *name,
+		  struct reg_room **out) __attribute__((warn_unused_result));
 
 /* Removes c from room; frees the room when it becomes empty. Returns 0 or
  * -ENOENT when c was not a member. */

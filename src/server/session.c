@@ -31,12 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SESSION_READ_CHUNK	 16384
-#define SESSION_LINES_PER_TURN	 64 /* fairness between clients */
-#define SESSION_LINGER_MS	 2000
-#define SESSION_CHANNEL_QUEUE	 (8u << 20)
-#define SESSION_KEEP_OUT_BYTES	 1024
-#define SESSION_LINE_MAX	 (OUTBOX_REC_MAX + 256)
+#define SESSION_READ_CHUNK     16384
+#define SESSION_LINES_PER_TURN 64 /* fairness between clients */
+#define SESSION_LINGER_MS      2000
+#define SESSION_CHANNEL_QUEUE  (8u << 20)
+#define SESSION_KEEP_OUT_BYTES 1024
+#define SESSION_LINE_MAX       (OUTBOX_REC_MAX + 256)
 
 struct sroom {
 	uint64_t id;
@@ -46,6 +46,7 @@ struct sroom {
 };
 
 struct client {
+	struct session *s;
 	uint64_t id;
 	int fd;
 	char nick[OUTBOX_NICK_MAX + 1];
@@ -151,8 +152,7 @@ static void session_client_close(struct session *s, struct client *c,
 
 /* Queues one line (with its LF) for c; a full queue closes c. */
 static void
-session_send(struct session *s, struct client *c, const char *line,
-	     size_t len)
+session_send(struct session *s, struct client *c, const char *line, size_t len)
 {
 	if (c->closing)
 		return;
@@ -480,7 +480,8 @@ session_handle_line(struct session *s, struct client *c, const char *raw,
 		break;
 	case COMMAND_WHO:
 		if (!cmd.arg_len && !c->current) {
-			session_error(s, c, "you are not in a room; /who #room");
+			session_error(s, c,
+				      "you are not in a room; /who #room");
 			break;
 		}
 		if (cmd.arg_len)
@@ -536,7 +537,7 @@ session_take_token(struct session *s, struct client *c)
 		return 0;
 	}
 	c->throttled_until_ms =
-		s->now_ms + (long long)((1 - c->tokens) * 1000 / rate) + 1;
+	    s->now_ms + (long long)((1 - c->tokens) * 1000 / rate) + 1;
 	if (!c->in_throttled) {
 		c->in_throttled = 1;
 		c->throttled_next = s->throttled;
@@ -553,7 +554,8 @@ session_read(struct session *s, struct client *c)
 	ssize_t n;
 
 	if (!p) {
-		session_client_close(s, c, CHANNEL_REASON_LOST, "out of memory");
+		session_client_close(s, c, CHANNEL_REASON_LOST,
+				     "out of memory");
 		return 0;
 	}
 	do {
@@ -589,12 +591,14 @@ session_input(struct session *s, struct client *c)
 				      buf_used(&c->in), &off, &len, &consumed);
 		if (r == LINE_TOO_LONG) {
 			buf_consume(&c->in, consumed);
-			session_sendf(s, c,
-				      "-!- error: line too long (max %zu bytes);"
-				      " discarded",
-				      s->cfg->max_line);
-			log_info("client %s (%s): line over %zu bytes discarded",
-				 c->nick, c->addr, s->cfg->max_line);
+			session_sendf(
+			    s, c,
+			    "-!- error: line too long (max %zu bytes);"
+			    " discarded",
+			    s->cfg->max_line);
+			log_info(
+			    "client %s (%s): line over %zu bytes discarded",
+			    c->nick, c->addr, s->cfg->max_line);
 			continue;
 		}
 		if (r == LINE_OK) {
@@ -666,9 +670,8 @@ session_publish(struct session *s)
 
 /* ---- delivery ------------------------------------------------------------ */
 
-static size_t
-session_format(struct session *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static size_t session_format(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static size_t
 session_format(struct session *s, const char *fmt, ...)
@@ -700,8 +703,7 @@ session_client_get(struct session *s, uint64_t id)
 }
 
 static void
-session_to_room(struct session *s, struct sroom *r, uint64_t skip,
-		size_t len)
+session_to_room(struct session *s, struct sroom *r, uint64_t skip, size_t len)
 {
 	for (unsigned i = 0; i < r->n; i++)
 		if (r->members[i]->id != skip)
@@ -743,13 +745,13 @@ session_deliver_msg(struct session *s, const struct outbox_view *v)
 	if (!room)
 		return;
 	if (r->kind == OUTBOX_MSG)
-		len = session_format(s, "%s <%.*s> %.*s", room->name,
-				     r->nick_len, v->nick, (int)r->text_len,
-				     v->text);
+		len =
+		    session_format(s, "%s <%.*s> %.*s", room->name, r->nick_len,
+				   v->nick, (int)r->text_len, v->text);
 	else
-		len = session_format(s, "%s * %.*s %.*s", room->name,
-				     r->nick_len, v->nick, (int)r->text_len,
-				     v->text);
+		len =
+		    session_format(s, "%s * %.*s %.*s", room->name, r->nick_len,
+				   v->nick, (int)r->text_len, v->text);
 	session_to_room(s, room, r->src, len);
 }
 
@@ -829,9 +831,9 @@ session_deliver_nick(struct session *s, const struct outbox_view *v)
 {
 	const struct outbox_rec *r = v->rec;
 	struct client *c = session_client_get(s, r->src);
-	size_t len = session_format(s, "-!- %.*s is now known as %.*s",
-				    r->nick_len, v->nick, (int)r->text_len,
-				    v->text);
+	size_t len =
+	    session_format(s, "-!- %.*s is now known as %.*s", r->nick_len,
+			   v->nick, (int)r->text_len, v->text);
 
 	if (c) {
 		size_t n = r->text_len < OUTBOX_NICK_MAX ? r->text_len
@@ -905,8 +907,7 @@ session_deliver_targeted(struct session *s, const struct outbox_view *v)
 		return;
 	switch (v->rec->kind) {
 	case OUTBOX_TEXT:
-		len = session_format(s, "%.*s", (int)v->rec->text_len,
-				     v->text);
+		len = session_format(s, "%.*s", (int)v->rec->text_len, v->text);
 		session_send(s, c, s->line, len);
 		break;
 	case OUTBOX_HISTORY:
@@ -1034,19 +1035,14 @@ session_client_event(struct session *s, struct client *c, uint32_t events)
 	}
 }
 
-struct session_fd_arg {
-	struct session *s;
-	struct client *c;
-};
-
 static void
 session_on_client(struct loop *loop, int fd, uint32_t events, void *arg)
 {
-	struct session_fd_arg *a = arg;
+	struct client *c = arg;
 
 	(void)loop;
 	(void)fd;
-	session_client_event(a->s, a->c, events);
+	session_client_event(c->s, c, events);
 }
 
 static void
@@ -1055,15 +1051,14 @@ session_client_add(struct session *s, int fd, uint64_t id, const char *nick,
 {
 	unsigned slot = REGISTRY_SLOT(id);
 	struct client *c;
-	struct session_fd_arg *a;
 
 	if (slot >= (unsigned)s->cfg->max_clients || s->by_slot[slot])
 		fatalx("supervisor handed over client %llu twice",
 		       (unsigned long long)id);
 	c = calloc(1, sizeof(*c));
-	a = calloc(1, sizeof(*a));
-	if (!c || !a)
+	if (!c)
 		fatal("session_client_add");
+	c->s = s;
 	c->id = id;
 	c->fd = fd;
 	snprintf(c->nick, sizeof(c->nick), "%s", nick);
@@ -1073,11 +1068,8 @@ session_client_add(struct session *s, int fd, uint64_t id, const char *nick,
 	c->tokens_ms = s->now_ms;
 	c->readable = 1;
 	c->writable = 1;
-	a->s = s;
-	a->c = c;
-	if (loop_add(s->loop, fd,
-		     EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-		     session_on_client, a) < 0)
+	if (loop_add(s->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		     session_on_client, c) < 0)
 		fatal("loop_add client");
 	s->by_slot[slot] = c;
 	c->next = s->clients;
@@ -1086,8 +1078,9 @@ session_client_add(struct session *s, int fd, uint64_t id, const char *nick,
 	s->clients = c;
 	s->nclients++;
 	s->had_client = 1;
-	session_sendf(s, c, "-!- welcome to parley, %s! /help lists the "
-			    "commands",
+	session_sendf(s, c,
+		      "-!- welcome to parley, %s! /help lists the "
+		      "commands",
 		      c->nick);
 	session_request(s, c, CHANNEL_OP_HELLO, "", 0);
 }
@@ -1364,8 +1357,7 @@ session_timeout(struct session *s)
 	for (struct client *c = s->closing; c; c = c->closing_next)
 		if (next < 0 || c->linger_until_ms < next)
 			next = c->linger_until_ms;
-	if (s->shutting_down &&
-	    (next < 0 || s->shutdown_deadline_ms < next))
+	if (s->shutting_down && (next < 0 || s->shutdown_deadline_ms < next))
 		next = s->shutdown_deadline_ms;
 	if (next < 0)
 		return -1;
@@ -1417,13 +1409,12 @@ session_setup(struct session *s, const struct session_start *st)
 	s->published = s->w.head;
 	s->tl_pos = st->tl_pos;
 	s->cursors = malloc(s->shm->nprod * sizeof(*s->cursors));
-	s->recbuf = aligned_alloc(OUTBOX_REC_ALIGN,
-				  (OUTBOX_REC_MAX + 7) & ~(size_t)7);
+	s->recbuf =
+	    aligned_alloc(OUTBOX_REC_ALIGN, (OUTBOX_REC_MAX + 7) & ~(size_t)7);
 	s->line = malloc(SESSION_LINE_MAX);
 	s->scratch = malloc(LINE_SANITIZED_MAX(s->cfg->max_line) + 1);
 	s->by_slot = calloc((size_t)s->cfg->max_clients, sizeof(*s->by_slot));
-	if (!s->cursors || !s->recbuf || !s->line || !s->scratch ||
-	    !s->by_slot)
+	if (!s->cursors || !s->recbuf || !s->line || !s->scratch || !s->by_slot)
 		fatal("session_setup");
 	memcpy(s->cursors, st->cursors, s->shm->nprod * sizeof(*s->cursors));
 	s->loop = loop_new();
@@ -1471,8 +1462,10 @@ session_main(const struct session_start *st)
 		s.now_ms = session_clock_ms();
 		session_wake_throttled(&s);
 	}
-	while (s.clients)
-		session_client_free(&s, s.clients);
+	for (struct client *c = s.clients, *next; c; c = next) {
+		next = c->next;
+		session_client_free(&s, c);
+	}
 	/* Let the supervisor read our last messages before we go. */
 	long long deadline = session_clock_ms() + 1000;
 	while (!s.channel_dead && channel_flush(&s.chan) == -EAGAIN &&

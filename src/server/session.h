@@ -35,7 +35,6 @@ struct session_start {
 /* Runs the session until it has no reason to live (its client left, the
  * supervisor is gone, or shutdown). Called in a freshly forked child, which
  * has closed every fd it does not need; never returns. */
-void session_main(const struct session_start *start)
-	__attribute__((noreturn));
+void session_main(const struct session_start *start) __attribute__((noreturn));
 
 #endif

@@ -30,11 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SV_CHANNEL_QUEUE  (4u << 20) /* a session this far behind is stuck */
-#define SV_ACCEPT_BATCH	  64
+#define SV_CHANNEL_QUEUE   (4u << 20) /* a session this far behind is stuck */
+#define SV_ACCEPT_BATCH	   64
 #define SV_ACCEPT_PAUSE_MS 100
-#define SV_WHO_LINE	  400
-#define SV_KILL_WAIT_MS	  2000
+#define SV_WHO_LINE	   400
+#define SV_KILL_WAIT_MS	   2000
 
 struct sv_session {
 	pid_t pid; /* 0: slot free */
@@ -100,8 +100,7 @@ sv_commit(struct supervisor *sv)
 }
 
 static void __attribute__((format(printf, 3, 4)))
-sv_text(struct supervisor *sv, const struct reg_client *c, const char *fmt,
-	...)
+sv_text(struct supervisor *sv, const struct reg_client *c, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -150,8 +149,8 @@ sv_room_ids(struct supervisor *sv, const struct reg_client *c, uint64_t *ids,
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < c->nrooms; i++)
-		if (all || c->rooms[i]->nmembers <=
-				   (unsigned)sv->cfg->join_notices)
+		if (all ||
+		    c->rooms[i]->nmembers <= (unsigned)sv->cfg->join_notices)
 			ids[n++] = c->rooms[i]->id;
 	return n;
 }
@@ -191,8 +190,8 @@ sv_join(struct supervisor *sv, struct reg_client *c, const char *name)
 				r->topic);
 		for (unsigned i = 0; i < r->hist_count; i++) {
 			struct reg_hist *h =
-				&r->hist[(r->hist_next + n - r->hist_count + i) %
-					 n];
+			    &r->hist[(r->hist_next + n - r->hist_count + i) %
+				     n];
 			outbox_append_at(&sv->w, h->ts_ms, OUTBOX_HISTORY,
 					 h->kind, 0, c->id, NULL, 0, h->nick,
 					 r->name, h->text, h->len);
@@ -374,19 +373,25 @@ sv_request(struct supervisor *sv, struct sv_session *s, const void *payload,
 	struct reg_client *c;
 
 	if ((size_t)len < offsetof(struct channel_request, arg) ||
-	    (size_t)len > sizeof(req))
-		{ sv_session_bad(sv, s, "malformed request"); return; }
+	    (size_t)len > sizeof(req)) {
+		sv_session_bad(sv, s, "malformed request");
+		return;
+	}
 	memset(&req, 0, sizeof(req));
 	memcpy(&req, payload, (size_t)len);
-	if (req.arg_len > (size_t)len - offsetof(struct channel_request, arg))
-		{ sv_session_bad(sv, s, "malformed request"); return; }
+	if (req.arg_len > (size_t)len - offsetof(struct channel_request, arg)) {
+		sv_session_bad(sv, s, "malformed request");
+		return;
+	}
 	memcpy(arg, req.arg, req.arg_len);
 	arg[req.arg_len] = '\0';
 	c = registry_client_get(&sv->reg, req.client);
 	if (!c)
 		return; /* closed while the request was in flight */
-	if (c->session != (int)s->index)
-		{ sv_session_bad(sv, s, "request for a foreign client"); return; }
+	if (c->session != (int)s->index) {
+		sv_session_bad(sv, s, "request for a foreign client");
+		return;
+	}
 	switch (req.op) {
 	case CHANNEL_OP_HELLO:
 		sv_join(sv, c, sv->cfg->default_room);
@@ -412,8 +417,10 @@ sv_request(struct supervisor *sv, struct sv_session *s, const void *payload,
 	case CHANNEL_OP_RESOLVE:
 		sv_resolve(sv, c, arg);
 		break;
-	default:
-		{ sv_session_bad(sv, s, "unknown request"); return; }
+	default: {
+		sv_session_bad(sv, s, "unknown request");
+		return;
+	}
 	}
 	sv_commit(sv);
 }
@@ -447,13 +454,17 @@ sv_client_closed(struct supervisor *sv, struct sv_session *s,
 	struct reg_client *c;
 
 	if ((size_t)len < offsetof(struct channel_client_closed, text) ||
-	    (size_t)len > sizeof(m))
-		{ sv_session_bad(sv, s, "malformed CLIENT_CLOSED"); return; }
+	    (size_t)len > sizeof(m)) {
+		sv_session_bad(sv, s, "malformed CLIENT_CLOSED");
+		return;
+	}
 	memset(&m, 0, sizeof(m));
 	memcpy(&m, payload, (size_t)len);
-	if (m.text_len > (size_t)len - offsetof(struct channel_client_closed,
-						text))
-		{ sv_session_bad(sv, s, "malformed CLIENT_CLOSED"); return; }
+	if (m.text_len >
+	    (size_t)len - offsetof(struct channel_client_closed, text)) {
+		sv_session_bad(sv, s, "malformed CLIENT_CLOSED");
+		return;
+	}
 	memcpy(why, m.text, m.text_len);
 	why[m.text_len] = '\0';
 	c = registry_client_get(&sv->reg, m.client);
@@ -466,12 +477,12 @@ sv_client_closed(struct supervisor *sv, struct sv_session *s,
 
 /* Remembers the room messages between the last mark and head. */
 static void
-sv_history(struct supervisor *sv, unsigned producer, uint64_t from,
-	   uint64_t to)
+sv_history(struct supervisor *sv, unsigned producer, uint64_t from, uint64_t to)
 {
 	struct outbox_view v;
 
-	while (outbox_read(&sv->shm, producer, &from, to, sv->recbuf, &v) == 1) {
+	while (outbox_read(&sv->shm, producer, &from, to, sv->recbuf, &v) ==
+	       1) {
 		const struct outbox_rec *r = v.rec;
 		if (r->kind != OUTBOX_MSG && r->kind != OUTBOX_ACTION)
 			continue;
@@ -533,20 +544,20 @@ sv_child(struct supervisor *sv, struct sv_session *s, int chan_fd,
 {
 	int keep[] = {0, 1, 2, chan_fd, sv->wake_fd, client_fd};
 	struct session_start st = {
-		.cfg = sv->cfg,
-		.shm = &sv->shm,
-		.producer = (unsigned)sv_producer(s),
-		.channel_fd = chan_fd,
-		.wake_fd = sv->wake_fd,
-		.worker = sv->cfg->workers > 0,
-		/* Only the supervisor writes the timeline, so its own view
-		 * is exact: the child starts where every mark so far ends. */
-		.tl_pos = outbox_timeline_head(&sv->shm),
-		.cursors = sv->marked,
-		.client_fd = client_fd,
-		.client_id = c ? c->id : 0,
-		.client_nick = c ? c->nick : "",
-		.client_addr = c ? c->addr : "",
+	    .cfg = sv->cfg,
+	    .shm = &sv->shm,
+	    .producer = (unsigned)sv_producer(s),
+	    .channel_fd = chan_fd,
+	    .wake_fd = sv->wake_fd,
+	    .worker = sv->cfg->workers > 0,
+	    /* Only the supervisor writes the timeline, so its own view
+	     * is exact: the child starts where every mark so far ends. */
+	    .tl_pos = outbox_timeline_head(&sv->shm),
+	    .cursors = sv->marked,
+	    .client_fd = client_fd,
+	    .client_id = c ? c->id : 0,
+	    .client_nick = c ? c->nick : "",
+	    .client_addr = c ? c->addr : "",
 	};
 
 	/* Die with the supervisor; the check closes the race with its exit
@@ -624,8 +635,8 @@ sv_channel_closed(struct supervisor *sv, struct sv_session *s)
 	s->chan_open = 0;
 	sv_mark(sv, (unsigned)sv_producer(s));
 	if (s->client_id) {
-		struct reg_client *c = registry_client_get(&sv->reg,
-							   s->client_id);
+		struct reg_client *c =
+		    registry_client_get(&sv->reg, s->client_id);
 		if (c)
 			sv_client_gone(sv, c, "connection lost");
 	}
@@ -667,10 +678,14 @@ sv_on_channel(struct loop *loop, int fd, uint32_t events, void *arg)
 			return;
 		if (passed >= 0)
 			close(passed); /* sessions never pass fds up */
-		if (n == -EBADMSG)
-			{ sv_session_bad(sv, s, "malformed message"); return; }
-		if (n < 0)
-			{ sv_channel_closed(sv, s); return; }
+		if (n == -EBADMSG) {
+			sv_session_bad(sv, s, "malformed message");
+			return;
+		}
+		if (n < 0) {
+			sv_channel_closed(sv, s);
+			return;
+		}
 		switch (h.type) {
 		case CHANNEL_MARK:
 			sv_mark(sv, (unsigned)sv_producer(s));
@@ -681,8 +696,10 @@ sv_on_channel(struct loop *loop, int fd, uint32_t events, void *arg)
 		case CHANNEL_CLIENT_CLOSED:
 			sv_client_closed(sv, s, payload, n);
 			break;
-		default:
-			{ sv_session_bad(sv, s, "unexpected message"); return; }
+		default: {
+			sv_session_bad(sv, s, "unexpected message");
+			return;
+		}
 		}
 	}
 }
@@ -754,7 +771,10 @@ sv_admit(struct supervisor *sv, int fd, const struct sockaddr_storage *ss)
 	if (sv->reg.nclients >= (unsigned)sv->cfg->max_clients) {
 		log_warn("refused %s: server full (%d clients)", addr,
 			 sv->cfg->max_clients);
-		{ sv_refuse(fd, "-!- server full, try again later\n"); return; }
+		{
+			sv_refuse(fd, "-!- server full, try again later\n");
+			return;
+		}
 	}
 	if (!exempt && sv->cfg->max_per_address > 0 &&
 	    registry_host_count(&sv->reg, host) >= sv->cfg->max_per_address) {
@@ -765,25 +785,36 @@ sv_admit(struct supervisor *sv, int fd, const struct sockaddr_storage *ss)
 			 sv->cfg->max_per_address);
 		log_warn("refused %s: per-address limit %d", addr,
 			 sv->cfg->max_per_address);
-		{ sv_refuse(fd, line); return; }
+		{
+			sv_refuse(fd, line);
+			return;
+		}
 	}
 	s = sv_pick_session(sv);
 	if (!s) {
 		log_warn("refused %s: no session process available", addr);
-		{ sv_refuse(fd, "-!- server full, try again later\n"); return; }
+		{
+			sv_refuse(fd, "-!- server full, try again later\n");
+			return;
+		}
 	}
 	c = registry_client_add(&sv->reg, (int)s->index, addr,
 				exempt ? "" : host);
-	if (!c)
-		{ sv_refuse(fd, "-!- server full, try again later\n"); return; }
+	if (!c) {
+		sv_refuse(fd, "-!- server full, try again later\n");
+		return;
+	}
 	log_info("client %s connected from %s", c->nick, addr);
 	if (sv->cfg->workers == 0) {
 		if (sv_spawn(sv, s, fd, c) < 0) {
 			log_warn("cannot fork a session for %s: %s", addr,
 				 strerror(errno));
 			registry_client_remove(&sv->reg, c);
-			{ sv_refuse(fd, "-!- server busy, try again "
-					     "later\n"); return; }
+			{
+				sv_refuse(fd, "-!- server busy, try again "
+					      "later\n");
+				return;
+			}
 		}
 		return;
 	}
@@ -793,7 +824,10 @@ sv_admit(struct supervisor *sv, int fd, const struct sockaddr_storage *ss)
 	if (channel_send(&s->chan, CHANNEL_CLIENT_NEW, &m, sizeof(m), fd,
 			 SV_CHANNEL_QUEUE) < 0) {
 		registry_client_remove(&sv->reg, c);
-		{ sv_session_bad(sv, s, "channel full"); return; }
+		{
+			sv_session_bad(sv, s, "channel full");
+			return;
+		}
 	}
 	s->nclients++;
 }
@@ -834,8 +868,10 @@ sv_on_listen(struct loop *loop, int fd, uint32_t events, void *arg)
 		if (cfd == -EAGAIN)
 			return;
 		if (cfd == -EMFILE || cfd == -ENFILE || cfd == -ENOBUFS ||
-		    cfd == -ENOMEM)
-			{ sv_accept_pause(sv, cfd); return; }
+		    cfd == -ENOMEM) {
+			sv_accept_pause(sv, cfd);
+			return;
+		}
 		if (cfd < 0)
 			continue; /* ECONNABORTED and friends: next one */
 		sv_admit(sv, cfd, &ss);
@@ -933,7 +969,8 @@ static int
 sv_listen(struct supervisor *sv)
 {
 	static const char *defaults[] = {"127.0.0.1:5050", "[::1]:5050"};
-	const char *const *specs = sv->cfg->nlisten ? sv->cfg->listen : defaults;
+	const char *const *specs =
+	    sv->cfg->nlisten ? sv->cfg->listen : defaults;
 	int n = sv->cfg->nlisten ? sv->cfg->nlisten : 2;
 
 	for (int i = 0; i < n; i++) {
@@ -971,8 +1008,8 @@ sv_announce(struct supervisor *sv)
 		getsockname(sv->listen_fds[i], (struct sockaddr *)&ss, &len);
 		net_format_addr(&ss, addr, sizeof(addr));
 		log_info("listening on %s", addr);
-		if (loop_add(sv->loop, sv->listen_fds[i], EPOLLIN,
-			     sv_on_listen, sv) < 0)
+		if (loop_add(sv->loop, sv->listen_fds[i], EPOLLIN, sv_on_listen,
+			     sv) < 0)
 			fatal("loop_add listener");
 	}
 }
@@ -992,8 +1029,8 @@ sv_setup(struct supervisor *sv, const struct config *cfg)
 	sv->nsessions = cfg->workers > 0 ? (unsigned)cfg->workers
 					 : (unsigned)cfg->max_clients + 64;
 	nprod = sv->nsessions + 1;
-	size_t ring0 = cfg->outbox_bytes < (16u << 20) ? (16u << 20)
-						       : cfg->outbox_bytes;
+	size_t ring0 =
+	    cfg->outbox_bytes < (16u << 20) ? (16u << 20) : cfg->outbox_bytes;
 	err = outbox_shm_create(&sv->shm, nprod, ring0, cfg->outbox_bytes,
 				cfg->timeline_entries);
 	if (err < 0) {
@@ -1004,8 +1041,8 @@ sv_setup(struct supervisor *sv, const struct config *cfg)
 	outbox_writer_init(&sv->w, &sv->shm, 0);
 	sv->marked = calloc(nprod, sizeof(*sv->marked));
 	sv->sessions = calloc(sv->nsessions, sizeof(*sv->sessions));
-	sv->recbuf = aligned_alloc(OUTBOX_REC_ALIGN,
-				   (OUTBOX_REC_MAX + 7) & ~(size_t)7);
+	sv->recbuf =
+	    aligned_alloc(OUTBOX_REC_ALIGN, (OUTBOX_REC_MAX + 7) & ~(size_t)7);
 	if (!sv->marked || !sv->sessions || !sv->recbuf)
 		fatal("supervisor memory");
 	for (unsigned i = 0; i < sv->nsessions; i++) {
@@ -1043,6 +1080,25 @@ sv_wake(struct supervisor *sv)
 		log_warn("wake: %s", strerror(errno));
 }
 
+static void
+sv_teardown(struct supervisor *sv)
+{
+	for (unsigned i = 0; i < sv->nsessions; i++)
+		if (sv->sessions[i].chan_open)
+			channel_close(&sv->sessions[i].chan);
+	for (int i = 0; i < sv->nlisten; i++)
+		close(sv->listen_fds[i]);
+	close(sv->sig_fd);
+	close(sv->wake_fd);
+	loop_free(sv->loop);
+	registry_free(&sv->reg);
+	idmap_free(&sv->by_pid);
+	free(sv->sessions);
+	free(sv->marked);
+	free(sv->recbuf);
+	outbox_shm_destroy(&sv->shm);
+}
+
 int
 supervisor_run(const struct config *cfg)
 {
@@ -1065,5 +1121,6 @@ supervisor_run(const struct config *cfg)
 		sv_escalate(&sv);
 	}
 	log_info("shut down cleanly");
+	sv_teardown(&sv);
 	return 0;
 }
