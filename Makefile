@@ -62,7 +62,8 @@ $(BUILD)/parley-bench: $(call obj,$(BENCH_SRC)) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # Unit tests link the pure modules; a test_<name>.c may use any of them.
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(SERVER_OBJ) $(LIB_OBJ)
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/testlib.o \
+		$(SERVER_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o \

@@ -5,6 +5,8 @@
  */
 #include "server/channel.h"
 
+#include "../testlib.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -13,59 +15,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-/* ---- a tiny runner with testlib's output format ------------------------- */
-
-static int t_checks_failed, t_passed, t_failed;
-static const char *t_current = "";
-
-static void __attribute__((format(printf, 3, 4)))
-t_fail(const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "  %s:%d: %s: check failed: ", file, line, t_current);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	t_checks_failed++;
-}
-
-#define CHECK(cond) ((cond) ? 1 : (t_fail(__FILE__, __LINE__, "%s", #cond), 0))
-#define CHECKF(cond, ...)                                                      \
-	((cond) ? 1 : (t_fail(__FILE__, __LINE__, __VA_ARGS__), 0))
-#define REQUIRE(cond)                                                          \
-	do {                                                                   \
-		if (!CHECK(cond))                                              \
-			return;                                                \
-	} while (0)
-#define RUN(fn) t_run(#fn, fn)
-
-static void
-t_run(const char *name, void (*fn)(void))
-{
-	int before = t_checks_failed;
-
-	t_current = name;
-	fn();
-	if (t_checks_failed == before) {
-		t_passed++;
-		printf("ok   %s\n", name);
-	} else {
-		t_failed++;
-		printf("FAIL %s\n", name);
-	}
-	fflush(stdout);
-}
-
-static int
-t_summary(const char *suite)
-{
-	printf("%s: %d passed, %d failed\n", suite, t_passed, t_failed);
-	fflush(stdout);
-	return t_failed ? 1 : 0;
-}
-
 /* ---- helpers ------------------------------------------------------------ */
 
 static char t_rbuf[CHANNEL_MSG_MAX];
@@ -550,5 +499,5 @@ main(void)
 	RUN(test_malformed_messages_give_ebadmsg_and_later_ones_still_arrive);
 	RUN(test_fd_sent_with_a_malformed_message_is_closed_by_the_receiver);
 	RUN(test_close_with_a_queue_closes_the_queued_fds);
-	return t_summary("unit_channel");
+	return tl_summary("unit_channel");
 }

@@ -4,62 +4,11 @@
  */
 #include "server/command.h"
 
+#include "../testlib.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-/* ---- a tiny runner with testlib's output format ------------------------- */
-
-static int t_checks_failed, t_passed, t_failed;
-static const char *t_current = "";
-
-static void __attribute__((format(printf, 3, 4)))
-t_fail(const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "  %s:%d: %s: check failed: ", file, line, t_current);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	t_checks_failed++;
-}
-
-#define CHECK(cond) ((cond) ? 1 : (t_fail(__FILE__, __LINE__, "%s", #cond), 0))
-#define CHECKF(cond, ...)                                                      \
-	((cond) ? 1 : (t_fail(__FILE__, __LINE__, __VA_ARGS__), 0))
-#define REQUIRE(cond)                                                          \
-	do {                                                                   \
-		if (!CHECK(cond))                                              \
-			return;                                                \
-	} while (0)
-#define RUN(fn) t_run(#fn, fn)
-
-static void
-t_run(const char *name, void (*fn)(void))
-{
-	int before = t_checks_failed;
-
-	t_current = name;
-	fn();
-	if (t_checks_failed == before) {
-		t_passed++;
-		printf("ok   %s\n", name);
-	} else {
-		t_failed++;
-		printf("FAIL %s\n", name);
-	}
-	fflush(stdout);
-}
-
-static int
-t_summary(const char *suite)
-{
-	printf("%s: %d passed, %d failed\n", suite, t_passed, t_failed);
-	fflush(stdout);
-	return t_failed ? 1 : 0;
-}
-
 /* ---- helpers ------------------------------------------------------------ */
 
 static struct command
@@ -304,5 +253,5 @@ main(void)
 	RUN(test_command_names_are_case_insensitive);
 	RUN(test_unknown_commands_and_prefixes_are_errors);
 	RUN(test_help_text_has_a_line_for_every_command);
-	return t_summary("unit_command");
+	return tl_summary("unit_command");
 }

@@ -10,44 +10,12 @@
 #include "client/render.c"
 #include "client/utf8.c"
 
+#include "../testlib.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int t_failed_checks, t_passed, t_failed;
-static const char *t_current;
-
-static int
-t_check(int ok, int line, const char *expr)
-{
-	if (!ok) {
-		fprintf(stderr, "  %s:%d: %s: check failed: %s\n", __FILE__,
-			line, t_current, expr);
-		t_failed_checks++;
-	}
-	return ok;
-}
-
-#define CHECK(cond) t_check(!!(cond), __LINE__, #cond)
-
-static void
-t_run(const char *name, void (*fn)(void))
-{
-	int before = t_failed_checks;
-
-	t_current = name;
-	fn();
-	if (t_failed_checks == before) {
-		t_passed++;
-		printf("ok   %s\n", name);
-	} else {
-		t_failed++;
-		printf("FAIL %s\n", name);
-	}
-}
-
-#define RUN(fn) t_run(#fn, fn)
 
 /* Feeds a string of key bytes; returns the last event that was not NONE. */
 static enum editor_event
@@ -426,6 +394,5 @@ main(void)
 	RUN(test_sanitize_strips_controls_and_replaces_invalid_utf8);
 	RUN(test_nick_colours_are_stable_and_from_the_palette);
 	RUN(test_render_line_colours_room_nick_and_errors);
-	printf("test_editor: %d passed, %d failed\n", t_passed, t_failed);
-	return t_failed ? 1 : 0;
+	return tl_summary("unit_editor");
 }

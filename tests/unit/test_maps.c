@@ -6,63 +6,12 @@
 #include "lib/idmap.h"
 #include "lib/strmap.h"
 
+#include "../testlib.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-/* ---- a tiny runner with testlib's output format ------------------------- */
-
-static int t_checks_failed, t_passed, t_failed;
-static const char *t_current = "";
-
-static void __attribute__((format(printf, 3, 4)))
-t_fail(const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "  %s:%d: %s: check failed: ", file, line, t_current);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	t_checks_failed++;
-}
-
-#define CHECK(cond) ((cond) ? 1 : (t_fail(__FILE__, __LINE__, "%s", #cond), 0))
-#define CHECKF(cond, ...)                                                      \
-	((cond) ? 1 : (t_fail(__FILE__, __LINE__, __VA_ARGS__), 0))
-#define REQUIRE(cond)                                                          \
-	do {                                                                   \
-		if (!CHECK(cond))                                              \
-			return;                                                \
-	} while (0)
-#define RUN(fn) t_run(#fn, fn)
-
-static void
-t_run(const char *name, void (*fn)(void))
-{
-	int before = t_checks_failed;
-
-	t_current = name;
-	fn();
-	if (t_checks_failed == before) {
-		t_passed++;
-		printf("ok   %s\n", name);
-	} else {
-		t_failed++;
-		printf("FAIL %s\n", name);
-	}
-	fflush(stdout);
-}
-
-static int
-t_summary(const char *suite)
-{
-	printf("%s: %d passed, %d failed\n", suite, t_passed, t_failed);
-	fflush(stdout);
-	return t_failed ? 1 : 0;
-}
-
 /* ---- helpers ------------------------------------------------------------ */
 
 /* A deterministic generator (xorshift64*), so failures reproduce. */
@@ -404,5 +353,5 @@ main(void)
 	RUN(test_idmap_many_ids_with_deletes_and_reinserts_grow_correctly);
 	RUN(test_idmap_churn_keeps_table_bounded_and_lookups_terminate);
 	RUN(test_idmap_matches_a_reference_model_under_random_operations);
-	return t_summary("unit_maps");
+	return tl_summary("unit_maps");
 }
