@@ -22,31 +22,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-/* testlib's CHECK used as a statement trips gcc's -Wunused-value (its
- * comma operand); these keep the same contract as function calls. */
-static int t_check(int ok, const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-t_check(int ok, const char *file, int line, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	if (ok)
-		return 1;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	tl_fail(file, line, "%s", msg);
-	return 0;
-}
-
-#undef CHECK
-#undef CHECKF
-#define CHECK(cond)	  t_check(!!(cond), __FILE__, __LINE__, "%s", #cond)
-#define CHECKF(cond, ...) t_check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
-
 #define T_WAIT_MS 10000
 #define T_ROWS	  24
 #define T_COLS	  80
