@@ -244,9 +244,7 @@ parleyd_raise_nofile(const struct config *cfg)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 		(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (cfg->verbose || cfg->workers > 0)
-		log_info("open file limit %llu",
-			 (unsigned long long)rl.rlim_cur);
+	log_info("open file limit %llu", (unsigned long long)rl.rlim_cur);
 	if (cfg->workers > 0 &&
 	    rl.rlim_cur < (rlim_t)cfg->max_clients / (rlim_t)cfg->workers + 64)
 		log_warn("open file limit %llu may not fit %d clients on %d "

@@ -312,19 +312,6 @@ sv_who(struct supervisor *sv, struct reg_client *c, const char *name)
 	sv_reply(sv, c, NULL, 0, NULL);
 }
 
-/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
-static void
-sv_truncate_utf8(char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n <= max)
-		return;
-	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-		max--;
-	s[max] = '\0';
-}
-
 static void
 sv_topic(struct supervisor *sv, struct reg_client *c, char *arg)
 {
@@ -342,7 +329,11 @@ sv_topic(struct supervisor *sv, struct reg_client *c, char *arg)
 		sv_reply(sv, c, NULL, 0, NULL);
 		return;
 	}
-	sv_truncate_utf8(text, CONFIG_TOPIC_MAX);
+	if (strlen(text) > CONFIG_TOPIC_MAX) {
+		sv_replyf(sv, c, "topic too long (max %d bytes)",
+			  CONFIG_TOPIC_MAX);
+		return;
+	}
 	snprintf(r->topic, sizeof(r->topic), "%s", text);
 	outbox_append(&sv->w, OUTBOX_TOPIC, 0, c->id, r->id, NULL, 0, c->nick,
 		      r->name, r->topic, strlen(r->topic));
@@ -719,7 +710,7 @@ sv_reap(struct supervisor *sv)
 		else if (WEXITSTATUS(st) != 0)
 			log_warn("%s %d exited with code %d", what, (int)pid,
 				 WEXITSTATUS(st));
-		else if (sv->cfg->verbose || sv->cfg->workers > 0)
+		else
 			log_info("%s %d exited with code 0", what, (int)pid);
 		if (!s)
 			continue;
