@@ -35,6 +35,7 @@
 #define SV_ACCEPT_PAUSE_MS 100
 #define SV_WHO_LINE	   400
 #define SV_KILL_WAIT_MS	   2000
+#define SV_RESPAWN_MS	   100
 
 struct sv_session {
 	pid_t pid; /* 0: slot free */
@@ -67,6 +68,7 @@ struct supervisor {
 	long long deadline_ms;
 	int accept_paused;
 	long long accept_resume_ms;
+	long long respawn_due_ms; /* a worker could not be forked: retry */
 	pid_t pid;
 };
 
@@ -598,20 +600,40 @@ sv_spawn(struct supervisor *sv, struct sv_session *s, int client_fd,
 	return 0;
 }
 
+/* Forks a worker for every empty worker slot; one that cannot be forked
+ * now (no fds, no memory) is tried again SV_RESPAWN_MS later. */
+static void
+sv_respawn(struct supervisor *sv)
+{
+	long long now = sv_now_ms();
+
+	if (sv->cfg->workers == 0 || sv->stopping || now < sv->respawn_due_ms)
+		return;
+	sv->respawn_due_ms = 0;
+	for (unsigned i = 0; i < sv->nsessions; i++) {
+		struct sv_session *s = &sv->sessions[i];
+		if (s->pid > 0 || s->chan_open)
+			continue;
+		int err = sv_spawn(sv, s, -1, NULL);
+		if (err < 0) {
+			log_warn("cannot respawn worker %u: %s; retrying in "
+				 "%d ms",
+				 s->index, strerror(-err), SV_RESPAWN_MS);
+			sv->respawn_due_ms = now + SV_RESPAWN_MS;
+			return;
+		}
+		log_info("worker %u respawned as pid %d", s->index,
+			 (int)s->pid);
+	}
+}
+
 static void
 sv_session_release(struct supervisor *sv, struct sv_session *s)
 {
 	/* Both the process and its channel are gone: the slot (and its
 	 * outbox, continuing from its head) may be reused. */
 	s->pid = 0;
-	if (sv->cfg->workers > 0 && !sv->stopping) {
-		if (sv_spawn(sv, s, -1, NULL) < 0)
-			log_warn("cannot respawn worker %u: %s", s->index,
-				 strerror(errno));
-		else
-			log_info("worker %u respawned as pid %d", s->index,
-				 (int)s->pid);
-	}
+	sv_respawn(sv);
 }
 
 /* The session's channel reached EOF: mark what it wrote last, then every
@@ -762,10 +784,8 @@ sv_admit(struct supervisor *sv, int fd, const struct sockaddr_storage *ss)
 	if (sv->reg.nclients >= (unsigned)sv->cfg->max_clients) {
 		log_warn("refused %s: server full (%d clients)", addr,
 			 sv->cfg->max_clients);
-		{
-			sv_refuse(fd, "-!- server full, try again later\n");
-			return;
-		}
+		sv_refuse(fd, "-!- server full, try again later\n");
+		return;
 	}
 	if (!exempt && sv->cfg->max_per_address > 0 &&
 	    registry_host_count(&sv->reg, host) >= sv->cfg->max_per_address) {
@@ -776,18 +796,14 @@ sv_admit(struct supervisor *sv, int fd, const struct sockaddr_storage *ss)
 			 sv->cfg->max_per_address);
 		log_warn("refused %s: per-address limit %d", addr,
 			 sv->cfg->max_per_address);
-		{
-			sv_refuse(fd, line);
-			return;
-		}
+		sv_refuse(fd, line);
+		return;
 	}
 	s = sv_pick_session(sv);
 	if (!s) {
 		log_warn("refused %s: no session process available", addr);
-		{
-			sv_refuse(fd, "-!- server full, try again later\n");
-			return;
-		}
+		sv_refuse(fd, "-!- server busy, try again later\n");
+		return;
 	}
 	c = registry_client_add(&sv->reg, (int)s->index, addr,
 				exempt ? "" : host);
@@ -801,11 +817,9 @@ sv_admit(struct supervisor *sv, int fd, const struct sockaddr_storage *ss)
 			log_warn("cannot fork a session for %s: %s", addr,
 				 strerror(errno));
 			registry_client_remove(&sv->reg, c);
-			{
-				sv_refuse(fd, "-!- server busy, try again "
-					      "later\n");
-				return;
-			}
+			sv_refuse(fd, "-!- server busy, try again "
+				      "later\n");
+			return;
 		}
 		return;
 	}
@@ -815,10 +829,8 @@ sv_admit(struct supervisor *sv, int fd, const struct sockaddr_storage *ss)
 	if (channel_send(&s->chan, CHANNEL_CLIENT_NEW, &m, sizeof(m), fd,
 			 SV_CHANNEL_QUEUE) < 0) {
 		registry_client_remove(&sv->reg, c);
-		{
-			sv_session_bad(sv, s, "channel full");
-			return;
-		}
+		sv_session_bad(sv, s, "channel full");
+		return;
 	}
 	s->nclients++;
 }
@@ -949,6 +961,8 @@ sv_timeout(struct supervisor *sv)
 		next = sv->deadline_ms;
 	if (sv->accept_paused && (next < 0 || sv->accept_resume_ms < next))
 		next = sv->accept_resume_ms;
+	if (sv->respawn_due_ms && (next < 0 || sv->respawn_due_ms < next))
+		next = sv->respawn_due_ms;
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
@@ -1109,6 +1123,7 @@ supervisor_run(const struct config *cfg)
 			fatal("epoll_wait");
 		sv_wake(&sv);
 		sv_accept_resume(&sv);
+		sv_respawn(&sv);
 		sv_escalate(&sv);
 	}
 	log_info("shut down cleanly");
