@@ -25,13 +25,13 @@ mesh_join(struct mesh_client *cl, int n, int port, int v6)
 	for (int i = 0; i < n; i++) {
 		if (v6) {
 			int fd = tc_connect6(port);
-			if (fd < 0 || tc_expect(fd, " joined ", NULL, 0,
-						10000) < 0)
+			if (fd < 0 ||
+			    tc_expect(fd, " joined ", NULL, 0, 10000) < 0)
 				return -1;
 			cl[i].fd = fd;
 		} else {
-			cl[i].fd = tc_join(port, cl[i].nick,
-					   sizeof(cl[i].nick));
+			cl[i].fd =
+			    tc_join(port, cl[i].nick, sizeof(cl[i].nick));
 		}
 		if (cl[i].fd < 0)
 			return -1;
@@ -101,8 +101,8 @@ mesh_read(struct mesh_client *c)
 		}
 		c->in_len += (size_t)n;
 		char *start = c->in, *nl;
-		while ((nl = memchr(start, '\n', c->in_len - (size_t)(start -
-							       c->in)))) {
+		while ((nl = memchr(start, '\n',
+				    c->in_len - (size_t)(start - c->in)))) {
 			*nl = '\0';
 			mesh_line(c, start);
 			start = nl + 1;

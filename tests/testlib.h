@@ -21,7 +21,7 @@ extern const char *tl_filter;
 
 /* CHECK records a failure (with file:line and the condition) and goes on;
  * REQUIRE also returns from the test function. */
-#define CHECK(cond) tl_check(!!(cond), __FILE__, __LINE__, "%s", #cond)
+#define CHECK(cond)	  tl_check(!!(cond), __FILE__, __LINE__, "%s", #cond)
 #define CHECKF(cond, ...) tl_check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define REQUIRE(cond)                                                          \
 	do {                                                                   \
@@ -30,11 +30,11 @@ extern const char *tl_filter;
 	} while (0)
 
 void tl_fail(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Returns ok; records a failure with the message when ok is 0. */
 int tl_check(int ok, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Runs one test function, prints "ok NAME" or "FAIL NAME"; counts. */
 #define RUN(fn) tl_run(#fn, fn)
@@ -89,8 +89,7 @@ int tc_connect(int port);
 int tc_connect6(int port);
 
 /* Sends a formatted string exactly (no newline added). 0 or -1. */
-int tc_send(int fd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int tc_send(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Reads one line (without its LF) into buf within timeout_ms. Returns the
  * length, -1 on timeout, -2 on EOF or error. Lines are buffered per fd. */
@@ -98,8 +97,7 @@ int tc_readline(int fd, char *buf, size_t n, int timeout_ms);
 
 /* Reads lines until one contains substr; returns its length (line in out
  * when out is not NULL), -1 on timeout, -2 on EOF. */
-int tc_expect(int fd, const char *substr, char *out, size_t n,
-	      int timeout_ms);
+int tc_expect(int fd, const char *substr, char *out, size_t n, int timeout_ms);
 
 /* Waits for EOF on fd, discarding lines; 0 on EOF, -1 on timeout. */
 int tc_wait_eof(int fd, int timeout_ms);
