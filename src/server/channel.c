@@ -5,10 +5,13 @@
 #include "server/channel.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#define CHANNEL_FDS_MAX 8
 
 struct channel_msg {
 	struct channel_msg *next;
@@ -141,8 +144,10 @@ channel_recv(struct channel *ch, struct channel_hdr *hdr, void *buf,
 {
 	char data[CHANNEL_MSG_MAX];
 	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+	/* Room for more fds than a valid message carries, so that extra ones
+	 * are received and closed rather than leaked. */
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(CHANNEL_FDS_MAX * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr msg = {.msg_iov = &iov,
@@ -150,6 +155,7 @@ channel_recv(struct channel *ch, struct channel_hdr *hdr, void *buf,
 			     .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf)};
 	ssize_t n;
+	int nfds = 0;
 
 	*fd_out = -1;
 	do {
@@ -157,14 +163,30 @@ channel_recv(struct channel *ch, struct channel_hdr *hdr, void *buf,
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if (n == 0)
-		return -EPIPE;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
 	     c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(fd_out, CMSG_DATA(c), sizeof(int));
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (nfds++ == 0)
+				*fd_out = fd;
+			else
+				close(fd);
+		}
 	}
-	if ((size_t)n < sizeof(*hdr) || (msg.msg_flags & MSG_TRUNC))
+	if (n == 0) {
+		/* EOF, or a zero-length message (never valid here). */
+		struct pollfd p = {.fd = ch->fd, .events = POLLRDHUP};
+		if (nfds == 0 && poll(&p, 1, 0) == 1 &&
+		    (p.revents & (POLLRDHUP | POLLHUP)))
+			return -EPIPE;
+		goto err_bad;
+	}
+	if ((size_t)n < sizeof(*hdr) ||
+	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > 1)
 		goto err_bad;
 	memcpy(hdr, data, sizeof(*hdr));
 	if (hdr->version != CHANNEL_VERSION ||

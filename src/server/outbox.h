@@ -185,8 +185,9 @@ uint64_t outbox_producer_head(const struct outbox_shm *shm, unsigned producer);
 int outbox_timeline_read(const struct outbox_shm *shm, uint64_t pos,
 			 struct timeline_entry *out);
 
-/* Copies the record of producer at *pos (< limit) into buf (at least
- * OUTBOX_REC_MAX bytes, 8-aligned), skipping padding, and advances *pos.
+/* Copies the record of producer at *pos (< limit; 8-aligned, as every
+ * position a writer produces is) into buf (at least OUTBOX_REC_MAX bytes,
+ * 8-aligned), skipping padding, and advances *pos.
  * Returns 1 and fills *view, 0 when *pos reached limit, -ESTALE if lapped,
  * -EBADMSG if the record is malformed (a writer bug). */
 int outbox_read(const struct outbox_shm *shm, unsigned producer, uint64_t *pos,

@@ -103,6 +103,7 @@ struct session {
 	uint64_t stamp;
 
 	struct client *ready, *dirty;
+	int input_paused;	  /* ready clients wait: outbox backlogged */
 	struct client *throttled; /* waiting for flood tokens */
 	struct client *closing;	  /* closed, finishing in session_reap */
 	int linger_poll;	  /* a closing client waits for its unsent
@@ -575,8 +576,19 @@ session_read(struct session *s, struct client *c)
 	return 0;
 }
 
+/* The session's own records that have not yet come back through the
+ * timeline fill half its ring: it takes no more input until they do, so a
+ * burst never runs further ahead of the global order than a reader that
+ * keeps up with the timeline can follow. This waits for the supervisor's
+ * marks, never for any particular reader. */
+static int
+session_backlogged(const struct session *s)
+{
+	return s->w.head - s->cursors[s->w.producer] > s->shm->ring_size / 2;
+}
+
 /* Processes c's input until it must wait. Returns 1 if c has more to do
- * right away (it used up its turn). */
+ * right away (it used up its turn, or the outbox is backlogged). */
 static int
 session_input(struct session *s, struct client *c)
 {
@@ -604,6 +616,10 @@ session_input(struct session *s, struct client *c)
 		if (r == LINE_OK) {
 			if (lines >= SESSION_LINES_PER_TURN)
 				return 1;
+			if (session_backlogged(s)) {
+				s->input_paused = 1;
+				return 1;
+			}
 			if (session_take_token(s, c) < 0)
 				return 0;
 			lines++;
@@ -636,6 +652,7 @@ session_process_input(struct session *s)
 	struct client *c = s->ready, *again = NULL;
 
 	s->ready = NULL;
+	s->input_paused = 0;
 	while (c) {
 		struct client *next = c->ready_next;
 		c->in_ready = 0;
@@ -1347,7 +1364,9 @@ session_timeout(struct session *s)
 {
 	long long next = -1;
 
-	if (s->ready)
+	/* Paused input resumes when the timeline brings our records back,
+	 * which the wake eventfd announces. */
+	if (s->ready && (!s->input_paused || !session_backlogged(s)))
 		return 0;
 	if (s->linger_poll)
 		return 10; /* no event says "send queue empty": poll */
