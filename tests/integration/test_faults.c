@@ -964,6 +964,52 @@ test_client_that_never_reads_is_disconnected_others_unaffected(void)
 	ts_free(s);
 }
 
+/* A stopped worker cannot read its channel: the clients handed to it wait
+ * in the supervisor's queue for it, while the supervisor goes on admitting
+ * and serving everyone else; once it runs again, they are all served. */
+static void
+test_stopped_worker_never_blocks_the_supervisor(void)
+{
+	enum { N = 300 };
+	struct ts_server *s = ts_start("--workers 2 --flood-rate 0");
+	int fds[N], a = -1, b = -1;
+	char line[512];
+	REQUIRE(s);
+	a = tc_join(s->port, NULL, 0);
+	b = tc_join(s->port, NULL, 0);
+	REQUIRE(a >= 0 && b >= 0);
+	pid_t stopped = fault_session_of(s, a);
+	REQUIRE(stopped > 0 && fault_session_of(s, b) != stopped);
+	REQUIRE(kill(stopped, SIGSTOP) == 0);
+	for (int i = 0; i < N; i++)
+		REQUIRE((fds[i] = tc_connect(s->port)) >= 0);
+	/* The supervisor admitted all of them, half into a channel nobody
+	 * reads, and still answers b's requests on the other worker. */
+	CHECK(ts_log_wait(s, "connected from", 1000) == 0);
+	long long deadline = tl_now_ms() + 20000;
+	while (ts_log_count(s, "connected from") < N + 2 &&
+	       tl_now_ms() < deadline)
+		ts_log_wait(s, "\x01never", 50);
+	CHECK(ts_log_count(s, "connected from") == N + 2);
+	tc_send(b, "/who\n");
+	CHECK(tc_expect(b, "-!- members of #lobby:", line, sizeof(line),
+			10000) > 0);
+	kill(stopped, SIGCONT);
+	for (int i = 0; i < N; i++)
+		CHECKF(tc_expect(fds[i], " joined #lobby", line, sizeof(line),
+				 20000) > 0,
+		       "client %d never served", i);
+	tc_send(fds[N - 1], "after the stall\n");
+	CHECK(tc_expect(a, "> after the stall", line, sizeof(line), 10000) > 0);
+	CHECK(ts_log_count(s, "killed by signal") == 0);
+	for (int i = 0; i < N; i++)
+		tc_close(fds[i]);
+	tc_close(a);
+	tc_close(b);
+	check_no_sanitizer_reports(s);
+	ts_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -987,6 +1033,8 @@ main(int argc, char **argv)
 	RUN(test_tls_hello_and_http_on_plain_port_are_survived);
 	RUN(test_half_closed_client_line_is_delivered_then_it_is_announced_gone);
 	RUN(test_client_that_never_reads_is_disconnected_others_unaffected);
+	if (workers_model)
+		RUN(test_stopped_worker_never_blocks_the_supervisor);
 	if (getenv("PARLEY_FAULT_KNOWN_BUGS"))
 		RUN(test_awake_sessions_are_not_lapped_by_an_unthrottled_burst);
 	return tl_summary(suite);
