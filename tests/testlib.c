@@ -339,6 +339,13 @@ ts_log_wait(struct ts_server *s, const char *substr, int timeout_ms)
 }
 
 int
+ts_log_wait_count(struct ts_server *s, const char *substr, int count,
+		  int timeout_ms)
+{
+	return ts_wait_count((struct ts_priv *)s, substr, count, timeout_ms);
+}
+
+int
 ts_log_count(struct ts_server *s, const char *substr)
 {
 	struct ts_priv *p = (struct ts_priv *)s;

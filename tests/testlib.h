@@ -64,6 +64,10 @@ struct ts_server *ts_start(const char *extra_args);
  * Returns 0, or -1 after timeout_ms. */
 int ts_log_wait(struct ts_server *s, const char *substr, int timeout_ms);
 
+/* Waits until at least count log lines contain substr; 0 or -1. */
+int ts_log_wait_count(struct ts_server *s, const char *substr, int count,
+		      int timeout_ms);
+
 /* Counts log lines containing substr so far. */
 int ts_log_count(struct ts_server *s, const char *substr);
 

@@ -483,6 +483,7 @@ test_5000_clients_on_2_workers_each_get_10_senders_messages(void)
 	snprintf(want, sizeof(want), "-!- members of #lobby: %s", nick);
 	CHECKF(strcmp(line, want) == 0, "registry not empty: %.200s", line);
 	CHECK(log_wait_count(s, "connected from", connected + 1, 10000) == 0);
+	CHECK(log_wait_count(s, " left: ", connected, 10000) == 0);
 	CHECK(ts_log_count(s, " left: ") == connected);
 	CHECK(ts_log_count(s, "connected from") == connected + 1);
 	tc_close(fresh);
