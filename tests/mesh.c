@@ -170,6 +170,43 @@ mesh_count_from(const struct mesh_client *c, int sender)
 	return n;
 }
 
+int
+mesh_sender_in_order(const struct mesh_client *c, int sender, size_t *count)
+{
+	int next = 0;
+
+	for (size_t i = 0; i < c->ngot; i++) {
+		if (c->got[i].sender != sender)
+			continue;
+		if (c->got[i].seq != next)
+			return -1;
+		next++;
+	}
+	*count = (size_t)next;
+	return 0;
+}
+
+int
+mesh_same_order(const struct mesh_client *a, const struct mesh_client *b,
+		int ia, int ib)
+{
+	size_t i = 0, j = 0;
+
+	for (;;) {
+		while (i < a->ngot && a->got[i].sender == ib)
+			i++;
+		while (j < b->ngot && b->got[j].sender == ia)
+			j++;
+		if (i == a->ngot || j == b->ngot)
+			return i == a->ngot && j == b->ngot;
+		if (a->got[i].sender != b->got[j].sender ||
+		    a->got[i].seq != b->got[j].seq)
+			return 0;
+		i++;
+		j++;
+	}
+}
+
 void
 mesh_close(struct mesh_client *cl, int n)
 {

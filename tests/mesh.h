@@ -45,6 +45,16 @@ int mesh_pump(struct mesh_client *cl, int n, int (*done)(void *), void *arg,
 /* Messages client i received from sender s. */
 size_t mesh_count_from(const struct mesh_client *c, int sender);
 
+/* Every message of sender reached c in order, without gaps or duplicates,
+ * starting at 0: returns 0 and stores the count, or -1. */
+int mesh_sender_in_order(const struct mesh_client *c, int sender,
+			 size_t *count);
+
+/* Clients a (index ia) and b (index ib) saw the messages of every other
+ * sender in one order. */
+int mesh_same_order(const struct mesh_client *a, const struct mesh_client *b,
+		    int ia, int ib);
+
 void mesh_close(struct mesh_client *cl, int n);
 
 #endif

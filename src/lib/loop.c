@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOOP_BATCH 256
@@ -144,6 +145,15 @@ loop_run_once(struct loop *loop, int timeout_ms)
 		free(h);
 	}
 	return n;
+}
+
+long long
+loop_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void

@@ -32,6 +32,9 @@ void loop_del(struct loop *loop, int fd);
  * ready event. Returns the number of events, or -errno (EINTR is 0). */
 int loop_run_once(struct loop *loop, int timeout_ms);
 
+/* Milliseconds on the monotonic clock: the time base of every timeout. */
+long long loop_now_ms(void);
+
 /* Frees the loop and closes the epoll fd (not the watched fds). */
 void loop_free(struct loop *loop);
 

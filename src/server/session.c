@@ -115,15 +115,6 @@ struct session {
 	int channel_dead;
 };
 
-static long long
-session_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- lists --------------------------------------------------------------- */
 
 static void
@@ -1422,7 +1413,7 @@ session_setup(struct session *s, const struct session_start *st)
 	s->shm = st->shm;
 	s->worker = st->worker;
 	s->wake_fd = st->wake_fd;
-	s->now_ms = session_clock_ms();
+	s->now_ms = loop_now_ms();
 	outbox_shm_protect(s->shm, (int)st->producer);
 	outbox_writer_init(&s->w, s->shm, st->producer);
 	s->published = s->w.head;
@@ -1478,7 +1469,7 @@ session_main(const struct session_start *st)
 			break;
 		if (loop_run_once(s.loop, session_timeout(&s)) < 0)
 			fatal("epoll_wait");
-		s.now_ms = session_clock_ms();
+		s.now_ms = loop_now_ms();
 		session_wake_throttled(&s);
 	}
 	for (struct client *c = s.clients, *next; c; c = next) {
@@ -1486,9 +1477,9 @@ session_main(const struct session_start *st)
 		session_client_free(&s, c);
 	}
 	/* Let the supervisor read our last messages before we go. */
-	long long deadline = session_clock_ms() + 1000;
+	long long deadline = loop_now_ms() + 1000;
 	while (!s.channel_dead && channel_flush(&s.chan) == -EAGAIN &&
-	       session_clock_ms() < deadline) {
+	       loop_now_ms() < deadline) {
 		struct pollfd pfd = {.fd = s.chan.fd, .events = POLLOUT};
 		(void)poll(&pfd, 1, 100);
 	}

@@ -27,7 +27,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define SV_CHANNEL_QUEUE   (4u << 20) /* a session this far behind is stuck */
@@ -71,15 +70,6 @@ struct supervisor {
 	long long respawn_due_ms; /* a worker could not be forked: retry */
 	pid_t pid;
 };
-
-static long long
-sv_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 sv_producer(const struct sv_session *s)
@@ -605,7 +595,7 @@ sv_spawn(struct supervisor *sv, struct sv_session *s, int client_fd,
 static void
 sv_respawn(struct supervisor *sv)
 {
-	long long now = sv_now_ms();
+	long long now = loop_now_ms();
 
 	if (sv->cfg->workers == 0 || sv->stopping || now < sv->respawn_due_ms)
 		return;
@@ -845,13 +835,13 @@ sv_accept_pause(struct supervisor *sv, int err)
 	for (int i = 0; i < sv->nlisten; i++)
 		(void)loop_mod(sv->loop, sv->listen_fds[i], 0);
 	sv->accept_paused = 1;
-	sv->accept_resume_ms = sv_now_ms() + SV_ACCEPT_PAUSE_MS;
+	sv->accept_resume_ms = loop_now_ms() + SV_ACCEPT_PAUSE_MS;
 }
 
 static void
 sv_accept_resume(struct supervisor *sv)
 {
-	if (!sv->accept_paused || sv_now_ms() < sv->accept_resume_ms)
+	if (!sv->accept_paused || loop_now_ms() < sv->accept_resume_ms)
 		return;
 	sv->accept_paused = 0;
 	for (int i = 0; i < sv->nlisten; i++)
@@ -906,7 +896,7 @@ sv_begin_stop(struct supervisor *sv, int signo)
 				 SV_CHANNEL_QUEUE) < 0)
 			kill(s->pid, SIGTERM);
 	}
-	sv->deadline_ms = sv_now_ms() + sv->cfg->shutdown_ms;
+	sv->deadline_ms = loop_now_ms() + sv->cfg->shutdown_ms;
 }
 
 static void
@@ -936,7 +926,7 @@ sv_on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 static void
 sv_escalate(struct supervisor *sv)
 {
-	if (!sv->stopping || sv_now_ms() < sv->deadline_ms)
+	if (!sv->stopping || loop_now_ms() < sv->deadline_ms)
 		return;
 	if (sv->killed) {
 		log_warn("%u processes did not die; giving up on them",
@@ -949,13 +939,13 @@ sv_escalate(struct supervisor *sv)
 		if (sv->sessions[i].pid > 0 && !sv->sessions[i].reaped)
 			kill(sv->sessions[i].pid, SIGKILL);
 	sv->killed = 1;
-	sv->deadline_ms = sv_now_ms() + SV_KILL_WAIT_MS;
+	sv->deadline_ms = loop_now_ms() + SV_KILL_WAIT_MS;
 }
 
 static int
 sv_timeout(struct supervisor *sv)
 {
-	long long now = sv_now_ms(), next = -1;
+	long long now = loop_now_ms(), next = -1;
 
 	if (sv->stopping)
 		next = sv->deadline_ms;

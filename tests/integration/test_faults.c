@@ -545,8 +545,7 @@ kill_round(int round)
 			       c[i].quit_other[d], c[i].quit_why[d]);
 		}
 	}
-	CHECK(ts_log_wait_count(s, "killed by signal 9", nvictims, 10000) ==
-	      0);
+	CHECK(ts_log_wait_count(s, "killed by signal 9", nvictims, 10000) == 0);
 	CHECK(ts_log_count(s, "killed by signal 9") == nvictims);
 out:
 	fault_close(c, N);

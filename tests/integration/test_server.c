@@ -51,46 +51,6 @@ all_received(void *arg)
 	return 1;
 }
 
-/* Every sender's messages arrive in order, without gaps or duplicates,
- * starting at 0; returns how many came from sender. */
-static int
-check_sender_order(const struct mesh_client *c, int sender, size_t *count)
-{
-	int next = 0;
-
-	for (size_t i = 0; i < c->ngot; i++) {
-		if (c->got[i].sender != sender)
-			continue;
-		if (c->got[i].seq != next)
-			return -1;
-		next++;
-	}
-	*count = (size_t)next;
-	return 0;
-}
-
-/* Clients a and b saw the messages of every third client in one order. */
-static int
-same_order(const struct mesh_client *a, const struct mesh_client *b, int ia,
-	   int ib)
-{
-	size_t i = 0, j = 0;
-
-	for (;;) {
-		while (i < a->ngot && a->got[i].sender == ib)
-			i++;
-		while (j < b->ngot && b->got[j].sender == ia)
-			j++;
-		if (i == a->ngot || j == b->ngot)
-			return i == a->ngot && j == b->ngot;
-		if (a->got[i].sender != b->got[j].sender ||
-		    a->got[i].seq != b->got[j].seq)
-			return 0;
-		i++;
-		j++;
-	}
-}
-
 static int
 pidfd_wait(pid_t pid, int timeout_ms)
 {
@@ -186,14 +146,14 @@ test_burst_from_20_clients_is_lossless_and_in_one_order(void)
 			size_t k = 0;
 			if (snd == i)
 				continue;
-			CHECKF(check_sender_order(&cl[i], snd, &k) == 0 &&
+			CHECKF(mesh_sender_in_order(&cl[i], snd, &k) == 0 &&
 				   k == M,
 			       "client %d: sender %d out of order or short", i,
 			       snd);
 		}
 	}
 	for (int i = 1; i < N; i++)
-		CHECKF(same_order(&cl[0], &cl[i], 0, i),
+		CHECKF(mesh_same_order(&cl[0], &cl[i], 0, i),
 		       "clients 0 and %d disagree on the order", i);
 	mesh_close(cl, N);
 	ts_free(s);
@@ -303,7 +263,7 @@ test_killed_session_leaves_others_chatting_without_loss(void)
 			size_t k = 0;
 			if (snd == i)
 				continue;
-			CHECKF(check_sender_order(&cl[i], snd, &k) == 0,
+			CHECKF(mesh_sender_in_order(&cl[i], snd, &k) == 0,
 			       "client %d: sender %d has a gap", i, snd);
 			if (!cl[snd].eof)
 				CHECKF(k == M,

@@ -267,46 +267,6 @@ lc_close_all(struct lc_set *set)
 
 /* ---- mesh helpers -------------------------------------------------------- */
 
-/* Every message of sender arrives in order, without gaps or duplicates,
- * starting at 0; stores how many came from sender. */
-static int
-check_sender_order(const struct mesh_client *c, int sender, size_t *count)
-{
-	int next = 0;
-
-	for (size_t i = 0; i < c->ngot; i++) {
-		if (c->got[i].sender != sender)
-			continue;
-		if (c->got[i].seq != next)
-			return -1;
-		next++;
-	}
-	*count = (size_t)next;
-	return 0;
-}
-
-/* Clients a and b saw the messages of every third client in one order. */
-static int
-same_order(const struct mesh_client *a, const struct mesh_client *b, int ia,
-	   int ib)
-{
-	size_t i = 0, j = 0;
-
-	for (;;) {
-		while (i < a->ngot && a->got[i].sender == ib)
-			i++;
-		while (j < b->ngot && b->got[j].sender == ia)
-			j++;
-		if (i == a->ngot || j == b->ngot)
-			return i == a->ngot && j == b->ngot;
-		if (a->got[i].sender != b->got[j].sender ||
-		    a->got[i].seq != b->got[j].seq)
-			return 0;
-		i++;
-		j++;
-	}
-}
-
 /* The worker-kill test: 40 clients send 10 rounds of 100 messages; the
  * kill lands in round 4, while the dead worker's clients are sending. */
 enum {
@@ -571,7 +531,7 @@ test_killed_worker_is_respawned_and_others_lose_nothing(void)
 				continue;
 			/* A dead sender's messages may stop early, never
 			 * skip: what arrived is a prefix. */
-			CHECKF(check_sender_order(&cl[i], snd, &k) == 0,
+			CHECKF(mesh_sender_in_order(&cl[i], snd, &k) == 0,
 			       "client %d: sender %d has a gap or reorder", i,
 			       snd);
 			if (!cl[snd].eof) {
@@ -589,7 +549,8 @@ test_killed_worker_is_respawned_and_others_lose_nothing(void)
 			       "survivors disagree on dead sender %d: %zu, %zu",
 			       snd, k, prefix[snd]);
 		}
-		CHECKF(i == first || same_order(&cl[first], &cl[i], first, i),
+		CHECKF(i == first ||
+			   mesh_same_order(&cl[first], &cl[i], first, i),
 		       "clients %d and %d disagree on the order", first, i);
 		CHECKF(mesh_count_from(&cl[i], i) == 0,
 		       "client %d got its own lines back", i);
