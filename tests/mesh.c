@@ -86,33 +86,48 @@ mesh_line(struct mesh_client *c, const char *line)
 			c->seen_mask |= 1 << i;
 }
 
-static void
-mesh_read(struct mesh_client *c)
+int
+mesh_recv_lines(int fd, char *in, size_t cap, size_t *len, mesh_line_cb *cb,
+		void *arg)
 {
 	for (;;) {
-		ssize_t n = recv(c->fd, c->in + c->in_len,
-				 sizeof(c->in) - c->in_len, 0);
+		if (*len == cap)
+			return 0; /* a line longer than the buffer: caller's bug
+				   */
+		ssize_t n = recv(fd, in + *len, cap - *len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-				c->eof = 1;
-			return;
-		}
-		c->in_len += (size_t)n;
-		char *start = c->in, *nl;
-		while ((nl = memchr(start, '\n',
-				    c->in_len - (size_t)(start - c->in)))) {
+		if (n <= 0)
+			return n == 0 ||
+			       (errno != EAGAIN && errno != EWOULDBLOCK);
+		*len += (size_t)n;
+		char *start = in, *nl;
+		while (
+		    (nl = memchr(start, '\n', *len - (size_t)(start - in)))) {
 			*nl = '\0';
-			mesh_line(c, start);
+			cb(arg, start);
 			start = nl + 1;
 		}
-		c->in_len -= (size_t)(start - c->in);
-		memmove(c->in, start, c->in_len);
+		*len -= (size_t)(start - in);
+		memmove(in, start, *len);
 	}
 }
 
 static void
+mesh_line_cb_client(void *arg, char *line)
+{
+	mesh_line(arg, line);
+}
+
+static void
+mesh_read(struct mesh_client *c)
+{
+	if (mesh_recv_lines(c->fd, c->in, sizeof(c->in), &c->in_len,
+			    mesh_line_cb_client, c))
+		c->eof = 1;
+}
+
+void
 mesh_write(struct mesh_client *c)
 {
 	while (c->out_off < c->out_len) {

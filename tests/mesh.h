@@ -30,6 +30,17 @@ struct mesh_client {
 	int seen_mask;
 };
 
+typedef void mesh_line_cb(void *arg, char *line);
+
+/* Reads fd (non-blocking) until it would block, calling cb for each
+ * complete line (its LF replaced by a NUL); a partial line stays in
+ * in[0..*len). Returns 1 at EOF or error, else 0. */
+int mesh_recv_lines(int fd, char *in, size_t cap, size_t *len, mesh_line_cb *cb,
+		    void *arg);
+
+/* Sends c's queued output as far as the socket takes it. */
+void mesh_write(struct mesh_client *c);
+
 /* Joins n clients to the server on port (IPv6 if v6); -1 on failure. */
 int mesh_join(struct mesh_client *cl, int n, int port, int v6);
 

@@ -180,46 +180,28 @@ fault_line(struct fgroup *g, struct fclient *c, const char *line)
 	}
 }
 
+struct fault_line_arg {
+	struct fgroup *g;
+	struct fclient *c;
+};
+
+static void
+fault_line_cb(void *arg, char *line)
+{
+	struct fault_line_arg *a = arg;
+
+	fault_line(a->g, a->c, line);
+}
+
 static void
 fault_read(struct fgroup *g, struct fclient *c)
 {
 	struct mesh_client *mc = &c->m;
+	struct fault_line_arg a = {g, c};
 
-	for (;;) {
-		ssize_t n = recv(mc->fd, mc->in + mc->in_len,
-				 sizeof(mc->in) - mc->in_len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-				mc->eof = 1;
-			return;
-		}
-		mc->in_len += (size_t)n;
-		char *start = mc->in, *nl;
-		while ((nl = memchr(start, '\n',
-				    mc->in_len - (size_t)(start - mc->in)))) {
-			*nl = '\0';
-			fault_line(g, c, start);
-			start = nl + 1;
-		}
-		mc->in_len -= (size_t)(start - mc->in);
-		memmove(mc->in, start, mc->in_len);
-	}
-}
-
-static void
-fault_write(struct mesh_client *c)
-{
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off,
-				 c->out_len - c->out_off, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		c->out_off += (size_t)n;
-	}
+	if (mesh_recv_lines(mc->fd, mc->in, sizeof(mc->in), &mc->in_len,
+			    fault_line_cb, &a))
+		mc->eof = 1;
 }
 
 /* Pumps every client that is not at EOF (skipping those in mask `frozen`)
@@ -250,7 +232,7 @@ fault_pump(struct fgroup *g, int (*done)(struct fgroup *), unsigned frozen,
 			return -1;
 		for (int i = 0; i < g->n; i++) {
 			if (pfd[i].revents & POLLOUT)
-				fault_write(&g->c[i].m);
+				mesh_write(&g->c[i].m);
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				fault_read(g, &g->c[i]);
 		}

@@ -154,32 +154,29 @@ lc_line(struct lc *c, char *line, int *joined)
 	}
 }
 
+struct lc_line_arg {
+	struct lc *c;
+	int *joined;
+};
+
+static void
+lc_line_cb(void *arg, char *line)
+{
+	struct lc_line_arg *a = arg;
+
+	lc_line(a->c, line, a->joined);
+}
+
 static void
 lc_read(struct lc_set *set, struct lc *c)
 {
-	for (;;) {
-		ssize_t n = recv(c->fd, c->in + c->in_len,
-				 sizeof(c->in) - c->in_len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-				c->eof = 1;
-			return;
-		}
-		c->in_len += (size_t)n;
-		char *start = c->in, *nl;
-		while ((nl = memchr(start, '\n',
-				    c->in_len - (size_t)(start - c->in)))) {
-			*nl = '\0';
-			lc_line(c, start, &set->joined);
-			start = nl + 1;
-		}
-		c->in_len -= (size_t)(start - c->in);
-		memmove(c->in, start, c->in_len);
-		if (c->in_len == sizeof(c->in))
-			c->in_len = 0; /* no line here is that long: drop it */
-	}
+	struct lc_line_arg a = {c, &set->joined};
+
+	if (mesh_recv_lines(c->fd, c->in, sizeof(c->in), &c->in_len, lc_line_cb,
+			    &a))
+		c->eof = 1;
+	if (c->in_len == sizeof(c->in))
+		c->in_len = 0; /* no line here is that long: drop it */
 }
 
 static int
