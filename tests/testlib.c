@@ -77,6 +77,22 @@ tl_run(const char *name, void (*fn)(void))
 }
 
 int
+tl_init(int argc, char **argv, const char *name, char *model, size_t n,
+	char *suite)
+{
+	const char *args = getenv("PARLEY_TEST_ARGS");
+	int workers;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1)
+		tl_filter = argv[1];
+	snprintf(model, n, "%s", args ? args : "");
+	workers = strstr(model, "--workers") != NULL;
+	snprintf(suite, 64, "%s_%s", name, workers ? "workers" : "fork");
+	return workers;
+}
+
+int
 tl_summary(const char *suite)
 {
 	printf("%s: %d passed, %d failed\n", suite, tl_passed, tl_failed);

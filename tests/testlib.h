@@ -36,6 +36,13 @@ void tl_fail(const char *file, int line, const char *fmt, ...)
 int tl_check(int ok, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Common start of a test binary: ignores SIGPIPE, takes argv[1] as the
+ * name filter, copies the process model (PARLEY_TEST_ARGS, "" for one
+ * process per client) into model (n bytes) and the suite name, NAME_fork
+ * or NAME_workers, into suite (64 bytes). Returns 1 for the worker model. */
+int tl_init(int argc, char **argv, const char *name, char *model, size_t n,
+	    char *suite);
+
 /* Runs one test function, prints "ok NAME" or "FAIL NAME"; counts. */
 #define RUN(fn) tl_run(#fn, fn)
 void tl_run(const char *name, void (*fn)(void));

@@ -595,9 +595,10 @@ sv_spawn(struct supervisor *sv, struct sv_session *s, int client_fd,
 static void
 sv_respawn(struct supervisor *sv)
 {
+	if (sv->cfg->workers == 0 || sv->stopping)
+		return;
 	long long now = loop_now_ms();
-
-	if (sv->cfg->workers == 0 || sv->stopping || now < sv->respawn_due_ms)
+	if (now < sv->respawn_due_ms)
 		return;
 	sv->respawn_due_ms = 0;
 	for (unsigned i = 0; i < sv->nsessions; i++) {

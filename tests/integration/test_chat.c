@@ -1891,17 +1891,9 @@ test_50_megabytes_of_random_bytes_leave_the_server_serving(void)
 int
 main(int argc, char **argv)
 {
-	const char *args = getenv("PARLEY_TEST_ARGS");
 	char suite[64];
 
-	snprintf(model_args, sizeof(model_args), "%s", args ? args : "");
-	snprintf(suite, sizeof(suite), "chat%s",
-		 strstr(model_args, "--workers") ? "_workers" : "_fork");
-	signal(SIGPIPE, SIG_IGN);
-	if (argc > 1) {
-		/* Run only the tests whose names contain argv[1]. */
-		tl_filter = argv[1];
-	}
+	tl_init(argc, argv, "chat", model_args, sizeof(model_args), suite);
 	RUN(test_nick_change_is_seen_by_room_members_and_by_the_client_itself);
 	RUN(test_taken_nick_is_refused_case_insensitively);
 	RUN(test_invalid_nicks_are_refused);

@@ -999,20 +999,14 @@ test_stopped_worker_never_blocks_the_supervisor(void)
 int
 main(int argc, char **argv)
 {
-	const char *args = getenv("PARLEY_TEST_ARGS");
 	const char *seed = getenv("PARLEY_FAULT_SEED");
 	char suite[64];
 
-	snprintf(model_args, sizeof(model_args), "%s", args ? args : "");
-	workers_model = strstr(model_args, "--workers") != NULL;
-	snprintf(suite, sizeof(suite), "faults%s",
-		 workers_model ? "_workers" : "_fork");
+	workers_model = tl_init(argc, argv, "faults", model_args,
+				sizeof(model_args), suite);
 	fault_seed = seed ? (unsigned)strtoul(seed, NULL, 0)
 			  : (unsigned)getpid() ^ (unsigned)tl_now_ms();
 	printf("seed %u (PARLEY_FAULT_SEED repeats a run)\n", fault_seed);
-	signal(SIGPIPE, SIG_IGN);
-	if (argc > 1)
-		tl_filter = argv[1];
 	RUN(test_sigkilled_sessions_mid_burst_lose_nothing_and_are_announced_once);
 	RUN(test_stopped_session_is_lapped_then_disconnected_others_unaffected);
 	RUN(test_slow_loris_200_clients_do_not_stall_a_chat);

@@ -534,17 +534,9 @@ test_chat_works_over_ipv6(void)
 int
 main(int argc, char **argv)
 {
-	const char *args = getenv("PARLEY_TEST_ARGS");
 	char suite[64];
 
-	snprintf(model_args, sizeof(model_args), "%s", args ? args : "");
-	snprintf(suite, sizeof(suite), "server%s",
-		 strstr(model_args, "--workers") ? "_workers" : "_fork");
-	signal(SIGPIPE, SIG_IGN);
-	if (argc > 1) {
-		/* Run only the tests whose names contain argv[1]. */
-		tl_filter = argv[1];
-	}
+	tl_init(argc, argv, "server", model_args, sizeof(model_args), suite);
 	RUN(test_burst_from_20_clients_is_lossless_and_in_one_order);
 	RUN(test_slow_reader_is_disconnected_others_unaffected);
 	RUN(test_killed_session_leaves_others_chatting_without_loss);
