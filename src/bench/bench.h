@@ -56,7 +56,7 @@ struct bench_result {
 	int has_server;		/* the server_* fields are valid */
 	uint64_t server_cpu_ns;
 	uint64_t server_hwm_kb; /* sum of VmHWM over the tree at the end */
-	uint64_t server_pss_kb; /* highest sampled sum of Pss */
+	uint64_t server_pss_kb; /* sum of Pss at the end of the run */
 	uint64_t server_ctxsw;	/* live processes only */
 	unsigned int server_procs;
 	uint64_t bench_cpu_ns;
