@@ -24,5 +24,6 @@ config_defaults(struct config *cfg)
 	cfg->outbox_bytes = 0; /* chosen by process model in parleyd.c */
 	cfg->timeline_entries = 1u << 20;
 	cfg->shutdown_ms = 3000;
+	cfg->wake_pace_us = 25;
 	cfg->default_room = "#lobby";
 }

@@ -27,6 +27,8 @@ struct config {
 	size_t outbox_bytes;	  /* ring per producer (power of two) */
 	size_t timeline_entries;  /* marks in the timeline (power of two) */
 	int shutdown_ms;	  /* grace before SIGKILL at shutdown */
+	int wake_pace_us;	  /* per session process: least time between two
+				     wake-ups of every session; 0 = at once */
 	const char *default_room;
 	int verbose;
 };

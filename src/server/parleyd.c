@@ -59,6 +59,11 @@ parleyd_usage(FILE *f)
 	    "per worker)\n"
 	    "  --shutdown-timeout MS     grace before SIGKILL at shutdown "
 	    "(default 3000)\n"
+	    "  --wake-pace US            wake every session at most once "
+	    "per US\n"
+	    "                            microseconds per session process "
+	    "(default 25;\n"
+	    "                            0 = at once)\n"
 	    "  --verbose                 log more\n"
 	    "  --help, --version\n");
 }
@@ -97,6 +102,7 @@ enum {
 	OPT_JOIN_NOTICES,
 	OPT_OUTBOX_SIZE,
 	OPT_SHUTDOWN_TIMEOUT,
+	OPT_WAKE_PACE,
 	OPT_VERBOSE,
 	OPT_HELP,
 	OPT_VERSION,
@@ -118,6 +124,7 @@ static const struct option parleyd_options[] = {
     {"join-notices", required_argument, NULL, OPT_JOIN_NOTICES},
     {"outbox-size", required_argument, NULL, OPT_OUTBOX_SIZE},
     {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
+    {"wake-pace", required_argument, NULL, OPT_WAKE_PACE},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -205,6 +212,10 @@ parleyd_parse(int argc, char **argv, struct config *cfg)
 		case OPT_SHUTDOWN_TIMEOUT:
 			cfg->shutdown_ms = (int)parleyd_number(
 			    "--shutdown-timeout", optarg, 0, 600000);
+			break;
+		case OPT_WAKE_PACE:
+			cfg->wake_pace_us = (int)parleyd_number(
+			    "--wake-pace", optarg, 0, 1000000);
 			break;
 		case OPT_VERBOSE:
 			cfg->verbose = 1;

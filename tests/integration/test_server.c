@@ -159,6 +159,50 @@ test_burst_from_20_clients_is_lossless_and_in_one_order(void)
 	ts_free(s);
 }
 
+/* --wake-pace 100000 spaces wake-ups 100 ms per session process apart (400
+ * ms for 4 fork-model sessions, 200 ms for 2 workers). The first round of
+ * messages is delivered by a wake; the rest, sent right after it, can only
+ * be delivered by the supervisor's deferred wake, so losing a deferral
+ * would leave them undelivered. */
+static void
+test_paced_wakes_deliver_every_message_in_one_order(void)
+{
+	enum { N = 4, M = 30 };
+	struct ts_server *s = start("--flood-rate 0 --wake-pace 100000");
+	struct mesh_client cl[N];
+	REQUIRE(s);
+	REQUIRE(mesh_join(cl, N, s->port, 0) == 0);
+	for (int i = 0; i < N; i++)
+		mesh_queue(cl, i, 0, 1, 1);
+	struct want first = {cl, N, N - 1, -1};
+	CHECKF(mesh_pump(cl, N, all_received, &first, 60000) == 0,
+	       "the first round did not arrive in time");
+	for (int i = 0; i < N; i++)
+		mesh_queue(cl, i, 1, M - 1, 1);
+	struct want w = {cl, N, (size_t)(N - 1) * M, -1};
+	CHECKF(mesh_pump(cl, N, all_received, &w, 60000) == 0,
+	       "not all messages arrived in time");
+	for (int i = 0; i < N; i++) {
+		CHECKF(cl[i].ngot == (size_t)(N - 1) * M,
+		       "client %d got %zu of %d", i, cl[i].ngot, (N - 1) * M);
+		for (int snd = 0; snd < N; snd++) {
+			size_t k = 0;
+			if (snd != i)
+				CHECKF(mesh_sender_in_order(&cl[i], snd, &k) ==
+					       0 &&
+					   k == M,
+				       "client %d: sender %d out of order or "
+				       "short",
+				       i, snd);
+		}
+	}
+	for (int i = 1; i < N; i++)
+		CHECKF(mesh_same_order(&cl[0], &cl[i], 0, i),
+		       "clients 0 and %d disagree on the order", i);
+	mesh_close(cl, N);
+	ts_free(s);
+}
+
 static void
 test_slow_reader_is_disconnected_others_unaffected(void)
 {
@@ -538,6 +582,7 @@ main(int argc, char **argv)
 
 	tl_init(argc, argv, "server", model_args, sizeof(model_args), suite);
 	RUN(test_burst_from_20_clients_is_lossless_and_in_one_order);
+	RUN(test_paced_wakes_deliver_every_message_in_one_order);
 	RUN(test_slow_reader_is_disconnected_others_unaffected);
 	RUN(test_killed_session_leaves_others_chatting_without_loss);
 	RUN(test_supervisor_death_ends_every_session);
