@@ -1,6 +1,7 @@
 # parley: one non-recursive Makefile; objects under $(BUILD)/.
 #
-#   make            build build/parleyd, build/parley, build/parley-bench
+#   make            build build/parleyd, build/parley, build/parley-bench,
+#                   build/wakecost
 #   make run        build and start parleyd with its defaults (port 5050)
 #   make test       build and run every unit and integration test
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
@@ -42,7 +43,8 @@ INTEG_SRC := $(wildcard tests/integration/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 
-BINS := $(BUILD)/parleyd $(BUILD)/parley $(BUILD)/parley-bench
+BINS := $(BUILD)/parleyd $(BUILD)/parley $(BUILD)/parley-bench \
+	$(BUILD)/wakecost
 
 .PHONY: all run test unit integration asan bench format lint clean fuzz \
 	fuzz-run
@@ -59,6 +61,10 @@ $(BUILD)/parley: $(call obj,$(CLIENT_SRC)) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/parley-bench: $(call obj,$(BENCH_SRC)) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# What one process wake-up costs here (BENCHMARKS.md).
+$(BUILD)/wakecost: $(BUILD)/src/tools/wakecost.o
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # Unit tests link the pure modules; a test_<name>.c may use any of them.
