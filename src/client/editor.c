@@ -276,8 +276,10 @@ editor_control(struct editor *ed, unsigned char c)
 		return editor_history_step(ed, 1);
 	case EDITOR_CTRL('L'):
 		return EDITOR_CLEAR;
+	case EDITOR_CTRL('Z'):
+		return EDITOR_SUSPEND;
 	default:
-		return EDITOR_NONE; /* Tab, Ctrl-Z and the rest: ignored */
+		return EDITOR_NONE; /* Tab and the rest: ignored */
 	}
 }
 

@@ -25,6 +25,7 @@ enum editor_event {
 	EDITOR_EOF,	  /* Ctrl-D on an empty line: leave */
 	EDITOR_INTERRUPT, /* Ctrl-C: leave */
 	EDITOR_CLEAR,	  /* Ctrl-L: clear the screen, render again */
+	EDITOR_SUSPEND,	  /* Ctrl-Z: stop like a shell job */
 };
 
 struct editor {

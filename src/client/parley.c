@@ -332,6 +332,38 @@ parley_on_submit(struct parley *p, const char *line)
 		parley_leave(p);
 }
 
+static int parley_set_nonblock(int fd, int *saved);
+
+/* Ctrl-Z or SIGTSTP: hand the terminal back as it was found, stop like any
+ * shell job, and take it again when continued (fg). */
+static void
+parley_suspend(struct parley *p)
+{
+	int err;
+
+	if (!p->tty)
+		return;
+	parley_hide_input(p);
+	if (p->out_flags >= 0)
+		(void)fcntl(p->out_fd, F_SETFL, p->out_flags);
+	if (!p->out_dead)
+		(void)parley_buf_flush(&p->outq, p->out_fd, 0);
+	if (p->in_flags >= 0)
+		(void)fcntl(p->in_fd, F_SETFL, p->in_flags);
+	term_restore();
+	term_stop();
+	err = term_raw_enable(p->in_fd);
+	if (err < 0) {
+		fprintf(stderr, "parley: terminal: %s\n", strerror(-err));
+		p->exit_code = 1;
+		return;
+	}
+	(void)parley_set_nonblock(p->in_fd, &p->in_flags);
+	(void)parley_set_nonblock(p->out_fd, &p->out_flags);
+	p->cols = term_columns(p->out_fd);
+	parley_show_input(p);
+}
+
 static void
 parley_on_key(struct parley *p, unsigned char c)
 {
@@ -353,6 +385,9 @@ parley_on_key(struct parley *p, unsigned char c)
 	case EDITOR_CLEAR:
 		parley_buf_puts(&p->outq, "\x1b[H\x1b[2J");
 		parley_show_input(p);
+		break;
+	case EDITOR_SUSPEND:
+		parley_suspend(p);
 		break;
 	}
 }
@@ -471,6 +506,11 @@ parley_on_signal(struct parley *p)
 			p->cols = term_columns(p->out_fd);
 			if (p->input_shown)
 				parley_show_input(p);
+		} else if (sig == SIGTSTP) {
+			if (p->tty)
+				parley_suspend(p);
+			else
+				term_stop();
 		} else {
 			p->exit_code = 128 + sig;
 		}

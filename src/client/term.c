@@ -82,7 +82,7 @@ term_on_signal(int sig)
 int
 term_signals_open(void)
 {
-	static const int sigs[] = {SIGWINCH, SIGINT, SIGTERM, SIGHUP};
+	static const int sigs[] = {SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGTSTP};
 	struct sigaction sa;
 	int p[2];
 
@@ -104,6 +104,20 @@ term_signals_open(void)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	return p[0];
+}
+
+void
+term_stop(void)
+{
+	struct sigaction dfl, saved;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	if (sigaction(SIGTSTP, &dfl, &saved) < 0)
+		return;
+	(void)raise(SIGTSTP); /* stops here until SIGCONT */
+	(void)sigaction(SIGTSTP, &saved, NULL);
 }
 
 int

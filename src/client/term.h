@@ -22,9 +22,14 @@ int term_columns(int fd);
 int term_wants_colour(void);
 
 /* Creates the self-pipe and installs handlers for SIGWINCH, SIGINT,
- * SIGTERM and SIGHUP (SIGPIPE is ignored). Returns the read end
+ * SIGTERM, SIGHUP and SIGTSTP (SIGPIPE is ignored). Returns the read end
  * (non-blocking, close-on-exec) or -errno. */
 int term_signals_open(void) __attribute__((warn_unused_result));
+
+/* Stops the process as SIGTSTP would without a handler, and returns once it
+ * is continued. The kernel discards SIGTSTP in an orphaned process group
+ * (no shell to continue it): then it returns at once. */
+void term_stop(void);
 
 /* Reads the next pending signal number from the self-pipe, 0 when none. */
 int term_signals_next(int fd);

@@ -407,9 +407,51 @@ tcl_spawn_pipe(const char *const *args, const char *const *env)
 	return tcl_register(c);
 }
 
+/* In the child of tcl_spawn_pty with job control: act as a minimal shell.
+ * The client runs in a process group of its own, in the foreground of the
+ * terminal, with this process (its parent, in the same session) keeping
+ * the group from being orphaned, so SIGTSTP stops it as it would under a
+ * shell. Exits with the client's status. */
+static void
+t_job_shell(int tty, const char *const *args, const char *const *env)
+{
+	int go[2], st;
+	pid_t pid;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (pipe(go) < 0)
+		_exit(127);
+	pid = fork();
+	if (pid == 0) {
+		char b;
+		close(go[1]);
+		/* Wait until the group is in the foreground. */
+		if (read(go[0], &b, 1) != 1)
+			_exit(127);
+		close(go[0]);
+		t_child_exec(args, env);
+	}
+	if (pid < 0 || setpgid(pid, pid) < 0 || tcsetpgrp(tty, pid) < 0 ||
+	    write(go[1], "x", 1) != 1)
+		_exit(127);
+	close(go[0]);
+	close(go[1]);
+	/* Let the client hold the terminal alone, so its end shows as EOF. */
+	int null = open("/dev/null", O_RDWR);
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			_exit(127);
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
+/* A client on a new pseudo-terminal; with job set, under t_job_shell
+ * (c->pid is then the shell's pid). */
 static struct tcl *
-tcl_spawn_pty(const char *const *args, const char *const *env, int rows,
-	      int cols)
+tcl_spawn_pty_as(const char *const *args, const char *const *env, int rows,
+		 int cols, int job)
 {
 	struct winsize ws = {.ws_row = (unsigned short)rows,
 			     .ws_col = (unsigned short)cols};
@@ -434,9 +476,18 @@ tcl_spawn_pty(const char *const *args, const char *const *env, int rows,
 		dup2(s, 2);
 		if (s > 2)
 			close(s);
+		if (job)
+			t_job_shell(0, args, env);
 		t_child_exec(args, env);
 	}
 	return tcl_register(c);
+}
+
+static struct tcl *
+tcl_spawn_pty(const char *const *args, const char *const *env, int rows,
+	      int cols)
+{
+	return tcl_spawn_pty_as(args, env, rows, cols, 0);
 }
 
 static int
@@ -1184,6 +1235,93 @@ test_terminal_ctrl_d_quits_and_restores_the_terminal(void)
 	      (t.c_lflag & ECHO));
 }
 
+/* The pid of the only child of pid (the client under t_job_shell). */
+static pid_t
+t_only_child(pid_t pid)
+{
+	char path[64];
+	long child = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &child) != 1)
+		child = -1;
+	fclose(f);
+	return (pid_t)child;
+}
+
+/* The state letter of pid in /proc/PID/stat ('T' when stopped). */
+static char
+t_proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Pumps c's output until pid's state is want or the deadline passes. */
+static int
+t_wait_state(struct tcl *c, pid_t pid, char want, int timeout_ms)
+{
+	long long deadline = tl_now_ms() + timeout_ms;
+
+	while (t_proc_state(pid) != want) {
+		if (tl_now_ms() >= deadline)
+			return -1;
+		(void)tcl_pump(c, 10);
+	}
+	return 0;
+}
+
+static void
+test_terminal_ctrl_z_stops_like_a_job_and_fg_resumes_the_line(void)
+{
+	char addr[64], nick[64], wnick[64], want[256];
+	const char *args[] = {addr, NULL};
+	struct termios t;
+
+	REQUIRE(t_server());
+	int w = t_watcher(wnick, sizeof(wnick));
+	REQUIRE(w >= 0);
+	t_port_arg(addr, sizeof(addr), t_srv->port);
+	struct tcl *c = tcl_spawn_pty_as(args, NULL, T_ROWS, T_COLS, 1);
+	REQUIRE(tcl_wait_input(c, "#lobby>", 8, T_WAIT_MS) == 0);
+	REQUIRE(t_nick_from(c->out.data, nick, sizeof(nick)) == 0);
+	pid_t pid = t_only_child(c->pid);
+	REQUIRE(pid > 0);
+	tcl_type(c, "half");
+	REQUIRE(tcl_wait_input(c, "#lobby> half", 12, T_WAIT_MS) == 0);
+	tcl_type(c, "\x1a");
+	CHECKF(t_wait_state(c, pid, 'T', T_WAIT_MS) == 0,
+	       "Ctrl-Z did not stop the client (state %c)", t_proc_state(pid));
+	/* Stopped: the terminal is as the shell left it, the line wiped. */
+	CHECK(tcgetattr(c->pty_fd, &t) == 0 && (t.c_lflag & ICANON) &&
+	      (t.c_lflag & ECHO));
+	(void)tcl_pump(c, 100);
+	CHECK(scr_find(&c->scr, "half") < 0);
+	kill(pid, SIGCONT);
+	/* Continued: raw mode again, the half-typed line back. */
+	CHECK(tcl_wait_input(c, "#lobby> half", 12, T_WAIT_MS) == 0);
+	CHECK(tcgetattr(c->pty_fd, &t) == 0 && (t.c_lflag & ICANON) == 0);
+	tcl_type(c, " done\r");
+	snprintf(want, sizeof(want), "#lobby <%s> half done", nick);
+	CHECK(tc_expect(w, want, NULL, 0, T_WAIT_MS) >= 0);
+}
+
 static void
 test_terminal_ctrl_c_quits(void)
 {
@@ -1362,6 +1500,7 @@ main(int argc, char **argv)
 	T_RUN(test_terminal_wide_characters_take_two_columns);
 	T_RUN(test_terminal_history_recalls_earlier_lines);
 	T_RUN(test_terminal_ctrl_d_quits_and_restores_the_terminal);
+	T_RUN(test_terminal_ctrl_z_stops_like_a_job_and_fg_resumes_the_line);
 	T_RUN(test_terminal_ctrl_c_quits);
 	T_RUN(
 	    test_terminal_nick_colours_are_stable_and_no_color_turns_them_off);

@@ -108,6 +108,18 @@ test_ctrl_c_and_ctrl_d_on_an_empty_line_leave(void)
 }
 
 static void
+test_ctrl_z_suspends_and_keeps_the_line(void)
+{
+	struct editor ed;
+
+	editor_init(&ed);
+	t_keys(&ed, "draft");
+	CHECK(t_keys(&ed, "\x1a") == EDITOR_SUSPEND);
+	CHECK(strcmp(ed.buf, "draft") == 0 && ed.pos == 5);
+	editor_free(&ed);
+}
+
+static void
 test_utf8_input_moves_by_character_and_wide_chars_take_two_columns(void)
 {
 	struct editor ed;
@@ -381,6 +393,7 @@ main(void)
 	RUN(test_backspace_and_delete_at_the_edges_do_nothing);
 	RUN(test_enter_submits_and_clears_the_line);
 	RUN(test_ctrl_c_and_ctrl_d_on_an_empty_line_leave);
+	RUN(test_ctrl_z_suspends_and_keeps_the_line);
 	RUN(test_utf8_input_moves_by_character_and_wide_chars_take_two_columns);
 	RUN(test_invalid_utf8_and_controls_never_enter_the_buffer);
 	RUN(test_unknown_escape_sequences_are_swallowed_whole);
