@@ -710,7 +710,9 @@ parley_setup(struct parley *p, int sock_fd, const char *nick)
 	p->in_flags = p->out_flags = -1;
 	p->grace_ms = parley_grace_ms();
 	p->out_is_tty = isatty(p->out_fd);
-	p->tty = isatty(p->in_fd) && p->out_is_tty;
+	/* A dumb terminal gets line mode, as a pipe does: its own echo, and
+	 * no escape sequence it might print as garbage. */
+	p->tty = isatty(p->in_fd) && p->out_is_tty && !term_is_dumb();
 	editor_init(&p->ed);
 	parley_update_prompt(p);
 	p->sig_fd = term_signals_open();

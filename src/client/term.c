@@ -57,14 +57,21 @@ term_columns(int fd)
 }
 
 int
+term_is_dumb(void)
+{
+	const char *term = getenv("TERM");
+
+	return !term || term[0] == '\0' || strcmp(term, "dumb") == 0;
+}
+
+int
 term_wants_colour(void)
 {
 	const char *no = getenv("NO_COLOR");
-	const char *term = getenv("TERM");
 
 	if (no && no[0] != '\0')
 		return 0;
-	return term && term[0] != '\0' && strcmp(term, "dumb") != 0;
+	return !term_is_dumb();
 }
 
 static void

@@ -18,6 +18,10 @@ void term_restore(void);
 /* The width of the terminal on fd in columns, 80 when unknown. */
 int term_columns(int fd);
 
+/* True when TERM is unset, empty or "dumb": a terminal that may not
+ * understand any escape sequence (an Emacs shell buffer, for one). */
+int term_is_dumb(void);
+
 /* True unless NO_COLOR is set and non-empty, or TERM is unset or "dumb". */
 int term_wants_colour(void);
 

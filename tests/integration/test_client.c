@@ -1323,6 +1323,34 @@ test_terminal_ctrl_z_stops_like_a_job_and_fg_resumes_the_line(void)
 }
 
 static void
+test_terminal_dumb_is_line_mode_without_escape_sequences(void)
+{
+	char addr[64], nick[64], wnick[64], want[256];
+	const char *args[] = {addr, NULL};
+	const char *dumb[] = {"TERM=dumb", NULL};
+	struct termios t;
+
+	REQUIRE(t_server());
+	int w = t_watcher(wnick, sizeof(wnick));
+	REQUIRE(w >= 0);
+	t_port_arg(addr, sizeof(addr), t_srv->port);
+	struct tcl *c = tcl_spawn_pty(args, dumb, T_ROWS, T_COLS);
+	REQUIRE(tcl_wait_screen(c, "-!- welcome to parley, ", T_WAIT_MS) >= 0);
+	REQUIRE(t_nick_from(c->out.data, nick, sizeof(nick)) == 0);
+	/* The terminal stays cooked: it echoes and edits the line itself. */
+	REQUIRE(tcgetattr(c->pty_fd, &t) == 0);
+	CHECK((t.c_lflag & ICANON) && (t.c_lflag & ECHO));
+	tcl_type(c, "plain words\r");
+	snprintf(want, sizeof(want), "#lobby <%s> plain words", nick);
+	CHECK(tc_expect(w, want, NULL, 0, T_WAIT_MS) >= 0);
+	tc_send(w, "back to you\n");
+	snprintf(want, sizeof(want), "#lobby <%s> back to you", wnick);
+	CHECK(tcl_wait_screen(c, want, T_WAIT_MS) >= 0);
+	CHECKF(memchr(c->out.data, 0x1b, c->out.len) == NULL,
+	       "an escape sequence reached a dumb terminal: %s", c->out.data);
+}
+
+static void
 test_terminal_ctrl_c_quits(void)
 {
 	char nick[64], wnick[64], want[256];
@@ -1370,13 +1398,6 @@ test_terminal_nick_colours_are_stable_and_no_color_turns_them_off(void)
 	REQUIRE(tcl_wait_screen(plain, want, T_WAIT_MS) >= 0);
 	CHECK(!t_has_sgr(plain->out.data));
 
-	const char *dumb[] = {"TERM=dumb", NULL};
-	struct tcl *d = t_pty_client(dumb, nick, sizeof(nick));
-	REQUIRE(d);
-	tc_send(w, "four\n");
-	snprintf(want, sizeof(want), "#lobby <%s> four", wnick);
-	REQUIRE(tcl_wait_screen(d, want, T_WAIT_MS) >= 0);
-	CHECK(!t_has_sgr(d->out.data));
 	snprintf(want, sizeof(want), "<%s>", wnick);
 	CHECK(strstr(plain->out.data, want) != NULL);
 }
@@ -1501,6 +1522,7 @@ main(int argc, char **argv)
 	T_RUN(test_terminal_history_recalls_earlier_lines);
 	T_RUN(test_terminal_ctrl_d_quits_and_restores_the_terminal);
 	T_RUN(test_terminal_ctrl_z_stops_like_a_job_and_fg_resumes_the_line);
+	T_RUN(test_terminal_dumb_is_line_mode_without_escape_sequences);
 	T_RUN(test_terminal_ctrl_c_quits);
 	T_RUN(
 	    test_terminal_nick_colours_are_stable_and_no_color_turns_them_off);
