@@ -123,6 +123,7 @@ struct ts_priv {
 	size_t log_len, log_cap;
 	int eof;
 	int stop; /* set by ts_free: the collector gives up within 100 ms */
+	int hold; /* set by ts_log_hold: the collector stops reading */
 };
 
 static struct ts_priv *ts_all[TS_MAX];
@@ -173,7 +174,9 @@ ts_collect(void *arg)
 
 	for (;;) {
 		struct pollfd pfd = {.fd = p->err_fd, .events = POLLIN};
-		if (poll(&pfd, 1, 100) == 0) {
+		if (__atomic_load_n(&p->hold, __ATOMIC_ACQUIRE))
+			pfd.fd = -1; /* leave the pipe full */
+		if (poll(&pfd, 1, pfd.fd < 0 ? 20 : 100) == 0) {
 			if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
 				break;
 			continue;
@@ -359,6 +362,12 @@ ts_log_wait_count(struct ts_server *s, const char *substr, int count,
 		  int timeout_ms)
 {
 	return ts_wait_count((struct ts_priv *)s, substr, count, timeout_ms);
+}
+
+void
+ts_log_hold(struct ts_server *s, int hold)
+{
+	__atomic_store_n(&((struct ts_priv *)s)->hold, hold, __ATOMIC_RELEASE);
 }
 
 int

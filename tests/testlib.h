@@ -78,6 +78,10 @@ int ts_log_wait_count(struct ts_server *s, const char *substr, int count,
 /* Counts log lines containing substr so far. */
 int ts_log_count(struct ts_server *s, const char *substr);
 
+/* With hold set, nobody reads the server's stderr any more: the pipe fills
+ * up, as with a stalled log reader. hold 0 resumes reading. */
+void ts_log_hold(struct ts_server *s, int hold);
+
 /* Sends sig and waits for exit up to timeout_ms; returns the wait status,
  * or -1 on timeout (the server is then killed with SIGKILL). */
 int ts_stop(struct ts_server *s, int sig, int timeout_ms);

@@ -1,19 +1,73 @@
 /*
  * log: formats "2026-11-27T11:48:02.123Z INFO  supervisor: text" and writes
  * it with a single write(2) on stderr (atomic for lines under PIPE_BUF).
+ * Below error level the write must not block: pwritev2(RWF_NOWAIT) where
+ * the kernel supports it for the file, else a poll() for room first; a
+ * line that does not fit is counted in log_dropped instead.
  */
 #include "lib/log.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 static char log_tag[48] = "parleyd";
 static enum log_level log_min = LOG_INFO;
+static unsigned long log_dropped;
+/* How stderr is written: unknown yet, a regular file (plain write), with
+ * RWF_NOWAIT, or after a poll() when RWF_NOWAIT is not supported. */
+static enum { LOG_FD_UNKNOWN, LOG_FD_FILE, LOG_FD_NOWAIT, LOG_FD_POLL } log_fd;
+
+static void
+log_fd_probe(void)
+{
+	struct stat st;
+
+	log_fd = fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode)
+		     ? LOG_FD_FILE
+		     : LOG_FD_NOWAIT;
+}
+
+/* Writes the whole line or nothing. Returns 0, or -1 when it was dropped
+ * because stderr is full (or gone) and must_block is 0. */
+static int
+log_write(const char *line, size_t n, int must_block)
+{
+	struct iovec iov = {.iov_base = (void *)line, .iov_len = n};
+	ssize_t w;
+
+	if (log_fd == LOG_FD_UNKNOWN)
+		log_fd_probe();
+	if (!must_block && log_fd == LOG_FD_NOWAIT) {
+		do {
+			w = pwritev2(STDERR_FILENO, &iov, 1, -1, RWF_NOWAIT);
+		} while (w < 0 && errno == EINTR);
+		if (w == (ssize_t)n)
+			return 0;
+		if (w >= 0 || errno == EAGAIN)
+			return w > 0 ? 0
+				     : -1; /* a partial line still went out */
+		if (errno != EOPNOTSUPP && errno != EINVAL)
+			return -1;
+		log_fd = LOG_FD_POLL;
+	}
+	if (!must_block && log_fd == LOG_FD_POLL) {
+		struct pollfd p = {.fd = STDERR_FILENO, .events = POLLOUT};
+		if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
+			return -1;
+	}
+	do {
+		w = write(STDERR_FILENO, line, n);
+	} while (w < 0 && errno == EINTR);
+	return w < 0 ? -1 : 0;
+}
 
 void
 log_init(const char *tag, enum log_level min)
@@ -26,6 +80,7 @@ void
 log_set_tag(const char *tag)
 {
 	snprintf(log_tag, sizeof(log_tag), "%s", tag);
+	log_dropped = 0; /* a forked child: the parent reports its own drops */
 }
 
 static void __attribute__((format(printf, 2, 0)))
@@ -55,10 +110,23 @@ log_emit(enum log_level level, const char *fmt, va_list ap, int err)
 	if (n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	ssize_t w;
-	do {
-		w = write(STDERR_FILENO, line, n);
-	} while (w < 0 && errno == EINTR);
+	int must_block = level >= LOG_ERROR;
+	if (log_dropped) {
+		char note[96];
+		int k = snprintf(note, sizeof(note),
+				 "%.24s WARN  %s: %lu log lines dropped: "
+				 "stderr was full\n",
+				 line, log_tag, log_dropped);
+		if (k > 0 && (size_t)k < sizeof(note) &&
+		    log_write(note, (size_t)k, must_block) == 0)
+			log_dropped = 0;
+		else if (!must_block) {
+			log_dropped++;
+			return;
+		}
+	}
+	if (log_write(line, n, must_block) < 0)
+		log_dropped++;
 }
 
 #define LOG_FN(name, level)                                                    \

@@ -996,6 +996,46 @@ test_stopped_worker_never_blocks_the_supervisor(void)
 	ts_free(s);
 }
 
+/* A log reader that stops reading (a stuck journal, a paused pager) fills
+ * the server's stderr pipe within a few hundred connections. Logging must
+ * never block the supervisor or a session: clients keep being served and
+ * chatting, and the dropped lines are counted and reported once the reader
+ * is back. */
+static void
+test_stalled_log_reader_never_blocks_the_server(void)
+{
+	enum { CYCLES = 1500 }; /* 2-3 log lines each: several pipefuls */
+	struct ts_server *s = start("");
+	char na[64], want[256];
+	REQUIRE(s);
+	ts_log_hold(s, 1);
+	for (int i = 0; i < CYCLES; i++) {
+		int fd = tc_join(s->port, NULL, 0);
+		REQUIRE(fd >= 0);
+		tc_close(fd);
+	}
+	int a = tc_join(s->port, na, sizeof(na));
+	int b = tc_join(s->port, NULL, 0);
+	REQUIRE(a >= 0 && b >= 0);
+	tc_send(a, "still talking\n");
+	snprintf(want, sizeof(want), "#lobby <%s> still talking", na);
+	CHECK(tc_expect(b, want, NULL, 0, 10000) > 0);
+	/* The report rides on the next line that fits: until the pipe has
+	 * been drained, a client's coming and going may be dropped too. */
+	ts_log_hold(s, 0);
+	tc_close(a);
+	long long deadline = tl_now_ms() + 10000;
+	while (ts_log_wait(s, "log lines dropped: stderr was full", 100) < 0 &&
+	       tl_now_ms() < deadline) {
+		int fd = tc_join(s->port, NULL, 0);
+		tc_close(fd);
+	}
+	CHECK(ts_log_count(s, "log lines dropped: stderr was full") > 0);
+	tc_close(b);
+	check_no_sanitizer_reports(s);
+	ts_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1013,6 +1053,7 @@ main(int argc, char **argv)
 	RUN(test_tls_hello_and_http_on_plain_port_are_survived);
 	RUN(test_half_closed_client_line_is_delivered_then_it_is_announced_gone);
 	RUN(test_client_that_never_reads_is_disconnected_others_unaffected);
+	RUN(test_stalled_log_reader_never_blocks_the_server);
 	if (workers_model)
 		RUN(test_stopped_worker_never_blocks_the_supervisor);
 	if (getenv("PARLEY_FAULT_KNOWN_BUGS"))
