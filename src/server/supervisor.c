@@ -47,6 +47,8 @@ struct sv_session {
 	struct supervisor *sv;
 };
 
+#define SV_WAKE_GROUPS 8
+
 struct supervisor {
 	const struct config *cfg;
 	struct loop *loop;
@@ -57,14 +59,22 @@ struct supervisor {
 	void *recbuf;
 	int listen_fds[CONFIG_LISTEN_MAX];
 	int nlisten;
-	int sig_fd, wake_fd;
+	int sig_fd;
+	/* Session slot i watches wake_fds[i % nwake]: under load the groups
+	 * are woken in turn, so no more than a group's worth of processes
+	 * queue for the CPUs at once. */
+	int wake_fds[SV_WAKE_GROUPS];
+	unsigned nwake;
+	uint64_t woken_tl[SV_WAKE_GROUPS]; /* timeline head at its last wake */
+	unsigned wake_members[SV_WAKE_GROUPS]; /* live session processes */
+	unsigned wake_next; /* the group whose turn is next */
 	struct sv_session *sessions;
 	unsigned nsessions;
 	unsigned live; /* slots with a process not yet reaped */
 	struct idmap by_pid;
-	int tl_dirty;		/* timeline grew since the last wake */
-	long long wake_last_ms; /* when every session was last woken */
-	long long wake_due_ms;	/* a paced wake is owed then; 0: none */
+	int tl_dirty;		/* a group has not seen the timeline's head */
+	long long wake_last_ms; /* when any group was last woken */
+	long long wake_due_ms;	/* the next group's turn, if one is owed */
 	int stopping, killed;
 	long long deadline_ms;
 	int accept_paused;
@@ -527,13 +537,14 @@ static void __attribute__((noreturn))
 sv_child(struct supervisor *sv, struct sv_session *s, int chan_fd,
 	 int client_fd, const struct reg_client *c)
 {
-	int keep[] = {0, 1, 2, chan_fd, sv->wake_fd, client_fd};
+	int wake_fd = sv->wake_fds[s->index % sv->nwake];
+	int keep[] = {0, 1, 2, chan_fd, wake_fd, client_fd};
 	struct session_start st = {
 	    .cfg = sv->cfg,
 	    .shm = &sv->shm,
 	    .producer = (unsigned)sv_producer(s),
 	    .channel_fd = chan_fd,
-	    .wake_fd = sv->wake_fd,
+	    .wake_fd = wake_fd,
 	    .worker = sv->cfg->workers > 0,
 	    /* Only the supervisor writes the timeline, so its own view
 	     * is exact: the child starts where every mark so far ends. */
@@ -585,6 +596,7 @@ sv_spawn(struct supervisor *sv, struct sv_session *s, int client_fd,
 	channel_init(&s->chan, fds[0]);
 	s->chan_open = 1;
 	sv->live++;
+	sv->wake_members[s->index % sv->nwake]++;
 	if (idmap_put(&sv->by_pid, (uint64_t)pid, s) < 0 ||
 	    loop_add(sv->loop, fds[0], EPOLLIN | EPOLLOUT | EPOLLET,
 		     sv_on_channel, s) < 0)
@@ -731,6 +743,7 @@ sv_reap(struct supervisor *sv)
 			continue;
 		s->reaped = 1;
 		sv->live--;
+		sv->wake_members[s->index % sv->nwake]--;
 		if (!s->chan_open)
 			sv_session_release(sv, s);
 	}
@@ -1058,43 +1071,85 @@ sv_setup(struct supervisor *sv, const struct config *cfg)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sv->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	sv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (sv->sig_fd < 0 || sv->wake_fd < 0)
-		fatal("signalfd/eventfd");
+	if (sv->sig_fd < 0)
+		fatal("signalfd");
+	sv->nwake =
+	    sv->nsessions < SV_WAKE_GROUPS ? sv->nsessions : SV_WAKE_GROUPS;
+	for (unsigned g = 0; g < sv->nwake; g++) {
+		sv->wake_fds[g] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (sv->wake_fds[g] < 0)
+			fatal("eventfd");
+	}
 	if (loop_add(sv->loop, sv->sig_fd, EPOLLIN, sv_on_signal, sv) < 0)
 		fatal("loop_add signalfd");
 }
 
-/* Wakes every session, paced. A wake-up costs each session process a
- * context switch (about 14 us apiece on the 2-core benchmark machine), so
- * waking 1,000 sessions for every batch would spend the machine on
- * wake-ups under load. The next wake waits until wake_pace_us per live
- * session process has passed since the last one: 25 ms for 1,000
- * fork-model sessions, nothing for 2 workers; a quiet server wakes at
- * once, because the gap counts from the previous wake. */
+/* Group g has live sessions that have not been woken for head. */
+static int
+sv_group_behind(const struct supervisor *sv, unsigned g, uint64_t head)
+{
+	return sv->wake_members[g] > 0 && sv->woken_tl[g] != head;
+}
+
+static void
+sv_wake_group(struct supervisor *sv, unsigned g, uint64_t head)
+{
+	uint64_t one = 1;
+
+	sv->woken_tl[g] = head;
+	/* Every session of the group watches this eventfd edge-triggered:
+	 * one write wakes them all, and the counter is never read (2^64
+	 * writes away from overflow). */
+	if (write(sv->wake_fds[g], &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("wake: %s", strerror(errno));
+}
+
+/* Wakes the sessions that have not seen the timeline's head, paced. A
+ * wake-up costs each session process a context switch (about 14 us apiece
+ * on the 2-core benchmark machine), so waking 1,000 sessions for every
+ * batch would spend the machine on wake-ups under load. Each group is
+ * woken at most once per gap, wake_pace_us per live session process (25
+ * ms for 1,000 fork-model sessions, nothing for 2 workers), and the groups
+ * take turns, one every gap / nwake: a wave of 1,000 processes all
+ * runnable at once would make everything else (the sessions reading
+ * their clients' input, the supervisor itself) wait behind it. A server
+ * quiet for a whole gap wakes every group at once. */
 static void
 sv_wake(struct supervisor *sv)
 {
-	long long gap_us = (long long)sv->live * sv->cfg->wake_pace_us;
-	uint64_t one = 1;
+	long long gap_ms = (long long)sv->live * sv->cfg->wake_pace_us / 1000;
+	uint64_t head;
+	long long now;
 
 	if (!sv->tl_dirty)
 		return;
-	if (gap_us >= 1000) {
-		long long now = loop_now_ms();
-		if (now < sv->wake_last_ms + gap_us / 1000) {
-			sv->wake_due_ms = sv->wake_last_ms + gap_us / 1000;
-			return;
+	head = outbox_timeline_head(&sv->shm);
+	now = gap_ms > 0 ? loop_now_ms() : 0;
+	if (gap_ms == 0 || now >= sv->wake_last_ms + gap_ms) {
+		for (unsigned g = 0; g < sv->nwake; g++)
+			if (sv_group_behind(sv, g, head))
+				sv_wake_group(sv, g, head);
+		sv->wake_last_ms = now;
+	} else if (now >= sv->wake_due_ms) {
+		for (unsigned i = 0; i < sv->nwake; i++) {
+			unsigned g = (sv->wake_next + i) % sv->nwake;
+			if (sv_group_behind(sv, g, head)) {
+				sv_wake_group(sv, g, head);
+				sv->wake_next = (g + 1) % sv->nwake;
+				break;
+			}
 		}
 		sv->wake_last_ms = now;
 	}
-	sv->wake_due_ms = 0;
 	sv->tl_dirty = 0;
-	/* Every session watches this eventfd edge-triggered: one write wakes
-	 * them all, and the counter is never read (2^64 writes away from
-	 * overflow). */
-	if (write(sv->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_warn("wake: %s", strerror(errno));
+	for (unsigned g = 0; g < sv->nwake; g++)
+		if (sv_group_behind(sv, g, head))
+			sv->tl_dirty = 1;
+	if (!sv->tl_dirty)
+		sv->wake_due_ms = 0;
+	else if (sv->wake_last_ms == now)
+		sv->wake_due_ms =
+		    now + (gap_ms / sv->nwake > 0 ? gap_ms / sv->nwake : 1);
 }
 
 static void
@@ -1106,7 +1161,8 @@ sv_teardown(struct supervisor *sv)
 	for (int i = 0; i < sv->nlisten; i++)
 		close(sv->listen_fds[i]);
 	close(sv->sig_fd);
-	close(sv->wake_fd);
+	for (unsigned g = 0; g < sv->nwake; g++)
+		close(sv->wake_fds[g]);
 	loop_free(sv->loop);
 	registry_free(&sv->reg);
 	idmap_free(&sv->by_pid);
