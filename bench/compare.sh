@@ -6,9 +6,11 @@
 # config under a temp dir (see lib.sh and BENCHMARKS.md). 3-5 minutes.
 #
 #   sh bench/compare.sh [-b BUILD] [-n REPS] [-o FILE] [-s "SERVERS"]
+#                       [-w "WORKLOADS"]
 #
 # -n repetitions (default 3); -o also write the raw summary lines to FILE;
-# -s the servers to compare (default "parley-fork parley-w2 ngircd").
+# -s the servers to compare (default "parley-fork parley-w2 ngircd");
+# -w only these workloads of workloads.conf (default: all of them).
 # PB_DURATION / PB_RATE_DURATION set the closed / open loop seconds (2 / 5);
 # PB_PARLEYD_ARGS adds parleyd options.
 
@@ -17,13 +19,16 @@ BUILD=build
 REPS=3
 OUT=
 SERVERS="parley-fork parley-w2 ngircd"
-while getopts b:n:o:s: opt; do
+ONLY=
+while getopts b:n:o:s:w: opt; do
 	case $opt in
 	b) BUILD=$OPTARG ;;
 	n) REPS=$OPTARG ;;
 	o) OUT=$OPTARG ;;
 	s) SERVERS=$OPTARG ;;
-	*) echo "usage: $0 [-b BUILD] [-n REPS] [-o FILE] [-s SERVERS]" >&2
+	w) ONLY=$OPTARG ;;
+	*) echo "usage: $0 [-b BUILD] [-n REPS] [-o FILE] [-s SERVERS]" \
+	       "[-w WORKLOADS]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -71,6 +76,10 @@ pb_log "parley compare: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
 pb_workloads "$DUR" "$RDUR" >"$PB_TMP/workloads"
 REVERSED=$(echo "$SERVERS" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }')
 while read -r name clients senders args; do
+	case " $ONLY " in
+	"  " | *" $name "*) ;;
+	*) continue ;;
+	esac
 	rep=1
 	while [ "$rep" -le "$REPS" ]; do
 		# Alternate the order so that no server always runs first.
