@@ -113,6 +113,8 @@ tl_now_ms(void)
 
 #define TS_MAX 16
 
+#define TS_LOG_PIPE_BYTES (1 << 20)
+
 struct ts_priv {
 	struct ts_server pub;
 	int err_fd;
@@ -314,6 +316,10 @@ ts_start(const char *extra_args)
 	pthread_cond_init(&p->cv, NULL);
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		abort();
+	/* parleyd drops log lines rather than wait for a full stderr: make
+	 * room for the bursts of the big tests (5,000 clients leaving at
+	 * once) while the collector thread catches up. */
+	(void)fcntl(pfd[0], F_SETPIPE_SZ, TS_LOG_PIPE_BYTES);
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -367,7 +373,17 @@ ts_log_wait_count(struct ts_server *s, const char *substr, int count,
 void
 ts_log_hold(struct ts_server *s, int hold)
 {
-	__atomic_store_n(&((struct ts_priv *)s)->hold, hold, __ATOMIC_RELEASE);
+	struct ts_priv *p = (struct ts_priv *)s;
+
+	/* Held, the pipe shrinks to one page so that it fills up soon; that
+	 * fails while it holds more, so the collector drains it first. */
+	long long deadline = tl_now_ms() + 5000;
+	while (hold && fcntl(p->err_fd, F_SETPIPE_SZ, 4096) < 0 &&
+	       errno == EBUSY && tl_now_ms() < deadline)
+		(void)poll(NULL, 0, 10);
+	if (!hold)
+		(void)fcntl(p->err_fd, F_SETPIPE_SZ, TS_LOG_PIPE_BYTES);
+	__atomic_store_n(&p->hold, hold, __ATOMIC_RELEASE);
 }
 
 int

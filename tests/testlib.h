@@ -78,8 +78,9 @@ int ts_log_wait_count(struct ts_server *s, const char *substr, int count,
 /* Counts log lines containing substr so far. */
 int ts_log_count(struct ts_server *s, const char *substr);
 
-/* With hold set, nobody reads the server's stderr any more: the pipe fills
- * up, as with a stalled log reader. hold 0 resumes reading. */
+/* With hold set, nobody reads the server's stderr any more and its pipe
+ * shrinks to one page: it fills up, as with a stalled log reader. hold 0
+ * resumes reading with the usual 1 MiB pipe. */
 void ts_log_hold(struct ts_server *s, int hold);
 
 /* Sends sig and waits for exit up to timeout_ms; returns the wait status,
