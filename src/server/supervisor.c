@@ -1110,14 +1110,19 @@ sv_wake_group(struct supervisor *sv, unsigned g, uint64_t head)
  * batch would spend the machine on wake-ups under load. Each group is
  * woken at most once per gap, wake_pace_us per live session process (25
  * ms for 1,000 fork-model sessions, nothing for 2 workers), and the groups
- * take turns, one every gap / nwake: a wave of 1,000 processes all
- * runnable at once would make everything else (the sessions reading
- * their clients' input, the supervisor itself) wait behind it. A server
- * quiet for a whole gap wakes every group at once. */
+ * take turns: a wave of 1,000 processes all runnable at once would make
+ * everything else (the sessions reading their clients' input, the
+ * supervisor itself) wait behind it. Turns are whole milliseconds, at most
+ * one per millisecond of the gap (8 turns of one group, 3 ms apart, for a
+ * 25 ms gap; 2 turns of 4 groups for a 2 ms gap). A server quiet for a
+ * whole gap wakes every group at once. */
 static void
 sv_wake(struct supervisor *sv)
 {
 	long long gap_ms = (long long)sv->live * sv->cfg->wake_pace_us / 1000;
+	long long turns = gap_ms < sv->nwake ? gap_ms : sv->nwake;
+	unsigned per_turn =
+	    turns > 0 ? (unsigned)((sv->nwake + turns - 1) / turns) : 0;
 	uint64_t head;
 	long long now;
 
@@ -1131,12 +1136,13 @@ sv_wake(struct supervisor *sv)
 				sv_wake_group(sv, g, head);
 		sv->wake_last_ms = now;
 	} else if (now >= sv->wake_due_ms) {
-		for (unsigned i = 0; i < sv->nwake; i++) {
+		unsigned woken = 0;
+		for (unsigned i = 0; i < sv->nwake && woken < per_turn; i++) {
 			unsigned g = (sv->wake_next + i) % sv->nwake;
 			if (sv_group_behind(sv, g, head)) {
 				sv_wake_group(sv, g, head);
 				sv->wake_next = (g + 1) % sv->nwake;
-				break;
+				woken++;
 			}
 		}
 		sv->wake_last_ms = now;
@@ -1148,8 +1154,7 @@ sv_wake(struct supervisor *sv)
 	if (!sv->tl_dirty)
 		sv->wake_due_ms = 0;
 	else if (sv->wake_last_ms == now)
-		sv->wake_due_ms =
-		    now + (gap_ms / sv->nwake > 0 ? gap_ms / sv->nwake : 1);
+		sv->wake_due_ms = now + (turns > 0 ? gap_ms / turns : 1);
 }
 
 static void
