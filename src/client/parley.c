@@ -334,15 +334,12 @@ parley_on_submit(struct parley *p, const char *line)
 
 static int parley_set_nonblock(int fd, int *saved);
 
-/* Ctrl-Z or SIGTSTP: hand the terminal back as it was found, stop like any
- * shell job, and take it again when continued (fg). */
+/* Gives the terminal (or pipes) back as they were found: the input line
+ * wiped, the shared file flags restored, what is queued written out in
+ * full (blocking again), cooked mode. */
 static void
-parley_suspend(struct parley *p)
+parley_release_terminal(struct parley *p)
 {
-	int err;
-
-	if (!p->tty)
-		return;
 	parley_hide_input(p);
 	if (p->out_flags >= 0)
 		(void)fcntl(p->out_fd, F_SETFL, p->out_flags);
@@ -351,6 +348,18 @@ parley_suspend(struct parley *p)
 	if (p->in_flags >= 0)
 		(void)fcntl(p->in_fd, F_SETFL, p->in_flags);
 	term_restore();
+}
+
+/* Ctrl-Z or SIGTSTP: hand the terminal back, stop like any shell job, and
+ * take it again when continued (fg). */
+static void
+parley_suspend(struct parley *p)
+{
+	int err;
+
+	if (!p->tty)
+		return;
+	parley_release_terminal(p);
 	term_stop();
 	err = term_raw_enable(p->in_fd);
 	if (err < 0) {
@@ -744,15 +753,7 @@ parley_setup(struct parley *p, int sock_fd, const char *nick)
 static void
 parley_teardown(struct parley *p)
 {
-	parley_hide_input(p);
-	if (p->out_flags >= 0)
-		(void)fcntl(p->out_fd, F_SETFL, p->out_flags);
-	/* Blocking again: what is left goes out in full. */
-	if (!p->out_dead)
-		(void)parley_buf_flush(&p->outq, p->out_fd, 0);
-	if (p->in_flags >= 0)
-		(void)fcntl(p->in_fd, F_SETFL, p->in_flags);
-	term_restore();
+	parley_release_terminal(p);
 	editor_free(&p->ed);
 	close(p->sock_fd);
 	free(p->sendq.data);

@@ -120,6 +120,31 @@ shm_entries(void)
 
 /* ---- tests -------------------------------------------------------------- */
 
+/* Every one of n clients got the m messages of every other client, none of
+ * its own, each sender's in order, and all of them in the same order. */
+static void
+check_all_delivered_in_one_order(struct mesh_client *cl, int n, int m)
+{
+	for (int i = 0; i < n; i++) {
+		CHECKF(cl[i].ngot == (size_t)(n - 1) * (size_t)m,
+		       "client %d got %zu of %d", i, cl[i].ngot, (n - 1) * m);
+		CHECKF(mesh_count_from(&cl[i], i) == 0,
+		       "client %d got its own lines back", i);
+		for (int snd = 0; snd < n; snd++) {
+			size_t k = 0;
+			if (snd == i)
+				continue;
+			CHECKF(mesh_sender_in_order(&cl[i], snd, &k) == 0 &&
+				   k == (size_t)m,
+			       "client %d: sender %d out of order or short", i,
+			       snd);
+		}
+	}
+	for (int i = 1; i < n; i++)
+		CHECKF(mesh_same_order(&cl[0], &cl[i], 0, i),
+		       "clients 0 and %d disagree on the order", i);
+}
+
 static void
 test_burst_from_20_clients_is_lossless_and_in_one_order(void)
 {
@@ -137,24 +162,7 @@ test_burst_from_20_clients_is_lossless_and_in_one_order(void)
 	struct want w = {cl, N, (size_t)(N - 1) * M, -1};
 	CHECKF(mesh_pump(cl, N, all_received, &w, 120000) == 0,
 	       "not all messages arrived in time");
-	for (int i = 0; i < N; i++) {
-		CHECKF(cl[i].ngot == (size_t)(N - 1) * M,
-		       "client %d got %zu of %d", i, cl[i].ngot, (N - 1) * M);
-		CHECKF(mesh_count_from(&cl[i], i) == 0,
-		       "client %d got its own lines back", i);
-		for (int snd = 0; snd < N; snd++) {
-			size_t k = 0;
-			if (snd == i)
-				continue;
-			CHECKF(mesh_sender_in_order(&cl[i], snd, &k) == 0 &&
-				   k == M,
-			       "client %d: sender %d out of order or short", i,
-			       snd);
-		}
-	}
-	for (int i = 1; i < N; i++)
-		CHECKF(mesh_same_order(&cl[0], &cl[i], 0, i),
-		       "clients 0 and %d disagree on the order", i);
+	check_all_delivered_in_one_order(cl, N, M);
 	mesh_close(cl, N);
 	ts_free(s);
 }
@@ -182,23 +190,7 @@ test_paced_wakes_deliver_every_message_in_one_order(void)
 	struct want w = {cl, N, (size_t)(N - 1) * M, -1};
 	CHECKF(mesh_pump(cl, N, all_received, &w, 60000) == 0,
 	       "not all messages arrived in time");
-	for (int i = 0; i < N; i++) {
-		CHECKF(cl[i].ngot == (size_t)(N - 1) * M,
-		       "client %d got %zu of %d", i, cl[i].ngot, (N - 1) * M);
-		for (int snd = 0; snd < N; snd++) {
-			size_t k = 0;
-			if (snd != i)
-				CHECKF(mesh_sender_in_order(&cl[i], snd, &k) ==
-					       0 &&
-					   k == M,
-				       "client %d: sender %d out of order or "
-				       "short",
-				       i, snd);
-		}
-	}
-	for (int i = 1; i < N; i++)
-		CHECKF(mesh_same_order(&cl[0], &cl[i], 0, i),
-		       "clients 0 and %d disagree on the order", i);
+	check_all_delivered_in_one_order(cl, N, M);
 	mesh_close(cl, N);
 	ts_free(s);
 }
