@@ -638,9 +638,13 @@ parley_usage(FILE *f)
 		"  -h, --help       show this help\n"
 		"  -V, --version    show the version\n"
 		"\n"
-		"Environment: NO_COLOR (non-empty: no colour), "
-		"PARLEY_GRACE_MS (how long to\n"
-		"wait for the server after input ends, default %d).\n",
+		"Keys: Ctrl-Z suspends, Ctrl-C or Ctrl-D on an empty line "
+		"quits.\n"
+		"Environment: NO_COLOR (non-empty: no colour), TERM (unset "
+		"or dumb: line\n"
+		"by line, no escape sequences), PARLEY_GRACE_MS (how long "
+		"to wait for the\n"
+		"server after input ends, default %d).\n",
 		NET_DEFAULT_PORT, NET_DEFAULT_PORT, PARLEY_GRACE_MS);
 }
 
