@@ -149,6 +149,25 @@ parley_show_input(struct parley *p)
 	p->input_shown = 1;
 }
 
+/* On a terminal every line starts with the local time it arrived, "14:05 "
+ * (dim in colour); pipes get the server's bytes only. */
+static void
+parley_timestamp(struct parley *p)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!localtime_r(&now, &tm) ||
+	    strftime(stamp, sizeof(stamp), "%H:%M ", &tm) == 0)
+		return;
+	if (p->colour)
+		parley_buf_puts(&p->outq, "\x1b[2m");
+	parley_buf_puts(&p->outq, stamp);
+	if (p->colour)
+		parley_buf_puts(&p->outq, "\x1b[0m");
+}
+
 /* Shows one line above the input line (terminal) or on stdout (pipe). */
 static void
 parley_print(struct parley *p, const char *line, size_t len)
@@ -170,6 +189,8 @@ parley_print(struct parley *p, const char *line, size_t len)
 	}
 	n = render_line(line, len, p->colour, out, cap);
 	parley_hide_input(p);
+	if (p->tty)
+		parley_timestamp(p);
 	parley_buf_append(&p->outq, out, n);
 	parley_buf_puts(&p->outq, p->tty ? "\r\n" : "\n");
 	if (out != stackbuf)

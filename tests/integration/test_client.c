@@ -1073,6 +1073,51 @@ test_terminal_typed_line_is_sent_and_shown_locally(void)
 	CHECK(tcl_wait_input(c, "#lobby>", 8, T_WAIT_MS) == 0);
 }
 
+/* A screen row "HH:MM " followed by want, at the start of the row. */
+static int
+t_row_is_stamped(const struct scr *s, const char *want)
+{
+	char row[T_MAXCOLS * 4 + 1];
+	int r = scr_find(s, want);
+
+	if (r < 0)
+		return 0;
+	scr_row(s, r, row, sizeof(row));
+	return strlen(row) > 6 && row[0] >= '0' && row[0] <= '2' &&
+	       row[1] >= '0' && row[1] <= '9' && row[2] == ':' &&
+	       row[3] >= '0' && row[3] <= '5' && row[4] >= '0' &&
+	       row[4] <= '9' && row[5] == ' ' &&
+	       strncmp(row + 6, want, strlen(want)) == 0;
+}
+
+static void
+test_terminal_lines_carry_the_local_time_and_pipes_do_not(void)
+{
+	char nick[64], wnick[64], want[256], addr[64];
+	const char *args[] = {addr, NULL};
+
+	REQUIRE(t_server());
+	int w = t_watcher(wnick, sizeof(wnick));
+	REQUIRE(w >= 0);
+	struct tcl *c = t_pty_client(NULL, nick, sizeof(nick));
+	REQUIRE(c);
+	tc_send(w, "what time is it\n");
+	snprintf(want, sizeof(want), "#lobby <%s> what time is it", wnick);
+	REQUIRE(tcl_wait_screen(c, want, T_WAIT_MS) >= 0);
+	CHECKF(t_row_is_stamped(&c->scr, want), "no HH:MM before: %s", want);
+	tcl_type(c, "half past\r");
+	snprintf(want, sizeof(want), "#lobby <%s> half past", nick);
+	REQUIRE(tcl_wait_screen(c, want, T_WAIT_MS) >= 0);
+	CHECK(t_row_is_stamped(&c->scr, want));
+	/* In a pipe, the server's lines exactly. */
+	t_port_arg(addr, sizeof(addr), t_srv->port);
+	struct tcl *p = tcl_spawn_pipe(args, NULL);
+	REQUIRE(tcl_wait_out(p, "-!- welcome to parley, ", T_WAIT_MS) == 0);
+	tc_send(w, "and in a pipe\n");
+	snprintf(want, sizeof(want), "\n#lobby <%s> and in a pipe\n", wnick);
+	CHECK(tcl_wait_out(p, want, T_WAIT_MS) == 0);
+}
+
 static void
 test_terminal_incoming_message_leaves_half_typed_line_intact(void)
 {
@@ -1515,6 +1560,7 @@ main(int argc, char **argv)
 	T_RUN(test_pipe_mode_server_shutdown_is_shown_and_the_client_exits);
 	T_RUN(test_pipe_mode_connects_to_a_bracketed_ipv6_literal);
 	T_RUN(test_terminal_typed_line_is_sent_and_shown_locally);
+	T_RUN(test_terminal_lines_carry_the_local_time_and_pipes_do_not);
 	T_RUN(test_terminal_incoming_message_leaves_half_typed_line_intact);
 	T_RUN(test_terminal_prompt_and_echo_follow_rooms_and_nick_changes);
 	T_RUN(test_terminal_editing_keys_insert_move_and_delete);
