@@ -49,11 +49,10 @@ log_write(const char *line, size_t n, int must_block)
 		do {
 			w = pwritev2(STDERR_FILENO, &iov, 1, -1, RWF_NOWAIT);
 		} while (w < 0 && errno == EINTR);
-		if (w == (ssize_t)n)
-			return 0;
-		if (w >= 0 || errno == EAGAIN)
-			return w > 0 ? 0
-				     : -1; /* a partial line still went out */
+		if (w > 0)
+			return 0; /* a stream socket may take part of it */
+		if (w == 0 || errno == EAGAIN)
+			return -1;
 		if (errno != EOPNOTSUPP && errno != EINVAL)
 			return -1;
 		log_fd = LOG_FD_POLL;
