@@ -59,11 +59,12 @@ parleyd_usage(FILE *f)
 	    "per worker)\n"
 	    "  --shutdown-timeout MS     grace before SIGKILL at shutdown "
 	    "(default 3000)\n"
-	    "  --wake-pace US            wake every session at most once "
-	    "per US\n"
-	    "                            microseconds per session process "
-	    "(default 25;\n"
-	    "                            0 = at once)\n"
+	    "  --wake-pace US            under load, wake each session at "
+	    "most once per\n"
+	    "                            US microseconds times the session "
+	    "processes\n"
+	    "                            (default 25: 25 ms for 1000; 0 = "
+	    "at once)\n"
 	    "  --verbose                 log more\n"
 	    "  --help, --version\n");
 }
