@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -355,6 +356,31 @@ ts_start(const char *extra_args)
 	ts_parse_ports(p);
 	pthread_mutex_unlock(&p->mu);
 	return &p->pub;
+}
+
+struct ts_server *
+ts_start_model(const char *model, const char *extra_args)
+{
+	char all[2048];
+
+	snprintf(all, sizeof(all), "%s %s", model, extra_args);
+	return ts_start(all);
+}
+
+int
+ts_wait_gone(pid_t pid, int timeout_ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int r;
+
+	if (fd < 0)
+		return errno == ESRCH ? 0 : -1;
+	do {
+		r = poll(&p, 1, timeout_ms);
+	} while (r < 0 && errno == EINTR);
+	close(fd);
+	return r == 1 ? 0 : -1;
 }
 
 int

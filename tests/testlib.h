@@ -67,6 +67,13 @@ struct ts_server {
  * waited on with ts_log_wait. Returns NULL on failure (after a CHECK). */
 struct ts_server *ts_start(const char *extra_args);
 
+/* ts_start with the process model's options (tl_init's model) first. */
+struct ts_server *ts_start_model(const char *model, const char *extra_args);
+
+/* Waits until pid has exited, whoever its parent is (a pidfd). Returns 0,
+ * or -1 if it is still there after timeout_ms. */
+int ts_wait_gone(pid_t pid, int timeout_ms);
+
 /* Waits until a log line containing substr has been written since start.
  * Returns 0, or -1 after timeout_ms. */
 int ts_log_wait(struct ts_server *s, const char *substr, int timeout_ms);

@@ -27,10 +27,7 @@ static char model_args[256];
 static struct ts_server *
 start(const char *args)
 {
-	char all[1024];
-
-	snprintf(all, sizeof(all), "%s %s", model_args, args);
-	return ts_start(all);
+	return ts_start_model(model_args, args);
 }
 
 /* ---- helpers ------------------------------------------------------------ */

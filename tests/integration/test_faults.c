@@ -26,10 +26,7 @@ static unsigned fault_seed;
 static struct ts_server *
 start(const char *args)
 {
-	char all[1024];
-
-	snprintf(all, sizeof(all), "%s %s", model_args, args);
-	return ts_start(all);
+	return ts_start_model(model_args, args);
 }
 
 /* ---- which process serves a client -------------------------------------- */

@@ -25,10 +25,7 @@ static char model_args[256];
 static struct ts_server *
 start(const char *args)
 {
-	char all[1024];
-
-	snprintf(all, sizeof(all), "%s %s", model_args, args);
-	return ts_start(all);
+	return ts_start_model(model_args, args);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -49,19 +46,6 @@ all_received(void *arg)
 		if (i != w->skip && w->cl[i].ngot < w->each)
 			return 0;
 	return 1;
-}
-
-static int
-pidfd_wait(pid_t pid, int timeout_ms)
-{
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-
-	if (fd < 0)
-		return errno == ESRCH ? 0 : -1;
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	int r = poll(&p, 1, timeout_ms);
-	close(fd);
-	return r == 1 ? 0 : -1;
 }
 
 /* A process is gone, or a zombie only its new parent can reap. */
@@ -347,7 +331,7 @@ test_supervisor_death_ends_every_session(void)
 	for (int k = 0; k < nk; k++) {
 		long long deadline = tl_now_ms() + 2000;
 		while (!process_gone(kids[k]) && tl_now_ms() < deadline)
-			pidfd_wait(kids[k], 100);
+			ts_wait_gone(kids[k], 100);
 		CHECKF(process_gone(kids[k]), "session %d outlived supervisor",
 		       kids[k]);
 	}

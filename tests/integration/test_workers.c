@@ -26,40 +26,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Waits until pid has exited (any parent), via a pidfd. 0 or -1. */
-static int
-pidfd_wait(pid_t pid, int timeout_ms)
-{
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-
-	if (fd < 0)
-		return errno == ESRCH ? 0 : -1;
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	int r;
-	do {
-		r = poll(&p, 1, timeout_ms);
-	} while (r < 0 && errno == EINTR);
-	close(fd);
-	return r == 1 ? 0 : -1;
-}
-
-/* Waits until the log has at least count lines containing substr. The
- * harness can only wait for the first one, so this re-checks on every new
- * log line or every 50 ms, up to timeout_ms. */
-static int
-log_wait_count(struct ts_server *s, const char *substr, int count,
-	       int timeout_ms)
-{
-	long long deadline = tl_now_ms() + timeout_ms;
-
-	while (ts_log_count(s, substr) < count) {
-		if (tl_now_ms() >= deadline)
-			return -1;
-		ts_log_wait(s, "\x01never", 50);
-	}
-	return 0;
-}
-
 static int
 is_in(pid_t pid, const pid_t *set, int n)
 {
@@ -390,7 +356,7 @@ test_5000_clients_on_2_workers_each_get_10_senders_messages(void)
 	if (set.joined < N)
 		goto out;
 	/* The log trails the clients: its lines come through a pipe. */
-	CHECK(log_wait_count(s, "connected from", N, 10000) == 0);
+	CHECK(ts_log_wait_count(s, "connected from", N, 10000) == 0);
 	CHECK(ts_log_count(s, "connected from") == N);
 
 	for (int i = 0; i < N; i++) {
@@ -428,7 +394,7 @@ test_5000_clients_on_2_workers_each_get_10_senders_messages(void)
 		close(set.c[i].fd);
 		set.c[i].fd = -1;
 	}
-	CHECKF(log_wait_count(s, " left: ", connected, 60000) == 0,
+	CHECKF(ts_log_wait_count(s, " left: ", connected, 60000) == 0,
 	       "%d of %d clients left the registry", ts_log_count(s, " left: "),
 	       connected);
 	char nick[64], want[128];
@@ -439,8 +405,9 @@ test_5000_clients_on_2_workers_each_get_10_senders_messages(void)
 			10000) > 0);
 	snprintf(want, sizeof(want), "-!- members of #lobby: %s", nick);
 	CHECKF(strcmp(line, want) == 0, "registry not empty: %.200s", line);
-	CHECK(log_wait_count(s, "connected from", connected + 1, 10000) == 0);
-	CHECK(log_wait_count(s, " left: ", connected, 10000) == 0);
+	CHECK(ts_log_wait_count(s, "connected from", connected + 1, 10000) ==
+	      0);
+	CHECK(ts_log_wait_count(s, " left: ", connected, 10000) == 0);
 	CHECK(ts_log_count(s, " left: ") == connected);
 	CHECK(ts_log_count(s, "connected from") == connected + 1);
 	tc_close(fresh);
@@ -491,7 +458,7 @@ test_killed_worker_is_respawned_and_others_lose_nothing(void)
 			REQUIRE(mesh_pump(cl, KW_N, kill_first_has, w, 60000) ==
 				0);
 			REQUIRE(kill(victim, SIGKILL) == 0);
-			CHECK(pidfd_wait(victim, 10000) == 0);
+			CHECK(ts_wait_gone(victim, 10000) == 0);
 			CHECK(ts_log_wait(s, "killed by signal 9", 10000) == 0);
 			CHECK(ts_log_wait(s, "respawned", 10000) == 0);
 			/* The supervisor drops all the dead worker's
@@ -634,7 +601,7 @@ fd_exhaustion(const char *args, int workers)
 	CHECK(tc_expect(a, "> me too", line, sizeof(line), 10000) > 0);
 	/* It retries after its pause, and pauses again: a few log lines,
 	 * not a busy loop of failing accepts. */
-	CHECK(log_wait_count(s, "pausing new connections", 3, 10000) == 0);
+	CHECK(ts_log_wait_count(s, "pausing new connections", 3, 10000) == 0);
 	CHECK(ts_log_count(s, "accept") < 1000);
 	CHECK(ts_log_count(s, "connected from") == 2);
 
@@ -653,7 +620,8 @@ fd_exhaustion(const char *args, int workers)
 	CHECK(c >= 0);
 	tc_send(pending[0], "after recovery\n");
 	CHECK(tc_expect(a, "> after recovery", line, sizeof(line), 10000) > 0);
-	CHECK(log_wait_count(s, "connected from", 2 + PENDING + 1, 10000) == 0);
+	CHECK(ts_log_wait_count(s, "connected from", 2 + PENDING + 1, 10000) ==
+	      0);
 	CHECK(ts_log_count(s, "connected from") == 2 + PENDING + 1);
 	CHECK(ts_log_count(s, "accept") < 1000);
 	for (int i = 0; i < PENDING; i++)
@@ -698,7 +666,7 @@ test_worker_killed_while_supervisor_has_no_fds_is_respawned_later(void)
 	 * its replacement (the dead one's channel frees one fd; a socketpair
 	 * needs two). */
 	REQUIRE(kill(kids[0], SIGKILL) == 0);
-	CHECK(pidfd_wait(kids[0], 10000) == 0);
+	CHECK(ts_wait_gone(kids[0], 10000) == 0);
 	CHECK(tc_wait_eof(a, 10000) == 0);
 	CHECK(ts_log_wait(s, "killed by signal 9", 10000) == 0);
 	REQUIRE(prlimit(s->pid, RLIMIT_NOFILE, &old, NULL) == 0);
