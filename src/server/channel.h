@@ -12,8 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bump on any change to the types or payloads below. */
-#define CHANNEL_VERSION 1
+/* Bump on any change to the types or payloads below, or to the values of
+ * enum core_op_kind that requests carry. */
+#define CHANNEL_VERSION 2
 
 enum channel_type {
 	/* 1xx: session -> supervisor */
@@ -27,21 +28,10 @@ enum channel_type {
 	CHANNEL_SHUTDOWN = 202,	  /* no payload: flush and exit */
 };
 
-/* Requests a session makes for a client; answered by an OUTBOX_REPLY
- * record in the timeline after any records the request caused. */
-enum channel_op {
-	CHANNEL_OP_HELLO = 1,	/* new client: join the default room */
-	CHANNEL_OP_NICK = 2,	/* arg: new nickname */
-	CHANNEL_OP_JOIN = 3,	/* arg: "#room" */
-	CHANNEL_OP_PART = 4,	/* arg: "#room reason" */
-	CHANNEL_OP_ROOMS = 5,	/* no arg */
-	CHANNEL_OP_WHO = 6,	/* arg: "#room" */
-	CHANNEL_OP_TOPIC = 7,	/* arg: "#room" or "#room text" */
-	CHANNEL_OP_RESOLVE = 8, /* arg: nickname for /msg */
-};
-
-#define CHANNEL_ARG_MAX	   1024
+#define CHANNEL_DATA_MAX   1536 /* room, arg and text of one request */
 #define CHANNEL_NICK_MAX   32
+#define CHANNEL_USER_MAX   16
+#define CHANNEL_HOST_MAX   64
 #define CHANNEL_ADDR_MAX   64
 #define CHANNEL_REASON_MAX 256
 
@@ -51,12 +41,18 @@ struct channel_hdr {
 	uint32_t len; /* payload bytes after the header */
 };
 
+/* A core operation a session asks of the supervisor for one client (a
+ * struct core_op); answered by an OUTBOX_REPLY record in the timeline
+ * after any records the request caused. data holds room, arg and text,
+ * in that order, without NULs. */
 struct channel_request {
 	uint64_t client;
-	uint16_t op; /* enum channel_op */
-	uint16_t arg_len;
+	uint16_t op;	/* enum core_op_kind */
+	uint16_t flags; /* the op's flags */
+	uint16_t room_len, arg_len;
+	uint32_t text_len;
 	uint32_t reserved;
-	char arg[CHANNEL_ARG_MAX];
+	char data[CHANNEL_DATA_MAX];
 };
 
 /* Why a session closed a client. */
@@ -77,10 +73,16 @@ struct channel_client_closed {
 	char text[CHANNEL_REASON_MAX];
 };
 
+/* A new client for a worker (the fork model starts with one). */
 struct channel_client_new {
 	uint64_t client;
+	uint16_t proto;	    /* enum proto_id: what its listener serves */
+	uint16_t transport; /* enum transport_id */
+	uint32_t reserved;
 	char nick[CHANNEL_NICK_MAX + 1];
-	char addr[CHANNEL_ADDR_MAX];
+	char user[CHANNEL_USER_MAX + 1];
+	char host[CHANNEL_HOST_MAX + 1]; /* what others see: no address */
+	char addr[CHANNEL_ADDR_MAX];	 /* for logs only */
 };
 
 struct channel_kick {
@@ -88,7 +90,7 @@ struct channel_kick {
 	char text[CHANNEL_REASON_MAX];
 };
 
-#define CHANNEL_MSG_MAX (sizeof(struct channel_hdr) + CHANNEL_ARG_MAX + 64)
+#define CHANNEL_MSG_MAX (sizeof(struct channel_hdr) + sizeof(struct channel_request))
 
 /* One queued outgoing message (with an optional fd to pass). */
 struct channel_msg;

@@ -3,6 +3,7 @@
  */
 #include "server/config.h"
 
+#include <errno.h>
 #include <string.h>
 
 void
@@ -26,4 +27,19 @@ config_defaults(struct config *cfg)
 	cfg->shutdown_ms = 3000;
 	cfg->wake_pace_us = 25;
 	cfg->default_room = "#lobby";
+}
+
+int
+config_add_listener(struct config *cfg, const char *addr, unsigned proto,
+		    unsigned transport, int optional)
+{
+	if (cfg->nlisten >= CONFIG_LISTEN_MAX)
+		return -ENOSPC;
+	cfg->listen[cfg->nlisten++] = (struct config_listener){
+	    .addr = addr,
+	    .proto = proto,
+	    .transport = transport,
+	    .optional = optional,
+	};
+	return 0;
 }

@@ -7,10 +7,18 @@
 
 #include <stddef.h>
 
-#define CONFIG_LISTEN_MAX 8
+#define CONFIG_LISTEN_MAX 16
+
+/* One listening address and what it serves. */
+struct config_listener {
+	const char *addr;   /* HOST:PORT */
+	unsigned proto;	    /* enum proto_id */
+	unsigned transport; /* enum transport_id */
+	int optional;	    /* a default that may be missing (no IPv6) */
+};
 
 struct config {
-	const char *listen[CONFIG_LISTEN_MAX];
+	struct config_listener listen[CONFIG_LISTEN_MAX];
 	int nlisten;
 	int workers;	     /* 0: one session process per client */
 	int max_clients;     /* connected clients in all */
@@ -35,6 +43,10 @@ struct config {
 
 /* Fills the documented defaults. */
 void config_defaults(struct config *cfg);
+
+/* Adds a listener; returns 0, or -ENOSPC past CONFIG_LISTEN_MAX. */
+int config_add_listener(struct config *cfg, const char *addr, unsigned proto,
+			unsigned transport, int optional);
 
 #define CONFIG_NICK_MAX		    20
 #define CONFIG_ROOM_MAX		    32 /* characters after the '#' */

@@ -84,6 +84,10 @@ outbox_shm_create(struct outbox_shm *shm, unsigned nprod, size_t ring0_size,
 	}
 	shm->tl = (void *)((char *)shm->base + shm->size - tl_bytes);
 	shm->tl->cap = tl_cap;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	shm->tl->boot =
+	    (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
 	shm->tl_ent = (void *)((char *)shm->tl + page);
 	return 0;
 }
@@ -123,42 +127,50 @@ outbox_align(size_t n)
 	return (n + OUTBOX_REC_ALIGN - 1) & ~(size_t)(OUTBOX_REC_ALIGN - 1);
 }
 
+/* Length of s cut to at most max bytes, never inside a UTF-8 sequence. */
 static size_t
-outbox_strlen(const char *s, size_t max)
+outbox_cut(struct outbox_str s, size_t max)
 {
-	return s ? strnlen(s, max) : 0;
+	size_t n = s.n;
+
+	if (n <= max)
+		return n;
+	n = max;
+	while (n > 0 && ((unsigned char)s.p[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+static char *
+outbox_copy(char *p, const struct outbox_str *s, size_t n)
+{
+	if (n)
+		memcpy(p, s->p, n);
+	return p + n;
 }
 
 void
-outbox_append(struct outbox_writer *w, uint16_t kind, uint16_t aux,
-	      uint64_t src, uint64_t target, const uint64_t *ids, unsigned nids,
-	      const char *nick, const char *room, const char *text,
-	      size_t text_len)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	outbox_append_at(w, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
-			 kind, aux, src, target, ids, nids, nick, room, text,
-			 text_len);
-}
-
-void
-outbox_append_at(struct outbox_writer *w, int64_t ts_ms, uint16_t kind,
-		 uint16_t aux, uint64_t src, uint64_t target,
-		 const uint64_t *ids, unsigned nids, const char *nick,
-		 const char *room, const char *text, size_t text_len)
+outbox_put(struct outbox_writer *w, const struct outbox_new *nr)
 {
 	size_t size = outbox_ring_size(w->shm, w->producer), mask = size - 1;
-	size_t nick_len = outbox_strlen(nick, OUTBOX_NICK_MAX);
-	size_t room_len = outbox_strlen(room, OUTBOX_ROOM_MAX);
+	size_t nick_len = outbox_cut(nr->nick, OUTBOX_NICK_MAX);
+	size_t user_len = outbox_cut(nr->user, OUTBOX_USER_MAX);
+	size_t host_len = outbox_cut(nr->host, OUTBOX_HOST_MAX);
+	size_t acct_len = outbox_cut(nr->acct, OUTBOX_ACCT_MAX);
+	size_t room_len = outbox_cut(nr->room, OUTBOX_ROOM_MAX);
+	size_t arg_len = outbox_cut(nr->arg, OUTBOX_ARG_MAX);
+	size_t text_len = outbox_cut(nr->text, OUTBOX_TEXT_MAX);
+	unsigned nids = nr->nids > OUTBOX_IDS_MAX ? OUTBOX_IDS_MAX : nr->nids;
+	int64_t ts_ms = nr->ts_ms;
 
-	if (nids > OUTBOX_IDS_MAX)
-		nids = OUTBOX_IDS_MAX;
-	if (text_len > OUTBOX_TEXT_MAX)
-		text_len = OUTBOX_TEXT_MAX;
+	if (ts_ms == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
 	size_t len = outbox_align(sizeof(struct outbox_rec) + nids * 8 +
-				  nick_len + room_len + text_len);
+				  nick_len + user_len + host_len + acct_len +
+				  room_len + arg_len + text_len);
 	size_t off = w->head & mask;
 	if (off + len > size) {
 		struct outbox_rec *pad = (void *)(w->ring + off);
@@ -171,29 +183,32 @@ outbox_append_at(struct outbox_writer *w, int64_t ts_ms, uint16_t kind,
 	struct outbox_rec *r = (void *)(w->ring + off);
 	*r = (struct outbox_rec){
 	    .len = (uint32_t)len,
-	    .kind = kind,
-	    .nick_len = (uint8_t)nick_len,
-	    .room_len = (uint8_t)room_len,
-	    .src = src,
-	    .target = target,
+	    .kind = nr->kind,
+	    .aux = nr->aux,
+	    .src = nr->src,
+	    .target = nr->target,
 	    .ts_ms = ts_ms,
 	    .text_len = (uint32_t)text_len,
 	    .nids = (uint16_t)nids,
-	    .aux = aux,
+	    .nick_len = (uint8_t)nick_len,
+	    .user_len = (uint8_t)user_len,
+	    .host_len = (uint8_t)host_len,
+	    .acct_len = (uint8_t)acct_len,
+	    .room_len = (uint8_t)room_len,
+	    .arg_len = (uint8_t)arg_len,
 	};
 	char *p = (char *)(r + 1);
 	if (nids) {
-		memcpy(p, ids, nids * 8);
+		memcpy(p, nr->ids, nids * 8);
 		p += nids * 8;
 	}
-	if (nick_len)
-		memcpy(p, nick, nick_len);
-	p += nick_len;
-	if (room_len)
-		memcpy(p, room, room_len);
-	p += room_len;
-	if (text_len)
-		memcpy(p, text, text_len);
+	p = outbox_copy(p, &nr->nick, nick_len);
+	p = outbox_copy(p, &nr->user, user_len);
+	p = outbox_copy(p, &nr->host, host_len);
+	p = outbox_copy(p, &nr->acct, acct_len);
+	p = outbox_copy(p, &nr->room, room_len);
+	p = outbox_copy(p, &nr->arg, arg_len);
+	(void)outbox_copy(p, &nr->text, text_len);
 	w->head += len;
 	/* Visible at once (marks still decide what readers take): the
 	 * writer never holds more than one unpublished record, which is the
@@ -250,6 +265,14 @@ outbox_timeline_read(const struct outbox_shm *shm, uint64_t pos,
 	return 1;
 }
 
+static const char *
+outbox_take(struct outbox_str *out, const char *p, size_t n)
+{
+	out->p = p;
+	out->n = n;
+	return p + n;
+}
+
 int
 outbox_decode(const void *buf, size_t len, struct outbox_view *view)
 {
@@ -257,18 +280,50 @@ outbox_decode(const void *buf, size_t len, struct outbox_view *view)
 
 	if (len < sizeof(*r) || r->len != len || r->nids > OUTBOX_IDS_MAX ||
 	    r->text_len > OUTBOX_TEXT_MAX || r->nick_len > OUTBOX_NICK_MAX ||
-	    r->room_len > OUTBOX_ROOM_MAX)
+	    r->user_len > OUTBOX_USER_MAX || r->host_len > OUTBOX_HOST_MAX ||
+	    r->acct_len > OUTBOX_ACCT_MAX || r->room_len > OUTBOX_ROOM_MAX)
 		return -EBADMSG;
 	size_t need = sizeof(*r) + (size_t)r->nids * 8 + r->nick_len +
-		      r->room_len + r->text_len;
+		      r->user_len + r->host_len + r->acct_len + r->room_len +
+		      r->arg_len + r->text_len;
 	if (need > len)
 		return -EBADMSG;
+	const char *p = (const char *)(r + 1) + (size_t)r->nids * 8;
 	view->rec = r;
 	view->ids = (const uint64_t *)(const void *)(r + 1);
-	view->nick = (const char *)(r + 1) + (size_t)r->nids * 8;
-	view->room = view->nick + r->nick_len;
-	view->text = view->room + r->room_len;
+	p = outbox_take(&view->nick, p, r->nick_len);
+	p = outbox_take(&view->user, p, r->user_len);
+	p = outbox_take(&view->host, p, r->host_len);
+	p = outbox_take(&view->acct, p, r->acct_len);
+	p = outbox_take(&view->room, p, r->room_len);
+	p = outbox_take(&view->arg, p, r->arg_len);
+	(void)outbox_take(&view->text, p, r->text_len);
 	return 0;
+}
+
+size_t
+outbox_msgid(const struct outbox_shm *shm, const struct outbox_view *v,
+	     char *out)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuv";
+	uint64_t parts[2] = {shm->tl->boot,
+			     ((uint64_t)v->producer << 44) | (v->pos >> 3)};
+	size_t n = 0;
+
+	if (v->rec->kind == OUTBOX_HISTORY && v->arg.n) {
+		n = v->arg.n < OUTBOX_MSGID_MAX - 1 ? v->arg.n
+						    : OUTBOX_MSGID_MAX - 1;
+		memcpy(out, v->arg.p, n);
+		out[n] = '\0';
+		return n;
+	}
+	/* Two fixed-width base-32 numbers: 13 digits each, sortable within
+	 * one run. */
+	for (int k = 0; k < 2; k++)
+		for (int i = 12; i >= 0; i--)
+			out[n++] = digits[(parts[k] >> (5 * i)) & 31];
+	out[n] = '\0';
+	return n;
 }
 
 int
@@ -304,6 +359,8 @@ outbox_read(const struct outbox_shm *shm, unsigned producer, uint64_t *pos,
 			continue;
 		if (outbox_decode(buf, len, view) < 0)
 			return -EBADMSG;
+		view->producer = producer;
+		view->pos = *pos - len;
 		return 1;
 	check_lapped:
 		head = __atomic_load_n(&sh->head, __ATOMIC_ACQUIRE);

@@ -11,68 +11,135 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Record kinds. Wire contract between processes of one server: bump
  * OUTBOX_VERSION on any change (all processes come from one binary, so the
- * version only guards against mistakes in this file). */
-#define OUTBOX_VERSION 1
+ * version only guards against mistakes in this file). A record says what
+ * happened, never how a protocol spells it (DESIGN.md section 9). */
+#define OUTBOX_VERSION 2
 
 enum outbox_kind {
 	OUTBOX_PAD = 0, /* filler to the end of the ring; skipped */
 
-	/* 1x: written by sessions, authored by client src */
-	OUTBOX_MSG = 10,     /* room message to room target */
-	OUTBOX_ACTION = 11,  /* /me in room target */
-	OUTBOX_PRIVMSG = 12, /* to client target; room field = target's nick */
+	/* 1x: written by sessions, authored by client src (nick, user, host,
+	 * acct: the author as it was when it spoke) */
+	OUTBOX_MSG = 10,     /* to room target (room: its name); aux =
+				OUTBOX_MSG_* flags */
+	OUTBOX_PRIVMSG = 11, /* to client target; arg = the target's nick;
+				aux = OUTBOX_MSG_* flags */
 
-	/* 2x: written by the supervisor only (producer 0) */
-	OUTBOX_JOIN = 20,     /* src joined room target; aux = announce */
-	OUTBOX_PART = 21,     /* src left room target; text = reason;
-				 aux = announce */
-	OUTBOX_QUIT = 22,     /* src left the server; text = reason;
-				 ids = rooms to tell */
-	OUTBOX_NICK = 23,     /* src renamed from nick to text; ids = rooms */
-	OUTBOX_TOPIC = 24,    /* src set the topic of room target to text */
-	OUTBOX_TEXT = 25,     /* to client target: one server line, text */
-	OUTBOX_HISTORY = 26,  /* to client target: an earlier message of room;
-				 aux = OUTBOX_MSG or OUTBOX_ACTION */
-	OUTBOX_REPLY = 27,    /* to client target: its request is done;
-				 aux = status (0 ok), text = error; ids[0] and
-				 room name: the room that becomes current, or
-				 the resolved client and nick (RESOLVE) */
-	OUTBOX_SHUTDOWN = 28, /* to everyone: the server is stopping */
+	/* 2x: written by the supervisor: events the members of rooms see */
+	OUTBOX_JOIN = 20,     /* src joined room target; aux =
+				 OUTBOX_ANNOUNCE when every member is told */
+	OUTBOX_PART = 21,     /* src left room target; text = reason; aux as
+				 for JOIN */
+	OUTBOX_QUIT = 22,     /* src left the server; text = reason; ids =
+				 rooms whose members are told */
+	OUTBOX_NICK = 23,     /* src renamed from nick to arg; ids = rooms */
+	OUTBOX_TOPIC = 24,    /* src set the topic of room target to text;
+				 empty text: cleared */
+	OUTBOX_SHUTDOWN = 25, /* to everyone: the server is stopping */
+
+	/* 4x: written by the supervisor for one client, target: answers to
+	 * its requests. Each request ends with exactly one REPLY, after
+	 * every other record it caused. */
+	OUTBOX_REPLY = 40,	/* aux = enum core_err (0: done); room, arg and
+				   ids[0] are the error's parameters, or on
+				   success the room joined (ids[0] its id) or
+				   the client resolved (ids[0], arg = nick) */
+	OUTBOX_TOPIC_INFO = 41, /* room's topic is text (empty: none), set by
+				   arg at ids[0] (ms; 0: unknown) */
+	OUTBOX_NAMES = 42,	/* members of room: text is a list of entries
+				   (see OUTBOX_NAMES_*), aux = OUTBOX_LAST on
+				   the last chunk */
+	OUTBOX_ROOM_INFO = 43,	/* room has ids[0] members; text = topic */
+	OUTBOX_ROOM_END = 44,	/* end of a room list of ids[0] rooms */
+	OUTBOX_HISTORY = 45,	/* an earlier room message: nick, user, host,
+				   acct, room and text as in the MSG, ts_ms its
+				   time, aux its flags, arg its msgid */
 };
 
+/* aux of OUTBOX_MSG, OUTBOX_PRIVMSG and OUTBOX_HISTORY */
+#define OUTBOX_MSG_ACTION 0x1 /* an action ("/me waves") */
+#define OUTBOX_MSG_NOTICE 0x2 /* a notice: never answered automatically */
+
+/* aux of OUTBOX_JOIN and OUTBOX_PART */
+#define OUTBOX_ANNOUNCE 0x1
+
+/* aux of OUTBOX_NAMES */
+#define OUTBOX_LAST 0x1
+
+/* An OUTBOX_NAMES entry is FLAGS NICK '!' USER '@' HOST, entries separated
+ * by one space. FLAGS is one hexadecimal digit of OUTBOX_MEMBER_* bits;
+ * a nickname never starts with a digit, so the digit is unambiguous. */
+#define OUTBOX_MEMBER_OP    0x1
+#define OUTBOX_MEMBER_VOICE 0x2
+#define OUTBOX_MEMBER_AWAY  0x4
+
 #define OUTBOX_NICK_MAX	 32
+#define OUTBOX_USER_MAX	 16
+#define OUTBOX_HOST_MAX	 64
+#define OUTBOX_ACCT_MAX	 32
 #define OUTBOX_ROOM_MAX	 64
+#define OUTBOX_ARG_MAX	 255
 #define OUTBOX_IDS_MAX	 64
 #define OUTBOX_TEXT_MAX	 (32 * 1024)
 #define OUTBOX_REC_ALIGN 8
 
-/* Record header; followed by uint64 ids[nids], nick, room, text (no NULs),
- * the whole padded to OUTBOX_REC_ALIGN. */
+/* Record header; followed by uint64 ids[nids], then nick, user, host,
+ * acct, room, arg and text (no NULs), the whole padded to
+ * OUTBOX_REC_ALIGN. */
 struct outbox_rec {
 	uint32_t len;  /* total bytes, header included, aligned */
 	uint16_t kind; /* enum outbox_kind */
-	uint8_t nick_len;
-	uint8_t room_len;
+	uint16_t aux;
 	uint64_t src;	 /* author's client id; 0 = the server */
 	uint64_t target; /* room id or client id, by kind */
 	int64_t ts_ms;	 /* wall-clock milliseconds */
 	uint32_t text_len;
 	uint16_t nids;
-	uint16_t aux;
+	uint8_t nick_len, user_len, host_len, acct_len, room_len, arg_len;
 };
 
 #define OUTBOX_REC_MAX                                                         \
 	(sizeof(struct outbox_rec) + OUTBOX_IDS_MAX * 8 + OUTBOX_NICK_MAX +    \
-	 OUTBOX_ROOM_MAX + OUTBOX_TEXT_MAX + OUTBOX_REC_ALIGN)
+	 OUTBOX_USER_MAX + OUTBOX_HOST_MAX + OUTBOX_ACCT_MAX +                 \
+	 OUTBOX_ROOM_MAX + OUTBOX_ARG_MAX + OUTBOX_TEXT_MAX + OUTBOX_REC_ALIGN)
 
-/* A decoded record: pointers into a caller's copy. */
+/* A string of a record: not NUL-terminated. */
+struct outbox_str {
+	const char *p;
+	size_t n;
+};
+
+static inline struct outbox_str
+outbox_str(const char *s)
+{
+	struct outbox_str r = {s ? s : "", s ? strlen(s) : 0};
+
+	return r;
+}
+
+/* A decoded record: pointers into a caller's copy, and where it was. */
 struct outbox_view {
 	const struct outbox_rec *rec;
 	const uint64_t *ids;
-	const char *nick, *room, *text;
+	struct outbox_str nick, user, host, acct, room, arg, text;
+	unsigned producer; /* whose ring it came from */
+	uint64_t pos;	   /* its position there: with the producer and the
+			      mapping's boot id, a unique message id */
+};
+
+/* What a writer appends. Strings longer than their maxima are cut (on a
+ * UTF-8 boundary), nids at most OUTBOX_IDS_MAX; ts_ms 0 means now. */
+struct outbox_new {
+	uint16_t kind, aux;
+	uint64_t src, target;
+	int64_t ts_ms;
+	const uint64_t *ids;
+	unsigned nids;
+	struct outbox_str nick, user, host, acct, room, arg, text;
 };
 
 /* A timeline entry: "producer's records up to head are next in order". */
@@ -93,7 +160,8 @@ struct outbox_prod_sh {
 /* Shared timeline header; head is written by the supervisor only. */
 struct timeline_sh {
 	uint64_t head;
-	uint64_t cap; /* entries, a power of two */
+	uint64_t cap;  /* entries, a power of two */
+	uint64_t boot; /* set once at creation: this server run's id */
 };
 
 /* Process-local handle to the whole mapping (same addresses in every
@@ -139,20 +207,10 @@ struct outbox_writer {
 void outbox_writer_init(struct outbox_writer *w, struct outbox_shm *shm,
 			unsigned producer);
 
-/* Writes a record stamped now and stores the new head, so at most one
- * record is ever being written past the published head (the margin the
- * readers' lap check assumes). Readers take it only once it is marked.
- * Strings are truncated to their maxima; nids at most OUTBOX_IDS_MAX. */
-void outbox_append(struct outbox_writer *w, uint16_t kind, uint16_t aux,
-		   uint64_t src, uint64_t target, const uint64_t *ids,
-		   unsigned nids, const char *nick, const char *room,
-		   const char *text, size_t text_len);
-
-/* The same with an explicit timestamp (history replays keep theirs). */
-void outbox_append_at(struct outbox_writer *w, int64_t ts_ms, uint16_t kind,
-		      uint16_t aux, uint64_t src, uint64_t target,
-		      const uint64_t *ids, unsigned nids, const char *nick,
-		      const char *room, const char *text, size_t text_len);
+/* Writes a record and stores the new head, so at most one record is ever
+ * being written past the published head (the margin the readers' lap check
+ * assumes). Readers take it only once it is marked. */
+void outbox_put(struct outbox_writer *w, const struct outbox_new *rec);
 
 /* Ends a batch of appends. Returns 1 if the producer must now send a MARK
  * (none was pending), else 0. Sequentially consistent: the head store
@@ -193,7 +251,19 @@ int outbox_timeline_read(const struct outbox_shm *shm, uint64_t pos,
 int outbox_read(const struct outbox_shm *shm, unsigned producer, uint64_t *pos,
 		uint64_t limit, void *buf, struct outbox_view *view);
 
-/* Checks a record copy's internal consistency. Returns 0 or -EBADMSG. */
+/* Checks a record copy's internal consistency. Returns 0 or -EBADMSG.
+ * Leaves view->producer and view->pos alone. */
 int outbox_decode(const void *buf, size_t len, struct outbox_view *view);
+
+/* The longest message id, with its NUL. */
+#define OUTBOX_MSGID_MAX 32
+
+/* Writes the record's message id into out (OUTBOX_MSGID_MAX bytes): the
+ * id an OUTBOX_HISTORY record carries in arg, else one made of the
+ * server run, the producer and the position, unique for as long as the
+ * ids of earlier runs are (the boot id is the run's start time in
+ * microseconds). Returns its length. */
+size_t outbox_msgid(const struct outbox_shm *shm, const struct outbox_view *v,
+		    char *out);
 
 #endif

@@ -4,7 +4,9 @@
  */
 #include "lib/log.h"
 #include "server/config.h"
+#include "server/proto.h"
 #include "server/supervisor.h"
+#include "server/transport.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -141,13 +143,13 @@ parleyd_parse(int argc, char **argv, struct config *cfg)
 	       -1) {
 		switch (opt) {
 		case OPT_LISTEN:
-			if (cfg->nlisten == CONFIG_LISTEN_MAX) {
+			if (config_add_listener(cfg, optarg, PROTO_PLAIN,
+						TRANSPORT_TCP, 0) < 0) {
 				fprintf(stderr,
-					"parleyd: at most %d --listen\n",
+					"parleyd: at most %d listeners\n",
 					CONFIG_LISTEN_MAX);
 				exit(2);
 			}
-			cfg->listen[cfg->nlisten++] = optarg;
 			break;
 		case OPT_WORKERS:
 			if (strcmp(optarg, "auto") == 0)
@@ -237,6 +239,12 @@ parleyd_parse(int argc, char **argv, struct config *cfg)
 			argv[optind]);
 		parleyd_usage(stderr);
 		exit(2);
+	}
+	if (cfg->nlisten == 0) {
+		(void)config_add_listener(cfg, "127.0.0.1:5050", PROTO_PLAIN,
+					  TRANSPORT_TCP, 0);
+		(void)config_add_listener(cfg, "[::1]:5050", PROTO_PLAIN,
+					  TRANSPORT_TCP, 1);
 	}
 	if (cfg->outbox_bytes == 0)
 		cfg->outbox_bytes = cfg->workers > 0 ? 32u << 20 : 1u << 20;

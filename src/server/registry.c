@@ -293,12 +293,21 @@ registry_part(struct registry *reg, struct reg_client *c, struct reg_room *r)
 	return 0;
 }
 
+static void
+registry_copy(char *dst, size_t cap, struct outbox_str src)
+{
+	size_t n = src.n < cap - 1 ? src.n : cap - 1;
+
+	memcpy(dst, src.p, n);
+	dst[n] = '\0';
+}
+
 void
-registry_history_add(struct registry *reg, struct reg_room *room, uint16_t kind,
-		     const char *nick, size_t nick_len, int64_t ts_ms,
-		     const char *text, size_t len)
+registry_history_add(struct registry *reg, struct reg_room *room,
+		     const struct outbox_view *v, const char *msgid)
 {
 	unsigned n = (unsigned)reg->cfg->history;
+	size_t len = v->text.n;
 	struct reg_hist *h;
 
 	if (n == 0)
@@ -315,15 +324,24 @@ registry_history_add(struct registry *reg, struct reg_room *room, uint16_t kind,
 		h->cap = len;
 	}
 	if (len)
-		memcpy(h->text, text, len);
+		memcpy(h->text, v->text.p, len);
 	h->len = len;
-	h->kind = kind;
-	h->ts_ms = ts_ms;
-	if (nick_len > CONFIG_NICK_MAX)
-		nick_len = CONFIG_NICK_MAX;
-	memcpy(h->nick, nick, nick_len);
-	h->nick[nick_len] = '\0';
+	h->flags = v->rec->aux;
+	h->ts_ms = v->rec->ts_ms;
+	registry_copy(h->nick, sizeof(h->nick), v->nick);
+	registry_copy(h->user, sizeof(h->user), v->user);
+	registry_copy(h->host, sizeof(h->host), v->host);
+	snprintf(h->msgid, sizeof(h->msgid), "%s", msgid);
 	room->hist_next = (room->hist_next + 1) % n;
 	if (room->hist_count < n)
 		room->hist_count++;
+}
+
+const struct reg_hist *
+registry_history_get(const struct registry *reg, const struct reg_room *room,
+		     unsigned i)
+{
+	unsigned n = (unsigned)reg->cfg->history;
+
+	return &room->hist[(room->hist_next + n - room->hist_count + i) % n];
 }

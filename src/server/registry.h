@@ -11,16 +11,21 @@
 #include "lib/net.h"
 #include "lib/strmap.h"
 #include "server/config.h"
+#include "server/outbox.h"
 
 #include <stdint.h>
 
 #define REGISTRY_SLOT_BITS 24
 #define REGISTRY_SLOT(id)  ((unsigned)((id) & ((1u << REGISTRY_SLOT_BITS) - 1)))
 
+/* A room message kept for replay on join: who said it and how. */
 struct reg_hist {
 	int64_t ts_ms;
-	uint16_t kind; /* OUTBOX_MSG or OUTBOX_ACTION */
-	char nick[CONFIG_NICK_MAX + 1];
+	uint16_t flags; /* OUTBOX_MSG_* */
+	char nick[OUTBOX_NICK_MAX + 1];
+	char user[OUTBOX_USER_MAX + 1];
+	char host[OUTBOX_HOST_MAX + 1];
+	char msgid[OUTBOX_MSGID_MAX];
 	char *text;
 	size_t len, cap;
 };
@@ -29,6 +34,8 @@ struct reg_room {
 	uint64_t id;
 	char name[CONFIG_ROOM_MAX + 2]; /* spelled as at creation */
 	char topic[CONFIG_TOPIC_MAX + 1];
+	char topic_by[CONFIG_NICK_MAX + 1]; /* who set it */
+	int64_t topic_ms;		    /* when (wall clock) */
 	unsigned *members; /* client slots */
 	unsigned nmembers, members_cap;
 	struct reg_hist *hist; /* ring of cfg->history entries */
@@ -39,6 +46,8 @@ struct reg_client {
 	uint64_t id; /* 0: slot free */
 	int session; /* owning session index */
 	char nick[CONFIG_NICK_MAX + 1];
+	char user[OUTBOX_USER_MAX + 1]; /* what others see of it */
+	char cloak[OUTBOX_HOST_MAX + 1];
 	char addr[NET_ADDR_STRLEN]; /* for logs */
 	char host[NET_ADDR_STRLEN]; /* per-address key; "" when exempt */
 	struct reg_room *rooms[CONFIG_ROOMS_PER_CLIENT_MAX];
@@ -101,9 +110,14 @@ int registry_part(struct registry *reg, struct reg_client *c,
 
 int registry_is_member(const struct reg_client *c, const struct reg_room *r);
 
-/* Remembers a room message for history (no-op when history is 0). */
+/* Remembers a room message for history (no-op when history is 0); msgid
+ * is its message id. */
 void registry_history_add(struct registry *reg, struct reg_room *room,
-			  uint16_t kind, const char *nick, size_t nick_len,
-			  int64_t ts_ms, const char *text, size_t len);
+			  const struct outbox_view *v, const char *msgid);
+
+/* The i-th oldest remembered message of room (i < hist_count). */
+const struct reg_hist *registry_history_get(const struct registry *reg,
+					    const struct reg_room *room,
+					    unsigned i);
 
 #endif

@@ -9,6 +9,7 @@
 #ifndef PARLEY_SESSION_H
 #define PARLEY_SESSION_H
 
+#include "server/channel.h"
 #include "server/config.h"
 #include "server/outbox.h"
 
@@ -25,11 +26,9 @@ struct session_start {
 	 * the head the timeline had marked there (nprod entries). */
 	uint64_t tl_pos;
 	const uint64_t *cursors;
-	/* Fork model: the client to serve (fd -1 for a worker). */
+	/* Fork model: the client to serve (NULL for a worker). */
+	const struct channel_client_new *client;
 	int client_fd;
-	uint64_t client_id;
-	const char *client_nick;
-	const char *client_addr;
 };
 
 /* Runs the session until it has no reason to live (its client left, the

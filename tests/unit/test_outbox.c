@@ -51,9 +51,18 @@ append_seq(struct outbox_writer *w, uint64_t seq)
 	struct seqrec r;
 
 	seqrec_make(&r, seq);
-	outbox_append_at(w, (int64_t)(1000000 + seq), OUTBOX_MSG,
-			 (uint16_t)(seq & 0xffff), seq * 3 + 1, seq ^ 0xabc,
-			 r.ids, r.nids, r.nick, r.room, r.text, r.text_len);
+	outbox_put(w, &(struct outbox_new){
+			  .kind = OUTBOX_MSG,
+			  .aux = (uint16_t)(seq & 0xffff),
+			  .src = seq * 3 + 1,
+			  .target = seq ^ 0xabc,
+			  .ts_ms = (int64_t)(1000000 + seq),
+			  .ids = r.ids,
+			  .nids = r.nids,
+			  .nick = outbox_str(r.nick),
+			  .room = outbox_str(r.room),
+			  .text = {r.text, r.text_len},
+		      });
 }
 
 /* The sequence number of a record written by append_seq, or -1 if any
@@ -76,9 +85,9 @@ view_seq(const struct outbox_view *v)
 	    rec->room_len != strlen(r.room) || rec->text_len != r.text_len)
 		return -1;
 	if (memcmp(v->ids, r.ids, r.nids * 8) ||
-	    memcmp(v->nick, r.nick, rec->nick_len) ||
-	    memcmp(v->room, r.room, rec->room_len) ||
-	    memcmp(v->text, r.text, r.text_len))
+	    memcmp(v->nick.p, r.nick, rec->nick_len) ||
+	    memcmp(v->room.p, r.room, rec->room_len) ||
+	    memcmp(v->text.p, r.text, r.text_len))
 		return -1;
 	return (long long)seq;
 }
@@ -96,10 +105,23 @@ test_record_round_trips_with_every_field(void)
 
 	REQUIRE(outbox_shm_create(&shm, 3, RING, RING, 16) == 0);
 	outbox_writer_init(&w, &shm, 2);
-	outbox_append_at(&w, 1234567890123LL, OUTBOX_PRIVMSG, 9, 11, 22, ids, 3,
-			 "alice", "bob", "hello world", 11);
-	outbox_append_at(&w, 5, OUTBOX_SHUTDOWN, 0, 0, 0, NULL, 0, NULL, NULL,
-			 NULL, 0);
+	outbox_put(&w, &(struct outbox_new){
+			   .kind = OUTBOX_PRIVMSG,
+			   .aux = 9,
+			   .src = 11,
+			   .target = 22,
+			   .ts_ms = 1234567890123LL,
+			   .ids = ids,
+			   .nids = 3,
+			   .nick = outbox_str("alice"),
+			   .user = outbox_str("al"),
+			   .host = outbox_str("h.cloak"),
+			   .acct = outbox_str("alice-acct"),
+			   .room = outbox_str("#r"),
+			   .arg = outbox_str("bob"),
+			   .text = outbox_str("hello world"),
+		       });
+	outbox_put(&w, &(struct outbox_new){.kind = OUTBOX_SHUTDOWN, .ts_ms = 5});
 	/* Appending stores the head at once (at most one record is ever
 	 * unpublished); publish decides whether a mark is due. */
 	CHECK(outbox_producer_head(&shm, 2) == w.head);
@@ -113,15 +135,21 @@ test_record_round_trips_with_every_field(void)
 	CHECK(v.rec->ts_ms == 1234567890123LL);
 	CHECK(v.rec->nids == 3 && v.ids[0] == 7 &&
 	      v.ids[1] == 0xFFFFFFFFFFFFull && v.ids[2] == 42);
-	CHECK(v.rec->nick_len == 5 && memcmp(v.nick, "alice", 5) == 0);
-	CHECK(v.rec->room_len == 3 && memcmp(v.room, "bob", 3) == 0);
-	CHECK(v.rec->text_len == 11 && memcmp(v.text, "hello world", 11) == 0);
+	CHECK(v.nick.n == 5 && memcmp(v.nick.p, "alice", 5) == 0);
+	CHECK(v.user.n == 2 && memcmp(v.user.p, "al", 2) == 0);
+	CHECK(v.host.n == 7 && memcmp(v.host.p, "h.cloak", 7) == 0);
+	CHECK(v.acct.n == 10 && memcmp(v.acct.p, "alice-acct", 10) == 0);
+	CHECK(v.room.n == 2 && memcmp(v.room.p, "#r", 2) == 0);
+	CHECK(v.arg.n == 3 && memcmp(v.arg.p, "bob", 3) == 0);
+	CHECK(v.text.n == 11 && memcmp(v.text.p, "hello world", 11) == 0);
 	CHECK(v.rec->len % OUTBOX_REC_ALIGN == 0);
+	CHECK(v.producer == 2 && v.pos == 0);
 
 	CHECK(outbox_read(&shm, 2, &pos, w.head, t_rbuf, &v) == 1);
 	CHECK(v.rec->kind == OUTBOX_SHUTDOWN && v.rec->ts_ms == 5);
-	CHECK(v.rec->nids == 0 && v.rec->nick_len == 0 &&
-	      v.rec->room_len == 0 && v.rec->text_len == 0);
+	CHECK(v.rec->nids == 0 && v.nick.n == 0 && v.user.n == 0 &&
+	      v.host.n == 0 && v.acct.n == 0 && v.room.n == 0 &&
+	      v.arg.n == 0 && v.text.n == 0);
 	CHECK(pos == w.head);
 	CHECK(outbox_read(&shm, 2, &pos, w.head, t_rbuf, &v) == 0);
 	outbox_shm_destroy(&shm);
@@ -139,7 +167,9 @@ test_append_stamps_wall_clock_time(void)
 	REQUIRE(outbox_shm_create(&shm, 1, RING, RING, 16) == 0);
 	outbox_writer_init(&w, &shm, 0);
 	clock_gettime(CLOCK_REALTIME, &a);
-	outbox_append(&w, OUTBOX_TEXT, 0, 0, 1, NULL, 0, NULL, NULL, "x", 1);
+	outbox_put(&w, &(struct outbox_new){.kind = OUTBOX_REPLY,
+					   .target = 1,
+					   .text = outbox_str("x")});
 	clock_gettime(CLOCK_REALTIME, &b);
 	(void)outbox_publish(&w);
 	REQUIRE(outbox_read(&shm, 0, &pos, w.head, t_rbuf, &v) == 1);
@@ -153,7 +183,7 @@ test_oversized_fields_are_truncated_to_their_maxima(void)
 {
 	static char text[OUTBOX_TEXT_MAX + 100];
 	static uint64_t ids[OUTBOX_IDS_MAX + 10];
-	char nick[100], room[200];
+	char nick[100], room[300];
 	struct outbox_shm shm;
 	struct outbox_writer w;
 	struct outbox_view v;
@@ -168,17 +198,103 @@ test_oversized_fields_are_truncated_to_their_maxima(void)
 		ids[i] = i + 1;
 	REQUIRE(outbox_shm_create(&shm, 2, RING, RING, 16) == 0);
 	outbox_writer_init(&w, &shm, 1);
-	outbox_append_at(&w, 1, OUTBOX_QUIT, 0, 1, 0, ids, OUTBOX_IDS_MAX + 10,
-			 nick, room, text, sizeof(text));
+	outbox_put(&w, &(struct outbox_new){
+			   .kind = OUTBOX_QUIT,
+			   .src = 1,
+			   .ts_ms = 1,
+			   .ids = ids,
+			   .nids = OUTBOX_IDS_MAX + 10,
+			   .nick = outbox_str(nick),
+			   .user = outbox_str(nick),
+			   .host = outbox_str(room),
+			   .acct = outbox_str(nick),
+			   .room = outbox_str(room),
+			   .arg = outbox_str(room),
+			   .text = {text, sizeof(text)},
+		       });
 	(void)outbox_publish(&w);
 	REQUIRE(outbox_read(&shm, 1, &pos, w.head, t_rbuf, &v) == 1);
 	CHECK(v.rec->nids == OUTBOX_IDS_MAX);
 	CHECK(v.ids[OUTBOX_IDS_MAX - 1] == OUTBOX_IDS_MAX);
-	CHECK(v.rec->nick_len == OUTBOX_NICK_MAX);
-	CHECK(v.rec->room_len == OUTBOX_ROOM_MAX);
-	CHECK(v.rec->text_len == OUTBOX_TEXT_MAX);
+	CHECK(v.nick.n == OUTBOX_NICK_MAX && v.user.n == OUTBOX_USER_MAX);
+	CHECK(v.host.n == OUTBOX_HOST_MAX && v.acct.n == OUTBOX_ACCT_MAX);
+	CHECK(v.room.n == OUTBOX_ROOM_MAX && v.arg.n == OUTBOX_ARG_MAX);
+	CHECK(v.text.n == OUTBOX_TEXT_MAX);
 	CHECK(v.rec->len <= OUTBOX_REC_MAX);
-	CHECK(v.text[OUTBOX_TEXT_MAX - 1] == 't');
+	CHECK(v.text.p[OUTBOX_TEXT_MAX - 1] == 't');
+	outbox_shm_destroy(&shm);
+}
+
+/* Every string cut to its maximum ends on a character boundary: a field
+ * of two-byte characters loses the whole character that does not fit. */
+static void
+test_oversized_utf8_fields_are_cut_between_characters(void)
+{
+	static char text[OUTBOX_TEXT_MAX + 2];
+	char nick[OUTBOX_NICK_MAX + 3];
+	struct outbox_shm shm;
+	struct outbox_writer w;
+	struct outbox_view v;
+	uint64_t pos = 0;
+
+	/* 'x' then two-byte characters: the maximum falls mid-character. */
+	nick[0] = 'x';
+	for (size_t i = 1; i + 1 < sizeof(nick); i += 2)
+		memcpy(nick + i, "\xC3\xA9", 2);
+	nick[sizeof(nick) - 1] = '\0';
+	text[0] = 'x';
+	for (size_t i = 1; i + 1 < sizeof(text); i += 2)
+		memcpy(text + i, "\xC3\xA9", 2);
+	REQUIRE(outbox_shm_create(&shm, 2, RING, RING, 16) == 0);
+	outbox_writer_init(&w, &shm, 1);
+	outbox_put(&w, &(struct outbox_new){
+			   .kind = OUTBOX_MSG,
+			   .nick = {nick, sizeof(nick) - 1},
+			   .text = {text, sizeof(text) - 1},
+		       });
+	(void)outbox_publish(&w);
+	REQUIRE(outbox_read(&shm, 1, &pos, w.head, t_rbuf, &v) == 1);
+	CHECK(v.nick.n == OUTBOX_NICK_MAX - 1);
+	CHECK((unsigned char)v.nick.p[v.nick.n - 1] == 0xA9);
+	CHECK(v.text.n == OUTBOX_TEXT_MAX - 1);
+	CHECK((unsigned char)v.text.p[v.text.n - 1] == 0xA9);
+	outbox_shm_destroy(&shm);
+}
+
+/* Message ids differ between records and producers, are the same for
+ * every reader of one record, and a history replay keeps the original's. */
+static void
+test_message_ids_are_unique_and_history_keeps_the_original(void)
+{
+	struct outbox_shm shm;
+	struct outbox_writer w1, w2;
+	struct outbox_view v;
+	char a[OUTBOX_MSGID_MAX], b[OUTBOX_MSGID_MAX], c[OUTBOX_MSGID_MAX];
+	char again[OUTBOX_MSGID_MAX];
+	uint64_t p1 = 0, p2 = 0, p1b;
+
+	REQUIRE(outbox_shm_create(&shm, 3, RING, RING, 16) == 0);
+	outbox_writer_init(&w1, &shm, 1);
+	outbox_writer_init(&w2, &shm, 2);
+	outbox_put(&w1, &(struct outbox_new){.kind = OUTBOX_MSG});
+	outbox_put(&w1, &(struct outbox_new){.kind = OUTBOX_MSG});
+	outbox_put(&w2, &(struct outbox_new){.kind = OUTBOX_MSG});
+	REQUIRE(outbox_read(&shm, 1, &p1, w1.head, t_rbuf, &v) == 1);
+	CHECK(outbox_msgid(&shm, &v, a) > 0);
+	p1b = 0;
+	REQUIRE(outbox_read(&shm, 1, &p1b, w1.head, t_rbuf, &v) == 1);
+	(void)outbox_msgid(&shm, &v, again);
+	CHECK(strcmp(a, again) == 0);
+	REQUIRE(outbox_read(&shm, 1, &p1, w1.head, t_rbuf, &v) == 1);
+	(void)outbox_msgid(&shm, &v, b);
+	REQUIRE(outbox_read(&shm, 2, &p2, w2.head, t_rbuf, &v) == 1);
+	(void)outbox_msgid(&shm, &v, c);
+	CHECK(strcmp(a, b) != 0 && strcmp(a, c) != 0 && strcmp(b, c) != 0);
+	outbox_put(&w2, &(struct outbox_new){.kind = OUTBOX_HISTORY,
+					     .arg = outbox_str(a)});
+	REQUIRE(outbox_read(&shm, 2, &p2, w2.head, t_rbuf, &v) == 1);
+	(void)outbox_msgid(&shm, &v, again);
+	CHECK(strcmp(a, again) == 0);
 	outbox_shm_destroy(&shm);
 }
 
@@ -565,6 +681,8 @@ main(void)
 	RUN(test_record_round_trips_with_every_field);
 	RUN(test_append_stamps_wall_clock_time);
 	RUN(test_oversized_fields_are_truncated_to_their_maxima);
+	RUN(test_oversized_utf8_fields_are_cut_between_characters);
+	RUN(test_message_ids_are_unique_and_history_keeps_the_original);
 	RUN(test_shm_create_rejects_bad_sizes);
 	RUN(test_records_across_ring_wrap_read_back_in_order);
 	RUN(test_reader_behind_by_more_than_the_ring_gets_estale_never_wrong_data);

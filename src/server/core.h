@@ -1,0 +1,80 @@
+/*
+ * core: the protocol-neutral vocabulary between front ends and the chat
+ * core. A protocol's parser turns a line into core operations; sessions
+ * carry them out (locally or as a request to the supervisor); failures
+ * come back as a core error with its parameters, which each protocol
+ * spells. Nothing here knows how any protocol looks on the wire.
+ */
+#ifndef PARLEY_CORE_H
+#define PARLEY_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a client asks for. Bump CHANNEL_VERSION on any change: the values
+ * travel in channel requests. */
+enum core_op_kind {
+	CORE_NONE = 0,	  /* nothing to do */
+	CORE_SAY = 1,	  /* room, text; flags: OUTBOX_MSG_* */
+	CORE_PRIVMSG = 2, /* arg = nickname, text; flags: OUTBOX_MSG_* */
+	CORE_NICK = 3,	  /* arg = new nickname */
+	CORE_JOIN = 4,	  /* room; flags: CORE_WANT_* (what to send back) */
+	CORE_PART = 5,	  /* room, text = reason */
+	CORE_TOPIC = 6,	  /* room; flags CORE_TOPIC_SET (text) or _CLEAR,
+			     none: show it */
+	CORE_NAMES = 7,	  /* room: its members */
+	CORE_ROOMS = 8,	  /* every room, with counts and topics */
+	CORE_QUIT = 9,	  /* text = reason */
+	CORE_HELLO = 10,  /* the client is ready to chat; flags
+			     CORE_HELLO_LOBBY: join the default room, with
+			     CORE_WANT_* for it */
+};
+
+/* flags of CORE_JOIN (and CORE_HELLO): what the joiner gets besides the
+ * join itself, before the reply */
+#define CORE_WANT_TOPIC	  0x1 /* OUTBOX_TOPIC_INFO when a topic is set */
+#define CORE_WANT_NAMES	  0x2 /* OUTBOX_NAMES */
+#define CORE_WANT_HISTORY 0x4 /* OUTBOX_HISTORY, oldest first */
+#define CORE_HELLO_LOBBY  0x8
+
+/* flags of CORE_TOPIC */
+#define CORE_TOPIC_SET	 0x1
+#define CORE_TOPIC_CLEAR 0x2
+
+/* A string of an operation: not NUL-terminated, points into the line it
+ * was parsed from. */
+struct core_str {
+	const char *p;
+	size_t n;
+};
+
+struct core_op {
+	enum core_op_kind kind;
+	unsigned flags;
+	struct core_str room; /* empty: none given */
+	struct core_str arg;
+	struct core_str text;
+};
+
+/* Why an operation failed. Parameters travel with it: the room (room),
+ * a nickname (arg) and a number (num); each error names which it uses.
+ * The values travel in OUTBOX_REPLY records: bump OUTBOX_VERSION on any
+ * change. */
+enum core_err {
+	CORE_OK = 0,
+	CORE_ERR_NICK_IN_USE = 1,   /* arg */
+	CORE_ERR_NICK_INVALID = 2,  /* arg */
+	CORE_ERR_NICK_SAME = 3,	    /* arg: already the client's nick */
+	CORE_ERR_ROOM_INVALID = 4,  /* room */
+	CORE_ERR_NOT_IN_ROOM = 5,   /* room */
+	CORE_ERR_NO_SUCH_ROOM = 6,  /* room */
+	CORE_ERR_NO_SUCH_NICK = 7,  /* arg */
+	CORE_ERR_CLIENT_ROOMS = 8,  /* num: --max-rooms-per-client */
+	CORE_ERR_SERVER_ROOMS = 9,  /* num: --max-rooms */
+	CORE_ERR_TOPIC_TOO_LONG = 10, /* num: bytes allowed */
+	CORE_ERR_NO_ROOM = 11,	    /* the client is in no room at all */
+	CORE_ERR_NO_TEXT = 12,	    /* nothing to send */
+	CORE_ERR_UNAVAILABLE = 13,  /* the server cannot answer now */
+};
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * proto: the table of protocols a listener can name, and the helpers every
+ * protocol shares. Pure; used by sessions (and the supervisor, for the
+ * line that refuses a connection).
+ */
+#include "server/proto.h"
+
+#include "server/names.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+const struct proto *
+proto_get(unsigned id)
+{
+	static const struct proto *const all[PROTO_COUNT] = {
+	    [PROTO_PLAIN] = &proto_plain,
+	};
+
+	return id < PROTO_COUNT ? all[id] : NULL;
+}
+
+size_t
+proto_refusal_line(unsigned id, enum proto_refusal why, long num, char *out,
+		   size_t n)
+{
+	const struct proto *p = proto_get(id);
+
+	return p ? p->refusal(why, num, out, n) : 0;
+}
+
+struct proto_room *
+proto_room_named(const struct pconn *pc, const char *name, size_t len)
+{
+	for (unsigned i = 0; i < pc->nrooms; i++) {
+		const char *have = pc->rooms[i]->name;
+		if (strlen(have) == len && strncasecmp(have, name, len) == 0)
+			return pc->rooms[i];
+	}
+	return NULL;
+}
+
+struct proto_room *
+proto_room_by_id(const struct pconn *pc, uint64_t id)
+{
+	for (unsigned i = 0; i < pc->nrooms; i++)
+		if (pc->rooms[i]->id == id)
+			return pc->rooms[i];
+	return NULL;
+}

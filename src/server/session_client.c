@@ -1,0 +1,775 @@
+/*
+ * session_client: a session's clients. Reads each client's transport
+ * (bounded per turn, throttled by a token bucket, paused while a request
+ * is outstanding), frames and sanitises lines, has the client's protocol
+ * parse them, and carries out the resulting core operations; queues output
+ * and writes it once per loop iteration. A closed client is freed only
+ * after the iteration (session_reap), so no fan-out ever sees it freed.
+ */
+#include "lib/log.h"
+#include "server/registry.h"
+#include "server/session_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define SESSION_READ_CHUNK     16384
+#define SESSION_LINES_PER_TURN 64 /* fairness between clients */
+#define SESSION_KEEP_OUT_BYTES 1024
+
+static struct client *
+session_client_of(struct pconn *pc)
+{
+	return (struct client *)pc; /* pc is the first member */
+}
+
+/* ---- lists --------------------------------------------------------------- */
+
+void
+session_mark_ready(struct session *s, struct client *c)
+{
+	if (c->in_ready)
+		return;
+	c->in_ready = 1;
+	c->ready_next = s->ready;
+	s->ready = c;
+}
+
+static void
+session_mark_dirty(struct session *s, struct client *c)
+{
+	if (c->in_dirty)
+		return;
+	c->in_dirty = 1;
+	c->dirty_next = s->dirty;
+	s->dirty = c;
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+void
+session_send(struct session *s, struct client *c, const char *line, size_t len)
+{
+	if (c->last_words) {
+		/* Past the limit: the line that says why it closes. */
+		if (buf_append(&c->out, line, len) < 0)
+			log_warn("no memory for the last line to %s",
+				 c->pc.nick);
+		return;
+	}
+	if (c->closing)
+		return;
+	if (buf_used(&c->out) + len > s->cfg->sendq_bytes ||
+	    buf_append(&c->out, line, len) < 0) {
+		log_info("client %s (%s): send queue exceeded (%zu bytes)",
+			 c->pc.nick, c->addr, buf_used(&c->out));
+		session_client_close(s, c, CHANNEL_REASON_SENDQ,
+				     "send queue exceeded");
+		return;
+	}
+	session_mark_dirty(s, c);
+}
+
+static void
+session_emit_cb(struct pconn *pc, const char *line, size_t len)
+{
+	struct client *c = session_client_of(pc);
+
+	session_send(c->s, c, line, len);
+}
+
+/* Writes what has accumulated. Returns 0, or -1 if the client is gone. */
+static int
+session_write(struct client *c)
+{
+	while (buf_used(&c->out) > 0) {
+		ssize_t n = c->x.t->write(&c->x, c->out.data + c->out.off,
+					  buf_used(&c->out));
+		if (n == -EAGAIN) {
+			c->writable = 0;
+			return 0;
+		}
+		if (n < 0)
+			return -1;
+		buf_consume(&c->out, (size_t)n);
+	}
+	if (c->out.cap > SESSION_KEEP_OUT_BYTES)
+		buf_free(&c->out);
+	return 0;
+}
+
+void
+session_flush(struct session *s)
+{
+	struct client *c = s->dirty;
+
+	s->dirty = NULL;
+	while (c) {
+		struct client *next = c->dirty_next;
+		c->in_dirty = 0;
+		c->dirty_next = NULL;
+		if (c->writable && !c->closing && session_write(c) < 0)
+			session_client_close(s, c, CHANNEL_REASON_LOST,
+					     "connection lost");
+		c = next;
+	}
+}
+
+/* ---- operations ---------------------------------------------------------- */
+
+static void
+session_str_copy(char **p, struct core_str *str)
+{
+	if (str->n) {
+		memcpy(*p, str->p, str->n);
+		str->p = *p;
+		*p += str->n;
+	}
+}
+
+/* Puts ops (whose strings point into a line about to be reused) first in
+ * c's queue, in order. */
+static void
+session_queue_ops(struct client *c, const struct core_op *ops, int n)
+{
+	struct queued_op **tail = &c->opq, *rest = c->opq;
+
+	for (int i = 0; i < n; i++) {
+		size_t bytes = ops[i].room.n + ops[i].arg.n + ops[i].text.n;
+		struct queued_op *q = malloc(sizeof(*q) + bytes);
+		char *p;
+		if (!q)
+			fatal("session_queue_ops");
+		q->op = ops[i];
+		p = q->data;
+		session_str_copy(&p, &q->op.room);
+		session_str_copy(&p, &q->op.arg);
+		session_str_copy(&p, &q->op.text);
+		*tail = q;
+		tail = &q->next;
+	}
+	*tail = rest;
+}
+
+static void
+session_opq_free(struct client *c)
+{
+	while (c->opq) {
+		struct queued_op *q = c->opq;
+		c->opq = q->next;
+		free(q);
+	}
+}
+
+/* Appends str to data (of cap bytes) at *len, cut to what fits on a UTF-8
+ * boundary; returns the length taken. */
+static uint16_t
+session_pack(char *data, size_t cap, size_t *len, struct core_str str)
+{
+	size_t n = str.n;
+
+	if (n > cap - *len) {
+		n = cap - *len;
+		while (n > 0 && ((unsigned char)str.p[n] & 0xC0) == 0x80)
+			n--;
+	}
+	if (n)
+		memcpy(data + *len, str.p, n);
+	*len += n;
+	return (uint16_t)n;
+}
+
+/* Asks the supervisor to carry out op for c; input pauses until the
+ * reply. */
+static void
+session_request(struct session *s, struct client *c, const struct core_op *op)
+{
+	struct channel_request req = {.client = c->pc.id,
+				      .op = (uint16_t)op->kind,
+				      .flags = (uint16_t)op->flags};
+	size_t len = 0;
+
+	/* Mark first: what the client said before the request stays before
+	 * its effects in the timeline. */
+	session_publish(s);
+	req.room_len = session_pack(req.data, sizeof(req.data), &len, op->room);
+	req.arg_len = session_pack(req.data, sizeof(req.data), &len, op->arg);
+	req.text_len = session_pack(req.data, sizeof(req.data), &len, op->text);
+	log_debug("client %s (%s): request %d", c->pc.nick, c->addr,
+		  (int)op->kind);
+	if (channel_send(&s->chan, CHANNEL_REQUEST, &req,
+			 offsetof(struct channel_request, data) + len, -1,
+			 SESSION_CHANNEL_QUEUE) < 0) {
+		session_client_close(s, c, CHANNEL_REASON_LOST,
+				     "server unavailable");
+		return;
+	}
+	c->waiting = 1;
+	c->pc.pending = op->kind;
+}
+
+static struct outbox_str
+session_ostr(struct core_str s)
+{
+	return (struct outbox_str){s.p, s.n};
+}
+
+static void
+session_fail(struct client *c, enum core_err err, const struct core_op *op)
+{
+	c->pc.proto->error(&c->pc, err, session_ostr(op->room),
+			   session_ostr(op->arg), 0);
+}
+
+/* A message to a room of c's, written straight to the outbox. */
+static void
+session_say(struct session *s, struct client *c, const struct core_op *op)
+{
+	struct proto_room *r = proto_room_named(&c->pc, op->room.p, op->room.n);
+
+	if (!r) {
+		session_fail(c, op->room.n ? CORE_ERR_NOT_IN_ROOM
+					   : CORE_ERR_NO_ROOM,
+			     op);
+		return;
+	}
+	if (op->text.n == 0)
+		return;
+	outbox_put(&s->w, &(struct outbox_new){
+			      .kind = OUTBOX_MSG,
+			      .aux = (uint16_t)op->flags,
+			      .src = c->pc.id,
+			      .target = r->id,
+			      .nick = outbox_str(c->pc.nick),
+			      .user = outbox_str(c->user),
+			      .host = outbox_str(c->host),
+			      .room = outbox_str(r->name),
+			      .text = session_ostr(op->text),
+			  });
+}
+
+/* A private message: the supervisor resolves the nickname first; the
+ * text waits here, never on the channel. */
+static void
+session_privmsg(struct session *s, struct client *c, const struct core_op *op)
+{
+	if (op->text.n == 0)
+		return;
+	free(c->pending_text);
+	c->pending_text = malloc(op->text.n);
+	if (!c->pending_text) {
+		session_fail(c, CORE_ERR_UNAVAILABLE, op);
+		return;
+	}
+	memcpy(c->pending_text, op->text.p, op->text.n);
+	c->pending_len = op->text.n;
+	c->pending_flags = op->flags;
+	session_request(s, c, op);
+}
+
+static void
+session_quit(struct session *s, struct client *c, const struct core_op *op)
+{
+	char why[CHANNEL_REASON_MAX + 1];
+	size_t n = op->text.n < CHANNEL_REASON_MAX ? op->text.n
+						   : CHANNEL_REASON_MAX;
+
+	while (n > 0 && n < op->text.n &&
+	       ((unsigned char)op->text.p[n] & 0xC0) == 0x80)
+		n--;
+	memcpy(why, op->text.p, n);
+	why[n] = '\0';
+	session_client_close(s, c, CHANNEL_REASON_QUIT, why);
+}
+
+/* Runs one operation. Returns 1 if it is a request (the rest waits). */
+static int
+session_run_op(struct session *s, struct client *c, const struct core_op *op)
+{
+	switch (op->kind) {
+	case CORE_NONE:
+		return 0;
+	case CORE_SAY:
+		session_say(s, c, op);
+		return 0;
+	case CORE_QUIT:
+		session_quit(s, c, op);
+		return 0;
+	case CORE_PRIVMSG:
+		session_privmsg(s, c, op);
+		return c->waiting;
+	default:
+		session_request(s, c, op);
+		return c->waiting;
+	}
+}
+
+void
+session_run_ops(struct session *s, struct client *c, const struct core_op *ops,
+		int n)
+{
+	for (int i = 0; i < n && !c->closing; i++) {
+		if (session_run_op(s, c, &ops[i])) {
+			session_queue_ops(c, ops + i + 1, n - i - 1);
+			return;
+		}
+	}
+}
+
+void
+session_client_resume(struct session *s, struct client *c,
+		      const struct core_op *ops, int n)
+{
+	free(c->pending_text);
+	c->pending_text = NULL;
+	c->waiting = 0;
+	c->pc.pending = CORE_NONE;
+	session_run_ops(s, c, ops, n);
+	while (c->opq && !c->waiting && !c->closing) {
+		struct queued_op *q = c->opq;
+		c->opq = q->next;
+		(void)session_run_op(s, c, &q->op);
+		free(q);
+	}
+	session_mark_ready(s, c);
+}
+
+/* ---- input --------------------------------------------------------------- */
+
+/* Takes a flood token; returns 0, or -1 (and schedules a retry) when the
+ * client must wait. */
+static int
+session_take_token(struct session *s, struct client *c)
+{
+	double rate = s->cfg->flood_rate;
+
+	if (rate <= 0)
+		return 0;
+	double elapsed = (double)(s->now_ms - c->tokens_ms) / 1000.0;
+	c->tokens += elapsed * rate;
+	if (c->tokens > s->cfg->flood_burst)
+		c->tokens = s->cfg->flood_burst;
+	c->tokens_ms = s->now_ms;
+	if (c->tokens >= 1) {
+		c->tokens -= 1;
+		return 0;
+	}
+	c->throttled_until_ms =
+	    s->now_ms + (long long)((1 - c->tokens) * 1000 / rate) + 1;
+	if (!c->in_throttled) {
+		c->in_throttled = 1;
+		c->throttled_next = s->throttled;
+		s->throttled = c;
+	}
+	return -1;
+}
+
+/* Reads once into c->in. */
+static void
+session_read(struct session *s, struct client *c)
+{
+	char *p = buf_reserve(&c->in, SESSION_READ_CHUNK);
+	ssize_t n;
+
+	if (!p) {
+		session_client_close(s, c, CHANNEL_REASON_LOST,
+				     "out of memory");
+		return;
+	}
+	n = c->x.t->read(&c->x, p, SESSION_READ_CHUNK);
+	if (n > 0) {
+		size_t kept = line_strip_telnet(&c->lr, p, (size_t)n);
+		buf_commit(&c->in, kept);
+		return;
+	}
+	c->readable = 0;
+	if (n == -EAGAIN)
+		return;
+	c->eof = n == 0 ? 1 : 2; /* 2: reset or error */
+}
+
+int
+session_backlogged(const struct session *s)
+{
+	/* The session's own records that have not yet come back through
+	 * the timeline fill half its ring: it takes no more input until
+	 * they do, so a burst never runs further ahead of the global order
+	 * than a reader that keeps up with the timeline can follow. This
+	 * waits for the supervisor's marks, never for any particular
+	 * reader. */
+	return s->w.head - s->cursors[s->w.producer] > s->shm->ring_size / 2;
+}
+
+static void
+session_handle_line(struct session *s, struct client *c, const char *raw,
+		    size_t raw_len)
+{
+	size_t len = line_sanitize(raw, raw_len, s->scratch);
+	struct core_op ops[PROTO_OPS_MAX];
+	int n = c->pc.proto->parse(&c->pc, s->scratch, len, ops);
+
+	session_run_ops(s, c, ops, n);
+}
+
+/* Processes c's input until it must wait. Returns 1 if c has more to do
+ * right away (it used up its turn, or the outbox is backlogged). */
+static int
+session_input(struct session *s, struct client *c)
+{
+	int lines = 0;
+
+	while (!c->closing && !c->waiting && c->opened) {
+		size_t off, len, consumed = 0;
+		enum line_result r = LINE_NEED_MORE;
+
+		if (buf_used(&c->in) > 0)
+			r = line_next(&c->lr, c->in.data + c->in.off,
+				      buf_used(&c->in), &off, &len, &consumed);
+		if (r == LINE_TOO_LONG) {
+			buf_consume(&c->in, consumed);
+			c->pc.proto->event(&c->pc, PROTO_EV_LINE_TOO_LONG,
+					   NULL, (long)s->cfg->max_line);
+			log_info(
+			    "client %s (%s): line over %zu bytes discarded",
+			    c->pc.nick, c->addr, s->cfg->max_line);
+			continue;
+		}
+		if (r == LINE_OK) {
+			if (lines >= SESSION_LINES_PER_TURN)
+				return 1;
+			if (session_backlogged(s)) {
+				s->input_paused = 1;
+				return 1;
+			}
+			if (session_take_token(s, c) < 0)
+				return 0;
+			lines++;
+			session_handle_line(s, c, c->in.data + c->in.off + off,
+					    len);
+			buf_consume(&c->in, consumed);
+			continue;
+		}
+		buf_consume(&c->in, consumed);
+		if (c->eof) {
+			session_client_close(s, c, CHANNEL_REASON_LOST,
+					     c->eof > 1 ? "connection lost"
+							: "connection closed");
+			break;
+		}
+		if (!c->readable)
+			break;
+		if (lines >= SESSION_LINES_PER_TURN)
+			return 1;
+		session_read(s, c);
+	}
+	if (buf_used(&c->in) == 0)
+		buf_free(&c->in);
+	return 0;
+}
+
+/* The transport has finished its handshake: the protocol greets. */
+static void
+session_client_open(struct session *s, struct client *c)
+{
+	struct core_op ops[PROTO_OPS_MAX];
+	int r = c->x.t->ready(&c->x), n;
+
+	if (r == 0)
+		return;
+	if (r < 0) {
+		session_client_close(s, c, CHANNEL_REASON_LOST,
+				     "connection lost");
+		return;
+	}
+	n = c->pc.proto->open(&c->pc, ops);
+	if (n < 0) {
+		session_client_close(s, c, CHANNEL_REASON_LOST,
+				     "out of memory");
+		return;
+	}
+	c->opened = 1;
+	session_run_ops(s, c, ops, n);
+}
+
+void
+session_process_input(struct session *s)
+{
+	struct client *c = s->ready, *again = NULL;
+
+	s->ready = NULL;
+	s->input_paused = 0;
+	while (c) {
+		struct client *next = c->ready_next;
+		c->in_ready = 0;
+		c->ready_next = NULL;
+		if (!c->opened && !c->closing)
+			session_client_open(s, c);
+		if (session_input(s, c)) {
+			c->in_ready = 1;
+			c->ready_next = again;
+			again = c;
+		}
+		c = next;
+	}
+	/* Clients that used up their turn go again next iteration. */
+	while (again) {
+		struct client *next = again->ready_next;
+		again->in_ready = 0;
+		session_mark_ready(s, again);
+		again = next;
+	}
+}
+
+void
+session_wake_throttled(struct session *s)
+{
+	struct client **pp = &s->throttled;
+
+	while (*pp) {
+		struct client *c = *pp;
+		if (c->throttled_until_ms <= s->now_ms || c->closing) {
+			*pp = c->throttled_next;
+			c->in_throttled = 0;
+			c->throttled_until_ms = 0;
+			session_mark_ready(s, c);
+		} else {
+			pp = &c->throttled_next;
+		}
+	}
+}
+
+/* ---- clients ------------------------------------------------------------- */
+
+static void
+session_on_client(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct client *c = arg;
+	struct session *s = c->s;
+
+	(void)loop;
+	(void)fd;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+		c->readable = 1;
+		session_mark_ready(s, c);
+		if (c->x.wants & XCONN_WANT_READ) {
+			c->writable = 1; /* a write waited for input */
+			if (buf_used(&c->out) > 0)
+				session_mark_dirty(s, c);
+		}
+	}
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+		c->writable = 1;
+		if (buf_used(&c->out) > 0)
+			session_mark_dirty(s, c);
+		if (c->x.wants & XCONN_WANT_WRITE)
+			session_mark_ready(s, c); /* a read waited */
+	}
+}
+
+struct client *
+session_client_get(struct session *s, uint64_t id)
+{
+	unsigned slot = REGISTRY_SLOT(id);
+	struct client *c;
+
+	if (slot >= (unsigned)s->cfg->max_clients)
+		return NULL;
+	c = s->by_slot[slot];
+	return c && c->pc.id == id ? c : NULL;
+}
+
+void
+session_client_add(struct session *s, const struct channel_client_new *m,
+		   int fd)
+{
+	unsigned slot = REGISTRY_SLOT(m->client);
+	const struct proto *proto = proto_get(m->proto);
+	const struct transport *t = transport_get(m->transport);
+	struct client *c;
+
+	if (slot >= (unsigned)s->cfg->max_clients || s->by_slot[slot])
+		fatalx("supervisor handed over client %llu twice",
+		       (unsigned long long)m->client);
+	if (!proto || !t)
+		fatalx("client %llu: unknown protocol %u or transport %u",
+		       (unsigned long long)m->client, m->proto, m->transport);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		fatal("session_client_add");
+	c->s = s;
+	c->pc.proto = proto;
+	c->pc.env = &s->env;
+	c->pc.id = m->client;
+	c->pc.emit = session_emit_cb;
+	snprintf(c->pc.nick, sizeof(c->pc.nick), "%s", m->nick);
+	snprintf(c->user, sizeof(c->user), "%s", m->user);
+	snprintf(c->host, sizeof(c->host), "%s", m->host);
+	snprintf(c->addr, sizeof(c->addr), "%s", m->addr);
+	c->x.t = t;
+	c->x.fd = fd;
+	if (t->open(&c->x) < 0)
+		fatal("transport %s", t->name);
+	c->lr.max_len = s->cfg->max_line;
+	c->tokens = s->cfg->flood_burst;
+	c->tokens_ms = s->now_ms;
+	c->readable = 1;
+	c->writable = 1;
+	if (loop_add(s->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		     session_on_client, c) < 0)
+		fatal("loop_add client");
+	s->by_slot[slot] = c;
+	c->next = s->clients;
+	if (s->clients)
+		s->clients->prev = c;
+	s->clients = c;
+	s->nclients++;
+	s->had_client = 1;
+	session_client_open(s, c);
+}
+
+void
+session_client_close(struct session *s, struct client *c, int reason,
+		     const char *text)
+{
+	struct channel_client_closed msg = {.client = c->pc.id,
+					    .reason = (uint16_t)reason};
+	size_t n = strlen(text);
+
+	if (c->closing)
+		return;
+	c->closing = reason;
+	session_publish(s); /* its last words precede its quit */
+	if (n > CHANNEL_REASON_MAX)
+		n = CHANNEL_REASON_MAX;
+	memcpy(msg.text, text, n);
+	msg.text_len = (uint16_t)n;
+	if (!s->channel_dead &&
+	    channel_send(&s->chan, CHANNEL_CLIENT_CLOSED, &msg,
+			 offsetof(struct channel_client_closed, text) + n, -1,
+			 SESSION_CHANNEL_QUEUE) < 0)
+		log_warn("cannot tell the supervisor that %s left", c->pc.nick);
+	c->closing_next = s->closing;
+	s->closing = c;
+	c->linger_until_ms = s->now_ms + SESSION_LINGER_MS;
+	switch (reason) {
+	case CHANNEL_REASON_SENDQ:
+	case CHANNEL_REASON_LAPPED:
+		buf_free(&c->out);
+		/* fall through */
+	case CHANNEL_REASON_KICKED:
+		c->last_words = 1;
+		c->pc.proto->event(&c->pc, PROTO_EV_CLOSED, text, 0);
+		c->last_words = 0;
+		break;
+	case CHANNEL_REASON_LOST:
+		c->linger_until_ms = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Unlinks c from the ready, dirty and throttled lists (rarely long). */
+static void
+session_unlist(struct session *s, struct client *c)
+{
+	struct client **pp;
+
+	for (pp = &s->ready; c->in_ready && *pp; pp = &(*pp)->ready_next)
+		if (*pp == c) {
+			*pp = c->ready_next;
+			break;
+		}
+	for (pp = &s->dirty; c->in_dirty && *pp; pp = &(*pp)->dirty_next)
+		if (*pp == c) {
+			*pp = c->dirty_next;
+			break;
+		}
+	for (pp = &s->throttled; c->in_throttled && *pp;
+	     pp = &(*pp)->throttled_next)
+		if (*pp == c) {
+			*pp = c->throttled_next;
+			break;
+		}
+	c->in_ready = c->in_dirty = c->in_throttled = 0;
+}
+
+void
+session_client_free(struct session *s, struct client *c)
+{
+	session_unlist(s, c);
+	while (c->pc.nrooms)
+		session_room_remove(
+		    s, c, (struct sroom *)c->pc.rooms[c->pc.nrooms - 1]);
+	loop_del(s->loop, c->x.fd);
+	c->x.t->close(&c->x);
+	s->by_slot[REGISTRY_SLOT(c->pc.id)] = NULL;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nclients--;
+	if (c->opened)
+		c->pc.proto->close(&c->pc);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	session_opq_free(c);
+	free(c->pending_text);
+	free(c);
+}
+
+/* Finishes closing c: flush, shut down the write side, drain input, close
+ * once the peer has everything. Returns 1 when c can be freed. */
+static int
+session_reap_one(struct session *s, struct client *c)
+{
+	char sink[4096];
+	ssize_t n;
+	int r;
+
+	if (s->now_ms >= c->linger_until_ms)
+		return 1;
+	if (buf_used(&c->out) > 0 && session_write(c) < 0)
+		return 1;
+	if (buf_used(&c->out) > 0)
+		return 0;
+	if (!c->wr_shut) {
+		r = c->x.t->shutdown(&c->x);
+		if (r == -EAGAIN)
+			return 0;
+		c->wr_shut = 1;
+	}
+	/* Discard input (a peer that closes ends the linger), and close only
+	 * once the kernel has sent everything: closing with unread input sends
+	 * an RST, which would drop data still in our send queue. */
+	while ((n = c->x.t->read(&c->x, sink, sizeof(sink))) > 0)
+		;
+	if (n != -EAGAIN)
+		return 1;
+	if (c->x.t->unsent(&c->x) <= 0)
+		return 1;
+	s->linger_poll = 1;
+	return 0;
+}
+
+void
+session_reap(struct session *s)
+{
+	struct client **pp = &s->closing;
+
+	s->linger_poll = 0;
+	while (*pp) {
+		struct client *c = *pp;
+		if (session_reap_one(s, c)) {
+			*pp = c->closing_next;
+			session_client_free(s, c);
+		} else {
+			pp = &c->closing_next;
+		}
+	}
+}

@@ -1,0 +1,349 @@
+/*
+ * session_deliver: the timeline, in order, to a session's clients. For
+ * each mark it copies the producer's new records once; a broadcast record
+ * is formatted at most once per protocol, variant and role in use, and the
+ * line appended to the send queue of each local client that should see it.
+ * A reader that was lapped never delivers torn or skipped data: its
+ * clients are told and disconnected.
+ */
+#include "lib/log.h"
+#include "server/session_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- rooms --------------------------------------------------------------- */
+
+static struct sroom *
+session_room_get(struct session *s, uint64_t id)
+{
+	return idmap_get(&s->rooms, id);
+}
+
+static void
+session_room_add(struct session *s, struct client *c, uint64_t id,
+		 struct outbox_str name)
+{
+	struct sroom *r = session_room_get(s, id);
+
+	if (r && proto_room_by_id(&c->pc, id))
+		return;
+	if (c->pc.nrooms >= CONFIG_ROOMS_PER_CLIENT_MAX)
+		fatalx("client %s in more rooms than the supervisor allows",
+		       c->pc.nick);
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r || idmap_put(&s->rooms, id, r) < 0)
+			fatal("session_room_add");
+		r->pr.id = id;
+		memcpy(r->pr.name, name.p, name.n);
+		r->pr.name[name.n] = '\0';
+	}
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 4;
+		r->members = realloc(r->members, r->cap * sizeof(*r->members));
+		if (!r->members)
+			fatal("session_room_add");
+	}
+	r->members[r->n++] = c;
+	c->pc.rooms[c->pc.nrooms++] = &r->pr;
+}
+
+void
+session_room_remove(struct session *s, struct client *c, struct sroom *r)
+{
+	unsigned i, n = c->pc.nrooms;
+
+	for (i = 0; i < n && c->pc.rooms[i] != &r->pr; i++)
+		;
+	if (i == n)
+		return;
+	/* Keep the client's rooms in join order: the last is the newest. */
+	memmove(&c->pc.rooms[i], &c->pc.rooms[i + 1],
+		(n - i - 1) * sizeof(c->pc.rooms[0]));
+	c->pc.nrooms--;
+	for (i = 0; i < r->n; i++) {
+		if (r->members[i] == c) {
+			r->members[i] = r->members[--r->n];
+			break;
+		}
+	}
+	if (r->n == 0) {
+		idmap_del(&s->rooms, r->pr.id);
+		free(r->members);
+		free(r);
+	}
+}
+
+/* ---- fan-out ------------------------------------------------------------- */
+
+/* Sends c its line of the broadcast record v, formatting it only if no
+ * client of the same protocol, variant and role has had it. */
+static void
+session_fan(struct session *s, struct client *c, const struct outbox_view *v,
+	    enum proto_role role)
+{
+	unsigned key = 1 + ((unsigned)c->pc.proto->id * PROTO_VARIANTS +
+			    c->pc.variant) *
+				   PROTO_ROLE_COUNT +
+		       role;
+	struct session_fmt *f = NULL;
+
+	for (unsigned i = 0; i < s->nfmt; i++)
+		if (s->fmt[i].key == key) {
+			f = &s->fmt[i];
+			break;
+		}
+	if (!f) {
+		if (s->fmt_cap - s->fmt_used < PROTO_LINE_MAX) {
+			s->fmt_cap = s->fmt_used + 2 * PROTO_LINE_MAX;
+			s->fmt_buf = realloc(s->fmt_buf, s->fmt_cap);
+			if (!s->fmt_buf)
+				fatal("session_fan");
+		}
+		f = &s->fmt[s->nfmt++];
+		f->key = key;
+		f->off = s->fmt_used;
+		f->len = c->pc.proto->format(&s->env, v, c->pc.variant, role,
+					     s->fmt_buf + s->fmt_used);
+		s->fmt_used += f->len;
+	}
+	if (f->len)
+		session_send(s, c, s->fmt_buf + f->off, f->len);
+}
+
+static enum proto_role
+session_role(const struct client *c, const struct outbox_view *v)
+{
+	return c->pc.id == v->rec->src ? PROTO_ROLE_AUTHOR : PROTO_ROLE_MEMBER;
+}
+
+static void
+session_to_room(struct session *s, struct sroom *r, const struct outbox_view *v)
+{
+	for (unsigned i = 0; i < r->n; i++)
+		session_fan(s, r->members[i], v, session_role(r->members[i], v));
+}
+
+/* Sends v to every local member of the rooms it lists (and to also, if
+ * local), each client once. */
+static void
+session_to_rooms(struct session *s, const struct outbox_view *v,
+		 struct client *also)
+{
+	s->stamp++;
+	if (also) {
+		also->stamp = s->stamp;
+		session_fan(s, also, v, session_role(also, v));
+	}
+	for (unsigned i = 0; i < v->rec->nids; i++) {
+		uint64_t id;
+		memcpy(&id, &v->ids[i], sizeof(id));
+		struct sroom *r = session_room_get(s, id);
+		for (unsigned j = 0; r && j < r->n; j++) {
+			struct client *m = r->members[j];
+			if (m->stamp == s->stamp)
+				continue;
+			m->stamp = s->stamp;
+			session_fan(s, m, v, session_role(m, v));
+		}
+	}
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+static void
+session_self(struct client *c, const struct outbox_view *v)
+{
+	if (c && c->pc.proto->self)
+		c->pc.proto->self(&c->pc, v);
+}
+
+static void
+session_deliver_privmsg(struct session *s, const struct outbox_view *v)
+{
+	struct client *to = session_client_get(s, v->rec->target);
+	struct client *from = session_client_get(s, v->rec->src);
+
+	if (to)
+		session_fan(s, to, v, PROTO_ROLE_MEMBER);
+	if (from)
+		session_fan(s, from, v, PROTO_ROLE_AUTHOR);
+}
+
+/* A join or part: every member hears of it, or in a room too big for
+ * notices only the client itself. */
+static void
+session_deliver_move(struct session *s, const struct outbox_view *v)
+{
+	const struct outbox_rec *r = v->rec;
+	struct client *c = session_client_get(s, r->src);
+	struct sroom *room;
+
+	if (c && r->kind == OUTBOX_JOIN)
+		session_room_add(s, c, r->target, v->room);
+	room = session_room_get(s, r->target);
+	if (!room)
+		return;
+	if (r->aux & OUTBOX_ANNOUNCE)
+		session_to_room(s, room, v);
+	else if (c)
+		session_fan(s, c, v, PROTO_ROLE_AUTHOR);
+	if (c && r->kind == OUTBOX_PART)
+		session_room_remove(s, c, room);
+	session_self(c, v);
+}
+
+static void
+session_deliver_nick(struct session *s, const struct outbox_view *v)
+{
+	struct client *c = session_client_get(s, v->rec->src);
+
+	if (c) {
+		size_t n = v->arg.n < OUTBOX_NICK_MAX ? v->arg.n
+						      : OUTBOX_NICK_MAX;
+		memcpy(c->pc.nick, v->arg.p, n);
+		c->pc.nick[n] = '\0';
+	}
+	session_to_rooms(s, v, c);
+	session_self(c, v);
+}
+
+/* The end of c's request: a private message goes out once its target is
+ * known; then c's input resumes. */
+static void
+session_deliver_reply(struct session *s, struct client *c,
+		      const struct outbox_view *v)
+{
+	struct core_op ops[PROTO_OPS_MAX];
+	uint64_t id = 0;
+	int n;
+
+	if (v->rec->nids)
+		memcpy(&id, &v->ids[0], sizeof(id));
+	if (v->rec->aux == CORE_OK && c->pc.pending == CORE_PRIVMSG &&
+	    c->pending_text)
+		outbox_put(&s->w, &(struct outbox_new){
+				      .kind = OUTBOX_PRIVMSG,
+				      .aux = (uint16_t)c->pending_flags,
+				      .src = c->pc.id,
+				      .target = id,
+				      .nick = outbox_str(c->pc.nick),
+				      .user = outbox_str(c->user),
+				      .host = outbox_str(c->host),
+				      .arg = v->arg,
+				      .text = {c->pending_text, c->pending_len},
+				  });
+	n = c->pc.proto->deliver(&c->pc, v, ops);
+	session_client_resume(s, c, ops, n < 0 ? 0 : n);
+}
+
+static void
+session_deliver_targeted(struct session *s, const struct outbox_view *v)
+{
+	struct client *c = session_client_get(s, v->rec->target);
+	struct core_op ops[PROTO_OPS_MAX];
+
+	if (!c || c->closing)
+		return;
+	if (v->rec->kind == OUTBOX_REPLY) {
+		session_deliver_reply(s, c, v);
+		return;
+	}
+	if (c->pc.proto->deliver(&c->pc, v, ops) > 0)
+		fatalx("protocol %s asked for operations outside a reply",
+		       c->pc.proto->name);
+}
+
+static void
+session_deliver(struct session *s, unsigned producer,
+		const struct outbox_view *v)
+{
+	const struct outbox_rec *r = v->rec;
+	struct sroom *room;
+
+	if (r->kind >= OUTBOX_JOIN && producer != 0)
+		fatalx("producer %u wrote a supervisor record (kind %u)",
+		       producer, r->kind);
+	s->nfmt = 0;
+	s->fmt_used = 0;
+	switch (r->kind) {
+	case OUTBOX_MSG:
+	case OUTBOX_TOPIC:
+		room = session_room_get(s, r->target);
+		if (room)
+			session_to_room(s, room, v);
+		break;
+	case OUTBOX_PRIVMSG:
+		session_deliver_privmsg(s, v);
+		break;
+	case OUTBOX_JOIN:
+	case OUTBOX_PART:
+		session_deliver_move(s, v);
+		break;
+	case OUTBOX_QUIT:
+		session_to_rooms(s, v, NULL);
+		break;
+	case OUTBOX_NICK:
+		session_deliver_nick(s, v);
+		break;
+	case OUTBOX_SHUTDOWN:
+		session_begin_shutdown(s, PROTO_EV_SHUTDOWN, NULL);
+		break;
+	case OUTBOX_REPLY:
+	case OUTBOX_TOPIC_INFO:
+	case OUTBOX_NAMES:
+	case OUTBOX_ROOM_INFO:
+	case OUTBOX_ROOM_END:
+	case OUTBOX_HISTORY:
+		session_deliver_targeted(s, v);
+		break;
+	default:
+		fatalx("unknown record kind %u from producer %u", r->kind,
+		       producer);
+	}
+}
+
+/* Every client of this session missed messages: say so, disconnect them,
+ * and start over at the present. */
+static void
+session_lapped(struct session *s)
+{
+	log_warn("session fell behind the timeline: messages lost, "
+		 "disconnecting its %u clients",
+		 s->nclients);
+	for (struct client *c = s->clients; c; c = c->next) {
+		if (c->closing)
+			continue;
+		session_client_close(s, c, CHANNEL_REASON_LAPPED,
+				     "messages lost");
+	}
+	s->tl_pos = outbox_timeline_head(s->shm);
+	for (unsigned p = 0; p < s->shm->nprod; p++)
+		s->cursors[p] = outbox_producer_head(s->shm, p);
+}
+
+void
+session_read_timeline(struct session *s)
+{
+	struct timeline_entry e;
+	struct outbox_view v;
+	int r;
+
+	while ((r = outbox_timeline_read(s->shm, s->tl_pos, &e)) == 1) {
+		if (e.producer >= s->shm->nprod)
+			fatalx("timeline names producer %u", e.producer);
+		while ((r = outbox_read(s->shm, e.producer,
+					&s->cursors[e.producer], e.head,
+					s->recbuf, &v)) == 1)
+			session_deliver(s, e.producer, &v);
+		if (r < 0)
+			break;
+		s->tl_pos++;
+	}
+	if (r == -EBADMSG)
+		log_warn("malformed record in the outbox; treating as lost");
+	if (r < 0)
+		session_lapped(s);
+}

@@ -1,0 +1,182 @@
+/*
+ * session_int: the state of a session process, shared by its three
+ * modules: session.c (loop, lifecycle, channel), session_client.c (client
+ * I/O, framing, flood bucket, send queue, operations) and
+ * session_deliver.c (the timeline to the clients). Process-local: nothing
+ * here is in shared memory.
+ */
+#ifndef PARLEY_SESSION_INT_H
+#define PARLEY_SESSION_INT_H
+
+#include "lib/buf.h"
+#include "lib/idmap.h"
+#include "lib/line.h"
+#include "lib/loop.h"
+#include "server/channel.h"
+#include "server/config.h"
+#include "server/outbox.h"
+#include "server/proto.h"
+#include "server/session.h"
+#include "server/transport.h"
+
+#include <stdint.h>
+
+#define SESSION_LINGER_MS     2000
+#define SESSION_CHANNEL_QUEUE (8u << 20)
+
+/* A room with local members. The protocols' view comes first. */
+struct sroom {
+	struct proto_room pr;
+	struct client **members;
+	unsigned n, cap;
+};
+
+/* An operation waiting for an outstanding request's reply, with its own
+ * copy of its strings. */
+struct queued_op {
+	struct queued_op *next;
+	struct core_op op;
+	char data[];
+};
+
+struct client {
+	struct pconn pc; /* first: protocols get &c->pc */
+	struct session *s;
+	struct xconn x;
+	char addr[CHANNEL_ADDR_MAX];
+	char user[OUTBOX_USER_MAX + 1];
+	char host[OUTBOX_HOST_MAX + 1];
+	struct line_reader lr;
+	struct buf in, out;
+	int opened; /* the protocol has greeted it */
+
+	int waiting;	     /* a request is outstanding: input paused */
+	struct queued_op *opq; /* operations after it, in order */
+	char *pending_text;  /* a private message awaiting its nick */
+	size_t pending_len;
+	unsigned pending_flags;
+
+	int readable; /* edge-triggered: the socket may have input */
+	int writable;
+	int eof;
+	int closing;	/* enum channel_reason; 0 while open */
+	int last_words; /* queue past the limit: why it is closed */
+	int wr_shut; /* write side shut down: draining input until EOF */
+	long long linger_until_ms;
+
+	double tokens;
+	long long tokens_ms;
+	long long throttled_until_ms; /* 0 when not throttled */
+	uint64_t stamp;		      /* dedupes QUIT/NICK notices */
+
+	int in_ready, in_dirty, in_throttled;
+	struct client *ready_next, *dirty_next, *throttled_next;
+	struct client *closing_next;
+	struct client *next, *prev; /* every client */
+};
+
+/* One formatted broadcast line, cached for the record being delivered. */
+struct session_fmt {
+	unsigned key; /* protocol, variant and role; 0: unused */
+	size_t off, len;
+};
+
+struct session {
+	const struct config *cfg;
+	struct proto_env env;
+	struct outbox_shm *shm;
+	struct outbox_writer w;
+	uint64_t published;
+	struct loop *loop;
+	struct channel chan;
+	int wake_fd, sig_fd;
+	int worker;
+
+	uint64_t tl_pos;
+	uint64_t *cursors;
+	void *recbuf;
+	char *scratch; /* sanitised input line */
+
+	/* Broadcast lines of the record being delivered, formatted once per
+	 * protocol, variant and role (DESIGN.md section 9). */
+	char *fmt_buf;
+	size_t fmt_used, fmt_cap;
+	struct session_fmt fmt[PROTO_COUNT * PROTO_VARIANTS *
+			       PROTO_ROLE_COUNT];
+	unsigned nfmt;
+
+	struct client **by_slot; /* cfg->max_clients */
+	struct client *clients;
+	unsigned nclients;
+	struct idmap rooms;
+	uint64_t stamp;
+
+	struct client *ready, *dirty;
+	int input_paused;	  /* ready clients wait: outbox backlogged */
+	struct client *throttled; /* waiting for flood tokens */
+	struct client *closing;	  /* closed, finishing in session_reap */
+	int linger_poll;	  /* a closing client waits for its unsent
+				     bytes: look again soon */
+	int had_client;
+	int shutting_down;
+	long long shutdown_deadline_ms;
+	long long now_ms;
+	int channel_dead;
+};
+
+/* ---- session.c ---- */
+
+/* Marks for publication what this session wrote and sends a MARK if none
+ * is pending. */
+void session_publish(struct session *s);
+
+/* Starts the shutdown: every client gets the event, then is closed. */
+void session_begin_shutdown(struct session *s, enum proto_event ev,
+			    const char *text);
+
+/* ---- session_client.c ---- */
+
+/* Takes over a client handed over on fd. */
+void session_client_add(struct session *s, const struct channel_client_new *m,
+			int fd);
+
+/* The local client with this id, or NULL. */
+struct client *session_client_get(struct session *s, uint64_t id);
+
+/* Closes c for reason (enum channel_reason), telling the supervisor; the
+ * client is freed by session_reap after the iteration. */
+void session_client_close(struct session *s, struct client *c, int reason,
+			  const char *text);
+
+/* Queues one line for c; a full send queue closes c. */
+void session_send(struct session *s, struct client *c, const char *line,
+		  size_t len);
+
+/* The request of c is answered: runs ops (what the reply asked for),
+ * then what waited for the reply, until the next request. */
+void session_client_resume(struct session *s, struct client *c,
+			   const struct core_op *ops, int n);
+
+/* Runs ops for c in order; a request pauses the rest until its reply
+ * (they go first in line, before anything already waiting). */
+void session_run_ops(struct session *s, struct client *c,
+		     const struct core_op *ops, int n);
+
+void session_mark_ready(struct session *s, struct client *c);
+void session_process_input(struct session *s);
+void session_flush(struct session *s);
+void session_reap(struct session *s);
+void session_client_free(struct session *s, struct client *c);
+void session_wake_throttled(struct session *s);
+int session_backlogged(const struct session *s);
+
+/* ---- session_deliver.c ---- */
+
+/* Delivers the timeline from the session's cursor to its clients. */
+void session_read_timeline(struct session *s);
+
+/* Removes c from room r (freeing r once no local client is in it). */
+void session_room_remove(struct session *s, struct client *c,
+			 struct sroom *r);
+
+#endif

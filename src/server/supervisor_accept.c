@@ -1,0 +1,209 @@
+/*
+ * supervisor_accept: listeners and admission. Accepts in batches, refuses
+ * what the limits refuse (one line, then close), registers the rest and
+ * hands each to a session process with its listener's protocol and
+ * transport. Runs out of fds gracefully: pauses accepting, never spins.
+ */
+#include "lib/log.h"
+#include "lib/net.h"
+#include "server/proto.h"
+#include "server/supervisor_int.h"
+#include "server/transport.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SV_ACCEPT_BATCH	   64
+#define SV_ACCEPT_PAUSE_MS 100
+
+/* Tells a refused client why, in its listener's protocol, and closes it.
+ * Only plaintext transports get the line: anything else would need a
+ * handshake the supervisor never does. */
+static void
+sv_refuse(const struct sv_listener *l, int fd, enum proto_refusal why,
+	  long num)
+{
+	char line[256];
+	size_t n = 0;
+
+	if (l->transport == TRANSPORT_TCP)
+		n = proto_refusal_line(l->proto, why, num, line, sizeof(line));
+	if (n)
+		(void)send(fd, line, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+static void
+sv_admit(struct supervisor *sv, const struct sv_listener *l, int fd,
+	 const struct sockaddr_storage *ss)
+{
+	char addr[NET_ADDR_STRLEN], host[NET_ADDR_STRLEN];
+	int exempt = net_is_loopback(ss) && !sv->cfg->limit_loopback;
+	struct sv_session *s;
+	struct reg_client *c;
+
+	net_format_addr(ss, addr, sizeof(addr));
+	net_format_host(ss, host, sizeof(host));
+	if (sv->reg.nclients >= (unsigned)sv->cfg->max_clients) {
+		log_warn("refused %s: server full (%d clients)", addr,
+			 sv->cfg->max_clients);
+		sv_refuse(l, fd, PROTO_REFUSE_FULL, 0);
+		return;
+	}
+	if (!exempt && sv->cfg->max_per_address > 0 &&
+	    registry_host_count(&sv->reg, host) >= sv->cfg->max_per_address) {
+		log_warn("refused %s: per-address limit %d", addr,
+			 sv->cfg->max_per_address);
+		sv_refuse(l, fd, PROTO_REFUSE_PER_ADDR,
+			  sv->cfg->max_per_address);
+		return;
+	}
+	s = sv_pick_session(sv);
+	if (!s) {
+		log_warn("refused %s: no session process available", addr);
+		sv_refuse(l, fd, PROTO_REFUSE_BUSY, 0);
+		return;
+	}
+	c = registry_client_add(&sv->reg, (int)s->index, addr,
+				exempt ? "" : host);
+	if (!c) {
+		sv_refuse(l, fd, PROTO_REFUSE_FULL, 0);
+		return;
+	}
+	snprintf(c->user, sizeof(c->user), "%s", proto_get(l->proto)->name);
+	log_info("client %s connected from %s", c->nick, addr);
+	if (sv->cfg->workers == 0) {
+		int err = sv_spawn(sv, s, fd, c, l->proto, l->transport);
+		if (err < 0) {
+			log_warn("cannot fork a session for %s: %s", addr,
+				 strerror(-err));
+			registry_client_remove(&sv->reg, c);
+			sv_refuse(l, fd, PROTO_REFUSE_BUSY, 0);
+		}
+		return;
+	}
+	struct channel_client_new m;
+	sv_client_new(c, l->proto, l->transport, &m);
+	if (channel_send(&s->chan, CHANNEL_CLIENT_NEW, &m, sizeof(m), fd,
+			 SV_CHANNEL_QUEUE) < 0) {
+		registry_client_remove(&sv->reg, c);
+		sv_session_bad(sv, s, "channel full");
+		return;
+	}
+	s->nclients++;
+}
+
+static void
+sv_accept_pause(struct supervisor *sv, int err)
+{
+	if (sv->accept_paused)
+		return;
+	log_warn("accept: %s; pausing new connections for %d ms",
+		 strerror(-err), SV_ACCEPT_PAUSE_MS);
+	for (int i = 0; i < sv->nlisten; i++)
+		(void)loop_mod(sv->loop, sv->listeners[i].fd, 0);
+	sv->accept_paused = 1;
+	sv->accept_resume_ms = loop_now_ms() + SV_ACCEPT_PAUSE_MS;
+}
+
+void
+sv_accept_resume(struct supervisor *sv)
+{
+	if (!sv->accept_paused || loop_now_ms() < sv->accept_resume_ms)
+		return;
+	sv->accept_paused = 0;
+	for (int i = 0; i < sv->nlisten; i++)
+		(void)loop_mod(sv->loop, sv->listeners[i].fd, EPOLLIN);
+}
+
+static void
+sv_on_listen(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct sv_listener *l = arg;
+	struct supervisor *sv = l->sv;
+	struct sockaddr_storage ss;
+
+	(void)loop;
+	(void)events;
+	for (int i = 0; i < SV_ACCEPT_BATCH && !sv->stopping; i++) {
+		int cfd = net_accept(fd, &ss);
+		if (cfd == -EAGAIN)
+			return;
+		if (cfd == -EMFILE || cfd == -ENFILE || cfd == -ENOBUFS ||
+		    cfd == -ENOMEM) {
+			sv_accept_pause(sv, cfd);
+			return;
+		}
+		if (cfd < 0)
+			continue; /* ECONNABORTED and friends: next one */
+		sv_admit(sv, l, cfd, &ss);
+	}
+}
+
+int
+sv_listen(struct supervisor *sv)
+{
+	for (int i = 0; i < sv->cfg->nlisten; i++) {
+		const struct config_listener *cl = &sv->cfg->listen[i];
+		char host[256];
+		int port, fd;
+		if (net_parse_hostport(cl->addr, host, sizeof(host), &port,
+				       NET_DEFAULT_PORT) < 0) {
+			log_warn("bad listen address %s", cl->addr);
+			return -1;
+		}
+		fd = net_listen(host, port, 1024);
+		if (fd < 0 && cl->optional &&
+		    (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT)) {
+			log_warn("IPv6 unavailable: not listening on %s",
+				 cl->addr);
+			continue;
+		}
+		if (fd < 0) {
+			log_warn("cannot listen on %s: %s", cl->addr,
+				 strerror(-fd));
+			return -1;
+		}
+		sv->listeners[sv->nlisten++] = (struct sv_listener){
+		    .sv = sv,
+		    .fd = fd,
+		    .proto = cl->proto,
+		    .transport = cl->transport,
+		};
+	}
+	return 0;
+}
+
+void
+sv_announce(struct supervisor *sv)
+{
+	for (int i = 0; i < sv->nlisten; i++) {
+		struct sv_listener *l = &sv->listeners[i];
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char addr[NET_ADDR_STRLEN];
+		getsockname(l->fd, (struct sockaddr *)&ss, &len);
+		net_format_addr(&ss, addr, sizeof(addr));
+		if (l->proto == PROTO_PLAIN && l->transport == TRANSPORT_TCP)
+			log_info("listening on %s", addr);
+		else
+			log_info("listening on %s (%s over %s)", addr,
+				 proto_get(l->proto)->name,
+				 transport_get(l->transport)->name);
+		if (loop_add(sv->loop, l->fd, EPOLLIN, sv_on_listen, l) < 0)
+			fatal("loop_add listener");
+	}
+}
+
+void
+sv_close_listeners(struct supervisor *sv)
+{
+	for (int i = 0; i < sv->nlisten; i++) {
+		loop_del(sv->loop, sv->listeners[i].fd);
+		close(sv->listeners[i].fd);
+	}
+	sv->nlisten = 0;
+}

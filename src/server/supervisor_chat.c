@@ -1,0 +1,533 @@
+/*
+ * supervisor_chat: the supervisor as the authority on nicknames and rooms.
+ * Carries out the core operations sessions ask for, against the registry,
+ * and says what happened in records (events for rooms, answers for the
+ * asking client, one OUTBOX_REPLY last); turns marks into the timeline.
+ * Holds no protocol's wording: every protocol spells the records itself.
+ */
+#include "lib/log.h"
+#include "server/core.h"
+#include "server/supervisor_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define SV_NAMES_CHUNK 360 /* nickname bytes per OUTBOX_NAMES record */
+
+/* A parsed request: NUL-terminated copies of its strings. */
+struct sv_req {
+	enum core_op_kind op;
+	unsigned flags;
+	char room[CHANNEL_DATA_MAX + 1];
+	char arg[CHANNEL_DATA_MAX + 1];
+	char text[CHANNEL_DATA_MAX + 1];
+};
+
+/* ---- records ------------------------------------------------------------- */
+
+/* A record about c (author c, as others see it). */
+static struct outbox_new
+sv_by(const struct reg_client *c, uint16_t kind)
+{
+	return (struct outbox_new){
+	    .kind = kind,
+	    .src = c->id,
+	    .nick = outbox_str(c->nick),
+	    .user = outbox_str(c->user),
+	    .host = outbox_str(c->cloak),
+	};
+}
+
+/* Ends c's request with err and its parameters. */
+static void
+sv_reply(struct supervisor *sv, const struct reg_client *c, enum core_err err,
+	 const char *room, const char *arg, uint64_t num)
+{
+	sv_put(sv, &(struct outbox_new){
+		       .kind = OUTBOX_REPLY,
+		       .aux = (uint16_t)err,
+		       .target = c->id,
+		       .ids = &num,
+		       .nids = 1,
+		       .room = outbox_str(room),
+		       .arg = outbox_str(arg),
+		   });
+}
+
+static void
+sv_reply_ok(struct supervisor *sv, const struct reg_client *c)
+{
+	sv_reply(sv, c, CORE_OK, NULL, NULL, 0);
+}
+
+/* The ids of c's rooms whose size allows notices (all: every room), for
+ * QUIT and NICK. */
+static unsigned
+sv_room_ids(struct supervisor *sv, const struct reg_client *c, uint64_t *ids,
+	    int all)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < c->nrooms; i++)
+		if (all ||
+		    c->rooms[i]->nmembers <= (unsigned)sv->cfg->join_notices)
+			ids[n++] = c->rooms[i]->id;
+	return n;
+}
+
+static int
+sv_announces(const struct supervisor *sv, const struct reg_room *r)
+{
+	return r->nmembers <= (unsigned)sv->cfg->join_notices;
+}
+
+static void
+sv_topic_info(struct supervisor *sv, const struct reg_client *c,
+	      const struct reg_room *r)
+{
+	uint64_t when = (uint64_t)r->topic_ms;
+
+	sv_put(sv, &(struct outbox_new){
+		       .kind = OUTBOX_TOPIC_INFO,
+		       .target = c->id,
+		       .ids = &when,
+		       .nids = 1,
+		       .room = outbox_str(r->name),
+		       .arg = outbox_str(r->topic_by),
+		       .text = outbox_str(r->topic),
+		   });
+}
+
+static void
+sv_names_chunk(struct supervisor *sv, const struct reg_client *c,
+	       const struct reg_room *r, const char *list, size_t len,
+	       int last)
+{
+	sv_put(sv, &(struct outbox_new){
+		       .kind = OUTBOX_NAMES,
+		       .aux = last ? OUTBOX_LAST : 0,
+		       .target = c->id,
+		       .room = outbox_str(r->name),
+		       .text = {list, len},
+		   });
+}
+
+/* The members of r for c, in chunks of about SV_NAMES_CHUNK bytes of
+ * nicknames. */
+static void
+sv_names(struct supervisor *sv, const struct reg_client *c,
+	 const struct reg_room *r)
+{
+	char list[4096];
+	size_t len = 0, nicks = 0;
+
+	for (unsigned i = 0; i < r->nmembers; i++) {
+		const struct reg_client *m = &sv->reg.clients[r->members[i]];
+		len += (size_t)snprintf(list + len, sizeof(list) - len,
+					"%s%x%s!%s@%s", len ? " " : "", 0u,
+					m->nick, m->user, m->cloak);
+		nicks += strlen(m->nick) + 1;
+		if (nicks >= SV_NAMES_CHUNK && i + 1 < r->nmembers) {
+			sv_names_chunk(sv, c, r, list, len, 0);
+			len = nicks = 0;
+		}
+	}
+	sv_names_chunk(sv, c, r, list, len, 1);
+}
+
+static void
+sv_history(struct supervisor *sv, const struct reg_client *c,
+	   const struct reg_room *r)
+{
+	for (unsigned i = 0; i < r->hist_count; i++) {
+		const struct reg_hist *h =
+		    registry_history_get(&sv->reg, r, i);
+		sv_put(sv, &(struct outbox_new){
+			       .kind = OUTBOX_HISTORY,
+			       .aux = h->flags,
+			       .target = c->id,
+			       .ts_ms = h->ts_ms,
+			       .nick = outbox_str(h->nick),
+			       .user = outbox_str(h->user),
+			       .host = outbox_str(h->host),
+			       .room = outbox_str(r->name),
+			       .arg = outbox_str(h->msgid),
+			       .text = {h->text, h->len},
+			   });
+	}
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static void
+sv_join(struct supervisor *sv, struct reg_client *c, const char *name,
+	unsigned want)
+{
+	struct reg_room *r;
+	int err = registry_join(&sv->reg, c, name, &r);
+
+	if (err == -EINVAL) {
+		sv_reply(sv, c, CORE_ERR_ROOM_INVALID, name, NULL, 0);
+		return;
+	}
+	if (err == -ENOSPC) {
+		sv_reply(sv, c, CORE_ERR_SERVER_ROOMS, name, NULL,
+			 (uint64_t)sv->cfg->max_rooms);
+		return;
+	}
+	if (err == -EMLINK) {
+		sv_reply(sv, c, CORE_ERR_CLIENT_ROOMS, name, NULL,
+			 (uint64_t)sv->cfg->max_rooms_per_client);
+		return;
+	}
+	if (err == 0) {
+		struct outbox_new j = sv_by(c, OUTBOX_JOIN);
+		j.aux = sv_announces(sv, r) ? OUTBOX_ANNOUNCE : 0;
+		j.target = r->id;
+		j.room = outbox_str(r->name);
+		sv_put(sv, &j);
+		if ((want & CORE_WANT_TOPIC) && r->topic[0])
+			sv_topic_info(sv, c, r);
+		if (want & CORE_WANT_NAMES)
+			sv_names(sv, c, r);
+		if (want & CORE_WANT_HISTORY)
+			sv_history(sv, c, r);
+	}
+	sv_reply(sv, c, CORE_OK, r->name, NULL, r->id);
+}
+
+static void
+sv_nick(struct supervisor *sv, struct reg_client *c, const char *nick)
+{
+	char old[CONFIG_NICK_MAX + 1];
+	uint64_t ids[CONFIG_ROOMS_PER_CLIENT_MAX];
+	int err;
+
+	if (strcmp(c->nick, nick) == 0) {
+		sv_reply(sv, c, CORE_ERR_NICK_SAME, NULL, nick, 0);
+		return;
+	}
+	snprintf(old, sizeof(old), "%s", c->nick);
+	err = registry_nick_set(&sv->reg, c, nick);
+	if (err == -EEXIST) {
+		sv_reply(sv, c, CORE_ERR_NICK_IN_USE, NULL, nick, 0);
+		return;
+	}
+	if (err < 0) {
+		sv_reply(sv, c, CORE_ERR_NICK_INVALID, NULL, nick, 0);
+		return;
+	}
+	log_info("client %s (%s) is now known as %s", old, c->addr, c->nick);
+	struct outbox_new n = sv_by(c, OUTBOX_NICK);
+	n.nick = outbox_str(old);
+	n.arg = outbox_str(c->nick);
+	n.ids = ids;
+	n.nids = sv_room_ids(sv, c, ids, 1);
+	sv_put(sv, &n);
+	sv_reply_ok(sv, c);
+}
+
+static struct reg_room *
+sv_member_room(struct supervisor *sv, struct reg_client *c, const char *name)
+{
+	struct reg_room *r = registry_room_find(&sv->reg, name);
+
+	if (!r || !registry_is_member(c, r)) {
+		sv_reply(sv, c, CORE_ERR_NOT_IN_ROOM, name, NULL, 0);
+		return NULL;
+	}
+	return r;
+}
+
+static void
+sv_part(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
+{
+	struct reg_room *r = sv_member_room(sv, c, q->room);
+
+	if (!r)
+		return;
+	struct outbox_new p = sv_by(c, OUTBOX_PART);
+	p.aux = sv_announces(sv, r) ? OUTBOX_ANNOUNCE : 0;
+	p.target = r->id;
+	p.room = outbox_str(r->name);
+	p.text = outbox_str(q->text);
+	sv_put(sv, &p);
+	(void)registry_part(&sv->reg, c, r);
+	sv_reply_ok(sv, c);
+}
+
+static int
+sv_room_cmp(const void *a, const void *b)
+{
+	const struct reg_room *x = *(const struct reg_room *const *)a;
+	const struct reg_room *y = *(const struct reg_room *const *)b;
+
+	return strcasecmp(x->name, y->name);
+}
+
+static void
+sv_rooms(struct supervisor *sv, struct reg_client *c)
+{
+	struct reg_room **all = malloc((sv->reg.nrooms + 1) * sizeof(*all));
+	unsigned n = 0;
+	uint64_t count;
+
+	if (!all) {
+		sv_reply(sv, c, CORE_ERR_UNAVAILABLE, NULL, NULL, 0);
+		return;
+	}
+	for (int i = 0; i < sv->cfg->max_rooms; i++)
+		if (sv->reg.rooms[i])
+			all[n++] = sv->reg.rooms[i];
+	qsort(all, n, sizeof(*all), sv_room_cmp);
+	for (unsigned i = 0; i < n; i++) {
+		count = all[i]->nmembers;
+		sv_put(sv, &(struct outbox_new){
+			       .kind = OUTBOX_ROOM_INFO,
+			       .target = c->id,
+			       .ids = &count,
+			       .nids = 1,
+			       .room = outbox_str(all[i]->name),
+			       .text = outbox_str(all[i]->topic),
+			   });
+	}
+	count = n;
+	sv_put(sv, &(struct outbox_new){
+		       .kind = OUTBOX_ROOM_END,
+		       .target = c->id,
+		       .ids = &count,
+		       .nids = 1,
+		   });
+	free(all);
+	sv_reply_ok(sv, c);
+}
+
+static void
+sv_names_request(struct supervisor *sv, struct reg_client *c,
+		 const char *name)
+{
+	struct reg_room *r = registry_room_find(&sv->reg, name);
+
+	if (!r) {
+		sv_reply(sv, c, CORE_ERR_NO_SUCH_ROOM, name, NULL, 0);
+		return;
+	}
+	sv_names(sv, c, r);
+	sv_reply_ok(sv, c);
+}
+
+static void
+sv_topic(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
+{
+	struct reg_room *r = sv_member_room(sv, c, q->room);
+
+	if (!r)
+		return;
+	if (!(q->flags & (CORE_TOPIC_SET | CORE_TOPIC_CLEAR))) {
+		sv_topic_info(sv, c, r);
+		sv_reply_ok(sv, c);
+		return;
+	}
+	if (strlen(q->text) > CONFIG_TOPIC_MAX) {
+		sv_reply(sv, c, CORE_ERR_TOPIC_TOO_LONG, r->name, NULL,
+			 CONFIG_TOPIC_MAX);
+		return;
+	}
+	snprintf(r->topic, sizeof(r->topic), "%s",
+		 q->flags & CORE_TOPIC_SET ? q->text : "");
+	snprintf(r->topic_by, sizeof(r->topic_by), "%s", c->nick);
+	struct outbox_new t = sv_by(c, OUTBOX_TOPIC);
+	t.target = r->id;
+	t.room = outbox_str(r->name);
+	t.text = outbox_str(r->topic);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	r->topic_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	sv_put(sv, &t);
+	sv_reply_ok(sv, c);
+}
+
+static void
+sv_resolve(struct supervisor *sv, struct reg_client *c, const char *nick)
+{
+	struct reg_client *t = registry_nick_find(&sv->reg, nick);
+
+	if (!t) {
+		sv_reply(sv, c, CORE_ERR_NO_SUCH_NICK, NULL, nick, 0);
+		return;
+	}
+	sv_reply(sv, c, CORE_OK, NULL, t->nick, t->id);
+}
+
+/* Copies the request in payload into q; returns 0 or -1 if malformed. */
+static int
+sv_req_parse(const void *payload, int len, uint64_t *client, struct sv_req *q)
+{
+	struct channel_request req;
+	size_t head = offsetof(struct channel_request, data);
+
+	if ((size_t)len < head || (size_t)len > sizeof(req))
+		return -1;
+	memset(&req, 0, sizeof(req));
+	memcpy(&req, payload, (size_t)len);
+	if ((size_t)req.room_len + req.arg_len + req.text_len >
+	    (size_t)len - head)
+		return -1;
+	*client = req.client;
+	q->op = (enum core_op_kind)req.op;
+	q->flags = req.flags;
+	memcpy(q->room, req.data, req.room_len);
+	q->room[req.room_len] = '\0';
+	memcpy(q->arg, req.data + req.room_len, req.arg_len);
+	q->arg[req.arg_len] = '\0';
+	memcpy(q->text, req.data + req.room_len + req.arg_len, req.text_len);
+	q->text[req.text_len] = '\0';
+	return 0;
+}
+
+void
+sv_request(struct supervisor *sv, struct sv_session *s, const void *payload,
+	   int len)
+{
+	static struct sv_req q;
+	struct reg_client *c;
+	uint64_t client;
+
+	if (sv_req_parse(payload, len, &client, &q) < 0) {
+		sv_session_bad(sv, s, "malformed request");
+		return;
+	}
+	c = registry_client_get(&sv->reg, client);
+	if (!c)
+		return; /* closed while the request was in flight */
+	if (c->session != (int)s->index) {
+		sv_session_bad(sv, s, "request for a foreign client");
+		return;
+	}
+	log_debug("client %s (%s): request %d", c->nick, c->addr, (int)q.op);
+	switch (q.op) {
+	case CORE_HELLO:
+		if (q.flags & CORE_HELLO_LOBBY)
+			sv_join(sv, c, sv->cfg->default_room, q.flags);
+		else
+			sv_reply_ok(sv, c);
+		break;
+	case CORE_NICK:
+		sv_nick(sv, c, q.arg);
+		break;
+	case CORE_JOIN:
+		sv_join(sv, c, q.room, q.flags);
+		break;
+	case CORE_PART:
+		sv_part(sv, c, &q);
+		break;
+	case CORE_ROOMS:
+		sv_rooms(sv, c);
+		break;
+	case CORE_NAMES:
+		sv_names_request(sv, c, q.room);
+		break;
+	case CORE_TOPIC:
+		sv_topic(sv, c, &q);
+		break;
+	case CORE_PRIVMSG:
+		sv_resolve(sv, c, q.arg);
+		break;
+	default:
+		sv_session_bad(sv, s, "unknown request");
+		return;
+	}
+	sv_commit(sv);
+}
+
+/* ---- clients leaving ----------------------------------------------------- */
+
+void
+sv_client_gone(struct supervisor *sv, struct reg_client *c, const char *why)
+{
+	uint64_t ids[CONFIG_ROOMS_PER_CLIENT_MAX];
+	struct sv_session *s = &sv->sessions[c->session];
+
+	log_info("client %s (%s) left: %s", c->nick, c->addr, why);
+	struct outbox_new q = sv_by(c, OUTBOX_QUIT);
+	q.ids = ids;
+	q.nids = sv_room_ids(sv, c, ids, 0);
+	q.text = outbox_str(why);
+	sv_put(sv, &q);
+	registry_client_remove(&sv->reg, c);
+	if (s->nclients > 0)
+		s->nclients--;
+	if (s->client_id == c->id)
+		s->client_id = 0;
+	sv_commit(sv);
+}
+
+void
+sv_client_closed(struct supervisor *sv, struct sv_session *s,
+		 const void *payload, int len)
+{
+	struct channel_client_closed m;
+	char why[CHANNEL_REASON_MAX + 1];
+	struct reg_client *c;
+
+	if ((size_t)len < offsetof(struct channel_client_closed, text) ||
+	    (size_t)len > sizeof(m)) {
+		sv_session_bad(sv, s, "malformed CLIENT_CLOSED");
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	memcpy(&m, payload, (size_t)len);
+	if (m.text_len >
+	    (size_t)len - offsetof(struct channel_client_closed, text)) {
+		sv_session_bad(sv, s, "malformed CLIENT_CLOSED");
+		return;
+	}
+	memcpy(why, m.text, m.text_len);
+	why[m.text_len] = '\0';
+	c = registry_client_get(&sv->reg, m.client);
+	if (!c || c->session != (int)s->index)
+		return;
+	sv_client_gone(sv, c, why);
+}
+
+/* ---- marks --------------------------------------------------------------- */
+
+/* Remembers the room messages between the last mark and head. */
+static void
+sv_remember(struct supervisor *sv, unsigned producer, uint64_t from,
+	    uint64_t to)
+{
+	struct outbox_view v;
+	char msgid[OUTBOX_MSGID_MAX];
+
+	while (outbox_read(&sv->shm, producer, &from, to, sv->recbuf, &v) ==
+	       1) {
+		const struct outbox_rec *r = v.rec;
+		if (r->kind != OUTBOX_MSG)
+			continue;
+		struct reg_room *room = registry_room_get(&sv->reg, r->target);
+		struct reg_client *c = registry_client_get(&sv->reg, r->src);
+		if (!room || !c || !registry_is_member(c, room))
+			continue;
+		(void)outbox_msgid(&sv->shm, &v, msgid);
+		registry_history_add(&sv->reg, room, &v, msgid);
+	}
+}
+
+void
+sv_mark(struct supervisor *sv, unsigned producer)
+{
+	uint64_t head = outbox_take_mark(&sv->shm, producer);
+
+	if (head <= sv->marked[producer])
+		return;
+	if (sv->cfg->history > 0)
+		sv_remember(sv, producer, sv->marked[producer], head);
+	outbox_timeline_append(&sv->shm, producer, head);
+	sv->marked[producer] = head;
+	sv->tl_dirty = 1;
+}

@@ -1,0 +1,156 @@
+/*
+ * supervisor_int: the supervisor's state, shared by its modules:
+ * supervisor.c (set-up, the loop, signals, shutdown), supervisor_accept.c
+ * (listeners and admission), supervisor_proc.c (the process table: spawn,
+ * channels, reap, respawn), supervisor_chat.c (requests against the
+ * registry, marks) and supervisor_wake.c (wake pacing). Supervisor only.
+ */
+#ifndef PARLEY_SUPERVISOR_INT_H
+#define PARLEY_SUPERVISOR_INT_H
+
+#include "lib/idmap.h"
+#include "lib/loop.h"
+#include "server/channel.h"
+#include "server/config.h"
+#include "server/outbox.h"
+#include "server/registry.h"
+
+#include <sys/types.h>
+
+#define SV_CHANNEL_QUEUE (4u << 20) /* a session this far behind is stuck */
+#define SV_WAKE_GROUPS	 8
+
+struct supervisor;
+
+/* One slot of the process table. */
+struct sv_session {
+	pid_t pid; /* 0: slot free */
+	unsigned index;
+	struct channel chan;
+	int chan_open;
+	int reaped;
+	unsigned nclients;
+	uint64_t client_id; /* fork model: the one client */
+	struct supervisor *sv;
+};
+
+struct sv_listener {
+	struct supervisor *sv;
+	int fd;
+	unsigned proto, transport; /* what it serves */
+};
+
+struct supervisor {
+	const struct config *cfg;
+	struct loop *loop;
+	struct outbox_shm shm;
+	struct outbox_writer w;
+	struct registry reg;
+	uint64_t *marked; /* per producer: head last put in the timeline */
+	void *recbuf;
+	struct sv_listener listeners[CONFIG_LISTEN_MAX];
+	int nlisten;
+	int sig_fd;
+	/* Session slot i watches wake_fds[i % nwake]: under load the groups
+	 * are woken in turn, so no more than a group's worth of processes
+	 * queue for the CPUs at once. */
+	int wake_fds[SV_WAKE_GROUPS];
+	unsigned nwake;
+	uint64_t woken_tl[SV_WAKE_GROUPS]; /* timeline head at its last wake */
+	unsigned wake_members[SV_WAKE_GROUPS]; /* live session processes */
+	unsigned wake_next; /* the group whose turn is next */
+	struct sv_session *sessions;
+	unsigned nsessions;
+	unsigned live; /* slots with a process not yet reaped */
+	struct idmap by_pid;
+	int tl_dirty;		/* a group has not seen the timeline's head */
+	long long wake_last_ms; /* when any group was last woken */
+	long long wake_due_ms;	/* the next group's turn, if one is owed */
+	int stopping, killed;
+	long long deadline_ms;
+	int accept_paused;
+	long long accept_resume_ms;
+	long long respawn_due_ms; /* a worker could not be forked: retry */
+	pid_t pid;
+};
+
+/* ---- supervisor.c ---- */
+
+/* Publishes the supervisor's new records and puts them in the timeline. */
+void sv_commit(struct supervisor *sv);
+
+/* Appends one record to the supervisor's outbox (committed later). */
+void sv_put(struct supervisor *sv, const struct outbox_new *rec);
+
+/* ---- supervisor_accept.c ---- */
+
+/* Binds every configured listener. Returns 0 or -1 (logged). */
+int sv_listen(struct supervisor *sv);
+
+/* Logs each listener's address and starts accepting. */
+void sv_announce(struct supervisor *sv);
+
+/* Stops accepting for good (shutdown) and closes the listeners. */
+void sv_close_listeners(struct supervisor *sv);
+
+/* Resumes accepting after a pause for lack of fds, once it is due. */
+void sv_accept_resume(struct supervisor *sv);
+
+/* ---- supervisor_proc.c ---- */
+
+/* Forks the session for slot s, with the client c on client_fd (fork
+ * model) or none (worker). Returns 0 or -errno; closes client_fd in the
+ * parent. */
+int sv_spawn(struct supervisor *sv, struct sv_session *s, int client_fd,
+	     const struct reg_client *c, unsigned proto, unsigned transport);
+
+/* Fills the hand-over of client c (of a listener serving proto over
+ * transport) for its session. */
+void sv_client_new(const struct reg_client *c, unsigned proto,
+		   unsigned transport, struct channel_client_new *m);
+
+/* Forks a worker for every empty worker slot, retrying later on failure. */
+void sv_respawn(struct supervisor *sv);
+
+/* Reaps every exited child. */
+void sv_reap(struct supervisor *sv);
+
+/* Ends a session that broke the channel protocol. */
+void sv_session_bad(struct supervisor *sv, struct sv_session *s,
+		    const char *why);
+
+/* A free fork-model slot, or the least-loaded live worker; NULL if none. */
+struct sv_session *sv_pick_session(struct supervisor *sv);
+
+/* Tells every session to shut down. */
+void sv_shutdown_sessions(struct supervisor *sv);
+
+/* SIGKILLs every session process not yet reaped. */
+void sv_kill_sessions(struct supervisor *sv);
+
+/* ---- supervisor_chat.c ---- */
+
+/* A session's request (payload of len bytes) for one of its clients. */
+void sv_request(struct supervisor *sv, struct sv_session *s,
+		const void *payload, int len);
+
+/* A session closed one of its clients. */
+void sv_client_closed(struct supervisor *sv, struct sv_session *s,
+		      const void *payload, int len);
+
+/* c is gone (closed, or its session died): tell its rooms, free it. */
+void sv_client_gone(struct supervisor *sv, struct reg_client *c,
+		    const char *why);
+
+/* Producer has new records: put them in the timeline. */
+void sv_mark(struct supervisor *sv, unsigned producer);
+
+/* ---- supervisor_wake.c ---- */
+
+/* Wakes the sessions that have not seen the timeline's head, paced. */
+void sv_wake(struct supervisor *sv);
+
+/* Sets up the wake groups for nsessions slots. */
+void sv_wake_setup(struct supervisor *sv);
+
+#endif
