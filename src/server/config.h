@@ -20,6 +20,7 @@ struct config_listener {
 struct config {
 	struct config_listener listen[CONFIG_LISTEN_MAX];
 	int nlisten;
+	int listen_given; /* --listen was given: no default listeners */
 	int workers;	     /* 0: one session process per client */
 	int max_clients;     /* connected clients in all */
 	int max_per_address; /* per remote address; 0 = unlimited */
