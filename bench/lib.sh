@@ -55,7 +55,12 @@ pb_start_parleyd() {
 	_build=$1
 	shift
 	: >"$PB_TMP/parleyd.log"
-	"$_build/parleyd" --listen 127.0.0.1:0 --max-clients 2048 \
+	# In a session of its own, as a service manager starts it (DESIGN.md
+	# section 8): the kernel's autogroup then schedules the server's
+	# processes as one group, apart from parley-bench. A background job
+	# of a non-interactive shell is no group leader, so setsid execs in
+	# place and $! is the server's pid.
+	setsid "$_build/parleyd" --listen 127.0.0.1:0 --max-clients 2048 \
 	    --flood-rate 0 --max-per-address 0 "$@" \
 	    >"$PB_TMP/parleyd.log" 2>&1 &
 	PB_SERVER_PID=$!
@@ -114,7 +119,7 @@ pb_start_ngircd() {
 		PB_PORT=$(pb_pick_port)
 		pb_ngircd_conf "$PB_PORT" >"$PB_TMP/ngircd.conf"
 		: >"$PB_TMP/ngircd.log"
-		ngircd --nodaemon --config "$PB_TMP/ngircd.conf" \
+		setsid ngircd --nodaemon --config "$PB_TMP/ngircd.conf" \
 		    >"$PB_TMP/ngircd.log" 2>&1 &
 		PB_SERVER_PID=$!
 		pb_wait_line "$PB_TMP/ngircd.log" 'Server .* ready' 10 &&
@@ -155,8 +160,10 @@ pb_wait_quiet() {
 	pb_log "machine still busy: measuring anyway (see other%)"
 }
 
-# pb_start SERVER BUILD: SERVER is parley-fork, parley-w2 or ngircd. Stops
-# the server this script started before, if any: one at a time.
+# pb_start SERVER BUILD: SERVER is parley-fork, parley-w2 or ngircd, or
+# parley-fork-old and parley-w2-old for the parleyd of $PB_OLD_BUILD (an
+# A/B comparison of two builds in one run). Stops the server this script
+# started before, if any: one at a time.
 pb_start() {
 	pb_stop_server
 	pb_wait_quiet
@@ -164,6 +171,9 @@ pb_start() {
 	case $1 in
 	parley-fork) pb_start_parleyd "$2" $PB_PARLEYD_ARGS ;;
 	parley-w2) pb_start_parleyd "$2" --workers 2 $PB_PARLEYD_ARGS ;;
+	parley-fork-old) pb_start_parleyd "${PB_OLD_BUILD:?}" $PB_PARLEYD_ARGS ;;
+	parley-w2-old)
+		pb_start_parleyd "${PB_OLD_BUILD:?}" --workers 2 $PB_PARLEYD_ARGS ;;
 	ngircd) pb_start_ngircd ;;
 	*) pb_log "unknown server $1"; return 1 ;;
 	esac
