@@ -2,7 +2,9 @@
  * fuzz_outbox: outbox_decode on a record copy of the input, and outbox_read
  * over a ring of producer 1 filled with the input's bytes at a head and
  * position the input chooses. Invariants: results are -ESTALE, -EBADMSG, 0
- * or 1; a decoded view lies inside its copy; nothing is read outside the
+ * or 1; every field of a decoded view (ids, nick, user, host, acct, room,
+ * arg, text) has its recorded length within its maximum and lies inside
+ * the copy, in that order, back to back; nothing is read outside the
  * ring (the pages around it are PROT_NONE, the copy buffer is exactly
  * OUTBOX_REC_MAX bytes of ASan-checked heap).
  *
@@ -35,26 +37,47 @@ fuzz_outbox_touch(const void *p, size_t n)
 	(void)sum;
 }
 
+/* One string of a view: its recorded length, within its maximum, inside
+ * the copy, right where the previous one ended. Returns where it ends. */
+static const char *
+fuzz_outbox_check_str(const char *b, const char *end, const char *at,
+		      struct outbox_str s, size_t rec_len, size_t max)
+{
+	assert(s.n == rec_len && s.n <= max);
+	assert(s.p == at);
+	assert(s.p >= b && s.p <= end && s.n <= (size_t)(end - s.p));
+	fuzz_outbox_touch(s.p, s.n);
+	return s.p + s.n;
+}
+
 static void
 fuzz_outbox_check_view(const void *buf, size_t len, const struct outbox_view *v)
 {
-	const char *b = buf, *end = b + len;
+	const char *b = buf, *end = b + len, *at;
 	const struct outbox_rec *r = v->rec;
 
 	assert((const char *)r == b);
 	assert(r->len == len);
-	assert(r->nids <= OUTBOX_IDS_MAX && r->nick_len <= OUTBOX_NICK_MAX &&
-	       r->room_len <= OUTBOX_ROOM_MAX &&
-	       r->text_len <= OUTBOX_TEXT_MAX);
-	assert((const char *)v->ids >= b &&
-	       (const char *)(v->ids + r->nids) <= end);
-	assert(v->nick >= b && v->nick + r->nick_len <= end);
-	assert(v->room >= b && v->room + r->room_len <= end);
-	assert(v->text >= b && v->text + r->text_len <= end);
+	assert(r->nids <= OUTBOX_IDS_MAX);
+	assert((const char *)v->ids == (const char *)(r + 1));
+	assert((const char *)(v->ids + r->nids) <= end);
 	fuzz_outbox_touch(v->ids, (size_t)r->nids * 8);
-	fuzz_outbox_touch(v->nick, r->nick_len);
-	fuzz_outbox_touch(v->room, r->room_len);
-	fuzz_outbox_touch(v->text, r->text_len);
+	/* The strings follow the ids in this order, back to back. */
+	at = (const char *)(v->ids + r->nids);
+	at = fuzz_outbox_check_str(b, end, at, v->nick, r->nick_len,
+				   OUTBOX_NICK_MAX);
+	at = fuzz_outbox_check_str(b, end, at, v->user, r->user_len,
+				   OUTBOX_USER_MAX);
+	at = fuzz_outbox_check_str(b, end, at, v->host, r->host_len,
+				   OUTBOX_HOST_MAX);
+	at = fuzz_outbox_check_str(b, end, at, v->acct, r->acct_len,
+				   OUTBOX_ACCT_MAX);
+	at = fuzz_outbox_check_str(b, end, at, v->room, r->room_len,
+				   OUTBOX_ROOM_MAX);
+	at = fuzz_outbox_check_str(b, end, at, v->arg, r->arg_len,
+				   OUTBOX_ARG_MAX);
+	(void)fuzz_outbox_check_str(b, end, at, v->text, r->text_len,
+				    OUTBOX_TEXT_MAX);
 }
 
 static void

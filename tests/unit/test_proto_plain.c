@@ -1,0 +1,1115 @@
+/*
+ * Unit tests for src/server/proto_plain through struct proto only: lines
+ * parsed into core operations or error lines, records (written to a real
+ * ring and read back) formatted and delivered byte for byte as the README
+ * says, the current room as joins and parts come back, events, refusals.
+ */
+#include "server/proto.h"
+
+#include "../testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a connection as a session holds it --------------------------------- */
+
+/* Rooms the fixtures use; a room's id is its index + 1. */
+static const char *const t_room_names[] = {"#lobby", "#rust", "#c", "#new"};
+
+#define T_NROOM_NAMES (sizeof(t_room_names) / sizeof(t_room_names[0]))
+#define T_CLIENT_ID   7
+
+struct fake {
+	struct pconn pc; /* first: the emit callback casts back */
+	struct proto_room rooms[CONFIG_ROOMS_PER_CLIENT_MAX];
+	char out[64 * 1024]; /* every emitted line, in order */
+	size_t out_len;
+	int lines;
+	int bad_lines; /* not exactly one LF, at the end; or a CR or NUL */
+	int overflow;
+};
+
+static struct fake t_fake;
+static struct config t_cfg;
+static struct outbox_shm t_shm;
+static struct outbox_writer t_w;
+static struct proto_env t_env = {.cfg = &t_cfg, .shm = &t_shm};
+static uint64_t t_rbuf[OUTBOX_REC_MAX / 8 + 1];
+
+#define T_RING (1u << 18)
+
+static void
+fake_emit_cb(struct pconn *pc, const char *line, size_t len)
+{
+	struct fake *f = (struct fake *)pc;
+
+	if (len == 0 || line[len - 1] != '\n' || memchr(line, '\n', len - 1) ||
+	    memchr(line, '\r', len) || memchr(line, '\0', len))
+		f->bad_lines++;
+	if (len >= sizeof(f->out) - f->out_len) {
+		f->overflow = 1;
+		return;
+	}
+	memcpy(f->out + f->out_len, line, len);
+	f->out_len += len;
+	f->out[f->out_len] = '\0';
+	f->lines++;
+}
+
+static void
+fake_clear(struct fake *f)
+{
+	f->out_len = 0;
+	f->out[0] = '\0';
+	f->lines = 0;
+	f->bad_lines = 0;
+	f->overflow = 0;
+}
+
+/* The id of a fixture room, or 0. */
+static uint64_t
+room_id(const char *name)
+{
+	for (size_t i = 0; i < T_NROOM_NAMES; i++)
+		if (strcmp(t_room_names[i], name) == 0)
+			return i + 1;
+	return 0;
+}
+
+/* Writes a record to the test ring and reads it back, as sessions do. */
+static const struct outbox_view *
+rec_view(const struct outbox_new *rec)
+{
+	static struct outbox_view v;
+	uint64_t pos = t_w.head;
+
+	outbox_put(&t_w, rec);
+	if (!CHECKF(outbox_read(&t_shm, 1, &pos, t_w.head, t_rbuf, &v) == 1,
+		    "record of kind %u did not come back", rec->kind))
+		return NULL;
+	return &v;
+}
+
+/* The client's own join or part of room, as self() is told of it. */
+static void
+fake_self_move(struct fake *f, uint16_t kind, const char *room)
+{
+	const struct outbox_view *v = rec_view(&(struct outbox_new){
+	    .kind = kind,
+	    .aux = OUTBOX_ANNOUNCE,
+	    .src = T_CLIENT_ID,
+	    .target = room_id(room),
+	    .nick = outbox_str(f->pc.nick),
+	    .user = outbox_str("al"),
+	    .host = outbox_str("192.0.2.1"),
+	    .room = outbox_str(room),
+	});
+
+	if (v)
+		proto_plain.self(&f->pc, v);
+}
+
+/* Sets pc->rooms to the space-separated fixture rooms (newest last). */
+static void
+fake_set_rooms(struct fake *f, const char *rooms)
+{
+	char copy[256], *save = NULL;
+
+	f->pc.nrooms = 0;
+	snprintf(copy, sizeof(copy), "%s", rooms ? rooms : "");
+	for (char *name = strtok_r(copy, " ", &save); name;
+	     name = strtok_r(NULL, " ", &save)) {
+		struct proto_room *r = &f->rooms[f->pc.nrooms];
+		CHECKF(room_id(name), "fixture room %s has no id", name);
+		r->id = room_id(name);
+		snprintf(r->name, sizeof(r->name), "%s", name);
+		f->pc.rooms[f->pc.nrooms++] = r;
+	}
+}
+
+/* A freshly opened connection of nick alice in rooms, current room
+ * current (NULL: none), with nothing emitted yet. */
+static struct fake *
+fake_open(const char *rooms, const char *current)
+{
+	struct fake *f = &t_fake;
+	struct core_op ops[PROTO_OPS_MAX];
+
+	if (f->pc.state)
+		proto_plain.close(&f->pc);
+	memset(&f->pc, 0, sizeof(f->pc));
+	f->pc.proto = &proto_plain;
+	f->pc.env = &t_env;
+	f->pc.id = T_CLIENT_ID;
+	snprintf(f->pc.nick, sizeof(f->pc.nick), "alice");
+	f->pc.emit = fake_emit_cb;
+	CHECK(proto_plain.open(&f->pc, ops) == 1);
+	fake_set_rooms(f, rooms);
+	if (current)
+		fake_self_move(f, OUTBOX_JOIN, current);
+	fake_clear(f);
+	return f;
+}
+
+static int
+fake_out_is(const struct fake *f, const char *want)
+{
+	return !f->overflow && !f->bad_lines && strcmp(f->out, want) == 0;
+}
+
+static int
+str_is(const char *p, size_t n, const char *want)
+{
+	want = want ? want : "";
+	if (n == 0) /* p may be NULL */
+		return *want == '\0';
+	return p && n == strlen(want) && memcmp(p, want, n) == 0;
+}
+
+static const char *
+kind_name(enum core_op_kind k)
+{
+	static const char *const names[] = {
+	    "NONE",  "SAY",   "PRIVMSG", "NICK", "JOIN",  "PART",
+	    "TOPIC", "NAMES", "ROOMS",	 "QUIT", "HELLO",
+	};
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
+}
+
+/* ---- parse: one table shape for every line ------------------------------ */
+
+enum fixture {
+	FX_TWO_ROOMS, /* in #lobby and #rust (newest); #lobby is current */
+	FX_NO_ROOM,   /* in no room */
+};
+
+struct parse_row {
+	enum fixture fixture;
+	const char *line;
+	size_t len;		/* bytes of line given; 0: all */
+	enum core_op_kind kind; /* CORE_NONE: no operation */
+	unsigned flags;
+	const char *room, *arg, *text; /* NULL: empty */
+	const char *emitted;	       /* NULL: nothing */
+};
+
+/* A line that only emits. */
+#define EMITS(fx, l, out)                                                      \
+	{                                                                      \
+		.fixture = (fx), .line = (l), .emitted = (out)                 \
+	}
+#define USAGE(l, usage) EMITS(FX_TWO_ROOMS, l, "-!- error: " usage "\n")
+#define UNKNOWN(l)                                                             \
+	EMITS(FX_TWO_ROOMS, l,                                                 \
+	      "-!- error: unknown command; /help lists the commands\n")
+
+#define NO_ROOM_JOIN "-!- error: you are not in a room; /join #room\n"
+
+static void
+run_parse_row(const struct parse_row *row)
+{
+	static const char *const fixture_rooms[] = {
+	    [FX_TWO_ROOMS] = "#lobby #rust",
+	    [FX_NO_ROOM] = "",
+	};
+	struct fake *f =
+	    fake_open(fixture_rooms[row->fixture],
+		      row->fixture == FX_TWO_ROOMS ? "#lobby" : NULL);
+	size_t len = row->len ? row->len : strlen(row->line);
+	/* An exact-size copy: ASan sees any read past len. */
+	char *line = malloc(len ? len : 1);
+	struct core_op ops[PROTO_OPS_MAX];
+	int want_n = row->kind != CORE_NONE, n, ok;
+
+	REQUIRE(line);
+	memcpy(line, row->line, len);
+	memset(ops, 0x5a, sizeof(ops));
+	n = proto_plain.parse(&f->pc, line, len, ops);
+	ok = n == want_n && fake_out_is(f, row->emitted ? row->emitted : "");
+	if (ok && n == 1)
+		ok = ops[0].kind == row->kind && ops[0].flags == row->flags &&
+		     str_is(ops[0].room.p, ops[0].room.n, row->room) &&
+		     str_is(ops[0].arg.p, ops[0].arg.n, row->arg) &&
+		     str_is(ops[0].text.p, ops[0].text.n, row->text);
+	if (n == 1)
+		CHECKF(ok,
+		       "parse(\"%.*s\"): %s flags %#x room \"%.*s\" arg "
+		       "\"%.*s\" text \"%.*s\", emitted \"%s\"",
+		       (int)len, row->line, kind_name(ops[0].kind),
+		       ops[0].flags, (int)ops[0].room.n, ops[0].room.p,
+		       (int)ops[0].arg.n, ops[0].arg.p, (int)ops[0].text.n,
+		       ops[0].text.p, f->out);
+	else
+		CHECKF(ok, "parse(\"%.*s\"): %d operations, emitted \"%s\"",
+		       (int)len, row->line, n, f->out);
+	free(line);
+}
+
+static void
+run_parse_rows(const struct parse_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		run_parse_row(&rows[i]);
+}
+
+#define RUN_ROWS(rows) run_parse_rows(rows, sizeof(rows) / sizeof(rows[0]))
+
+/* ---- messages ----------------------------------------------------------- */
+
+static void
+test_plain_text_is_a_message_to_the_current_room_kept_verbatim(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "hello world", .kind = CORE_SAY, .room = "#lobby",
+	     .text = "hello world"},
+	    {FX_TWO_ROOMS, "  spaced  ", .kind = CORE_SAY, .room = "#lobby",
+	     .text = "  spaced  "},
+	    {FX_TWO_ROOMS, "a/b", .kind = CORE_SAY, .room = "#lobby",
+	     .text = "a/b"},
+	    {FX_TWO_ROOMS, " /nick x", .kind = CORE_SAY, .room = "#lobby",
+	     .text = " /nick x"},
+	    {FX_TWO_ROOMS, "h\xc3\xa9llo \xe4\xb8\x96\xe7\x95\x8c",
+	     .kind = CORE_SAY, .room = "#lobby",
+	     .text = "h\xc3\xa9llo \xe4\xb8\x96\xe7\x95\x8c"},
+	};
+
+	RUN_ROWS(rows);
+}
+
+static void
+test_empty_line_is_ignored_even_without_a_room(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "", .kind = CORE_NONE},
+	    {FX_NO_ROOM, "", .kind = CORE_NONE},
+	};
+
+	RUN_ROWS(rows);
+}
+
+static void
+test_double_slash_escapes_a_leading_slash(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "//nick bob", .kind = CORE_SAY, .room = "#lobby",
+	     .text = "/nick bob"},
+	    {FX_TWO_ROOMS, "//", .kind = CORE_SAY, .room = "#lobby",
+	     .text = "/"},
+	    {FX_TWO_ROOMS, "///x", .kind = CORE_SAY, .room = "#lobby",
+	     .text = "//x"},
+	};
+
+	RUN_ROWS(rows);
+}
+
+static void
+test_me_is_an_action_in_the_current_room_with_required_text(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "/me waves", .kind = CORE_SAY,
+	     .flags = OUTBOX_MSG_ACTION, .room = "#lobby", .text = "waves"},
+	    {FX_TWO_ROOMS, "/me  waves  twice ", .kind = CORE_SAY,
+	     .flags = OUTBOX_MSG_ACTION, .room = "#lobby",
+	     .text = "waves  twice"},
+	    USAGE("/me", "usage: /me action"),
+	    USAGE("/me   ", "usage: /me action"),
+	};
+
+	RUN_ROWS(rows);
+}
+
+static void
+test_without_a_current_room_messages_get_the_documented_error(void)
+{
+	static const struct parse_row rows[] = {
+	    EMITS(FX_NO_ROOM, "hello", NO_ROOM_JOIN),
+	    EMITS(FX_NO_ROOM, "//slash", NO_ROOM_JOIN),
+	    EMITS(FX_NO_ROOM, "/me waves", NO_ROOM_JOIN),
+	    EMITS(FX_NO_ROOM, "/topic", NO_ROOM_JOIN),
+	    EMITS(FX_NO_ROOM, "/topic new topic", NO_ROOM_JOIN),
+	    EMITS(FX_NO_ROOM, "/part", "-!- error: you are not in a room\n"),
+	    EMITS(FX_NO_ROOM, "/part see you",
+		  "-!- error: you are not in a room\n"),
+	    EMITS(FX_NO_ROOM, "/part #lobby",
+		  "-!- error: you are not in #lobby\n"),
+	    EMITS(FX_NO_ROOM, "/who",
+		  "-!- error: you are not in a room; /who #room\n"),
+	    /* What needs no room still works. */
+	    {FX_NO_ROOM, "/who #lobby", .kind = CORE_NAMES, .room = "#lobby"},
+	    {FX_NO_ROOM, "/join #lobby", .kind = CORE_JOIN,
+	     .flags = CORE_WANT_TOPIC | CORE_WANT_HISTORY, .room = "#lobby"},
+	    {FX_NO_ROOM, "/nick bob", .kind = CORE_NICK, .arg = "bob"},
+	    {FX_NO_ROOM, "/msg bob hi", .kind = CORE_PRIVMSG, .arg = "bob",
+	     .text = "hi"},
+	    {FX_NO_ROOM, "/rooms", .kind = CORE_ROOMS},
+	    {FX_NO_ROOM, "/quit", .kind = CORE_QUIT, .text = "quit"},
+	};
+
+	RUN_ROWS(rows);
+}
+
+static void
+test_parse_does_not_read_past_len(void)
+{
+	static const struct parse_row rows[] = {
+	    /* The line is the first len bytes only. */
+	    {FX_TWO_ROOMS, "/nick bob", 5,
+	     .emitted = "-!- error: usage: /nick NAME\n"},
+	    {FX_TWO_ROOMS, "/me waves\x01garbage", 9, .kind = CORE_SAY,
+	     .flags = OUTBOX_MSG_ACTION, .room = "#lobby", .text = "waves"},
+	    {FX_TWO_ROOMS, "hello world", 5, .kind = CORE_SAY, .room = "#lobby",
+	     .text = "hello"},
+	    {FX_TWO_ROOMS, "/quit now", 5, .kind = CORE_QUIT, .text = "quit"},
+	    {FX_TWO_ROOMS, "/join #rustacean", 11,
+	     .emitted = "-!- now talking in "
+			"#rust\n"},
+	};
+
+	RUN_ROWS(rows);
+}
+
+/* ---- each command ------------------------------------------------------- */
+
+static void
+test_nick_takes_exactly_one_word(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "/nick bob", .kind = CORE_NICK, .arg = "bob"},
+	    {FX_TWO_ROOMS, "/nick   bob   ", .kind = CORE_NICK, .arg = "bob"},
+	    USAGE("/nick", "usage: /nick NAME"),
+	    USAGE("/nick    ", "usage: /nick NAME"),
+	    USAGE("/nick bob alice", "usage: /nick NAME"),
+	};
+
+	RUN_ROWS(rows);
+}
+
+#define JOIN_FLAGS (CORE_WANT_TOPIC | CORE_WANT_HISTORY)
+#define ROOM_INVALID                                                           \
+	"-!- error: invalid room name: # then 1-32 letters, digits, _ - or "   \
+	".\n"
+
+static void
+test_join_takes_exactly_one_valid_room(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "/join #c", .kind = CORE_JOIN, .flags = JOIN_FLAGS,
+	     .room = "#c"},
+	    {FX_TWO_ROOMS, "/join #c ", .kind = CORE_JOIN, .flags = JOIN_FLAGS,
+	     .room = "#c"},
+	    {FX_TWO_ROOMS, "/join #a-b_c.9", .kind = CORE_JOIN,
+	     .flags = JOIN_FLAGS, .room = "#a-b_c.9"},
+	    {FX_TWO_ROOMS, "/join #abcdefghijklmnopqrstuvwxyz012345",
+	     .kind = CORE_JOIN, .flags = JOIN_FLAGS,
+	     .room = "#abcdefghijklmnopqrstuvwxyz012345"},
+	    USAGE("/join", "usage: /join #room"),
+	    USAGE("/join #a #b", "usage: /join #room"),
+	    EMITS(FX_TWO_ROOMS, "/join c", ROOM_INVALID),
+	    EMITS(FX_TWO_ROOMS, "/join #", ROOM_INVALID),
+	    EMITS(FX_TWO_ROOMS, "/join #a!b", ROOM_INVALID),
+	    EMITS(FX_TWO_ROOMS, "/join #\xc3\xa9t\xc3\xa9", ROOM_INVALID),
+	    EMITS(FX_TWO_ROOMS, "/join ##", ROOM_INVALID),
+	    /* 33 characters after the '#'. */
+	    EMITS(FX_TWO_ROOMS, "/join #abcdefghijklmnopqrstuvwxyz0123456",
+		  ROOM_INVALID),
+	    EMITS(FX_TWO_ROOMS,
+		  "/join #abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnop"
+		  "qrstuvwxyz0123456789",
+		  ROOM_INVALID),
+	};
+
+	RUN_ROWS(rows);
+}
+
+static void
+test_join_of_a_room_already_joined_switches_without_an_operation(void)
+{
+	static const struct parse_row rows[] = {
+	    EMITS(FX_TWO_ROOMS, "/join #rust", "-!- now talking in #rust\n"),
+	    EMITS(FX_TWO_ROOMS, "/join #RuSt", "-!- now talking in #rust\n"),
+	    EMITS(FX_TWO_ROOMS, "/join #lobby", "-!- now talking in #lobby\n"),
+	};
+	struct core_op ops[PROTO_OPS_MAX];
+	struct fake *f;
+
+	RUN_ROWS(rows);
+	/* And the room it switched to is current from then on. */
+	f = fake_open("#lobby #rust", "#lobby");
+	CHECK(proto_plain.parse(&f->pc, "/join #rust", 11, ops) == 0);
+	fake_clear(f);
+	REQUIRE(proto_plain.parse(&f->pc, "hi", 2, ops) == 1);
+	CHECK(ops[0].kind == CORE_SAY &&
+	      str_is(ops[0].room.p, ops[0].room.n, "#rust"));
+	CHECK(fake_out_is(f, ""));
+}
+
+static void
+test_part_takes_an_optional_room_and_reason_defaulting_to_current(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "/part", .kind = CORE_PART, .room = "#lobby"},
+	    {FX_TWO_ROOMS, "/part   ", .kind = CORE_PART, .room = "#lobby"},
+	    {FX_TWO_ROOMS, "/part #rust", .kind = CORE_PART, .room = "#rust"},
+	    {FX_TWO_ROOMS, "/part #RUST", .kind = CORE_PART, .room = "#rust"},
+	    {FX_TWO_ROOMS, "/part #rust gone fishing", .kind = CORE_PART,
+	     .room = "#rust", .text = "gone fishing"},
+	    {FX_TWO_ROOMS, "/part #rust   gone fishing  ", .kind = CORE_PART,
+	     .room = "#rust", .text = "gone fishing"},
+	    {FX_TWO_ROOMS, "/part gone fishing", .kind = CORE_PART,
+	     .room = "#lobby", .text = "gone fishing"},
+	    EMITS(FX_TWO_ROOMS, "/part #c", "-!- error: you are not in #c\n"),
+	    EMITS(FX_TWO_ROOMS, "/part #c bye",
+		  "-!- error: you are not in #c\n"),
+	};
+
+	RUN_ROWS(rows);
+}
+
+static void
+test_rooms_and_help_take_no_arguments(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "/rooms", .kind = CORE_ROOMS},
+	    {FX_TWO_ROOMS, "/rooms  ", .kind = CORE_ROOMS},
+	    USAGE("/rooms all", "usage: /rooms"),
+	    USAGE("/help me", "usage: /help"),
+	};
+
+	RUN_ROWS(rows);
+}
+
+static void
+test_who_takes_an_optional_room_defaulting_to_current(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "/who", .kind = CORE_NAMES, .room = "#lobby"},
+	    {FX_TWO_ROOMS, "/who  ", .kind = CORE_NAMES, .room = "#lobby"},
+	    {FX_TWO_ROOMS, "/who #rust", .kind = CORE_NAMES, .room = "#rust"},
+	    /* Any room: the core knows who is in it. */
+	    {FX_TWO_ROOMS, "/who #other  ", .kind = CORE_NAMES,
+	     .room = "#other"},
+	    USAGE("/who #a #b", "usage: /who [#room]"),
+	};
+
+	RUN_ROWS(rows);
+}
+
+static void
+test_topic_shows_or_sets_the_current_rooms_topic(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "/topic", .kind = CORE_TOPIC, .room = "#lobby"},
+	    {FX_TWO_ROOMS, "/topic   ", .kind = CORE_TOPIC, .room = "#lobby"},
+	    {FX_TWO_ROOMS, "/topic  a new  topic  ", .kind = CORE_TOPIC,
+	     .flags = CORE_TOPIC_SET, .room = "#lobby", .text = "a new  topic"},
+	    {FX_TWO_ROOMS, "/topic #rust rules", .kind = CORE_TOPIC,
+	     .flags = CORE_TOPIC_SET, .room = "#lobby", .text = "#rust rules"},
+	};
+
+	RUN_ROWS(rows);
+}
+
+static void
+test_msg_takes_a_nick_and_required_text(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "/msg bob hi there", .kind = CORE_PRIVMSG,
+	     .arg = "bob", .text = "hi there"},
+	    {FX_TWO_ROOMS, "/msg  bob   hi  there  ", .kind = CORE_PRIVMSG,
+	     .arg = "bob", .text = "hi  there"},
+	    USAGE("/msg", "usage: /msg NICK text"),
+	    USAGE("/msg bob", "usage: /msg NICK text"),
+	    USAGE("/msg bob   ", "usage: /msg NICK text"),
+	};
+
+	RUN_ROWS(rows);
+}
+
+static void
+test_quit_takes_an_optional_reason_defaulting_to_quit(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "/quit", .kind = CORE_QUIT, .text = "quit"},
+	    {FX_TWO_ROOMS, "/quit  ", .kind = CORE_QUIT, .text = "quit"},
+	    {FX_TWO_ROOMS, "/quit see you", .kind = CORE_QUIT,
+	     .text = "see you"},
+	    {FX_TWO_ROOMS, "/quit   see  you  ", .kind = CORE_QUIT,
+	     .text = "see  you"},
+	};
+
+	RUN_ROWS(rows);
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+static void
+test_command_names_are_case_insensitive(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "/NICK bob", .kind = CORE_NICK, .arg = "bob"},
+	    {FX_TWO_ROOMS, "/Join #x", .kind = CORE_JOIN, .flags = JOIN_FLAGS,
+	     .room = "#x"},
+	    {FX_TWO_ROOMS, "/mSg Bob Hi", .kind = CORE_PRIVMSG, .arg = "Bob",
+	     .text = "Hi"},
+	    {FX_TWO_ROOMS, "/ME waves", .kind = CORE_SAY,
+	     .flags = OUTBOX_MSG_ACTION, .room = "#lobby", .text = "waves"},
+	    {FX_TWO_ROOMS, "/PART", .kind = CORE_PART, .room = "#lobby"},
+	    {FX_TWO_ROOMS, "/Rooms", .kind = CORE_ROOMS},
+	    {FX_TWO_ROOMS, "/WHO", .kind = CORE_NAMES, .room = "#lobby"},
+	    {FX_TWO_ROOMS, "/TOPIC", .kind = CORE_TOPIC, .room = "#lobby"},
+	    {FX_TWO_ROOMS, "/QUIT", .kind = CORE_QUIT, .text = "quit"},
+	};
+
+	RUN_ROWS(rows);
+}
+
+static void
+test_unknown_commands_and_prefixes_are_errors(void)
+{
+	static const struct parse_row rows[] = {
+	    UNKNOWN("/foo"),	   UNKNOWN("/nickname bob"),
+	    UNKNOWN("/ni bob"),	   UNKNOWN("/"),
+	    UNKNOWN("/ nick bob"), UNKNOWN("/msgs bob hi"),
+	    UNKNOWN("/j #x"),	   UNKNOWN("/part#rust"),
+	    UNKNOWN("/helpme"),	   UNKNOWN("/\xc3\xa9"),
+	};
+
+	RUN_ROWS(rows);
+}
+
+static void
+test_help_has_a_line_per_command_whatever_the_case(void)
+{
+	static const char *const names[] = {
+	    "/nick",  "/join", "/part", "/rooms", "/who",
+	    "/topic", "/msg",  "/me",	"/quit",  "/help"};
+	static const char *const spellings[] = {"/help ", "/HeLp", "/HELP  "};
+	struct core_op ops[PROTO_OPS_MAX];
+	char want[sizeof(t_fake.out)];
+	struct fake *f = fake_open("#lobby", "#lobby");
+
+	REQUIRE(proto_plain.parse(&f->pc, "/help", 5, ops) == 0);
+	CHECK(!f->bad_lines && !f->overflow);
+	CHECKF(f->lines == (int)(sizeof(names) / sizeof(names[0])) + 1,
+	       "%d help lines", f->lines);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char start[32];
+		int found = 0;
+		snprintf(start, sizeof(start), "-!- help: %s ", names[i]);
+		for (const char *l = f->out; *l; l = strchr(l, '\n') + 1)
+			if (strncmp(l, start, strlen(start)) == 0)
+				found++;
+		CHECKF(found == 1, "%d help lines for %s", found, names[i]);
+	}
+	CHECK(strstr(f->out, "\n-!- help: text ") &&
+	      strstr(f->out, "//text sends /text\n"));
+	snprintf(want, sizeof(want), "%s", f->out);
+	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+		f = fake_open("#lobby", "#lobby");
+		CHECKF(proto_plain.parse(&f->pc, spellings[i],
+					 strlen(spellings[i]), ops) == 0 &&
+			   fake_out_is(f, want),
+		       "parse(\"%s\") emitted \"%s\"", spellings[i], f->out);
+	}
+}
+
+/* ---- open, close, events, refusals -------------------------------------- */
+
+static void
+test_open_greets_and_says_hello_and_close_frees_the_state(void)
+{
+	struct core_op ops[PROTO_OPS_MAX];
+	struct fake *f = fake_open(NULL, NULL);
+
+	proto_plain.close(&f->pc);
+	CHECK(f->pc.state == NULL);
+	snprintf(f->pc.nick, sizeof(f->pc.nick), "guest1");
+	memset(ops, 0x5a, sizeof(ops));
+	REQUIRE(proto_plain.open(&f->pc, ops) == 1);
+	CHECK(f->pc.state != NULL && f->pc.variant == 0);
+	CHECK(ops[0].kind == CORE_HELLO &&
+	      ops[0].flags ==
+		  (CORE_HELLO_LOBBY | CORE_WANT_TOPIC | CORE_WANT_HISTORY) &&
+	      ops[0].room.n == 0 && ops[0].arg.n == 0 && ops[0].text.n == 0);
+	CHECKF(fake_out_is(f, "-!- welcome to parley, guest1! /help lists the "
+			      "commands\n"),
+	       "emitted \"%s\"", f->out);
+	proto_plain.close(&f->pc);
+	CHECK(f->pc.state == NULL);
+}
+
+static void
+test_events_have_their_documented_lines(void)
+{
+	static const struct {
+		enum proto_event ev;
+		const char *text;
+		long num;
+		const char *want;
+	} rows[] = {
+	    {PROTO_EV_LINE_TOO_LONG, NULL, 1024,
+	     "-!- error: line too long (max 1024 bytes); discarded\n"},
+	    {PROTO_EV_SHUTDOWN, NULL, 0, "-!- server shutting down\n"},
+	    {PROTO_EV_CLOSED, "send queue exceeded", 0,
+	     "-!- disconnected: send queue exceeded\n"},
+	    {PROTO_EV_CLOSED, "messages lost", 0,
+	     "-!- disconnected: messages lost\n"},
+	    {PROTO_EV_CLOSED, "server stopped", 0,
+	     "-!- disconnected: server stopped\n"},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct fake *f = fake_open("#lobby", "#lobby");
+		proto_plain.event(&f->pc, rows[i].ev, rows[i].text,
+				  rows[i].num);
+		CHECKF(fake_out_is(f, rows[i].want), "event %d: \"%s\"",
+		       (int)rows[i].ev, f->out);
+	}
+}
+
+static void
+test_refusals_have_their_documented_lines(void)
+{
+	static const struct {
+		enum proto_refusal why;
+		long num;
+		const char *want;
+	} rows[] = {
+	    {PROTO_REFUSE_FULL, 0, "-!- server full, try again later\n"},
+	    {PROTO_REFUSE_PER_ADDR, 4,
+	     "-!- too many connections from your address (limit 4)\n"},
+	    {PROTO_REFUSE_BUSY, 0, "-!- server busy, try again later\n"},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char out[256], via[256];
+		size_t n = proto_plain.refusal(rows[i].why, rows[i].num, out,
+					       sizeof(out));
+		size_t m = proto_refusal_line(PROTO_PLAIN, rows[i].why,
+					      rows[i].num, via, sizeof(via));
+		CHECKF(n == strlen(rows[i].want) &&
+			   memcmp(out, rows[i].want, n) == 0 && m == n &&
+			   memcmp(via, out, n) == 0,
+		       "refusal %d: \"%.*s\"", (int)rows[i].why, (int)n, out);
+		/* A short buffer is cut, never overrun. */
+		memset(out, '#', sizeof(out));
+		n = proto_plain.refusal(rows[i].why, rows[i].num, out, 8);
+		CHECKF(n == 7 && out[7] == '\0' && out[8] == '#',
+		       "refusal %d in 8 bytes: %zu", (int)rows[i].why, n);
+	}
+}
+
+/* ---- format: the line each role gets ------------------------------------ */
+
+struct format_row {
+	uint16_t kind, aux;
+	const char *nick, *room, *arg, *text;
+	const char *member, *author; /* "": nothing */
+};
+
+static void
+test_broadcast_records_format_as_the_readme_says(void)
+{
+	static const struct format_row rows[] = {
+	    {OUTBOX_MSG, 0, "alice", "#lobby", "", "hello",
+	     "#lobby <alice> hello\n", ""},
+	    {OUTBOX_MSG, OUTBOX_MSG_ACTION, "alice", "#lobby", "", "waves",
+	     "#lobby * alice waves\n", ""},
+	    {OUTBOX_MSG, 0, "alice", "#lobby", "",
+	     "h\xc3\xa9llo \xf0\x9f\x8e\x89",
+	     "#lobby <alice> h\xc3\xa9llo \xf0\x9f\x8e\x89\n", ""},
+	    {OUTBOX_PRIVMSG, 0, "alice", "", "bob", "hi there",
+	     "*alice* hi there\n", "-> *bob* hi there\n"},
+	    {OUTBOX_JOIN, OUTBOX_ANNOUNCE, "alice", "#lobby", "", "",
+	     "-!- alice joined #lobby\n", "-!- alice joined #lobby\n"},
+	    {OUTBOX_PART, OUTBOX_ANNOUNCE, "alice", "#lobby", "", "reason",
+	     "-!- alice left #lobby (reason)\n",
+	     "-!- alice left #lobby (reason)\n"},
+	    {OUTBOX_PART, 0, "alice", "#lobby", "", "",
+	     "-!- alice left #lobby\n", "-!- alice left #lobby\n"},
+	    {OUTBOX_QUIT, 0, "alice", "", "", "reason",
+	     "-!- alice quit (reason)\n", "-!- alice quit (reason)\n"},
+	    {OUTBOX_QUIT, 0, "alice", "", "", "connection closed",
+	     "-!- alice quit (connection closed)\n",
+	     "-!- alice quit (connection closed)\n"},
+	    {OUTBOX_NICK, 0, "alice", "", "bob", "",
+	     "-!- alice is now known as bob\n",
+	     "-!- alice is now known as bob\n"},
+	    {OUTBOX_TOPIC, 0, "alice", "#lobby", "", "text",
+	     "-!- alice set the topic of #lobby: text\n",
+	     "-!- alice set the topic of #lobby: text\n"},
+	    /* Not broadcast lines: the session or deliver speaks for them. */
+	    {OUTBOX_SHUTDOWN, 0, "", "", "", "", "", ""},
+	    {OUTBOX_REPLY, 0, "", "#lobby", "", "", "", ""},
+	    {OUTBOX_TOPIC_INFO, 0, "", "#lobby", "alice", "text", "", ""},
+	    {OUTBOX_NAMES, OUTBOX_LAST, "", "#lobby", "", "0alice!al@h", "",
+	     ""},
+	    {OUTBOX_ROOM_INFO, 0, "", "#lobby", "", "", "", ""},
+	    {OUTBOX_ROOM_END, 0, "", "", "", "", "", ""},
+	    {OUTBOX_HISTORY, 0, "alice", "#lobby", "", "hello", "", ""},
+	};
+	char *out = malloc(PROTO_LINE_MAX); /* exact: ASan sees overruns */
+
+	if (!out) {
+		tl_fail(__FILE__, __LINE__, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct format_row *row = &rows[i];
+		uint64_t ids[1] = {room_id("#lobby")};
+		const struct outbox_view *v = rec_view(&(struct outbox_new){
+		    .kind = row->kind,
+		    .aux = row->aux,
+		    .src = T_CLIENT_ID,
+		    .target = row->kind == OUTBOX_PRIVMSG ? 9 : 1,
+		    .ids = ids,
+		    .nids = row->kind == OUTBOX_QUIT || row->kind == OUTBOX_NICK
+				? 1
+				: 0,
+		    .nick = outbox_str(row->nick),
+		    .user = outbox_str("al"),
+		    .host = outbox_str("192.0.2.1"),
+		    .acct = outbox_str("alice"),
+		    .room = outbox_str(row->room),
+		    .arg = outbox_str(row->arg),
+		    .text = outbox_str(row->text),
+		});
+		if (!v)
+			continue;
+		for (int role = 0; role < PROTO_ROLE_COUNT; role++) {
+			const char *want = role == PROTO_ROLE_AUTHOR
+					       ? row->author
+					       : row->member;
+			size_t n = proto_plain.format(
+			    &t_env, v, 0, (enum proto_role)role, out);
+			CHECKF(n == strlen(want) && memcmp(out, want, n) == 0,
+			       "kind %u aux %u role %d: \"%.*s\"", row->kind,
+			       row->aux, role, (int)n, out);
+		}
+	}
+	free(out);
+}
+
+static void
+test_longest_records_format_whole_within_the_line_limit(void)
+{
+	static const uint16_t kinds[] = {
+	    OUTBOX_MSG,	 OUTBOX_PRIVMSG, OUTBOX_JOIN,  OUTBOX_PART,
+	    OUTBOX_QUIT, OUTBOX_NICK,	 OUTBOX_TOPIC,
+	};
+	static char text[OUTBOX_TEXT_MAX / 3 * 3];
+	char nick[OUTBOX_NICK_MAX], room[OUTBOX_ROOM_MAX], arg[OUTBOX_ARG_MAX];
+	char *out = malloc(PROTO_LINE_MAX);
+
+	if (!out) {
+		tl_fail(__FILE__, __LINE__, "out of memory");
+		return;
+	}
+	memset(nick, 'n', sizeof(nick));
+	memset(room, 'r', sizeof(room));
+	room[0] = '#';
+	memset(arg, 'a', sizeof(arg));
+	for (size_t i = 0; i < sizeof(text); i += 3)
+		memcpy(text + i, "\xe4\xb8\x96", 3);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const struct outbox_view *v = rec_view(&(struct outbox_new){
+		    .kind = kinds[i],
+		    .aux = OUTBOX_ANNOUNCE,
+		    .src = T_CLIENT_ID,
+		    .target = 1,
+		    .nick = {nick, sizeof(nick)},
+		    .user = outbox_str("al"),
+		    .host = outbox_str("192.0.2.1"),
+		    .room = {room, sizeof(room)},
+		    .arg = {arg, sizeof(arg)},
+		    .text = {text, sizeof(text)},
+		});
+		if (!v)
+			continue;
+		size_t n =
+		    proto_plain.format(&t_env, v, 0, PROTO_ROLE_MEMBER, out);
+		int has_text =
+		    kinds[i] != OUTBOX_JOIN && kinds[i] != OUTBOX_NICK;
+		CHECKF(n > 0 && n <= PROTO_LINE_MAX && out[n - 1] == '\n' &&
+			   !memchr(out, '\n', n - 1) &&
+			   (!has_text ||
+			    memmem(out, n, v->text.p, v->text.n) != NULL),
+		       "kind %u: %zu bytes", kinds[i], n);
+	}
+	free(out);
+}
+
+/* ---- deliver: records for this client alone ----------------------------- */
+
+struct error_row {
+	enum core_err err;
+	const char *room, *arg;
+	long num;
+	const char *want;
+};
+
+static void
+test_errors_are_spelled_with_their_parameter_directly_and_in_replies(void)
+{
+	static const struct error_row rows[] = {
+	    {CORE_ERR_NICK_IN_USE, "", "bob", 0,
+	     "-!- error: nickname bob is already taken\n"},
+	    {CORE_ERR_NICK_INVALID, "", "9x", 0,
+	     "-!- error: invalid nickname: 1-20 letters, digits, _ or -, "
+	     "starting with a letter\n"},
+	    {CORE_ERR_NICK_SAME, "", "alice", 0,
+	     "-!- error: you are already alice\n"},
+	    {CORE_ERR_ROOM_INVALID, "#a!b", "", 0, ROOM_INVALID},
+	    {CORE_ERR_NOT_IN_ROOM, "#c", "", 0,
+	     "-!- error: you are not in #c\n"},
+	    {CORE_ERR_NO_SUCH_ROOM, "#c", "", 0,
+	     "-!- error: no such room #c\n"},
+	    {CORE_ERR_NO_SUCH_NICK, "", "bob", 0,
+	     "-!- error: no such nick bob\n"},
+	    {CORE_ERR_CLIENT_ROOMS, "#c", "", 16,
+	     "-!- error: you are in too many rooms (max 16)\n"},
+	    {CORE_ERR_SERVER_ROOMS, "#c", "", 1000,
+	     "-!- error: too many rooms on this server (max 1000)\n"},
+	    {CORE_ERR_TOPIC_TOO_LONG, "#lobby", "", 300,
+	     "-!- error: topic too long (max 300 bytes)\n"},
+	    {CORE_ERR_NO_ROOM, "", "", 0,
+	     "-!- error: you are not in a room; /join #room\n"},
+	    {CORE_ERR_NO_TEXT, "", "bob", 0, "-!- error: nothing to send\n"},
+	    {CORE_ERR_UNAVAILABLE, "", "", 0,
+	     "-!- error: the server cannot do that now\n"},
+	    /* A value this protocol has no wording for. */
+	    {(enum core_err)99, "#c", "bob", 5,
+	     "-!- error: the server refused that\n"},
+	};
+	struct core_op ops[PROTO_OPS_MAX];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct error_row *row = &rows[i];
+		uint64_t num = (uint64_t)row->num;
+		struct fake *f = fake_open("#lobby", "#lobby");
+
+		proto_plain.error(&f->pc, row->err, outbox_str(row->room),
+				  outbox_str(row->arg), row->num);
+		CHECKF(fake_out_is(f, row->want), "error %d: \"%s\"",
+		       (int)row->err, f->out);
+		f = fake_open("#lobby", "#lobby");
+		f->pc.pending = CORE_JOIN;
+		const struct outbox_view *v = rec_view(&(struct outbox_new){
+		    .kind = OUTBOX_REPLY,
+		    .aux = (uint16_t)row->err,
+		    .target = T_CLIENT_ID,
+		    .ids = &num,
+		    .nids = 1,
+		    .room = outbox_str(row->room),
+		    .arg = outbox_str(row->arg),
+		});
+		if (!v)
+			continue;
+		CHECKF(proto_plain.deliver(&f->pc, v, ops) == 0 &&
+			   fake_out_is(f, row->want),
+		       "reply %d: \"%s\"", (int)row->err, f->out);
+	}
+}
+
+struct deliver_row {
+	uint16_t kind, aux;
+	unsigned nids;
+	const char *nick, *room, *arg, *text;
+	uint64_t id0;
+	int64_t ts_ms;
+	const char *want; /* "": nothing */
+};
+
+/* 2024-01-01 11:48:02.345 UTC */
+#define T_TS_MS 1704109682345LL
+
+static void
+test_records_for_one_client_emit_the_documented_lines(void)
+{
+	static const struct deliver_row rows[] = {
+	    {OUTBOX_TOPIC_INFO, 0, 1, "", "#lobby", "alice", "text", T_TS_MS, 0,
+	     "-!- topic of #lobby: text\n"},
+	    {OUTBOX_TOPIC_INFO, 0, 1, "", "#lobby", "", "", 0, 0,
+	     "-!- #lobby has no topic\n"},
+	    {OUTBOX_NAMES, OUTBOX_LAST, 0, "", "#r", "", "0a!u@h 1b!u@h", 0, 0,
+	     "-!- members of #r: a b\n"},
+	    {OUTBOX_NAMES, 0, 0, "", "#lobby", "",
+	     "7alice!al@192.0.2.1 0bob!b@::1 2carol!c@h", 0, 0,
+	     "-!- members of #lobby: alice bob carol\n"},
+	    {OUTBOX_NAMES, OUTBOX_LAST, 0, "", "#lobby", "", "", 0, 0, ""},
+	    {OUTBOX_ROOM_INFO, 0, 1, "", "#lobby", "", "", 1, 0,
+	     "-!- #lobby: 1 member, no topic\n"},
+	    {OUTBOX_ROOM_INFO, 0, 1, "", "#lobby", "", "text", 3, 0,
+	     "-!- #lobby: 3 members, topic: text\n"},
+	    {OUTBOX_ROOM_INFO, 0, 1, "", "#rust", "", "", 2, 0,
+	     "-!- #rust: 2 members, no topic\n"},
+	    {OUTBOX_ROOM_END, 0, 1, "", "", "", "", 0, 0, "-!- no rooms\n"},
+	    {OUTBOX_ROOM_END, 0, 1, "", "", "", "", 2, 0, ""},
+	    {OUTBOX_HISTORY, 0, 0, "alice", "#lobby", "msgid1", "hello", 0,
+	     T_TS_MS, "#lobby [history 11:48:02Z] <alice> hello\n"},
+	    {OUTBOX_HISTORY, OUTBOX_MSG_ACTION, 0, "alice", "#lobby", "msgid2",
+	     "waves", 0, T_TS_MS, "#lobby [history 11:48:02Z] * alice waves\n"},
+	    {OUTBOX_REPLY, CORE_OK, 0, "", "", "", "", 0, 0, ""},
+	    /* Broadcast kinds are format's, not deliver's. */
+	    {OUTBOX_MSG, 0, 0, "alice", "#lobby", "", "hello", 0, 0, ""},
+	};
+	struct core_op ops[PROTO_OPS_MAX];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct deliver_row *row = &rows[i];
+		struct fake *f = fake_open("#lobby", "#lobby");
+		const struct outbox_view *v = rec_view(&(struct outbox_new){
+		    .kind = row->kind,
+		    .aux = row->aux,
+		    .target = T_CLIENT_ID,
+		    .ts_ms = row->ts_ms,
+		    .ids = &row->id0,
+		    .nids = row->nids,
+		    .nick = outbox_str(row->nick),
+		    .user = outbox_str(*row->nick ? "al" : ""),
+		    .host = outbox_str(*row->nick ? "192.0.2.1" : ""),
+		    .room = outbox_str(row->room),
+		    .arg = outbox_str(row->arg),
+		    .text = outbox_str(row->text),
+		});
+		if (!v)
+			continue;
+		f->pc.pending =
+		    row->kind == OUTBOX_REPLY ? CORE_NICK : CORE_NONE;
+		CHECKF(proto_plain.deliver(&f->pc, v, ops) == 0 &&
+			   fake_out_is(f, row->want),
+		       "kind %u: \"%s\"", row->kind, f->out);
+	}
+}
+
+/* ---- the current room as the client's own records come back ------------- */
+
+static void
+test_a_join_reply_makes_the_joined_room_current(void)
+{
+	static const struct {
+		enum core_op_kind pending;
+		const char *room; /* the room of the reply */
+		const char *then; /* where "hi" goes next */
+	} rows[] = {
+	    {CORE_JOIN, "#lobby", "#lobby"},
+	    {CORE_HELLO, "#lobby", "#lobby"},
+	    {CORE_JOIN, "#c", "#rust"}, /* not a room of the client's */
+	    {CORE_NICK, "#lobby", "#rust"},
+	};
+	struct core_op ops[PROTO_OPS_MAX];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct fake *f = fake_open("#lobby #rust", "#rust");
+		uint64_t id = room_id(rows[i].room);
+		const struct outbox_view *v = rec_view(&(struct outbox_new){
+		    .kind = OUTBOX_REPLY,
+		    .target = T_CLIENT_ID,
+		    .ids = &id,
+		    .nids = 1,
+		    .room = outbox_str(rows[i].room),
+		});
+		if (!v)
+			continue;
+		f->pc.pending = rows[i].pending;
+		CHECK(proto_plain.deliver(&f->pc, v, ops) == 0);
+		int n = proto_plain.parse(&f->pc, "hi", 2, ops);
+		CHECKF(n == 1 && fake_out_is(f, "") &&
+			   str_is(ops[0].room.p, ops[0].room.n, rows[i].then),
+		       "reply for %s after %s: %d ops, \"%s\"", rows[i].room,
+		       kind_name(rows[i].pending), n, f->out);
+	}
+}
+
+static void
+test_own_joins_and_parts_move_the_current_room(void)
+{
+	static const struct {
+		const char *rooms;   /* the client's, once the session applied
+					the record */
+		const char *current; /* before */
+		uint16_t kind;
+		const char *room; /* of the record */
+		const char *emitted;
+		const char *then; /* where "hi" goes next; NULL: nowhere */
+	} rows[] = {
+	    {"#lobby #new", "#lobby", OUTBOX_JOIN, "#new", "", "#new"},
+	    {"#new", NULL, OUTBOX_JOIN, "#new", "", "#new"},
+	    /* The current room left: the newest remaining one follows. */
+	    {"#lobby #c", "#rust", OUTBOX_PART, "#rust",
+	     "-!- now talking in #c\n", "#c"},
+	    {"#c #lobby", "#rust", OUTBOX_PART, "#rust",
+	     "-!- now talking in #lobby\n", "#lobby"},
+	    /* Another room left: nothing changes. */
+	    {"#lobby #c", "#lobby", OUTBOX_PART, "#rust", "", "#lobby"},
+	    /* The last room left: no current room. */
+	    {"", "#lobby", OUTBOX_PART, "#lobby", "", NULL},
+	    {"#lobby #rust", "#lobby", OUTBOX_NICK, "", "", "#lobby"},
+	};
+	struct core_op ops[PROTO_OPS_MAX];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct fake *f = fake_open(NULL, rows[i].current);
+		fake_set_rooms(f, rows[i].rooms);
+		fake_self_move(f, rows[i].kind, rows[i].room);
+		CHECKF(fake_out_is(f, rows[i].emitted),
+		       "row %zu: self emitted \"%s\"", i, f->out);
+		fake_clear(f);
+		int n = proto_plain.parse(&f->pc, "hi", 2, ops);
+		if (rows[i].then)
+			CHECKF(n == 1 && ops[0].kind == CORE_SAY &&
+				   str_is(ops[0].room.p, ops[0].room.n,
+					  rows[i].then),
+			       "row %zu: %d ops, \"%.*s\"", i, n,
+			       n == 1 ? (int)ops[0].room.n : 0,
+			       n == 1 ? ops[0].room.p : "");
+		else
+			CHECKF(n == 0 && fake_out_is(f, NO_ROOM_JOIN),
+			       "row %zu: %d ops, \"%s\"", i, n, f->out);
+	}
+}
+
+int
+main(void)
+{
+	config_defaults(&t_cfg);
+	if (outbox_shm_create(&t_shm, 2, T_RING, T_RING, 16) != 0) {
+		fprintf(stderr, "outbox_shm_create failed\n");
+		return 1;
+	}
+	outbox_writer_init(&t_w, &t_shm, 1);
+
+	RUN(test_plain_text_is_a_message_to_the_current_room_kept_verbatim);
+	RUN(test_empty_line_is_ignored_even_without_a_room);
+	RUN(test_double_slash_escapes_a_leading_slash);
+	RUN(test_me_is_an_action_in_the_current_room_with_required_text);
+	RUN(test_without_a_current_room_messages_get_the_documented_error);
+	RUN(test_parse_does_not_read_past_len);
+	RUN(test_nick_takes_exactly_one_word);
+	RUN(test_join_takes_exactly_one_valid_room);
+	RUN(test_join_of_a_room_already_joined_switches_without_an_operation);
+	RUN(test_part_takes_an_optional_room_and_reason_defaulting_to_current);
+	RUN(test_rooms_and_help_take_no_arguments);
+	RUN(test_who_takes_an_optional_room_defaulting_to_current);
+	RUN(test_topic_shows_or_sets_the_current_rooms_topic);
+	RUN(test_msg_takes_a_nick_and_required_text);
+	RUN(test_quit_takes_an_optional_reason_defaulting_to_quit);
+	RUN(test_command_names_are_case_insensitive);
+	RUN(test_unknown_commands_and_prefixes_are_errors);
+	RUN(test_help_has_a_line_per_command_whatever_the_case);
+	RUN(test_open_greets_and_says_hello_and_close_frees_the_state);
+	RUN(test_events_have_their_documented_lines);
+	RUN(test_refusals_have_their_documented_lines);
+	RUN(test_broadcast_records_format_as_the_readme_says);
+	RUN(test_longest_records_format_whole_within_the_line_limit);
+	RUN(test_errors_are_spelled_with_their_parameter_directly_and_in_replies);
+	RUN(test_records_for_one_client_emit_the_documented_lines);
+	RUN(test_a_join_reply_makes_the_joined_room_current);
+	RUN(test_own_joins_and_parts_move_the_current_room);
+	if (t_fake.pc.state)
+		proto_plain.close(&t_fake.pc);
+	outbox_shm_destroy(&t_shm);
+	return tl_summary("unit_proto_plain");
+}
