@@ -89,7 +89,8 @@ struct proto {
 	void (*close)(struct pconn *pc);
 	/* One sanitised line (without its terminator) -> operations; errors
 	 * and protocol-local answers are emitted. Returns the count. The
-	 * operations' strings point into line or into pc->state. */
+	 * operations' strings point into line, the client's rooms, its
+	 * state or static storage: valid until the next call. */
 	int (*parse)(struct pconn *pc, const char *line, size_t len,
 		     struct core_op *ops);
 	/* An operation failed (in the session or the supervisor): emit it. */
@@ -107,7 +108,8 @@ struct proto {
 	 * state and emit. May be NULL. */
 	void (*self)(struct pconn *pc, const struct outbox_view *v);
 	/* A record for this client alone (kinds 4x): emit what it says.
-	 * Returns operations to run next (usually 0). */
+	 * Only for OUTBOX_REPLY may it return operations (to run once the
+	 * request is done); otherwise it returns 0. */
 	int (*deliver)(struct pconn *pc, const struct outbox_view *v,
 		       struct core_op *ops);
 	/* Emits the line for a session event (text and num as documented

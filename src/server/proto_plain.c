@@ -732,7 +732,9 @@ plain_refusal(enum proto_refusal why, long num, char *out, size_t n)
 		len = snprintf(out, n, "-!- server busy, try again later\n");
 		break;
 	}
-	return len < 0 ? 0 : (size_t)len < n ? (size_t)len : n - 1;
+	if (len < 0 || n == 0)
+		return 0;
+	return (size_t)len < n ? (size_t)len : n - 1;
 }
 
 const struct proto proto_plain = {

@@ -337,8 +337,11 @@ sv_topic(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 			 CONFIG_TOPIC_MAX);
 		return;
 	}
-	snprintf(r->topic, sizeof(r->topic), "%s",
-		 q->flags & CORE_TOPIC_SET ? q->text : "");
+	/* The length was checked: the copy is whole. */
+	if (q->flags & CORE_TOPIC_SET)
+		memcpy(r->topic, q->text, strlen(q->text) + 1);
+	else
+		r->topic[0] = '\0';
 	snprintf(r->topic_by, sizeof(r->topic_by), "%s", c->nick);
 	struct outbox_new t = sv_by(c, OUTBOX_TOPIC);
 	t.target = r->id;

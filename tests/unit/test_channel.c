@@ -4,6 +4,7 @@
  * peer and malformed messages crafted with raw sendmsg().
  */
 #include "server/channel.h"
+#include "server/core.h"
 
 #include "../testlib.h"
 
@@ -44,8 +45,9 @@ request_make(struct channel_request *r, unsigned seq)
 {
 	memset(r, 0, sizeof(*r));
 	r->client = seq;
-	r->op = CHANNEL_OP_JOIN;
-	r->arg_len = (uint16_t)snprintf(r->arg, sizeof(r->arg), "#room%u", seq);
+	r->op = CORE_JOIN;
+	r->room_len = (uint16_t)snprintf(r->data, sizeof(r->data), "#room%u",
+					 seq);
 	return sizeof(*r);
 }
 
@@ -132,10 +134,12 @@ test_every_message_type_round_trips_with_its_payload(void)
 
 	memset(&req, 0, sizeof(req));
 	req.client = 0x0102030405060708ull;
-	req.op = CHANNEL_OP_TOPIC;
-	req.arg_len = 14;
-	memcpy(req.arg, "#room new text", 14);
-	memset(req.arg + 14, 'z', sizeof(req.arg) - 14);
+	req.op = CORE_TOPIC;
+	req.flags = CORE_TOPIC_SET;
+	req.room_len = 5;
+	req.text_len = 8;
+	memcpy(req.data, "#roomnew text", 13);
+	memset(req.data + 13, 'z', sizeof(req.data) - 13);
 	memset(&cc, 0, sizeof(cc));
 	cc.client = 77;
 	cc.reason = CHANNEL_REASON_QUIT;
@@ -143,7 +147,11 @@ test_every_message_type_round_trips_with_its_payload(void)
 	memcpy(cc.text, "bye", 3);
 	memset(&cn, 0, sizeof(cn));
 	cn.client = 78;
+	cn.proto = 1;
+	cn.transport = 2;
 	snprintf(cn.nick, sizeof(cn.nick), "guest12");
+	snprintf(cn.user, sizeof(cn.user), "plain");
+	snprintf(cn.host, sizeof(cn.host), "a1b2.cloak");
 	snprintf(cn.addr, sizeof(cn.addr), "[::1]:4242");
 	memset(&kick, 0, sizeof(kick));
 	kick.client = 79;
