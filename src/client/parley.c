@@ -4,8 +4,9 @@
  * self-pipe; all of them non-blocking, output queued and written when
  * ready. Server bytes are framed into whole lines before anything is shown.
  */
-#include "client/editor.h"
-#include "client/render.h"
+#include "client/chat.h"
+#include "client/parley.h"
+#include "client/screen.h"
 #include "client/term.h"
 #include "lib/net.h"
 
@@ -22,50 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PARLEY_LINE_MAX	 (64 * 1024)  /* a longer server line is cut */
-#define PARLEY_QUEUE_MAX (256 * 1024) /* stop reading the producer above */
-#define PARLEY_GRACE_MS	 2000	      /* wait for the server after input ends */
-#define PARLEY_NICK_MAX	 128
-#define PARLEY_ROOM_MAX	 128
-
-#define PARLEY_WELCOME "-!- welcome to parley, "
-/* After /join of a room we are already in. */
-#define PARLEY_TALKING "-!- now talking in #"
-
-/* A growable byte queue; consumed from the front. */
-struct parley_buf {
-	char *data;
-	size_t len, cap;
-};
-
-struct parley {
-	int sock_fd, in_fd, out_fd, sig_fd;
-	int in_flags, out_flags; /* to restore at exit */
-	int tty;		 /* terminal mode: editor, colour, echo */
-	int colour;
-	int cols;
-	int out_is_tty;
-	struct editor ed;
-	int input_shown; /* the input line is on the screen */
-
-	struct parley_buf sendq;  /* to the server */
-	struct parley_buf outq;	  /* to the terminal or stdout */
-	struct parley_buf sockin; /* server bytes not yet a whole line */
-	char last_in;		  /* last byte read from stdin (pipe mode) */
-
-	char nick[PARLEY_NICK_MAX];
-	char room[PARLEY_ROOM_MAX];
-
-	int closing; /* no more input: half-close once sendq is empty */
-	int shut_wr; /* shutdown(SHUT_WR) done */
-	long long deadline_ms; /* after shut_wr: stop waiting for the server */
-	int grace_ms;
-	int sock_eof;  /* the server closed, or we stopped waiting */
-	int sock_err;  /* errno that ended the connection, 0 for EOF */
-	int out_dead;  /* stdout is gone: nothing more can be shown */
-	int exit_code; /* set by a signal: leave at once */
-};
-
 static long long
 parley_now_ms(void)
 {
@@ -75,283 +32,7 @@ parley_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-parley_buf_append(struct parley_buf *b, const char *s, size_t n)
-{
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n)
-			cap *= 2;
-		char *d = realloc(b->data, cap);
-		if (!d) {
-			fprintf(stderr, "parley: out of memory\n");
-			exit(1);
-		}
-		b->data = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-}
-
-static void
-parley_buf_consume(struct parley_buf *b, size_t n)
-{
-	memmove(b->data, b->data + n, b->len - n);
-	b->len -= n;
-}
-
-static void
-parley_buf_puts(struct parley_buf *b, const char *s)
-{
-	parley_buf_append(b, s, strlen(s));
-}
-
-/* Writes what fd takes now; returns 0, or -errno when fd is broken. */
-static int
-parley_buf_flush(struct parley_buf *b, int fd, int is_sock)
-{
-	while (b->len > 0) {
-		ssize_t n = is_sock ? send(fd, b->data, b->len, MSG_NOSIGNAL)
-				    : write(fd, b->data, b->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		parley_buf_consume(b, (size_t)n);
-	}
-	return 0;
-}
-
-/* ---- the screen ---------------------------------------------------------- */
-
-static void
-parley_hide_input(struct parley *p)
-{
-	if (p->tty && p->input_shown) {
-		parley_buf_puts(&p->outq, "\r\x1b[K");
-		p->input_shown = 0;
-	}
-}
-
-static void
-parley_show_input(struct parley *p)
-{
-	char out[EDITOR_RENDER_MAX];
-	size_t n;
-
-	if (!p->tty || p->closing)
-		return;
-	n = editor_render(&p->ed, p->cols, out, sizeof(out));
-	parley_buf_append(&p->outq, out, n);
-	p->input_shown = 1;
-}
-
-/* On a terminal every line starts with the local time it arrived, "14:05 "
- * (dim in colour); pipes get the server's bytes only. */
-static void
-parley_timestamp(struct parley *p)
-{
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (!localtime_r(&now, &tm) ||
-	    strftime(stamp, sizeof(stamp), "%H:%M ", &tm) == 0)
-		return;
-	if (p->colour)
-		parley_buf_puts(&p->outq, "\x1b[2m");
-	parley_buf_puts(&p->outq, stamp);
-	if (p->colour)
-		parley_buf_puts(&p->outq, "\x1b[0m");
-}
-
-/* Shows one line above the input line (terminal) or on stdout (pipe). */
-static void
-parley_print(struct parley *p, const char *line, size_t len)
-{
-	size_t cap = RENDER_OUT_MAX(len);
-	char stackbuf[4096], *out = stackbuf;
-	size_t n;
-
-	if (!p->tty && !p->out_is_tty) {
-		/* Scriptable: exactly the server's bytes. */
-		parley_buf_append(&p->outq, line, len);
-		parley_buf_append(&p->outq, "\n", 1);
-		return;
-	}
-	if (cap > sizeof(stackbuf)) {
-		out = malloc(cap);
-		if (!out)
-			return;
-	}
-	n = render_line(line, len, p->colour, out, cap);
-	parley_hide_input(p);
-	if (p->tty)
-		parley_timestamp(p);
-	parley_buf_append(&p->outq, out, n);
-	parley_buf_puts(&p->outq, p->tty ? "\r\n" : "\n");
-	if (out != stackbuf)
-		free(out);
-}
-
-static void
-parley_notice(struct parley *p, const char *text)
-{
-	char line[256];
-	int n;
-
-	if (!p->tty) {
-		fprintf(stderr, "parley: %s\n", text);
-		return;
-	}
-	n = snprintf(line, sizeof(line), "-!- parley: %s", text);
-	if (n > 0)
-		parley_print(p, line, strlen(line));
-}
-
-static void
-parley_update_prompt(struct parley *p)
-{
-	char prompt[PARLEY_ROOM_MAX + 4];
-
-	snprintf(prompt, sizeof(prompt), "%s> ", p->room);
-	editor_set_prompt(&p->ed, prompt);
-	if (p->input_shown)
-		parley_show_input(p);
-}
-
-/* ---- what the server says about us --------------------------------------- */
-
-/* Copies a nick or room name (sanitised, no spaces) into out. */
-static void
-parley_copy_name(char *out, size_t out_len, const char *s, size_t len)
-{
-	char clean[3 * PARLEY_ROOM_MAX + 1];
-	size_t n;
-
-	if (len > PARLEY_ROOM_MAX)
-		len = PARLEY_ROOM_MAX;
-	n = render_sanitize(s, len, clean, sizeof(clean));
-	if (n >= out_len) {
-		n = out_len - 1;
-		while (n > 0 && ((unsigned char)clean[n] & 0xc0) == 0x80)
-			n--; /* cut at a character boundary */
-	}
-	memcpy(out, clean, n);
-	out[n] = '\0';
-}
-
-static int
-parley_is_me(const struct parley *p, const char *s, size_t len)
-{
-	return p->nick[0] && strlen(p->nick) == len &&
-	       memcmp(p->nick, s, len) == 0;
-}
-
-/* Follows our nickname and current room from "-!- ..." notices. */
-static void
-parley_track(struct parley *p, const char *line, size_t len)
-{
-	char copy[512], *s, *word, *rest;
-	size_t wl = strlen(PARLEY_WELCOME);
-
-	if (len >= sizeof(copy) || len < 4 || memcmp(line, "-!- ", 4) != 0)
-		return;
-	memcpy(copy, line, len);
-	copy[len] = '\0';
-	if (len > wl && memcmp(copy, PARLEY_WELCOME, wl) == 0) {
-		s = copy + wl;
-		parley_copy_name(p->nick, sizeof(p->nick), s, strcspn(s, "!"));
-		return;
-	}
-	if (strncmp(copy, PARLEY_TALKING, strlen(PARLEY_TALKING)) == 0) {
-		s = copy + strlen(PARLEY_TALKING) - 1;
-		parley_copy_name(p->room, sizeof(p->room), s, strcspn(s, " "));
-		parley_update_prompt(p);
-		return;
-	}
-	word = copy + 4;
-	rest = strchr(word, ' ');
-	if (!rest || !parley_is_me(p, word, (size_t)(rest - word)))
-		return;
-	rest++;
-	if (strncmp(rest, "is now known as ", 16) == 0) {
-		s = rest + 16;
-		parley_copy_name(p->nick, sizeof(p->nick), s, strcspn(s, " "));
-	} else if (strncmp(rest, "joined #", 8) == 0) {
-		s = rest + 7;
-		parley_copy_name(p->room, sizeof(p->room), s, strcspn(s, " "));
-		parley_update_prompt(p);
-	} else if (strncmp(rest, "left #", 6) == 0) {
-		s = rest + 5;
-		size_t rl = strcspn(s, " ");
-		if (strlen(p->room) == rl && memcmp(p->room, s, rl) == 0) {
-			p->room[0] = '\0';
-			parley_update_prompt(p);
-		}
-	}
-}
-
-static void
-parley_on_server_line(struct parley *p, const char *line, size_t len)
-{
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	parley_track(p, line, len);
-	parley_print(p, line, len);
-}
-
 /* ---- input --------------------------------------------------------------- */
-
-static void
-parley_send_line(struct parley *p, const char *s)
-{
-	parley_buf_puts(&p->sendq, s);
-	parley_buf_append(&p->sendq, "\n", 1);
-}
-
-/* Terminal mode: shows what we said, as the server would show it to
- * others (it does not echo our own room messages back). */
-static void
-parley_echo(struct parley *p, const char *line)
-{
-	char echo[EDITOR_LINE_MAX + 2 * PARLEY_ROOM_MAX + 16];
-	int n;
-
-	if (!p->room[0] || !p->nick[0])
-		return;
-	if (strncmp(line, "/me ", 4) == 0)
-		n = snprintf(echo, sizeof(echo), "%s * %s %s", p->room, p->nick,
-			     line + 4);
-	else if (line[0] == '/' && line[1] != '/')
-		return; /* a command: the server answers it */
-	else
-		n = snprintf(echo, sizeof(echo), "%s <%s> %s", p->room, p->nick,
-			     line[0] == '/' ? line + 1 : line);
-	if (n > 0)
-		parley_print(p, echo, strlen(echo));
-}
-
-static void
-parley_leave(struct parley *p)
-{
-	parley_hide_input(p);
-	p->closing = 1;
-}
-
-static void
-parley_on_submit(struct parley *p, const char *line)
-{
-	if (line[0] == '\0')
-		return;
-	parley_echo(p, line);
-	parley_send_line(p, line);
-	if (strcmp(line, "/quit") == 0 || strncmp(line, "/quit ", 6) == 0)
-		parley_leave(p);
-}
 
 static int parley_set_nonblock(int fd, int *saved);
 
@@ -361,11 +42,11 @@ static int parley_set_nonblock(int fd, int *saved);
 static void
 parley_release_terminal(struct parley *p)
 {
-	parley_hide_input(p);
+	screen_hide_input(p);
 	if (p->out_flags >= 0)
 		(void)fcntl(p->out_fd, F_SETFL, p->out_flags);
 	if (!p->out_dead)
-		(void)parley_buf_flush(&p->outq, p->out_fd, 0);
+		(void)queue_flush(&p->outq, p->out_fd, 0);
 	if (p->in_flags >= 0)
 		(void)fcntl(p->in_fd, F_SETFL, p->in_flags);
 	term_restore();
@@ -391,7 +72,7 @@ parley_suspend(struct parley *p)
 	(void)parley_set_nonblock(p->in_fd, &p->in_flags);
 	(void)parley_set_nonblock(p->out_fd, &p->out_flags);
 	p->cols = term_columns(p->out_fd);
-	parley_show_input(p);
+	screen_show_input(p);
 }
 
 static void
@@ -401,20 +82,20 @@ parley_on_key(struct parley *p, unsigned char c)
 	case EDITOR_NONE:
 		break;
 	case EDITOR_CHANGED:
-		parley_show_input(p);
+		screen_show_input(p);
 		break;
 	case EDITOR_SUBMIT:
-		parley_on_submit(p, editor_line(&p->ed));
-		parley_show_input(p);
+		chat_submit(p, editor_line(&p->ed));
+		screen_show_input(p);
 		break;
 	case EDITOR_EOF:
 	case EDITOR_INTERRUPT:
-		parley_send_line(p, "/quit");
-		parley_leave(p);
+		chat_send_line(p, "/quit");
+		chat_leave(p);
 		break;
 	case EDITOR_CLEAR:
-		parley_buf_puts(&p->outq, "\x1b[H\x1b[2J");
-		parley_show_input(p);
+		queue_puts(&p->outq, "\x1b[H\x1b[2J");
+		screen_show_input(p);
 		break;
 	case EDITOR_SUSPEND:
 		parley_suspend(p);
@@ -436,12 +117,12 @@ parley_read_input(struct parley *p)
 	if (n <= 0) {
 		/* End of input: finish a last line without its newline. */
 		if (!p->tty && p->last_in && p->last_in != '\n')
-			parley_buf_append(&p->sendq, "\n", 1);
-		parley_leave(p);
+			queue_append(&p->sendq, "\n", 1);
+		chat_leave(p);
 		return;
 	}
 	if (!p->tty) {
-		parley_buf_append(&p->sendq, buf, (size_t)n);
+		queue_append(&p->sendq, buf, (size_t)n);
 		p->last_in = buf[n - 1];
 		return;
 	}
@@ -454,19 +135,19 @@ parley_read_input(struct parley *p)
 static void
 parley_frame_lines(struct parley *p)
 {
-	struct parley_buf *b = &p->sockin;
+	struct queue *b = &p->sockin;
 	size_t start = 0;
 	char *nl;
 
 	while ((nl = memchr(b->data + start, '\n', b->len - start)) != NULL) {
-		parley_on_server_line(p, b->data + start,
-				      (size_t)(nl - (b->data + start)));
+		chat_on_server_line(p, b->data + start,
+				    (size_t)(nl - (b->data + start)));
 		start = (size_t)(nl - b->data) + 1;
 	}
-	parley_buf_consume(b, start);
+	queue_consume(b, start);
 	if (b->len >= PARLEY_LINE_MAX) {
 		/* Bounded memory beats a whole line this long. */
-		parley_on_server_line(p, b->data, b->len);
+		chat_on_server_line(p, b->data, b->len);
 		b->len = 0;
 	}
 }
@@ -487,12 +168,12 @@ parley_read_socket(struct parley *p)
 			p->sock_err = n < 0 ? errno : 0;
 			p->sock_eof = 1;
 			if (p->sockin.len > 0) /* a last line without LF */
-				parley_on_server_line(p, p->sockin.data,
-						      p->sockin.len);
+				chat_on_server_line(p, p->sockin.data,
+						    p->sockin.len);
 			p->sockin.len = 0;
 			return;
 		}
-		parley_buf_append(&p->sockin, buf, (size_t)n);
+		queue_append(&p->sockin, buf, (size_t)n);
 		parley_frame_lines(p);
 	}
 }
@@ -505,17 +186,17 @@ parley_on_socket_end(struct parley *p)
 	if (p->sock_err && !p->closing) {
 		snprintf(text, sizeof(text), "connection lost: %s",
 			 strerror(p->sock_err));
-		parley_notice(p, text);
+		screen_notice(p, text);
 		p->exit_code = 1;
 	} else if (!p->closing) {
-		parley_notice(p, "connection closed by server");
+		screen_notice(p, "connection closed by server");
 	}
 }
 
 static void
 parley_write_socket(struct parley *p)
 {
-	if (parley_buf_flush(&p->sendq, p->sock_fd, 1) < 0)
+	if (queue_flush(&p->sendq, p->sock_fd, 1) < 0)
 		p->sendq.len = 0; /* the read side will see why */
 	if (p->closing && p->sendq.len == 0 && !p->shut_wr) {
 		(void)shutdown(p->sock_fd, SHUT_WR);
@@ -535,7 +216,7 @@ parley_on_signal(struct parley *p)
 		if (sig == SIGWINCH) {
 			p->cols = term_columns(p->out_fd);
 			if (p->input_shown)
-				parley_show_input(p);
+				screen_show_input(p);
 		} else if (sig == SIGTSTP) {
 			if (p->tty)
 				parley_suspend(p);
@@ -552,7 +233,7 @@ parley_flush_out(struct parley *p)
 {
 	if (p->out_dead)
 		p->outq.len = 0;
-	else if (parley_buf_flush(&p->outq, p->out_fd, 0) < 0) {
+	else if (queue_flush(&p->outq, p->out_fd, 0) < 0) {
 		p->out_dead = 1;
 		p->exit_code = 1;
 	}
@@ -632,7 +313,7 @@ parley_run(struct parley *p)
 		    parley_now_ms() >= p->deadline_ms)
 			p->sock_eof = 1; /* the grace period is over */
 		if (!p->input_shown && !p->sock_eof)
-			parley_show_input(p);
+			screen_show_input(p);
 		/* Written directly; POLLOUT is asked for only while bytes
 		 * remain. */
 		if (p->outq.len > 0)
@@ -748,7 +429,7 @@ parley_setup(struct parley *p, int sock_fd, const char *nick)
 	 * no escape sequence it might print as garbage. */
 	p->tty = isatty(p->in_fd) && p->out_is_tty && !term_is_dumb();
 	editor_init(&p->ed);
-	parley_update_prompt(p);
+	screen_update_prompt(p);
 	p->sig_fd = term_signals_open();
 	if (p->sig_fd < 0) {
 		fprintf(stderr, "parley: signals: %s\n", strerror(-p->sig_fd));
@@ -769,8 +450,8 @@ parley_setup(struct parley *p, int sock_fd, const char *nick)
 	(void)parley_set_nonblock(p->in_fd, &p->in_flags);
 	(void)parley_set_nonblock(p->out_fd, &p->out_flags);
 	if (nick) {
-		parley_buf_puts(&p->sendq, "/nick ");
-		parley_send_line(p, nick);
+		queue_puts(&p->sendq, "/nick ");
+		chat_send_line(p, nick);
 	}
 	return 0;
 }
@@ -781,9 +462,9 @@ parley_teardown(struct parley *p)
 	parley_release_terminal(p);
 	editor_free(&p->ed);
 	close(p->sock_fd);
-	free(p->sendq.data);
-	free(p->outq.data);
-	free(p->sockin.data);
+	queue_free(&p->sendq);
+	queue_free(&p->outq);
+	queue_free(&p->sockin);
 }
 
 int

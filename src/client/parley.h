@@ -1,0 +1,46 @@
+/*
+ * parley.h: the state of the terminal client, one struct shared by its
+ * files (parley.c the loop and start-up, screen.c what is shown, chat.c
+ * what the lines mean). One process, one thread: no locking.
+ */
+#ifndef PARLEY_CLIENT_PARLEY_H
+#define PARLEY_CLIENT_PARLEY_H
+
+#include "client/editor.h"
+#include "client/queue.h"
+
+#define PARLEY_LINE_MAX	 (64 * 1024)  /* a longer server line is cut */
+#define PARLEY_QUEUE_MAX (256 * 1024) /* stop reading the producer above */
+#define PARLEY_GRACE_MS	 2000	      /* wait for the server after input ends */
+#define PARLEY_NICK_MAX	 128
+#define PARLEY_ROOM_MAX	 128
+
+struct parley {
+	int sock_fd, in_fd, out_fd, sig_fd;
+	int in_flags, out_flags; /* to restore at exit */
+	int tty;		 /* terminal mode: editor, colour, echo */
+	int colour;
+	int cols;
+	int out_is_tty;
+	struct editor ed;
+	int input_shown; /* the input line is on the screen */
+
+	struct queue sendq;  /* to the server */
+	struct queue outq;   /* to the terminal or stdout */
+	struct queue sockin; /* server bytes not yet a whole line */
+	char last_in;	     /* last byte read from stdin (pipe mode) */
+
+	char nick[PARLEY_NICK_MAX];
+	char room[PARLEY_ROOM_MAX];
+
+	int closing; /* no more input: half-close once sendq is empty */
+	int shut_wr; /* shutdown(SHUT_WR) done */
+	long long deadline_ms; /* after shut_wr: stop waiting for the server */
+	int grace_ms;
+	int sock_eof;  /* the server closed, or we stopped waiting */
+	int sock_err;  /* errno that ended the connection, 0 for EOF */
+	int out_dead;  /* stdout is gone: nothing more can be shown */
+	int exit_code; /* set by a signal: leave at once */
+};
+
+#endif
