@@ -10,12 +10,14 @@
 #include "client/term.h"
 #include "lib/net.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +68,7 @@ parley_suspend(struct parley *p)
 	err = term_raw_enable(p->in_fd);
 	if (err < 0) {
 		fprintf(stderr, "parley: terminal: %s\n", strerror(-err));
-		p->exit_code = 1;
+		p->exit_code = PARLEY_EXIT_CONN;
 		return;
 	}
 	(void)parley_set_nonblock(p->in_fd, &p->in_flags);
@@ -187,7 +189,7 @@ parley_on_socket_end(struct parley *p)
 		snprintf(text, sizeof(text), "connection lost: %s",
 			 strerror(p->sock_err));
 		screen_notice(p, text);
-		p->exit_code = 1;
+		p->exit_code = PARLEY_EXIT_CONN;
 	} else if (!p->closing) {
 		screen_notice(p, "connection closed by server");
 	}
@@ -235,7 +237,7 @@ parley_flush_out(struct parley *p)
 		p->outq.len = 0;
 	else if (queue_flush(&p->outq, p->out_fd, 0) < 0) {
 		p->out_dead = 1;
-		p->exit_code = 1;
+		p->exit_code = PARLEY_EXIT_CONN;
 	}
 }
 
@@ -295,7 +297,7 @@ parley_run(struct parley *p)
 			if (errno == EINTR)
 				continue;
 			perror("parley: poll");
-			p->exit_code = 1;
+			p->exit_code = PARLEY_EXIT_CONN;
 			break;
 		}
 		if (pfd[0].revents)
@@ -323,6 +325,15 @@ parley_run(struct parley *p)
 
 /* ---- start and end ------------------------------------------------------- */
 
+/* What the command line and the environment asked for. */
+struct parley_args {
+	const char *nick; /* NULL: keep the name the server gives */
+	const char *addr;
+	char host[256];
+	int port;
+	int grace_ms;
+};
+
 static void
 parley_usage(FILE *f)
 {
@@ -346,41 +357,151 @@ parley_usage(FILE *f)
 		"or dumb: line\n"
 		"by line, no escape sequences), PARLEY_GRACE_MS (how long "
 		"to wait for the\n"
-		"server after input ends, default %d).\n",
+		"server after input ends, 0-600000, default %d).\n"
+		"Exit status: 0 done; 1 no connection, or it, stdout or the "
+		"terminal broke;\n"
+		"2 usage error; 128+N ended by signal N.\n",
 		NET_DEFAULT_PORT, NET_DEFAULT_PORT, PARLEY_GRACE_MS);
 }
 
+/* Prints "parley: PROBLEM" on stderr; returns the usage exit code. */
+static int parley_usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 static int
-parley_grace_ms(void)
+parley_usage_error(const char *fmt, ...)
 {
-	const char *s = getenv("PARLEY_GRACE_MS");
+	va_list ap;
+
+	fputs("parley: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return PARLEY_EXIT_USAGE;
+}
+
+/* PARLEY_GRACE_MS: unset or empty means the default; else 0-600000, or
+ * -1 for anything else. */
+static int
+parley_grace_ms(const char *s)
+{
 	char *end;
 	long v;
 
 	if (!s || !*s)
 		return PARLEY_GRACE_MS;
+	errno = 0;
 	v = strtol(s, &end, 10);
-	if (*end != '\0' || v < 0 || v > 600000)
-		return PARLEY_GRACE_MS;
+	if (*s < '0' || *s > '9' || *end != '\0' || errno || v > 600000)
+		return -1;
 	return (int)v;
 }
 
-/* Connects to HOST[:PORT]; prints one line and returns -1 on failure. */
+/* An unbracketed IPv6 address ending in ":DIGITS", such as "::1:5050", is
+ * itself a valid address, but almost surely means [::1]:5050. Writes that
+ * reading into out and returns 1 when addr looks like that. A bare "::1"
+ * or "fe80::1" does not. */
 static int
-parley_connect(const char *addr)
+parley_v6_needs_brackets(const char *addr, char *out, size_t out_len)
+{
+	const char *colon = strrchr(addr, ':');
+	char host[INET6_ADDRSTRLEN];
+	struct in6_addr a6;
+	size_t hl;
+
+	if (addr[0] == '[' || !colon || strchr(addr, ':') == colon)
+		return 0;
+	hl = (size_t)(colon - addr);
+	if (hl >= sizeof(host) || colon[1] == '\0' ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    strlen(colon + 1) > 5)
+		return 0;
+	memcpy(host, addr, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET6, host, &a6) != 1 ||
+	    strspn(host, ":") == hl) /* "::" then a group: "::1" */
+		return 0;
+	snprintf(out, out_len, "[%s]:%s", host, colon + 1);
+	return 1;
+}
+
+/* Parses the command line and PARLEY_GRACE_MS into a. Returns -1 to go on,
+ * or the exit code (0 after --help or --version, 2 for a usage error). */
+static int
+parley_parse_args(int argc, char **argv, struct parley_args *a)
+{
+	static const struct option opts[] = {
+	    {"nick", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	char fixed[300];
+	int c;
+
+	a->addr = "localhost";
+	opterr = 0; /* our own messages, without the binary's path */
+	while ((c = getopt_long(argc, argv, ":n:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			a->nick = optarg;
+			break;
+		case 'h':
+			parley_usage(stdout);
+			return 0;
+		case 'V':
+			printf("parley %s\n", PARLEY_VERSION);
+			return 0;
+		case ':':
+			return parley_usage_error("option '%s' needs a value "
+						  "(parley --help)",
+						  argv[optind - 1]);
+		default:
+			if (optopt)
+				return parley_usage_error(
+				    "unknown option '-%c' (parley --help)",
+				    optopt);
+			return parley_usage_error(
+			    "unknown option '%s' (parley --help)",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		a->addr = argv[optind++];
+	if (optind < argc)
+		return parley_usage_error("unexpected argument '%s' (parley "
+					  "--help)",
+					  argv[optind]);
+	if (a->nick && (a->nick[0] == '\0' || strpbrk(a->nick, " \r\n") ||
+			strlen(a->nick) >= PARLEY_NICK_MAX))
+		return parley_usage_error("bad nickname '%s'", a->nick);
+	if (parley_v6_needs_brackets(a->addr, fixed, sizeof(fixed)))
+		return parley_usage_error("ambiguous address '%s': IPv6 "
+					  "addresses go in brackets: %s",
+					  a->addr, fixed);
+	if (net_parse_hostport(a->addr, a->host, sizeof(a->host), &a->port,
+			       NET_DEFAULT_PORT) < 0)
+		return parley_usage_error("bad address '%s' (HOST, HOST:PORT, "
+					  "[IPV6] or [IPV6]:PORT)",
+					  a->addr);
+	a->grace_ms = parley_grace_ms(getenv("PARLEY_GRACE_MS"));
+	if (a->grace_ms < 0)
+		return parley_usage_error("PARLEY_GRACE_MS must be a whole "
+					  "number of milliseconds, 0-600000, "
+					  "not '%s'",
+					  getenv("PARLEY_GRACE_MS"));
+	return -1;
+}
+
+/* Connects to host and port; prints one line and returns -1 on failure. */
+static int
+parley_connect(const char *host, int port)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
-	char host[256], shown[300];
-	int port, fd, gai;
+	char shown[300];
+	int fd, gai;
 
-	if (net_parse_hostport(addr, host, sizeof(host), &port,
-			       NET_DEFAULT_PORT) < 0) {
-		fprintf(stderr,
-			"parley: bad address '%s' (HOST, HOST:PORT, [IPV6] "
-			"or [IPV6]:PORT)\n",
-			addr);
-		return -1;
-	}
 	snprintf(shown, sizeof(shown), strchr(host, ':') ? "[%s]:%d" : "%s:%d",
 		 host, port);
 	gai = getaddrinfo(host, NULL, &hints, &res);
@@ -416,14 +537,14 @@ parley_set_nonblock(int fd, int *saved)
 }
 
 static int
-parley_setup(struct parley *p, int sock_fd, const char *nick)
+parley_setup(struct parley *p, int sock_fd, const struct parley_args *a)
 {
 	memset(p, 0, sizeof(*p));
 	p->sock_fd = sock_fd;
 	p->in_fd = STDIN_FILENO;
 	p->out_fd = STDOUT_FILENO;
 	p->in_flags = p->out_flags = -1;
-	p->grace_ms = parley_grace_ms();
+	p->grace_ms = a->grace_ms;
 	p->out_is_tty = isatty(p->out_fd);
 	/* A dumb terminal gets line mode, as a pipe does: its own echo, and
 	 * no escape sequence it might print as garbage. */
@@ -449,9 +570,9 @@ parley_setup(struct parley *p, int sock_fd, const char *nick)
 	 * shell, for a terminal): they are put back in parley_teardown. */
 	(void)parley_set_nonblock(p->in_fd, &p->in_flags);
 	(void)parley_set_nonblock(p->out_fd, &p->out_flags);
-	if (nick) {
+	if (a->nick) {
 		queue_puts(&p->sendq, "/nick ");
-		chat_send_line(p, nick);
+		chat_send_line(p, a->nick);
 	}
 	return 0;
 }
@@ -470,51 +591,19 @@ parley_teardown(struct parley *p)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"nick", required_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
 	static struct parley p;
-	const char *nick = NULL, *addr = "localhost";
-	int c, fd, code;
+	struct parley_args a = {0};
+	int fd, code;
 
-	while ((c = getopt_long(argc, argv, "n:hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			nick = optarg;
-			break;
-		case 'h':
-			parley_usage(stdout);
-			return 0;
-		case 'V':
-			printf("parley %s\n", PARLEY_VERSION);
-			return 0;
-		default:
-			parley_usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc)
-		addr = argv[optind++];
-	if (optind < argc) {
-		fprintf(stderr, "parley: unexpected argument '%s'\n",
-			argv[optind]);
-		parley_usage(stderr);
-		return 2;
-	}
-	if (nick && (nick[0] == '\0' || strpbrk(nick, " \r\n") ||
-		     strlen(nick) >= PARLEY_NICK_MAX)) {
-		fprintf(stderr, "parley: bad nickname '%s'\n", nick);
-		return 2;
-	}
-	fd = parley_connect(addr);
+	code = parley_parse_args(argc, argv, &a);
+	if (code >= 0)
+		return code;
+	fd = parley_connect(a.host, a.port);
 	if (fd < 0)
-		return 1;
-	if (parley_setup(&p, fd, nick) < 0) {
+		return PARLEY_EXIT_CONN;
+	if (parley_setup(&p, fd, &a) < 0) {
 		parley_teardown(&p);
-		return 1;
+		return PARLEY_EXIT_CONN;
 	}
 	parley_run(&p);
 	code = p.exit_code;

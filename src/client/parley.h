@@ -15,6 +15,11 @@
 #define PARLEY_NICK_MAX	 128
 #define PARLEY_ROOM_MAX	 128
 
+/* Exit codes (README and --help list them). */
+#define PARLEY_EXIT_OK	  0
+#define PARLEY_EXIT_CONN  1 /* no connection, or it broke */
+#define PARLEY_EXIT_USAGE 2 /* bad option, argument or environment */
+
 struct parley {
 	int sock_fd, in_fd, out_fd, sig_fd;
 	int in_flags, out_flags; /* to restore at exit */

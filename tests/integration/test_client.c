@@ -678,6 +678,16 @@ tcl_free(struct tcl *c)
 	free(c);
 }
 
+/* Frees c now, before the end of the test. */
+static void
+tcl_release(struct tcl *c)
+{
+	for (int i = 0; i < T_MAX_CLIENTS; i++)
+		if (t_clients[i] == c)
+			t_clients[i] = NULL;
+	tcl_free(c);
+}
+
 static void
 t_cleanup(void)
 {
@@ -821,6 +831,7 @@ test_help_and_version_print_and_exit_zero(void)
 
 	CHECK(t_exited_zero(tcl_wait_exit(c, T_WAIT_MS)));
 	CHECK(c->out.data && strstr(c->out.data, "usage: parley"));
+	CHECK(c->out.data && strstr(c->out.data, "Exit status: 0 done"));
 	c = tcl_spawn_pipe(version, NULL);
 	CHECK(t_exited_zero(tcl_wait_exit(c, T_WAIT_MS)));
 	CHECK(c->out.data &&
@@ -842,7 +853,7 @@ test_connection_refused_is_one_clear_line_and_nonzero_exit(void)
 	t_port_arg(addr, sizeof(addr), port);
 	struct tcl *c = tcl_spawn_pipe(args, NULL);
 	st = tcl_wait_exit(c, T_WAIT_MS);
-	CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 1);
 	REQUIRE(c->err.data != NULL);
 	CHECKF(strstr(c->err.data, "cannot connect") &&
 		   strchr(c->err.data, '\n') == c->err.data + c->err.len - 1,
@@ -850,15 +861,49 @@ test_connection_refused_is_one_clear_line_and_nonzero_exit(void)
 	CHECK(c->out.len == 0);
 }
 
+/* A usage error: exit 2, nothing on stdout, and stderr starting with one
+ * "parley: " line that names the problem (never the binary's path). */
 static void
-test_bad_address_is_refused_without_connecting(void)
+test_usage_errors_exit_2_with_one_clear_line_first(void)
 {
-	const char *args[] = {"[::1", NULL};
-	struct tcl *c = tcl_spawn_pipe(args, NULL);
-	int st = tcl_wait_exit(c, T_WAIT_MS);
+	static const struct {
+		const char *args[4];
+		const char *env;
+		const char *want; /* in the first stderr line */
+	} rows[] = {
+	    {{"--bogus"}, NULL, "unknown option '--bogus'"},
+	    {{"-x"}, NULL, "unknown option '-x'"},
+	    {{"--nick"}, NULL, "option '--nick' needs a value"},
+	    {{"host1", "host2"}, NULL, "unexpected argument 'host2'"},
+	    {{"--nick", "two words"}, NULL, "bad nickname 'two words'"},
+	    {{"[::1"}, NULL, "bad address '[::1'"},
+	    {{"localhost:99999"}, NULL, "bad address 'localhost:99999'"},
+	    /* Itself an IPv6 address, but surely meant with a port. */
+	    {{"::1:5050"}, NULL, "IPv6 addresses go in brackets: [::1]:5050"},
+	    {{"2001:db8::7:80"},
+	     NULL,
+	     "IPv6 addresses go in brackets: [2001:db8::7]:80"},
+	    {{NULL}, "PARLEY_GRACE_MS=soon", "PARLEY_GRACE_MS"},
+	    {{NULL}, "PARLEY_GRACE_MS=-5", "PARLEY_GRACE_MS"},
+	    {{NULL}, "PARLEY_GRACE_MS=2000ms", "PARLEY_GRACE_MS"},
+	};
 
-	CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) != 0);
-	CHECK(c->err.data && strstr(c->err.data, "bad address"));
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *env[] = {rows[i].env, NULL};
+		struct tcl *c = tcl_spawn_pipe(rows[i].args, env);
+		int st = tcl_wait_exit(c, T_WAIT_MS);
+		const char *err = c->err.data ? c->err.data : "";
+		size_t first = strcspn(err, "\n");
+
+		CHECKF(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 2,
+		       "row %zu: status %d", i, st);
+		CHECKF(strncmp(err, "parley: ", 8) == 0 &&
+			   memmem(err, first, rows[i].want,
+				  strlen(rows[i].want)) != NULL,
+		       "row %zu: stderr: %s", i, err);
+		CHECKF(c->out.len == 0, "row %zu: stdout: %s", i, c->out.data);
+		tcl_release(c);
+	}
 }
 
 /* ---- pipe mode ----------------------------------------------------------- */
@@ -1549,7 +1594,7 @@ main(int argc, char **argv)
 		tl_filter = argv[1]; /* run only tests whose names hold it */
 	T_RUN(test_help_and_version_print_and_exit_zero);
 	T_RUN(test_connection_refused_is_one_clear_line_and_nonzero_exit);
-	T_RUN(test_bad_address_is_refused_without_connecting);
+	T_RUN(test_usage_errors_exit_2_with_one_clear_line_first);
 	T_RUN(test_pipe_mode_partial_lines_are_joined_never_split);
 	T_RUN(test_pipe_mode_half_closes_then_gives_up_on_a_silent_server);
 	T_RUN(test_terminal_control_characters_from_the_network_are_stripped);
