@@ -239,6 +239,7 @@ parley_flush_out(struct parley *p)
 		p->out_dead = 1;
 		p->exit_code = PARLEY_EXIT_CONN;
 	}
+	screen_flush_errors(p);
 }
 
 static int
@@ -581,11 +582,15 @@ static void
 parley_teardown(struct parley *p)
 {
 	parley_release_terminal(p);
+	if (p->outq.len > 0)
+		p->out_dead = 1; /* what stdout did not take is lost */
+	screen_flush_errors(p);
 	editor_free(&p->ed);
 	close(p->sock_fd);
 	queue_free(&p->sendq);
 	queue_free(&p->outq);
 	queue_free(&p->sockin);
+	queue_free(&p->errq);
 }
 
 int

@@ -33,6 +33,7 @@ struct parley {
 	struct queue sendq;  /* to the server */
 	struct queue outq;   /* to the terminal or stdout */
 	struct queue sockin; /* server bytes not yet a whole line */
+	struct queue errq;   /* our own lines for stderr, after outq */
 	char last_in;	     /* last byte read from stdin (pipe mode) */
 
 	char nick[PARLEY_NICK_MAX];

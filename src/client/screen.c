@@ -7,10 +7,13 @@
 
 #include "client/render.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void
 screen_hide_input(struct parley *p)
@@ -88,12 +91,32 @@ screen_notice(struct parley *p, const char *text)
 	int n;
 
 	if (!p->tty) {
-		fprintf(stderr, "parley: %s\n", text);
+		queue_puts(&p->errq, "parley: ");
+		queue_puts(&p->errq, text);
+		queue_append(&p->errq, "\n", 1);
+		screen_flush_errors(p);
 		return;
 	}
 	n = snprintf(line, sizeof(line), "-!- parley: %s", text);
 	if (n > 0)
 		screen_print(p, line, strlen(line));
+}
+
+void
+screen_flush_errors(struct parley *p)
+{
+	struct pollfd pfd = {.fd = STDERR_FILENO, .events = POLLOUT};
+
+	if (p->outq.len > 0 && !p->out_dead)
+		return;
+	while (p->errq.len > 0) {
+		if (queue_flush(&p->errq, STDERR_FILENO, 0) < 0 ||
+		    (p->errq.len > 0 && poll(&pfd, 1, -1) < 0 &&
+		     errno != EINTR)) {
+			p->errq.len = 0; /* stderr is gone: nowhere to say it */
+			return;
+		}
+	}
 }
 
 void

@@ -22,8 +22,14 @@ void screen_show_input(struct parley *p);
 void screen_print(struct parley *p, const char *line, size_t len);
 
 /* A line of parley's own: "-!- parley: TEXT" on a terminal, "parley:
- * TEXT" on stderr otherwise. */
+ * TEXT" on stderr otherwise, written only after everything queued for
+ * stdout before it (see screen_flush_errors). */
 void screen_notice(struct parley *p, const char *text);
+
+/* Writes the queued stderr lines once stdout has taken everything queued
+ * before them (or is gone); waits for a full stderr, which may share its
+ * non-blocking file with stdout (2>&1). */
+void screen_flush_errors(struct parley *p);
 
 /* Sets the prompt from p->room and redraws the input line if shown. */
 void screen_update_prompt(struct parley *p);

@@ -381,8 +381,10 @@ tcl_register(struct tcl *c)
 	abort();
 }
 
+/* A client on pipes; with merged set, stderr goes to the stdout pipe (as
+ * with 2>&1: one open file, so one O_NONBLOCK flag) and err stays empty. */
 static struct tcl *
-tcl_spawn_pipe(const char *const *args, const char *const *env)
+tcl_spawn_pipe_as(const char *const *args, const char *const *env, int merged)
 {
 	int in[2], out[2], err[2];
 	struct tcl *c = calloc(1, sizeof(*c));
@@ -395,7 +397,7 @@ tcl_spawn_pipe(const char *const *args, const char *const *env)
 	if (c->pid == 0) {
 		dup2(in[0], 0);
 		dup2(out[1], 1);
-		dup2(err[1], 2);
+		dup2(merged ? out[1] : err[1], 2);
 		t_child_exec(args, env);
 	}
 	close(in[0]);
@@ -405,6 +407,12 @@ tcl_spawn_pipe(const char *const *args, const char *const *env)
 	c->out_fd = out[0];
 	c->err_fd = err[0];
 	return tcl_register(c);
+}
+
+static struct tcl *
+tcl_spawn_pipe(const char *const *args, const char *const *env)
+{
+	return tcl_spawn_pipe_as(args, env, 0);
 }
 
 /* In the child of tcl_spawn_pty with job control: act as a minimal shell.
@@ -719,6 +727,58 @@ static int
 t_exited_zero(int status)
 {
 	return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* The pid of the only child of pid (the client under t_job_shell). */
+static pid_t
+t_only_child(pid_t pid)
+{
+	char path[64];
+	long child = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &child) != 1)
+		child = -1;
+	fclose(f);
+	return (pid_t)child;
+}
+
+/* The state letter of pid in /proc/PID/stat ('T' when stopped). */
+static char
+t_proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Pumps c's output until pid's state is want or the deadline passes. */
+static int
+t_wait_state(struct tcl *c, pid_t pid, char want, int timeout_ms)
+{
+	long long deadline = tl_now_ms() + timeout_ms;
+
+	while (t_proc_state(pid) != want) {
+		if (tl_now_ms() >= deadline)
+			return -1;
+		(void)tcl_pump(c, 10);
+	}
+	return 0;
 }
 
 /* ---- helpers for the server side ----------------------------------------- */
@@ -1036,6 +1096,31 @@ test_pipe_mode_server_shutdown_is_shown_and_the_client_exits(void)
 }
 
 static void
+test_pipe_mode_reports_the_close_after_the_servers_last_lines(void)
+{
+	char addr[64];
+	const char *args[] = {addr, NULL};
+	const char *notice, *closed;
+
+	REQUIRE(t_server());
+	t_port_arg(addr, sizeof(addr), t_srv->port);
+	struct tcl *c = tcl_spawn_pipe_as(args, NULL, 1);
+	REQUIRE(tcl_wait_out(c, " joined #lobby\n", T_WAIT_MS) == 0);
+	/* Stopped while the server shuts down: when it goes on, the notice
+	 * and the end of the connection are there together. */
+	kill(c->pid, SIGSTOP);
+	REQUIRE(t_wait_state(c, c->pid, 'T', T_WAIT_MS) == 0);
+	CHECK(ts_stop(t_srv, SIGTERM, T_WAIT_MS) >= 0);
+	kill(c->pid, SIGCONT);
+	CHECK(t_exited_zero(tcl_wait_exit(c, T_WAIT_MS)));
+	REQUIRE(c->out.data != NULL);
+	notice = strstr(c->out.data, "-!- server shutting down\n");
+	closed = strstr(c->out.data, "parley: connection closed by server\n");
+	CHECKF(notice && closed && notice < closed, "2>&1 output: %s",
+	       c->out.data);
+}
+
+static void
 test_pipe_mode_partial_lines_are_joined_never_split(void)
 {
 	char addr[64];
@@ -1325,58 +1410,6 @@ test_terminal_ctrl_d_quits_and_restores_the_terminal(void)
 	      (t.c_lflag & ECHO));
 }
 
-/* The pid of the only child of pid (the client under t_job_shell). */
-static pid_t
-t_only_child(pid_t pid)
-{
-	char path[64];
-	long child = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
-		 (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &child) != 1)
-		child = -1;
-	fclose(f);
-	return (pid_t)child;
-}
-
-/* The state letter of pid in /proc/PID/stat ('T' when stopped). */
-static char
-t_proc_state(pid_t pid)
-{
-	char path[64], buf[512];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return '?';
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
-/* Pumps c's output until pid's state is want or the deadline passes. */
-static int
-t_wait_state(struct tcl *c, pid_t pid, char want, int timeout_ms)
-{
-	long long deadline = tl_now_ms() + timeout_ms;
-
-	while (t_proc_state(pid) != want) {
-		if (tl_now_ms() >= deadline)
-			return -1;
-		(void)tcl_pump(c, 10);
-	}
-	return 0;
-}
-
 static void
 test_terminal_ctrl_z_stops_like_a_job_and_fg_resumes_the_line(void)
 {
@@ -1603,6 +1636,7 @@ main(int argc, char **argv)
 	T_RUN(test_pipe_mode_nick_option_renames_right_after_connecting);
 	T_RUN(test_pipe_mode_stdin_eof_sends_last_line_and_exits_zero);
 	T_RUN(test_pipe_mode_server_shutdown_is_shown_and_the_client_exits);
+	T_RUN(test_pipe_mode_reports_the_close_after_the_servers_last_lines);
 	T_RUN(test_pipe_mode_connects_to_a_bracketed_ipv6_literal);
 	T_RUN(test_terminal_typed_line_is_sent_and_shown_locally);
 	T_RUN(test_terminal_lines_carry_the_local_time_and_pipes_do_not);
