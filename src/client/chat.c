@@ -10,28 +10,40 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 
 #define CHAT_WELCOME "-!- welcome to parley, "
+#define CHAT_ERROR   "-!- error: "
 /* After /join of a room we are already in. */
 #define CHAT_TALKING "-!- now talking in #"
 
-/* Copies a nick or room name (sanitised, no spaces) into out. */
+/* Copies s[0..len) sanitised into out, cut at a character boundary to
+ * fit; only the first 256 bytes of s are looked at. */
 static void
-chat_copy_name(char *out, size_t out_len, const char *s, size_t len)
+chat_copy_clean(char *out, size_t out_len, const char *s, size_t len)
 {
-	char clean[3 * PARLEY_ROOM_MAX + 1];
+	char clean[3 * 256 + 1];
 	size_t n;
 
-	if (len > PARLEY_ROOM_MAX)
-		len = PARLEY_ROOM_MAX;
+	if (len > 256)
+		len = 256;
 	n = render_sanitize(s, len, clean, sizeof(clean));
 	if (n >= out_len) {
 		n = out_len - 1;
 		while (n > 0 && ((unsigned char)clean[n] & 0xc0) == 0x80)
-			n--; /* cut at a character boundary */
+			n--;
 	}
 	memcpy(out, clean, n);
 	out[n] = '\0';
+}
+
+static int
+chat_starts(const char *line, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && memcmp(line, prefix, n) == 0;
 }
 
 static int
@@ -54,12 +66,12 @@ chat_track(struct parley *p, const char *line, size_t len)
 	copy[len] = '\0';
 	if (len > wl && memcmp(copy, CHAT_WELCOME, wl) == 0) {
 		s = copy + wl;
-		chat_copy_name(p->nick, sizeof(p->nick), s, strcspn(s, "!"));
+		chat_copy_clean(p->nick, sizeof(p->nick), s, strcspn(s, "!"));
 		return;
 	}
 	if (strncmp(copy, CHAT_TALKING, strlen(CHAT_TALKING)) == 0) {
 		s = copy + strlen(CHAT_TALKING) - 1;
-		chat_copy_name(p->room, sizeof(p->room), s, strcspn(s, " "));
+		chat_copy_clean(p->room, sizeof(p->room), s, strcspn(s, " "));
 		screen_update_prompt(p);
 		return;
 	}
@@ -70,10 +82,10 @@ chat_track(struct parley *p, const char *line, size_t len)
 	rest++;
 	if (strncmp(rest, "is now known as ", 16) == 0) {
 		s = rest + 16;
-		chat_copy_name(p->nick, sizeof(p->nick), s, strcspn(s, " "));
+		chat_copy_clean(p->nick, sizeof(p->nick), s, strcspn(s, " "));
 	} else if (strncmp(rest, "joined #", 8) == 0) {
 		s = rest + 7;
-		chat_copy_name(p->room, sizeof(p->room), s, strcspn(s, " "));
+		chat_copy_clean(p->room, sizeof(p->room), s, strcspn(s, " "));
 		screen_update_prompt(p);
 	} else if (strncmp(rest, "left #", 6) == 0) {
 		s = rest + 5;
@@ -85,13 +97,137 @@ chat_track(struct parley *p, const char *line, size_t len)
 	}
 }
 
+/* Input may flow: the lines entered meanwhile go out now, in order. */
+static void
+chat_ready(struct parley *p)
+{
+	struct queue held = p->held;
+	size_t start = 0;
+	char *nl;
+
+	p->stage = PARLEY_READY;
+	p->held = (struct queue){0};
+	p->held_lines = 0;
+	while (!p->closing && start < held.len &&
+	       (nl = memchr(held.data + start, '\n', held.len - start))) {
+		*nl = '\0';
+		chat_submit(p, held.data + start);
+		start = (size_t)(nl - held.data) + 1;
+	}
+	queue_free(&held);
+}
+
+/* What was entered before the answer is not sent: held lines (they stay
+ * in the history), or what a dumb terminal has buffered. Says so. */
+static void
+chat_drop_early_input(struct parley *p)
+{
+	char text[128];
+	int typed = 0;
+
+	if (p->held_lines > 0) {
+		snprintf(text, sizeof(text),
+			 "not sent: %d line%s entered meanwhile (Up recalls "
+			 "%s)",
+			 p->held_lines, p->held_lines == 1 ? "" : "s",
+			 p->held_lines == 1 ? "it" : "them");
+		screen_notice(p, text);
+	}
+	queue_free(&p->held);
+	p->held_lines = 0;
+	if (p->tty)
+		return;
+	if (ioctl(p->in_fd, FIONREAD, &typed) == 0 && typed > 0)
+		screen_notice(p, "not sent: what was typed meanwhile");
+	(void)tcflush(p->in_fd, TCIFLUSH);
+}
+
+/* The server's answer to /nick was an error (why: the text after
+ * "-!- error: "). In a pipe nothing is sent and parley leaves with exit
+ * 3; on a terminal the session goes on under the name it has. */
+static void
+chat_nick_refused(struct parley *p, const char *why, size_t why_len)
+{
+	char clean[256], text[768];
+
+	chat_copy_clean(clean, sizeof(clean), why, why_len);
+	if (!p->interactive) {
+		snprintf(text, sizeof(text), "--nick %s refused: %s",
+			 p->nick_want, clean);
+		screen_notice(p, text);
+		p->exit_code = PARLEY_EXIT_REFUSED;
+		return;
+	}
+	snprintf(text, sizeof(text), "--nick %s refused; you are %s",
+		 p->nick_want, p->nick);
+	screen_notice(p, text);
+	chat_drop_early_input(p);
+	chat_ready(p);
+}
+
+/* Moves the greeting on after a line was shown; renamed says whether the
+ * line changed our nickname. The server answers requests in order and
+ * sends nothing else unasked after its welcome but the join of the
+ * default room, so the first error or rename of ours after /nick is its
+ * answer. */
+static void
+chat_greet(struct parley *p, const char *line, size_t len, int renamed)
+{
+	if (p->stage == PARLEY_GREETING) {
+		if (!chat_starts(line, len, CHAT_WELCOME)) {
+			if (chat_starts(line, len, "-!- "))
+				chat_copy_clean(p->refusal, sizeof(p->refusal),
+						line + 4, len - 4);
+			return;
+		}
+		if (p->nick_want[0] && strcmp(p->nick, p->nick_want) != 0) {
+			queue_puts(&p->sendq, "/nick ");
+			chat_send_line(p, p->nick_want);
+			p->stage = PARLEY_NAMING;
+			return;
+		}
+		chat_ready(p);
+	} else if (p->stage == PARLEY_NAMING) {
+		if (renamed)
+			chat_ready(p);
+		else if (chat_starts(line, len, CHAT_ERROR))
+			chat_nick_refused(p, line + strlen(CHAT_ERROR),
+					  len - strlen(CHAT_ERROR));
+	}
+}
+
 void
 chat_on_server_line(struct parley *p, const char *line, size_t len)
 {
+	char before[PARLEY_NICK_MAX];
+
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
+	memcpy(before, p->nick, sizeof(before));
 	chat_track(p, line, len);
 	screen_print(p, line, len);
+	chat_greet(p, line, len, strcmp(before, p->nick) != 0);
+}
+
+void
+chat_on_end(struct parley *p)
+{
+	char text[320];
+
+	if (p->stage == PARLEY_GREETING && (p->refusal[0] || !p->sock_err)) {
+		snprintf(text, sizeof(text), "refused by the server: %s",
+			 p->refusal[0] ? p->refusal
+				       : "closed before its welcome line");
+		screen_notice(p, text);
+		p->exit_code = PARLEY_EXIT_REFUSED;
+	} else if (p->sock_err && !p->closing) {
+		snprintf(text, sizeof(text), "connection lost: %s",
+			 strerror(p->sock_err));
+		screen_notice(p, text);
+		p->exit_code = PARLEY_EXIT_CONN;
+	} else if (!p->closing) {
+		screen_notice(p, "connection closed by server");
+	}
 }
 
 void
@@ -113,6 +249,12 @@ chat_submit(struct parley *p, const char *line)
 {
 	if (line[0] == '\0')
 		return;
+	if (p->stage != PARLEY_READY) {
+		queue_puts(&p->held, line);
+		queue_append(&p->held, "\n", 1);
+		p->held_lines++;
+		return;
+	}
 	screen_echo(p, line);
 	chat_send_line(p, line);
 	if (strcmp(line, "/quit") == 0 || strncmp(line, "/quit ", 6) == 0)

@@ -181,21 +181,6 @@ parley_read_socket(struct parley *p)
 }
 
 static void
-parley_on_socket_end(struct parley *p)
-{
-	char text[256];
-
-	if (p->sock_err && !p->closing) {
-		snprintf(text, sizeof(text), "connection lost: %s",
-			 strerror(p->sock_err));
-		screen_notice(p, text);
-		p->exit_code = PARLEY_EXIT_CONN;
-	} else if (!p->closing) {
-		screen_notice(p, "connection closed by server");
-	}
-}
-
-static void
 parley_write_socket(struct parley *p)
 {
 	if (queue_flush(&p->sendq, p->sock_fd, 1) < 0)
@@ -284,7 +269,11 @@ parley_run(struct parley *p)
 			pfd[n++] =
 			    (struct pollfd){.fd = p->sock_fd, .events = ev};
 		}
-		if (!p->closing && p->sendq.len < PARLEY_QUEUE_MAX) {
+		/* Piped input waits in its pipe until the greeting is done;
+		 * the editor holds what is entered meanwhile. */
+		if (!p->closing && p->sendq.len < PARLEY_QUEUE_MAX &&
+		    p->held.len < PARLEY_QUEUE_MAX &&
+		    (p->tty || p->stage == PARLEY_READY)) {
 			i_in = n;
 			pfd[n++] =
 			    (struct pollfd){.fd = p->in_fd, .events = POLLIN};
@@ -308,7 +297,7 @@ parley_run(struct parley *p)
 		if (i_sock >= 0 && (pfd[i_sock].revents & ~POLLOUT)) {
 			parley_read_socket(p);
 			if (p->sock_eof)
-				parley_on_socket_end(p);
+				chat_on_end(p);
 		}
 		if (!p->sock_eof)
 			parley_write_socket(p);
@@ -348,7 +337,10 @@ parley_usage(FILE *f)
 		"pipe: stdin lines\n"
 		"are sent and the server's lines are printed as they are.\n"
 		"\n"
-		"  -n, --nick NAME  send /nick NAME after connecting\n"
+		"  -n, --nick NAME  send /nick NAME after the welcome; "
+		"input waits for the\n"
+		"                   answer (refused in a pipe: exit 3, "
+		"nothing sent)\n"
 		"  -h, --help       show this help\n"
 		"  -V, --version    show the version\n"
 		"\n"
@@ -361,7 +353,9 @@ parley_usage(FILE *f)
 		"server after input ends, 0-600000, default %d).\n"
 		"Exit status: 0 done; 1 no connection, or it, stdout or the "
 		"terminal broke;\n"
-		"2 usage error; 128+N ended by signal N.\n",
+		"2 usage error; 3 refused by the server (the connection, or "
+		"--nick in a\n"
+		"pipe); 128+N ended by signal N.\n",
 		NET_DEFAULT_PORT, NET_DEFAULT_PORT, PARLEY_GRACE_MS);
 }
 
@@ -549,7 +543,8 @@ parley_setup(struct parley *p, int sock_fd, const struct parley_args *a)
 	p->out_is_tty = isatty(p->out_fd);
 	/* A dumb terminal gets line mode, as a pipe does: its own echo, and
 	 * no escape sequence it might print as garbage. */
-	p->tty = isatty(p->in_fd) && p->out_is_tty && !term_is_dumb();
+	p->interactive = isatty(p->in_fd) && p->out_is_tty;
+	p->tty = p->interactive && !term_is_dumb();
 	editor_init(&p->ed);
 	screen_update_prompt(p);
 	p->sig_fd = term_signals_open();
@@ -571,10 +566,8 @@ parley_setup(struct parley *p, int sock_fd, const struct parley_args *a)
 	 * shell, for a terminal): they are put back in parley_teardown. */
 	(void)parley_set_nonblock(p->in_fd, &p->in_flags);
 	(void)parley_set_nonblock(p->out_fd, &p->out_flags);
-	if (a->nick) {
-		queue_puts(&p->sendq, "/nick ");
-		chat_send_line(p, a->nick);
-	}
+	if (a->nick) /* sent after the welcome line */
+		snprintf(p->nick_want, sizeof(p->nick_want), "%s", a->nick);
 	return 0;
 }
 

@@ -19,10 +19,22 @@
 #define PARLEY_EXIT_OK	  0
 #define PARLEY_EXIT_CONN  1 /* no connection, or it broke */
 #define PARLEY_EXIT_USAGE 2 /* bad option, argument or environment */
+/* The server refused the connection, or (not on a terminal) --nick. */
+#define PARLEY_EXIT_REFUSED 3
+
+/* How far the greeting has come. Nothing typed or piped is sent before
+ * PARLEY_READY, so no line goes out before the server has taken us in,
+ * or under a name other than the one --nick asked for. */
+enum parley_stage {
+	PARLEY_GREETING, /* waiting for the server's welcome line */
+	PARLEY_NAMING,	 /* /nick NAME sent, waiting for its answer */
+	PARLEY_READY,	 /* input flows */
+};
 
 struct parley {
 	int sock_fd, in_fd, out_fd, sig_fd;
 	int in_flags, out_flags; /* to restore at exit */
+	int interactive;	 /* stdin and stdout are terminals */
 	int tty;		 /* terminal mode: editor, colour, echo */
 	int colour;
 	int cols;
@@ -39,6 +51,12 @@ struct parley {
 	char nick[PARLEY_NICK_MAX];
 	char room[PARLEY_ROOM_MAX];
 
+	enum parley_stage stage;
+	char nick_want[PARLEY_NICK_MAX]; /* --nick NAME, "" for none */
+	char refusal[256]; /* the last "-!- " notice before the welcome */
+	struct queue held; /* lines entered before PARLEY_READY, LF-ended */
+	int held_lines;
+
 	int closing; /* no more input: half-close once sendq is empty */
 	int shut_wr; /* shutdown(SHUT_WR) done */
 	long long deadline_ms; /* after shut_wr: stop waiting for the server */
@@ -46,7 +64,7 @@ struct parley {
 	int sock_eof;  /* the server closed, or we stopped waiting */
 	int sock_err;  /* errno that ended the connection, 0 for EOF */
 	int out_dead;  /* stdout is gone: nothing more can be shown */
-	int exit_code; /* set by a signal: leave at once */
+	int exit_code; /* non-zero: leave at once, with this code */
 };
 
 #endif

@@ -87,7 +87,7 @@ screen_print(struct parley *p, const char *line, size_t len)
 void
 screen_notice(struct parley *p, const char *text)
 {
-	char line[256];
+	char line[1024];
 	int n;
 
 	if (!p->tty) {

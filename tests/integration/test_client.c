@@ -793,6 +793,49 @@ t_server(void)
 	return t_srv;
 }
 
+/* The test server with extra parleyd options after the model's. */
+static struct ts_server *
+t_server_with(const char *extra)
+{
+	const char *model = getenv("PARLEY_TEST_ARGS");
+
+	t_srv = ts_start_model(model ? model : "", extra);
+	return t_srv;
+}
+
+/* Reads fd's lines until one contains until; returns 1 if a line before
+ * it contained bad, 0 if none did, -1 if until never came. */
+static int
+t_seen_before(int fd, const char *bad, const char *until)
+{
+	char line[2048];
+	int seen = 0;
+
+	for (;;) {
+		if (tc_readline(fd, line, sizeof(line), T_WAIT_MS) < 0)
+			return -1;
+		if (strstr(line, until))
+			return seen;
+		if (strstr(line, bad))
+			seen = 1;
+	}
+}
+
+/* True when s is exactly one line, want. */
+static int
+t_is_line(const char *s, const char *want)
+{
+	size_t n = strlen(want);
+
+	return s && strncmp(s, want, n) == 0 && s[n] == '\n' && s[n + 1] == 0;
+}
+
+static int
+t_exited_with(int status, int code)
+{
+	return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == code;
+}
+
 /* A watching client, joined to the default room. */
 static int
 t_watcher(char *nick, size_t n)
@@ -1019,6 +1062,7 @@ test_pipe_mode_a_burst_in_odd_chunks_arrives_whole_and_in_order(void)
 	struct tcl *c = tcl_spawn_pipe(args, NULL);
 	int s = t_fake_accept(lfd);
 	REQUIRE(s >= 0);
+	len = (size_t)sprintf(all, "-!- welcome to parley, me! hi\n");
 	for (int i = 0; i < N; i++)
 		len +=
 		    (size_t)sprintf(all + len, "#lobby <a> burst line %d\n", i);
@@ -1120,6 +1164,159 @@ test_pipe_mode_reports_the_close_after_the_servers_last_lines(void)
 	       c->out.data);
 }
 
+/* A connection the server refuses: exit 3, stdout has the server's line
+ * exactly, stderr one line saying why, and nothing was sent. */
+static void
+test_pipe_mode_a_refused_connection_exits_3_with_one_line_on_stderr(void)
+{
+	static const struct {
+		const char *server; /* parleyd's options; NULL: a stand-in */
+		const char *line;   /* what it says before closing */
+	} rows[] = {
+	    {"--max-clients 1", "-!- server full, try again later"},
+	    {"--max-per-address 1 --limit-loopback",
+	     "-!- too many connections from your address (limit 1)"},
+	    /* parleyd says this when it cannot fork a session or every
+	     * worker is restarting; a stand-in says it here. */
+	    {NULL, "-!- server busy, try again later"},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char addr[64], want[256], line[256];
+		const char *args[] = {addr, "--nick", "x", NULL};
+		int port, lfd = -1, s;
+
+		if (rows[i].server) {
+			REQUIRE(t_server_with(rows[i].server));
+			REQUIRE(t_watcher(NULL, 0) >= 0); /* takes the place */
+			port = t_srv->port;
+		} else {
+			REQUIRE((lfd = t_fake_listen(&port)) >= 0);
+		}
+		t_port_arg(addr, sizeof(addr), port);
+		struct tcl *c = tcl_spawn_pipe(args, NULL);
+		tcl_type(c, "hello\n");
+		tcl_close_stdin(c);
+		if (lfd >= 0) {
+			REQUIRE((s = t_fake_accept(lfd)) >= 0);
+			tc_send(s, "%s\n", rows[i].line);
+			shutdown(s, SHUT_WR);
+			CHECKF(tc_readline(s, line, sizeof(line), T_WAIT_MS) ==
+				   -2,
+			       "row %zu: the client sent: %s", i, line);
+		}
+		int st = tcl_wait_exit(c, T_WAIT_MS);
+		CHECKF(t_exited_with(st, 3), "row %zu: status %d", i, st);
+		CHECKF(t_is_line(c->out.data, rows[i].line), "row %zu: out: %s",
+		       i, c->out.data);
+		snprintf(want, sizeof(want),
+			 "parley: refused by the server: %s", rows[i].line + 4);
+		CHECKF(t_is_line(c->err.data, want), "row %zu: err: %s", i,
+		       c->err.data);
+		t_cleanup();
+	}
+}
+
+/* --nick NAME refused by the real server: exit 3 with the reason on
+ * stderr, and not one stdin line posted under the guest name. */
+static void
+test_pipe_mode_a_refused_nick_exits_3_and_posts_nothing(void)
+{
+	static const struct {
+		const char *nick, *error;
+	} rows[] = {
+	    {"taken", "nickname taken is already taken"},
+	    {"TAKEN", "nickname TAKEN is already taken"},
+	    {"9lives", "invalid nickname"},
+	};
+	char wnick[64];
+
+	REQUIRE(t_server());
+	int w = t_watcher(wnick, sizeof(wnick));
+	REQUIRE(w >= 0);
+	tc_send(w, "/nick taken\n");
+	REQUIRE(tc_expect(w, "is now known as taken", NULL, 0, T_WAIT_MS) >= 0);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char addr[64], nick[64], want[256];
+		const char *args[] = {addr, "--nick", rows[i].nick, NULL};
+
+		t_port_arg(addr, sizeof(addr), t_srv->port);
+		struct tcl *c = tcl_spawn_pipe(args, NULL);
+		tcl_type(c, "hello from a guest\n");
+		tcl_close_stdin(c);
+		int st = tcl_wait_exit(c, T_WAIT_MS);
+		CHECKF(t_exited_with(st, 3), "row %zu: status %d", i, st);
+		snprintf(want, sizeof(want), "-!- error: %s", rows[i].error);
+		CHECKF(c->out.data && strstr(c->out.data, want),
+		       "row %zu: out: %s", i, c->out.data);
+		snprintf(want, sizeof(want), "parley: --nick %s refused: %s",
+			 rows[i].nick, rows[i].error);
+		CHECKF(c->err.data &&
+			   strncmp(c->err.data, want, strlen(want)) == 0 &&
+			   strchr(c->err.data, '\n') ==
+			       c->err.data + c->err.len - 1,
+		       "row %zu: err: %s", i, c->err.data);
+		REQUIRE(t_nick_from(c->out.data, nick, sizeof(nick)) == 0);
+		snprintf(want, sizeof(want), "-!- %s quit", nick);
+		CHECKF(t_seen_before(w, "hello from a guest", want) == 0,
+		       "row %zu: posted as %s, or no quit", i, nick);
+		tcl_release(c);
+	}
+}
+
+/* Against a stand-in server: nothing is sent before the welcome, /nick
+ * right after it (unless the welcome gave that name already), and stdin
+ * only once the answer is in. */
+static void
+test_pipe_mode_stdin_waits_for_the_welcome_and_the_nick_answer(void)
+{
+	static const struct {
+		const char *welcome; /* the name the server gives */
+		const char *answer;  /* its answer to /nick zed, if asked */
+		const char *next;    /* the line it gets next; NULL: EOF */
+		int code;
+	} rows[] = {
+	    {"me", "-!- me is now known as zed", "hello", 0},
+	    {"me", "-!- error: nickname zed is already taken", NULL, 3},
+	    {"zed", NULL, "hello", 0},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char addr[64], line[256];
+		const char *args[] = {addr, "--nick", "zed", NULL};
+		int port, lfd = t_fake_listen(&port), r;
+
+		REQUIRE(lfd >= 0);
+		t_port_arg(addr, sizeof(addr), port);
+		struct tcl *c = tcl_spawn_pipe(args, NULL);
+		int s = t_fake_accept(lfd);
+		REQUIRE(s >= 0);
+		tcl_type(c, "hello\n");
+		tcl_close_stdin(c);
+		tc_send(s, "-!- welcome to parley, %s! hi\n-!- %s joined #x\n",
+			rows[i].welcome, rows[i].welcome);
+		if (rows[i].answer) {
+			r = tc_readline(s, line, sizeof(line), T_WAIT_MS);
+			CHECKF(r >= 0 && strcmp(line, "/nick zed") == 0,
+			       "row %zu: first line: %s", i, line);
+			tc_send(s, "%s\n", rows[i].answer);
+		}
+		r = tc_readline(s, line, sizeof(line), T_WAIT_MS);
+		if (rows[i].next)
+			CHECKF(r >= 0 && strcmp(line, rows[i].next) == 0 &&
+				   tc_readline(s, line, sizeof(line),
+					       T_WAIT_MS) == -2,
+			       "row %zu: got %d: %s", i, r, line);
+		else
+			CHECKF(r == -2, "row %zu: got %d: %s", i, r, line);
+		shutdown(s, SHUT_WR);
+		int st = tcl_wait_exit(c, T_WAIT_MS);
+		CHECKF(t_exited_with(st, rows[i].code), "row %zu: status %d", i,
+		       st);
+		t_cleanup();
+	}
+}
+
 static void
 test_pipe_mode_partial_lines_are_joined_never_split(void)
 {
@@ -1162,6 +1359,7 @@ test_pipe_mode_half_closes_then_gives_up_on_a_silent_server(void)
 	REQUIRE(s >= 0);
 	tcl_type(c, "only line\n");
 	tcl_close_stdin(c);
+	tc_send(s, "-!- welcome to parley, me! hi\n");
 	/* The server sees the line, then EOF (SHUT_WR), and never closes. */
 	CHECK(tc_readline(s, line, sizeof(line), T_WAIT_MS) >= 0 &&
 	      strcmp(line, "only line") == 0);
@@ -1594,6 +1792,96 @@ test_terminal_server_close_is_a_clear_line_and_exit(void)
 }
 
 static void
+test_terminal_a_refused_connection_is_shown_and_exits_3(void)
+{
+	char addr[64];
+	const char *args[] = {addr, NULL};
+
+	REQUIRE(t_server_with("--max-clients 1"));
+	REQUIRE(t_watcher(NULL, 0) >= 0);
+	t_port_arg(addr, sizeof(addr), t_srv->port);
+	struct tcl *c = tcl_spawn_pty(args, NULL, T_ROWS, T_COLS);
+	CHECK(tcl_wait_screen(c, "-!- server full, try again later",
+			      T_WAIT_MS) >= 0);
+	CHECK(tcl_wait_screen(c,
+			      "-!- parley: refused by the server: server "
+			      "full",
+			      T_WAIT_MS) >= 0);
+	CHECK(t_exited_with(tcl_wait_exit(c, T_WAIT_MS), 3));
+}
+
+static void
+test_terminal_a_refused_nick_is_shown_and_the_session_goes_on(void)
+{
+	char addr[64], nick[64], wnick[64], want[256];
+	const char *args[] = {addr, "--nick", "taken", NULL};
+
+	REQUIRE(t_server());
+	int w = t_watcher(wnick, sizeof(wnick));
+	REQUIRE(w >= 0);
+	tc_send(w, "/nick taken\n");
+	REQUIRE(tc_expect(w, "is now known as taken", NULL, 0, T_WAIT_MS) >= 0);
+	t_port_arg(addr, sizeof(addr), t_srv->port);
+	struct tcl *c = tcl_spawn_pty(args, NULL, T_ROWS, T_COLS);
+	CHECK(tcl_wait_screen(c, "-!- error: nickname taken is already taken",
+			      T_WAIT_MS) >= 0);
+	REQUIRE(t_nick_from(c->out.data, nick, sizeof(nick)) == 0);
+	snprintf(want, sizeof(want),
+		 "-!- parley: --nick taken refused; you "
+		 "are %s",
+		 nick);
+	CHECK(tcl_wait_screen(c, want, T_WAIT_MS) >= 0);
+	CHECK(tcl_wait_input(c, "#lobby>", 8, T_WAIT_MS) == 0);
+	tcl_type(c, "still here\r");
+	snprintf(want, sizeof(want), "#lobby <%s> still here", nick);
+	CHECK(tc_expect(w, want, NULL, 0, T_WAIT_MS) >= 0);
+}
+
+/* Against a stand-in server: a line entered before the answer to --nick
+ * waits for it; it goes out under the new name, or not at all. */
+static void
+test_terminal_lines_entered_before_the_nick_answer_wait_for_it(void)
+{
+	static const struct {
+		const char *answer;
+		const char *shown; /* on the screen after the answer */
+		const char *next;  /* the next line the server gets */
+	} rows[] = {
+	    {"-!- me is now known as zed", "#x <zed> early", "early"},
+	    {"-!- error: nickname zed is already taken",
+	     "not sent: 1 line entered meanwhile (Up recalls it)", "after"},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char addr[64], line[256];
+		const char *args[] = {addr, "--nick", "zed", NULL};
+		int port, lfd = t_fake_listen(&port);
+
+		REQUIRE(lfd >= 0);
+		t_port_arg(addr, sizeof(addr), port);
+		struct tcl *c = tcl_spawn_pty(args, NULL, T_ROWS, T_COLS);
+		int s = t_fake_accept(lfd);
+		REQUIRE(s >= 0);
+		tc_send(s, "-!- welcome to parley, me! hi\n-!- me joined #x\n");
+		CHECK(tc_readline(s, line, sizeof(line), T_WAIT_MS) >= 0 &&
+		      strcmp(line, "/nick zed") == 0);
+		REQUIRE(tcl_wait_input(c, "#x>", 4, T_WAIT_MS) == 0);
+		tcl_type(c, "early");
+		REQUIRE(tcl_wait_input(c, "#x> early", 9, T_WAIT_MS) == 0);
+		tcl_type(c, "\r");
+		REQUIRE(tcl_wait_input(c, "#x>", 4, T_WAIT_MS) == 0);
+		tc_send(s, "%s\n", rows[i].answer);
+		CHECKF(tcl_wait_screen(c, rows[i].shown, T_WAIT_MS) >= 0,
+		       "row %zu", i);
+		tcl_type(c, "after\r");
+		CHECKF(tc_readline(s, line, sizeof(line), T_WAIT_MS) >= 0 &&
+			   strcmp(line, rows[i].next) == 0,
+		       "row %zu: the server got: %s", i, line);
+		t_cleanup();
+	}
+}
+
+static void
 test_terminal_control_characters_from_the_network_are_stripped(void)
 {
 	char addr[64];
@@ -1637,6 +1925,10 @@ main(int argc, char **argv)
 	T_RUN(test_pipe_mode_stdin_eof_sends_last_line_and_exits_zero);
 	T_RUN(test_pipe_mode_server_shutdown_is_shown_and_the_client_exits);
 	T_RUN(test_pipe_mode_reports_the_close_after_the_servers_last_lines);
+	T_RUN(
+	    test_pipe_mode_a_refused_connection_exits_3_with_one_line_on_stderr);
+	T_RUN(test_pipe_mode_a_refused_nick_exits_3_and_posts_nothing);
+	T_RUN(test_pipe_mode_stdin_waits_for_the_welcome_and_the_nick_answer);
 	T_RUN(test_pipe_mode_connects_to_a_bracketed_ipv6_literal);
 	T_RUN(test_terminal_typed_line_is_sent_and_shown_locally);
 	T_RUN(test_terminal_lines_carry_the_local_time_and_pipes_do_not);
@@ -1654,5 +1946,8 @@ main(int argc, char **argv)
 	T_RUN(test_terminal_resize_keeps_the_cursor_on_screen);
 	T_RUN(test_terminal_sigterm_restores_the_terminal_and_exits);
 	T_RUN(test_terminal_server_close_is_a_clear_line_and_exit);
+	T_RUN(test_terminal_a_refused_connection_is_shown_and_exits_3);
+	T_RUN(test_terminal_a_refused_nick_is_shown_and_the_session_goes_on);
+	T_RUN(test_terminal_lines_entered_before_the_nick_answer_wait_for_it);
 	return tl_summary("test_client");
 }
