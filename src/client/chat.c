@@ -9,12 +9,14 @@
 #include "client/screen.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 
-#define CHAT_WELCOME "-!- welcome to parley, "
-#define CHAT_ERROR   "-!- error: "
+#define CHAT_WELCOME  "-!- welcome to parley, "
+#define CHAT_ERROR    "-!- error: "
+#define CHAT_TOO_LONG "-!- error: line too long (max "
 /* After /join of a room we are already in. */
 #define CHAT_TALKING "-!- now talking in #"
 
@@ -166,10 +168,10 @@ chat_nick_refused(struct parley *p, const char *why, size_t why_len)
 }
 
 /* Moves the greeting on after a line was shown; renamed says whether the
- * line changed our nickname. The server answers requests in order and
- * sends nothing else unasked after its welcome but the join of the
- * default room, so the first error or rename of ours after /nick is its
- * answer. */
+ * line changed our nickname. The server answers requests in order and,
+ * after its welcome, sends nothing unasked that could be taken for an
+ * answer (the join of the default room is a join notice), so the first
+ * error or rename of ours after /nick is its answer. */
 static void
 chat_greet(struct parley *p, const char *line, size_t len, int renamed)
 {
@@ -196,16 +198,80 @@ chat_greet(struct parley *p, const char *line, size_t len, int renamed)
 	}
 }
 
+/* What "-!- error: line too long (max N bytes)" did to the last line
+ * submitted. */
+enum chat_refusal {
+	CHAT_NOT_OURS,	  /* not that error, or not about the last line sent */
+	CHAT_UNSAID,	  /* that line's echo was taken off the screen */
+	CHAT_STILL_SHOWN, /* its echo stays: a notice must mark it */
+	CHAT_NOT_SHOWN,	  /* it was never echoed (a command) */
+};
+
+/* Before the line is shown: learns the server's limit from its refusal
+ * and, when the last line sent is longer (the one refused: the server
+ * answers right after reading it), takes that line's echo off the screen
+ * if it is still the last thing there. */
+static enum chat_refusal
+chat_refused_before(struct parley *p, const char *line, size_t len)
+{
+	char copy[128], *num, *end;
+	unsigned long max;
+
+	if (len >= sizeof(copy) || !chat_starts(line, len, CHAT_TOO_LONG))
+		return CHAT_NOT_OURS;
+	memcpy(copy, line, len);
+	copy[len] = '\0';
+	num = copy + strlen(CHAT_TOO_LONG);
+	if (*num < '0' || *num > '9')
+		return CHAT_NOT_OURS;
+	max = strtoul(num, &end, 10);
+	if (max == 0 || strncmp(end, " bytes)", 7) != 0)
+		return CHAT_NOT_OURS;
+	p->line_max = max;
+	if (!p->tty || strlen(p->sent) <= max)
+		return CHAT_NOT_OURS;
+	if (!p->sent_echoed)
+		return CHAT_NOT_SHOWN;
+	return screen_unsay(p) ? CHAT_UNSAID : CHAT_STILL_SHOWN;
+}
+
+/* After the error is shown: a notice marks an echo that had to stay, and
+ * the refused line comes back to an empty input line to be shortened. */
+static void
+chat_refused_after(struct parley *p, enum chat_refusal r)
+{
+	char text[128];
+
+	if (r == CHAT_NOT_OURS)
+		return;
+	if (r == CHAT_STILL_SHOWN) {
+		size_t len = strlen(p->sent), n = len < 30 ? len : 30;
+		while (n > 0 && n < len &&
+		       ((unsigned char)p->sent[n] & 0xc0) == 0x80)
+			n--; /* cut at a character boundary */
+		snprintf(text, sizeof(text), "not sent (too long): \"%.*s%s\"",
+			 (int)n, p->sent, n < len ? "..." : "");
+		screen_notice(p, text);
+	}
+	if (p->ed.len == 0)
+		editor_set_line(&p->ed, p->sent);
+	p->sent[0] = '\0';
+	screen_show_input(p);
+}
+
 void
 chat_on_server_line(struct parley *p, const char *line, size_t len)
 {
 	char before[PARLEY_NICK_MAX];
+	enum chat_refusal r;
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
+	r = chat_refused_before(p, line, len);
 	memcpy(before, p->nick, sizeof(before));
 	chat_track(p, line, len);
 	screen_print(p, line, len);
+	chat_refused_after(p, r);
 	chat_greet(p, line, len, strcmp(before, p->nick) != 0);
 }
 
@@ -255,7 +321,22 @@ chat_submit(struct parley *p, const char *line)
 		p->held_lines++;
 		return;
 	}
-	screen_echo(p, line);
+	if (p->line_max > 0 && strlen(line) > p->line_max) {
+		char text[128];
+		snprintf(text, sizeof(text),
+			 "line too long for this server (%zu bytes, max %zu); "
+			 "not sent",
+			 strlen(line), p->line_max);
+		screen_notice(p, text);
+		if (p->ed.len == 0)
+			editor_set_line(&p->ed, line);
+		return;
+	}
+	snprintf(p->sent, sizeof(p->sent), "%s", line);
+	p->sent_echoed = screen_echo(p, line);
+	/* Not shown (a command): an earlier echo is no longer the last said. */
+	if (!p->sent_echoed)
+		p->echo_rows = 0;
 	chat_send_line(p, line);
 	if (strcmp(line, "/quit") == 0 || strncmp(line, "/quit ", 6) == 0)
 		chat_leave(p);

@@ -64,6 +64,7 @@ parley_suspend(struct parley *p)
 	if (!p->tty)
 		return;
 	parley_release_terminal(p);
+	p->echo_rows = 0; /* the shell may write below it */
 	term_stop();
 	err = term_raw_enable(p->in_fd);
 	if (err < 0) {
@@ -97,6 +98,7 @@ parley_on_key(struct parley *p, unsigned char c)
 		break;
 	case EDITOR_CLEAR:
 		queue_puts(&p->outq, "\x1b[H\x1b[2J");
+		p->echo_rows = 0;
 		screen_show_input(p);
 		break;
 	case EDITOR_SUSPEND:
@@ -202,6 +204,7 @@ parley_on_signal(struct parley *p)
 	while ((sig = term_signals_next(p->sig_fd)) != 0) {
 		if (sig == SIGWINCH) {
 			p->cols = term_columns(p->out_fd);
+			p->echo_rows = 0; /* the terminal may rewrap it */
 			if (p->input_shown)
 				screen_show_input(p);
 		} else if (sig == SIGTSTP) {

@@ -57,6 +57,15 @@ struct parley {
 	struct queue held; /* lines entered before PARLEY_READY, LF-ended */
 	int held_lines;
 
+	/* The server's line limit is known only from its refusal, "-!- error:
+	 * line too long (max N bytes)"; from then on longer lines are refused
+	 * here. sent is the last line submitted, echo_rows the rows its echo
+	 * takes while that echo is the last thing on the screen, else 0. */
+	size_t line_max; /* 0 until the server has said */
+	char sent[EDITOR_LINE_MAX];
+	int sent_echoed;
+	int echo_rows;
+
 	int closing; /* no more input: half-close once sendq is empty */
 	int shut_wr; /* shutdown(SHUT_WR) done */
 	long long deadline_ms; /* after shut_wr: stop waiting for the server */

@@ -6,9 +6,12 @@
 #include "client/screen.h"
 
 #include "client/render.h"
+#include "client/term.h"
+#include "client/utf8.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,12 +59,40 @@ screen_timestamp(struct parley *p)
 		queue_puts(&p->outq, "\x1b[0m");
 }
 
+/* Rows that text of s[0..len) takes on a terminal cols wide when it
+ * starts at column col: as a terminal wraps, a wide character that does
+ * not fit in the last column goes to the next row. */
+static int
+screen_rows(const char *s, size_t len, int col, int cols)
+{
+	int rows = 1;
+	size_t i = 0, n;
+	uint32_t cp;
+
+	while (i < len) {
+		if (utf8_decode(s + i, len - i, &cp, &n) != UTF8_OK) {
+			cp = UTF8_REPLACEMENT;
+			n = 1;
+		}
+		int w = utf8_cp_width(cp);
+		if (col + w > cols) {
+			rows++;
+			col = 0;
+		}
+		col += w;
+		i += n;
+	}
+	return rows;
+}
+
 void
 screen_print(struct parley *p, const char *line, size_t len)
 {
 	size_t cap = RENDER_OUT_MAX(len);
 	char stackbuf[4096], *out = stackbuf;
 	size_t n;
+
+	p->echo_rows = 0; /* whatever was said last is no longer last */
 
 	if (!p->tty && !p->out_is_tty) {
 		/* Scriptable: exactly the server's bytes. */
@@ -130,22 +161,43 @@ screen_update_prompt(struct parley *p)
 		screen_show_input(p);
 }
 
-void
+int
 screen_echo(struct parley *p, const char *line)
 {
 	char echo[EDITOR_LINE_MAX + 2 * PARLEY_ROOM_MAX + 16];
 	int n;
 
 	if (!p->room[0] || !p->nick[0])
-		return;
+		return 0;
 	if (strncmp(line, "/me ", 4) == 0)
 		n = snprintf(echo, sizeof(echo), "%s * %s %s", p->room, p->nick,
 			     line + 4);
 	else if (line[0] == '/' && line[1] != '/')
-		return; /* a command: the server answers it */
+		return 0; /* a command: the server answers it */
 	else
 		n = snprintf(echo, sizeof(echo), "%s <%s> %s", p->room, p->nick,
 			     line[0] == '/' ? line + 1 : line);
-	if (n > 0)
-		screen_print(p, echo, strlen(echo));
+	if (n <= 0)
+		return 0;
+	screen_print(p, echo, strlen(echo));
+	/* Every terminal line starts with "HH:MM ". */
+	p->echo_rows = screen_rows(echo, strlen(echo), 6, p->cols);
+	return 1;
+}
+
+int
+screen_unsay(struct parley *p)
+{
+	char up[32];
+	int rows = p->echo_rows;
+
+	/* Rows scrolled off the top could not be cleared. */
+	if (!p->tty || rows <= 0 || rows >= term_rows(p->out_fd))
+		return 0;
+	screen_hide_input(p);
+	/* The cursor is at the start of the row below the echo. */
+	snprintf(up, sizeof(up), "\x1b[%dA\x1b[J", rows);
+	queue_puts(&p->outq, up);
+	p->echo_rows = 0;
+	return 1;
 }

@@ -35,7 +35,14 @@ void screen_flush_errors(struct parley *p);
 void screen_update_prompt(struct parley *p);
 
 /* Terminal mode: shows a line we said as the server shows it to others
- * (it does not echo our own room messages); commands are not shown. */
-void screen_echo(struct parley *p, const char *line);
+ * (it does not echo our own room messages); commands are not shown.
+ * Returns 1 if it showed the line. */
+int screen_echo(struct parley *p, const char *line);
+
+/* Takes the echo of the last line said off the screen, if it is still the
+ * last thing there and wholly on the screen: the cursor goes up over its
+ * rows, which are cleared, and the next line shown takes its place.
+ * Returns 1 if it did. */
+int screen_unsay(struct parley *p);
 
 #endif

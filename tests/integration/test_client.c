@@ -1881,6 +1881,86 @@ test_terminal_lines_entered_before_the_nick_answer_wait_for_it(void)
 	}
 }
 
+/* n letters a-z, repeated, then a NUL. */
+static void
+t_letters(char *out, int n)
+{
+	for (int i = 0; i < n; i++)
+		out[i] = (char)('a' + i % 26);
+	out[n] = '\0';
+}
+
+/* parleyd --max-line 100: a 150-byte line is refused by the server. Its
+ * echo is replaced by the error and the line comes back to the input line;
+ * from then on the client refuses longer lines itself. */
+static void
+test_terminal_a_line_the_server_finds_too_long_is_not_shown_as_said(void)
+{
+	char nick[64], wnick[64], want[512], typed[151], shorter[121];
+
+	REQUIRE(t_server_with("--max-line 100"));
+	int w = t_watcher(wnick, sizeof(wnick));
+	REQUIRE(w >= 0);
+	struct tcl *c = t_pty_client(NULL, nick, sizeof(nick));
+	REQUIRE(c);
+	t_letters(typed, 150);
+	tcl_type(c, typed);
+	tcl_type(c, "\r");
+	CHECK(tcl_wait_screen(
+		  c, "-!- error: line too long (max 100 bytes); discarded",
+		  T_WAIT_MS) >= 0);
+	snprintf(want, sizeof(want), "#lobby <%s>", nick);
+	CHECKF(scr_find(&c->scr, want) < 0, "the echo stayed");
+	/* Back in the input line, scrolled to its end (71 columns shown). */
+	snprintf(want, sizeof(want), "#lobby> %s", typed + 150 - 71);
+	CHECK(tcl_wait_input(c, want, 79, T_WAIT_MS) == 0);
+	/* Shortened, but not enough: refused here, never sent. */
+	tcl_type(c, "\x15");
+	t_letters(shorter, 120);
+	tcl_type(c, shorter);
+	tcl_type(c, "\r");
+	CHECK(tcl_wait_screen(c,
+			      "-!- parley: line too long for this server "
+			      "(120 bytes, max 100); not sent",
+			      T_WAIT_MS) >= 0);
+	snprintf(want, sizeof(want), "#lobby> %s", shorter + 120 - 71);
+	CHECK(tcl_wait_input(c, want, 79, T_WAIT_MS) == 0);
+	tcl_type(c, "\x15short enough\r");
+	snprintf(want, sizeof(want), "#lobby <%s> short enough", nick);
+	CHECK(tcl_wait_screen(c, want, T_WAIT_MS) >= 0);
+	CHECK(t_seen_before(w, "abcdefghijklmnopqrst", "short enough") == 0);
+}
+
+/* Against a stand-in server: when another line came between the echo and
+ * the error, the echo stays, and a notice says that line was not sent. */
+static void
+test_terminal_a_too_long_line_whose_echo_is_not_last_is_marked(void)
+{
+	char addr[64], line[256], typed[151];
+	const char *args[] = {addr, NULL};
+	int port, lfd = t_fake_listen(&port);
+
+	REQUIRE(lfd >= 0);
+	t_port_arg(addr, sizeof(addr), port);
+	struct tcl *c = tcl_spawn_pty(args, NULL, T_ROWS, T_COLS);
+	int s = t_fake_accept(lfd);
+	REQUIRE(s >= 0);
+	tc_send(s, "-!- welcome to parley, me! hi\n-!- me joined #x\n");
+	REQUIRE(tcl_wait_input(c, "#x>", 4, T_WAIT_MS) == 0);
+	t_letters(typed, 150);
+	tcl_type(c, typed);
+	tcl_type(c, "\r");
+	REQUIRE(tc_readline(s, line, sizeof(line), T_WAIT_MS) == 150);
+	tc_send(s, "#x <bob> meanwhile\n-!- error: line too long (max 100 "
+		   "bytes); discarded\n");
+	CHECK(tcl_wait_screen(c,
+			      "-!- parley: not sent (too long): "
+			      "\"abcdefghijklmnopqrstuvwxyzabcd...\"",
+			      T_WAIT_MS) >= 0);
+	CHECK(scr_find(&c->scr, "#x <me> abcdefghij") >= 0);
+	CHECK(scr_find(&c->scr, "#x <bob> meanwhile") >= 0);
+}
+
 static void
 test_terminal_control_characters_from_the_network_are_stripped(void)
 {
@@ -1949,5 +2029,8 @@ main(int argc, char **argv)
 	T_RUN(test_terminal_a_refused_connection_is_shown_and_exits_3);
 	T_RUN(test_terminal_a_refused_nick_is_shown_and_the_session_goes_on);
 	T_RUN(test_terminal_lines_entered_before_the_nick_answer_wait_for_it);
+	T_RUN(
+	    test_terminal_a_line_the_server_finds_too_long_is_not_shown_as_said);
+	T_RUN(test_terminal_a_too_long_line_whose_echo_is_not_last_is_marked);
 	return tl_summary("test_client");
 }
