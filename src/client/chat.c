@@ -280,7 +280,8 @@ chat_on_end(struct parley *p)
 {
 	char text[320];
 
-	if (p->stage == PARLEY_GREETING && (p->refusal[0] || !p->sock_err)) {
+	if (p->stage == PARLEY_GREETING && !p->closing &&
+	    (p->refusal[0] || !p->sock_err)) {
 		snprintf(text, sizeof(text), "refused by the server: %s",
 			 p->refusal[0] ? p->refusal
 				       : "closed before its welcome line");

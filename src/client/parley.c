@@ -93,7 +93,8 @@ parley_on_key(struct parley *p, unsigned char c)
 		break;
 	case EDITOR_EOF:
 	case EDITOR_INTERRUPT:
-		chat_send_line(p, "/quit");
+		if (p->stage != PARLEY_GREETING) /* else nothing is sent */
+			chat_send_line(p, "/quit");
 		chat_leave(p);
 		break;
 	case EDITOR_CLEAR:
@@ -571,6 +572,7 @@ parley_setup(struct parley *p, int sock_fd, const struct parley_args *a)
 	(void)parley_set_nonblock(p->out_fd, &p->out_flags);
 	if (a->nick) /* sent after the welcome line */
 		snprintf(p->nick_want, sizeof(p->nick_want), "%s", a->nick);
+	screen_show_input(p); /* the prompt at once, before the server speaks */
 	return 0;
 }
 

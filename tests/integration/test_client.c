@@ -1792,6 +1792,27 @@ test_terminal_server_close_is_a_clear_line_and_exit(void)
 }
 
 static void
+test_terminal_ctrl_c_before_the_welcome_sends_nothing_and_exits_0(void)
+{
+	char addr[64], line[256];
+	const char *args[] = {addr, NULL};
+	int port, lfd = t_fake_listen(&port);
+
+	REQUIRE(lfd >= 0);
+	t_port_arg(addr, sizeof(addr), port);
+	struct tcl *c = tcl_spawn_pty(args, NULL, T_ROWS, T_COLS);
+	int s = t_fake_accept(lfd);
+	REQUIRE(s >= 0);
+	REQUIRE(tcl_wait_input(c, ">", 2, T_WAIT_MS) == 0);
+	tcl_type(c, "\x03");
+	CHECKF(tc_readline(s, line, sizeof(line), T_WAIT_MS) == -2,
+	       "the server got: %s", line);
+	shutdown(s, SHUT_WR);
+	CHECK(t_exited_zero(tcl_wait_exit(c, T_WAIT_MS)));
+	CHECK(scr_find(&c->scr, "refused") < 0);
+}
+
+static void
 test_terminal_a_refused_connection_is_shown_and_exits_3(void)
 {
 	char addr[64];
@@ -2026,6 +2047,8 @@ main(int argc, char **argv)
 	T_RUN(test_terminal_resize_keeps_the_cursor_on_screen);
 	T_RUN(test_terminal_sigterm_restores_the_terminal_and_exits);
 	T_RUN(test_terminal_server_close_is_a_clear_line_and_exit);
+	T_RUN(
+	    test_terminal_ctrl_c_before_the_welcome_sends_nothing_and_exits_0);
 	T_RUN(test_terminal_a_refused_connection_is_shown_and_exits_3);
 	T_RUN(test_terminal_a_refused_nick_is_shown_and_the_session_goes_on);
 	T_RUN(test_terminal_lines_entered_before_the_nick_answer_wait_for_it);
