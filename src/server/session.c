@@ -111,7 +111,6 @@ struct session {
 	int had_client;
 	int shutting_down;
 	long long shutdown_deadline_ms;
-	long long now_ms;
 	int channel_dead;
 };
 
@@ -516,20 +515,21 @@ static int
 session_take_token(struct session *s, struct client *c)
 {
 	double rate = s->cfg->flood_rate;
+	long long now = loop_time_ms(s->loop);
 
 	if (rate <= 0)
 		return 0;
-	double elapsed = (double)(s->now_ms - c->tokens_ms) / 1000.0;
+	double elapsed = (double)(now - c->tokens_ms) / 1000.0;
 	c->tokens += elapsed * rate;
 	if (c->tokens > s->cfg->flood_burst)
 		c->tokens = s->cfg->flood_burst;
-	c->tokens_ms = s->now_ms;
+	c->tokens_ms = now;
 	if (c->tokens >= 1) {
 		c->tokens -= 1;
 		return 0;
 	}
 	c->throttled_until_ms =
-	    s->now_ms + (long long)((1 - c->tokens) * 1000 / rate) + 1;
+	    now + (long long)((1 - c->tokens) * 1000 / rate) + 1;
 	if (!c->in_throttled) {
 		c->in_throttled = 1;
 		c->throttled_next = s->throttled;
@@ -1073,7 +1073,7 @@ session_client_add(struct session *s, int fd, uint64_t id, const char *nick,
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	c->lr.max_len = s->cfg->max_line;
 	c->tokens = s->cfg->flood_burst;
-	c->tokens_ms = s->now_ms;
+	c->tokens_ms = loop_time_ms(s->loop);
 	c->readable = 1;
 	c->writable = 1;
 	if (loop_add(s->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
@@ -1128,7 +1128,7 @@ session_client_close(struct session *s, struct client *c, int reason,
 		log_warn("cannot tell the supervisor that %s left", c->nick);
 	c->closing_next = s->closing;
 	s->closing = c;
-	c->linger_until_ms = s->now_ms + SESSION_LINGER_MS;
+	c->linger_until_ms = loop_time_ms(s->loop) + SESSION_LINGER_MS;
 	switch (reason) {
 	case CHANNEL_REASON_SENDQ:
 	case CHANNEL_REASON_LAPPED:
@@ -1200,7 +1200,7 @@ session_reap_one(struct session *s, struct client *c)
 	char sink[4096];
 	ssize_t n;
 
-	if (s->now_ms >= c->linger_until_ms)
+	if (loop_time_ms(s->loop) >= c->linger_until_ms)
 		return 1;
 	if (buf_used(&c->out) > 0 && session_write(c) < 0)
 		return 1;
@@ -1249,7 +1249,7 @@ session_begin_shutdown(struct session *s, const char *line)
 	if (s->shutting_down)
 		return;
 	s->shutting_down = 1;
-	s->shutdown_deadline_ms = s->now_ms + SESSION_LINGER_MS;
+	s->shutdown_deadline_ms = loop_time_ms(s->loop) + SESSION_LINGER_MS;
 	for (struct client *c = s->clients; c; c = c->next) {
 		if (c->closing)
 			continue;
@@ -1353,7 +1353,7 @@ session_on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 static int
 session_timeout(struct session *s)
 {
-	long long next = -1;
+	long long next = -1, now;
 
 	/* Paused input resumes when the timeline brings our records back,
 	 * which the wake eventfd announces. */
@@ -1371,7 +1371,8 @@ session_timeout(struct session *s)
 		next = s->shutdown_deadline_ms;
 	if (next < 0)
 		return -1;
-	return next <= s->now_ms ? 0 : (int)(next - s->now_ms);
+	now = loop_time_ms(s->loop);
+	return next <= now ? 0 : (int)(next - now);
 }
 
 static void
@@ -1381,7 +1382,8 @@ session_wake_throttled(struct session *s)
 
 	while (*pp) {
 		struct client *c = *pp;
-		if (c->throttled_until_ms <= s->now_ms || c->closing) {
+		if (c->throttled_until_ms <= loop_time_ms(s->loop) ||
+		    c->closing) {
 			*pp = c->throttled_next;
 			c->in_throttled = 0;
 			c->throttled_until_ms = 0;
@@ -1395,7 +1397,8 @@ session_wake_throttled(struct session *s)
 static int
 session_done(struct session *s)
 {
-	if (s->shutting_down && s->now_ms >= s->shutdown_deadline_ms)
+	if (s->shutting_down &&
+	    loop_time_ms(s->loop) >= s->shutdown_deadline_ms)
 		return 1;
 	if (s->nclients > 0)
 		return 0;
@@ -1413,7 +1416,6 @@ session_setup(struct session *s, const struct session_start *st)
 	s->shm = st->shm;
 	s->worker = st->worker;
 	s->wake_fd = st->wake_fd;
-	s->now_ms = loop_now_ms();
 	outbox_shm_protect(s->shm, (int)st->producer);
 	outbox_writer_init(&s->w, s->shm, st->producer);
 	s->published = s->w.head;
@@ -1469,7 +1471,6 @@ session_main(const struct session_start *st)
 			break;
 		if (loop_run_once(s.loop, session_timeout(&s)) < 0)
 			fatal("epoll_wait");
-		s.now_ms = loop_now_ms();
 		session_wake_throttled(&s);
 	}
 	for (struct client *c = s.clients, *next; c; c = next) {

@@ -400,6 +400,59 @@ test_sigint_shuts_down_gracefully_with_50_clients(void)
 	graceful_shutdown_with(SIGINT);
 }
 
+/* How the supervisor goes, and the last line each idle client must get. */
+static const struct {
+	int sig;
+	const char *line;
+} idle_stop_rows[] = {
+    {SIGTERM, "-!- server shutting down"},
+    {SIGINT, "-!- server shutting down"},
+    {SIGKILL, "-!- disconnected: server stopped"},
+};
+
+/* Sessions that have slept in epoll_wait for longer than their 2 s
+ * linger still tell their clients why the connection closes. One server
+ * per row, all idle at once. */
+static void
+test_idle_clients_are_told_the_server_stops_by_term_int_or_its_death(void)
+{
+	enum { ROWS = sizeof(idle_stop_rows) / sizeof(idle_stop_rows[0]) };
+	enum { N = 2, IDLE_MS = 2500 };
+	struct ts_server *s[ROWS] = {NULL};
+	int fd[ROWS][N];
+	char line[256];
+
+	for (int r = 0; r < ROWS; r++) {
+		s[r] = start("");
+		REQUIRE(s[r]);
+		for (int i = 0; i < N; i++)
+			REQUIRE((fd[r][i] = tc_join(s[r]->port, NULL, 0)) >= 0);
+		tc_send(fd[r][0], "before idling\n");
+		REQUIRE(tc_expect(fd[r][1], "> before idling", line,
+				  sizeof(line), 5000) > 0);
+	}
+	/* Idle: wait with a deadline for a line that never comes. */
+	CHECK(tc_expect(fd[0][0], "\x01never", NULL, 0, IDLE_MS) == -1);
+	for (int r = 0; r < ROWS; r++) {
+		kill(s[r]->pid, idle_stop_rows[r].sig);
+		for (int i = 0; i < N; i++) {
+			CHECKF(tc_expect(fd[r][i], idle_stop_rows[r].line, line,
+					 sizeof(line), 5000) > 0,
+			       "signal %d: client %d not told \"%s\"",
+			       idle_stop_rows[r].sig, i,
+			       idle_stop_rows[r].line);
+			CHECK(tc_wait_eof(fd[r][i], 5000) == 0);
+			tc_close(fd[r][i]);
+		}
+		int st = ts_stop(s[r], 0, 5000);
+		if (idle_stop_rows[r].sig != SIGKILL)
+			CHECKF(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			       "signal %d: exit status %d",
+			       idle_stop_rows[r].sig, st);
+		ts_free(s[r]);
+	}
+}
+
 static void
 test_client_over_max_clients_gets_server_full(void)
 {
@@ -564,6 +617,7 @@ main(int argc, char **argv)
 	RUN(test_supervisor_death_ends_every_session);
 	RUN(test_sigterm_shuts_down_gracefully_with_50_clients);
 	RUN(test_sigint_shuts_down_gracefully_with_50_clients);
+	RUN(test_idle_clients_are_told_the_server_stops_by_term_int_or_its_death);
 	RUN(test_client_over_max_clients_gets_server_full);
 	RUN(test_over_long_line_is_refused_and_connection_stays_usable);
 	RUN(test_ten_megabytes_without_newline_keep_memory_bounded);
