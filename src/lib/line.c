@@ -144,6 +144,23 @@ line_utf8_len(const unsigned char *s, size_t avail)
 	return n;
 }
 
+size_t
+line_utf8_cut(const char *s, size_t len, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t lead = max, need;
+
+	if (len <= max)
+		return len;
+	/* Back over the continuation bytes (at most 3) to a lead byte. */
+	while (lead > 0 && max - lead < 3 && (u[lead - 1] & 0xC0) == 0x80)
+		lead--;
+	if (lead == 0 || u[lead - 1] < 0xC0)
+		return max; /* ends with ASCII, or is not UTF-8 at all */
+	need = u[lead - 1] >= 0xF0 ? 4 : u[lead - 1] >= 0xE0 ? 3 : 2;
+	return lead - 1 + need > max ? lead - 1 : max;
+}
+
 /* C1 controls and the bidirectional overrides/isolates that can disguise
  * text (U+202A-U+202E, U+2066-U+2069). */
 static int

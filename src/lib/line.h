@@ -49,4 +49,11 @@ size_t line_sanitize(const char *in, size_t len, char *out);
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
 size_t line_utf8_len(const unsigned char *s, size_t avail);
 
+/* Where to cut the UTF-8 text s[0..len) to fit max bytes: len if it fits,
+ * else the longest prefix of at most max bytes that does not end inside a
+ * character. Reads only s[0..max), so it also mends text that vsnprintf
+ * has already cut at max bytes. Every server line that is shortened to
+ * fit a buffer is shortened with it. */
+size_t line_utf8_cut(const char *s, size_t len, size_t max);
+
 #endif

@@ -165,15 +165,16 @@ session_sendf(struct session *s, struct client *c, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	size_t len;
+
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n > sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	session_send(s, c, line, (size_t)n);
+	len = line_utf8_cut(line, (size_t)n, sizeof(line) - 2);
+	line[len++] = '\n';
+	session_send(s, c, line, len);
 }
 
 /* Writes what has accumulated. Returns 0, or -1 if the client is gone. */
@@ -305,8 +306,7 @@ session_request(struct session *s, struct client *c, uint16_t op,
 	 * its effects in the timeline. */
 	session_publish(s);
 
-	if (arg_len > CHANNEL_ARG_MAX)
-		arg_len = CHANNEL_ARG_MAX;
+	arg_len = line_utf8_cut(arg, arg_len, CHANNEL_ARG_MAX);
 	memcpy(req.arg, arg, arg_len);
 	req.arg_len = (uint16_t)arg_len;
 	if (channel_send(&s->chan, CHANNEL_REQUEST, &req,
@@ -331,7 +331,8 @@ session_request_room(struct session *s, struct client *c, uint16_t op,
 			 text_len ? " " : "", (int)text_len, text);
 
 	session_request(s, c, op, arg,
-			n < (int)sizeof(arg) ? (size_t)n : sizeof(arg) - 1);
+			n < 0 ? 0
+			      : line_utf8_cut(arg, (size_t)n, sizeof(arg) - 1));
 }
 
 /* ---- commands ------------------------------------------------------------ */
@@ -402,12 +403,14 @@ session_cmd_part(struct session *s, struct client *c, const struct command *cmd)
 
 	if (cmd->arg_len)
 		r = session_room_named(c, cmd->arg, cmd->arg_len);
+	if (!r && cmd->arg_len) {
+		char q[NAMES_QUOTE_SIZE];
+		names_quote(cmd->arg, cmd->arg_len, q);
+		session_sendf(s, c, "-!- error: you are not in %s", q);
+		return;
+	}
 	if (!r) {
-		if (cmd->arg_len)
-			session_sendf(s, c, "-!- error: you are not in %.*s",
-				      (int)cmd->arg_len, cmd->arg);
-		else
-			session_error(s, c, "you are not in a room");
+		session_error(s, c, "you are not in a room");
 		return;
 	}
 	session_request_room(s, c, CHANNEL_OP_PART, r->name, strlen(r->name),
@@ -687,15 +690,16 @@ session_format(struct session *s, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	size_t len;
+
 	va_start(ap, fmt);
 	n = vsnprintf(s->line, SESSION_LINE_MAX - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		n = 0;
-	if ((size_t)n > SESSION_LINE_MAX - 2)
-		n = (int)(SESSION_LINE_MAX - 2);
-	s->line[n++] = '\n';
-	return (size_t)n;
+	len = line_utf8_cut(s->line, (size_t)n, SESSION_LINE_MAX - 2);
+	s->line[len++] = '\n';
+	return len;
 }
 
 static struct client *
@@ -1117,8 +1121,7 @@ session_client_close(struct session *s, struct client *c, int reason,
 		return;
 	c->closing = reason;
 	session_publish(s); /* its last words precede its quit */
-	if (n > CHANNEL_REASON_MAX)
-		n = CHANNEL_REASON_MAX;
+	n = line_utf8_cut(text, n, CHANNEL_REASON_MAX);
 	memcpy(msg.text, text, n);
 	msg.text_len = (uint16_t)n;
 	if (!s->channel_dead &&

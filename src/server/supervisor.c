@@ -8,10 +8,12 @@
 #include "server/supervisor.h"
 
 #include "lib/idmap.h"
+#include "lib/line.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/net.h"
 #include "server/channel.h"
+#include "server/names.h"
 #include "server/outbox.h"
 #include "server/registry.h"
 #include "server/session.h"
@@ -115,10 +117,8 @@ sv_text(struct supervisor *sv, const struct reg_client *c, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n >= sizeof(line))
-		n = (int)sizeof(line) - 1;
 	outbox_append(&sv->w, OUTBOX_TEXT, 0, 0, c->id, NULL, 0, NULL, NULL,
-		      line, (size_t)n);
+		      line, line_utf8_cut(line, (size_t)n, sizeof(line) - 1));
 }
 
 /* Ends c's request: ok (with a room that becomes current, or the resolved
@@ -138,10 +138,13 @@ sv_replyf(struct supervisor *sv, const struct reg_client *c, const char *fmt,
 {
 	char text[512];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	text[n < 0 ? 0 : line_utf8_cut(text, (size_t)n, sizeof(text) - 1)] =
+	    '\0';
 	sv_reply(sv, c, text, 0, NULL);
 }
 
@@ -252,8 +255,11 @@ sv_member_room(struct supervisor *sv, struct reg_client *c, const char *name)
 {
 	struct reg_room *r = registry_room_find(&sv->reg, name);
 
+	char q[NAMES_QUOTE_SIZE];
+
 	if (!r || !registry_is_member(c, r)) {
-		sv_replyf(sv, c, "you are not in %s", name);
+		names_quote(name, strlen(name), q);
+		sv_replyf(sv, c, "you are not in %s", q);
 		return NULL;
 	}
 	return r;
@@ -294,11 +300,16 @@ static void
 sv_who(struct supervisor *sv, struct reg_client *c, const char *name)
 {
 	struct reg_room *r = registry_room_find(&sv->reg, name);
+	/* A line goes out once it passes SV_WHO_LINE: it holds the header
+	 * (under 64 bytes), that many bytes and one more nick, never cut. */
 	char line[SV_WHO_LINE + CONFIG_NICK_MAX + 64];
 	size_t len = 0;
 
+	char q[NAMES_QUOTE_SIZE];
+
 	if (!r) {
-		sv_replyf(sv, c, "no such room %s", name);
+		names_quote(name, strlen(name), q);
+		sv_replyf(sv, c, "no such room %s", q);
 		return;
 	}
 	for (unsigned i = 0; i < r->nmembers; i++) {
@@ -349,8 +360,11 @@ sv_resolve(struct supervisor *sv, struct reg_client *c, const char *nick)
 {
 	struct reg_client *t = registry_nick_find(&sv->reg, nick);
 
+	char q[NAMES_QUOTE_SIZE];
+
 	if (!t) {
-		sv_replyf(sv, c, "no such nick %s", nick);
+		names_quote(nick, strlen(nick), q);
+		sv_replyf(sv, c, "no such nick %s", q);
 		return;
 	}
 	sv_reply(sv, c, NULL, t->id, t->nick);

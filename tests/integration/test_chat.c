@@ -1513,6 +1513,68 @@ test_valid_utf8_cjk_and_emoji_pass_untouched(void)
 	ts_free(s);
 }
 
+/* prefix, count copies of unit, suffix: into out (n bytes). */
+static const char *
+repeat(char *out, size_t n, const char *prefix, const char *unit, int count,
+       const char *suffix)
+{
+	size_t o = (size_t)snprintf(out, n, "%s", prefix);
+
+	for (int i = 0; i < count && o + strlen(unit) < n; i++)
+		o += (size_t)snprintf(out + o, n - o, "%s", unit);
+	snprintf(out + o, n - o, "%s", suffix);
+	return out;
+}
+
+#define E_ACUTE "\xC3\xA9"	   /* 2 bytes */
+#define GRIN	"\xF0\x9F\x98\x80" /* 4 bytes */
+
+/* Commands quoting a long name back, each long enough to reach a limit
+ * of some buffer on the way, and the start of the error they get. */
+static const struct {
+	const char *prefix, *unit;
+	int count;
+	const char *suffix, *want;
+	int elided; /* the name is quoted, shortened, ending in U+2026 */
+} cut_rows[] = {
+    {"/msg x", E_ACUTE, 505, " hi", "-!- error: no such nick x" E_ACUTE, 1},
+    {"/msg ", GRIN, 300, " hi", "-!- error: no such nick " GRIN, 1},
+    {"/who #", E_ACUTE, 505, "", "-!- error: ", 0},
+    {"/part #", E_ACUTE, 1100, "", "-!- error: ", 0},
+    {"/part #x", GRIN, 700, " why", "-!- error: ", 0},
+};
+
+static void
+test_no_error_reply_is_cut_inside_a_character(void)
+{
+	struct ts_server *s = start("--max-line 4096");
+	char cmd[4096 + 64], got[CHAT_LINE], esc[CHAT_LINE * 4];
+	REQUIRE(s);
+	int a = join_as(s->port, "alice");
+	REQUIRE(a >= 0);
+	for (size_t i = 0; i < sizeof(cut_rows) / sizeof(cut_rows[0]); i++) {
+		repeat(cmd, sizeof(cmd), cut_rows[i].prefix, cut_rows[i].unit,
+		       cut_rows[i].count, cut_rows[i].suffix);
+		tc_send(a, "%s\n", cmd);
+		if (!EXPECT_OUT(a, "-!- error: ", got))
+			continue;
+		CHECKF(utf8_valid((const unsigned char *)got),
+		       "row %zu: invalid UTF-8: \"%s\"", i,
+		       escape(got, esc, sizeof(esc)));
+		CHECKF(strncmp(got, cut_rows[i].want,
+			       strlen(cut_rows[i].want)) == 0,
+		       "row %zu: \"%s\"", i, escape(got, esc, sizeof(esc)));
+		size_t n = strlen(got);
+		if (cut_rows[i].elided)
+			CHECKF(n < 80 &&
+				   strcmp(got + n - 3, "\xE2\x80\xA6") == 0,
+			       "row %zu: not elided: \"%s\"", i,
+			       escape(got, esc, sizeof(esc)));
+	}
+	tc_close(a);
+	ts_free(s);
+}
+
 static void
 test_telnet_negotiation_is_stripped_from_the_line(void)
 {
@@ -1931,6 +1993,7 @@ main(int argc, char **argv)
 	RUN(test_nul_bytes_are_removed);
 	RUN(test_invalid_utf8_is_replaced_with_the_replacement_character);
 	RUN(test_valid_utf8_cjk_and_emoji_pass_untouched);
+	RUN(test_no_error_reply_is_cut_inside_a_character);
 	RUN(test_telnet_negotiation_is_stripped_from_the_line);
 	RUN(test_empty_lines_are_ignored);
 	RUN(test_flooder_is_throttled_not_dropped_and_others_are_not_blocked);

@@ -491,6 +491,56 @@ test_all_invalid_input_fits_in_sanitized_max(void)
 	CHECK(out[LINE_SANITIZED_MAX(64)] == 'Z');
 }
 
+/* ---- cutting ------------------------------------------------------------ */
+
+/* s[0..n) is whole UTF-8 characters. */
+static int
+whole_chars(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t k = line_utf8_len((const unsigned char *)s + i, n - i);
+		if (k == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+static void
+test_utf8_cut_keeps_whole_characters_at_every_limit(void)
+{
+	/* 1-, 2-, 3- and 4-byte characters, in both orders. */
+	static const char s[] = "a\xc3\xa9\xe4\xbd\xa0\xf0\x9f\x98\x80"
+				"b\xf0\x9f\x98\x80\xe4\xbd\xa0\xc3\xa9z";
+	size_t len = sizeof(s) - 1;
+
+	for (size_t max = 0; max <= len + 1; max++) {
+		char cut[sizeof(s)];
+		size_t n = line_utf8_cut(s, len, max);
+		if (!CHECKF(n <= max || (max >= len && n == len),
+			    "max %zu: %zu bytes", max, n) ||
+		    !CHECKF(whole_chars(s, n), "max %zu: cut inside at %zu",
+			    max, n))
+			return;
+		/* The longest: the next character would not fit. */
+		if (n < len)
+			CHECKF(n + line_utf8_len((const unsigned char *)s + n,
+						 len - n) >
+				   max,
+			       "max %zu: %zu bytes is not the longest", max, n);
+		/* What follows max is never read: a buffer vsnprintf cut. */
+		memcpy(cut, s, sizeof(s));
+		if (max < len)
+			memset(cut + max, 0, sizeof(s) - max);
+		CHECKF(line_utf8_cut(cut, len, max) == n,
+		       "max %zu: reads past the limit", max);
+	}
+	CHECK(line_utf8_cut("abc", 3, 3) == 3);
+	CHECK(line_utf8_cut("", 0, 0) == 0);
+}
+
 int
 main(void)
 {
@@ -516,5 +566,6 @@ main(void)
 	RUN(test_overlong_encodings_and_surrogates_are_invalid);
 	RUN(test_valid_cjk_and_emoji_pass_through_untouched);
 	RUN(test_all_invalid_input_fits_in_sanitized_max);
+	RUN(test_utf8_cut_keeps_whole_characters_at_every_limit);
 	return tl_summary("unit_line");
 }
