@@ -38,6 +38,9 @@
 #define SESSION_KEEP_OUT_BYTES 1024
 #define SESSION_LINE_MAX       (OUTBOX_REC_MAX + 256)
 
+_Static_assert(CONFIG_REASON_MAX <= CHANNEL_REASON_MAX,
+	       "a reason fits a channel message");
+
 struct sroom {
 	uint64_t id;
 	char name[OUTBOX_ROOM_MAX + 1];
@@ -413,8 +416,9 @@ session_cmd_part(struct session *s, struct client *c, const struct command *cmd)
 		session_error(s, c, "you are not in a room");
 		return;
 	}
-	session_request_room(s, c, CHANNEL_OP_PART, r->name, strlen(r->name),
-			     cmd->text, cmd->text_len);
+	session_request_room(
+	    s, c, CHANNEL_OP_PART, r->name, strlen(r->name), cmd->text,
+	    line_utf8_cut(cmd->text, cmd->text_len, CONFIG_REASON_MAX));
 }
 
 static void
@@ -492,12 +496,13 @@ session_handle_line(struct session *s, struct client *c, const char *raw,
 		session_cmd_msg(s, c, &cmd);
 		break;
 	case COMMAND_QUIT: {
-		char why[CHANNEL_REASON_MAX + 1];
-		snprintf(why, sizeof(why), "%.*s", (int)cmd.text_len,
-			 cmd.text_len ? cmd.text : "quit");
-		if (!cmd.text_len)
-			snprintf(why, sizeof(why), "quit");
-		session_client_close(s, c, CHANNEL_REASON_QUIT, why);
+		char why[CONFIG_REASON_MAX + 1];
+		size_t n =
+		    line_utf8_cut(cmd.text, cmd.text_len, CONFIG_REASON_MAX);
+		memcpy(why, cmd.text, n);
+		why[n] = '\0';
+		session_client_close(s, c, CHANNEL_REASON_QUIT,
+				     n ? why : "quit");
 		break;
 	}
 	case COMMAND_HELP:
@@ -1100,10 +1105,11 @@ session_client_add(struct session *s, int fd, uint64_t id, const char *nick,
 /* Appends "-!- disconnected: TEXT" past the send-queue limit: the last
  * line a closed client gets. */
 static void
-session_append_notice(struct client *c, const char *text)
+session_append_notice(struct client *c, const char *text, size_t len)
 {
-	char line[CHANNEL_REASON_MAX + 32];
-	int n = snprintf(line, sizeof(line), "-!- disconnected: %s\n", text);
+	char line[CONFIG_REASON_MAX + 32];
+	int n = snprintf(line, sizeof(line), "-!- disconnected: %.*s\n",
+			 (int)len, text);
 
 	if (n > 0 && buf_append(&c->out, line, (size_t)n) < 0)
 		log_warn("no memory for the last line to %s", c->nick);
@@ -1121,7 +1127,7 @@ session_client_close(struct session *s, struct client *c, int reason,
 		return;
 	c->closing = reason;
 	session_publish(s); /* its last words precede its quit */
-	n = line_utf8_cut(text, n, CHANNEL_REASON_MAX);
+	n = line_utf8_cut(text, n, CONFIG_REASON_MAX);
 	memcpy(msg.text, text, n);
 	msg.text_len = (uint16_t)n;
 	if (!s->channel_dead &&
@@ -1138,7 +1144,7 @@ session_client_close(struct session *s, struct client *c, int reason,
 		buf_free(&c->out);
 		/* fall through */
 	case CHANNEL_REASON_KICKED:
-		session_append_notice(c, text);
+		session_append_notice(c, text, n);
 		break;
 	case CHANNEL_REASON_LOST:
 		c->linger_until_ms = 0;

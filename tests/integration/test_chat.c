@@ -204,6 +204,19 @@ send_raw(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* prefix, count copies of unit, suffix: into out (n bytes). */
+static const char *
+repeat(char *out, size_t n, const char *prefix, const char *unit, int count,
+       const char *suffix)
+{
+	size_t o = (size_t)snprintf(out, n, "%s", prefix);
+
+	for (int i = 0; i < count && o + strlen(unit) < n; i++)
+		o += (size_t)snprintf(out + o, n - o, "%s", unit);
+	snprintf(out + o, n - o, "%s", suffix);
+	return out;
+}
+
 /* A line ends the collection on fd that is certain to come after every
  * reply to what was sent before: an unknown command is answered by the
  * client's own session once its earlier commands are done. */
@@ -1034,6 +1047,42 @@ test_quit_with_a_reason_is_announced_and_closes_the_connection(void)
 	ts_free(s);
 }
 
+/* Reasons longer than the README's 256 bytes, and what bob sees: the
+ * reason cut to the longest run of whole characters that fits. */
+static const struct {
+	const char *cmd, *notice;
+} reason_rows[] = {
+    {"/part #den x", "-!- alice left #den (x"},
+    {"/quit x", "-!- alice quit (x"},
+};
+
+static void
+test_part_and_quit_reasons_are_cut_at_256_bytes_on_a_character(void)
+{
+	struct ts_server *s = start("");
+	char cmd[1024], want[1024], got[CHAT_LINE], esc[CHAT_LINE * 4];
+	REQUIRE(s);
+	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
+	REQUIRE(a >= 0 && b >= 0);
+	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
+	for (size_t i = 0; i < sizeof(reason_rows) / sizeof(reason_rows[0]);
+	     i++) {
+		/* "x" and 127 of 300 e-acutes: 255 bytes; one more is 257. */
+		repeat(cmd, sizeof(cmd), reason_rows[i].cmd, "\xC3\xA9", 300,
+		       "");
+		repeat(want, sizeof(want), reason_rows[i].notice, "\xC3\xA9",
+		       127, ")");
+		tc_send(a, "%s\n", cmd);
+		if (CHECK(EXPECT_OUT(b, "-!- alice ", got)))
+			CHECKF(strcmp(got, want) == 0, "row %zu: \"%s\"", i,
+			       escape(got, esc, sizeof(esc)));
+	}
+	CHECK(tc_wait_eof(a, CHAT_WAIT_MS) == 0);
+	int fds[] = {a, b};
+	close_all(fds, 2);
+	ts_free(s);
+}
+
 /* alice leaves without /quit, by closing (reset: with a RST); bob, who
  * shares two rooms with her, is told once with reason. */
 static void
@@ -1513,19 +1562,6 @@ test_valid_utf8_cjk_and_emoji_pass_untouched(void)
 	ts_free(s);
 }
 
-/* prefix, count copies of unit, suffix: into out (n bytes). */
-static const char *
-repeat(char *out, size_t n, const char *prefix, const char *unit, int count,
-       const char *suffix)
-{
-	size_t o = (size_t)snprintf(out, n, "%s", prefix);
-
-	for (int i = 0; i < count && o + strlen(unit) < n; i++)
-		o += (size_t)snprintf(out + o, n - o, "%s", unit);
-	snprintf(out + o, n - o, "%s", suffix);
-	return out;
-}
-
 #define E_ACUTE "\xC3\xA9"	   /* 2 bytes */
 #define GRIN	"\xF0\x9F\x98\x80" /* 4 bytes */
 
@@ -1980,6 +2016,7 @@ main(int argc, char **argv)
 	RUN(test_me_is_sent_as_an_action_in_the_current_room);
 	RUN(test_double_slash_sends_a_line_starting_with_a_slash);
 	RUN(test_quit_with_a_reason_is_announced_and_closes_the_connection);
+	RUN(test_part_and_quit_reasons_are_cut_at_256_bytes_on_a_character);
 	RUN(test_closed_connection_is_announced_as_connection_closed);
 	RUN(test_reset_connection_is_announced_as_connection_lost);
 	RUN(test_history_replays_the_last_5_messages_in_order_before_live_ones);
