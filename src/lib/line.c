@@ -9,16 +9,16 @@
 
 enum {
 	TELNET_IAC = 255,
-	TELNET_SE = 240,
+	TELNET_SE = 240, /* the lowest command byte */
 	TELNET_SB = 250,
-	TELNET_WILL = 251,
-	TELNET_DONT = 254,
+	TELNET_WILL = 251, /* WILL, WONT, DO, DONT: an option byte follows */
 };
 
 /* States of the IAC parser. */
 enum { TN_DATA, TN_IAC, TN_OPTION, TN_SB, TN_SB_IAC };
 
-/* A subnegotiation longer than this is not telnet: give up on it. */
+/* Bytes of a subnegotiation dropped at most: past this it is not telnet,
+ * and what follows is data again. */
 #define TELNET_SB_MAX 64
 
 enum line_result
@@ -60,51 +60,78 @@ line_next(struct line_reader *lr, const char *buf, size_t len, size_t *line_off,
 	return LINE_OK;
 }
 
+/* One byte of a telnet command: dropped, or kept as data when the IAC
+ * before it starts no command. Returns the new output length. */
+static size_t
+line_telnet_byte(struct line_reader *lr, char *buf, size_t out, unsigned char c)
+{
+	switch (lr->telnet_state) {
+	case TN_IAC:
+		lr->telnet_state = TN_DATA;
+		if (c == TELNET_IAC) {
+			buf[out++] = (char)c;
+		} else if (c == TELNET_SB) {
+			lr->telnet_state = TN_SB;
+			lr->telnet_sb_len = 0;
+		} else if (c >= TELNET_WILL) {
+			lr->telnet_state = TN_OPTION;
+		} else if (c < TELNET_SE) {
+			/* Not telnet: both bytes are data. */
+			buf[out++] = (char)TELNET_IAC;
+			buf[out++] = (char)c;
+		}
+		break;
+	case TN_OPTION:
+		lr->telnet_state = TN_DATA;
+		break;
+	default: /* TN_SB, TN_SB_IAC */
+		lr->telnet_sb_len++;
+		if (lr->telnet_state == TN_SB_IAC && c == TELNET_SE)
+			lr->telnet_state = TN_DATA;
+		else if (lr->telnet_state == TN_SB_IAC)
+			lr->telnet_state = TN_SB; /* IAC IAC: escaped data */
+		else if (c == TELNET_IAC)
+			lr->telnet_state = TN_SB_IAC;
+		break;
+	}
+	return out;
+}
+
 size_t
 line_strip_telnet(struct line_reader *lr, char *buf, size_t len)
 {
-	size_t out = 0;
+	size_t out = 0, i = 0;
 
-	for (size_t i = 0; i < len; i++) {
+	/* The last read ended in an IAC that starts no command: it is data,
+	 * and comes out first. */
+	if (lr->telnet_state == TN_IAC && len > 0 &&
+	    (unsigned char)buf[0] < TELNET_SE) {
+		memmove(buf + 1, buf, len);
+		buf[0] = (char)TELNET_IAC;
+		lr->telnet_state = TN_DATA;
+		out = i = 2;
+		len++;
+	}
+	/* Output never passes input by more than that byte: a kept IAC is
+	 * written together with the byte after it. */
+	for (; i < len; i++) {
 		unsigned char c = (unsigned char)buf[i];
-		switch (lr->telnet_state) {
-		case TN_DATA:
-			if (c == TELNET_IAC)
-				lr->telnet_state = TN_IAC;
-			else
-				buf[out++] = (char)c;
-			break;
-		case TN_IAC:
-			if (c == TELNET_IAC) {
-				buf[out++] = (char)c;
-				lr->telnet_state = TN_DATA;
-			} else if (c == TELNET_SB) {
-				lr->telnet_state = TN_SB;
-				lr->telnet_sb_len = 0;
-			} else if (c >= TELNET_WILL && c <= TELNET_DONT) {
-				lr->telnet_state = TN_OPTION;
-			} else {
-				lr->telnet_state = TN_DATA;
-			}
-			break;
-		case TN_OPTION:
+		if ((lr->telnet_state == TN_SB ||
+		     lr->telnet_state == TN_SB_IAC) &&
+		    lr->telnet_sb_len == TELNET_SB_MAX)
+			lr->telnet_state = TN_DATA; /* not telnet after all */
+		if (c == '\n' && lr->telnet_state != TN_DATA) {
+			/* A line end ends any command and is kept. */
+			if (lr->telnet_state == TN_IAC)
+				buf[out++] = (char)TELNET_IAC;
 			lr->telnet_state = TN_DATA;
-			break;
-		case TN_SB:
-		case TN_SB_IAC:
-			if (lr->telnet_state == TN_SB_IAC && c == TELNET_SE) {
-				lr->telnet_state = TN_DATA;
-				break;
-			}
-			/* IAC IAC inside SB is an escaped data byte. */
-			if (lr->telnet_state == TN_SB_IAC)
-				lr->telnet_state = TN_SB;
-			else if (c == TELNET_IAC)
-				lr->telnet_state = TN_SB_IAC;
-			if (++lr->telnet_sb_len > TELNET_SB_MAX)
-				lr->telnet_state = TN_DATA;
-			break;
 		}
+		if (lr->telnet_state != TN_DATA)
+			out = line_telnet_byte(lr, buf, out, c);
+		else if (c == TELNET_IAC)
+			lr->telnet_state = TN_IAC;
+		else
+			buf[out++] = (char)c;
 	}
 	return out;
 }

@@ -20,7 +20,7 @@ struct line_reader {
 	size_t max_len;	   /* longest accepted line, terminator excluded */
 	int discarding;	   /* inside an over-long line: drop to its LF */
 	int telnet_state;  /* IAC parser state carried across reads */
-	int telnet_sb_len; /* bytes inside the current IAC SB */
+	int telnet_sb_len; /* bytes inside the current IAC SB so far */
 };
 
 /* Looks for the next line in buf[0..len). Sets *consumed to the bytes the
@@ -31,9 +31,14 @@ enum line_result line_next(struct line_reader *lr, const char *buf, size_t len,
 			   size_t *line_off, size_t *line_len,
 			   size_t *consumed);
 
-/* Removes telnet IAC command sequences from buf[0..len) in place, keeping
- * state across calls; IAC IAC becomes one 0xFF byte (later replaced as
- * invalid UTF-8). Returns the new length. */
+/* Removes telnet commands from buf[0..len) in place, keeping state across
+ * calls: IAC (0xFF) and a command byte 240-255 (WILL, WONT, DO and DONT
+ * with their option byte; SB up to IAC SE, at most 64 bytes). IAC IAC
+ * becomes one 0xFF byte; an IAC before any other byte is kept with it
+ * (both are data; the sanitiser turns the 0xFF into U+FFFD). An LF ends
+ * any command and is always kept. buf must have room for len + 1 bytes:
+ * an IAC held back at the end of the last call may come out first.
+ * Returns the new length (at most len + 1). */
 size_t line_strip_telnet(struct line_reader *lr, char *buf, size_t len);
 
 /* The largest output line_sanitize can produce for len input bytes. */

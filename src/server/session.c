@@ -550,7 +550,8 @@ session_take_token(struct session *s, struct client *c)
 static int
 session_read(struct session *s, struct client *c)
 {
-	char *p = buf_reserve(&c->in, SESSION_READ_CHUNK);
+	/* One spare byte: telnet stripping may give one more than it got. */
+	char *p = buf_reserve(&c->in, SESSION_READ_CHUNK + 1);
 	ssize_t n;
 
 	if (!p) {

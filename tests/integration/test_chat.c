@@ -1645,6 +1645,52 @@ test_telnet_negotiation_is_stripped_from_the_line(void)
 	ts_free(s);
 }
 
+#define REPL "\xEF\xBF\xBD"
+
+/* Lines with a 0xFF that is not telnet, and what bob gets of them. */
+static const struct {
+	const char *raw, *want;
+} iac_rows[] = {
+    {"a\xff"
+     "b\n",
+     "a" REPL "b"},
+    /* Latin-1 y-diaeresis, then a letter. */
+    {"\xff"
+     "es\n",
+     REPL "es"},
+    {"two\xff\xff"
+     "bytes\n",
+     "two" REPL "bytes"},
+    /* A subnegotiation never reaches past the line end. */
+    {"x\xff\xfa"
+     "abc\n",
+     "x"},
+};
+
+static void
+test_byte_0xff_is_data_unless_it_starts_a_telnet_command(void)
+{
+	struct ts_server *s = start("");
+	char got[CHAT_LINE], esc[CHAT_LINE * 4];
+	REQUIRE(s);
+	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
+	REQUIRE(a >= 0 && b >= 0);
+	for (size_t i = 0; i < sizeof(iac_rows) / sizeof(iac_rows[0]); i++)
+		if (relay(a, b, iac_rows[i].raw, strlen(iac_rows[i].raw), got,
+			  sizeof(got)))
+			CHECKF(strcmp(got, iac_rows[i].want) == 0,
+			       "row %zu: got \"%s\"", i,
+			       escape(got, esc, sizeof(esc)));
+	/* A 0xFF before the LF leaves the next line a line of its own. */
+	static const char raw[] = "/part #x\xff\n/nick ab\n";
+	CHECK(send_raw(a, raw, sizeof(raw) - 1) == 0);
+	CHECK(EXPECT(a, "-!- error: "));
+	CHECK(EXPECT_LINE(a, "-!- alice is now known as ab"));
+	int fds[] = {a, b};
+	close_all(fds, 2);
+	ts_free(s);
+}
+
 static void
 test_empty_lines_are_ignored(void)
 {
@@ -2032,6 +2078,7 @@ main(int argc, char **argv)
 	RUN(test_valid_utf8_cjk_and_emoji_pass_untouched);
 	RUN(test_no_error_reply_is_cut_inside_a_character);
 	RUN(test_telnet_negotiation_is_stripped_from_the_line);
+	RUN(test_byte_0xff_is_data_unless_it_starts_a_telnet_command);
 	RUN(test_empty_lines_are_ignored);
 	RUN(test_flooder_is_throttled_not_dropped_and_others_are_not_blocked);
 	RUN(test_flood_bucket_paces_commands_without_dropping_them);

@@ -369,6 +369,107 @@ test_telnet_sequences_split_across_reads_are_removed(void)
 			       5) == 0);
 }
 
+/* Strips s[0..len) fed in pieces of chunk bytes (0: whole) into out, each
+ * piece in a buffer with the one spare byte the contract asks for. */
+static size_t
+strip_in_pieces(const char *s, size_t len, size_t cut, int bytewise, char *out)
+{
+	struct line_reader lr = {.max_len = 100};
+	size_t n = 0, i = 0;
+
+	while (i < len) {
+		size_t k = bytewise   ? 1
+			   : i < cut  ? cut - i
+			   : cut == 0 ? len
+				      : len - i;
+		char piece[128];
+		memcpy(piece, s + i, k);
+		size_t kept = line_strip_telnet(&lr, piece, k);
+		memcpy(out + n, piece, kept);
+		n += kept;
+		i += k;
+	}
+	return n;
+}
+
+/* What is telnet and what is not: every row at every split and byte by
+ * byte. A 0xFF that starts no command is kept with the byte after it. */
+static const struct {
+	const char *in, *out;
+	size_t in_len, out_len;
+} telnet_rows[] = {
+#define ROW(in, out)                                                           \
+	{                                                                      \
+		in, out, sizeof(in) - 1, sizeof(out) - 1                       \
+	}
+    ROW("a\xff"
+	"b",
+	"a\xff"
+	"b"),
+    ROW("/part #x\xff\n/nick ab\n", "/part #x\xff\n/nick ab\n"),
+    ROW("caf\xff"
+	"e\xff\n",
+	"caf\xff"
+	"e\xff\n"),
+    ROW("a\xff\xff"
+	"b",
+	"a\xff"
+	"b"),
+    ROW("a\xff\xfb\x01"
+	"b\xff\xfe\x1f"
+	"c",
+	"abc"),
+    ROW("a\xff\xf1"
+	"b\xff\xf9"
+	"c\xff\xf0"
+	"d",
+	"abcd"),
+    ROW("x\xff\xfa\x18\x01\xff\xf0y", "xy"),
+    /* A line end ends any telnet state and is kept. */
+    ROW("\xff\xfahello\nworld\n", "\nworld\n"),
+    ROW("a\xff\xfa\x18\xff\ndone\n", "a\ndone\n"),
+    ROW("a\xff\xfb\nb\n", "a\nb\n"),
+    ROW("a\xff\n", "a\xff\n"),
+#undef ROW
+};
+
+static void
+test_telnet_takes_only_real_commands_at_every_split(void)
+{
+	for (size_t r = 0; r < sizeof(telnet_rows) / sizeof(telnet_rows[0]);
+	     r++) {
+		const char *in = telnet_rows[r].in;
+		size_t len = telnet_rows[r].in_len;
+		char out[256];
+		for (size_t cut = 0; cut <= len + 1; cut++) {
+			int bytewise = cut == len + 1;
+			size_t n = strip_in_pieces(in, len, cut, bytewise, out);
+			if (!CHECKF(n == telnet_rows[r].out_len &&
+					memcmp(out, telnet_rows[r].out, n) == 0,
+				    "row %zu, %s %zu: %zu bytes", r,
+				    bytewise ? "byte by byte" : "split at", cut,
+				    n))
+				break;
+		}
+	}
+}
+
+static void
+test_telnet_subnegotiation_is_bounded(void)
+{
+	char in[200], out[256];
+
+	/* IAC SB and 100 bytes with no IAC SE and no line end: the first 64
+	 * are dropped as telnet, the rest is data. */
+	in[0] = '\xff';
+	in[1] = '\xfa';
+	memset(in + 2, 'q', 100);
+	size_t n = strip_in_pieces(in, 102, 0, 0, out);
+	CHECKF(n == 100 - 64, "%zu bytes kept", n);
+	n = strip_in_pieces(in, 102, 0, 1, out);
+	CHECKF(n == 100 - 64, "%zu bytes kept byte by byte", n);
+}
+
 /* ---- sanitising --------------------------------------------------------- */
 
 static size_t
@@ -557,6 +658,8 @@ main(void)
 	RUN(test_telnet_iac_iac_becomes_one_ff_byte);
 	RUN(test_telnet_iac_iac_inside_subnegotiation_does_not_end_it);
 	RUN(test_telnet_sequences_split_across_reads_are_removed);
+	RUN(test_telnet_takes_only_real_commands_at_every_split);
+	RUN(test_telnet_subnegotiation_is_bounded);
 	RUN(test_tab_becomes_space);
 	RUN(test_c0_controls_del_nul_and_lone_cr_are_removed);
 	RUN(test_escape_sequence_loses_its_esc);
