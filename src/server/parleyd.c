@@ -65,7 +65,9 @@ parleyd_usage(FILE *f)
 	    "processes\n"
 	    "                            (default 25: 25 ms for 1000; 0 = "
 	    "at once)\n"
-	    "  --verbose                 log more\n"
+	    "  --verbose                 also log requests, refusals, input "
+	    "pauses and\n"
+	    "                            wake-ups (debug level)\n"
 	    "  --help, --version\n");
 }
 

@@ -37,6 +37,7 @@
 #define SESSION_CHANNEL_QUEUE  (8u << 20)
 #define SESSION_KEEP_OUT_BYTES 1024
 #define SESSION_LINE_MAX       (OUTBOX_REC_MAX + 256)
+#define SESSION_DEBUG_EVERY_MS 1000 /* at most one summary line a second */
 
 _Static_assert(CONFIG_REASON_MAX <= CHANNEL_REASON_MAX,
 	       "a reason fits a channel message");
@@ -115,6 +116,10 @@ struct session {
 	int shutting_down;
 	long long shutdown_deadline_ms;
 	int channel_dead;
+
+	/* Flow control seen since the last debug line about it. */
+	unsigned pauses, throttles;
+	long long pauses_logged_ms, throttles_logged_ms;
 };
 
 /* ---- lists --------------------------------------------------------------- */
@@ -305,6 +310,8 @@ session_request(struct session *s, struct client *c, uint16_t op,
 {
 	struct channel_request req = {.client = c->id, .op = op};
 
+	log_debug("client %s (%s): request %s", c->nick, c->addr,
+		  channel_op_name(op));
 	/* Mark first: what the client said before the request stays before
 	 * its effects in the timeline. */
 	session_publish(s);
@@ -343,6 +350,7 @@ session_request_room(struct session *s, struct client *c, uint16_t op,
 static void
 session_error(struct session *s, struct client *c, const char *text)
 {
+	log_debug("client %s (%s): refused: %s", c->nick, c->addr, text);
 	session_sendf(s, c, "-!- error: %s", text);
 }
 
@@ -407,9 +415,10 @@ session_cmd_part(struct session *s, struct client *c, const struct command *cmd)
 	if (cmd->arg_len)
 		r = session_room_named(c, cmd->arg, cmd->arg_len);
 	if (!r && cmd->arg_len) {
-		char q[NAMES_QUOTE_SIZE];
+		char q[NAMES_QUOTE_SIZE], why[NAMES_QUOTE_SIZE + 32];
 		names_quote(cmd->arg, cmd->arg_len, q);
-		session_sendf(s, c, "-!- error: you are not in %s", q);
+		snprintf(why, sizeof(why), "you are not in %s", q);
+		session_error(s, c, why);
 		return;
 	}
 	if (!r) {
@@ -538,6 +547,15 @@ session_take_token(struct session *s, struct client *c)
 	}
 	c->throttled_until_ms =
 	    now + (long long)((1 - c->tokens) * 1000 / rate) + 1;
+	s->throttles++;
+	if (now - s->throttles_logged_ms >= SESSION_DEBUG_EVERY_MS) {
+		log_debug("flood limit: input paused %u time%s since the "
+			  "last report, last for %s (%s)",
+			  s->throttles, s->throttles == 1 ? "" : "s", c->nick,
+			  c->addr);
+		s->throttles = 0;
+		s->throttles_logged_ms = now;
+	}
 	if (!c->in_throttled) {
 		c->in_throttled = 1;
 		c->throttled_next = s->throttled;
@@ -587,6 +605,25 @@ session_backlogged(const struct session *s)
 	return s->w.head - s->cursors[s->w.producer] > s->shm->ring_size / 2;
 }
 
+static void
+session_pause_input(struct session *s)
+{
+	long long now = loop_time_ms(s->loop);
+
+	if (s->input_paused)
+		return;
+	s->input_paused = 1;
+	s->pauses++;
+	if (now - s->pauses_logged_ms < SESSION_DEBUG_EVERY_MS)
+		return;
+	log_debug("input paused %u time%s since the last report: own records "
+		  "%llu bytes ahead of the timeline",
+		  s->pauses, s->pauses == 1 ? "" : "s",
+		  (unsigned long long)(s->w.head - s->cursors[s->w.producer]));
+	s->pauses = 0;
+	s->pauses_logged_ms = now;
+}
+
 /* Processes c's input until it must wait. Returns 1 if c has more to do
  * right away (it used up its turn, or the outbox is backlogged). */
 static int
@@ -617,7 +654,7 @@ session_input(struct session *s, struct client *c)
 			if (lines >= SESSION_LINES_PER_TURN)
 				return 1;
 			if (session_backlogged(s)) {
-				s->input_paused = 1;
+				session_pause_input(s);
 				return 1;
 			}
 			if (session_take_token(s, c) < 0)
@@ -1282,6 +1319,9 @@ session_handle_message(struct session *s, const struct channel_hdr *h,
 		m.nick[sizeof(m.nick) - 1] = '\0';
 		m.addr[sizeof(m.addr) - 1] = '\0';
 		if (s->shutting_down) {
+			log_debug("client %s (%s) handed over during shutdown: "
+				  "closed",
+				  m.nick, m.addr);
 			close(fd);
 			break;
 		}

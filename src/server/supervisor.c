@@ -37,6 +37,7 @@
 #define SV_WHO_LINE	   400
 #define SV_KILL_WAIT_MS	   2000
 #define SV_RESPAWN_MS	   100
+#define SV_DEBUG_EVERY_MS  1000 /* at most one summary line a second */
 
 struct sv_session {
 	pid_t pid; /* 0: slot free */
@@ -74,7 +75,9 @@ struct supervisor {
 	unsigned nsessions;
 	unsigned live; /* slots with a process not yet reaped */
 	struct idmap by_pid;
-	int tl_dirty;		/* a group has not seen the timeline's head */
+	int tl_dirty;	/* a group has not seen the timeline's head */
+	unsigned wakes; /* group wake-ups since the last debug line */
+	long long wakes_logged_ms;
 	long long wake_last_ms; /* when any group was last woken */
 	long long wake_due_ms;	/* the next group's turn, if one is owed */
 	int stopping, killed;
@@ -127,6 +130,9 @@ static void
 sv_reply(struct supervisor *sv, const struct reg_client *c, const char *error,
 	 uint64_t id, const char *name)
 {
+	if (error)
+		log_debug("client %s (%s): refused: %s", c->nick, c->addr,
+			  error);
 	outbox_append(&sv->w, OUTBOX_REPLY, error ? 1 : 0, 0, c->id,
 		      id ? &id : NULL, id ? 1 : 0, NULL, name, error,
 		      error ? strlen(error) : 0);
@@ -1111,11 +1117,28 @@ sv_wake_group(struct supervisor *sv, unsigned g, uint64_t head)
 	uint64_t one = 1;
 
 	sv->woken_tl[g] = head;
+	sv->wakes++;
 	/* Every session of the group watches this eventfd edge-triggered:
 	 * one write wakes them all, and the counter is never read (2^64
 	 * writes away from overflow). */
 	if (write(sv->wake_fds[g], &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("wake: %s", strerror(errno));
+}
+
+/* Wake-ups are many under load: at most one debug line a second. */
+static void
+sv_wake_tally(struct supervisor *sv, uint64_t head)
+{
+	long long now = loop_time_ms(sv->loop);
+
+	if (sv->wakes == 0 || now - sv->wakes_logged_ms < SV_DEBUG_EVERY_MS)
+		return;
+	log_debug("%u wake-up%s of session groups since the last report "
+		  "(%u groups, %u processes; timeline at %llu)",
+		  sv->wakes, sv->wakes == 1 ? "" : "s", sv->nwake, sv->live,
+		  (unsigned long long)head);
+	sv->wakes = 0;
+	sv->wakes_logged_ms = now;
 }
 
 /* Wakes the sessions that have not seen the timeline's head, paced. A
@@ -1161,6 +1184,7 @@ sv_wake(struct supervisor *sv)
 		}
 		sv->wake_last_ms = now;
 	}
+	sv_wake_tally(sv, head);
 	sv->tl_dirty = 0;
 	for (unsigned g = 0; g < sv->nwake; g++)
 		if (sv_group_behind(sv, g, head))

@@ -453,6 +453,46 @@ test_idle_clients_are_told_the_server_stops_by_term_int_or_its_death(void)
 	}
 }
 
+/* With --verbose, requests and refusals are logged at debug level, by
+ * name and client, never with what was said; without it, nothing is. */
+static const struct {
+	const char *args;
+	int debug;
+} verbose_rows[] = {
+    {"--verbose", 1},
+    {"", 0},
+};
+
+static void
+test_verbose_logs_requests_and_refusals_at_debug_level_only(void)
+{
+	for (size_t r = 0; r < sizeof(verbose_rows) / sizeof(verbose_rows[0]);
+	     r++) {
+		struct ts_server *s = start(verbose_rows[r].args);
+		char line[256];
+		REQUIRE(s);
+		int a = tc_join(s->port, NULL, 0);
+		REQUIRE(a >= 0);
+		tc_send(a, "/who\n/msg nobody secretword\nsecretword\n");
+		CHECK(tc_expect(a, "no such nick nobody", line, sizeof(line),
+				5000) > 0);
+		tc_send(a, "/quit\n");
+		/* The supervisor logs this after the session's lines. */
+		CHECK(ts_log_wait(s, "left: quit", 5000) == 0);
+		int want = verbose_rows[r].debug;
+		CHECKF((ts_log_count(s, " DEBUG ") > 0) == want,
+		       "%s: %d debug lines", verbose_rows[r].args,
+		       ts_log_count(s, " DEBUG "));
+		CHECKF(ts_log_count(s, ": request who") == want,
+		       "%s: request who logged %d times", verbose_rows[r].args,
+		       ts_log_count(s, ": request who"));
+		CHECK(ts_log_count(s, "refused: no such nick nobody") == want);
+		CHECK(ts_log_count(s, "secretword") == 0);
+		tc_close(a);
+		ts_free(s);
+	}
+}
+
 static void
 test_client_over_max_clients_gets_server_full(void)
 {
@@ -618,6 +658,7 @@ main(int argc, char **argv)
 	RUN(test_sigterm_shuts_down_gracefully_with_50_clients);
 	RUN(test_sigint_shuts_down_gracefully_with_50_clients);
 	RUN(test_idle_clients_are_told_the_server_stops_by_term_int_or_its_death);
+	RUN(test_verbose_logs_requests_and_refusals_at_debug_level_only);
 	RUN(test_client_over_max_clients_gets_server_full);
 	RUN(test_over_long_line_is_refused_and_connection_stays_usable);
 	RUN(test_ten_megabytes_without_newline_keep_memory_bounded);
