@@ -78,6 +78,16 @@ command_trim_end(const char *s, size_t len)
 	return len;
 }
 
+/* Only spaces and tabs: a line that says nothing. */
+static int
+command_is_blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	return 1;
+}
+
 /* Splits args at s[0..len) by shape; returns 0 or -1 for a usage error. */
 static int
 command_args(struct command *cmd, int shape, const char *s, size_t len)
@@ -134,7 +144,7 @@ command_parse(const char *line, size_t len, struct command *cmd)
 		size_t skip = len > 1 && line[0] == '/' ? 1 : 0;
 		cmd->kind = COMMAND_MESSAGE;
 		cmd->text = line + skip;
-		cmd->text_len = len - skip;
+		cmd->text_len = command_is_blank(line, len) ? 0 : len - skip;
 		return;
 	}
 	name_end = command_word_end(line, 1, len);

@@ -32,8 +32,9 @@ struct command {
 	const char *error; /* static string for COMMAND_ERROR */
 };
 
-/* Parses line[0..len). An empty line is COMMAND_MESSAGE with empty text:
- * the caller ignores it. Always fills *cmd. */
+/* Parses line[0..len). An empty line, or one of only spaces and tabs, is
+ * COMMAND_MESSAGE with empty text: the caller ignores it. Always fills
+ * *cmd. */
 void command_parse(const char *line, size_t len, struct command *cmd);
 
 /* The /help text, one line per command, NULL-terminated. */

@@ -1699,7 +1699,8 @@ test_empty_lines_are_ignored(void)
 	REQUIRE(s);
 	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
 	REQUIRE(a >= 0 && b >= 0);
-	tc_send(a, "\n\r\n\n");
+	/* Only spaces or tabs count as empty too. */
+	tc_send(a, "\n\r\n\n   \n\t\t\n \t \r\n");
 	tc_send(a, "after empty lines\n");
 	CHECK(COLLECT(b, "#lobby <alice> after empty lines", &l));
 	CHECKF(l.n == 0, "empty lines gave bob %d line(s)", l.n);

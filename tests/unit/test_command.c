@@ -64,13 +64,17 @@ test_plain_text_is_a_message_kept_verbatim(void)
 }
 
 static void
-test_empty_line_is_an_empty_message(void)
+test_empty_or_blank_line_is_an_empty_message(void)
 {
 	struct command c;
 
 	command_parse("", 0, &c);
 	CHECK(c.kind == COMMAND_MESSAGE && c.text_len == 0);
 	CHECK(c.arg != NULL && c.text != NULL);
+	/* Blank is empty: only spaces or tabs. */
+	CHECK_PARSE("   ", COMMAND_MESSAGE, "", "");
+	CHECK_PARSE(" \t \t", COMMAND_MESSAGE, "", "");
+	CHECK_PARSE("// ", COMMAND_MESSAGE, "", "/ ");
 }
 
 static void
@@ -238,7 +242,7 @@ int
 main(void)
 {
 	RUN(test_plain_text_is_a_message_kept_verbatim);
-	RUN(test_empty_line_is_an_empty_message);
+	RUN(test_empty_or_blank_line_is_an_empty_message);
 	RUN(test_double_slash_escapes_a_leading_slash);
 	RUN(test_parse_does_not_read_past_len);
 	RUN(test_nick_takes_exactly_one_word);
