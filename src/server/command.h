@@ -15,7 +15,7 @@ enum command_kind {
 	COMMAND_PART,	 /* arg = room or empty, text = reason */
 	COMMAND_ROOMS,
 	COMMAND_WHO,   /* arg = room or empty */
-	COMMAND_TOPIC, /* text = new topic or empty */
+	COMMAND_TOPIC, /* arg = room or empty, text = new topic, "-" or empty */
 	COMMAND_MSG,   /* arg = nickname, text = message */
 	COMMAND_ME,    /* text = action */
 	COMMAND_QUIT,  /* text = reason or empty */

@@ -445,17 +445,38 @@ session_cmd_msg(struct session *s, struct client *c, const struct command *cmd)
 	session_request(s, c, CHANNEL_OP_RESOLVE, cmd->arg, cmd->arg_len);
 }
 
+/* The room a command names (arg), or the current one when it names none;
+ * NULL, with the error sent, when c is not in it. */
+static struct sroom *
+session_room_arg(struct session *s, struct client *c, const struct command *cmd)
+{
+	char q[NAMES_QUOTE_SIZE], why[NAMES_QUOTE_SIZE + 32];
+	struct sroom *r;
+
+	if (!cmd->arg_len) {
+		if (!c->current)
+			session_error(s, c,
+				      "you are not in a room; /join #room");
+		return c->current;
+	}
+	r = session_room_named(c, cmd->arg, cmd->arg_len);
+	if (!r) {
+		names_quote(cmd->arg, cmd->arg_len, q);
+		snprintf(why, sizeof(why), "you are not in %s", q);
+		session_error(s, c, why);
+	}
+	return r;
+}
+
 static void
 session_cmd_topic(struct session *s, struct client *c,
 		  const struct command *cmd)
 {
-	if (!c->current) {
-		session_error(s, c, "you are not in a room; /join #room");
-		return;
-	}
-	session_request_room(s, c, CHANNEL_OP_TOPIC, c->current->name,
-			     strlen(c->current->name), cmd->text,
-			     cmd->text_len);
+	struct sroom *r = session_room_arg(s, c, cmd);
+
+	if (r)
+		session_request_room(s, c, CHANNEL_OP_TOPIC, r->name,
+				     strlen(r->name), cmd->text, cmd->text_len);
 }
 
 static void
@@ -1010,9 +1031,15 @@ session_deliver(struct session *s, unsigned producer,
 		struct sroom *room = session_room_get(s, r->target);
 		if (!room)
 			break;
-		len = session_format(s, "-!- %.*s set the topic of %s: %.*s",
-				     r->nick_len, v->nick, room->name,
-				     (int)r->text_len, v->text);
+		if (r->text_len)
+			len = session_format(
+			    s, "-!- %.*s set the topic of %s: %.*s",
+			    r->nick_len, v->nick, room->name, (int)r->text_len,
+			    v->text);
+		else
+			len = session_format(s,
+					     "-!- %.*s cleared the topic of %s",
+					     r->nick_len, v->nick, room->name);
 		session_to_room(s, room, 0, len);
 		break;
 	}

@@ -341,7 +341,14 @@ sv_topic(struct supervisor *sv, struct reg_client *c, char *arg)
 
 	if (!r)
 		return;
-	if (!text[0]) {
+	if (strcmp(text, "-") == 0 && r->topic[0]) {
+		r->topic[0] = '\0';
+		outbox_append(&sv->w, OUTBOX_TOPIC, 0, c->id, r->id, NULL, 0,
+			      c->nick, r->name, NULL, 0);
+		sv_reply(sv, c, NULL, 0, NULL);
+		return;
+	}
+	if (!text[0] || strcmp(text, "-") == 0) {
 		if (r->topic[0])
 			sv_text(sv, c, "-!- topic of %s: %s", r->name,
 				r->topic);

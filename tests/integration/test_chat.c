@@ -709,6 +709,44 @@ test_topic_is_shown_set_and_announced(void)
 }
 
 static void
+test_topic_takes_a_room_first_and_a_dash_clears_it(void)
+{
+	struct ts_server *s = start("");
+	struct lines l;
+	REQUIRE(s);
+	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
+	REQUIRE(a >= 0 && b >= 0);
+	REQUIRE(join_room(a, "alice", "#den"));
+	/* alice talks in #den and sets the topic of #lobby. */
+	tc_send(a, "/topic #lobby lobby talk\n");
+	CHECK(EXPECT_LINE(b, "-!- alice set the topic of #lobby: lobby talk"));
+	tc_send(a, "/topic\n");
+	CHECK(EXPECT_LINE(a, "-!- #den has no topic"));
+	tc_send(a, "/topic #LOBBY\n");
+	CHECK(EXPECT_LINE(a, "-!- topic of #lobby: lobby talk"));
+	/* A dash clears it; clearing no topic says so. */
+	tc_send(b, "/topic -\n");
+	CHECK(EXPECT_LINE(a, "-!- bob cleared the topic of #lobby"));
+	CHECK(EXPECT_LINE(b, "-!- bob cleared the topic of #lobby"));
+	tc_send(a, "/topic #lobby\n");
+	CHECK(EXPECT_LINE(a, "-!- #lobby has no topic"));
+	tc_send(a, "/topic #den -\n");
+	CHECK(EXPECT_LINE(a, "-!- #den has no topic"));
+	tc_send(a, "/rooms\n" MARK_CMD);
+	l.n = l.total = 0;
+	CHECK(COLLECT(a, MARK_LINE, &l));
+	CHECK(lines_count(&l, "-!- #lobby: 2 members, no topic") == 1);
+	/* Only rooms one is in. */
+	tc_send(b, "/topic #den hijack\n");
+	CHECK(EXPECT_LINE(b, "-!- error: you are not in #den"));
+	tc_send(a, "/topic\n");
+	CHECK(EXPECT_LINE(a, "-!- #den has no topic"));
+	int fds[] = {a, b};
+	close_all(fds, 2);
+	ts_free(s);
+}
+
+static void
 test_invalid_room_names_are_refused(void)
 {
 	struct ts_server *s = start("");
@@ -2050,6 +2088,7 @@ main(int argc, char **argv)
 	RUN(test_who_lists_the_members_of_a_room);
 	RUN(test_who_splits_a_long_member_list_over_several_lines);
 	RUN(test_topic_is_shown_set_and_announced);
+	RUN(test_topic_takes_a_room_first_and_a_dash_clears_it);
 	RUN(test_invalid_room_names_are_refused);
 	RUN(test_room_names_are_case_insensitive);
 	RUN(test_joins_and_parts_are_quiet_in_rooms_over_join_notices);

@@ -152,12 +152,18 @@ test_who_takes_an_optional_room(void)
 }
 
 static void
-test_topic_takes_optional_free_text(void)
+test_topic_takes_an_optional_room_and_text(void)
 {
 	CHECK_PARSE("/topic", COMMAND_TOPIC, "", "");
 	CHECK_PARSE("/topic   ", COMMAND_TOPIC, "", "");
 	CHECK_PARSE("/topic  a new  topic  ", COMMAND_TOPIC, "",
 		    "a new  topic");
+	CHECK_PARSE("/topic #c", COMMAND_TOPIC, "#c", "");
+	CHECK_PARSE("/topic #c  a new topic ", COMMAND_TOPIC, "#c",
+		    "a new topic");
+	CHECK_PARSE("/topic #c #1 item", COMMAND_TOPIC, "#c", "#1 item");
+	CHECK_PARSE("/topic -", COMMAND_TOPIC, "", "-");
+	CHECK_PARSE("/topic #c -", COMMAND_TOPIC, "#c", "-");
 }
 
 static void
@@ -250,7 +256,7 @@ main(void)
 	RUN(test_part_takes_an_optional_room_and_reason);
 	RUN(test_rooms_and_help_take_no_arguments);
 	RUN(test_who_takes_an_optional_room);
-	RUN(test_topic_takes_optional_free_text);
+	RUN(test_topic_takes_an_optional_room_and_text);
 	RUN(test_msg_takes_a_nick_and_required_text);
 	RUN(test_me_takes_required_text);
 	RUN(test_quit_takes_an_optional_reason);
