@@ -289,7 +289,7 @@ sv_part(struct supervisor *sv, struct reg_client *c, char *arg)
 static void
 sv_rooms(struct supervisor *sv, struct reg_client *c)
 {
-	for (int i = 0; i < sv->cfg->max_rooms; i++) {
+	for (unsigned i = 0; i < sv->reg.room_slots; i++) {
 		struct reg_room *r = sv->reg.rooms[i];
 		if (!r)
 			continue;

@@ -866,6 +866,39 @@ test_room_limits_are_enforced_per_client_and_per_server(void)
 }
 
 static void
+test_a_new_client_starts_in_the_lobby_even_when_rooms_are_full(void)
+{
+	struct ts_server *s = start("--max-rooms 2");
+	struct lines l;
+	REQUIRE(s);
+	int a = join_as(s->port, "alice");
+	REQUIRE(a >= 0);
+	REQUIRE(join_room(a, "alice", "#one"));
+	tc_send(a, "/part #lobby\n");
+	CHECK(EXPECT_LINE(a, "-!- alice left #lobby"));
+	/* #lobby is gone and #one, #two fill the server. */
+	REQUIRE(join_room(a, "alice", "#two"));
+	int b = tc_connect(s->port);
+	REQUIRE(b >= 0);
+	CHECK(EXPECT(b, "-!- welcome to parley, "));
+	tc_send(b, MARK_CMD);
+	l.n = l.total = 0;
+	CHECK(COLLECT(b, MARK_LINE, &l));
+	CHECKF(lines_count(&l, " joined #lobby") == 1, "not in #lobby");
+	CHECK(LACKS(&l, "-!- error: "));
+	/* Other rooms are still limited. */
+	tc_send(b, "/join #three\n");
+	CHECK(
+	    EXPECT_LINE(b, "-!- error: too many rooms on this server (max 2)"));
+	CHECK(join_room(a, "alice", "#lobby"));
+	tc_send(b, "in the lobby\n");
+	CHECK(EXPECT(a, "> in the lobby"));
+	int fds[] = {a, b};
+	close_all(fds, 2);
+	ts_free(s);
+}
+
+static void
 test_topic_over_300_bytes_is_refused(void)
 {
 	struct ts_server *s = start("");
@@ -2093,6 +2126,7 @@ main(int argc, char **argv)
 	RUN(test_room_names_are_case_insensitive);
 	RUN(test_joins_and_parts_are_quiet_in_rooms_over_join_notices);
 	RUN(test_room_limits_are_enforced_per_client_and_per_server);
+	RUN(test_a_new_client_starts_in_the_lobby_even_when_rooms_are_full);
 	RUN(test_topic_over_300_bytes_is_refused);
 	RUN(test_rooms_says_no_rooms_when_there_are_none);
 	RUN(test_message_right_after_join_goes_to_the_new_room);
