@@ -8,19 +8,19 @@
 #include <strings.h>
 
 const char *const command_help[] = {
-    "/nick NAME            change your nickname (letters, digits, _ -; "
+    "/nick NAME              change your nickname (letters, digits, _ -; "
     "max 20)",
-    "/join #room           join a room (created on first join) or "
+    "/join #room             join a room (created on first join) or "
     "switch to it",
-    "/part [#room] [why]   leave a room (default: the current one)",
-    "/rooms                list rooms with member count and topic",
-    "/who [#room]          list the members of a room",
-    "/topic [#room] [text] show or set a room's topic (- clears it)",
-    "/msg NICK text        send a private message",
-    "/me action            act in the current room",
-    "/quit [reason]        leave the server",
-    "/help                 this list",
-    "text                  a line without / goes to the current room; "
+    "/part [#room] [reason]  leave a room (default: the current one)",
+    "/rooms                  list rooms with member count and topic",
+    "/who [#room]            list the members of a room",
+    "/topic [#room] [text]   show or set a room's topic (- clears it)",
+    "/msg NICK text          send a private message",
+    "/me action              act in the current room",
+    "/quit [reason]          leave the server",
+    "/help                   this list",
+    "text                    a line without / goes to the current room; "
     "//text sends /text",
     NULL,
 };

@@ -385,19 +385,54 @@ session_room_named(struct client *c, const char *name, size_t len)
 	return NULL;
 }
 
+/* name[0..len) is a valid room name; if not, says so and returns 0. */
+static int
+session_room_name_ok(struct session *s, struct client *c, const char *name,
+		     size_t len)
+{
+	char room[OUTBOX_ROOM_MAX + 1];
+
+	snprintf(room, sizeof(room), "%.*s", (int)len, name);
+	if (len <= CONFIG_ROOM_MAX + 1 && names_room_valid(room))
+		return 1;
+	session_error(s, c,
+		      "invalid room name: # then 1-32 letters, digits, _ - "
+		      "or .");
+	return 0;
+}
+
+/* The room a command names (arg), or the current one when it names none;
+ * NULL, with the error sent, when c is not in it. */
+static struct sroom *
+session_room_arg(struct session *s, struct client *c, const struct command *cmd)
+{
+	char q[NAMES_QUOTE_SIZE], why[NAMES_QUOTE_SIZE + 32];
+	struct sroom *r;
+
+	if (!cmd->arg_len) {
+		if (!c->current)
+			session_error(s, c,
+				      "you are not in a room; /join #room");
+		return c->current;
+	}
+	if (!session_room_name_ok(s, c, cmd->arg, cmd->arg_len))
+		return NULL;
+	r = session_room_named(c, cmd->arg, cmd->arg_len);
+	if (!r) {
+		names_quote(cmd->arg, cmd->arg_len, q);
+		snprintf(why, sizeof(why), "you are not in %s", q);
+		session_error(s, c, why);
+	}
+	return r;
+}
+
 static void
 session_cmd_join(struct session *s, struct client *c, const struct command *cmd)
 {
-	char room[OUTBOX_ROOM_MAX + 1];
 	struct sroom *r;
 
-	snprintf(room, sizeof(room), "%.*s", (int)cmd->arg_len, cmd->arg);
-	if (cmd->arg_len > CONFIG_ROOM_MAX + 1 || !names_room_valid(room)) {
-		session_error(s, c,
-			      "invalid room name: # then 1-32 letters, "
-			      "digits, _ - or .");
+	if (!session_room_name_ok(s, c, cmd->arg, cmd->arg_len))
 		return;
-	}
 	r = session_room_named(c, cmd->arg, cmd->arg_len);
 	if (r) {
 		c->current = r;
@@ -410,21 +445,10 @@ session_cmd_join(struct session *s, struct client *c, const struct command *cmd)
 static void
 session_cmd_part(struct session *s, struct client *c, const struct command *cmd)
 {
-	struct sroom *r = c->current;
+	struct sroom *r = session_room_arg(s, c, cmd);
 
-	if (cmd->arg_len)
-		r = session_room_named(c, cmd->arg, cmd->arg_len);
-	if (!r && cmd->arg_len) {
-		char q[NAMES_QUOTE_SIZE], why[NAMES_QUOTE_SIZE + 32];
-		names_quote(cmd->arg, cmd->arg_len, q);
-		snprintf(why, sizeof(why), "you are not in %s", q);
-		session_error(s, c, why);
+	if (!r)
 		return;
-	}
-	if (!r) {
-		session_error(s, c, "you are not in a room");
-		return;
-	}
 	session_request_room(
 	    s, c, CHANNEL_OP_PART, r->name, strlen(r->name), cmd->text,
 	    line_utf8_cut(cmd->text, cmd->text_len, CONFIG_REASON_MAX));
@@ -443,29 +467,6 @@ session_cmd_msg(struct session *s, struct client *c, const struct command *cmd)
 	c->pending_text = copy;
 	c->pending_len = cmd->text_len;
 	session_request(s, c, CHANNEL_OP_RESOLVE, cmd->arg, cmd->arg_len);
-}
-
-/* The room a command names (arg), or the current one when it names none;
- * NULL, with the error sent, when c is not in it. */
-static struct sroom *
-session_room_arg(struct session *s, struct client *c, const struct command *cmd)
-{
-	char q[NAMES_QUOTE_SIZE], why[NAMES_QUOTE_SIZE + 32];
-	struct sroom *r;
-
-	if (!cmd->arg_len) {
-		if (!c->current)
-			session_error(s, c,
-				      "you are not in a room; /join #room");
-		return c->current;
-	}
-	r = session_room_named(c, cmd->arg, cmd->arg_len);
-	if (!r) {
-		names_quote(cmd->arg, cmd->arg_len, q);
-		snprintf(why, sizeof(why), "you are not in %s", q);
-		session_error(s, c, why);
-	}
-	return r;
 }
 
 static void
@@ -507,17 +508,15 @@ session_handle_line(struct session *s, struct client *c, const char *raw,
 		session_request(s, c, CHANNEL_OP_ROOMS, "", 0);
 		break;
 	case COMMAND_WHO:
-		if (!cmd.arg_len && !c->current) {
+		if (!cmd.arg_len && !c->current)
 			session_error(s, c,
 				      "you are not in a room; /who #room");
-			break;
-		}
-		if (cmd.arg_len)
-			session_request(s, c, CHANNEL_OP_WHO, cmd.arg,
-					cmd.arg_len);
-		else
+		else if (!cmd.arg_len)
 			session_request(s, c, CHANNEL_OP_WHO, c->current->name,
 					strlen(c->current->name));
+		else if (session_room_name_ok(s, c, cmd.arg, cmd.arg_len))
+			session_request(s, c, CHANNEL_OP_WHO, cmd.arg,
+					cmd.arg_len);
 		break;
 	case COMMAND_TOPIC:
 		session_cmd_topic(s, c, &cmd);

@@ -1352,6 +1352,45 @@ test_help_lists_every_command(void)
 	for (int i = 0; i < l.n; i++)
 		CHECKF(strncmp(l.line[i], "-!- help: ", 10) == 0,
 		       "not a help line: \"%s\"", l.line[i]);
+	/* The help names arguments as the usage errors and the README do. */
+	CHECK(lines_count(&l, "-!- help: /part [#room] [reason] ") == 1);
+	CHECK(lines_count(&l, "-!- help: /topic [#room] [text] ") == 1);
+	tc_close(a);
+	ts_free(s);
+}
+
+#define BAD_ROOM                                                               \
+	"-!- error: invalid room name: # then 1-32 letters, digits, _ - or ."
+
+/* What alice sends, in order, and the line she gets for it. */
+static const struct {
+	const char *send, *want;
+} room_error_rows[] = {
+    {"/who nope", BAD_ROOM},
+    {"/part #bad!", BAD_ROOM},
+    {"/topic #bad! text", BAD_ROOM},
+    {"/who #nowhere", "-!- error: no such room #nowhere"},
+    {"/part #nowhere", "-!- error: you are not in #nowhere"},
+    {"/part", "-!- alice left #lobby"},
+    {"/part", "-!- error: you are not in a room; /join #room"},
+    {"/topic", "-!- error: you are not in a room; /join #room"},
+    {"/who", "-!- error: you are not in a room; /who #room"},
+    {"hello?", "-!- error: you are not in a room; /join #room"},
+};
+
+static void
+test_room_errors_say_what_is_wrong_and_how_to_go_on(void)
+{
+	struct ts_server *s = start("");
+	REQUIRE(s);
+	int a = join_as(s->port, "alice");
+	REQUIRE(a >= 0);
+	for (size_t i = 0;
+	     i < sizeof(room_error_rows) / sizeof(room_error_rows[0]); i++) {
+		tc_send(a, "%s\n", room_error_rows[i].send);
+		CHECKF(EXPECT_LINE(a, room_error_rows[i].want), "row %zu: %s",
+		       i, room_error_rows[i].send);
+	}
 	tc_close(a);
 	ts_free(s);
 }
@@ -2143,6 +2182,7 @@ main(int argc, char **argv)
 	RUN(test_history_replays_actions_as_actions);
 	RUN(test_history_0_disables_the_replay);
 	RUN(test_help_lists_every_command);
+	RUN(test_room_errors_say_what_is_wrong_and_how_to_go_on);
 	RUN(test_unknown_command_is_an_error_and_the_connection_stays_usable);
 	RUN(test_every_error_leaves_the_connection_usable);
 	RUN(test_control_characters_and_escape_sequences_are_removed);
