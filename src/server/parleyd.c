@@ -37,8 +37,7 @@ parleyd_usage(FILE *f)
 	    "  --limit-loopback          apply --max-per-address to "
 	    "loopback too\n"
 	    "  --max-line BYTES          longest input line (default 1024)\n"
-	    "  --sendq BYTES             send queue per client before it is "
-	    "\n"
+	    "  --sendq BYTES             send queue per client before it is\n"
 	    "                            disconnected (default 1048576)\n"
 	    "  --history N               messages replayed on join "
 	    "(default 20)\n"
@@ -134,12 +133,31 @@ static const struct option parleyd_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* getopt_long's own messages would start with argv[0], a path: these
+ * start "parleyd: " like every other. opt is '?' or ':'. */
+static void __attribute__((noreturn)) parleyd_bad_option(int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (opt == ':')
+		fprintf(stderr, "parleyd: option '%s' needs an argument\n",
+			arg);
+	else if (optopt > 0 && optopt < 256)
+		fprintf(stderr, "parleyd: unknown option '-%c'\n", optopt);
+	else
+		fprintf(stderr, "parleyd: unknown option '%.*s'\n",
+			(int)strcspn(arg, "="), arg);
+	parleyd_usage(stderr);
+	exit(2);
+}
+
 static void
 parleyd_parse(int argc, char **argv, struct config *cfg)
 {
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "", parleyd_options, NULL)) !=
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", parleyd_options, NULL)) !=
 	       -1) {
 		switch (opt) {
 		case OPT_LISTEN:
@@ -230,8 +248,7 @@ parleyd_parse(int argc, char **argv, struct config *cfg)
 			printf("parleyd %s\n", PARLEY_VERSION);
 			exit(0);
 		default:
-			parleyd_usage(stderr);
-			exit(2);
+			parleyd_bad_option(opt, argv);
 		}
 	}
 	if (optind < argc) {
