@@ -278,10 +278,11 @@ parleyd_raise_nofile(const struct config *cfg)
 	log_info("open file limit %llu", (unsigned long long)rl.rlim_cur);
 	if (cfg->workers > 0 &&
 	    rl.rlim_cur < (rlim_t)cfg->max_clients / (rlim_t)cfg->workers + 64)
-		log_warn("open file limit %llu may not fit %d clients on %d "
-			 "workers",
+		log_warn("open file limit %llu may not fit %d client%s on %d "
+			 "worker%s",
 			 (unsigned long long)rl.rlim_cur, cfg->max_clients,
-			 cfg->workers);
+			 cfg->max_clients == 1 ? "" : "s", cfg->workers,
+			 cfg->workers == 1 ? "" : "s");
 }
 
 int

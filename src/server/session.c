@@ -1062,8 +1062,8 @@ static void
 session_lapped(struct session *s)
 {
 	log_warn("session fell behind the timeline: messages lost, "
-		 "disconnecting its %u clients",
-		 s->nclients);
+		 "disconnecting its %u client%s",
+		 s->nclients, s->nclients == 1 ? "" : "s");
 	for (struct client *c = s->clients; c; c = c->next) {
 		if (c->closing)
 			continue;

@@ -39,6 +39,10 @@
 #define SV_RESPAWN_MS	   100
 #define SV_DEBUG_EVERY_MS  1000 /* at most one summary line a second */
 
+/* Log lines count in the singular for one. */
+#define SV_PLURAL(n, word) ((n) == 1 ? word : word "s")
+#define SV_PROCESSES(n)	   ((n) == 1 ? "process" : "processes")
+
 struct sv_session {
 	pid_t pid; /* 0: slot free */
 	unsigned index;
@@ -81,6 +85,7 @@ struct supervisor {
 	long long wake_last_ms; /* when any group was last woken */
 	long long wake_due_ms;	/* the next group's turn, if one is owed */
 	int stopping, killed;
+	unsigned nkilled, abandoned; /* at shutdown, for the last log line */
 	long long deadline_ms;
 	int accept_paused;
 	long long accept_resume_ms;
@@ -815,8 +820,9 @@ sv_admit(struct supervisor *sv, int fd, const struct sockaddr_storage *ss)
 	net_format_addr(ss, addr, sizeof(addr));
 	net_format_host(ss, host, sizeof(host));
 	if (sv->reg.nclients >= (unsigned)sv->cfg->max_clients) {
-		log_warn("refused %s: server full (%d clients)", addr,
-			 sv->cfg->max_clients);
+		log_warn("refused %s: server full (%d %s)", addr,
+			 sv->cfg->max_clients,
+			 SV_PLURAL(sv->cfg->max_clients, "client"));
 		sv_refuse(fd, "-!- server full, try again later\n");
 		return;
 	}
@@ -922,8 +928,9 @@ sv_begin_stop(struct supervisor *sv, int signo)
 	if (sv->stopping)
 		return;
 	sv->stopping = 1;
-	log_info("%s: shutting down (%u clients, %u processes)",
-		 strsignal(signo), sv->reg.nclients, sv->live);
+	log_info("%s: shutting down (%u %s, %u %s)", strsignal(signo),
+		 sv->reg.nclients, SV_PLURAL(sv->reg.nclients, "client"),
+		 sv->live, SV_PROCESSES(sv->live));
 	for (int i = 0; i < sv->nlisten; i++) {
 		loop_del(sv->loop, sv->listen_fds[i]);
 		close(sv->listen_fds[i]);
@@ -972,15 +979,18 @@ sv_escalate(struct supervisor *sv)
 	if (!sv->stopping || loop_now_ms() < sv->deadline_ms)
 		return;
 	if (sv->killed) {
-		log_warn("%u processes did not die; giving up on them",
-			 sv->live);
+		log_warn("%u %s did not die; giving up on them", sv->live,
+			 SV_PROCESSES(sv->live));
+		sv->abandoned = sv->live;
 		sv->live = 0;
 		return;
 	}
-	log_warn("shutdown deadline passed: killing %u processes", sv->live);
+	log_warn("shutdown deadline passed: killing %u %s", sv->live,
+		 SV_PROCESSES(sv->live));
 	for (unsigned i = 0; i < sv->nsessions; i++)
-		if (sv->sessions[i].pid > 0 && !sv->sessions[i].reaped)
-			kill(sv->sessions[i].pid, SIGKILL);
+		if (sv->sessions[i].pid > 0 && !sv->sessions[i].reaped &&
+		    kill(sv->sessions[i].pid, SIGKILL) == 0)
+			sv->nkilled++;
 	sv->killed = 1;
 	sv->deadline_ms = loop_now_ms() + SV_KILL_WAIT_MS;
 }
@@ -1234,7 +1244,8 @@ supervisor_run(const struct config *cfg)
 		if (sv_spawn(&sv, &sv.sessions[i], -1, NULL) < 0)
 			fatal("fork worker");
 	if (cfg->workers > 0)
-		log_info("%d workers started", cfg->workers);
+		log_info("%d %s started", cfg->workers,
+			 SV_PLURAL(cfg->workers, "worker"));
 	sv_announce(&sv);
 	while (!(sv.stopping && sv.live == 0)) {
 		if (loop_run_once(sv.loop, sv_timeout(&sv)) < 0)
@@ -1244,7 +1255,14 @@ supervisor_run(const struct config *cfg)
 		sv_respawn(&sv);
 		sv_escalate(&sv);
 	}
-	log_info("shut down cleanly");
+	if (sv.abandoned)
+		log_warn("shut down, leaving %u %s that did not die",
+			 sv.abandoned, SV_PROCESSES(sv.abandoned));
+	else if (sv.nkilled)
+		log_warn("shut down after killing %u %s", sv.nkilled,
+			 SV_PROCESSES(sv.nkilled));
+	else
+		log_info("shut down cleanly");
 	sv_teardown(&sv);
 	return 0;
 }

@@ -546,6 +546,49 @@ test_bad_options_are_named_by_parleyd_and_exit_2(void)
 	CHECKF(!strstr(out, " \n"), "a --help line ends in a space");
 }
 
+/* The supervisor's log at shutdown counts in the singular for one, and
+ * says "cleanly" only when no process had to be killed. */
+static const struct {
+	const char *args;
+	int stop_session; /* SIGSTOP it: the deadline passes */
+	const char *start, *end;
+} shutdown_log_rows[] = {
+    {"--workers 1", 0, "1 worker started", "shut down cleanly"},
+    {"--workers 1 --shutdown-timeout 200", 1, "1 worker started",
+     "shut down after killing 1 process"},
+    {"", 0, "listening on", "shut down cleanly"},
+};
+
+static void
+test_shutdown_log_counts_one_in_the_singular_and_says_what_was_killed(void)
+{
+	for (size_t r = 0;
+	     r < sizeof(shutdown_log_rows) / sizeof(shutdown_log_rows[0]);
+	     r++) {
+		struct ts_server *s = ts_start(shutdown_log_rows[r].args);
+		pid_t kids[4];
+		REQUIRE(s);
+		int a = tc_join(s->port, NULL, 0);
+		REQUIRE(a >= 0);
+		CHECK(ts_log_wait(s, shutdown_log_rows[r].start, 1000) == 0);
+		REQUIRE(ts_children(s->pid, kids, 4) == 1);
+		if (shutdown_log_rows[r].stop_session)
+			kill(kids[0], SIGSTOP);
+		int st = ts_stop(s, SIGTERM, 10000);
+		CHECKF(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		       "row %zu: exit status %d", r, st);
+		CHECK(ts_log_wait(s, "shutting down (1 client, 1 process)",
+				  1000) == 0);
+		CHECKF(ts_log_wait(s, shutdown_log_rows[r].end, 1000) == 0,
+		       "row %zu: no \"%s\"", r, shutdown_log_rows[r].end);
+		CHECKF(shutdown_log_rows[r].stop_session ==
+			   !ts_log_count(s, "shut down cleanly"),
+		       "row %zu: said cleanly", r);
+		tc_close(a);
+		ts_free(s);
+	}
+}
+
 static void
 test_client_over_max_clients_gets_server_full(void)
 {
@@ -713,6 +756,7 @@ main(int argc, char **argv)
 	RUN(test_idle_clients_are_told_the_server_stops_by_term_int_or_its_death);
 	RUN(test_verbose_logs_requests_and_refusals_at_debug_level_only);
 	RUN(test_bad_options_are_named_by_parleyd_and_exit_2);
+	RUN(test_shutdown_log_counts_one_in_the_singular_and_says_what_was_killed);
 	RUN(test_client_over_max_clients_gets_server_full);
 	RUN(test_over_long_line_is_refused_and_connection_stays_usable);
 	RUN(test_ten_megabytes_without_newline_keep_memory_bounded);
