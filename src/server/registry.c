@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void
 registry_init(struct registry *reg, const struct config *cfg)
@@ -198,6 +199,26 @@ registry_is_member(const struct reg_client *c, const struct reg_room *r)
 		if (c->rooms[i] == r)
 			return 1;
 	return 0;
+}
+
+static int
+registry_room_cmp(const void *a, const void *b)
+{
+	const struct reg_room *const *x = a, *const *y = b;
+
+	return strcasecmp((*x)->name, (*y)->name);
+}
+
+unsigned
+registry_rooms_by_name(struct registry *reg, struct reg_room **out)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < reg->room_slots && n < reg->nrooms; i++)
+		if (reg->rooms[i])
+			out[n++] = reg->rooms[i];
+	qsort(out, n, sizeof(*out), registry_room_cmp);
+	return n;
 }
 
 static struct reg_room *

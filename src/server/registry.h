@@ -103,6 +103,10 @@ int registry_part(struct registry *reg, struct reg_client *c,
 
 int registry_is_member(const struct reg_client *c, const struct reg_room *r);
 
+/* Fills out (room for reg->nrooms) with every room, sorted by name
+ * regardless of case. Returns the count. */
+unsigned registry_rooms_by_name(struct registry *reg, struct reg_room **out);
+
 /* Remembers a room message for history (no-op when history is 0). */
 void registry_history_add(struct registry *reg, struct reg_room *room,
 			  uint16_t kind, const char *nick, size_t nick_len,

@@ -294,15 +294,22 @@ sv_part(struct supervisor *sv, struct reg_client *c, char *arg)
 static void
 sv_rooms(struct supervisor *sv, struct reg_client *c)
 {
-	for (unsigned i = 0; i < sv->reg.room_slots; i++) {
-		struct reg_room *r = sv->reg.rooms[i];
-		if (!r)
-			continue;
+	struct reg_room **rooms = malloc(sv->reg.room_slots * sizeof(*rooms));
+	unsigned n;
+
+	if (!rooms) {
+		sv_reply(sv, c, "out of memory; try again", 0, NULL);
+		return;
+	}
+	n = registry_rooms_by_name(&sv->reg, rooms);
+	for (unsigned i = 0; i < n; i++) {
+		struct reg_room *r = rooms[i];
 		sv_text(sv, c, "-!- %s: %u member%s, %s%s", r->name,
 			r->nmembers, r->nmembers == 1 ? "" : "s",
 			r->topic[0] ? "topic: " : "no topic", r->topic);
 	}
-	if (sv->reg.nrooms == 0)
+	free(rooms);
+	if (n == 0)
 		sv_text(sv, c, "-!- no rooms");
 	sv_reply(sv, c, NULL, 0, NULL);
 }

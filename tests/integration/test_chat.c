@@ -933,6 +933,37 @@ test_topic_over_300_bytes_is_refused(void)
 }
 
 static void
+test_rooms_are_listed_by_name_whatever_their_case(void)
+{
+	static const char *const want[] = {"#alpha", "#Beta", "#lobby",
+					   "#zeta"};
+	struct ts_server *s = start("");
+	struct lines l;
+	REQUIRE(s);
+	int a = join_as(s->port, "alice");
+	REQUIRE(a >= 0);
+	REQUIRE(join_room(a, "alice", "#zeta") &&
+		join_room(a, "alice", "#Beta") &&
+		join_room(a, "alice", "#alpha"));
+	tc_send(a, "/rooms\n" MARK_CMD);
+	l.n = l.total = 0;
+	CHECK(COLLECT(a, MARK_LINE, &l));
+	for (int i = 0; i < 4; i++) {
+		char prefix[64];
+		snprintf(prefix, sizeof(prefix), "-!- %s: ", want[i]);
+		if (!CHECKF(l.n == 4 &&
+				strncmp(l.line[i], prefix, strlen(prefix)) == 0,
+			    "line %d is not %s", i, want[i])) {
+			lines_report(__FILE__, __LINE__, &l,
+				     "the /rooms reply");
+			break;
+		}
+	}
+	tc_close(a);
+	ts_free(s);
+}
+
+static void
 test_rooms_says_no_rooms_when_there_are_none(void)
 {
 	struct ts_server *s = start("");
@@ -2167,6 +2198,7 @@ main(int argc, char **argv)
 	RUN(test_room_limits_are_enforced_per_client_and_per_server);
 	RUN(test_a_new_client_starts_in_the_lobby_even_when_rooms_are_full);
 	RUN(test_topic_over_300_bytes_is_refused);
+	RUN(test_rooms_are_listed_by_name_whatever_their_case);
 	RUN(test_rooms_says_no_rooms_when_there_are_none);
 	RUN(test_message_right_after_join_goes_to_the_new_room);
 	RUN(test_part_of_a_room_you_are_not_in_is_refused);
