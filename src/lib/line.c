@@ -188,20 +188,24 @@ line_utf8_cut(const char *s, size_t len, size_t max)
 	return lead - 1 + need > max ? lead - 1 : max;
 }
 
-/* C1 controls and the bidirectional overrides/isolates that can disguise
- * text (U+202A-U+202E, U+2066-U+2069). */
+/* C1 controls, the bidirectional overrides and isolates that can disguise
+ * text (U+202A-U+202E, U+2066-U+2069), the invisible direction marks
+ * (U+200E, U+200F, U+061C), the line and paragraph separators that break
+ * lines on terminals (U+2028, U+2029) and the byte-order mark (U+FEFF). */
 static int
 line_is_hidden(const unsigned char *s, size_t n)
 {
-	if (n == 2 && s[0] == 0xC2 && s[1] < 0xA0)
-		return 1;
-	if (n == 3 && s[0] == 0xE2 && s[1] == 0x80 && s[2] >= 0xAA &&
-	    s[2] <= 0xAE)
-		return 1;
-	if (n == 3 && s[0] == 0xE2 && s[1] == 0x81 && s[2] >= 0xA6 &&
-	    s[2] <= 0xA9)
-		return 1;
-	return 0;
+	if (n == 2)
+		return (s[0] == 0xC2 && s[1] < 0xA0) ||
+		       (s[0] == 0xD8 && s[1] == 0x9C);
+	if (n != 3)
+		return 0;
+	if (s[0] == 0xE2 && s[1] == 0x80)
+		return s[2] == 0x8E || s[2] == 0x8F ||
+		       (s[2] >= 0xA8 && s[2] <= 0xAE);
+	if (s[0] == 0xE2 && s[1] == 0x81)
+		return s[2] >= 0xA6 && s[2] <= 0xA9;
+	return s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF;
 }
 
 size_t

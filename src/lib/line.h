@@ -45,10 +45,10 @@ size_t line_strip_telnet(struct line_reader *lr, char *buf, size_t len);
 #define LINE_SANITIZED_MAX(len) ((len)*3)
 
 /* Copies in[0..len) to out with the documented rule: TAB becomes a space;
- * other C0 controls, DEL, C1 controls and bidirectional overrides are
- * removed; each byte of an invalid UTF-8 sequence becomes U+FFFD. Valid
- * UTF-8 passes through untouched. out must hold LINE_SANITIZED_MAX(len).
- * Returns the output length. */
+ * other C0 controls, DEL, C1 controls, bidirectional overrides, isolates
+ * and marks, U+2028, U+2029 and U+FEFF are removed; each byte of an invalid
+ * UTF-8 sequence becomes U+FFFD. Valid UTF-8 passes through untouched. out must
+ * hold LINE_SANITIZED_MAX(len). Returns the output length. */
 size_t line_sanitize(const char *in, size_t len, char *out);
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */

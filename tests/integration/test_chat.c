@@ -1598,15 +1598,19 @@ test_tabs_c1_controls_and_bidi_overrides_are_sanitised(void)
 	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
 	REQUIRE(a >= 0 && b >= 0);
 	/* TAB, C1 CSI (U+009B) and NEL (U+0085), RLO (U+202E), PDF
-	 * (U+202C), LRI (U+2066), PDI (U+2069); a ZWJ (U+200D) and an
-	 * NBSP (U+00A0) are ordinary text and stay. */
-	static const char raw[] = "a\tb \xC2\x9B"
-				  "31m c\xC2\x85 "
-				  "\xE2\x80\xAE"
-				  "evil\xE2\x80\xAC "
-				  "\xE2\x81\xA6iso\xE2\x81\xA9 "
-				  "z\xE2\x80\x8Dj\xC2\xA0n\n";
-	static const char want[] = "a b 31m c evil iso "
+	 * (U+202C), LRI (U+2066), PDI (U+2069), RLM (U+200F), ALM
+	 * (U+061C), LS (U+2028), PS (U+2029), BOM (U+FEFF); a ZWJ (U+200D)
+	 * and an NBSP (U+00A0) are ordinary text and stay. */
+	static const char raw[] =
+	    "a\tb \xC2\x9B"
+	    "31m c\xC2\x85 "
+	    "\xE2\x80\xAE"
+	    "evil\xE2\x80\xAC "
+	    "\xE2\x81\xA6iso\xE2\x81\xA9 "
+	    "\xE2\x80\x8Fm\xD8\x9Ck\xE2\x80\xA8l\xE2\x80\xA9"
+	    "p\xEF\xBB\xBF "
+	    "z\xE2\x80\x8Dj\xC2\xA0n\n";
+	static const char want[] = "a b 31m c evil iso mklp "
 				   "z\xE2\x80\x8Dj\xC2\xA0n";
 	if (relay(a, b, raw, sizeof(raw) - 1, got, sizeof(got)))
 		CHECKF(strcmp(got, want) == 0, "got \"%s\"",

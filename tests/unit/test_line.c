@@ -530,9 +530,28 @@ test_bidi_overrides_and_isolates_are_removed(void)
 		       "d\xe2\x81\xa9"
 		       "e",
 		       "abcde");
-	/* Neighbours of the ranges stay: U+2029, U+202F, U+2065, U+206A. */
-	CHECK_SANITIZE("\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa",
-		       "\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa");
+	/* Neighbours of the ranges stay: U+2027, U+202F, U+2065, U+206A. */
+	CHECK_SANITIZE("\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa",
+		       "\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa");
+}
+
+static void
+test_direction_marks_line_separators_and_bom_are_removed(void)
+{
+	/* U+200E LRM, U+200F RLM, U+061C ALM, U+2028 LS, U+2029 PS and
+	 * U+FEFF (BOM, zero-width no-break space). */
+	CHECK_SANITIZE("a\xe2\x80\x8e"
+		       "b\xe2\x80\x8f"
+		       "c\xd8\x9c"
+		       "d\xe2\x80\xa8"
+		       "e\xe2\x80\xa9"
+		       "f\xef\xbb\xbf"
+		       "g",
+		       "abcdefg");
+	/* Their neighbours stay: U+200D ZWJ (emoji sequences), U+2010,
+	 * U+061B, U+FEFC. */
+	CHECK_SANITIZE("\xe2\x80\x8d\xe2\x80\x90\xd8\x9b\xef\xbb\xbc",
+		       "\xe2\x80\x8d\xe2\x80\x90\xd8\x9b\xef\xbb\xbc");
 }
 
 static void
@@ -665,6 +684,7 @@ main(void)
 	RUN(test_escape_sequence_loses_its_esc);
 	RUN(test_c1_controls_are_removed);
 	RUN(test_bidi_overrides_and_isolates_are_removed);
+	RUN(test_direction_marks_line_separators_and_bom_are_removed);
 	RUN(test_invalid_bytes_become_one_replacement_each);
 	RUN(test_overlong_encodings_and_surrogates_are_invalid);
 	RUN(test_valid_cjk_and_emoji_pass_through_untouched);
