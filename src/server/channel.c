@@ -20,6 +20,21 @@ struct channel_msg {
 	char data[];
 };
 
+const char *
+channel_op_name(uint16_t op)
+{
+	static const char *const names[] = {
+	    [CHANNEL_OP_HELLO] = "hello", [CHANNEL_OP_NICK] = "nick",
+	    [CHANNEL_OP_JOIN] = "join",	  [CHANNEL_OP_PART] = "part",
+	    [CHANNEL_OP_ROOMS] = "rooms", [CHANNEL_OP_WHO] = "who",
+	    [CHANNEL_OP_TOPIC] = "topic", [CHANNEL_OP_RESOLVE] = "resolve",
+	};
+
+	if (op >= sizeof(names) / sizeof(names[0]) || !names[op])
+		return "unknown";
+	return names[op];
+}
+
 int
 channel_pair(int fds[2])
 {

@@ -40,6 +40,9 @@ enum channel_op {
 	CHANNEL_OP_RESOLVE = 8, /* arg: nickname for /msg */
 };
 
+/* The op's name for logs ("join"; "unknown" for a value not above). */
+const char *channel_op_name(uint16_t op);
+
 #define CHANNEL_ARG_MAX	   1024
 #define CHANNEL_NICK_MAX   32
 #define CHANNEL_ADDR_MAX   64

@@ -8,19 +8,19 @@
 #include <strings.h>
 
 const char *const command_help[] = {
-    "/nick NAME            change your nickname (letters, digits, _ -; "
+    "/nick NAME              change your nickname (letters, digits, _ -; "
     "max 20)",
-    "/join #room           join a room (created on first join) or "
+    "/join #room             join a room (created on first join) or "
     "switch to it",
-    "/part [#room] [why]   leave a room (default: the current one)",
-    "/rooms                list rooms with member count and topic",
-    "/who [#room]          list the members of a room",
-    "/topic [text]         show or set the current room's topic",
-    "/msg NICK text        send a private message",
-    "/me action            act in the current room",
-    "/quit [reason]        leave the server",
-    "/help                 this list",
-    "text                  a line without / goes to the current room; "
+    "/part [#room] [reason]  leave a room (default: the current one)",
+    "/rooms                  list rooms with member count and topic",
+    "/who [#room]            list the members of a room",
+    "/topic [#room] [text]   show or set a room's topic (- clears it)",
+    "/msg NICK text          send a private message",
+    "/me action              act in the current room",
+    "/quit [reason]          leave the server",
+    "/help                   this list",
+    "text                    a line without / goes to the current room; "
     "//text sends /text",
     NULL,
 };
@@ -47,7 +47,8 @@ static const struct {
     {"part", COMMAND_PART, ARGS_OPT_ROOM_TEXT, "usage: /part [#room] [reason]"},
     {"rooms", COMMAND_ROOMS, ARGS_NONE, "usage: /rooms"},
     {"who", COMMAND_WHO, ARGS_OPT_WORD, "usage: /who [#room]"},
-    {"topic", COMMAND_TOPIC, ARGS_OPT_TEXT, "usage: /topic [text]"},
+    {"topic", COMMAND_TOPIC, ARGS_OPT_ROOM_TEXT,
+     "usage: /topic [#room] [text]"},
     {"msg", COMMAND_MSG, ARGS_WORD_TEXT, "usage: /msg NICK text"},
     {"me", COMMAND_ME, ARGS_TEXT, "usage: /me action"},
     {"quit", COMMAND_QUIT, ARGS_OPT_TEXT, "usage: /quit [reason]"},
@@ -76,6 +77,16 @@ command_trim_end(const char *s, size_t len)
 	while (len > 0 && s[len - 1] == ' ')
 		len--;
 	return len;
+}
+
+/* Only spaces and tabs: a line that says nothing. */
+static int
+command_is_blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	return 1;
 }
 
 /* Splits args at s[0..len) by shape; returns 0 or -1 for a usage error. */
@@ -134,7 +145,7 @@ command_parse(const char *line, size_t len, struct command *cmd)
 		size_t skip = len > 1 && line[0] == '/' ? 1 : 0;
 		cmd->kind = COMMAND_MESSAGE;
 		cmd->text = line + skip;
-		cmd->text_len = len - skip;
+		cmd->text_len = command_is_blank(line, len) ? 0 : len - skip;
 		return;
 	}
 	name_end = command_word_end(line, 1, len);

@@ -15,7 +15,7 @@ enum command_kind {
 	COMMAND_PART,	 /* arg = room or empty, text = reason */
 	COMMAND_ROOMS,
 	COMMAND_WHO,   /* arg = room or empty */
-	COMMAND_TOPIC, /* text = new topic or empty */
+	COMMAND_TOPIC, /* arg = room or empty, text = new topic, "-" or empty */
 	COMMAND_MSG,   /* arg = nickname, text = message */
 	COMMAND_ME,    /* text = action */
 	COMMAND_QUIT,  /* text = reason or empty */
@@ -32,8 +32,9 @@ struct command {
 	const char *error; /* static string for COMMAND_ERROR */
 };
 
-/* Parses line[0..len). An empty line is COMMAND_MESSAGE with empty text:
- * the caller ignores it. Always fills *cmd. */
+/* Parses line[0..len). An empty line, or one of only spaces and tabs, is
+ * COMMAND_MESSAGE with empty text: the caller ignores it. Always fills
+ * *cmd. */
 void command_parse(const char *line, size_t len, struct command *cmd);
 
 /* The /help text, one line per command, NULL-terminated. */

@@ -7,6 +7,8 @@
  */
 #include "server/outbox.h"
 
+#include "lib/line.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -155,8 +157,7 @@ outbox_append_at(struct outbox_writer *w, int64_t ts_ms, uint16_t kind,
 
 	if (nids > OUTBOX_IDS_MAX)
 		nids = OUTBOX_IDS_MAX;
-	if (text_len > OUTBOX_TEXT_MAX)
-		text_len = OUTBOX_TEXT_MAX;
+	text_len = line_utf8_cut(text, text_len, OUTBOX_TEXT_MAX);
 	size_t len = outbox_align(sizeof(struct outbox_rec) + nids * 8 +
 				  nick_len + room_len + text_len);
 	size_t off = w->head & mask;

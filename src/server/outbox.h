@@ -32,7 +32,8 @@ enum outbox_kind {
 	OUTBOX_QUIT = 22,     /* src left the server; text = reason;
 				 ids = rooms to tell */
 	OUTBOX_NICK = 23,     /* src renamed from nick to text; ids = rooms */
-	OUTBOX_TOPIC = 24,    /* src set the topic of room target to text */
+	OUTBOX_TOPIC = 24,    /* src set the topic of room target to text;
+				 empty text: cleared it */
 	OUTBOX_TEXT = 25,     /* to client target: one server line, text */
 	OUTBOX_HISTORY = 26,  /* to client target: an earlier message of room;
 				 aux = OUTBOX_MSG or OUTBOX_ACTION */

@@ -37,8 +37,7 @@ parleyd_usage(FILE *f)
 	    "  --limit-loopback          apply --max-per-address to "
 	    "loopback too\n"
 	    "  --max-line BYTES          longest input line (default 1024)\n"
-	    "  --sendq BYTES             send queue per client before it is "
-	    "\n"
+	    "  --sendq BYTES             send queue per client before it is\n"
 	    "                            disconnected (default 1048576)\n"
 	    "  --history N               messages replayed on join "
 	    "(default 20)\n"
@@ -65,7 +64,9 @@ parleyd_usage(FILE *f)
 	    "processes\n"
 	    "                            (default 25: 25 ms for 1000; 0 = "
 	    "at once)\n"
-	    "  --verbose                 log more\n"
+	    "  --verbose                 also log requests, refusals, input "
+	    "pauses and\n"
+	    "                            wake-ups (debug level)\n"
 	    "  --help, --version\n");
 }
 
@@ -132,12 +133,31 @@ static const struct option parleyd_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* getopt_long's own messages would start with argv[0], a path: these
+ * start "parleyd: " like every other. opt is '?' or ':'. */
+static void __attribute__((noreturn)) parleyd_bad_option(int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (opt == ':')
+		fprintf(stderr, "parleyd: option '%s' needs an argument\n",
+			arg);
+	else if (optopt > 0 && optopt < 256)
+		fprintf(stderr, "parleyd: unknown option '-%c'\n", optopt);
+	else
+		fprintf(stderr, "parleyd: unknown option '%.*s'\n",
+			(int)strcspn(arg, "="), arg);
+	parleyd_usage(stderr);
+	exit(2);
+}
+
 static void
 parleyd_parse(int argc, char **argv, struct config *cfg)
 {
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "", parleyd_options, NULL)) !=
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", parleyd_options, NULL)) !=
 	       -1) {
 		switch (opt) {
 		case OPT_LISTEN:
@@ -228,8 +248,7 @@ parleyd_parse(int argc, char **argv, struct config *cfg)
 			printf("parleyd %s\n", PARLEY_VERSION);
 			exit(0);
 		default:
-			parleyd_usage(stderr);
-			exit(2);
+			parleyd_bad_option(opt, argv);
 		}
 	}
 	if (optind < argc) {
@@ -259,10 +278,11 @@ parleyd_raise_nofile(const struct config *cfg)
 	log_info("open file limit %llu", (unsigned long long)rl.rlim_cur);
 	if (cfg->workers > 0 &&
 	    rl.rlim_cur < (rlim_t)cfg->max_clients / (rlim_t)cfg->workers + 64)
-		log_warn("open file limit %llu may not fit %d clients on %d "
-			 "workers",
+		log_warn("open file limit %llu may not fit %d client%s on %d "
+			 "worker%s",
 			 (unsigned long long)rl.rlim_cur, cfg->max_clients,
-			 cfg->workers);
+			 cfg->max_clients == 1 ? "" : "s", cfg->workers,
+			 cfg->workers == 1 ? "" : "s");
 }
 
 int

@@ -37,6 +37,10 @@
 #define SESSION_CHANNEL_QUEUE  (8u << 20)
 #define SESSION_KEEP_OUT_BYTES 1024
 #define SESSION_LINE_MAX       (OUTBOX_REC_MAX + 256)
+#define SESSION_DEBUG_EVERY_MS 1000 /* at most one summary line a second */
+
+_Static_assert(CONFIG_REASON_MAX <= CHANNEL_REASON_MAX,
+	       "a reason fits a channel message");
 
 struct sroom {
 	uint64_t id;
@@ -111,8 +115,11 @@ struct session {
 	int had_client;
 	int shutting_down;
 	long long shutdown_deadline_ms;
-	long long now_ms;
 	int channel_dead;
+
+	/* Flow control seen since the last debug line about it. */
+	unsigned pauses, throttles;
+	long long pauses_logged_ms, throttles_logged_ms;
 };
 
 /* ---- lists --------------------------------------------------------------- */
@@ -166,15 +173,16 @@ session_sendf(struct session *s, struct client *c, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	size_t len;
+
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n > sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	session_send(s, c, line, (size_t)n);
+	len = line_utf8_cut(line, (size_t)n, sizeof(line) - 2);
+	line[len++] = '\n';
+	session_send(s, c, line, len);
 }
 
 /* Writes what has accumulated. Returns 0, or -1 if the client is gone. */
@@ -302,12 +310,13 @@ session_request(struct session *s, struct client *c, uint16_t op,
 {
 	struct channel_request req = {.client = c->id, .op = op};
 
+	log_debug("client %s (%s): request %s", c->nick, c->addr,
+		  channel_op_name(op));
 	/* Mark first: what the client said before the request stays before
 	 * its effects in the timeline. */
 	session_publish(s);
 
-	if (arg_len > CHANNEL_ARG_MAX)
-		arg_len = CHANNEL_ARG_MAX;
+	arg_len = line_utf8_cut(arg, arg_len, CHANNEL_ARG_MAX);
 	memcpy(req.arg, arg, arg_len);
 	req.arg_len = (uint16_t)arg_len;
 	if (channel_send(&s->chan, CHANNEL_REQUEST, &req,
@@ -332,7 +341,8 @@ session_request_room(struct session *s, struct client *c, uint16_t op,
 			 text_len ? " " : "", (int)text_len, text);
 
 	session_request(s, c, op, arg,
-			n < (int)sizeof(arg) ? (size_t)n : sizeof(arg) - 1);
+			n < 0 ? 0
+			      : line_utf8_cut(arg, (size_t)n, sizeof(arg) - 1));
 }
 
 /* ---- commands ------------------------------------------------------------ */
@@ -340,6 +350,7 @@ session_request_room(struct session *s, struct client *c, uint16_t op,
 static void
 session_error(struct session *s, struct client *c, const char *text)
 {
+	log_debug("client %s (%s): refused: %s", c->nick, c->addr, text);
 	session_sendf(s, c, "-!- error: %s", text);
 }
 
@@ -374,19 +385,54 @@ session_room_named(struct client *c, const char *name, size_t len)
 	return NULL;
 }
 
+/* name[0..len) is a valid room name; if not, says so and returns 0. */
+static int
+session_room_name_ok(struct session *s, struct client *c, const char *name,
+		     size_t len)
+{
+	char room[OUTBOX_ROOM_MAX + 1];
+
+	snprintf(room, sizeof(room), "%.*s", (int)len, name);
+	if (len <= CONFIG_ROOM_MAX + 1 && names_room_valid(room))
+		return 1;
+	session_error(s, c,
+		      "invalid room name: # then 1-32 letters, digits, _ - "
+		      "or .");
+	return 0;
+}
+
+/* The room a command names (arg), or the current one when it names none;
+ * NULL, with the error sent, when c is not in it. */
+static struct sroom *
+session_room_arg(struct session *s, struct client *c, const struct command *cmd)
+{
+	char q[NAMES_QUOTE_SIZE], why[NAMES_QUOTE_SIZE + 32];
+	struct sroom *r;
+
+	if (!cmd->arg_len) {
+		if (!c->current)
+			session_error(s, c,
+				      "you are not in a room; /join #room");
+		return c->current;
+	}
+	if (!session_room_name_ok(s, c, cmd->arg, cmd->arg_len))
+		return NULL;
+	r = session_room_named(c, cmd->arg, cmd->arg_len);
+	if (!r) {
+		names_quote(cmd->arg, cmd->arg_len, q);
+		snprintf(why, sizeof(why), "you are not in %s", q);
+		session_error(s, c, why);
+	}
+	return r;
+}
+
 static void
 session_cmd_join(struct session *s, struct client *c, const struct command *cmd)
 {
-	char room[OUTBOX_ROOM_MAX + 1];
 	struct sroom *r;
 
-	snprintf(room, sizeof(room), "%.*s", (int)cmd->arg_len, cmd->arg);
-	if (cmd->arg_len > CONFIG_ROOM_MAX + 1 || !names_room_valid(room)) {
-		session_error(s, c,
-			      "invalid room name: # then 1-32 letters, "
-			      "digits, _ - or .");
+	if (!session_room_name_ok(s, c, cmd->arg, cmd->arg_len))
 		return;
-	}
 	r = session_room_named(c, cmd->arg, cmd->arg_len);
 	if (r) {
 		c->current = r;
@@ -399,20 +445,13 @@ session_cmd_join(struct session *s, struct client *c, const struct command *cmd)
 static void
 session_cmd_part(struct session *s, struct client *c, const struct command *cmd)
 {
-	struct sroom *r = c->current;
+	struct sroom *r = session_room_arg(s, c, cmd);
 
-	if (cmd->arg_len)
-		r = session_room_named(c, cmd->arg, cmd->arg_len);
-	if (!r) {
-		if (cmd->arg_len)
-			session_sendf(s, c, "-!- error: you are not in %.*s",
-				      (int)cmd->arg_len, cmd->arg);
-		else
-			session_error(s, c, "you are not in a room");
+	if (!r)
 		return;
-	}
-	session_request_room(s, c, CHANNEL_OP_PART, r->name, strlen(r->name),
-			     cmd->text, cmd->text_len);
+	session_request_room(
+	    s, c, CHANNEL_OP_PART, r->name, strlen(r->name), cmd->text,
+	    line_utf8_cut(cmd->text, cmd->text_len, CONFIG_REASON_MAX));
 }
 
 static void
@@ -434,13 +473,11 @@ static void
 session_cmd_topic(struct session *s, struct client *c,
 		  const struct command *cmd)
 {
-	if (!c->current) {
-		session_error(s, c, "you are not in a room; /join #room");
-		return;
-	}
-	session_request_room(s, c, CHANNEL_OP_TOPIC, c->current->name,
-			     strlen(c->current->name), cmd->text,
-			     cmd->text_len);
+	struct sroom *r = session_room_arg(s, c, cmd);
+
+	if (r)
+		session_request_room(s, c, CHANNEL_OP_TOPIC, r->name,
+				     strlen(r->name), cmd->text, cmd->text_len);
 }
 
 static void
@@ -471,17 +508,15 @@ session_handle_line(struct session *s, struct client *c, const char *raw,
 		session_request(s, c, CHANNEL_OP_ROOMS, "", 0);
 		break;
 	case COMMAND_WHO:
-		if (!cmd.arg_len && !c->current) {
+		if (!cmd.arg_len && !c->current)
 			session_error(s, c,
 				      "you are not in a room; /who #room");
-			break;
-		}
-		if (cmd.arg_len)
-			session_request(s, c, CHANNEL_OP_WHO, cmd.arg,
-					cmd.arg_len);
-		else
+		else if (!cmd.arg_len)
 			session_request(s, c, CHANNEL_OP_WHO, c->current->name,
 					strlen(c->current->name));
+		else if (session_room_name_ok(s, c, cmd.arg, cmd.arg_len))
+			session_request(s, c, CHANNEL_OP_WHO, cmd.arg,
+					cmd.arg_len);
 		break;
 	case COMMAND_TOPIC:
 		session_cmd_topic(s, c, &cmd);
@@ -490,12 +525,13 @@ session_handle_line(struct session *s, struct client *c, const char *raw,
 		session_cmd_msg(s, c, &cmd);
 		break;
 	case COMMAND_QUIT: {
-		char why[CHANNEL_REASON_MAX + 1];
-		snprintf(why, sizeof(why), "%.*s", (int)cmd.text_len,
-			 cmd.text_len ? cmd.text : "quit");
-		if (!cmd.text_len)
-			snprintf(why, sizeof(why), "quit");
-		session_client_close(s, c, CHANNEL_REASON_QUIT, why);
+		char why[CONFIG_REASON_MAX + 1];
+		size_t n =
+		    line_utf8_cut(cmd.text, cmd.text_len, CONFIG_REASON_MAX);
+		memcpy(why, cmd.text, n);
+		why[n] = '\0';
+		session_client_close(s, c, CHANNEL_REASON_QUIT,
+				     n ? why : "quit");
 		break;
 	}
 	case COMMAND_HELP:
@@ -516,20 +552,30 @@ static int
 session_take_token(struct session *s, struct client *c)
 {
 	double rate = s->cfg->flood_rate;
+	long long now = loop_time_ms(s->loop);
 
 	if (rate <= 0)
 		return 0;
-	double elapsed = (double)(s->now_ms - c->tokens_ms) / 1000.0;
+	double elapsed = (double)(now - c->tokens_ms) / 1000.0;
 	c->tokens += elapsed * rate;
 	if (c->tokens > s->cfg->flood_burst)
 		c->tokens = s->cfg->flood_burst;
-	c->tokens_ms = s->now_ms;
+	c->tokens_ms = now;
 	if (c->tokens >= 1) {
 		c->tokens -= 1;
 		return 0;
 	}
 	c->throttled_until_ms =
-	    s->now_ms + (long long)((1 - c->tokens) * 1000 / rate) + 1;
+	    now + (long long)((1 - c->tokens) * 1000 / rate) + 1;
+	s->throttles++;
+	if (now - s->throttles_logged_ms >= SESSION_DEBUG_EVERY_MS) {
+		log_debug("flood limit: input paused %u time%s since the "
+			  "last report, last for %s (%s)",
+			  s->throttles, s->throttles == 1 ? "" : "s", c->nick,
+			  c->addr);
+		s->throttles = 0;
+		s->throttles_logged_ms = now;
+	}
 	if (!c->in_throttled) {
 		c->in_throttled = 1;
 		c->throttled_next = s->throttled;
@@ -542,7 +588,8 @@ session_take_token(struct session *s, struct client *c)
 static int
 session_read(struct session *s, struct client *c)
 {
-	char *p = buf_reserve(&c->in, SESSION_READ_CHUNK);
+	/* One spare byte: telnet stripping may give one more than it got. */
+	char *p = buf_reserve(&c->in, SESSION_READ_CHUNK + 1);
 	ssize_t n;
 
 	if (!p) {
@@ -578,6 +625,25 @@ session_backlogged(const struct session *s)
 	return s->w.head - s->cursors[s->w.producer] > s->shm->ring_size / 2;
 }
 
+static void
+session_pause_input(struct session *s)
+{
+	long long now = loop_time_ms(s->loop);
+
+	if (s->input_paused)
+		return;
+	s->input_paused = 1;
+	s->pauses++;
+	if (now - s->pauses_logged_ms < SESSION_DEBUG_EVERY_MS)
+		return;
+	log_debug("input paused %u time%s since the last report: own records "
+		  "%llu bytes ahead of the timeline",
+		  s->pauses, s->pauses == 1 ? "" : "s",
+		  (unsigned long long)(s->w.head - s->cursors[s->w.producer]));
+	s->pauses = 0;
+	s->pauses_logged_ms = now;
+}
+
 /* Processes c's input until it must wait. Returns 1 if c has more to do
  * right away (it used up its turn, or the outbox is backlogged). */
 static int
@@ -608,7 +674,7 @@ session_input(struct session *s, struct client *c)
 			if (lines >= SESSION_LINES_PER_TURN)
 				return 1;
 			if (session_backlogged(s)) {
-				s->input_paused = 1;
+				session_pause_input(s);
 				return 1;
 			}
 			if (session_take_token(s, c) < 0)
@@ -687,15 +753,16 @@ session_format(struct session *s, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	size_t len;
+
 	va_start(ap, fmt);
 	n = vsnprintf(s->line, SESSION_LINE_MAX - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		n = 0;
-	if ((size_t)n > SESSION_LINE_MAX - 2)
-		n = (int)(SESSION_LINE_MAX - 2);
-	s->line[n++] = '\n';
-	return (size_t)n;
+	len = line_utf8_cut(s->line, (size_t)n, SESSION_LINE_MAX - 2);
+	s->line[len++] = '\n';
+	return len;
 }
 
 static struct client *
@@ -963,9 +1030,15 @@ session_deliver(struct session *s, unsigned producer,
 		struct sroom *room = session_room_get(s, r->target);
 		if (!room)
 			break;
-		len = session_format(s, "-!- %.*s set the topic of %s: %.*s",
-				     r->nick_len, v->nick, room->name,
-				     (int)r->text_len, v->text);
+		if (r->text_len)
+			len = session_format(
+			    s, "-!- %.*s set the topic of %s: %.*s",
+			    r->nick_len, v->nick, room->name, (int)r->text_len,
+			    v->text);
+		else
+			len = session_format(s,
+					     "-!- %.*s cleared the topic of %s",
+					     r->nick_len, v->nick, room->name);
 		session_to_room(s, room, 0, len);
 		break;
 	}
@@ -989,8 +1062,8 @@ static void
 session_lapped(struct session *s)
 {
 	log_warn("session fell behind the timeline: messages lost, "
-		 "disconnecting its %u clients",
-		 s->nclients);
+		 "disconnecting its %u client%s",
+		 s->nclients, s->nclients == 1 ? "" : "s");
 	for (struct client *c = s->clients; c; c = c->next) {
 		if (c->closing)
 			continue;
@@ -1073,7 +1146,7 @@ session_client_add(struct session *s, int fd, uint64_t id, const char *nick,
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	c->lr.max_len = s->cfg->max_line;
 	c->tokens = s->cfg->flood_burst;
-	c->tokens_ms = s->now_ms;
+	c->tokens_ms = loop_time_ms(s->loop);
 	c->readable = 1;
 	c->writable = 1;
 	if (loop_add(s->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
@@ -1096,10 +1169,11 @@ session_client_add(struct session *s, int fd, uint64_t id, const char *nick,
 /* Appends "-!- disconnected: TEXT" past the send-queue limit: the last
  * line a closed client gets. */
 static void
-session_append_notice(struct client *c, const char *text)
+session_append_notice(struct client *c, const char *text, size_t len)
 {
-	char line[CHANNEL_REASON_MAX + 32];
-	int n = snprintf(line, sizeof(line), "-!- disconnected: %s\n", text);
+	char line[CONFIG_REASON_MAX + 32];
+	int n = snprintf(line, sizeof(line), "-!- disconnected: %.*s\n",
+			 (int)len, text);
 
 	if (n > 0 && buf_append(&c->out, line, (size_t)n) < 0)
 		log_warn("no memory for the last line to %s", c->nick);
@@ -1117,8 +1191,7 @@ session_client_close(struct session *s, struct client *c, int reason,
 		return;
 	c->closing = reason;
 	session_publish(s); /* its last words precede its quit */
-	if (n > CHANNEL_REASON_MAX)
-		n = CHANNEL_REASON_MAX;
+	n = line_utf8_cut(text, n, CONFIG_REASON_MAX);
 	memcpy(msg.text, text, n);
 	msg.text_len = (uint16_t)n;
 	if (!s->channel_dead &&
@@ -1128,14 +1201,14 @@ session_client_close(struct session *s, struct client *c, int reason,
 		log_warn("cannot tell the supervisor that %s left", c->nick);
 	c->closing_next = s->closing;
 	s->closing = c;
-	c->linger_until_ms = s->now_ms + SESSION_LINGER_MS;
+	c->linger_until_ms = loop_time_ms(s->loop) + SESSION_LINGER_MS;
 	switch (reason) {
 	case CHANNEL_REASON_SENDQ:
 	case CHANNEL_REASON_LAPPED:
 		buf_free(&c->out);
 		/* fall through */
 	case CHANNEL_REASON_KICKED:
-		session_append_notice(c, text);
+		session_append_notice(c, text, n);
 		break;
 	case CHANNEL_REASON_LOST:
 		c->linger_until_ms = 0;
@@ -1200,7 +1273,7 @@ session_reap_one(struct session *s, struct client *c)
 	char sink[4096];
 	ssize_t n;
 
-	if (s->now_ms >= c->linger_until_ms)
+	if (loop_time_ms(s->loop) >= c->linger_until_ms)
 		return 1;
 	if (buf_used(&c->out) > 0 && session_write(c) < 0)
 		return 1;
@@ -1249,7 +1322,7 @@ session_begin_shutdown(struct session *s, const char *line)
 	if (s->shutting_down)
 		return;
 	s->shutting_down = 1;
-	s->shutdown_deadline_ms = s->now_ms + SESSION_LINGER_MS;
+	s->shutdown_deadline_ms = loop_time_ms(s->loop) + SESSION_LINGER_MS;
 	for (struct client *c = s->clients; c; c = c->next) {
 		if (c->closing)
 			continue;
@@ -1272,6 +1345,9 @@ session_handle_message(struct session *s, const struct channel_hdr *h,
 		m.nick[sizeof(m.nick) - 1] = '\0';
 		m.addr[sizeof(m.addr) - 1] = '\0';
 		if (s->shutting_down) {
+			log_debug("client %s (%s) handed over during shutdown: "
+				  "closed",
+				  m.nick, m.addr);
 			close(fd);
 			break;
 		}
@@ -1353,7 +1429,7 @@ session_on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 static int
 session_timeout(struct session *s)
 {
-	long long next = -1;
+	long long next = -1, now;
 
 	/* Paused input resumes when the timeline brings our records back,
 	 * which the wake eventfd announces. */
@@ -1371,7 +1447,8 @@ session_timeout(struct session *s)
 		next = s->shutdown_deadline_ms;
 	if (next < 0)
 		return -1;
-	return next <= s->now_ms ? 0 : (int)(next - s->now_ms);
+	now = loop_time_ms(s->loop);
+	return next <= now ? 0 : (int)(next - now);
 }
 
 static void
@@ -1381,7 +1458,8 @@ session_wake_throttled(struct session *s)
 
 	while (*pp) {
 		struct client *c = *pp;
-		if (c->throttled_until_ms <= s->now_ms || c->closing) {
+		if (c->throttled_until_ms <= loop_time_ms(s->loop) ||
+		    c->closing) {
 			*pp = c->throttled_next;
 			c->in_throttled = 0;
 			c->throttled_until_ms = 0;
@@ -1395,7 +1473,8 @@ session_wake_throttled(struct session *s)
 static int
 session_done(struct session *s)
 {
-	if (s->shutting_down && s->now_ms >= s->shutdown_deadline_ms)
+	if (s->shutting_down &&
+	    loop_time_ms(s->loop) >= s->shutdown_deadline_ms)
 		return 1;
 	if (s->nclients > 0)
 		return 0;
@@ -1413,7 +1492,6 @@ session_setup(struct session *s, const struct session_start *st)
 	s->shm = st->shm;
 	s->worker = st->worker;
 	s->wake_fd = st->wake_fd;
-	s->now_ms = loop_now_ms();
 	outbox_shm_protect(s->shm, (int)st->producer);
 	outbox_writer_init(&s->w, s->shm, st->producer);
 	s->published = s->w.head;
@@ -1469,7 +1547,6 @@ session_main(const struct session_start *st)
 			break;
 		if (loop_run_once(s.loop, session_timeout(&s)) < 0)
 			fatal("epoll_wait");
-		s.now_ms = loop_now_ms();
 		session_wake_throttled(&s);
 	}
 	for (struct client *c = s.clients, *next; c; c = next) {

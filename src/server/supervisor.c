@@ -8,10 +8,12 @@
 #include "server/supervisor.h"
 
 #include "lib/idmap.h"
+#include "lib/line.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/net.h"
 #include "server/channel.h"
+#include "server/names.h"
 #include "server/outbox.h"
 #include "server/registry.h"
 #include "server/session.h"
@@ -35,6 +37,11 @@
 #define SV_WHO_LINE	   400
 #define SV_KILL_WAIT_MS	   2000
 #define SV_RESPAWN_MS	   100
+#define SV_DEBUG_EVERY_MS  1000 /* at most one summary line a second */
+
+/* Log lines count in the singular for one. */
+#define SV_PLURAL(n, word) ((n) == 1 ? word : word "s")
+#define SV_PROCESSES(n)	   ((n) == 1 ? "process" : "processes")
 
 struct sv_session {
 	pid_t pid; /* 0: slot free */
@@ -72,10 +79,13 @@ struct supervisor {
 	unsigned nsessions;
 	unsigned live; /* slots with a process not yet reaped */
 	struct idmap by_pid;
-	int tl_dirty;		/* a group has not seen the timeline's head */
+	int tl_dirty;	/* a group has not seen the timeline's head */
+	unsigned wakes; /* group wake-ups since the last debug line */
+	long long wakes_logged_ms;
 	long long wake_last_ms; /* when any group was last woken */
 	long long wake_due_ms;	/* the next group's turn, if one is owed */
 	int stopping, killed;
+	unsigned nkilled, abandoned; /* at shutdown, for the last log line */
 	long long deadline_ms;
 	int accept_paused;
 	long long accept_resume_ms;
@@ -115,10 +125,8 @@ sv_text(struct supervisor *sv, const struct reg_client *c, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n >= sizeof(line))
-		n = (int)sizeof(line) - 1;
 	outbox_append(&sv->w, OUTBOX_TEXT, 0, 0, c->id, NULL, 0, NULL, NULL,
-		      line, (size_t)n);
+		      line, line_utf8_cut(line, (size_t)n, sizeof(line) - 1));
 }
 
 /* Ends c's request: ok (with a room that becomes current, or the resolved
@@ -127,6 +135,9 @@ static void
 sv_reply(struct supervisor *sv, const struct reg_client *c, const char *error,
 	 uint64_t id, const char *name)
 {
+	if (error)
+		log_debug("client %s (%s): refused: %s", c->nick, c->addr,
+			  error);
 	outbox_append(&sv->w, OUTBOX_REPLY, error ? 1 : 0, 0, c->id,
 		      id ? &id : NULL, id ? 1 : 0, NULL, name, error,
 		      error ? strlen(error) : 0);
@@ -138,10 +149,13 @@ sv_replyf(struct supervisor *sv, const struct reg_client *c, const char *fmt,
 {
 	char text[512];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	text[n < 0 ? 0 : line_utf8_cut(text, (size_t)n, sizeof(text) - 1)] =
+	    '\0';
 	sv_reply(sv, c, text, 0, NULL);
 }
 
@@ -252,8 +266,11 @@ sv_member_room(struct supervisor *sv, struct reg_client *c, const char *name)
 {
 	struct reg_room *r = registry_room_find(&sv->reg, name);
 
+	char q[NAMES_QUOTE_SIZE];
+
 	if (!r || !registry_is_member(c, r)) {
-		sv_replyf(sv, c, "you are not in %s", name);
+		names_quote(name, strlen(name), q);
+		sv_replyf(sv, c, "you are not in %s", q);
 		return NULL;
 	}
 	return r;
@@ -277,15 +294,22 @@ sv_part(struct supervisor *sv, struct reg_client *c, char *arg)
 static void
 sv_rooms(struct supervisor *sv, struct reg_client *c)
 {
-	for (int i = 0; i < sv->cfg->max_rooms; i++) {
-		struct reg_room *r = sv->reg.rooms[i];
-		if (!r)
-			continue;
+	struct reg_room **rooms = malloc(sv->reg.room_slots * sizeof(*rooms));
+	unsigned n;
+
+	if (!rooms) {
+		sv_reply(sv, c, "out of memory; try again", 0, NULL);
+		return;
+	}
+	n = registry_rooms_by_name(&sv->reg, rooms);
+	for (unsigned i = 0; i < n; i++) {
+		struct reg_room *r = rooms[i];
 		sv_text(sv, c, "-!- %s: %u member%s, %s%s", r->name,
 			r->nmembers, r->nmembers == 1 ? "" : "s",
 			r->topic[0] ? "topic: " : "no topic", r->topic);
 	}
-	if (sv->reg.nrooms == 0)
+	free(rooms);
+	if (n == 0)
 		sv_text(sv, c, "-!- no rooms");
 	sv_reply(sv, c, NULL, 0, NULL);
 }
@@ -294,11 +318,16 @@ static void
 sv_who(struct supervisor *sv, struct reg_client *c, const char *name)
 {
 	struct reg_room *r = registry_room_find(&sv->reg, name);
+	/* A line goes out once it passes SV_WHO_LINE: it holds the header
+	 * (under 64 bytes), that many bytes and one more nick, never cut. */
 	char line[SV_WHO_LINE + CONFIG_NICK_MAX + 64];
 	size_t len = 0;
 
+	char q[NAMES_QUOTE_SIZE];
+
 	if (!r) {
-		sv_replyf(sv, c, "no such room %s", name);
+		names_quote(name, strlen(name), q);
+		sv_replyf(sv, c, "no such room %s", q);
 		return;
 	}
 	for (unsigned i = 0; i < r->nmembers; i++) {
@@ -324,7 +353,14 @@ sv_topic(struct supervisor *sv, struct reg_client *c, char *arg)
 
 	if (!r)
 		return;
-	if (!text[0]) {
+	if (strcmp(text, "-") == 0 && r->topic[0]) {
+		r->topic[0] = '\0';
+		outbox_append(&sv->w, OUTBOX_TOPIC, 0, c->id, r->id, NULL, 0,
+			      c->nick, r->name, NULL, 0);
+		sv_reply(sv, c, NULL, 0, NULL);
+		return;
+	}
+	if (!text[0] || strcmp(text, "-") == 0) {
 		if (r->topic[0])
 			sv_text(sv, c, "-!- topic of %s: %s", r->name,
 				r->topic);
@@ -349,8 +385,11 @@ sv_resolve(struct supervisor *sv, struct reg_client *c, const char *nick)
 {
 	struct reg_client *t = registry_nick_find(&sv->reg, nick);
 
+	char q[NAMES_QUOTE_SIZE];
+
 	if (!t) {
-		sv_replyf(sv, c, "no such nick %s", nick);
+		names_quote(nick, strlen(nick), q);
+		sv_replyf(sv, c, "no such nick %s", q);
 		return;
 	}
 	sv_reply(sv, c, NULL, t->id, t->nick);
@@ -788,8 +827,9 @@ sv_admit(struct supervisor *sv, int fd, const struct sockaddr_storage *ss)
 	net_format_addr(ss, addr, sizeof(addr));
 	net_format_host(ss, host, sizeof(host));
 	if (sv->reg.nclients >= (unsigned)sv->cfg->max_clients) {
-		log_warn("refused %s: server full (%d clients)", addr,
-			 sv->cfg->max_clients);
+		log_warn("refused %s: server full (%d %s)", addr,
+			 sv->cfg->max_clients,
+			 SV_PLURAL(sv->cfg->max_clients, "client"));
 		sv_refuse(fd, "-!- server full, try again later\n");
 		return;
 	}
@@ -895,8 +935,9 @@ sv_begin_stop(struct supervisor *sv, int signo)
 	if (sv->stopping)
 		return;
 	sv->stopping = 1;
-	log_info("%s: shutting down (%u clients, %u processes)",
-		 strsignal(signo), sv->reg.nclients, sv->live);
+	log_info("%s: shutting down (%u %s, %u %s)", strsignal(signo),
+		 sv->reg.nclients, SV_PLURAL(sv->reg.nclients, "client"),
+		 sv->live, SV_PROCESSES(sv->live));
 	for (int i = 0; i < sv->nlisten; i++) {
 		loop_del(sv->loop, sv->listen_fds[i]);
 		close(sv->listen_fds[i]);
@@ -945,15 +986,18 @@ sv_escalate(struct supervisor *sv)
 	if (!sv->stopping || loop_now_ms() < sv->deadline_ms)
 		return;
 	if (sv->killed) {
-		log_warn("%u processes did not die; giving up on them",
-			 sv->live);
+		log_warn("%u %s did not die; giving up on them", sv->live,
+			 SV_PROCESSES(sv->live));
+		sv->abandoned = sv->live;
 		sv->live = 0;
 		return;
 	}
-	log_warn("shutdown deadline passed: killing %u processes", sv->live);
+	log_warn("shutdown deadline passed: killing %u %s", sv->live,
+		 SV_PROCESSES(sv->live));
 	for (unsigned i = 0; i < sv->nsessions; i++)
-		if (sv->sessions[i].pid > 0 && !sv->sessions[i].reaped)
-			kill(sv->sessions[i].pid, SIGKILL);
+		if (sv->sessions[i].pid > 0 && !sv->sessions[i].reaped &&
+		    kill(sv->sessions[i].pid, SIGKILL) == 0)
+			sv->nkilled++;
 	sv->killed = 1;
 	sv->deadline_ms = loop_now_ms() + SV_KILL_WAIT_MS;
 }
@@ -1097,11 +1141,28 @@ sv_wake_group(struct supervisor *sv, unsigned g, uint64_t head)
 	uint64_t one = 1;
 
 	sv->woken_tl[g] = head;
+	sv->wakes++;
 	/* Every session of the group watches this eventfd edge-triggered:
 	 * one write wakes them all, and the counter is never read (2^64
 	 * writes away from overflow). */
 	if (write(sv->wake_fds[g], &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("wake: %s", strerror(errno));
+}
+
+/* Wake-ups are many under load: at most one debug line a second. */
+static void
+sv_wake_tally(struct supervisor *sv, uint64_t head)
+{
+	long long now = loop_time_ms(sv->loop);
+
+	if (sv->wakes == 0 || now - sv->wakes_logged_ms < SV_DEBUG_EVERY_MS)
+		return;
+	log_debug("%u wake-up%s of session groups since the last report "
+		  "(%u groups, %u processes; timeline at %llu)",
+		  sv->wakes, sv->wakes == 1 ? "" : "s", sv->nwake, sv->live,
+		  (unsigned long long)head);
+	sv->wakes = 0;
+	sv->wakes_logged_ms = now;
 }
 
 /* Wakes the sessions that have not seen the timeline's head, paced. A
@@ -1147,6 +1208,7 @@ sv_wake(struct supervisor *sv)
 		}
 		sv->wake_last_ms = now;
 	}
+	sv_wake_tally(sv, head);
 	sv->tl_dirty = 0;
 	for (unsigned g = 0; g < sv->nwake; g++)
 		if (sv_group_behind(sv, g, head))
@@ -1189,7 +1251,8 @@ supervisor_run(const struct config *cfg)
 		if (sv_spawn(&sv, &sv.sessions[i], -1, NULL) < 0)
 			fatal("fork worker");
 	if (cfg->workers > 0)
-		log_info("%d workers started", cfg->workers);
+		log_info("%d %s started", cfg->workers,
+			 SV_PLURAL(cfg->workers, "worker"));
 	sv_announce(&sv);
 	while (!(sv.stopping && sv.live == 0)) {
 		if (loop_run_once(sv.loop, sv_timeout(&sv)) < 0)
@@ -1199,7 +1262,14 @@ supervisor_run(const struct config *cfg)
 		sv_respawn(&sv);
 		sv_escalate(&sv);
 	}
-	log_info("shut down cleanly");
+	if (sv.abandoned)
+		log_warn("shut down, leaving %u %s that did not die",
+			 sv.abandoned, SV_PROCESSES(sv.abandoned));
+	else if (sv.nkilled)
+		log_warn("shut down after killing %u %s", sv.nkilled,
+			 SV_PROCESSES(sv.nkilled));
+	else
+		log_info("shut down cleanly");
 	sv_teardown(&sv);
 	return 0;
 }

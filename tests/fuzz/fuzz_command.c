@@ -27,6 +27,15 @@ fuzz_command_check_span(const char *line, size_t len, const char *p, size_t n)
 	(void)sum;
 }
 
+static int
+fuzz_command_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	return 1;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -49,9 +58,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cmd.kind == COMMAND_MESSAGE) {
 		assert(cmd.arg_len == 0);
 		assert(cmd.text_len <= size);
-		/* Only "//" loses its first slash. */
+		/* Only "//" loses its first slash; a blank line says nothing.
+		 */
 		assert(cmd.text_len == size ||
-		       (cmd.text_len + 1 == size && line[0] == '/'));
+		       (cmd.text_len + 1 == size && line[0] == '/') ||
+		       (cmd.text_len == 0 && fuzz_command_blank(line, size)));
 	} else {
 		assert(size > 0 && line[0] == '/');
 		assert(memchr(cmd.arg, ' ', cmd.arg_len) == NULL);
@@ -77,6 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert(cmd.text_len == 0);
 		break;
 	case COMMAND_PART:
+	case COMMAND_TOPIC:
 		if (cmd.arg_len)
 			assert(cmd.arg[0] == '#');
 		break;

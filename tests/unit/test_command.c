@@ -64,13 +64,17 @@ test_plain_text_is_a_message_kept_verbatim(void)
 }
 
 static void
-test_empty_line_is_an_empty_message(void)
+test_empty_or_blank_line_is_an_empty_message(void)
 {
 	struct command c;
 
 	command_parse("", 0, &c);
 	CHECK(c.kind == COMMAND_MESSAGE && c.text_len == 0);
 	CHECK(c.arg != NULL && c.text != NULL);
+	/* Blank is empty: only spaces or tabs. */
+	CHECK_PARSE("   ", COMMAND_MESSAGE, "", "");
+	CHECK_PARSE(" \t \t", COMMAND_MESSAGE, "", "");
+	CHECK_PARSE("// ", COMMAND_MESSAGE, "", "/ ");
 }
 
 static void
@@ -148,12 +152,18 @@ test_who_takes_an_optional_room(void)
 }
 
 static void
-test_topic_takes_optional_free_text(void)
+test_topic_takes_an_optional_room_and_text(void)
 {
 	CHECK_PARSE("/topic", COMMAND_TOPIC, "", "");
 	CHECK_PARSE("/topic   ", COMMAND_TOPIC, "", "");
 	CHECK_PARSE("/topic  a new  topic  ", COMMAND_TOPIC, "",
 		    "a new  topic");
+	CHECK_PARSE("/topic #c", COMMAND_TOPIC, "#c", "");
+	CHECK_PARSE("/topic #c  a new topic ", COMMAND_TOPIC, "#c",
+		    "a new topic");
+	CHECK_PARSE("/topic #c #1 item", COMMAND_TOPIC, "#c", "#1 item");
+	CHECK_PARSE("/topic -", COMMAND_TOPIC, "", "-");
+	CHECK_PARSE("/topic #c -", COMMAND_TOPIC, "#c", "-");
 }
 
 static void
@@ -238,7 +248,7 @@ int
 main(void)
 {
 	RUN(test_plain_text_is_a_message_kept_verbatim);
-	RUN(test_empty_line_is_an_empty_message);
+	RUN(test_empty_or_blank_line_is_an_empty_message);
 	RUN(test_double_slash_escapes_a_leading_slash);
 	RUN(test_parse_does_not_read_past_len);
 	RUN(test_nick_takes_exactly_one_word);
@@ -246,7 +256,7 @@ main(void)
 	RUN(test_part_takes_an_optional_room_and_reason);
 	RUN(test_rooms_and_help_take_no_arguments);
 	RUN(test_who_takes_an_optional_room);
-	RUN(test_topic_takes_optional_free_text);
+	RUN(test_topic_takes_an_optional_room_and_text);
 	RUN(test_msg_takes_a_nick_and_required_text);
 	RUN(test_me_takes_required_text);
 	RUN(test_quit_takes_an_optional_reason);
