@@ -129,6 +129,22 @@ editor_load(struct editor *ed, const char *s)
 	ed->pos = ed->len;
 }
 
+void
+editor_set_line(struct editor *ed, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= sizeof(ed->buf)) {
+		n = sizeof(ed->buf) - 1;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--; /* cut at a character boundary */
+	}
+	memcpy(ed->buf, s, n);
+	ed->buf[n] = '\0';
+	ed->len = ed->pos = n;
+	ed->history_pos = ed->history_len;
+}
+
 static int
 editor_is_space(const struct editor *ed, size_t pos)
 {

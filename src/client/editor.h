@@ -55,6 +55,10 @@ void editor_set_prompt(struct editor *ed, const char *prompt);
  * EDITOR_SUBMIT the line is in editor_line() and the buffer is empty. */
 enum editor_event editor_feed(struct editor *ed, unsigned char c);
 
+/* Replaces the line being edited with s (valid UTF-8 without controls, as
+ * editor_line gives; cut to fit), cursor at its end, off the history. */
+void editor_set_line(struct editor *ed, const char *s);
+
 /* The last submitted line (NUL-terminated, valid UTF-8, no controls). */
 const char *editor_line(const struct editor *ed);
 

@@ -4,67 +4,26 @@
  * self-pipe; all of them non-blocking, output queued and written when
  * ready. Server bytes are framed into whole lines before anything is shown.
  */
-#include "client/editor.h"
-#include "client/render.h"
+#include "client/chat.h"
+#include "client/parley.h"
+#include "client/screen.h"
 #include "client/term.h"
 #include "lib/net.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#define PARLEY_LINE_MAX	 (64 * 1024)  /* a longer server line is cut */
-#define PARLEY_QUEUE_MAX (256 * 1024) /* stop reading the producer above */
-#define PARLEY_GRACE_MS	 2000	      /* wait for the server after input ends */
-#define PARLEY_NICK_MAX	 128
-#define PARLEY_ROOM_MAX	 128
-
-#define PARLEY_WELCOME "-!- welcome to parley, "
-/* After /join of a room we are already in. */
-#define PARLEY_TALKING "-!- now talking in #"
-
-/* A growable byte queue; consumed from the front. */
-struct parley_buf {
-	char *data;
-	size_t len, cap;
-};
-
-struct parley {
-	int sock_fd, in_fd, out_fd, sig_fd;
-	int in_flags, out_flags; /* to restore at exit */
-	int tty;		 /* terminal mode: editor, colour, echo */
-	int colour;
-	int cols;
-	int out_is_tty;
-	struct editor ed;
-	int input_shown; /* the input line is on the screen */
-
-	struct parley_buf sendq;  /* to the server */
-	struct parley_buf outq;	  /* to the terminal or stdout */
-	struct parley_buf sockin; /* server bytes not yet a whole line */
-	char last_in;		  /* last byte read from stdin (pipe mode) */
-
-	char nick[PARLEY_NICK_MAX];
-	char room[PARLEY_ROOM_MAX];
-
-	int closing; /* no more input: half-close once sendq is empty */
-	int shut_wr; /* shutdown(SHUT_WR) done */
-	long long deadline_ms; /* after shut_wr: stop waiting for the server */
-	int grace_ms;
-	int sock_eof;  /* the server closed, or we stopped waiting */
-	int sock_err;  /* errno that ended the connection, 0 for EOF */
-	int out_dead;  /* stdout is gone: nothing more can be shown */
-	int exit_code; /* set by a signal: leave at once */
-};
 
 static long long
 parley_now_ms(void)
@@ -75,283 +34,7 @@ parley_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-parley_buf_append(struct parley_buf *b, const char *s, size_t n)
-{
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n)
-			cap *= 2;
-		char *d = realloc(b->data, cap);
-		if (!d) {
-			fprintf(stderr, "parley: out of memory\n");
-			exit(1);
-		}
-		b->data = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-}
-
-static void
-parley_buf_consume(struct parley_buf *b, size_t n)
-{
-	memmove(b->data, b->data + n, b->len - n);
-	b->len -= n;
-}
-
-static void
-parley_buf_puts(struct parley_buf *b, const char *s)
-{
-	parley_buf_append(b, s, strlen(s));
-}
-
-/* Writes what fd takes now; returns 0, or -errno when fd is broken. */
-static int
-parley_buf_flush(struct parley_buf *b, int fd, int is_sock)
-{
-	while (b->len > 0) {
-		ssize_t n = is_sock ? send(fd, b->data, b->len, MSG_NOSIGNAL)
-				    : write(fd, b->data, b->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		parley_buf_consume(b, (size_t)n);
-	}
-	return 0;
-}
-
-/* ---- the screen ---------------------------------------------------------- */
-
-static void
-parley_hide_input(struct parley *p)
-{
-	if (p->tty && p->input_shown) {
-		parley_buf_puts(&p->outq, "\r\x1b[K");
-		p->input_shown = 0;
-	}
-}
-
-static void
-parley_show_input(struct parley *p)
-{
-	char out[EDITOR_RENDER_MAX];
-	size_t n;
-
-	if (!p->tty || p->closing)
-		return;
-	n = editor_render(&p->ed, p->cols, out, sizeof(out));
-	parley_buf_append(&p->outq, out, n);
-	p->input_shown = 1;
-}
-
-/* On a terminal every line starts with the local time it arrived, "14:05 "
- * (dim in colour); pipes get the server's bytes only. */
-static void
-parley_timestamp(struct parley *p)
-{
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (!localtime_r(&now, &tm) ||
-	    strftime(stamp, sizeof(stamp), "%H:%M ", &tm) == 0)
-		return;
-	if (p->colour)
-		parley_buf_puts(&p->outq, "\x1b[2m");
-	parley_buf_puts(&p->outq, stamp);
-	if (p->colour)
-		parley_buf_puts(&p->outq, "\x1b[0m");
-}
-
-/* Shows one line above the input line (terminal) or on stdout (pipe). */
-static void
-parley_print(struct parley *p, const char *line, size_t len)
-{
-	size_t cap = RENDER_OUT_MAX(len);
-	char stackbuf[4096], *out = stackbuf;
-	size_t n;
-
-	if (!p->tty && !p->out_is_tty) {
-		/* Scriptable: exactly the server's bytes. */
-		parley_buf_append(&p->outq, line, len);
-		parley_buf_append(&p->outq, "\n", 1);
-		return;
-	}
-	if (cap > sizeof(stackbuf)) {
-		out = malloc(cap);
-		if (!out)
-			return;
-	}
-	n = render_line(line, len, p->colour, out, cap);
-	parley_hide_input(p);
-	if (p->tty)
-		parley_timestamp(p);
-	parley_buf_append(&p->outq, out, n);
-	parley_buf_puts(&p->outq, p->tty ? "\r\n" : "\n");
-	if (out != stackbuf)
-		free(out);
-}
-
-static void
-parley_notice(struct parley *p, const char *text)
-{
-	char line[256];
-	int n;
-
-	if (!p->tty) {
-		fprintf(stderr, "parley: %s\n", text);
-		return;
-	}
-	n = snprintf(line, sizeof(line), "-!- parley: %s", text);
-	if (n > 0)
-		parley_print(p, line, strlen(line));
-}
-
-static void
-parley_update_prompt(struct parley *p)
-{
-	char prompt[PARLEY_ROOM_MAX + 4];
-
-	snprintf(prompt, sizeof(prompt), "%s> ", p->room);
-	editor_set_prompt(&p->ed, prompt);
-	if (p->input_shown)
-		parley_show_input(p);
-}
-
-/* ---- what the server says about us --------------------------------------- */
-
-/* Copies a nick or room name (sanitised, no spaces) into out. */
-static void
-parley_copy_name(char *out, size_t out_len, const char *s, size_t len)
-{
-	char clean[3 * PARLEY_ROOM_MAX + 1];
-	size_t n;
-
-	if (len > PARLEY_ROOM_MAX)
-		len = PARLEY_ROOM_MAX;
-	n = render_sanitize(s, len, clean, sizeof(clean));
-	if (n >= out_len) {
-		n = out_len - 1;
-		while (n > 0 && ((unsigned char)clean[n] & 0xc0) == 0x80)
-			n--; /* cut at a character boundary */
-	}
-	memcpy(out, clean, n);
-	out[n] = '\0';
-}
-
-static int
-parley_is_me(const struct parley *p, const char *s, size_t len)
-{
-	return p->nick[0] && strlen(p->nick) == len &&
-	       memcmp(p->nick, s, len) == 0;
-}
-
-/* Follows our nickname and current room from "-!- ..." notices. */
-static void
-parley_track(struct parley *p, const char *line, size_t len)
-{
-	char copy[512], *s, *word, *rest;
-	size_t wl = strlen(PARLEY_WELCOME);
-
-	if (len >= sizeof(copy) || len < 4 || memcmp(line, "-!- ", 4) != 0)
-		return;
-	memcpy(copy, line, len);
-	copy[len] = '\0';
-	if (len > wl && memcmp(copy, PARLEY_WELCOME, wl) == 0) {
-		s = copy + wl;
-		parley_copy_name(p->nick, sizeof(p->nick), s, strcspn(s, "!"));
-		return;
-	}
-	if (strncmp(copy, PARLEY_TALKING, strlen(PARLEY_TALKING)) == 0) {
-		s = copy + strlen(PARLEY_TALKING) - 1;
-		parley_copy_name(p->room, sizeof(p->room), s, strcspn(s, " "));
-		parley_update_prompt(p);
-		return;
-	}
-	word = copy + 4;
-	rest = strchr(word, ' ');
-	if (!rest || !parley_is_me(p, word, (size_t)(rest - word)))
-		return;
-	rest++;
-	if (strncmp(rest, "is now known as ", 16) == 0) {
-		s = rest + 16;
-		parley_copy_name(p->nick, sizeof(p->nick), s, strcspn(s, " "));
-	} else if (strncmp(rest, "joined #", 8) == 0) {
-		s = rest + 7;
-		parley_copy_name(p->room, sizeof(p->room), s, strcspn(s, " "));
-		parley_update_prompt(p);
-	} else if (strncmp(rest, "left #", 6) == 0) {
-		s = rest + 5;
-		size_t rl = strcspn(s, " ");
-		if (strlen(p->room) == rl && memcmp(p->room, s, rl) == 0) {
-			p->room[0] = '\0';
-			parley_update_prompt(p);
-		}
-	}
-}
-
-static void
-parley_on_server_line(struct parley *p, const char *line, size_t len)
-{
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	parley_track(p, line, len);
-	parley_print(p, line, len);
-}
-
 /* ---- input --------------------------------------------------------------- */
-
-static void
-parley_send_line(struct parley *p, const char *s)
-{
-	parley_buf_puts(&p->sendq, s);
-	parley_buf_append(&p->sendq, "\n", 1);
-}
-
-/* Terminal mode: shows what we said, as the server would show it to
- * others (it does not echo our own room messages back). */
-static void
-parley_echo(struct parley *p, const char *line)
-{
-	char echo[EDITOR_LINE_MAX + 2 * PARLEY_ROOM_MAX + 16];
-	int n;
-
-	if (!p->room[0] || !p->nick[0])
-		return;
-	if (strncmp(line, "/me ", 4) == 0)
-		n = snprintf(echo, sizeof(echo), "%s * %s %s", p->room, p->nick,
-			     line + 4);
-	else if (line[0] == '/' && line[1] != '/')
-		return; /* a command: the server answers it */
-	else
-		n = snprintf(echo, sizeof(echo), "%s <%s> %s", p->room, p->nick,
-			     line[0] == '/' ? line + 1 : line);
-	if (n > 0)
-		parley_print(p, echo, strlen(echo));
-}
-
-static void
-parley_leave(struct parley *p)
-{
-	parley_hide_input(p);
-	p->closing = 1;
-}
-
-static void
-parley_on_submit(struct parley *p, const char *line)
-{
-	if (line[0] == '\0')
-		return;
-	parley_echo(p, line);
-	parley_send_line(p, line);
-	if (strcmp(line, "/quit") == 0 || strncmp(line, "/quit ", 6) == 0)
-		parley_leave(p);
-}
 
 static int parley_set_nonblock(int fd, int *saved);
 
@@ -361,11 +44,11 @@ static int parley_set_nonblock(int fd, int *saved);
 static void
 parley_release_terminal(struct parley *p)
 {
-	parley_hide_input(p);
+	screen_hide_input(p);
 	if (p->out_flags >= 0)
 		(void)fcntl(p->out_fd, F_SETFL, p->out_flags);
 	if (!p->out_dead)
-		(void)parley_buf_flush(&p->outq, p->out_fd, 0);
+		(void)queue_flush(&p->outq, p->out_fd, 0);
 	if (p->in_flags >= 0)
 		(void)fcntl(p->in_fd, F_SETFL, p->in_flags);
 	term_restore();
@@ -381,17 +64,18 @@ parley_suspend(struct parley *p)
 	if (!p->tty)
 		return;
 	parley_release_terminal(p);
+	p->echo_rows = 0; /* the shell may write below it */
 	term_stop();
 	err = term_raw_enable(p->in_fd);
 	if (err < 0) {
 		fprintf(stderr, "parley: terminal: %s\n", strerror(-err));
-		p->exit_code = 1;
+		p->exit_code = PARLEY_EXIT_CONN;
 		return;
 	}
 	(void)parley_set_nonblock(p->in_fd, &p->in_flags);
 	(void)parley_set_nonblock(p->out_fd, &p->out_flags);
 	p->cols = term_columns(p->out_fd);
-	parley_show_input(p);
+	screen_show_input(p);
 }
 
 static void
@@ -401,20 +85,22 @@ parley_on_key(struct parley *p, unsigned char c)
 	case EDITOR_NONE:
 		break;
 	case EDITOR_CHANGED:
-		parley_show_input(p);
+		screen_show_input(p);
 		break;
 	case EDITOR_SUBMIT:
-		parley_on_submit(p, editor_line(&p->ed));
-		parley_show_input(p);
+		chat_submit(p, editor_line(&p->ed));
+		screen_show_input(p);
 		break;
 	case EDITOR_EOF:
 	case EDITOR_INTERRUPT:
-		parley_send_line(p, "/quit");
-		parley_leave(p);
+		if (p->stage != PARLEY_GREETING) /* else nothing is sent */
+			chat_send_line(p, "/quit");
+		chat_leave(p);
 		break;
 	case EDITOR_CLEAR:
-		parley_buf_puts(&p->outq, "\x1b[H\x1b[2J");
-		parley_show_input(p);
+		queue_puts(&p->outq, "\x1b[H\x1b[2J");
+		p->echo_rows = 0;
+		screen_show_input(p);
 		break;
 	case EDITOR_SUSPEND:
 		parley_suspend(p);
@@ -436,12 +122,12 @@ parley_read_input(struct parley *p)
 	if (n <= 0) {
 		/* End of input: finish a last line without its newline. */
 		if (!p->tty && p->last_in && p->last_in != '\n')
-			parley_buf_append(&p->sendq, "\n", 1);
-		parley_leave(p);
+			queue_append(&p->sendq, "\n", 1);
+		chat_leave(p);
 		return;
 	}
 	if (!p->tty) {
-		parley_buf_append(&p->sendq, buf, (size_t)n);
+		queue_append(&p->sendq, buf, (size_t)n);
 		p->last_in = buf[n - 1];
 		return;
 	}
@@ -454,19 +140,19 @@ parley_read_input(struct parley *p)
 static void
 parley_frame_lines(struct parley *p)
 {
-	struct parley_buf *b = &p->sockin;
+	struct queue *b = &p->sockin;
 	size_t start = 0;
 	char *nl;
 
 	while ((nl = memchr(b->data + start, '\n', b->len - start)) != NULL) {
-		parley_on_server_line(p, b->data + start,
-				      (size_t)(nl - (b->data + start)));
+		chat_on_server_line(p, b->data + start,
+				    (size_t)(nl - (b->data + start)));
 		start = (size_t)(nl - b->data) + 1;
 	}
-	parley_buf_consume(b, start);
+	queue_consume(b, start);
 	if (b->len >= PARLEY_LINE_MAX) {
 		/* Bounded memory beats a whole line this long. */
-		parley_on_server_line(p, b->data, b->len);
+		chat_on_server_line(p, b->data, b->len);
 		b->len = 0;
 	}
 }
@@ -487,35 +173,20 @@ parley_read_socket(struct parley *p)
 			p->sock_err = n < 0 ? errno : 0;
 			p->sock_eof = 1;
 			if (p->sockin.len > 0) /* a last line without LF */
-				parley_on_server_line(p, p->sockin.data,
-						      p->sockin.len);
+				chat_on_server_line(p, p->sockin.data,
+						    p->sockin.len);
 			p->sockin.len = 0;
 			return;
 		}
-		parley_buf_append(&p->sockin, buf, (size_t)n);
+		queue_append(&p->sockin, buf, (size_t)n);
 		parley_frame_lines(p);
-	}
-}
-
-static void
-parley_on_socket_end(struct parley *p)
-{
-	char text[256];
-
-	if (p->sock_err && !p->closing) {
-		snprintf(text, sizeof(text), "connection lost: %s",
-			 strerror(p->sock_err));
-		parley_notice(p, text);
-		p->exit_code = 1;
-	} else if (!p->closing) {
-		parley_notice(p, "connection closed by server");
 	}
 }
 
 static void
 parley_write_socket(struct parley *p)
 {
-	if (parley_buf_flush(&p->sendq, p->sock_fd, 1) < 0)
+	if (queue_flush(&p->sendq, p->sock_fd, 1) < 0)
 		p->sendq.len = 0; /* the read side will see why */
 	if (p->closing && p->sendq.len == 0 && !p->shut_wr) {
 		(void)shutdown(p->sock_fd, SHUT_WR);
@@ -534,8 +205,9 @@ parley_on_signal(struct parley *p)
 	while ((sig = term_signals_next(p->sig_fd)) != 0) {
 		if (sig == SIGWINCH) {
 			p->cols = term_columns(p->out_fd);
+			p->echo_rows = 0; /* the terminal may rewrap it */
 			if (p->input_shown)
-				parley_show_input(p);
+				screen_show_input(p);
 		} else if (sig == SIGTSTP) {
 			if (p->tty)
 				parley_suspend(p);
@@ -552,10 +224,11 @@ parley_flush_out(struct parley *p)
 {
 	if (p->out_dead)
 		p->outq.len = 0;
-	else if (parley_buf_flush(&p->outq, p->out_fd, 0) < 0) {
+	else if (queue_flush(&p->outq, p->out_fd, 0) < 0) {
 		p->out_dead = 1;
-		p->exit_code = 1;
+		p->exit_code = PARLEY_EXIT_CONN;
 	}
+	screen_flush_errors(p);
 }
 
 static int
@@ -600,7 +273,11 @@ parley_run(struct parley *p)
 			pfd[n++] =
 			    (struct pollfd){.fd = p->sock_fd, .events = ev};
 		}
-		if (!p->closing && p->sendq.len < PARLEY_QUEUE_MAX) {
+		/* Piped input waits in its pipe until the greeting is done;
+		 * the editor holds what is entered meanwhile. */
+		if (!p->closing && p->sendq.len < PARLEY_QUEUE_MAX &&
+		    p->held.len < PARLEY_QUEUE_MAX &&
+		    (p->tty || p->stage == PARLEY_READY)) {
 			i_in = n;
 			pfd[n++] =
 			    (struct pollfd){.fd = p->in_fd, .events = POLLIN};
@@ -614,7 +291,7 @@ parley_run(struct parley *p)
 			if (errno == EINTR)
 				continue;
 			perror("parley: poll");
-			p->exit_code = 1;
+			p->exit_code = PARLEY_EXIT_CONN;
 			break;
 		}
 		if (pfd[0].revents)
@@ -624,7 +301,7 @@ parley_run(struct parley *p)
 		if (i_sock >= 0 && (pfd[i_sock].revents & ~POLLOUT)) {
 			parley_read_socket(p);
 			if (p->sock_eof)
-				parley_on_socket_end(p);
+				chat_on_end(p);
 		}
 		if (!p->sock_eof)
 			parley_write_socket(p);
@@ -632,7 +309,7 @@ parley_run(struct parley *p)
 		    parley_now_ms() >= p->deadline_ms)
 			p->sock_eof = 1; /* the grace period is over */
 		if (!p->input_shown && !p->sock_eof)
-			parley_show_input(p);
+			screen_show_input(p);
 		/* Written directly; POLLOUT is asked for only while bytes
 		 * remain. */
 		if (p->outq.len > 0)
@@ -641,6 +318,15 @@ parley_run(struct parley *p)
 }
 
 /* ---- start and end ------------------------------------------------------- */
+
+/* What the command line and the environment asked for. */
+struct parley_args {
+	const char *nick; /* NULL: keep the name the server gives */
+	const char *addr;
+	char host[256];
+	int port;
+	int grace_ms;
+};
 
 static void
 parley_usage(FILE *f)
@@ -655,7 +341,10 @@ parley_usage(FILE *f)
 		"pipe: stdin lines\n"
 		"are sent and the server's lines are printed as they are.\n"
 		"\n"
-		"  -n, --nick NAME  send /nick NAME after connecting\n"
+		"  -n, --nick NAME  send /nick NAME after the welcome; "
+		"input waits for the\n"
+		"                   answer (refused in a pipe: exit 3, "
+		"nothing sent)\n"
 		"  -h, --help       show this help\n"
 		"  -V, --version    show the version\n"
 		"\n"
@@ -665,41 +354,153 @@ parley_usage(FILE *f)
 		"or dumb: line\n"
 		"by line, no escape sequences), PARLEY_GRACE_MS (how long "
 		"to wait for the\n"
-		"server after input ends, default %d).\n",
+		"server after input ends, 0-600000, default %d).\n"
+		"Exit status: 0 done; 1 no connection, or it, stdout or the "
+		"terminal broke;\n"
+		"2 usage error; 3 refused by the server (the connection, or "
+		"--nick in a\n"
+		"pipe); 128+N ended by signal N.\n",
 		NET_DEFAULT_PORT, NET_DEFAULT_PORT, PARLEY_GRACE_MS);
 }
 
+/* Prints "parley: PROBLEM" on stderr; returns the usage exit code. */
+static int parley_usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 static int
-parley_grace_ms(void)
+parley_usage_error(const char *fmt, ...)
 {
-	const char *s = getenv("PARLEY_GRACE_MS");
+	va_list ap;
+
+	fputs("parley: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return PARLEY_EXIT_USAGE;
+}
+
+/* PARLEY_GRACE_MS: unset or empty means the default; else 0-600000, or
+ * -1 for anything else. */
+static int
+parley_grace_ms(const char *s)
+{
 	char *end;
 	long v;
 
 	if (!s || !*s)
 		return PARLEY_GRACE_MS;
+	errno = 0;
 	v = strtol(s, &end, 10);
-	if (*end != '\0' || v < 0 || v > 600000)
-		return PARLEY_GRACE_MS;
+	if (*s < '0' || *s > '9' || *end != '\0' || errno || v > 600000)
+		return -1;
 	return (int)v;
 }
 
-/* Connects to HOST[:PORT]; prints one line and returns -1 on failure. */
+/* An unbracketed IPv6 address ending in ":DIGITS", such as "::1:5050", is
+ * itself a valid address, but almost surely means [::1]:5050. Writes that
+ * reading into out and returns 1 when addr looks like that. A bare "::1"
+ * or "fe80::1" does not. */
 static int
-parley_connect(const char *addr)
+parley_v6_needs_brackets(const char *addr, char *out, size_t out_len)
+{
+	const char *colon = strrchr(addr, ':');
+	char host[INET6_ADDRSTRLEN];
+	struct in6_addr a6;
+	size_t hl;
+
+	if (addr[0] == '[' || !colon || strchr(addr, ':') == colon)
+		return 0;
+	hl = (size_t)(colon - addr);
+	if (hl >= sizeof(host) || colon[1] == '\0' ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    strlen(colon + 1) > 5)
+		return 0;
+	memcpy(host, addr, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET6, host, &a6) != 1 ||
+	    strspn(host, ":") == hl) /* "::" then a group: "::1" */
+		return 0;
+	snprintf(out, out_len, "[%s]:%s", host, colon + 1);
+	return 1;
+}
+
+/* Parses the command line and PARLEY_GRACE_MS into a. Returns -1 to go on,
+ * or the exit code (0 after --help or --version, 2 for a usage error). */
+static int
+parley_parse_args(int argc, char **argv, struct parley_args *a)
+{
+	static const struct option opts[] = {
+	    {"nick", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	char fixed[300];
+	int c;
+
+	a->addr = "localhost";
+	opterr = 0; /* our own messages, without the binary's path */
+	while ((c = getopt_long(argc, argv, ":n:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			a->nick = optarg;
+			break;
+		case 'h':
+			parley_usage(stdout);
+			return 0;
+		case 'V':
+			printf("parley %s\n", PARLEY_VERSION);
+			return 0;
+		case ':':
+			return parley_usage_error("option '%s' needs a value "
+						  "(parley --help)",
+						  argv[optind - 1]);
+		default:
+			if (optopt)
+				return parley_usage_error(
+				    "unknown option '-%c' (parley --help)",
+				    optopt);
+			return parley_usage_error(
+			    "unknown option '%s' (parley --help)",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		a->addr = argv[optind++];
+	if (optind < argc)
+		return parley_usage_error("unexpected argument '%s' (parley "
+					  "--help)",
+					  argv[optind]);
+	if (a->nick && (a->nick[0] == '\0' || strpbrk(a->nick, " \r\n") ||
+			strlen(a->nick) >= PARLEY_NICK_MAX))
+		return parley_usage_error("bad nickname '%s'", a->nick);
+	if (parley_v6_needs_brackets(a->addr, fixed, sizeof(fixed)))
+		return parley_usage_error("ambiguous address '%s': IPv6 "
+					  "addresses go in brackets: %s",
+					  a->addr, fixed);
+	if (net_parse_hostport(a->addr, a->host, sizeof(a->host), &a->port,
+			       NET_DEFAULT_PORT) < 0)
+		return parley_usage_error("bad address '%s' (HOST, HOST:PORT, "
+					  "[IPV6] or [IPV6]:PORT)",
+					  a->addr);
+	a->grace_ms = parley_grace_ms(getenv("PARLEY_GRACE_MS"));
+	if (a->grace_ms < 0)
+		return parley_usage_error("PARLEY_GRACE_MS must be a whole "
+					  "number of milliseconds, 0-600000, "
+					  "not '%s'",
+					  getenv("PARLEY_GRACE_MS"));
+	return -1;
+}
+
+/* Connects to host and port; prints one line and returns -1 on failure. */
+static int
+parley_connect(const char *host, int port)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
-	char host[256], shown[300];
-	int port, fd, gai;
+	char shown[300];
+	int fd, gai;
 
-	if (net_parse_hostport(addr, host, sizeof(host), &port,
-			       NET_DEFAULT_PORT) < 0) {
-		fprintf(stderr,
-			"parley: bad address '%s' (HOST, HOST:PORT, [IPV6] "
-			"or [IPV6]:PORT)\n",
-			addr);
-		return -1;
-	}
 	snprintf(shown, sizeof(shown), strchr(host, ':') ? "[%s]:%d" : "%s:%d",
 		 host, port);
 	gai = getaddrinfo(host, NULL, &hints, &res);
@@ -735,20 +536,21 @@ parley_set_nonblock(int fd, int *saved)
 }
 
 static int
-parley_setup(struct parley *p, int sock_fd, const char *nick)
+parley_setup(struct parley *p, int sock_fd, const struct parley_args *a)
 {
 	memset(p, 0, sizeof(*p));
 	p->sock_fd = sock_fd;
 	p->in_fd = STDIN_FILENO;
 	p->out_fd = STDOUT_FILENO;
 	p->in_flags = p->out_flags = -1;
-	p->grace_ms = parley_grace_ms();
+	p->grace_ms = a->grace_ms;
 	p->out_is_tty = isatty(p->out_fd);
 	/* A dumb terminal gets line mode, as a pipe does: its own echo, and
 	 * no escape sequence it might print as garbage. */
-	p->tty = isatty(p->in_fd) && p->out_is_tty && !term_is_dumb();
+	p->interactive = isatty(p->in_fd) && p->out_is_tty;
+	p->tty = p->interactive && !term_is_dumb();
 	editor_init(&p->ed);
-	parley_update_prompt(p);
+	screen_update_prompt(p);
 	p->sig_fd = term_signals_open();
 	if (p->sig_fd < 0) {
 		fprintf(stderr, "parley: signals: %s\n", strerror(-p->sig_fd));
@@ -768,10 +570,9 @@ parley_setup(struct parley *p, int sock_fd, const char *nick)
 	 * shell, for a terminal): they are put back in parley_teardown. */
 	(void)parley_set_nonblock(p->in_fd, &p->in_flags);
 	(void)parley_set_nonblock(p->out_fd, &p->out_flags);
-	if (nick) {
-		parley_buf_puts(&p->sendq, "/nick ");
-		parley_send_line(p, nick);
-	}
+	if (a->nick) /* sent after the welcome line */
+		snprintf(p->nick_want, sizeof(p->nick_want), "%s", a->nick);
+	screen_show_input(p); /* the prompt at once, before the server speaks */
 	return 0;
 }
 
@@ -779,61 +580,33 @@ static void
 parley_teardown(struct parley *p)
 {
 	parley_release_terminal(p);
+	if (p->outq.len > 0)
+		p->out_dead = 1; /* what stdout did not take is lost */
+	screen_flush_errors(p);
 	editor_free(&p->ed);
 	close(p->sock_fd);
-	free(p->sendq.data);
-	free(p->outq.data);
-	free(p->sockin.data);
+	queue_free(&p->sendq);
+	queue_free(&p->outq);
+	queue_free(&p->sockin);
+	queue_free(&p->errq);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"nick", required_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
 	static struct parley p;
-	const char *nick = NULL, *addr = "localhost";
-	int c, fd, code;
+	struct parley_args a = {0};
+	int fd, code;
 
-	while ((c = getopt_long(argc, argv, "n:hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			nick = optarg;
-			break;
-		case 'h':
-			parley_usage(stdout);
-			return 0;
-		case 'V':
-			printf("parley %s\n", PARLEY_VERSION);
-			return 0;
-		default:
-			parley_usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc)
-		addr = argv[optind++];
-	if (optind < argc) {
-		fprintf(stderr, "parley: unexpected argument '%s'\n",
-			argv[optind]);
-		parley_usage(stderr);
-		return 2;
-	}
-	if (nick && (nick[0] == '\0' || strpbrk(nick, " \r\n") ||
-		     strlen(nick) >= PARLEY_NICK_MAX)) {
-		fprintf(stderr, "parley: bad nickname '%s'\n", nick);
-		return 2;
-	}
-	fd = parley_connect(addr);
+	code = parley_parse_args(argc, argv, &a);
+	if (code >= 0)
+		return code;
+	fd = parley_connect(a.host, a.port);
 	if (fd < 0)
-		return 1;
-	if (parley_setup(&p, fd, nick) < 0) {
+		return PARLEY_EXIT_CONN;
+	if (parley_setup(&p, fd, &a) < 0) {
 		parley_teardown(&p);
-		return 1;
+		return PARLEY_EXIT_CONN;
 	}
 	parley_run(&p);
 	code = p.exit_code;

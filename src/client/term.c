@@ -57,6 +57,16 @@ term_columns(int fd)
 }
 
 int
+term_rows(int fd)
+{
+	struct winsize ws;
+
+	if (ioctl(fd, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
+		return 24;
+	return ws.ws_row;
+}
+
+int
 term_is_dumb(void)
 {
 	const char *term = getenv("TERM");

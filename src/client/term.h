@@ -18,6 +18,9 @@ void term_restore(void);
 /* The width of the terminal on fd in columns, 80 when unknown. */
 int term_columns(int fd);
 
+/* The height of the terminal on fd in rows, 24 when unknown. */
+int term_rows(int fd);
+
 /* True when TERM is unset, empty or "dumb": a terminal that may not
  * understand any escape sequence (an Emacs shell buffer, for one). */
 int term_is_dumb(void);

@@ -9,16 +9,16 @@
 
 enum {
 	TELNET_IAC = 255,
-	TELNET_SE = 240,
+	TELNET_SE = 240, /* the lowest command byte */
 	TELNET_SB = 250,
-	TELNET_WILL = 251,
-	TELNET_DONT = 254,
+	TELNET_WILL = 251, /* WILL, WONT, DO, DONT: an option byte follows */
 };
 
 /* States of the IAC parser. */
 enum { TN_DATA, TN_IAC, TN_OPTION, TN_SB, TN_SB_IAC };
 
-/* A subnegotiation longer than this is not telnet: give up on it. */
+/* Bytes of a subnegotiation dropped at most: past this it is not telnet,
+ * and what follows is data again. */
 #define TELNET_SB_MAX 64
 
 enum line_result
@@ -60,51 +60,78 @@ line_next(struct line_reader *lr, const char *buf, size_t len, size_t *line_off,
 	return LINE_OK;
 }
 
+/* One byte of a telnet command: dropped, or kept as data when the IAC
+ * before it starts no command. Returns the new output length. */
+static size_t
+line_telnet_byte(struct line_reader *lr, char *buf, size_t out, unsigned char c)
+{
+	switch (lr->telnet_state) {
+	case TN_IAC:
+		lr->telnet_state = TN_DATA;
+		if (c == TELNET_IAC) {
+			buf[out++] = (char)c;
+		} else if (c == TELNET_SB) {
+			lr->telnet_state = TN_SB;
+			lr->telnet_sb_len = 0;
+		} else if (c >= TELNET_WILL) {
+			lr->telnet_state = TN_OPTION;
+		} else if (c < TELNET_SE) {
+			/* Not telnet: both bytes are data. */
+			buf[out++] = (char)TELNET_IAC;
+			buf[out++] = (char)c;
+		}
+		break;
+	case TN_OPTION:
+		lr->telnet_state = TN_DATA;
+		break;
+	default: /* TN_SB, TN_SB_IAC */
+		lr->telnet_sb_len++;
+		if (lr->telnet_state == TN_SB_IAC && c == TELNET_SE)
+			lr->telnet_state = TN_DATA;
+		else if (lr->telnet_state == TN_SB_IAC)
+			lr->telnet_state = TN_SB; /* IAC IAC: escaped data */
+		else if (c == TELNET_IAC)
+			lr->telnet_state = TN_SB_IAC;
+		break;
+	}
+	return out;
+}
+
 size_t
 line_strip_telnet(struct line_reader *lr, char *buf, size_t len)
 {
-	size_t out = 0;
+	size_t out = 0, i = 0;
 
-	for (size_t i = 0; i < len; i++) {
+	/* The last read ended in an IAC that starts no command: it is data,
+	 * and comes out first. */
+	if (lr->telnet_state == TN_IAC && len > 0 &&
+	    (unsigned char)buf[0] < TELNET_SE) {
+		memmove(buf + 1, buf, len);
+		buf[0] = (char)TELNET_IAC;
+		lr->telnet_state = TN_DATA;
+		out = i = 2;
+		len++;
+	}
+	/* Output never passes input by more than that byte: a kept IAC is
+	 * written together with the byte after it. */
+	for (; i < len; i++) {
 		unsigned char c = (unsigned char)buf[i];
-		switch (lr->telnet_state) {
-		case TN_DATA:
-			if (c == TELNET_IAC)
-				lr->telnet_state = TN_IAC;
-			else
-				buf[out++] = (char)c;
-			break;
-		case TN_IAC:
-			if (c == TELNET_IAC) {
-				buf[out++] = (char)c;
-				lr->telnet_state = TN_DATA;
-			} else if (c == TELNET_SB) {
-				lr->telnet_state = TN_SB;
-				lr->telnet_sb_len = 0;
-			} else if (c >= TELNET_WILL && c <= TELNET_DONT) {
-				lr->telnet_state = TN_OPTION;
-			} else {
-				lr->telnet_state = TN_DATA;
-			}
-			break;
-		case TN_OPTION:
+		if ((lr->telnet_state == TN_SB ||
+		     lr->telnet_state == TN_SB_IAC) &&
+		    lr->telnet_sb_len == TELNET_SB_MAX)
+			lr->telnet_state = TN_DATA; /* not telnet after all */
+		if (c == '\n' && lr->telnet_state != TN_DATA) {
+			/* A line end ends any command and is kept. */
+			if (lr->telnet_state == TN_IAC)
+				buf[out++] = (char)TELNET_IAC;
 			lr->telnet_state = TN_DATA;
-			break;
-		case TN_SB:
-		case TN_SB_IAC:
-			if (lr->telnet_state == TN_SB_IAC && c == TELNET_SE) {
-				lr->telnet_state = TN_DATA;
-				break;
-			}
-			/* IAC IAC inside SB is an escaped data byte. */
-			if (lr->telnet_state == TN_SB_IAC)
-				lr->telnet_state = TN_SB;
-			else if (c == TELNET_IAC)
-				lr->telnet_state = TN_SB_IAC;
-			if (++lr->telnet_sb_len > TELNET_SB_MAX)
-				lr->telnet_state = TN_DATA;
-			break;
 		}
+		if (lr->telnet_state != TN_DATA)
+			out = line_telnet_byte(lr, buf, out, c);
+		else if (c == TELNET_IAC)
+			lr->telnet_state = TN_IAC;
+		else
+			buf[out++] = (char)c;
 	}
 	return out;
 }
@@ -144,20 +171,41 @@ line_utf8_len(const unsigned char *s, size_t avail)
 	return n;
 }
 
-/* C1 controls and the bidirectional overrides/isolates that can disguise
- * text (U+202A-U+202E, U+2066-U+2069). */
+size_t
+line_utf8_cut(const char *s, size_t len, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t lead = max, need;
+
+	if (len <= max)
+		return len;
+	/* Back over the continuation bytes (at most 3) to a lead byte. */
+	while (lead > 0 && max - lead < 3 && (u[lead - 1] & 0xC0) == 0x80)
+		lead--;
+	if (lead == 0 || u[lead - 1] < 0xC0)
+		return max; /* ends with ASCII, or is not UTF-8 at all */
+	need = u[lead - 1] >= 0xF0 ? 4 : u[lead - 1] >= 0xE0 ? 3 : 2;
+	return lead - 1 + need > max ? lead - 1 : max;
+}
+
+/* C1 controls, the bidirectional overrides and isolates that can disguise
+ * text (U+202A-U+202E, U+2066-U+2069), the invisible direction marks
+ * (U+200E, U+200F, U+061C), the line and paragraph separators that break
+ * lines on terminals (U+2028, U+2029) and the byte-order mark (U+FEFF). */
 static int
 line_is_hidden(const unsigned char *s, size_t n)
 {
-	if (n == 2 && s[0] == 0xC2 && s[1] < 0xA0)
-		return 1;
-	if (n == 3 && s[0] == 0xE2 && s[1] == 0x80 && s[2] >= 0xAA &&
-	    s[2] <= 0xAE)
-		return 1;
-	if (n == 3 && s[0] == 0xE2 && s[1] == 0x81 && s[2] >= 0xA6 &&
-	    s[2] <= 0xA9)
-		return 1;
-	return 0;
+	if (n == 2)
+		return (s[0] == 0xC2 && s[1] < 0xA0) ||
+		       (s[0] == 0xD8 && s[1] == 0x9C);
+	if (n != 3)
+		return 0;
+	if (s[0] == 0xE2 && s[1] == 0x80)
+		return s[2] == 0x8E || s[2] == 0x8F ||
+		       (s[2] >= 0xA8 && s[2] <= 0xAE);
+	if (s[0] == 0xE2 && s[1] == 0x81)
+		return s[2] >= 0xA6 && s[2] <= 0xA9;
+	return s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF;
 }
 
 size_t

@@ -7,6 +7,8 @@
  */
 #include "lib/log.h"
 
+#include "lib/line.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -106,8 +108,7 @@ log_emit(enum log_level level, const char *fmt, va_list ap, int err)
 	if (err && n < sizeof(line))
 		n += (size_t)snprintf(line + n, sizeof(line) - n, ": %s",
 				      strerror(err));
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
+	n = line_utf8_cut(line, n, sizeof(line) - 2);
 	line[n++] = '\n';
 	int must_block = level >= LOG_ERROR;
 	if (log_dropped) {

@@ -30,6 +30,7 @@ struct loop {
 	int by_fd_cap;
 	struct loop_handler *dead;
 	int dispatching;
+	long long woke_ms; /* when epoll_wait last returned */
 };
 
 struct loop *
@@ -42,6 +43,7 @@ loop_new(void)
 	loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epoll_fd < 0)
 		fatal("epoll_create1");
+	loop->woke_ms = loop_now_ms();
 	return loop;
 }
 
@@ -130,6 +132,7 @@ loop_run_once(struct loop *loop, int timeout_ms)
 	struct epoll_event evs[LOOP_BATCH];
 	int n = epoll_wait(loop->epoll_fd, evs, LOOP_BATCH, timeout_ms);
 
+	loop->woke_ms = loop_now_ms();
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	loop->dispatching = 1;
@@ -145,6 +148,12 @@ loop_run_once(struct loop *loop, int timeout_ms)
 		free(h);
 	}
 	return n;
+}
+
+long long
+loop_time_ms(const struct loop *loop)
+{
+	return loop->woke_ms;
 }
 
 long long

@@ -32,6 +32,11 @@ void loop_del(struct loop *loop, int fd);
  * ready event. Returns the number of events, or -errno (EINTR is 0). */
 int loop_run_once(struct loop *loop, int timeout_ms);
 
+/* The loop_now_ms() of the last wake-up, taken before its events were
+ * dispatched (at loop_new before the first): the time base for handlers
+ * and for the work that follows a wake-up, never older than the wait. */
+long long loop_time_ms(const struct loop *loop);
+
 /* Milliseconds on the monotonic clock: the time base of every timeout. */
 long long loop_now_ms(void);
 

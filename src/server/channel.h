@@ -90,7 +90,8 @@ struct channel_kick {
 	char text[CHANNEL_REASON_MAX];
 };
 
-#define CHANNEL_MSG_MAX (sizeof(struct channel_hdr) + sizeof(struct channel_request))
+#define CHANNEL_MSG_MAX                                                        \
+	(sizeof(struct channel_hdr) + sizeof(struct channel_request))
 
 /* One queued outgoing message (with an optional fd to pass). */
 struct channel_msg;

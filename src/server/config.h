@@ -20,7 +20,7 @@ struct config_listener {
 struct config {
 	struct config_listener listen[CONFIG_LISTEN_MAX];
 	int nlisten;
-	int listen_given; /* --listen was given: no default listeners */
+	int listen_given;    /* --listen was given: no default listeners */
 	int workers;	     /* 0: one session process per client */
 	int max_clients;     /* connected clients in all */
 	int max_per_address; /* per remote address; 0 = unlimited */
@@ -52,6 +52,7 @@ int config_add_listener(struct config *cfg, const char *addr, unsigned proto,
 #define CONFIG_NICK_MAX		    20
 #define CONFIG_ROOM_MAX		    32 /* characters after the '#' */
 #define CONFIG_TOPIC_MAX	    300
+#define CONFIG_REASON_MAX	    256 /* bytes of a quit, part or kick reason */
 #define CONFIG_ROOMS_PER_CLIENT_MAX 32 /* ceiling of --max-rooms-per-client */
 
 #endif

@@ -62,19 +62,23 @@ struct core_op {
  * change. */
 enum core_err {
 	CORE_OK = 0,
-	CORE_ERR_NICK_IN_USE = 1,   /* arg */
-	CORE_ERR_NICK_INVALID = 2,  /* arg */
-	CORE_ERR_NICK_SAME = 3,	    /* arg: already the client's nick */
-	CORE_ERR_ROOM_INVALID = 4,  /* room */
-	CORE_ERR_NOT_IN_ROOM = 5,   /* room */
-	CORE_ERR_NO_SUCH_ROOM = 6,  /* room */
-	CORE_ERR_NO_SUCH_NICK = 7,  /* arg */
-	CORE_ERR_CLIENT_ROOMS = 8,  /* num: --max-rooms-per-client */
-	CORE_ERR_SERVER_ROOMS = 9,  /* num: --max-rooms */
+	CORE_ERR_NICK_IN_USE = 1,     /* arg */
+	CORE_ERR_NICK_INVALID = 2,    /* arg */
+	CORE_ERR_NICK_SAME = 3,	      /* arg: already the client's nick */
+	CORE_ERR_ROOM_INVALID = 4,    /* room */
+	CORE_ERR_NOT_IN_ROOM = 5,     /* room */
+	CORE_ERR_NO_SUCH_ROOM = 6,    /* room */
+	CORE_ERR_NO_SUCH_NICK = 7,    /* arg */
+	CORE_ERR_CLIENT_ROOMS = 8,    /* num: --max-rooms-per-client */
+	CORE_ERR_SERVER_ROOMS = 9,    /* num: --max-rooms */
 	CORE_ERR_TOPIC_TOO_LONG = 10, /* num: bytes allowed */
-	CORE_ERR_NO_ROOM = 11,	    /* the client is in no room at all */
-	CORE_ERR_NO_TEXT = 12,	    /* nothing to send */
-	CORE_ERR_UNAVAILABLE = 13,  /* the server cannot answer now */
+	CORE_ERR_NO_ROOM = 11,	      /* the client is in no room at all */
+	CORE_ERR_NO_TEXT = 12,	      /* nothing to send */
+	CORE_ERR_UNAVAILABLE = 13,    /* the server cannot answer now */
 };
+
+/* Names for logs ("join", "no such nick"; "unknown" for other values). */
+const char *core_op_name(enum core_op_kind op);
+const char *core_err_name(enum core_err err);
 
 #endif

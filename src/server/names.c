@@ -4,6 +4,7 @@
  */
 #include "server/names.h"
 
+#include "lib/line.h"
 #include "server/config.h"
 
 #include <ctype.h>
@@ -47,4 +48,20 @@ names_fold(const char *in, char *out, size_t n)
 	for (; in[i] && i + 1 < n; i++)
 		out[i] = (char)tolower((unsigned char)in[i]);
 	out[i] = '\0';
+}
+
+_Static_assert(NAMES_QUOTE_MAX == CONFIG_ROOM_MAX + 1,
+	       "errors quote every valid name whole");
+
+void
+names_quote(const char *name, size_t len, char *out)
+{
+	if (len <= NAMES_QUOTE_MAX) {
+		memcpy(out, name, len);
+		out[len] = '\0';
+		return;
+	}
+	len = line_utf8_cut(name, len, NAMES_QUOTE_MAX - 1);
+	memcpy(out, name, len);
+	memcpy(out + len, "\xE2\x80\xA6", 4); /* U+2026 and the NUL */
 }

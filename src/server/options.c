@@ -82,8 +82,8 @@ const struct option_def options_table[] = {
     {"workers", "N|auto", OPTION_CALL, 0, 0, 0, options_workers, 0,
      "N worker processes (auto: one per CPU);\n"
      "default 0: one process per client"},
-    {"max-clients", "N", OPTION_INT, FIELD(max_clients), 1, 1 << 20, NULL,
-     0, "clients in all (default 1024)"},
+    {"max-clients", "N", OPTION_INT, FIELD(max_clients), 1, 1 << 20, NULL, 0,
+     "clients in all (default 1024)"},
     {"max-per-address", "N", OPTION_INT, FIELD(max_per_address), 0, 1 << 20,
      NULL, OPTION_RELOADS,
      "clients per remote address, 0 = no limit\n"
@@ -92,8 +92,8 @@ const struct option_def options_table[] = {
      OPTION_RELOADS, "apply --max-per-address to loopback too"},
     {"max-line", "BYTES", OPTION_SIZE, FIELD(max_line), 16, 8192, NULL, 0,
      "longest input line (default 1024)"},
-    {"sendq", "BYTES", OPTION_SIZE, FIELD(sendq_bytes), 4096, 1LL << 30,
-     NULL, OPTION_RELOADS,
+    {"sendq", "BYTES", OPTION_SIZE, FIELD(sendq_bytes), 4096, 1LL << 30, NULL,
+     OPTION_RELOADS,
      "send queue per client before it is\n"
      "disconnected (default 1048576)"},
     {"history", "N", OPTION_INT, FIELD(history), 0, 1000, NULL, 0,
@@ -116,15 +116,16 @@ const struct option_def options_table[] = {
     {"outbox-size", "BYTES", OPTION_CALL, 0, 0, 0, options_outbox, 0,
      "shared-memory ring per session (power of two;\n"
      "default 1 MiB per client, 32 MiB per worker)"},
-    {"shutdown-timeout", "MS", OPTION_INT, FIELD(shutdown_ms), 0, 600000,
-     NULL, OPTION_RELOADS, "grace before SIGKILL at shutdown (default 3000)"},
+    {"shutdown-timeout", "MS", OPTION_INT, FIELD(shutdown_ms), 0, 600000, NULL,
+     OPTION_RELOADS, "grace before SIGKILL at shutdown (default 3000)"},
     {"wake-pace", "US", OPTION_INT, FIELD(wake_pace_us), 0, 1000000, NULL,
      OPTION_RELOADS,
      "under load, wake each session at most once per\n"
      "US microseconds times the session processes\n"
      "(default 25: 25 ms for 1000; 0 = at once)"},
-    {"verbose", NULL, OPTION_FLAG, FIELD(verbose), 0, 1, NULL,
-     OPTION_RELOADS, "log more"},
+    {"verbose", NULL, OPTION_FLAG, FIELD(verbose), 0, 1, NULL, OPTION_RELOADS,
+     "also log requests, refusals, input pauses and\n"
+     "wake-ups (debug level)"},
 };
 
 const size_t options_count = sizeof(options_table) / sizeof(options_table[0]);

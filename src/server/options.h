@@ -33,8 +33,7 @@ struct option_def {
 	size_t offset; /* of the field in struct config */
 	long long min, max;
 	/* OPTION_CALL: sets the value; returns 0, or -1 with why filled. */
-	int (*call)(struct config *cfg, const char *value, char *why,
-		    size_t n);
+	int (*call)(struct config *cfg, const char *value, char *why, size_t n);
 	unsigned flags;
 	const char *help; /* lines separated by '\n' */
 };

@@ -7,6 +7,8 @@
  */
 #include "server/outbox.h"
 
+#include "lib/line.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -131,14 +133,7 @@ outbox_align(size_t n)
 static size_t
 outbox_cut(struct outbox_str s, size_t max)
 {
-	size_t n = s.n;
-
-	if (n <= max)
-		return n;
-	n = max;
-	while (n > 0 && ((unsigned char)s.p[n] & 0xC0) == 0x80)
-		n--;
-	return n;
+	return line_utf8_cut(s.p, s.n, max);
 }
 
 static char *

@@ -105,7 +105,8 @@ struct outbox_rec {
 #define OUTBOX_REC_MAX                                                         \
 	(sizeof(struct outbox_rec) + OUTBOX_IDS_MAX * 8 + OUTBOX_NICK_MAX +    \
 	 OUTBOX_USER_MAX + OUTBOX_HOST_MAX + OUTBOX_ACCT_MAX +                 \
-	 OUTBOX_ROOM_MAX + OUTBOX_ARG_MAX + OUTBOX_TEXT_MAX + OUTBOX_REC_ALIGN)
+	 OUTBOX_ROOM_MAX + OUTBOX_ARG_MAX + OUTBOX_TEXT_MAX +                  \
+	 OUTBOX_REC_ALIGN)
 
 /* A string of a record: not NUL-terminated. */
 struct outbox_str {

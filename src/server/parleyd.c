@@ -39,6 +39,22 @@ parleyd_getopt_table(void)
 	return o;
 }
 
+static void __attribute__((noreturn)) parleyd_bad_option(int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (opt == ':')
+		fprintf(stderr, "parleyd: option '%s' needs an argument\n",
+			arg);
+	else if (optopt > 0 && optopt < 256)
+		fprintf(stderr, "parleyd: unknown option '-%c'\n", optopt);
+	else
+		fprintf(stderr, "parleyd: unknown option '%.*s'\n",
+			(int)strcspn(arg, "="), arg);
+	options_usage(stderr);
+	exit(2);
+}
+
 static void
 parleyd_parse(int argc, char **argv, struct config *cfg)
 {
@@ -56,14 +72,8 @@ parleyd_parse(int argc, char **argv, struct config *cfg)
 			printf("parleyd %s\n", PARLEY_VERSION);
 			exit(0);
 		}
-		if (opt == '?' || opt == ':') {
-			fprintf(stderr, "parleyd: %s '%s'\n",
-				opt == ':' ? "missing value for"
-					   : "unknown option",
-				argv[optind - 1]);
-			options_usage(stderr);
-			exit(2);
-		}
+		if (opt == '?' || opt == ':')
+			parleyd_bad_option(opt, argv);
 		const struct option_def *d = &options_table[opt];
 		if (options_set(cfg, d, optarg, why, sizeof(why)) < 0) {
 			fprintf(stderr, "parleyd: --%s: %s, got '%s'\n",
@@ -98,10 +108,11 @@ parleyd_raise_nofile(const struct config *cfg)
 	log_info("open file limit %llu", (unsigned long long)rl.rlim_cur);
 	if (cfg->workers > 0 &&
 	    rl.rlim_cur < (rlim_t)cfg->max_clients / (rlim_t)cfg->workers + 64)
-		log_warn("open file limit %llu may not fit %d clients on %d "
-			 "workers",
+		log_warn("open file limit %llu may not fit %d client%s on %d "
+			 "worker%s",
 			 (unsigned long long)rl.rlim_cur, cfg->max_clients,
-			 cfg->workers);
+			 cfg->max_clients == 1 ? "" : "s", cfg->workers,
+			 cfg->workers == 1 ? "" : "s");
 }
 
 int

@@ -74,9 +74,9 @@ enum proto_event {
 
 /* Why the supervisor refuses a connection before any session has it. */
 enum proto_refusal {
-	PROTO_REFUSE_FULL,	/* --max-clients reached */
-	PROTO_REFUSE_PER_ADDR,	/* num: --max-per-address */
-	PROTO_REFUSE_BUSY,	/* no session process can take it */
+	PROTO_REFUSE_FULL,     /* --max-clients reached */
+	PROTO_REFUSE_PER_ADDR, /* num: --max-per-address */
+	PROTO_REFUSE_BUSY,     /* no session process can take it */
 };
 
 struct proto {

@@ -7,6 +7,8 @@
  */
 #include "server/proto.h"
 
+#include "lib/line.h"
+#include "lib/log.h"
 #include "server/names.h"
 
 #include <stdarg.h>
@@ -50,33 +52,33 @@ static const struct plain_command {
 	const char *help;
 } plain_commands[] = {
     {"nick", PLAIN_NICK, ARGS_WORD, "usage: /nick NAME",
-     "/nick NAME            change your nickname (letters, digits, _ -; "
+     "/nick NAME              change your nickname (letters, digits, _ -; "
      "max 20)"},
     {"join", PLAIN_JOIN, ARGS_WORD, "usage: /join #room",
-     "/join #room           join a room (created on first join) or "
+     "/join #room             join a room (created on first join) or "
      "switch to it"},
     {"part", PLAIN_PART, ARGS_OPT_ROOM_TEXT, "usage: /part [#room] [reason]",
-     "/part [#room] [why]   leave a room (default: the current one)"},
+     "/part [#room] [reason]  leave a room (default: the current one)"},
     {"rooms", PLAIN_ROOMS, ARGS_NONE, "usage: /rooms",
-     "/rooms                list rooms with member count and topic"},
+     "/rooms                  list rooms with member count and topic"},
     {"who", PLAIN_WHO, ARGS_OPT_WORD, "usage: /who [#room]",
-     "/who [#room]          list the members of a room"},
-    {"topic", PLAIN_TOPIC, ARGS_OPT_TEXT, "usage: /topic [text]",
-     "/topic [text]         show or set the current room's topic"},
+     "/who [#room]            list the members of a room"},
+    {"topic", PLAIN_TOPIC, ARGS_OPT_ROOM_TEXT, "usage: /topic [#room] [text]",
+     "/topic [#room] [text]   show or set a room's topic (- clears it)"},
     {"msg", PLAIN_MSG, ARGS_WORD_TEXT, "usage: /msg NICK text",
-     "/msg NICK text        send a private message"},
+     "/msg NICK text          send a private message"},
     {"me", PLAIN_ME, ARGS_TEXT, "usage: /me action",
-     "/me action            act in the current room"},
+     "/me action              act in the current room"},
     {"quit", PLAIN_QUIT, ARGS_OPT_TEXT, "usage: /quit [reason]",
-     "/quit [reason]        leave the server"},
+     "/quit [reason]          leave the server"},
     {"help", PLAIN_HELP, ARGS_NONE, "usage: /help",
-     "/help                 this list"},
+     "/help                   this list"},
 };
 
 #define PLAIN_NCOMMANDS (sizeof(plain_commands) / sizeof(plain_commands[0]))
 
 static const char plain_help_text[] =
-    "text                  a line without / goes to the current room; "
+    "text                    a line without / goes to the current room; "
     "//text sends /text";
 
 /* ---- what the server sends ---------------------------------------------- */
@@ -104,8 +106,7 @@ static const struct plain_wording {
     [CORE_ERR_NOT_IN_ROOM] = {"you are not in ", P_NAME, ""},
     [CORE_ERR_NO_SUCH_ROOM] = {"no such room ", P_NAME, ""},
     [CORE_ERR_NO_SUCH_NICK] = {"no such nick ", P_NAME, ""},
-    [CORE_ERR_CLIENT_ROOMS] = {"you are in too many rooms (max ", P_NUM,
-			       ")"},
+    [CORE_ERR_CLIENT_ROOMS] = {"you are in too many rooms (max ", P_NUM, ")"},
     [CORE_ERR_SERVER_ROOMS] = {"too many rooms on this server (max ", P_NUM,
 			       ")"},
     [CORE_ERR_TOPIC_TOO_LONG] = {"topic too long (max ", P_NUM, " bytes)"},
@@ -145,13 +146,10 @@ static size_t
 plain_vformat(char *out, size_t cap, const char *fmt, va_list ap)
 {
 	int n = vsnprintf(out, cap - 1, fmt, ap);
+	size_t len = n < 0 ? 0 : line_utf8_cut(out, (size_t)n, cap - 2);
 
-	if (n < 0)
-		n = 0;
-	if ((size_t)n > cap - 2)
-		n = (int)(cap - 2);
-	out[n++] = '\n';
-	return (size_t)n;
+	out[len++] = '\n';
+	return len;
 }
 
 static size_t plain_format_line(char *out, const char *fmt, ...)
@@ -188,6 +186,7 @@ plain_emitf(struct pconn *pc, const char *fmt, ...)
 static void
 plain_error_text(struct pconn *pc, const char *text)
 {
+	log_debug("client %s: refused: %s", pc->nick, text);
 	plain_emitf(pc, "-!- error: %s", text);
 }
 
@@ -282,32 +281,46 @@ plain_say(struct pconn *pc, unsigned flags, struct core_str text,
 	  struct core_op *op)
 {
 	struct proto_room *cur = plain_current(pc);
+	size_t i = 0;
 
-	if (text.n == 0)
+	/* Only spaces (a TAB is one after sanitising) says nothing. */
+	while (i < text.n && text.p[i] == ' ')
+		i++;
+	if (i == text.n)
 		return 0;
 	if (!cur) {
 		plain_error_text(pc, PLAIN_NO_ROOM "; /join #room");
 		return 0;
 	}
-	*op = (struct core_op){
-	    .kind = CORE_SAY, .flags = flags, .room = plain_room_str(cur),
-	    .text = text};
+	*op = (struct core_op){.kind = CORE_SAY,
+			       .flags = flags,
+			       .room = plain_room_str(cur),
+			       .text = text};
 	return 1;
+}
+
+/* name is a valid room name; if not, says so and returns 0. */
+static int
+plain_room_name_ok(struct pconn *pc, struct core_str name)
+{
+	char room[OUTBOX_ROOM_MAX + 1];
+
+	snprintf(room, sizeof(room), "%.*s", (int)name.n, name.p);
+	if (name.n <= CONFIG_ROOM_MAX + 1 && names_room_valid(room))
+		return 1;
+	pc->proto->error(pc, CORE_ERR_ROOM_INVALID,
+			 (struct outbox_str){name.p, name.n},
+			 (struct outbox_str){"", 0}, 0);
+	return 0;
 }
 
 static int
 plain_join(struct pconn *pc, struct core_str room, struct core_op *op)
 {
-	char name[OUTBOX_ROOM_MAX + 1];
 	struct proto_room *r;
 
-	snprintf(name, sizeof(name), "%.*s", (int)room.n, room.p);
-	if (room.n > CONFIG_ROOM_MAX + 1 || !names_room_valid(name)) {
-		pc->proto->error(pc, CORE_ERR_ROOM_INVALID,
-				 (struct outbox_str){room.p, room.n},
-				 (struct outbox_str){"", 0}, 0);
+	if (!plain_room_name_ok(pc, room))
 		return 0;
-	}
 	r = proto_room_named(pc, room.p, room.n);
 	if (r) {
 		plain_state(pc)->current = r->id;
@@ -320,24 +333,48 @@ plain_join(struct pconn *pc, struct core_str room, struct core_op *op)
 	return 1;
 }
 
-/* /part, /who and /topic name a room of the client's, or the current. */
+/* The room a command names, or the current one when it names none; NULL,
+ * with the error emitted, when the client is not in it. hint ends the
+ * error for no current room. */
 static const struct proto_room *
-plain_named_or_current(struct pconn *pc, struct core_str room,
-		       const char *hint)
+plain_named_or_current(struct pconn *pc, struct core_str room, const char *hint)
 {
 	const struct proto_room *r;
 
 	if (!room.n) {
 		r = plain_current(pc);
 		if (!r)
-			plain_error_text(pc, hint);
+			plain_emitf(pc, "-!- error: " PLAIN_NO_ROOM "; %s",
+				    hint);
 		return r;
 	}
+	if (!plain_room_name_ok(pc, room))
+		return NULL;
 	r = proto_room_named(pc, room.p, room.n);
 	if (!r)
-		plain_emitf(pc, "-!- error: you are not in %.*s", (int)room.n,
-			    room.p);
+		pc->proto->error(pc, CORE_ERR_NOT_IN_ROOM,
+				 (struct outbox_str){room.p, room.n},
+				 (struct outbox_str){"", 0}, 0);
 	return r;
+}
+
+static int
+plain_topic(struct pconn *pc, struct core_str room, struct core_str text,
+	    struct core_op *op)
+{
+	const struct proto_room *r =
+	    plain_named_or_current(pc, room, "/join #room");
+
+	if (!r)
+		return 0;
+	*op = (struct core_op){.kind = CORE_TOPIC, .room = plain_room_str(r)};
+	if (text.n == 1 && text.p[0] == '-')
+		op->flags = CORE_TOPIC_CLEAR;
+	else if (text.n) {
+		op->flags = CORE_TOPIC_SET;
+		op->text = text;
+	}
+	return 1;
 }
 
 static int
@@ -353,7 +390,7 @@ plain_command(struct pconn *pc, const struct plain_command *c,
 	case PLAIN_JOIN:
 		return plain_join(pc, word, op);
 	case PLAIN_PART:
-		r = plain_named_or_current(pc, word, PLAIN_NO_ROOM);
+		r = plain_named_or_current(pc, word, "/join #room");
 		if (!r)
 			return 0;
 		*op = (struct core_op){
@@ -364,29 +401,20 @@ plain_command(struct pconn *pc, const struct plain_command *c,
 		return 1;
 	case PLAIN_WHO:
 		if (word.n) {
-			*op = (struct core_op){.kind = CORE_NAMES,
-					       .room = word};
+			if (!plain_room_name_ok(pc, word))
+				return 0;
+			*op =
+			    (struct core_op){.kind = CORE_NAMES, .room = word};
 			return 1;
 		}
-		r = plain_current(pc);
-		if (!r) {
-			plain_error_text(pc, PLAIN_NO_ROOM "; /who #room");
+		r = plain_named_or_current(pc, word, "/who #room");
+		if (!r)
 			return 0;
-		}
 		*op = (struct core_op){.kind = CORE_NAMES,
 				       .room = plain_room_str(r)};
 		return 1;
 	case PLAIN_TOPIC:
-		r = plain_current(pc);
-		if (!r) {
-			plain_error_text(pc, PLAIN_NO_ROOM "; /join #room");
-			return 0;
-		}
-		*op = (struct core_op){.kind = CORE_TOPIC,
-				       .flags = text.n ? CORE_TOPIC_SET : 0,
-				       .room = plain_room_str(r),
-				       .text = text};
-		return 1;
+		return plain_topic(pc, word, text, op);
 	case PLAIN_MSG:
 		*op = (struct core_op){
 		    .kind = CORE_PRIVMSG, .arg = word, .text = text};
@@ -408,8 +436,7 @@ plain_command(struct pconn *pc, const struct plain_command *c,
 }
 
 static int
-plain_parse(struct pconn *pc, const char *line, size_t len,
-	    struct core_op *ops)
+plain_parse(struct pconn *pc, const char *line, size_t len, struct core_op *ops)
 {
 	const struct plain_command *c;
 	struct core_str word = {"", 0}, text = {"", 0};
@@ -417,8 +444,8 @@ plain_parse(struct pconn *pc, const char *line, size_t len,
 
 	if (len == 0 || line[0] != '/' || (len > 1 && line[1] == '/')) {
 		size_t skip = len > 1 && line[0] == '/' ? 1 : 0;
-		return plain_say(pc, 0, (struct core_str){line + skip, len - skip},
-				 ops);
+		return plain_say(
+		    pc, 0, (struct core_str){line + skip, len - skip}, ops);
 	}
 	name_end = plain_word_end(line, 1, len);
 	c = plain_lookup(line + 1, name_end - 1);
@@ -427,8 +454,8 @@ plain_parse(struct pconn *pc, const char *line, size_t len,
 				 "unknown command; /help lists the commands");
 		return 0;
 	}
-	if (plain_args(c->args, line + name_end, len - name_end, &word,
-		       &text) < 0) {
+	if (plain_args(c->args, line + name_end, len - name_end, &word, &text) <
+	    0) {
 		plain_error_text(pc, c->usage);
 		return 0;
 	}
@@ -450,14 +477,13 @@ plain_format(const struct proto_env *env, const struct outbox_view *v,
 		if (role == PROTO_ROLE_AUTHOR)
 			return 0; /* the client shows what it said itself */
 		if (r->aux & OUTBOX_MSG_ACTION)
-			return plain_format_line(
-			    out, "%.*s * %.*s %.*s", (int)v->room.n, v->room.p,
-			    (int)v->nick.n, v->nick.p, (int)v->text.n,
-			    v->text.p);
-		return plain_format_line(out, "%.*s <%.*s> %.*s",
-					 (int)v->room.n, v->room.p,
-					 (int)v->nick.n, v->nick.p,
-					 (int)v->text.n, v->text.p);
+			return plain_format_line(out, "%.*s * %.*s %.*s",
+						 (int)v->room.n, v->room.p,
+						 (int)v->nick.n, v->nick.p,
+						 (int)v->text.n, v->text.p);
+		return plain_format_line(
+		    out, "%.*s <%.*s> %.*s", (int)v->room.n, v->room.p,
+		    (int)v->nick.n, v->nick.p, (int)v->text.n, v->text.p);
 	case OUTBOX_PRIVMSG:
 		if (role == PROTO_ROLE_AUTHOR)
 			return plain_format_line(out, "-> *%.*s* %.*s",
@@ -487,11 +513,15 @@ plain_format(const struct proto_env *env, const struct outbox_view *v,
 					 (int)v->nick.n, v->nick.p,
 					 (int)v->arg.n, v->arg.p);
 	case OUTBOX_TOPIC:
-		return plain_format_line(out,
-					 "-!- %.*s set the topic of %.*s: %.*s",
-					 (int)v->nick.n, v->nick.p,
-					 (int)v->room.n, v->room.p,
-					 (int)v->text.n, v->text.p);
+		if (!v->text.n)
+			return plain_format_line(
+			    out, "-!- %.*s cleared the topic of %.*s",
+			    (int)v->nick.n, v->nick.p, (int)v->room.n,
+			    v->room.p);
+		return plain_format_line(
+		    out, "-!- %.*s set the topic of %.*s: %.*s", (int)v->nick.n,
+		    v->nick.p, (int)v->room.n, v->room.p, (int)v->text.n,
+		    v->text.p);
 	default:
 		return 0;
 	}
@@ -535,10 +565,12 @@ plain_error(struct pconn *pc, enum core_err err, struct outbox_str room,
 	case P_NONE:
 		plain_emitf(pc, "-!- error: %s%s", w->before, w->after);
 		break;
-	case P_NAME:
-		plain_emitf(pc, "-!- error: %s%.*s%s", w->before,
-			    (int)name->n, name->p, w->after);
+	case P_NAME: {
+		char q[NAMES_QUOTE_SIZE];
+		names_quote(name->p, name->n, q);
+		plain_emitf(pc, "-!- error: %s%s%s", w->before, q, w->after);
 		break;
+	}
 	case P_NUM:
 		plain_emitf(pc, "-!- error: %s%ld%s", w->before, num, w->after);
 		break;
@@ -549,8 +581,9 @@ static void
 plain_names(struct pconn *pc, const struct outbox_view *v)
 {
 	char line[PROTO_LINE_MAX];
-	size_t n = (size_t)snprintf(line, sizeof(line), "-!- members of %.*s:",
-				    (int)v->room.n, v->room.p);
+	size_t n =
+	    (size_t)snprintf(line, sizeof(line),
+			     "-!- members of %.*s:", (int)v->room.n, v->room.p);
 	const char *p = v->text.p, *end = p + v->text.n;
 
 	/* Each entry is FLAGS NICK!USER@HOST; plain shows the nick. */
@@ -587,17 +620,15 @@ plain_history(struct pconn *pc, const struct outbox_view *v)
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%H:%M:%SZ", &tm);
 	if (r->aux & OUTBOX_MSG_ACTION)
-		n = (size_t)snprintf(line, sizeof(line) - 1,
-				     "%.*s [history %s] * %.*s %.*s",
-				     (int)v->room.n, v->room.p, when,
-				     (int)v->nick.n, v->nick.p, (int)v->text.n,
-				     v->text.p);
+		n = (size_t)snprintf(
+		    line, sizeof(line) - 1, "%.*s [history %s] * %.*s %.*s",
+		    (int)v->room.n, v->room.p, when, (int)v->nick.n, v->nick.p,
+		    (int)v->text.n, v->text.p);
 	else
-		n = (size_t)snprintf(line, sizeof(line) - 1,
-				     "%.*s [history %s] <%.*s> %.*s",
-				     (int)v->room.n, v->room.p, when,
-				     (int)v->nick.n, v->nick.p, (int)v->text.n,
-				     v->text.p);
+		n = (size_t)snprintf(
+		    line, sizeof(line) - 1, "%.*s [history %s] <%.*s> %.*s",
+		    (int)v->room.n, v->room.p, when, (int)v->nick.n, v->nick.p,
+		    (int)v->text.n, v->text.p);
 	if (n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
@@ -644,8 +675,8 @@ plain_deliver(struct pconn *pc, const struct outbox_view *v,
 				    (int)v->room.n, v->room.p, (int)v->text.n,
 				    v->text.p);
 		else
-			plain_emitf(pc, "-!- %.*s has no topic",
-				    (int)v->room.n, v->room.p);
+			plain_emitf(pc, "-!- %.*s has no topic", (int)v->room.n,
+				    v->room.p);
 		break;
 	case OUTBOX_NAMES:
 		plain_names(pc, v);
@@ -653,8 +684,9 @@ plain_deliver(struct pconn *pc, const struct outbox_view *v,
 	case OUTBOX_ROOM_INFO:
 		plain_emitf(pc, "-!- %.*s: %llu member%s, %s%.*s",
 			    (int)v->room.n, v->room.p, (unsigned long long)n,
-			    n == 1 ? "" : "s", v->text.n ? "topic: " : "no topic",
-			    (int)v->text.n, v->text.p);
+			    n == 1 ? "" : "s",
+			    v->text.n ? "topic: " : "no topic", (int)v->text.n,
+			    v->text.p);
 		break;
 	case OUTBOX_ROOM_END:
 		if (n == 0)
@@ -681,9 +713,9 @@ plain_open(struct pconn *pc, struct core_op *ops)
 	pc->state = st;
 	pc->variant = 0;
 	plain_emitf(pc, PLAIN_WELCOME, pc->nick);
-	ops[0] = (struct core_op){
-	    .kind = CORE_HELLO,
-	    .flags = CORE_HELLO_LOBBY | CORE_WANT_TOPIC | CORE_WANT_HISTORY};
+	ops[0] = (struct core_op){.kind = CORE_HELLO,
+				  .flags = CORE_HELLO_LOBBY | CORE_WANT_TOPIC |
+					   CORE_WANT_HISTORY};
 	return 1;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void
 registry_init(struct registry *reg, const struct config *cfg)
@@ -19,7 +20,8 @@ registry_init(struct registry *reg, const struct config *cfg)
 	memset(reg, 0, sizeof(*reg));
 	reg->cfg = cfg;
 	reg->clients = calloc((size_t)cfg->max_clients, sizeof(*reg->clients));
-	reg->rooms = calloc((size_t)cfg->max_rooms, sizeof(*reg->rooms));
+	reg->room_slots = (unsigned)cfg->max_rooms + 1;
+	reg->rooms = calloc(reg->room_slots, sizeof(*reg->rooms));
 	if (!reg->clients || !reg->rooms)
 		fatal("registry_init");
 }
@@ -37,7 +39,7 @@ registry_room_free(struct registry *reg, struct reg_room *r)
 void
 registry_free(struct registry *reg)
 {
-	for (int i = 0; i < reg->cfg->max_rooms; i++)
+	for (unsigned i = 0; i < reg->room_slots; i++)
 		if (reg->rooms[i])
 			registry_room_free(reg, reg->rooms[i]);
 	free(reg->rooms);
@@ -184,8 +186,8 @@ registry_room_get(struct registry *reg, uint64_t id)
 {
 	unsigned slot = REGISTRY_SLOT(id);
 
-	if (id == 0 || slot >= (unsigned)reg->cfg->max_rooms ||
-	    !reg->rooms[slot] || reg->rooms[slot]->id != id)
+	if (id == 0 || slot >= reg->room_slots || !reg->rooms[slot] ||
+	    reg->rooms[slot]->id != id)
 		return NULL;
 	return reg->rooms[slot];
 }
@@ -199,15 +201,39 @@ registry_is_member(const struct reg_client *c, const struct reg_room *r)
 	return 0;
 }
 
+static int
+registry_room_cmp(const void *a, const void *b)
+{
+	const struct reg_room *const *x = a, *const *y = b;
+
+	return strcasecmp((*x)->name, (*y)->name);
+}
+
+unsigned
+registry_rooms_by_name(struct registry *reg, struct reg_room **out)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < reg->room_slots && n < reg->nrooms; i++)
+		if (reg->rooms[i])
+			out[n++] = reg->rooms[i];
+	qsort(out, n, sizeof(*out), registry_room_cmp);
+	return n;
+}
+
 static struct reg_room *
 registry_room_create(struct registry *reg, const char *name)
 {
-	unsigned max = (unsigned)reg->cfg->max_rooms, slot = 0;
-	char folded[CONFIG_ROOM_MAX + 2];
+	unsigned max = reg->room_slots, slot = 0;
+	char folded[CONFIG_ROOM_MAX + 2], lobby[CONFIG_ROOM_MAX + 2];
 	struct reg_room *r;
 	int found = 0;
 
-	if (reg->nrooms >= max)
+	/* The default room is exempt: a new client always has a room. */
+	names_fold(name, folded, sizeof(folded));
+	names_fold(reg->cfg->default_room, lobby, sizeof(lobby));
+	if (reg->nrooms >= (unsigned)reg->cfg->max_rooms &&
+	    strcmp(folded, lobby) != 0)
 		return NULL;
 	for (unsigned i = 0; i < max; i++) {
 		slot = (reg->room_hint + i) % max;
@@ -220,7 +246,6 @@ registry_room_create(struct registry *reg, const char *name)
 		return NULL;
 	r->id = registry_make_id(reg, slot);
 	snprintf(r->name, sizeof(r->name), "%s", name);
-	names_fold(name, folded, sizeof(folded));
 	if (strmap_put(&reg->by_name, folded, r) < 0) {
 		free(r);
 		return NULL;

@@ -36,7 +36,7 @@ struct reg_room {
 	char topic[CONFIG_TOPIC_MAX + 1];
 	char topic_by[CONFIG_NICK_MAX + 1]; /* who set it */
 	int64_t topic_ms;		    /* when (wall clock) */
-	unsigned *members; /* client slots */
+	unsigned *members;		    /* client slots */
 	unsigned nmembers, members_cap;
 	struct reg_hist *hist; /* ring of cfg->history entries */
 	unsigned hist_next, hist_count;
@@ -58,7 +58,8 @@ struct registry {
 	const struct config *cfg;
 	struct reg_client *clients; /* cfg->max_clients slots */
 	unsigned nclients;
-	struct reg_room **rooms; /* cfg->max_rooms slots */
+	struct reg_room **rooms; /* room_slots slots */
+	unsigned room_slots;	 /* cfg->max_rooms, and the default room */
 	unsigned nrooms;
 	struct strmap nicks;	/* folded nick -> client */
 	struct strmap by_name;	/* folded room name -> room */
@@ -98,8 +99,9 @@ struct reg_room *registry_room_find(struct registry *reg, const char *name);
 struct reg_room *registry_room_get(struct registry *reg, uint64_t id);
 
 /* Joins c to room name, creating it. Returns 0 (joined), 1 (already a
- * member), -EINVAL (bad name), -ENOSPC (too many rooms on the server),
- * -EMLINK (c is in too many rooms). *out is the room on 0 and 1. */
+ * member), -EINVAL (bad name), -ENOSPC (too many rooms on the server:
+ * never for the default room, which may be one more), -EMLINK (c is in
+ * too many rooms). *out is the room on 0 and 1. */
 int registry_join(struct registry *reg, struct reg_client *c, const char *name,
 		  struct reg_room **out) __attribute__((warn_unused_result));
 
@@ -109,6 +111,10 @@ int registry_part(struct registry *reg, struct reg_client *c,
 		  struct reg_room *room);
 
 int registry_is_member(const struct reg_client *c, const struct reg_room *r);
+
+/* Fills out (room for reg->nrooms) with every room, sorted by name
+ * regardless of case. Returns the count. */
+unsigned registry_rooms_by_name(struct registry *reg, struct reg_room **out);
 
 /* Remembers a room message for history (no-op when history is 0); msgid
  * is its message id. */

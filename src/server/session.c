@@ -38,7 +38,7 @@ session_begin_shutdown(struct session *s, enum proto_event ev, const char *text)
 	if (s->shutting_down)
 		return;
 	s->shutting_down = 1;
-	s->shutdown_deadline_ms = s->now_ms + SESSION_LINGER_MS;
+	s->shutdown_deadline_ms = loop_time_ms(s->loop) + SESSION_LINGER_MS;
 	for (struct client *c = s->clients; c; c = c->next) {
 		if (c->closing)
 			continue;
@@ -65,6 +65,9 @@ session_handle_message(struct session *s, const struct channel_hdr *h,
 		m.host[sizeof(m.host) - 1] = '\0';
 		m.addr[sizeof(m.addr) - 1] = '\0';
 		if (s->shutting_down) {
+			log_debug("client %s (%s) handed over during shutdown: "
+				  "closed",
+				  m.nick, m.addr);
 			close(fd);
 			break;
 		}
@@ -148,7 +151,7 @@ session_on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 static int
 session_timeout(struct session *s)
 {
-	long long next = -1;
+	long long next = -1, now = loop_time_ms(s->loop);
 
 	/* Paused input resumes when the timeline brings our records back,
 	 * which the wake eventfd announces. */
@@ -166,13 +169,14 @@ session_timeout(struct session *s)
 		next = s->shutdown_deadline_ms;
 	if (next < 0)
 		return -1;
-	return next <= s->now_ms ? 0 : (int)(next - s->now_ms);
+	return next <= now ? 0 : (int)(next - now);
 }
 
 static int
 session_done(struct session *s)
 {
-	if (s->shutting_down && s->now_ms >= s->shutdown_deadline_ms)
+	if (s->shutting_down &&
+	    loop_time_ms(s->loop) >= s->shutdown_deadline_ms)
 		return 1;
 	if (s->nclients > 0)
 		return 0;
@@ -192,7 +196,6 @@ session_setup(struct session *s, const struct session_start *st)
 	s->env.shm = st->shm;
 	s->worker = st->worker;
 	s->wake_fd = st->wake_fd;
-	s->now_ms = loop_now_ms();
 	outbox_shm_protect(s->shm, (int)st->producer);
 	outbox_writer_init(&s->w, s->shm, st->producer);
 	s->published = s->w.head;
@@ -246,7 +249,6 @@ session_main(const struct session_start *st)
 			break;
 		if (loop_run_once(s.loop, session_timeout(&s)) < 0)
 			fatal("epoll_wait");
-		s.now_ms = loop_now_ms();
 		session_wake_throttled(&s);
 	}
 	for (struct client *c = s.clients, *next; c; c = next) {

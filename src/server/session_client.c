@@ -169,13 +169,8 @@ session_opq_free(struct client *c)
 static uint16_t
 session_pack(char *data, size_t cap, size_t *len, struct core_str str)
 {
-	size_t n = str.n;
+	size_t n = line_utf8_cut(str.p, str.n, cap - *len);
 
-	if (n > cap - *len) {
-		n = cap - *len;
-		while (n > 0 && ((unsigned char)str.p[n] & 0xC0) == 0x80)
-			n--;
-	}
 	if (n)
 		memcpy(data + *len, str.p, n);
 	*len += n;
@@ -198,8 +193,8 @@ session_request(struct session *s, struct client *c, const struct core_op *op)
 	req.room_len = session_pack(req.data, sizeof(req.data), &len, op->room);
 	req.arg_len = session_pack(req.data, sizeof(req.data), &len, op->arg);
 	req.text_len = session_pack(req.data, sizeof(req.data), &len, op->text);
-	log_debug("client %s (%s): request %d", c->pc.nick, c->addr,
-		  (int)op->kind);
+	log_debug("client %s (%s): request %s", c->pc.nick, c->addr,
+		  core_op_name(op->kind));
 	if (channel_send(&s->chan, CHANNEL_REQUEST, &req,
 			 offsetof(struct channel_request, data) + len, -1,
 			 SESSION_CHANNEL_QUEUE) < 0) {
@@ -220,6 +215,8 @@ session_ostr(struct core_str s)
 static void
 session_fail(struct client *c, enum core_err err, const struct core_op *op)
 {
+	log_debug("client %s (%s): refused: %s %.*s", c->pc.nick, c->addr,
+		  core_err_name(err), (int)op->room.n, op->room.p);
 	c->pc.proto->error(&c->pc, err, session_ostr(op->room),
 			   session_ostr(op->arg), 0);
 }
@@ -231,9 +228,9 @@ session_say(struct session *s, struct client *c, const struct core_op *op)
 	struct proto_room *r = proto_room_named(&c->pc, op->room.p, op->room.n);
 
 	if (!r) {
-		session_fail(c, op->room.n ? CORE_ERR_NOT_IN_ROOM
-					   : CORE_ERR_NO_ROOM,
-			     op);
+		session_fail(
+		    c, op->room.n ? CORE_ERR_NOT_IN_ROOM : CORE_ERR_NO_ROOM,
+		    op);
 		return;
 	}
 	if (op->text.n == 0)
@@ -273,13 +270,9 @@ session_privmsg(struct session *s, struct client *c, const struct core_op *op)
 static void
 session_quit(struct session *s, struct client *c, const struct core_op *op)
 {
-	char why[CHANNEL_REASON_MAX + 1];
-	size_t n = op->text.n < CHANNEL_REASON_MAX ? op->text.n
-						   : CHANNEL_REASON_MAX;
+	char why[CONFIG_REASON_MAX + 1];
+	size_t n = line_utf8_cut(op->text.p, op->text.n, CONFIG_REASON_MAX);
 
-	while (n > 0 && n < op->text.n &&
-	       ((unsigned char)op->text.p[n] & 0xC0) == 0x80)
-		n--;
 	memcpy(why, op->text.p, n);
 	why[n] = '\0';
 	session_client_close(s, c, CHANNEL_REASON_QUIT, why);
@@ -345,20 +338,30 @@ static int
 session_take_token(struct session *s, struct client *c)
 {
 	double rate = s->cfg->flood_rate;
+	long long now = loop_time_ms(s->loop);
 
 	if (rate <= 0)
 		return 0;
-	double elapsed = (double)(s->now_ms - c->tokens_ms) / 1000.0;
+	double elapsed = (double)(now - c->tokens_ms) / 1000.0;
 	c->tokens += elapsed * rate;
 	if (c->tokens > s->cfg->flood_burst)
 		c->tokens = s->cfg->flood_burst;
-	c->tokens_ms = s->now_ms;
+	c->tokens_ms = now;
 	if (c->tokens >= 1) {
 		c->tokens -= 1;
 		return 0;
 	}
 	c->throttled_until_ms =
-	    s->now_ms + (long long)((1 - c->tokens) * 1000 / rate) + 1;
+	    now + (long long)((1 - c->tokens) * 1000 / rate) + 1;
+	s->throttles++;
+	if (now - s->throttles_logged_ms >= SESSION_DEBUG_EVERY_MS) {
+		log_debug("flood limit: input paused %u time%s since the "
+			  "last report, last for %s (%s)",
+			  s->throttles, s->throttles == 1 ? "" : "s",
+			  c->pc.nick, c->addr);
+		s->throttles = 0;
+		s->throttles_logged_ms = now;
+	}
 	if (!c->in_throttled) {
 		c->in_throttled = 1;
 		c->throttled_next = s->throttled;
@@ -371,7 +374,8 @@ session_take_token(struct session *s, struct client *c)
 static void
 session_read(struct session *s, struct client *c)
 {
-	char *p = buf_reserve(&c->in, SESSION_READ_CHUNK);
+	/* One spare byte: telnet stripping may give one more than it got. */
+	char *p = buf_reserve(&c->in, SESSION_READ_CHUNK + 1);
 	ssize_t n;
 
 	if (!p) {
@@ -404,6 +408,25 @@ session_backlogged(const struct session *s)
 }
 
 static void
+session_pause_input(struct session *s)
+{
+	long long now = loop_time_ms(s->loop);
+
+	if (s->input_paused)
+		return;
+	s->input_paused = 1;
+	s->pauses++;
+	if (now - s->pauses_logged_ms < SESSION_DEBUG_EVERY_MS)
+		return;
+	log_debug("input paused %u time%s since the last report: own records "
+		  "%llu bytes ahead of the timeline",
+		  s->pauses, s->pauses == 1 ? "" : "s",
+		  (unsigned long long)(s->w.head - s->cursors[s->w.producer]));
+	s->pauses = 0;
+	s->pauses_logged_ms = now;
+}
+
+static void
 session_handle_line(struct session *s, struct client *c, const char *raw,
 		    size_t raw_len)
 {
@@ -430,8 +453,8 @@ session_input(struct session *s, struct client *c)
 				      buf_used(&c->in), &off, &len, &consumed);
 		if (r == LINE_TOO_LONG) {
 			buf_consume(&c->in, consumed);
-			c->pc.proto->event(&c->pc, PROTO_EV_LINE_TOO_LONG,
-					   NULL, (long)s->cfg->max_line);
+			c->pc.proto->event(&c->pc, PROTO_EV_LINE_TOO_LONG, NULL,
+					   (long)s->cfg->max_line);
 			log_info(
 			    "client %s (%s): line over %zu bytes discarded",
 			    c->pc.nick, c->addr, s->cfg->max_line);
@@ -441,7 +464,7 @@ session_input(struct session *s, struct client *c)
 			if (lines >= SESSION_LINES_PER_TURN)
 				return 1;
 			if (session_backlogged(s)) {
-				s->input_paused = 1;
+				session_pause_input(s);
 				return 1;
 			}
 			if (session_take_token(s, c) < 0)
@@ -530,7 +553,8 @@ session_wake_throttled(struct session *s)
 
 	while (*pp) {
 		struct client *c = *pp;
-		if (c->throttled_until_ms <= s->now_ms || c->closing) {
+		if (c->throttled_until_ms <= loop_time_ms(s->loop) ||
+		    c->closing) {
 			*pp = c->throttled_next;
 			c->in_throttled = 0;
 			c->throttled_until_ms = 0;
@@ -614,7 +638,7 @@ session_client_add(struct session *s, const struct channel_client_new *m,
 		fatal("transport %s", t->name);
 	c->lr.max_len = s->cfg->max_line;
 	c->tokens = s->cfg->flood_burst;
-	c->tokens_ms = s->now_ms;
+	c->tokens_ms = loop_time_ms(s->loop);
 	c->readable = 1;
 	c->writable = 1;
 	if (loop_add(s->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
@@ -642,8 +666,7 @@ session_client_close(struct session *s, struct client *c, int reason,
 		return;
 	c->closing = reason;
 	session_publish(s); /* its last words precede its quit */
-	if (n > CHANNEL_REASON_MAX)
-		n = CHANNEL_REASON_MAX;
+	n = line_utf8_cut(text, n, CONFIG_REASON_MAX);
 	memcpy(msg.text, text, n);
 	msg.text_len = (uint16_t)n;
 	if (!s->channel_dead &&
@@ -653,7 +676,7 @@ session_client_close(struct session *s, struct client *c, int reason,
 		log_warn("cannot tell the supervisor that %s left", c->pc.nick);
 	c->closing_next = s->closing;
 	s->closing = c;
-	c->linger_until_ms = s->now_ms + SESSION_LINGER_MS;
+	c->linger_until_ms = loop_time_ms(s->loop) + SESSION_LINGER_MS;
 	switch (reason) {
 	case CHANNEL_REASON_SENDQ:
 	case CHANNEL_REASON_LAPPED:
@@ -732,7 +755,7 @@ session_reap_one(struct session *s, struct client *c)
 	ssize_t n;
 	int r;
 
-	if (s->now_ms >= c->linger_until_ms)
+	if (loop_time_ms(s->loop) >= c->linger_until_ms)
 		return 1;
 	if (buf_used(&c->out) > 0 && session_write(c) < 0)
 		return 1;

@@ -84,10 +84,11 @@ static void
 session_fan(struct session *s, struct client *c, const struct outbox_view *v,
 	    enum proto_role role)
 {
-	unsigned key = 1 + ((unsigned)c->pc.proto->id * PROTO_VARIANTS +
-			    c->pc.variant) *
-				   PROTO_ROLE_COUNT +
-		       role;
+	unsigned key =
+	    1 +
+	    ((unsigned)c->pc.proto->id * PROTO_VARIANTS + c->pc.variant) *
+		PROTO_ROLE_COUNT +
+	    role;
 	struct session_fmt *f = NULL;
 
 	for (unsigned i = 0; i < s->nfmt; i++)
@@ -123,7 +124,8 @@ static void
 session_to_room(struct session *s, struct sroom *r, const struct outbox_view *v)
 {
 	for (unsigned i = 0; i < r->n; i++)
-		session_fan(s, r->members[i], v, session_role(r->members[i], v));
+		session_fan(s, r->members[i], v,
+			    session_role(r->members[i], v));
 }
 
 /* Sends v to every local member of the rooms it lists (and to also, if
@@ -201,8 +203,8 @@ session_deliver_nick(struct session *s, const struct outbox_view *v)
 	struct client *c = session_client_get(s, v->rec->src);
 
 	if (c) {
-		size_t n = v->arg.n < OUTBOX_NICK_MAX ? v->arg.n
-						      : OUTBOX_NICK_MAX;
+		size_t n =
+		    v->arg.n < OUTBOX_NICK_MAX ? v->arg.n : OUTBOX_NICK_MAX;
 		memcpy(c->pc.nick, v->arg.p, n);
 		c->pc.nick[n] = '\0';
 	}
@@ -311,8 +313,8 @@ static void
 session_lapped(struct session *s)
 {
 	log_warn("session fell behind the timeline: messages lost, "
-		 "disconnecting its %u clients",
-		 s->nclients);
+		 "disconnecting its %u client%s",
+		 s->nclients, s->nclients == 1 ? "" : "s");
 	for (struct client *c = s->clients; c; c = c->next) {
 		if (c->closing)
 			continue;

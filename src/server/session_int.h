@@ -21,8 +21,12 @@
 
 #include <stdint.h>
 
-#define SESSION_LINGER_MS     2000
-#define SESSION_CHANNEL_QUEUE (8u << 20)
+#define SESSION_LINGER_MS      2000
+#define SESSION_CHANNEL_QUEUE  (8u << 20)
+#define SESSION_DEBUG_EVERY_MS 1000 /* at most one summary line a second */
+
+_Static_assert(CONFIG_REASON_MAX <= CHANNEL_REASON_MAX,
+	       "a reason fits a channel message");
 
 /* A room with local members. The protocols' view comes first. */
 struct sroom {
@@ -50,9 +54,9 @@ struct client {
 	struct buf in, out;
 	int opened; /* the protocol has greeted it */
 
-	int waiting;	     /* a request is outstanding: input paused */
+	int waiting;	       /* a request is outstanding: input paused */
 	struct queued_op *opq; /* operations after it, in order */
-	char *pending_text;  /* a private message awaiting its nick */
+	char *pending_text;    /* a private message awaiting its nick */
 	size_t pending_len;
 	unsigned pending_flags;
 
@@ -61,7 +65,7 @@ struct client {
 	int eof;
 	int closing;	/* enum channel_reason; 0 while open */
 	int last_words; /* queue past the limit: why it is closed */
-	int wr_shut; /* write side shut down: draining input until EOF */
+	int wr_shut;	/* write side shut down: draining input until EOF */
 	long long linger_until_ms;
 
 	double tokens;
@@ -101,8 +105,7 @@ struct session {
 	 * protocol, variant and role (DESIGN.md section 9). */
 	char *fmt_buf;
 	size_t fmt_used, fmt_cap;
-	struct session_fmt fmt[PROTO_COUNT * PROTO_VARIANTS *
-			       PROTO_ROLE_COUNT];
+	struct session_fmt fmt[PROTO_COUNT * PROTO_VARIANTS * PROTO_ROLE_COUNT];
 	unsigned nfmt;
 
 	struct client **by_slot; /* cfg->max_clients */
@@ -120,8 +123,11 @@ struct session {
 	int had_client;
 	int shutting_down;
 	long long shutdown_deadline_ms;
-	long long now_ms;
 	int channel_dead;
+
+	/* Flow control seen since the last debug line about it. */
+	unsigned pauses, throttles;
+	long long pauses_logged_ms, throttles_logged_ms;
 };
 
 /* ---- session.c ---- */
@@ -176,7 +182,6 @@ int session_backlogged(const struct session *s);
 void session_read_timeline(struct session *s);
 
 /* Removes c from room r (freeing r once no local client is in it). */
-void session_room_remove(struct session *s, struct client *c,
-			 struct sroom *r);
+void session_room_remove(struct session *s, struct client *c, struct sroom *r);
 
 #endif

@@ -47,8 +47,9 @@ sv_begin_stop(struct supervisor *sv, int signo)
 	if (sv->stopping)
 		return;
 	sv->stopping = 1;
-	log_info("%s: shutting down (%u clients, %u processes)",
-		 strsignal(signo), sv->reg.nclients, sv->live);
+	log_info("%s: shutting down (%u %s, %u %s)", strsignal(signo),
+		 sv->reg.nclients, SV_PLURAL(sv->reg.nclients, "client"),
+		 sv->live, SV_PROCESSES(sv->live));
 	sv_close_listeners(sv);
 	sv_put(sv, &(struct outbox_new){.kind = OUTBOX_SHUTDOWN});
 	sv_commit(sv);
@@ -86,13 +87,15 @@ sv_escalate(struct supervisor *sv)
 	if (!sv->stopping || loop_now_ms() < sv->deadline_ms)
 		return;
 	if (sv->killed) {
-		log_warn("%u processes did not die; giving up on them",
-			 sv->live);
+		log_warn("%u %s did not die; giving up on them", sv->live,
+			 SV_PROCESSES(sv->live));
+		sv->abandoned = sv->live;
 		sv->live = 0;
 		return;
 	}
-	log_warn("shutdown deadline passed: killing %u processes", sv->live);
-	sv_kill_sessions(sv);
+	log_warn("shutdown deadline passed: killing %u %s", sv->live,
+		 SV_PROCESSES(sv->live));
+	sv->nkilled += sv_kill_sessions(sv);
 	sv->killed = 1;
 	sv->deadline_ms = loop_now_ms() + SV_KILL_WAIT_MS;
 }
@@ -200,7 +203,8 @@ supervisor_run(const struct config *cfg)
 		if (sv_spawn(&sv, &sv.sessions[i], -1, NULL, 0, 0) < 0)
 			fatal("fork worker");
 	if (cfg->workers > 0)
-		log_info("%d workers started", cfg->workers);
+		log_info("%d %s started", cfg->workers,
+			 SV_PLURAL(cfg->workers, "worker"));
 	sv_announce(&sv);
 	while (!(sv.stopping && sv.live == 0)) {
 		if (loop_run_once(sv.loop, sv_timeout(&sv)) < 0)
@@ -210,7 +214,14 @@ supervisor_run(const struct config *cfg)
 		sv_respawn(&sv);
 		sv_escalate(&sv);
 	}
-	log_info("shut down cleanly");
+	if (sv.abandoned)
+		log_warn("shut down, leaving %u %s that did not die",
+			 sv.abandoned, SV_PROCESSES(sv.abandoned));
+	else if (sv.nkilled)
+		log_warn("shut down after killing %u %s", sv.nkilled,
+			 SV_PROCESSES(sv.nkilled));
+	else
+		log_info("shut down cleanly");
 	sv_teardown(&sv);
 	return 0;
 }

@@ -23,8 +23,7 @@
  * Only plaintext transports get the line: anything else would need a
  * handshake the supervisor never does. */
 static void
-sv_refuse(const struct sv_listener *l, int fd, enum proto_refusal why,
-	  long num)
+sv_refuse(const struct sv_listener *l, int fd, enum proto_refusal why, long num)
 {
 	char line[256];
 	size_t n = 0;
@@ -48,8 +47,9 @@ sv_admit(struct supervisor *sv, const struct sv_listener *l, int fd,
 	net_format_addr(ss, addr, sizeof(addr));
 	net_format_host(ss, host, sizeof(host));
 	if (sv->reg.nclients >= (unsigned)sv->cfg->max_clients) {
-		log_warn("refused %s: server full (%d clients)", addr,
-			 sv->cfg->max_clients);
+		log_warn("refused %s: server full (%d %s)", addr,
+			 sv->cfg->max_clients,
+			 SV_PLURAL(sv->cfg->max_clients, "client"));
 		sv_refuse(l, fd, PROTO_REFUSE_FULL, 0);
 		return;
 	}

@@ -5,6 +5,7 @@
  * asking client, one OUTBOX_REPLY last); turns marks into the timeline.
  * Holds no protocol's wording: every protocol spells the records itself.
  */
+#include "lib/line.h"
 #include "lib/log.h"
 #include "server/core.h"
 #include "server/supervisor_int.h"
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #define SV_NAMES_CHUNK 360 /* nickname bytes per OUTBOX_NAMES record */
@@ -47,6 +47,9 @@ static void
 sv_reply(struct supervisor *sv, const struct reg_client *c, enum core_err err,
 	 const char *room, const char *arg, uint64_t num)
 {
+	if (err != CORE_OK)
+		log_debug("client %s (%s): refused: %s %s%s", c->nick, c->addr,
+			  core_err_name(err), room ? room : "", arg ? arg : "");
 	sv_put(sv, &(struct outbox_new){
 		       .kind = OUTBOX_REPLY,
 		       .aux = (uint16_t)err,
@@ -104,8 +107,7 @@ sv_topic_info(struct supervisor *sv, const struct reg_client *c,
 
 static void
 sv_names_chunk(struct supervisor *sv, const struct reg_client *c,
-	       const struct reg_room *r, const char *list, size_t len,
-	       int last)
+	       const struct reg_room *r, const char *list, size_t len, int last)
 {
 	sv_put(sv, &(struct outbox_new){
 		       .kind = OUTBOX_NAMES,
@@ -144,8 +146,7 @@ sv_history(struct supervisor *sv, const struct reg_client *c,
 	   const struct reg_room *r)
 {
 	for (unsigned i = 0; i < r->hist_count; i++) {
-		const struct reg_hist *h =
-		    registry_history_get(&sv->reg, r, i);
+		const struct reg_hist *h = registry_history_get(&sv->reg, r, i);
 		sv_put(sv, &(struct outbox_new){
 			       .kind = OUTBOX_HISTORY,
 			       .aux = h->flags,
@@ -255,35 +256,24 @@ sv_part(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 	p.target = r->id;
 	p.room = outbox_str(r->name);
 	p.text = outbox_str(q->text);
+	p.text.n = line_utf8_cut(p.text.p, p.text.n, CONFIG_REASON_MAX);
 	sv_put(sv, &p);
 	(void)registry_part(&sv->reg, c, r);
 	sv_reply_ok(sv, c);
-}
-
-static int
-sv_room_cmp(const void *a, const void *b)
-{
-	const struct reg_room *x = *(const struct reg_room *const *)a;
-	const struct reg_room *y = *(const struct reg_room *const *)b;
-
-	return strcasecmp(x->name, y->name);
 }
 
 static void
 sv_rooms(struct supervisor *sv, struct reg_client *c)
 {
 	struct reg_room **all = malloc((sv->reg.nrooms + 1) * sizeof(*all));
-	unsigned n = 0;
+	unsigned n;
 	uint64_t count;
 
 	if (!all) {
 		sv_reply(sv, c, CORE_ERR_UNAVAILABLE, NULL, NULL, 0);
 		return;
 	}
-	for (int i = 0; i < sv->cfg->max_rooms; i++)
-		if (sv->reg.rooms[i])
-			all[n++] = sv->reg.rooms[i];
-	qsort(all, n, sizeof(*all), sv_room_cmp);
+	n = registry_rooms_by_name(&sv->reg, all);
 	for (unsigned i = 0; i < n; i++) {
 		count = all[i]->nmembers;
 		sv_put(sv, &(struct outbox_new){
@@ -307,8 +297,7 @@ sv_rooms(struct supervisor *sv, struct reg_client *c)
 }
 
 static void
-sv_names_request(struct supervisor *sv, struct reg_client *c,
-		 const char *name)
+sv_names_request(struct supervisor *sv, struct reg_client *c, const char *name)
 {
 	struct reg_room *r = registry_room_find(&sv->reg, name);
 
@@ -327,7 +316,10 @@ sv_topic(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 
 	if (!r)
 		return;
-	if (!(q->flags & (CORE_TOPIC_SET | CORE_TOPIC_CLEAR))) {
+	/* Showing, or clearing what is not set, is answered with the
+	 * topic as it is. */
+	if (!(q->flags & CORE_TOPIC_SET) &&
+	    (!(q->flags & CORE_TOPIC_CLEAR) || !r->topic[0])) {
 		sv_topic_info(sv, c, r);
 		sv_reply_ok(sv, c);
 		return;
@@ -411,7 +403,6 @@ sv_request(struct supervisor *sv, struct sv_session *s, const void *payload,
 		sv_session_bad(sv, s, "request for a foreign client");
 		return;
 	}
-	log_debug("client %s (%s): request %d", c->nick, c->addr, (int)q.op);
 	switch (q.op) {
 	case CORE_HELLO:
 		if (q.flags & CORE_HELLO_LOBBY)

@@ -17,8 +17,13 @@
 
 #include <sys/types.h>
 
-#define SV_CHANNEL_QUEUE (4u << 20) /* a session this far behind is stuck */
-#define SV_WAKE_GROUPS	 8
+#define SV_CHANNEL_QUEUE  (4u << 20) /* a session this far behind is stuck */
+#define SV_WAKE_GROUPS	  8
+#define SV_DEBUG_EVERY_MS 1000 /* at most one summary line a second */
+
+/* Log lines count in the singular for one. */
+#define SV_PLURAL(n, word) ((n) == 1 ? word : word "s")
+#define SV_PROCESSES(n)	   ((n) == 1 ? "process" : "processes")
 
 struct supervisor;
 
@@ -63,9 +68,12 @@ struct supervisor {
 	unsigned nsessions;
 	unsigned live; /* slots with a process not yet reaped */
 	struct idmap by_pid;
-	int tl_dirty;		/* a group has not seen the timeline's head */
-	long long wake_last_ms; /* when any group was last woken */
-	long long wake_due_ms;	/* the next group's turn, if one is owed */
+	int tl_dirty;	/* a group has not seen the timeline's head */
+	unsigned wakes; /* group wake-ups since the last debug line */
+	long long wakes_logged_ms;
+	unsigned nkilled, abandoned; /* at shutdown, for the last log line */
+	long long wake_last_ms;	     /* when any group was last woken */
+	long long wake_due_ms;	     /* the next group's turn, if one is owed */
 	int stopping, killed;
 	long long deadline_ms;
 	int accept_paused;
@@ -125,8 +133,8 @@ struct sv_session *sv_pick_session(struct supervisor *sv);
 /* Tells every session to shut down. */
 void sv_shutdown_sessions(struct supervisor *sv);
 
-/* SIGKILLs every session process not yet reaped. */
-void sv_kill_sessions(struct supervisor *sv);
+/* SIGKILLs every session process not yet reaped; returns how many. */
+unsigned sv_kill_sessions(struct supervisor *sv);
 
 /* ---- supervisor_chat.c ---- */
 

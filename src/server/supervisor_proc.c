@@ -299,7 +299,6 @@ sv_pick_session(struct supervisor *sv)
 	return best;
 }
 
-
 void
 sv_shutdown_sessions(struct supervisor *sv)
 {
@@ -312,10 +311,14 @@ sv_shutdown_sessions(struct supervisor *sv)
 	}
 }
 
-void
+unsigned
 sv_kill_sessions(struct supervisor *sv)
 {
+	unsigned n = 0;
+
 	for (unsigned i = 0; i < sv->nsessions; i++)
-		if (sv->sessions[i].pid > 0 && !sv->sessions[i].reaped)
-			kill(sv->sessions[i].pid, SIGKILL);
+		if (sv->sessions[i].pid > 0 && !sv->sessions[i].reaped &&
+		    kill(sv->sessions[i].pid, SIGKILL) == 0)
+			n++;
+	return n;
 }

@@ -38,6 +38,7 @@ sv_wake_group(struct supervisor *sv, unsigned g, uint64_t head)
 	uint64_t one = 1;
 
 	sv->woken_tl[g] = head;
+	sv->wakes++;
 	/* Every session of the group watches this eventfd edge-triggered:
 	 * one write wakes them all, and the counter is never read (2^64
 	 * writes away from overflow). */
@@ -57,6 +58,22 @@ sv_wake_group(struct supervisor *sv, unsigned g, uint64_t head)
  * one per millisecond of the gap (8 turns of one group, 3 ms apart, for a
  * 25 ms gap; 2 turns of 4 groups for a 2 ms gap). A server quiet for a
  * whole gap wakes every group at once. */
+/* Wake-ups are many under load: at most one debug line a second. */
+static void
+sv_wake_tally(struct supervisor *sv, uint64_t head)
+{
+	long long now = loop_time_ms(sv->loop);
+
+	if (sv->wakes == 0 || now - sv->wakes_logged_ms < SV_DEBUG_EVERY_MS)
+		return;
+	log_debug("%u wake-up%s of session groups since the last report "
+		  "(%u groups, %u processes; timeline at %llu)",
+		  sv->wakes, sv->wakes == 1 ? "" : "s", sv->nwake, sv->live,
+		  (unsigned long long)head);
+	sv->wakes = 0;
+	sv->wakes_logged_ms = now;
+}
+
 void
 sv_wake(struct supervisor *sv)
 {
@@ -88,6 +105,7 @@ sv_wake(struct supervisor *sv)
 		}
 		sv->wake_last_ms = now;
 	}
+	sv_wake_tally(sv, head);
 	sv->tl_dirty = 0;
 	for (unsigned g = 0; g < sv->nwake; g++)
 		if (sv_group_behind(sv, g, head))
@@ -97,4 +115,3 @@ sv_wake(struct supervisor *sv)
 	else if (sv->wake_last_ms == now)
 		sv->wake_due_ms = now + (turns > 0 ? gap_ms / turns : 1);
 }
-

@@ -24,7 +24,7 @@ enum transport_id {
 struct xconn {
 	const struct transport *t;
 	int fd;
-	void *state; /* the transport's own */
+	void *state;	/* the transport's own */
 	unsigned wants; /* XCONN_WANT_* after the last -EAGAIN */
 };
 

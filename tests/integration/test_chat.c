@@ -204,6 +204,19 @@ send_raw(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* prefix, count copies of unit, suffix: into out (n bytes). */
+static const char *
+repeat(char *out, size_t n, const char *prefix, const char *unit, int count,
+       const char *suffix)
+{
+	size_t o = (size_t)snprintf(out, n, "%s", prefix);
+
+	for (int i = 0; i < count && o + strlen(unit) < n; i++)
+		o += (size_t)snprintf(out + o, n - o, "%s", unit);
+	snprintf(out + o, n - o, "%s", suffix);
+	return out;
+}
+
 /* A line ends the collection on fd that is certain to come after every
  * reply to what was sent before: an unknown command is answered by the
  * client's own session once its earlier commands are done. */
@@ -696,6 +709,44 @@ test_topic_is_shown_set_and_announced(void)
 }
 
 static void
+test_topic_takes_a_room_first_and_a_dash_clears_it(void)
+{
+	struct ts_server *s = start("");
+	struct lines l;
+	REQUIRE(s);
+	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
+	REQUIRE(a >= 0 && b >= 0);
+	REQUIRE(join_room(a, "alice", "#den"));
+	/* alice talks in #den and sets the topic of #lobby. */
+	tc_send(a, "/topic #lobby lobby talk\n");
+	CHECK(EXPECT_LINE(b, "-!- alice set the topic of #lobby: lobby talk"));
+	tc_send(a, "/topic\n");
+	CHECK(EXPECT_LINE(a, "-!- #den has no topic"));
+	tc_send(a, "/topic #LOBBY\n");
+	CHECK(EXPECT_LINE(a, "-!- topic of #lobby: lobby talk"));
+	/* A dash clears it; clearing no topic says so. */
+	tc_send(b, "/topic -\n");
+	CHECK(EXPECT_LINE(a, "-!- bob cleared the topic of #lobby"));
+	CHECK(EXPECT_LINE(b, "-!- bob cleared the topic of #lobby"));
+	tc_send(a, "/topic #lobby\n");
+	CHECK(EXPECT_LINE(a, "-!- #lobby has no topic"));
+	tc_send(a, "/topic #den -\n");
+	CHECK(EXPECT_LINE(a, "-!- #den has no topic"));
+	tc_send(a, "/rooms\n" MARK_CMD);
+	l.n = l.total = 0;
+	CHECK(COLLECT(a, MARK_LINE, &l));
+	CHECK(lines_count(&l, "-!- #lobby: 2 members, no topic") == 1);
+	/* Only rooms one is in. */
+	tc_send(b, "/topic #den hijack\n");
+	CHECK(EXPECT_LINE(b, "-!- error: you are not in #den"));
+	tc_send(a, "/topic\n");
+	CHECK(EXPECT_LINE(a, "-!- #den has no topic"));
+	int fds[] = {a, b};
+	close_all(fds, 2);
+	ts_free(s);
+}
+
+static void
 test_invalid_room_names_are_refused(void)
 {
 	struct ts_server *s = start("");
@@ -815,6 +866,39 @@ test_room_limits_are_enforced_per_client_and_per_server(void)
 }
 
 static void
+test_a_new_client_starts_in_the_lobby_even_when_rooms_are_full(void)
+{
+	struct ts_server *s = start("--max-rooms 2");
+	struct lines l;
+	REQUIRE(s);
+	int a = join_as(s->port, "alice");
+	REQUIRE(a >= 0);
+	REQUIRE(join_room(a, "alice", "#one"));
+	tc_send(a, "/part #lobby\n");
+	CHECK(EXPECT_LINE(a, "-!- alice left #lobby"));
+	/* #lobby is gone and #one, #two fill the server. */
+	REQUIRE(join_room(a, "alice", "#two"));
+	int b = tc_connect(s->port);
+	REQUIRE(b >= 0);
+	CHECK(EXPECT(b, "-!- welcome to parley, "));
+	tc_send(b, MARK_CMD);
+	l.n = l.total = 0;
+	CHECK(COLLECT(b, MARK_LINE, &l));
+	CHECKF(lines_count(&l, " joined #lobby") == 1, "not in #lobby");
+	CHECK(LACKS(&l, "-!- error: "));
+	/* Other rooms are still limited. */
+	tc_send(b, "/join #three\n");
+	CHECK(
+	    EXPECT_LINE(b, "-!- error: too many rooms on this server (max 2)"));
+	CHECK(join_room(a, "alice", "#lobby"));
+	tc_send(b, "in the lobby\n");
+	CHECK(EXPECT(a, "> in the lobby"));
+	int fds[] = {a, b};
+	close_all(fds, 2);
+	ts_free(s);
+}
+
+static void
 test_topic_over_300_bytes_is_refused(void)
 {
 	struct ts_server *s = start("");
@@ -845,6 +929,37 @@ test_topic_over_300_bytes_is_refused(void)
 	CHECK(EXPECT_LINE(b, want));
 	int fds[] = {a, b};
 	close_all(fds, 2);
+	ts_free(s);
+}
+
+static void
+test_rooms_are_listed_by_name_whatever_their_case(void)
+{
+	static const char *const want[] = {"#alpha", "#Beta", "#lobby",
+					   "#zeta"};
+	struct ts_server *s = start("");
+	struct lines l;
+	REQUIRE(s);
+	int a = join_as(s->port, "alice");
+	REQUIRE(a >= 0);
+	REQUIRE(join_room(a, "alice", "#zeta") &&
+		join_room(a, "alice", "#Beta") &&
+		join_room(a, "alice", "#alpha"));
+	tc_send(a, "/rooms\n" MARK_CMD);
+	l.n = l.total = 0;
+	CHECK(COLLECT(a, MARK_LINE, &l));
+	for (int i = 0; i < 4; i++) {
+		char prefix[64];
+		snprintf(prefix, sizeof(prefix), "-!- %s: ", want[i]);
+		if (!CHECKF(l.n == 4 &&
+				strncmp(l.line[i], prefix, strlen(prefix)) == 0,
+			    "line %d is not %s", i, want[i])) {
+			lines_report(__FILE__, __LINE__, &l,
+				     "the /rooms reply");
+			break;
+		}
+	}
+	tc_close(a);
 	ts_free(s);
 }
 
@@ -1031,6 +1146,42 @@ test_quit_with_a_reason_is_announced_and_closes_the_connection(void)
 	CHECK(a2 >= 0);
 	int fds[] = {a, b, c, a2, d};
 	close_all(fds, 5);
+	ts_free(s);
+}
+
+/* Reasons longer than the README's 256 bytes, and what bob sees: the
+ * reason cut to the longest run of whole characters that fits. */
+static const struct {
+	const char *cmd, *notice;
+} reason_rows[] = {
+    {"/part #den x", "-!- alice left #den (x"},
+    {"/quit x", "-!- alice quit (x"},
+};
+
+static void
+test_part_and_quit_reasons_are_cut_at_256_bytes_on_a_character(void)
+{
+	struct ts_server *s = start("");
+	char cmd[1024], want[1024], got[CHAT_LINE], esc[CHAT_LINE * 4];
+	REQUIRE(s);
+	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
+	REQUIRE(a >= 0 && b >= 0);
+	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
+	for (size_t i = 0; i < sizeof(reason_rows) / sizeof(reason_rows[0]);
+	     i++) {
+		/* "x" and 127 of 300 e-acutes: 255 bytes; one more is 257. */
+		repeat(cmd, sizeof(cmd), reason_rows[i].cmd, "\xC3\xA9", 300,
+		       "");
+		repeat(want, sizeof(want), reason_rows[i].notice, "\xC3\xA9",
+		       127, ")");
+		tc_send(a, "%s\n", cmd);
+		if (CHECK(EXPECT_OUT(b, "-!- alice ", got)))
+			CHECKF(strcmp(got, want) == 0, "row %zu: \"%s\"", i,
+			       escape(got, esc, sizeof(esc)));
+	}
+	CHECK(tc_wait_eof(a, CHAT_WAIT_MS) == 0);
+	int fds[] = {a, b};
+	close_all(fds, 2);
 	ts_free(s);
 }
 
@@ -1232,6 +1383,45 @@ test_help_lists_every_command(void)
 	for (int i = 0; i < l.n; i++)
 		CHECKF(strncmp(l.line[i], "-!- help: ", 10) == 0,
 		       "not a help line: \"%s\"", l.line[i]);
+	/* The help names arguments as the usage errors and the README do. */
+	CHECK(lines_count(&l, "-!- help: /part [#room] [reason] ") == 1);
+	CHECK(lines_count(&l, "-!- help: /topic [#room] [text] ") == 1);
+	tc_close(a);
+	ts_free(s);
+}
+
+#define BAD_ROOM                                                               \
+	"-!- error: invalid room name: # then 1-32 letters, digits, _ - or ."
+
+/* What alice sends, in order, and the line she gets for it. */
+static const struct {
+	const char *send, *want;
+} room_error_rows[] = {
+    {"/who nope", BAD_ROOM},
+    {"/part #bad!", BAD_ROOM},
+    {"/topic #bad! text", BAD_ROOM},
+    {"/who #nowhere", "-!- error: no such room #nowhere"},
+    {"/part #nowhere", "-!- error: you are not in #nowhere"},
+    {"/part", "-!- alice left #lobby"},
+    {"/part", "-!- error: you are not in a room; /join #room"},
+    {"/topic", "-!- error: you are not in a room; /join #room"},
+    {"/who", "-!- error: you are not in a room; /who #room"},
+    {"hello?", "-!- error: you are not in a room; /join #room"},
+};
+
+static void
+test_room_errors_say_what_is_wrong_and_how_to_go_on(void)
+{
+	struct ts_server *s = start("");
+	REQUIRE(s);
+	int a = join_as(s->port, "alice");
+	REQUIRE(a >= 0);
+	for (size_t i = 0;
+	     i < sizeof(room_error_rows) / sizeof(room_error_rows[0]); i++) {
+		tc_send(a, "%s\n", room_error_rows[i].send);
+		CHECKF(EXPECT_LINE(a, room_error_rows[i].want), "row %zu: %s",
+		       i, room_error_rows[i].send);
+	}
 	tc_close(a);
 	ts_free(s);
 }
@@ -1408,15 +1598,19 @@ test_tabs_c1_controls_and_bidi_overrides_are_sanitised(void)
 	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
 	REQUIRE(a >= 0 && b >= 0);
 	/* TAB, C1 CSI (U+009B) and NEL (U+0085), RLO (U+202E), PDF
-	 * (U+202C), LRI (U+2066), PDI (U+2069); a ZWJ (U+200D) and an
-	 * NBSP (U+00A0) are ordinary text and stay. */
-	static const char raw[] = "a\tb \xC2\x9B"
-				  "31m c\xC2\x85 "
-				  "\xE2\x80\xAE"
-				  "evil\xE2\x80\xAC "
-				  "\xE2\x81\xA6iso\xE2\x81\xA9 "
-				  "z\xE2\x80\x8Dj\xC2\xA0n\n";
-	static const char want[] = "a b 31m c evil iso "
+	 * (U+202C), LRI (U+2066), PDI (U+2069), RLM (U+200F), ALM
+	 * (U+061C), LS (U+2028), PS (U+2029), BOM (U+FEFF); a ZWJ (U+200D)
+	 * and an NBSP (U+00A0) are ordinary text and stay. */
+	static const char raw[] =
+	    "a\tb \xC2\x9B"
+	    "31m c\xC2\x85 "
+	    "\xE2\x80\xAE"
+	    "evil\xE2\x80\xAC "
+	    "\xE2\x81\xA6iso\xE2\x81\xA9 "
+	    "\xE2\x80\x8Fm\xD8\x9Ck\xE2\x80\xA8l\xE2\x80\xA9"
+	    "p\xEF\xBB\xBF "
+	    "z\xE2\x80\x8Dj\xC2\xA0n\n";
+	static const char want[] = "a b 31m c evil iso mklp "
 				   "z\xE2\x80\x8Dj\xC2\xA0n";
 	if (relay(a, b, raw, sizeof(raw) - 1, got, sizeof(got)))
 		CHECKF(strcmp(got, want) == 0, "got \"%s\"",
@@ -1513,6 +1707,55 @@ test_valid_utf8_cjk_and_emoji_pass_untouched(void)
 	ts_free(s);
 }
 
+#define E_ACUTE "\xC3\xA9"	   /* 2 bytes */
+#define GRIN	"\xF0\x9F\x98\x80" /* 4 bytes */
+
+/* Commands quoting a long name back, each long enough to reach a limit
+ * of some buffer on the way, and the start of the error they get. */
+static const struct {
+	const char *prefix, *unit;
+	int count;
+	const char *suffix, *want;
+	int elided; /* the name is quoted, shortened, ending in U+2026 */
+} cut_rows[] = {
+    {"/msg x", E_ACUTE, 505, " hi", "-!- error: no such nick x" E_ACUTE, 1},
+    {"/msg ", GRIN, 300, " hi", "-!- error: no such nick " GRIN, 1},
+    {"/who #", E_ACUTE, 505, "", "-!- error: ", 0},
+    {"/part #", E_ACUTE, 1100, "", "-!- error: ", 0},
+    {"/part #x", GRIN, 700, " why", "-!- error: ", 0},
+};
+
+static void
+test_no_error_reply_is_cut_inside_a_character(void)
+{
+	struct ts_server *s = start("--max-line 4096");
+	char cmd[4096 + 64], got[CHAT_LINE], esc[CHAT_LINE * 4];
+	REQUIRE(s);
+	int a = join_as(s->port, "alice");
+	REQUIRE(a >= 0);
+	for (size_t i = 0; i < sizeof(cut_rows) / sizeof(cut_rows[0]); i++) {
+		repeat(cmd, sizeof(cmd), cut_rows[i].prefix, cut_rows[i].unit,
+		       cut_rows[i].count, cut_rows[i].suffix);
+		tc_send(a, "%s\n", cmd);
+		if (!EXPECT_OUT(a, "-!- error: ", got))
+			continue;
+		CHECKF(utf8_valid((const unsigned char *)got),
+		       "row %zu: invalid UTF-8: \"%s\"", i,
+		       escape(got, esc, sizeof(esc)));
+		CHECKF(strncmp(got, cut_rows[i].want,
+			       strlen(cut_rows[i].want)) == 0,
+		       "row %zu: \"%s\"", i, escape(got, esc, sizeof(esc)));
+		size_t n = strlen(got);
+		if (cut_rows[i].elided)
+			CHECKF(n < 80 &&
+				   strcmp(got + n - 3, "\xE2\x80\xA6") == 0,
+			       "row %zu: not elided: \"%s\"", i,
+			       escape(got, esc, sizeof(esc)));
+	}
+	tc_close(a);
+	ts_free(s);
+}
+
 static void
 test_telnet_negotiation_is_stripped_from_the_line(void)
 {
@@ -1547,6 +1790,52 @@ test_telnet_negotiation_is_stripped_from_the_line(void)
 	ts_free(s);
 }
 
+#define REPL "\xEF\xBF\xBD"
+
+/* Lines with a 0xFF that is not telnet, and what bob gets of them. */
+static const struct {
+	const char *raw, *want;
+} iac_rows[] = {
+    {"a\xff"
+     "b\n",
+     "a" REPL "b"},
+    /* Latin-1 y-diaeresis, then a letter. */
+    {"\xff"
+     "es\n",
+     REPL "es"},
+    {"two\xff\xff"
+     "bytes\n",
+     "two" REPL "bytes"},
+    /* A subnegotiation never reaches past the line end. */
+    {"x\xff\xfa"
+     "abc\n",
+     "x"},
+};
+
+static void
+test_byte_0xff_is_data_unless_it_starts_a_telnet_command(void)
+{
+	struct ts_server *s = start("");
+	char got[CHAT_LINE], esc[CHAT_LINE * 4];
+	REQUIRE(s);
+	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
+	REQUIRE(a >= 0 && b >= 0);
+	for (size_t i = 0; i < sizeof(iac_rows) / sizeof(iac_rows[0]); i++)
+		if (relay(a, b, iac_rows[i].raw, strlen(iac_rows[i].raw), got,
+			  sizeof(got)))
+			CHECKF(strcmp(got, iac_rows[i].want) == 0,
+			       "row %zu: got \"%s\"", i,
+			       escape(got, esc, sizeof(esc)));
+	/* A 0xFF before the LF leaves the next line a line of its own. */
+	static const char raw[] = "/part #x\xff\n/nick ab\n";
+	CHECK(send_raw(a, raw, sizeof(raw) - 1) == 0);
+	CHECK(EXPECT(a, "-!- error: "));
+	CHECK(EXPECT_LINE(a, "-!- alice is now known as ab"));
+	int fds[] = {a, b};
+	close_all(fds, 2);
+	ts_free(s);
+}
+
 static void
 test_empty_lines_are_ignored(void)
 {
@@ -1555,7 +1844,8 @@ test_empty_lines_are_ignored(void)
 	REQUIRE(s);
 	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
 	REQUIRE(a >= 0 && b >= 0);
-	tc_send(a, "\n\r\n\n");
+	/* Only spaces or tabs count as empty too. */
+	tc_send(a, "\n\r\n\n   \n\t\t\n \t \r\n");
 	tc_send(a, "after empty lines\n");
 	CHECK(COLLECT(b, "#lobby <alice> after empty lines", &l));
 	CHECKF(l.n == 0, "empty lines gave bob %d line(s)", l.n);
@@ -1905,11 +2195,14 @@ main(int argc, char **argv)
 	RUN(test_who_lists_the_members_of_a_room);
 	RUN(test_who_splits_a_long_member_list_over_several_lines);
 	RUN(test_topic_is_shown_set_and_announced);
+	RUN(test_topic_takes_a_room_first_and_a_dash_clears_it);
 	RUN(test_invalid_room_names_are_refused);
 	RUN(test_room_names_are_case_insensitive);
 	RUN(test_joins_and_parts_are_quiet_in_rooms_over_join_notices);
 	RUN(test_room_limits_are_enforced_per_client_and_per_server);
+	RUN(test_a_new_client_starts_in_the_lobby_even_when_rooms_are_full);
 	RUN(test_topic_over_300_bytes_is_refused);
+	RUN(test_rooms_are_listed_by_name_whatever_their_case);
 	RUN(test_rooms_says_no_rooms_when_there_are_none);
 	RUN(test_message_right_after_join_goes_to_the_new_room);
 	RUN(test_part_of_a_room_you_are_not_in_is_refused);
@@ -1918,12 +2211,14 @@ main(int argc, char **argv)
 	RUN(test_me_is_sent_as_an_action_in_the_current_room);
 	RUN(test_double_slash_sends_a_line_starting_with_a_slash);
 	RUN(test_quit_with_a_reason_is_announced_and_closes_the_connection);
+	RUN(test_part_and_quit_reasons_are_cut_at_256_bytes_on_a_character);
 	RUN(test_closed_connection_is_announced_as_connection_closed);
 	RUN(test_reset_connection_is_announced_as_connection_lost);
 	RUN(test_history_replays_the_last_5_messages_in_order_before_live_ones);
 	RUN(test_history_replays_actions_as_actions);
 	RUN(test_history_0_disables_the_replay);
 	RUN(test_help_lists_every_command);
+	RUN(test_room_errors_say_what_is_wrong_and_how_to_go_on);
 	RUN(test_unknown_command_is_an_error_and_the_connection_stays_usable);
 	RUN(test_every_error_leaves_the_connection_usable);
 	RUN(test_control_characters_and_escape_sequences_are_removed);
@@ -1931,7 +2226,9 @@ main(int argc, char **argv)
 	RUN(test_nul_bytes_are_removed);
 	RUN(test_invalid_utf8_is_replaced_with_the_replacement_character);
 	RUN(test_valid_utf8_cjk_and_emoji_pass_untouched);
+	RUN(test_no_error_reply_is_cut_inside_a_character);
 	RUN(test_telnet_negotiation_is_stripped_from_the_line);
+	RUN(test_byte_0xff_is_data_unless_it_starts_a_telnet_command);
 	RUN(test_empty_lines_are_ignored);
 	RUN(test_flooder_is_throttled_not_dropped_and_others_are_not_blocked);
 	RUN(test_flood_bucket_paces_commands_without_dropping_them);

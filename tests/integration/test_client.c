@@ -381,8 +381,10 @@ tcl_register(struct tcl *c)
 	abort();
 }
 
+/* A client on pipes; with merged set, stderr goes to the stdout pipe (as
+ * with 2>&1: one open file, so one O_NONBLOCK flag) and err stays empty. */
 static struct tcl *
-tcl_spawn_pipe(const char *const *args, const char *const *env)
+tcl_spawn_pipe_as(const char *const *args, const char *const *env, int merged)
 {
 	int in[2], out[2], err[2];
 	struct tcl *c = calloc(1, sizeof(*c));
@@ -395,7 +397,7 @@ tcl_spawn_pipe(const char *const *args, const char *const *env)
 	if (c->pid == 0) {
 		dup2(in[0], 0);
 		dup2(out[1], 1);
-		dup2(err[1], 2);
+		dup2(merged ? out[1] : err[1], 2);
 		t_child_exec(args, env);
 	}
 	close(in[0]);
@@ -405,6 +407,12 @@ tcl_spawn_pipe(const char *const *args, const char *const *env)
 	c->out_fd = out[0];
 	c->err_fd = err[0];
 	return tcl_register(c);
+}
+
+static struct tcl *
+tcl_spawn_pipe(const char *const *args, const char *const *env)
+{
+	return tcl_spawn_pipe_as(args, env, 0);
 }
 
 /* In the child of tcl_spawn_pty with job control: act as a minimal shell.
@@ -678,6 +686,16 @@ tcl_free(struct tcl *c)
 	free(c);
 }
 
+/* Frees c now, before the end of the test. */
+static void
+tcl_release(struct tcl *c)
+{
+	for (int i = 0; i < T_MAX_CLIENTS; i++)
+		if (t_clients[i] == c)
+			t_clients[i] = NULL;
+	tcl_free(c);
+}
+
 static void
 t_cleanup(void)
 {
@@ -711,6 +729,58 @@ t_exited_zero(int status)
 	return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* The pid of the only child of pid (the client under t_job_shell). */
+static pid_t
+t_only_child(pid_t pid)
+{
+	char path[64];
+	long child = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &child) != 1)
+		child = -1;
+	fclose(f);
+	return (pid_t)child;
+}
+
+/* The state letter of pid in /proc/PID/stat ('T' when stopped). */
+static char
+t_proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Pumps c's output until pid's state is want or the deadline passes. */
+static int
+t_wait_state(struct tcl *c, pid_t pid, char want, int timeout_ms)
+{
+	long long deadline = tl_now_ms() + timeout_ms;
+
+	while (t_proc_state(pid) != want) {
+		if (tl_now_ms() >= deadline)
+			return -1;
+		(void)tcl_pump(c, 10);
+	}
+	return 0;
+}
+
 /* ---- helpers for the server side ----------------------------------------- */
 
 static struct ts_server *
@@ -721,6 +791,49 @@ t_server(void)
 
 	t_srv = ts_start(args ? args : "");
 	return t_srv;
+}
+
+/* The test server with extra parleyd options after the model's. */
+static struct ts_server *
+t_server_with(const char *extra)
+{
+	const char *model = getenv("PARLEY_TEST_ARGS");
+
+	t_srv = ts_start_model(model ? model : "", extra);
+	return t_srv;
+}
+
+/* Reads fd's lines until one contains until; returns 1 if a line before
+ * it contained bad, 0 if none did, -1 if until never came. */
+static int
+t_seen_before(int fd, const char *bad, const char *until)
+{
+	char line[2048];
+	int seen = 0;
+
+	for (;;) {
+		if (tc_readline(fd, line, sizeof(line), T_WAIT_MS) < 0)
+			return -1;
+		if (strstr(line, until))
+			return seen;
+		if (strstr(line, bad))
+			seen = 1;
+	}
+}
+
+/* True when s is exactly one line, want. */
+static int
+t_is_line(const char *s, const char *want)
+{
+	size_t n = strlen(want);
+
+	return s && strncmp(s, want, n) == 0 && s[n] == '\n' && s[n + 1] == 0;
+}
+
+static int
+t_exited_with(int status, int code)
+{
+	return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == code;
 }
 
 /* A watching client, joined to the default room. */
@@ -821,6 +934,7 @@ test_help_and_version_print_and_exit_zero(void)
 
 	CHECK(t_exited_zero(tcl_wait_exit(c, T_WAIT_MS)));
 	CHECK(c->out.data && strstr(c->out.data, "usage: parley"));
+	CHECK(c->out.data && strstr(c->out.data, "Exit status: 0 done"));
 	c = tcl_spawn_pipe(version, NULL);
 	CHECK(t_exited_zero(tcl_wait_exit(c, T_WAIT_MS)));
 	CHECK(c->out.data &&
@@ -842,7 +956,7 @@ test_connection_refused_is_one_clear_line_and_nonzero_exit(void)
 	t_port_arg(addr, sizeof(addr), port);
 	struct tcl *c = tcl_spawn_pipe(args, NULL);
 	st = tcl_wait_exit(c, T_WAIT_MS);
-	CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 1);
 	REQUIRE(c->err.data != NULL);
 	CHECKF(strstr(c->err.data, "cannot connect") &&
 		   strchr(c->err.data, '\n') == c->err.data + c->err.len - 1,
@@ -850,15 +964,49 @@ test_connection_refused_is_one_clear_line_and_nonzero_exit(void)
 	CHECK(c->out.len == 0);
 }
 
+/* A usage error: exit 2, nothing on stdout, and stderr starting with one
+ * "parley: " line that names the problem (never the binary's path). */
 static void
-test_bad_address_is_refused_without_connecting(void)
+test_usage_errors_exit_2_with_one_clear_line_first(void)
 {
-	const char *args[] = {"[::1", NULL};
-	struct tcl *c = tcl_spawn_pipe(args, NULL);
-	int st = tcl_wait_exit(c, T_WAIT_MS);
+	static const struct {
+		const char *args[4];
+		const char *env;
+		const char *want; /* in the first stderr line */
+	} rows[] = {
+	    {{"--bogus"}, NULL, "unknown option '--bogus'"},
+	    {{"-x"}, NULL, "unknown option '-x'"},
+	    {{"--nick"}, NULL, "option '--nick' needs a value"},
+	    {{"host1", "host2"}, NULL, "unexpected argument 'host2'"},
+	    {{"--nick", "two words"}, NULL, "bad nickname 'two words'"},
+	    {{"[::1"}, NULL, "bad address '[::1'"},
+	    {{"localhost:99999"}, NULL, "bad address 'localhost:99999'"},
+	    /* Itself an IPv6 address, but surely meant with a port. */
+	    {{"::1:5050"}, NULL, "IPv6 addresses go in brackets: [::1]:5050"},
+	    {{"2001:db8::7:80"},
+	     NULL,
+	     "IPv6 addresses go in brackets: [2001:db8::7]:80"},
+	    {{NULL}, "PARLEY_GRACE_MS=soon", "PARLEY_GRACE_MS"},
+	    {{NULL}, "PARLEY_GRACE_MS=-5", "PARLEY_GRACE_MS"},
+	    {{NULL}, "PARLEY_GRACE_MS=2000ms", "PARLEY_GRACE_MS"},
+	};
 
-	CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) != 0);
-	CHECK(c->err.data && strstr(c->err.data, "bad address"));
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *env[] = {rows[i].env, NULL};
+		struct tcl *c = tcl_spawn_pipe(rows[i].args, env);
+		int st = tcl_wait_exit(c, T_WAIT_MS);
+		const char *err = c->err.data ? c->err.data : "";
+		size_t first = strcspn(err, "\n");
+
+		CHECKF(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 2,
+		       "row %zu: status %d", i, st);
+		CHECKF(strncmp(err, "parley: ", 8) == 0 &&
+			   memmem(err, first, rows[i].want,
+				  strlen(rows[i].want)) != NULL,
+		       "row %zu: stderr: %s", i, err);
+		CHECKF(c->out.len == 0, "row %zu: stdout: %s", i, c->out.data);
+		tcl_release(c);
+	}
 }
 
 /* ---- pipe mode ----------------------------------------------------------- */
@@ -914,6 +1062,7 @@ test_pipe_mode_a_burst_in_odd_chunks_arrives_whole_and_in_order(void)
 	struct tcl *c = tcl_spawn_pipe(args, NULL);
 	int s = t_fake_accept(lfd);
 	REQUIRE(s >= 0);
+	len = (size_t)sprintf(all, "-!- welcome to parley, me! hi\n");
 	for (int i = 0; i < N; i++)
 		len +=
 		    (size_t)sprintf(all + len, "#lobby <a> burst line %d\n", i);
@@ -991,6 +1140,184 @@ test_pipe_mode_server_shutdown_is_shown_and_the_client_exits(void)
 }
 
 static void
+test_pipe_mode_reports_the_close_after_the_servers_last_lines(void)
+{
+	char addr[64];
+	const char *args[] = {addr, NULL};
+	const char *notice, *closed;
+
+	REQUIRE(t_server());
+	t_port_arg(addr, sizeof(addr), t_srv->port);
+	struct tcl *c = tcl_spawn_pipe_as(args, NULL, 1);
+	REQUIRE(tcl_wait_out(c, " joined #lobby\n", T_WAIT_MS) == 0);
+	/* Stopped while the server shuts down: when it goes on, the notice
+	 * and the end of the connection are there together. */
+	kill(c->pid, SIGSTOP);
+	REQUIRE(t_wait_state(c, c->pid, 'T', T_WAIT_MS) == 0);
+	CHECK(ts_stop(t_srv, SIGTERM, T_WAIT_MS) >= 0);
+	kill(c->pid, SIGCONT);
+	CHECK(t_exited_zero(tcl_wait_exit(c, T_WAIT_MS)));
+	REQUIRE(c->out.data != NULL);
+	notice = strstr(c->out.data, "-!- server shutting down\n");
+	closed = strstr(c->out.data, "parley: connection closed by server\n");
+	CHECKF(notice && closed && notice < closed, "2>&1 output: %s",
+	       c->out.data);
+}
+
+/* A connection the server refuses: exit 3, stdout has the server's line
+ * exactly, stderr one line saying why, and nothing was sent. */
+static void
+test_pipe_mode_a_refused_connection_exits_3_with_one_line_on_stderr(void)
+{
+	static const struct {
+		const char *server; /* parleyd's options; NULL: a stand-in */
+		const char *line;   /* what it says before closing */
+	} rows[] = {
+	    {"--max-clients 1", "-!- server full, try again later"},
+	    {"--max-per-address 1 --limit-loopback",
+	     "-!- too many connections from your address (limit 1)"},
+	    /* parleyd says this when it cannot fork a session or every
+	     * worker is restarting; a stand-in says it here. */
+	    {NULL, "-!- server busy, try again later"},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char addr[64], want[256], line[256];
+		const char *args[] = {addr, "--nick", "x", NULL};
+		int port, lfd = -1, s;
+
+		if (rows[i].server) {
+			REQUIRE(t_server_with(rows[i].server));
+			REQUIRE(t_watcher(NULL, 0) >= 0); /* takes the place */
+			port = t_srv->port;
+		} else {
+			REQUIRE((lfd = t_fake_listen(&port)) >= 0);
+		}
+		t_port_arg(addr, sizeof(addr), port);
+		struct tcl *c = tcl_spawn_pipe(args, NULL);
+		tcl_type(c, "hello\n");
+		tcl_close_stdin(c);
+		if (lfd >= 0) {
+			REQUIRE((s = t_fake_accept(lfd)) >= 0);
+			tc_send(s, "%s\n", rows[i].line);
+			shutdown(s, SHUT_WR);
+			CHECKF(tc_readline(s, line, sizeof(line), T_WAIT_MS) ==
+				   -2,
+			       "row %zu: the client sent: %s", i, line);
+		}
+		int st = tcl_wait_exit(c, T_WAIT_MS);
+		CHECKF(t_exited_with(st, 3), "row %zu: status %d", i, st);
+		CHECKF(t_is_line(c->out.data, rows[i].line), "row %zu: out: %s",
+		       i, c->out.data);
+		snprintf(want, sizeof(want),
+			 "parley: refused by the server: %s", rows[i].line + 4);
+		CHECKF(t_is_line(c->err.data, want), "row %zu: err: %s", i,
+		       c->err.data);
+		t_cleanup();
+	}
+}
+
+/* --nick NAME refused by the real server: exit 3 with the reason on
+ * stderr, and not one stdin line posted under the guest name. */
+static void
+test_pipe_mode_a_refused_nick_exits_3_and_posts_nothing(void)
+{
+	static const struct {
+		const char *nick, *error;
+	} rows[] = {
+	    {"taken", "nickname taken is already taken"},
+	    {"TAKEN", "nickname TAKEN is already taken"},
+	    {"9lives", "invalid nickname"},
+	};
+	char wnick[64];
+
+	REQUIRE(t_server());
+	int w = t_watcher(wnick, sizeof(wnick));
+	REQUIRE(w >= 0);
+	tc_send(w, "/nick taken\n");
+	REQUIRE(tc_expect(w, "is now known as taken", NULL, 0, T_WAIT_MS) >= 0);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char addr[64], nick[64], want[256];
+		const char *args[] = {addr, "--nick", rows[i].nick, NULL};
+
+		t_port_arg(addr, sizeof(addr), t_srv->port);
+		struct tcl *c = tcl_spawn_pipe(args, NULL);
+		tcl_type(c, "hello from a guest\n");
+		tcl_close_stdin(c);
+		int st = tcl_wait_exit(c, T_WAIT_MS);
+		CHECKF(t_exited_with(st, 3), "row %zu: status %d", i, st);
+		snprintf(want, sizeof(want), "-!- error: %s", rows[i].error);
+		CHECKF(c->out.data && strstr(c->out.data, want),
+		       "row %zu: out: %s", i, c->out.data);
+		snprintf(want, sizeof(want), "parley: --nick %s refused: %s",
+			 rows[i].nick, rows[i].error);
+		CHECKF(c->err.data &&
+			   strncmp(c->err.data, want, strlen(want)) == 0 &&
+			   strchr(c->err.data, '\n') ==
+			       c->err.data + c->err.len - 1,
+		       "row %zu: err: %s", i, c->err.data);
+		REQUIRE(t_nick_from(c->out.data, nick, sizeof(nick)) == 0);
+		snprintf(want, sizeof(want), "-!- %s quit", nick);
+		CHECKF(t_seen_before(w, "hello from a guest", want) == 0,
+		       "row %zu: posted as %s, or no quit", i, nick);
+		tcl_release(c);
+	}
+}
+
+/* Against a stand-in server: nothing is sent before the welcome, /nick
+ * right after it (unless the welcome gave that name already), and stdin
+ * only once the answer is in. */
+static void
+test_pipe_mode_stdin_waits_for_the_welcome_and_the_nick_answer(void)
+{
+	static const struct {
+		const char *welcome; /* the name the server gives */
+		const char *answer;  /* its answer to /nick zed, if asked */
+		const char *next;    /* the line it gets next; NULL: EOF */
+		int code;
+	} rows[] = {
+	    {"me", "-!- me is now known as zed", "hello", 0},
+	    {"me", "-!- error: nickname zed is already taken", NULL, 3},
+	    {"zed", NULL, "hello", 0},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char addr[64], line[256];
+		const char *args[] = {addr, "--nick", "zed", NULL};
+		int port, lfd = t_fake_listen(&port), r;
+
+		REQUIRE(lfd >= 0);
+		t_port_arg(addr, sizeof(addr), port);
+		struct tcl *c = tcl_spawn_pipe(args, NULL);
+		int s = t_fake_accept(lfd);
+		REQUIRE(s >= 0);
+		tcl_type(c, "hello\n");
+		tcl_close_stdin(c);
+		tc_send(s, "-!- welcome to parley, %s! hi\n-!- %s joined #x\n",
+			rows[i].welcome, rows[i].welcome);
+		if (rows[i].answer) {
+			r = tc_readline(s, line, sizeof(line), T_WAIT_MS);
+			CHECKF(r >= 0 && strcmp(line, "/nick zed") == 0,
+			       "row %zu: first line: %s", i, line);
+			tc_send(s, "%s\n", rows[i].answer);
+		}
+		r = tc_readline(s, line, sizeof(line), T_WAIT_MS);
+		if (rows[i].next)
+			CHECKF(r >= 0 && strcmp(line, rows[i].next) == 0 &&
+				   tc_readline(s, line, sizeof(line),
+					       T_WAIT_MS) == -2,
+			       "row %zu: got %d: %s", i, r, line);
+		else
+			CHECKF(r == -2, "row %zu: got %d: %s", i, r, line);
+		shutdown(s, SHUT_WR);
+		int st = tcl_wait_exit(c, T_WAIT_MS);
+		CHECKF(t_exited_with(st, rows[i].code), "row %zu: status %d", i,
+		       st);
+		t_cleanup();
+	}
+}
+
+static void
 test_pipe_mode_partial_lines_are_joined_never_split(void)
 {
 	char addr[64];
@@ -1032,6 +1359,7 @@ test_pipe_mode_half_closes_then_gives_up_on_a_silent_server(void)
 	REQUIRE(s >= 0);
 	tcl_type(c, "only line\n");
 	tcl_close_stdin(c);
+	tc_send(s, "-!- welcome to parley, me! hi\n");
 	/* The server sees the line, then EOF (SHUT_WR), and never closes. */
 	CHECK(tc_readline(s, line, sizeof(line), T_WAIT_MS) >= 0 &&
 	      strcmp(line, "only line") == 0);
@@ -1280,58 +1608,6 @@ test_terminal_ctrl_d_quits_and_restores_the_terminal(void)
 	      (t.c_lflag & ECHO));
 }
 
-/* The pid of the only child of pid (the client under t_job_shell). */
-static pid_t
-t_only_child(pid_t pid)
-{
-	char path[64];
-	long child = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
-		 (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &child) != 1)
-		child = -1;
-	fclose(f);
-	return (pid_t)child;
-}
-
-/* The state letter of pid in /proc/PID/stat ('T' when stopped). */
-static char
-t_proc_state(pid_t pid)
-{
-	char path[64], buf[512];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return '?';
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
-/* Pumps c's output until pid's state is want or the deadline passes. */
-static int
-t_wait_state(struct tcl *c, pid_t pid, char want, int timeout_ms)
-{
-	long long deadline = tl_now_ms() + timeout_ms;
-
-	while (t_proc_state(pid) != want) {
-		if (tl_now_ms() >= deadline)
-			return -1;
-		(void)tcl_pump(c, 10);
-	}
-	return 0;
-}
-
 static void
 test_terminal_ctrl_z_stops_like_a_job_and_fg_resumes_the_line(void)
 {
@@ -1516,6 +1792,197 @@ test_terminal_server_close_is_a_clear_line_and_exit(void)
 }
 
 static void
+test_terminal_ctrl_c_before_the_welcome_sends_nothing_and_exits_0(void)
+{
+	char addr[64], line[256];
+	const char *args[] = {addr, NULL};
+	int port, lfd = t_fake_listen(&port);
+
+	REQUIRE(lfd >= 0);
+	t_port_arg(addr, sizeof(addr), port);
+	struct tcl *c = tcl_spawn_pty(args, NULL, T_ROWS, T_COLS);
+	int s = t_fake_accept(lfd);
+	REQUIRE(s >= 0);
+	REQUIRE(tcl_wait_input(c, ">", 2, T_WAIT_MS) == 0);
+	tcl_type(c, "\x03");
+	CHECKF(tc_readline(s, line, sizeof(line), T_WAIT_MS) == -2,
+	       "the server got: %s", line);
+	shutdown(s, SHUT_WR);
+	CHECK(t_exited_zero(tcl_wait_exit(c, T_WAIT_MS)));
+	CHECK(scr_find(&c->scr, "refused") < 0);
+}
+
+static void
+test_terminal_a_refused_connection_is_shown_and_exits_3(void)
+{
+	char addr[64];
+	const char *args[] = {addr, NULL};
+
+	REQUIRE(t_server_with("--max-clients 1"));
+	REQUIRE(t_watcher(NULL, 0) >= 0);
+	t_port_arg(addr, sizeof(addr), t_srv->port);
+	struct tcl *c = tcl_spawn_pty(args, NULL, T_ROWS, T_COLS);
+	CHECK(tcl_wait_screen(c, "-!- server full, try again later",
+			      T_WAIT_MS) >= 0);
+	CHECK(tcl_wait_screen(c,
+			      "-!- parley: refused by the server: server "
+			      "full",
+			      T_WAIT_MS) >= 0);
+	CHECK(t_exited_with(tcl_wait_exit(c, T_WAIT_MS), 3));
+}
+
+static void
+test_terminal_a_refused_nick_is_shown_and_the_session_goes_on(void)
+{
+	char addr[64], nick[64], wnick[64], want[256];
+	const char *args[] = {addr, "--nick", "taken", NULL};
+
+	REQUIRE(t_server());
+	int w = t_watcher(wnick, sizeof(wnick));
+	REQUIRE(w >= 0);
+	tc_send(w, "/nick taken\n");
+	REQUIRE(tc_expect(w, "is now known as taken", NULL, 0, T_WAIT_MS) >= 0);
+	t_port_arg(addr, sizeof(addr), t_srv->port);
+	struct tcl *c = tcl_spawn_pty(args, NULL, T_ROWS, T_COLS);
+	CHECK(tcl_wait_screen(c, "-!- error: nickname taken is already taken",
+			      T_WAIT_MS) >= 0);
+	REQUIRE(t_nick_from(c->out.data, nick, sizeof(nick)) == 0);
+	snprintf(want, sizeof(want),
+		 "-!- parley: --nick taken refused; you "
+		 "are %s",
+		 nick);
+	CHECK(tcl_wait_screen(c, want, T_WAIT_MS) >= 0);
+	CHECK(tcl_wait_input(c, "#lobby>", 8, T_WAIT_MS) == 0);
+	tcl_type(c, "still here\r");
+	snprintf(want, sizeof(want), "#lobby <%s> still here", nick);
+	CHECK(tc_expect(w, want, NULL, 0, T_WAIT_MS) >= 0);
+}
+
+/* Against a stand-in server: a line entered before the answer to --nick
+ * waits for it; it goes out under the new name, or not at all. */
+static void
+test_terminal_lines_entered_before_the_nick_answer_wait_for_it(void)
+{
+	static const struct {
+		const char *answer;
+		const char *shown; /* on the screen after the answer */
+		const char *next;  /* the next line the server gets */
+	} rows[] = {
+	    {"-!- me is now known as zed", "#x <zed> early", "early"},
+	    {"-!- error: nickname zed is already taken",
+	     "not sent: 1 line entered meanwhile (Up recalls it)", "after"},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char addr[64], line[256];
+		const char *args[] = {addr, "--nick", "zed", NULL};
+		int port, lfd = t_fake_listen(&port);
+
+		REQUIRE(lfd >= 0);
+		t_port_arg(addr, sizeof(addr), port);
+		struct tcl *c = tcl_spawn_pty(args, NULL, T_ROWS, T_COLS);
+		int s = t_fake_accept(lfd);
+		REQUIRE(s >= 0);
+		tc_send(s, "-!- welcome to parley, me! hi\n-!- me joined #x\n");
+		CHECK(tc_readline(s, line, sizeof(line), T_WAIT_MS) >= 0 &&
+		      strcmp(line, "/nick zed") == 0);
+		REQUIRE(tcl_wait_input(c, "#x>", 4, T_WAIT_MS) == 0);
+		tcl_type(c, "early");
+		REQUIRE(tcl_wait_input(c, "#x> early", 9, T_WAIT_MS) == 0);
+		tcl_type(c, "\r");
+		REQUIRE(tcl_wait_input(c, "#x>", 4, T_WAIT_MS) == 0);
+		tc_send(s, "%s\n", rows[i].answer);
+		CHECKF(tcl_wait_screen(c, rows[i].shown, T_WAIT_MS) >= 0,
+		       "row %zu", i);
+		tcl_type(c, "after\r");
+		CHECKF(tc_readline(s, line, sizeof(line), T_WAIT_MS) >= 0 &&
+			   strcmp(line, rows[i].next) == 0,
+		       "row %zu: the server got: %s", i, line);
+		t_cleanup();
+	}
+}
+
+/* n letters a-z, repeated, then a NUL. */
+static void
+t_letters(char *out, int n)
+{
+	for (int i = 0; i < n; i++)
+		out[i] = (char)('a' + i % 26);
+	out[n] = '\0';
+}
+
+/* parleyd --max-line 100: a 150-byte line is refused by the server. Its
+ * echo is replaced by the error and the line comes back to the input line;
+ * from then on the client refuses longer lines itself. */
+static void
+test_terminal_a_line_the_server_finds_too_long_is_not_shown_as_said(void)
+{
+	char nick[64], wnick[64], want[512], typed[151], shorter[121];
+
+	REQUIRE(t_server_with("--max-line 100"));
+	int w = t_watcher(wnick, sizeof(wnick));
+	REQUIRE(w >= 0);
+	struct tcl *c = t_pty_client(NULL, nick, sizeof(nick));
+	REQUIRE(c);
+	t_letters(typed, 150);
+	tcl_type(c, typed);
+	tcl_type(c, "\r");
+	CHECK(tcl_wait_screen(
+		  c, "-!- error: line too long (max 100 bytes); discarded",
+		  T_WAIT_MS) >= 0);
+	snprintf(want, sizeof(want), "#lobby <%s>", nick);
+	CHECKF(scr_find(&c->scr, want) < 0, "the echo stayed");
+	/* Back in the input line, scrolled to its end (71 columns shown). */
+	snprintf(want, sizeof(want), "#lobby> %s", typed + 150 - 71);
+	CHECK(tcl_wait_input(c, want, 79, T_WAIT_MS) == 0);
+	/* Shortened, but not enough: refused here, never sent. */
+	tcl_type(c, "\x15");
+	t_letters(shorter, 120);
+	tcl_type(c, shorter);
+	tcl_type(c, "\r");
+	CHECK(tcl_wait_screen(c,
+			      "-!- parley: line too long for this server "
+			      "(120 bytes, max 100); not sent",
+			      T_WAIT_MS) >= 0);
+	snprintf(want, sizeof(want), "#lobby> %s", shorter + 120 - 71);
+	CHECK(tcl_wait_input(c, want, 79, T_WAIT_MS) == 0);
+	tcl_type(c, "\x15short enough\r");
+	snprintf(want, sizeof(want), "#lobby <%s> short enough", nick);
+	CHECK(tcl_wait_screen(c, want, T_WAIT_MS) >= 0);
+	CHECK(t_seen_before(w, "abcdefghijklmnopqrst", "short enough") == 0);
+}
+
+/* Against a stand-in server: when another line came between the echo and
+ * the error, the echo stays, and a notice says that line was not sent. */
+static void
+test_terminal_a_too_long_line_whose_echo_is_not_last_is_marked(void)
+{
+	char addr[64], line[256], typed[151];
+	const char *args[] = {addr, NULL};
+	int port, lfd = t_fake_listen(&port);
+
+	REQUIRE(lfd >= 0);
+	t_port_arg(addr, sizeof(addr), port);
+	struct tcl *c = tcl_spawn_pty(args, NULL, T_ROWS, T_COLS);
+	int s = t_fake_accept(lfd);
+	REQUIRE(s >= 0);
+	tc_send(s, "-!- welcome to parley, me! hi\n-!- me joined #x\n");
+	REQUIRE(tcl_wait_input(c, "#x>", 4, T_WAIT_MS) == 0);
+	t_letters(typed, 150);
+	tcl_type(c, typed);
+	tcl_type(c, "\r");
+	REQUIRE(tc_readline(s, line, sizeof(line), T_WAIT_MS) == 150);
+	tc_send(s, "#x <bob> meanwhile\n-!- error: line too long (max 100 "
+		   "bytes); discarded\n");
+	CHECK(tcl_wait_screen(c,
+			      "-!- parley: not sent (too long): "
+			      "\"abcdefghijklmnopqrstuvwxyzabcd...\"",
+			      T_WAIT_MS) >= 0);
+	CHECK(scr_find(&c->scr, "#x <me> abcdefghij") >= 0);
+	CHECK(scr_find(&c->scr, "#x <bob> meanwhile") >= 0);
+}
+
+static void
 test_terminal_control_characters_from_the_network_are_stripped(void)
 {
 	char addr[64];
@@ -1549,7 +2016,7 @@ main(int argc, char **argv)
 		tl_filter = argv[1]; /* run only tests whose names hold it */
 	T_RUN(test_help_and_version_print_and_exit_zero);
 	T_RUN(test_connection_refused_is_one_clear_line_and_nonzero_exit);
-	T_RUN(test_bad_address_is_refused_without_connecting);
+	T_RUN(test_usage_errors_exit_2_with_one_clear_line_first);
 	T_RUN(test_pipe_mode_partial_lines_are_joined_never_split);
 	T_RUN(test_pipe_mode_half_closes_then_gives_up_on_a_silent_server);
 	T_RUN(test_terminal_control_characters_from_the_network_are_stripped);
@@ -1558,6 +2025,11 @@ main(int argc, char **argv)
 	T_RUN(test_pipe_mode_nick_option_renames_right_after_connecting);
 	T_RUN(test_pipe_mode_stdin_eof_sends_last_line_and_exits_zero);
 	T_RUN(test_pipe_mode_server_shutdown_is_shown_and_the_client_exits);
+	T_RUN(test_pipe_mode_reports_the_close_after_the_servers_last_lines);
+	T_RUN(
+	    test_pipe_mode_a_refused_connection_exits_3_with_one_line_on_stderr);
+	T_RUN(test_pipe_mode_a_refused_nick_exits_3_and_posts_nothing);
+	T_RUN(test_pipe_mode_stdin_waits_for_the_welcome_and_the_nick_answer);
 	T_RUN(test_pipe_mode_connects_to_a_bracketed_ipv6_literal);
 	T_RUN(test_terminal_typed_line_is_sent_and_shown_locally);
 	T_RUN(test_terminal_lines_carry_the_local_time_and_pipes_do_not);
@@ -1575,5 +2047,13 @@ main(int argc, char **argv)
 	T_RUN(test_terminal_resize_keeps_the_cursor_on_screen);
 	T_RUN(test_terminal_sigterm_restores_the_terminal_and_exits);
 	T_RUN(test_terminal_server_close_is_a_clear_line_and_exit);
+	T_RUN(
+	    test_terminal_ctrl_c_before_the_welcome_sends_nothing_and_exits_0);
+	T_RUN(test_terminal_a_refused_connection_is_shown_and_exits_3);
+	T_RUN(test_terminal_a_refused_nick_is_shown_and_the_session_goes_on);
+	T_RUN(test_terminal_lines_entered_before_the_nick_answer_wait_for_it);
+	T_RUN(
+	    test_terminal_a_line_the_server_finds_too_long_is_not_shown_as_said);
+	T_RUN(test_terminal_a_too_long_line_whose_echo_is_not_last_is_marked);
 	return tl_summary("test_client");
 }

@@ -400,6 +400,195 @@ test_sigint_shuts_down_gracefully_with_50_clients(void)
 	graceful_shutdown_with(SIGINT);
 }
 
+/* How the supervisor goes, and the last line each idle client must get. */
+static const struct {
+	int sig;
+	const char *line;
+} idle_stop_rows[] = {
+    {SIGTERM, "-!- server shutting down"},
+    {SIGINT, "-!- server shutting down"},
+    {SIGKILL, "-!- disconnected: server stopped"},
+};
+
+/* Sessions that have slept in epoll_wait for longer than their 2 s
+ * linger still tell their clients why the connection closes. One server
+ * per row, all idle at once. */
+static void
+test_idle_clients_are_told_the_server_stops_by_term_int_or_its_death(void)
+{
+	enum { ROWS = sizeof(idle_stop_rows) / sizeof(idle_stop_rows[0]) };
+	enum { N = 2, IDLE_MS = 2500 };
+	struct ts_server *s[ROWS] = {NULL};
+	int fd[ROWS][N];
+	char line[256];
+
+	for (int r = 0; r < ROWS; r++) {
+		s[r] = start("");
+		REQUIRE(s[r]);
+		for (int i = 0; i < N; i++)
+			REQUIRE((fd[r][i] = tc_join(s[r]->port, NULL, 0)) >= 0);
+		tc_send(fd[r][0], "before idling\n");
+		REQUIRE(tc_expect(fd[r][1], "> before idling", line,
+				  sizeof(line), 5000) > 0);
+	}
+	/* Idle: wait with a deadline for a line that never comes. */
+	CHECK(tc_expect(fd[0][0], "\x01never", NULL, 0, IDLE_MS) == -1);
+	for (int r = 0; r < ROWS; r++) {
+		kill(s[r]->pid, idle_stop_rows[r].sig);
+		for (int i = 0; i < N; i++) {
+			CHECKF(tc_expect(fd[r][i], idle_stop_rows[r].line, line,
+					 sizeof(line), 5000) > 0,
+			       "signal %d: client %d not told \"%s\"",
+			       idle_stop_rows[r].sig, i,
+			       idle_stop_rows[r].line);
+			CHECK(tc_wait_eof(fd[r][i], 5000) == 0);
+			tc_close(fd[r][i]);
+		}
+		int st = ts_stop(s[r], 0, 5000);
+		if (idle_stop_rows[r].sig != SIGKILL)
+			CHECKF(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			       "signal %d: exit status %d",
+			       idle_stop_rows[r].sig, st);
+		ts_free(s[r]);
+	}
+}
+
+/* With --verbose, requests and refusals are logged at debug level, by
+ * name and client, never with what was said; without it, nothing is. */
+static const struct {
+	const char *args;
+	int debug;
+} verbose_rows[] = {
+    {"--verbose", 1},
+    {"", 0},
+};
+
+static void
+test_verbose_logs_requests_and_refusals_at_debug_level_only(void)
+{
+	for (size_t r = 0; r < sizeof(verbose_rows) / sizeof(verbose_rows[0]);
+	     r++) {
+		struct ts_server *s = start(verbose_rows[r].args);
+		char line[256];
+		REQUIRE(s);
+		int a = tc_join(s->port, NULL, 0);
+		REQUIRE(a >= 0);
+		tc_send(a, "/who\n/msg nobody secretword\nsecretword\n");
+		CHECK(tc_expect(a, "no such nick nobody", line, sizeof(line),
+				5000) > 0);
+		tc_send(a, "/quit\n");
+		/* The supervisor logs this after the session's lines. */
+		CHECK(ts_log_wait(s, "left: quit", 5000) == 0);
+		int want = verbose_rows[r].debug;
+		CHECKF((ts_log_count(s, " DEBUG ") > 0) == want,
+		       "%s: %d debug lines", verbose_rows[r].args,
+		       ts_log_count(s, " DEBUG "));
+		CHECKF(ts_log_count(s, ": request who") == want,
+		       "%s: request who logged %d times", verbose_rows[r].args,
+		       ts_log_count(s, ": request who"));
+		CHECK(ts_log_count(s, "refused: no such nick nobody") == want);
+		CHECK(ts_log_count(s, "secretword") == 0);
+		tc_close(a);
+		ts_free(s);
+	}
+}
+
+/* Runs build/parleyd with args, stdout and stderr into out; returns the
+ * exit status, or -1. */
+static int
+run_parleyd(const char *args, char *out, size_t n)
+{
+	const char *build = getenv("PARLEY_BUILD");
+	char cmd[512];
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "exec %s/parleyd %s 2>&1",
+		 build ? build : "build", args);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (len + 1 < n && fgets(out + len, (int)(n - len), f))
+		len += strlen(out + len);
+	out[len] = '\0';
+	int st = pclose(f);
+	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Bad command lines, and the line parleyd starts its answer with. */
+static const struct {
+	const char *args, *first;
+} bad_option_rows[] = {
+    {"--bogus", "parleyd: unknown option '--bogus'\n"},
+    {"--bogus=1", "parleyd: unknown option '--bogus'\n"},
+    {"-x", "parleyd: unknown option '-x'\n"},
+    {"--listen", "parleyd: option '--listen' needs an argument\n"},
+    {"--max-clients x", "parleyd: --max-clients: expected a number"},
+    {"extra", "parleyd: unexpected argument 'extra'\n"},
+};
+
+static void
+test_bad_options_are_named_by_parleyd_and_exit_2(void)
+{
+	char out[8192];
+
+	for (size_t i = 0;
+	     i < sizeof(bad_option_rows) / sizeof(bad_option_rows[0]); i++) {
+		int st = run_parleyd(bad_option_rows[i].args, out, sizeof(out));
+		CHECKF(st == 2, "%s: exit %d", bad_option_rows[i].args, st);
+		CHECKF(strncmp(out, bad_option_rows[i].first,
+			       strlen(bad_option_rows[i].first)) == 0,
+		       "%s: \"%.80s\"", bad_option_rows[i].args, out);
+	}
+	/* --help: exit 0, no line ends in a space. */
+	CHECK(run_parleyd("--help", out, sizeof(out)) == 0);
+	CHECK(strncmp(out, "usage: parleyd", 14) == 0);
+	CHECKF(!strstr(out, " \n"), "a --help line ends in a space");
+}
+
+/* The supervisor's log at shutdown counts in the singular for one, and
+ * says "cleanly" only when no process had to be killed. */
+static const struct {
+	const char *args;
+	int stop_session; /* SIGSTOP it: the deadline passes */
+	const char *start, *end;
+} shutdown_log_rows[] = {
+    {"--workers 1", 0, "1 worker started", "shut down cleanly"},
+    {"--workers 1 --shutdown-timeout 200", 1, "1 worker started",
+     "shut down after killing 1 process"},
+    {"", 0, "listening on", "shut down cleanly"},
+};
+
+static void
+test_shutdown_log_counts_one_in_the_singular_and_says_what_was_killed(void)
+{
+	for (size_t r = 0;
+	     r < sizeof(shutdown_log_rows) / sizeof(shutdown_log_rows[0]);
+	     r++) {
+		struct ts_server *s = ts_start(shutdown_log_rows[r].args);
+		pid_t kids[4];
+		REQUIRE(s);
+		int a = tc_join(s->port, NULL, 0);
+		REQUIRE(a >= 0);
+		CHECK(ts_log_wait(s, shutdown_log_rows[r].start, 1000) == 0);
+		REQUIRE(ts_children(s->pid, kids, 4) == 1);
+		if (shutdown_log_rows[r].stop_session)
+			kill(kids[0], SIGSTOP);
+		int st = ts_stop(s, SIGTERM, 10000);
+		CHECKF(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		       "row %zu: exit status %d", r, st);
+		CHECK(ts_log_wait(s, "shutting down (1 client, 1 process)",
+				  1000) == 0);
+		CHECKF(ts_log_wait(s, shutdown_log_rows[r].end, 1000) == 0,
+		       "row %zu: no \"%s\"", r, shutdown_log_rows[r].end);
+		CHECKF(shutdown_log_rows[r].stop_session ==
+			   !ts_log_count(s, "shut down cleanly"),
+		       "row %zu: said cleanly", r);
+		tc_close(a);
+		ts_free(s);
+	}
+}
+
 static void
 test_client_over_max_clients_gets_server_full(void)
 {
@@ -564,6 +753,10 @@ main(int argc, char **argv)
 	RUN(test_supervisor_death_ends_every_session);
 	RUN(test_sigterm_shuts_down_gracefully_with_50_clients);
 	RUN(test_sigint_shuts_down_gracefully_with_50_clients);
+	RUN(test_idle_clients_are_told_the_server_stops_by_term_int_or_its_death);
+	RUN(test_verbose_logs_requests_and_refusals_at_debug_level_only);
+	RUN(test_bad_options_are_named_by_parleyd_and_exit_2);
+	RUN(test_shutdown_log_counts_one_in_the_singular_and_says_what_was_killed);
 	RUN(test_client_over_max_clients_gets_server_full);
 	RUN(test_over_long_line_is_refused_and_connection_stays_usable);
 	RUN(test_ten_megabytes_without_newline_keep_memory_bounded);

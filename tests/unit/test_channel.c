@@ -46,8 +46,8 @@ request_make(struct channel_request *r, unsigned seq)
 	memset(r, 0, sizeof(*r));
 	r->client = seq;
 	r->op = CORE_JOIN;
-	r->room_len = (uint16_t)snprintf(r->data, sizeof(r->data), "#room%u",
-					 seq);
+	r->room_len =
+	    (uint16_t)snprintf(r->data, sizeof(r->data), "#room%u", seq);
 	return sizeof(*r);
 }
 

@@ -369,6 +369,107 @@ test_telnet_sequences_split_across_reads_are_removed(void)
 			       5) == 0);
 }
 
+/* Strips s[0..len) fed in pieces of chunk bytes (0: whole) into out, each
+ * piece in a buffer with the one spare byte the contract asks for. */
+static size_t
+strip_in_pieces(const char *s, size_t len, size_t cut, int bytewise, char *out)
+{
+	struct line_reader lr = {.max_len = 100};
+	size_t n = 0, i = 0;
+
+	while (i < len) {
+		size_t k = bytewise   ? 1
+			   : i < cut  ? cut - i
+			   : cut == 0 ? len
+				      : len - i;
+		char piece[128];
+		memcpy(piece, s + i, k);
+		size_t kept = line_strip_telnet(&lr, piece, k);
+		memcpy(out + n, piece, kept);
+		n += kept;
+		i += k;
+	}
+	return n;
+}
+
+/* What is telnet and what is not: every row at every split and byte by
+ * byte. A 0xFF that starts no command is kept with the byte after it. */
+static const struct {
+	const char *in, *out;
+	size_t in_len, out_len;
+} telnet_rows[] = {
+#define ROW(in, out)                                                           \
+	{                                                                      \
+		in, out, sizeof(in) - 1, sizeof(out) - 1                       \
+	}
+    ROW("a\xff"
+	"b",
+	"a\xff"
+	"b"),
+    ROW("/part #x\xff\n/nick ab\n", "/part #x\xff\n/nick ab\n"),
+    ROW("caf\xff"
+	"e\xff\n",
+	"caf\xff"
+	"e\xff\n"),
+    ROW("a\xff\xff"
+	"b",
+	"a\xff"
+	"b"),
+    ROW("a\xff\xfb\x01"
+	"b\xff\xfe\x1f"
+	"c",
+	"abc"),
+    ROW("a\xff\xf1"
+	"b\xff\xf9"
+	"c\xff\xf0"
+	"d",
+	"abcd"),
+    ROW("x\xff\xfa\x18\x01\xff\xf0y", "xy"),
+    /* A line end ends any telnet state and is kept. */
+    ROW("\xff\xfahello\nworld\n", "\nworld\n"),
+    ROW("a\xff\xfa\x18\xff\ndone\n", "a\ndone\n"),
+    ROW("a\xff\xfb\nb\n", "a\nb\n"),
+    ROW("a\xff\n", "a\xff\n"),
+#undef ROW
+};
+
+static void
+test_telnet_takes_only_real_commands_at_every_split(void)
+{
+	for (size_t r = 0; r < sizeof(telnet_rows) / sizeof(telnet_rows[0]);
+	     r++) {
+		const char *in = telnet_rows[r].in;
+		size_t len = telnet_rows[r].in_len;
+		char out[256];
+		for (size_t cut = 0; cut <= len + 1; cut++) {
+			int bytewise = cut == len + 1;
+			size_t n = strip_in_pieces(in, len, cut, bytewise, out);
+			if (!CHECKF(n == telnet_rows[r].out_len &&
+					memcmp(out, telnet_rows[r].out, n) == 0,
+				    "row %zu, %s %zu: %zu bytes", r,
+				    bytewise ? "byte by byte" : "split at", cut,
+				    n))
+				break;
+		}
+	}
+}
+
+static void
+test_telnet_subnegotiation_is_bounded(void)
+{
+	char in[200], out[256];
+
+	/* IAC SB and 100 bytes with no IAC SE and no line end: the first 64
+	 * are dropped as telnet, the rest is data. */
+	in[0] = '\xff';
+	in[1] = '\xfa';
+	memset(in + 2, 'q', 100);
+	size_t n = strip_in_pieces(in, 102, 0, 0, out);
+	CHECKF(n == 100 - 64, "%zu bytes kept", n);
+	n = strip_in_pieces(in, 102, 0, 1, out);
+	CHECKF(n == 100 - 64, "%zu bytes kept byte by byte", n);
+}
+
 /* ---- sanitising --------------------------------------------------------- */
 
 static size_t
@@ -429,9 +530,28 @@ test_bidi_overrides_and_isolates_are_removed(void)
 		       "d\xe2\x81\xa9"
 		       "e",
 		       "abcde");
-	/* Neighbours of the ranges stay: U+2029, U+202F, U+2065, U+206A. */
-	CHECK_SANITIZE("\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa",
-		       "\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa");
+	/* Neighbours of the ranges stay: U+2027, U+202F, U+2065, U+206A. */
+	CHECK_SANITIZE("\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa",
+		       "\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa");
+}
+
+static void
+test_direction_marks_line_separators_and_bom_are_removed(void)
+{
+	/* U+200E LRM, U+200F RLM, U+061C ALM, U+2028 LS, U+2029 PS and
+	 * U+FEFF (BOM, zero-width no-break space). */
+	CHECK_SANITIZE("a\xe2\x80\x8e"
+		       "b\xe2\x80\x8f"
+		       "c\xd8\x9c"
+		       "d\xe2\x80\xa8"
+		       "e\xe2\x80\xa9"
+		       "f\xef\xbb\xbf"
+		       "g",
+		       "abcdefg");
+	/* Their neighbours stay: U+200D ZWJ (emoji sequences), U+2010,
+	 * U+061B, U+FEFC. */
+	CHECK_SANITIZE("\xe2\x80\x8d\xe2\x80\x90\xd8\x9b\xef\xbb\xbc",
+		       "\xe2\x80\x8d\xe2\x80\x90\xd8\x9b\xef\xbb\xbc");
 }
 
 static void
@@ -491,6 +611,56 @@ test_all_invalid_input_fits_in_sanitized_max(void)
 	CHECK(out[LINE_SANITIZED_MAX(64)] == 'Z');
 }
 
+/* ---- cutting ------------------------------------------------------------ */
+
+/* s[0..n) is whole UTF-8 characters. */
+static int
+whole_chars(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t k = line_utf8_len((const unsigned char *)s + i, n - i);
+		if (k == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+static void
+test_utf8_cut_keeps_whole_characters_at_every_limit(void)
+{
+	/* 1-, 2-, 3- and 4-byte characters, in both orders. */
+	static const char s[] = "a\xc3\xa9\xe4\xbd\xa0\xf0\x9f\x98\x80"
+				"b\xf0\x9f\x98\x80\xe4\xbd\xa0\xc3\xa9z";
+	size_t len = sizeof(s) - 1;
+
+	for (size_t max = 0; max <= len + 1; max++) {
+		char cut[sizeof(s)];
+		size_t n = line_utf8_cut(s, len, max);
+		if (!CHECKF(n <= max || (max >= len && n == len),
+			    "max %zu: %zu bytes", max, n) ||
+		    !CHECKF(whole_chars(s, n), "max %zu: cut inside at %zu",
+			    max, n))
+			return;
+		/* The longest: the next character would not fit. */
+		if (n < len)
+			CHECKF(n + line_utf8_len((const unsigned char *)s + n,
+						 len - n) >
+				   max,
+			       "max %zu: %zu bytes is not the longest", max, n);
+		/* What follows max is never read: a buffer vsnprintf cut. */
+		memcpy(cut, s, sizeof(s));
+		if (max < len)
+			memset(cut + max, 0, sizeof(s) - max);
+		CHECKF(line_utf8_cut(cut, len, max) == n,
+		       "max %zu: reads past the limit", max);
+	}
+	CHECK(line_utf8_cut("abc", 3, 3) == 3);
+	CHECK(line_utf8_cut("", 0, 0) == 0);
+}
+
 int
 main(void)
 {
@@ -507,14 +677,18 @@ main(void)
 	RUN(test_telnet_iac_iac_becomes_one_ff_byte);
 	RUN(test_telnet_iac_iac_inside_subnegotiation_does_not_end_it);
 	RUN(test_telnet_sequences_split_across_reads_are_removed);
+	RUN(test_telnet_takes_only_real_commands_at_every_split);
+	RUN(test_telnet_subnegotiation_is_bounded);
 	RUN(test_tab_becomes_space);
 	RUN(test_c0_controls_del_nul_and_lone_cr_are_removed);
 	RUN(test_escape_sequence_loses_its_esc);
 	RUN(test_c1_controls_are_removed);
 	RUN(test_bidi_overrides_and_isolates_are_removed);
+	RUN(test_direction_marks_line_separators_and_bom_are_removed);
 	RUN(test_invalid_bytes_become_one_replacement_each);
 	RUN(test_overlong_encodings_and_surrogates_are_invalid);
 	RUN(test_valid_cjk_and_emoji_pass_through_untouched);
 	RUN(test_all_invalid_input_fits_in_sanitized_max);
+	RUN(test_utf8_cut_keeps_whole_characters_at_every_limit);
 	return tl_summary("unit_line");
 }

@@ -121,7 +121,8 @@ test_record_round_trips_with_every_field(void)
 			   .arg = outbox_str("bob"),
 			   .text = outbox_str("hello world"),
 		       });
-	outbox_put(&w, &(struct outbox_new){.kind = OUTBOX_SHUTDOWN, .ts_ms = 5});
+	outbox_put(&w,
+		   &(struct outbox_new){.kind = OUTBOX_SHUTDOWN, .ts_ms = 5});
 	/* Appending stores the head at once (at most one record is ever
 	 * unpublished); publish decides whether a mark is due. */
 	CHECK(outbox_producer_head(&shm, 2) == w.head);
@@ -148,8 +149,8 @@ test_record_round_trips_with_every_field(void)
 	CHECK(outbox_read(&shm, 2, &pos, w.head, t_rbuf, &v) == 1);
 	CHECK(v.rec->kind == OUTBOX_SHUTDOWN && v.rec->ts_ms == 5);
 	CHECK(v.rec->nids == 0 && v.nick.n == 0 && v.user.n == 0 &&
-	      v.host.n == 0 && v.acct.n == 0 && v.room.n == 0 &&
-	      v.arg.n == 0 && v.text.n == 0);
+	      v.host.n == 0 && v.acct.n == 0 && v.room.n == 0 && v.arg.n == 0 &&
+	      v.text.n == 0);
 	CHECK(pos == w.head);
 	CHECK(outbox_read(&shm, 2, &pos, w.head, t_rbuf, &v) == 0);
 	outbox_shm_destroy(&shm);
@@ -168,8 +169,8 @@ test_append_stamps_wall_clock_time(void)
 	outbox_writer_init(&w, &shm, 0);
 	clock_gettime(CLOCK_REALTIME, &a);
 	outbox_put(&w, &(struct outbox_new){.kind = OUTBOX_REPLY,
-					   .target = 1,
-					   .text = outbox_str("x")});
+					    .target = 1,
+					    .text = outbox_str("x")});
 	clock_gettime(CLOCK_REALTIME, &b);
 	(void)outbox_publish(&w);
 	REQUIRE(outbox_read(&shm, 0, &pos, w.head, t_rbuf, &v) == 1);

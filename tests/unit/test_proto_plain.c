@@ -279,11 +279,14 @@ test_plain_text_is_a_message_to_the_current_room_kept_verbatim(void)
 }
 
 static void
-test_empty_line_is_ignored_even_without_a_room(void)
+test_empty_and_blank_lines_are_ignored_even_without_a_room(void)
 {
 	static const struct parse_row rows[] = {
 	    {FX_TWO_ROOMS, "", .kind = CORE_NONE},
 	    {FX_NO_ROOM, "", .kind = CORE_NONE},
+	    /* Only spaces (a TAB is a space once sanitised) says nothing. */
+	    {FX_TWO_ROOMS, "   ", .kind = CORE_NONE},
+	    {FX_NO_ROOM, " ", .kind = CORE_NONE},
 	};
 
 	RUN_ROWS(rows);
@@ -329,9 +332,8 @@ test_without_a_current_room_messages_get_the_documented_error(void)
 	    EMITS(FX_NO_ROOM, "/me waves", NO_ROOM_JOIN),
 	    EMITS(FX_NO_ROOM, "/topic", NO_ROOM_JOIN),
 	    EMITS(FX_NO_ROOM, "/topic new topic", NO_ROOM_JOIN),
-	    EMITS(FX_NO_ROOM, "/part", "-!- error: you are not in a room\n"),
-	    EMITS(FX_NO_ROOM, "/part see you",
-		  "-!- error: you are not in a room\n"),
+	    EMITS(FX_NO_ROOM, "/part", NO_ROOM_JOIN),
+	    EMITS(FX_NO_ROOM, "/part see you", NO_ROOM_JOIN),
 	    EMITS(FX_NO_ROOM, "/part #lobby",
 		  "-!- error: you are not in #lobby\n"),
 	    EMITS(FX_NO_ROOM, "/who",
@@ -505,7 +507,25 @@ test_topic_shows_or_sets_the_current_rooms_topic(void)
 	    {FX_TWO_ROOMS, "/topic  a new  topic  ", .kind = CORE_TOPIC,
 	     .flags = CORE_TOPIC_SET, .room = "#lobby", .text = "a new  topic"},
 	    {FX_TWO_ROOMS, "/topic #rust rules", .kind = CORE_TOPIC,
-	     .flags = CORE_TOPIC_SET, .room = "#lobby", .text = "#rust rules"},
+	     .flags = CORE_TOPIC_SET, .room = "#rust", .text = "rules"},
+	    {FX_TWO_ROOMS, "/topic #RUST", .kind = CORE_TOPIC, .room = "#rust"},
+	    {FX_TWO_ROOMS, "/topic -", .kind = CORE_TOPIC,
+	     .flags = CORE_TOPIC_CLEAR, .room = "#lobby"},
+	    {FX_TWO_ROOMS, "/topic #rust -", .kind = CORE_TOPIC,
+	     .flags = CORE_TOPIC_CLEAR, .room = "#rust"},
+	    {FX_TWO_ROOMS, "/topic - -", .kind = CORE_TOPIC,
+	     .flags = CORE_TOPIC_SET, .room = "#lobby", .text = "- -"},
+	    EMITS(FX_TWO_ROOMS, "/topic #nope text",
+		  "-!- error: you are not in #nope\n"),
+	    EMITS(FX_TWO_ROOMS, "/topic #no!pe text",
+		  "-!- error: invalid room name: # then 1-32 letters, digits, "
+		  "_ - or .\n"),
+	    EMITS(FX_TWO_ROOMS, "/who #no!pe",
+		  "-!- error: invalid room name: # then 1-32 letters, digits, "
+		  "_ - or .\n"),
+	    EMITS(FX_TWO_ROOMS, "/part #no!pe",
+		  "-!- error: invalid room name: # then 1-32 letters, digits, "
+		  "_ - or .\n"),
 	};
 
 	RUN_ROWS(rows);
@@ -740,6 +760,9 @@ test_broadcast_records_format_as_the_readme_says(void)
 	    {OUTBOX_TOPIC, 0, "alice", "#lobby", "", "text",
 	     "-!- alice set the topic of #lobby: text\n",
 	     "-!- alice set the topic of #lobby: text\n"},
+	    {OUTBOX_TOPIC, 0, "alice", "#lobby", "", "",
+	     "-!- alice cleared the topic of #lobby\n",
+	     "-!- alice cleared the topic of #lobby\n"},
 	    /* Not broadcast lines: the session or deliver speaks for them. */
 	    {OUTBOX_SHUTDOWN, 0, "", "", "", "", "", ""},
 	    {OUTBOX_REPLY, 0, "", "#lobby", "", "", "", ""},
@@ -1082,7 +1105,7 @@ main(void)
 	outbox_writer_init(&t_w, &t_shm, 1);
 
 	RUN(test_plain_text_is_a_message_to_the_current_room_kept_verbatim);
-	RUN(test_empty_line_is_ignored_even_without_a_room);
+	RUN(test_empty_and_blank_lines_are_ignored_even_without_a_room);
 	RUN(test_double_slash_escapes_a_leading_slash);
 	RUN(test_me_is_an_action_in_the_current_room_with_required_text);
 	RUN(test_without_a_current_room_messages_get_the_documented_error);

@@ -1,0 +1,47 @@
+/*
+ * core: names of the core operations and errors, for logs (--verbose).
+ * Pure; used by sessions and the supervisor.
+ */
+#include "server/core.h"
+
+const char *
+core_op_name(enum core_op_kind op)
+{
+	static const char *const names[] = {
+	    [CORE_NONE] = "none",	[CORE_SAY] = "say",
+	    [CORE_PRIVMSG] = "privmsg", [CORE_NICK] = "nick",
+	    [CORE_JOIN] = "join",	[CORE_PART] = "part",
+	    [CORE_TOPIC] = "topic",	[CORE_NAMES] = "who",
+	    [CORE_ROOMS] = "rooms",	[CORE_QUIT] = "quit",
+	    [CORE_HELLO] = "hello",
+	};
+
+	if ((unsigned)op >= sizeof(names) / sizeof(names[0]) || !names[op])
+		return "unknown";
+	return names[op];
+}
+
+const char *
+core_err_name(enum core_err err)
+{
+	static const char *const names[] = {
+	    [CORE_OK] = "ok",
+	    [CORE_ERR_NICK_IN_USE] = "nickname in use",
+	    [CORE_ERR_NICK_INVALID] = "invalid nickname",
+	    [CORE_ERR_NICK_SAME] = "same nickname",
+	    [CORE_ERR_ROOM_INVALID] = "invalid room name",
+	    [CORE_ERR_NOT_IN_ROOM] = "not in room",
+	    [CORE_ERR_NO_SUCH_ROOM] = "no such room",
+	    [CORE_ERR_NO_SUCH_NICK] = "no such nick",
+	    [CORE_ERR_CLIENT_ROOMS] = "in too many rooms",
+	    [CORE_ERR_SERVER_ROOMS] = "too many rooms",
+	    [CORE_ERR_TOPIC_TOO_LONG] = "topic too long",
+	    [CORE_ERR_NO_ROOM] = "in no room",
+	    [CORE_ERR_NO_TEXT] = "nothing to send",
+	    [CORE_ERR_UNAVAILABLE] = "unavailable",
+	};
+
+	if ((unsigned)err >= sizeof(names) / sizeof(names[0]) || !names[err])
+		return "unknown";
+	return names[err];
+}
