@@ -78,54 +78,80 @@ session_room_remove(struct session *s, struct client *c, struct sroom *r)
 
 /* ---- fan-out ------------------------------------------------------------- */
 
-/* Sends c its line of the broadcast record v, formatting it only if no
- * client of the same protocol, variant and role has had it. */
-static void
-session_fan(struct session *s, struct client *c, const struct outbox_view *v,
-	    enum proto_role role)
-{
-	unsigned key =
-	    1 +
-	    ((unsigned)c->pc.proto->id * PROTO_VARIANTS + c->pc.variant) *
-		PROTO_ROLE_COUNT +
-	    role;
-	struct session_fmt *f = NULL;
-
-	for (unsigned i = 0; i < s->nfmt; i++)
-		if (s->fmt[i].key == key) {
-			f = &s->fmt[i];
-			break;
-		}
-	if (!f) {
-		if (s->fmt_cap - s->fmt_used < PROTO_LINE_MAX) {
-			s->fmt_cap = s->fmt_used + 2 * PROTO_LINE_MAX;
-			s->fmt_buf = realloc(s->fmt_buf, s->fmt_cap);
-			if (!s->fmt_buf)
-				fatal("session_fan");
-		}
-		f = &s->fmt[s->nfmt++];
-		f->key = key;
-		f->off = s->fmt_used;
-		f->len = c->pc.proto->format(&s->env, v, c->pc.variant, role,
-					     s->fmt_buf + s->fmt_used);
-		s->fmt_used += f->len;
-	}
-	if (f->len)
-		session_send(s, c, s->fmt_buf + f->off, f->len);
-}
-
 static enum proto_role
 session_role(const struct client *c, const struct outbox_view *v)
 {
 	return c->pc.id == v->rec->src ? PROTO_ROLE_AUTHOR : PROTO_ROLE_MEMBER;
 }
 
+static unsigned
+session_fmt_key(const struct client *c, enum proto_role role)
+{
+	return 1 + ((unsigned)c->pc.proto->id * PROTO_VARIANTS +
+		    c->pc.variant) *
+		       PROTO_ROLE_COUNT +
+	       (unsigned)role;
+}
+
+/* The line of the broadcast record v for recipients like c (its key),
+ * formatted only if no client of the same protocol, variant and role has
+ * had it. Valid until the next call. */
+static const struct session_fmt *
+session_line(struct session *s, const struct client *c,
+	     const struct outbox_view *v, unsigned key)
+{
+	struct session_fmt *f;
+
+	for (unsigned i = 0; i < s->nfmt; i++)
+		if (s->fmt[i].key == key)
+			return &s->fmt[i];
+	if (s->fmt_cap - s->fmt_used < PROTO_LINE_MAX) {
+		s->fmt_cap = s->fmt_used + 2 * PROTO_LINE_MAX;
+		s->fmt_buf = realloc(s->fmt_buf, s->fmt_cap);
+		if (!s->fmt_buf)
+			fatal("session_line");
+	}
+	f = &s->fmt[s->nfmt++];
+	f->key = key;
+	f->off = s->fmt_used;
+	f->len = c->pc.proto->format(
+	    &s->env, v, c->pc.variant,
+	    (enum proto_role)((key - 1) % PROTO_ROLE_COUNT),
+	    s->fmt_buf + s->fmt_used);
+	s->fmt_used += f->len;
+	return f;
+}
+
+/* Sends c its line of the broadcast record v, as a recipient of role. */
+static void
+session_fan(struct session *s, struct client *c, const struct outbox_view *v,
+	    enum proto_role role)
+{
+	const struct session_fmt *f =
+	    session_line(s, c, v, session_fmt_key(c, role));
+
+	if (f->len)
+		session_send(s, c, s->fmt_buf + f->off, f->len);
+}
+
+/* Sends v to the local members of r. Members in a row that share a key
+ * (nearly all, on a busy room) share one lookup. */
 static void
 session_to_room(struct session *s, struct sroom *r, const struct outbox_view *v)
 {
-	for (unsigned i = 0; i < r->n; i++)
-		session_fan(s, r->members[i], v,
-			    session_role(r->members[i], v));
+	const struct session_fmt *f = NULL;
+	unsigned last = 0;
+
+	for (unsigned i = 0; i < r->n; i++) {
+		struct client *m = r->members[i];
+		unsigned key = session_fmt_key(m, session_role(m, v));
+		if (key != last) {
+			f = session_line(s, m, v, key);
+			last = key;
+		}
+		if (f->len)
+			session_send(s, m, s->fmt_buf + f->off, f->len);
+	}
 }
 
 /* Sends v to every local member of the rooms it lists (and to also, if
