@@ -297,26 +297,33 @@ outbox_decode(const void *buf, size_t len, struct outbox_view *view)
 }
 
 size_t
-outbox_msgid(const struct outbox_shm *shm, const struct outbox_view *v,
-	     char *out)
+outbox_msgid_at(const struct outbox_shm *shm, unsigned producer, uint64_t pos,
+		char *out)
 {
 	static const char digits[] = "0123456789abcdefghijklmnopqrstuv";
 	uint64_t parts[2] = {shm->tl->boot,
-			     ((uint64_t)v->producer << 44) | (v->pos >> 3)};
+			     ((uint64_t)producer << 44) | (pos >> 3)};
 	size_t n = 0;
 
-	if (v->rec->kind == OUTBOX_HISTORY && v->arg.n) {
-		n = v->arg.n < OUTBOX_MSGID_MAX - 1 ? v->arg.n
-						    : OUTBOX_MSGID_MAX - 1;
-		memcpy(out, v->arg.p, n);
-		out[n] = '\0';
-		return n;
-	}
 	/* Two fixed-width base-32 numbers: 13 digits each, sortable within
 	 * one run. */
 	for (int k = 0; k < 2; k++)
 		for (int i = 12; i >= 0; i--)
 			out[n++] = digits[(parts[k] >> (5 * i)) & 31];
+	out[n] = '\0';
+	return n;
+}
+
+size_t
+outbox_msgid(const struct outbox_shm *shm, const struct outbox_view *v,
+	     char *out)
+{
+	size_t n;
+
+	if (v->rec->kind != OUTBOX_HISTORY || !v->arg.n)
+		return outbox_msgid_at(shm, v->producer, v->pos, out);
+	n = v->arg.n < OUTBOX_MSGID_MAX - 1 ? v->arg.n : OUTBOX_MSGID_MAX - 1;
+	memcpy(out, v->arg.p, n);
 	out[n] = '\0';
 	return n;
 }

@@ -267,4 +267,8 @@ int outbox_decode(const void *buf, size_t len, struct outbox_view *view);
 size_t outbox_msgid(const struct outbox_shm *shm, const struct outbox_view *v,
 		    char *out);
 
+/* The message id of the record of producer at pos (not a replay). */
+size_t outbox_msgid_at(const struct outbox_shm *shm, unsigned producer,
+		       uint64_t pos, char *out);
+
 #endif

@@ -329,7 +329,7 @@ registry_copy(char *dst, size_t cap, struct outbox_str src)
 
 void
 registry_history_add(struct registry *reg, struct reg_room *room,
-		     const struct outbox_view *v, const char *msgid)
+		     const struct outbox_view *v)
 {
 	unsigned n = (unsigned)reg->cfg->history;
 	size_t len = v->text.n;
@@ -356,7 +356,8 @@ registry_history_add(struct registry *reg, struct reg_room *room,
 	registry_copy(h->nick, sizeof(h->nick), v->nick);
 	registry_copy(h->user, sizeof(h->user), v->user);
 	registry_copy(h->host, sizeof(h->host), v->host);
-	snprintf(h->msgid, sizeof(h->msgid), "%s", msgid);
+	h->producer = v->producer;
+	h->pos = v->pos;
 	room->hist_next = (room->hist_next + 1) % n;
 	if (room->hist_count < n)
 		room->hist_count++;

@@ -25,7 +25,8 @@ struct reg_hist {
 	char nick[OUTBOX_NICK_MAX + 1];
 	char user[OUTBOX_USER_MAX + 1];
 	char host[OUTBOX_HOST_MAX + 1];
-	char msgid[OUTBOX_MSGID_MAX];
+	unsigned producer; /* where it was: its message id */
+	uint64_t pos;
 	char *text;
 	size_t len, cap;
 };
@@ -116,10 +117,9 @@ int registry_is_member(const struct reg_client *c, const struct reg_room *r);
  * regardless of case. Returns the count. */
 unsigned registry_rooms_by_name(struct registry *reg, struct reg_room **out);
 
-/* Remembers a room message for history (no-op when history is 0); msgid
- * is its message id. */
+/* Remembers a room message for history (no-op when history is 0). */
 void registry_history_add(struct registry *reg, struct reg_room *room,
-			  const struct outbox_view *v, const char *msgid);
+			  const struct outbox_view *v);
 
 /* The i-th oldest remembered message of room (i < hist_count). */
 const struct reg_hist *registry_history_get(const struct registry *reg,

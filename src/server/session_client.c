@@ -38,20 +38,11 @@ session_mark_ready(struct session *s, struct client *c)
 	s->ready = c;
 }
 
-static void
-session_mark_dirty(struct session *s, struct client *c)
-{
-	if (c->in_dirty)
-		return;
-	c->in_dirty = 1;
-	c->dirty_next = s->dirty;
-	s->dirty = c;
-}
-
 /* ---- output -------------------------------------------------------------- */
 
 void
-session_send(struct session *s, struct client *c, const char *line, size_t len)
+session_send_slow(struct session *s, struct client *c, const char *line,
+		  size_t len)
 {
 	if (c->last_words) {
 		/* Past the limit: the line that says why it closes. */

@@ -140,17 +140,21 @@ static void
 session_to_room(struct session *s, struct sroom *r, const struct outbox_view *v)
 {
 	const struct session_fmt *f = NULL;
+	const char *line = NULL;
+	uint64_t src = v->rec->src;
 	unsigned last = 0;
 
 	for (unsigned i = 0; i < r->n; i++) {
 		struct client *m = r->members[i];
-		unsigned key = session_fmt_key(m, session_role(m, v));
+		unsigned key = session_fmt_key(
+		    m, m->pc.id == src ? PROTO_ROLE_AUTHOR : PROTO_ROLE_MEMBER);
 		if (key != last) {
 			f = session_line(s, m, v, key);
+			line = s->fmt_buf + f->off;
 			last = key;
 		}
 		if (f->len)
-			session_send(s, m, s->fmt_buf + f->off, f->len);
+			session_send(s, m, line, f->len);
 	}
 }
 

@@ -20,6 +20,7 @@
 #include "server/transport.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #define SESSION_LINGER_MS      2000
 #define SESSION_CHANNEL_QUEUE  (8u << 20)
@@ -154,9 +155,37 @@ struct client *session_client_get(struct session *s, uint64_t id);
 void session_client_close(struct session *s, struct client *c, int reason,
 			  const char *text);
 
-/* Queues one line for c; a full send queue closes c. */
-void session_send(struct session *s, struct client *c, const char *line,
-		  size_t len);
+/* session_send for every case but the common one. */
+void session_send_slow(struct session *s, struct client *c, const char *line,
+		       size_t len);
+
+static inline void
+session_mark_dirty(struct session *s, struct client *c)
+{
+	if (c->in_dirty)
+		return;
+	c->in_dirty = 1;
+	c->dirty_next = s->dirty;
+	s->dirty = c;
+}
+
+/* Queues one line for c; a full send queue closes c. Inline: it runs once
+ * per delivery, and most of the time the queue has room. */
+static inline void
+session_send(struct session *s, struct client *c, const char *line,
+	     size_t len)
+{
+	struct buf *b = &c->out;
+
+	if (c->closing || c->last_words || b->cap - b->len < len ||
+	    buf_used(b) + len > s->cfg->sendq_bytes) {
+		session_send_slow(s, c, line, len);
+		return;
+	}
+	memcpy(b->data + b->len, line, len);
+	b->len += len;
+	session_mark_dirty(s, c);
+}
 
 /* The request of c is answered: runs ops (what the reply asked for),
  * then what waited for the reply, until the next request. */

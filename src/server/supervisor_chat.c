@@ -145,8 +145,11 @@ static void
 sv_history(struct supervisor *sv, const struct reg_client *c,
 	   const struct reg_room *r)
 {
+	char msgid[OUTBOX_MSGID_MAX];
+
 	for (unsigned i = 0; i < r->hist_count; i++) {
 		const struct reg_hist *h = registry_history_get(&sv->reg, r, i);
+		(void)outbox_msgid_at(&sv->shm, h->producer, h->pos, msgid);
 		sv_put(sv, &(struct outbox_new){
 			       .kind = OUTBOX_HISTORY,
 			       .aux = h->flags,
@@ -156,7 +159,7 @@ sv_history(struct supervisor *sv, const struct reg_client *c,
 			       .user = outbox_str(h->user),
 			       .host = outbox_str(h->host),
 			       .room = outbox_str(r->name),
-			       .arg = outbox_str(h->msgid),
+			       .arg = outbox_str(msgid),
 			       .text = {h->text, h->len},
 			   });
 	}
@@ -496,7 +499,6 @@ sv_remember(struct supervisor *sv, unsigned producer, uint64_t from,
 	    uint64_t to)
 {
 	struct outbox_view v;
-	char msgid[OUTBOX_MSGID_MAX];
 
 	while (outbox_read(&sv->shm, producer, &from, to, sv->recbuf, &v) ==
 	       1) {
@@ -507,8 +509,7 @@ sv_remember(struct supervisor *sv, unsigned producer, uint64_t from,
 		struct reg_client *c = registry_client_get(&sv->reg, r->src);
 		if (!room || !c || !registry_is_member(c, room))
 			continue;
-		(void)outbox_msgid(&sv->shm, &v, msgid);
-		registry_history_add(&sv->reg, room, &v, msgid);
+		registry_history_add(&sv->reg, room, &v);
 	}
 }
 
