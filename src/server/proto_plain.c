@@ -152,21 +152,6 @@ plain_vformat(char *out, size_t cap, const char *fmt, va_list ap)
 	return len;
 }
 
-static size_t plain_format_line(char *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static size_t
-plain_format_line(char *out, const char *fmt, ...)
-{
-	va_list ap;
-	size_t n;
-
-	va_start(ap, fmt);
-	n = plain_vformat(out, PROTO_LINE_MAX, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
 static void plain_emitf(struct pconn *pc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -464,11 +449,46 @@ plain_parse(struct pconn *pc, const char *line, size_t len, struct core_op *ops)
 
 /* ---- format: lines every member of a room gets -------------------------- */
 
+/* A line being built from pieces, without printf: formatting runs once
+ * per record in every session, and in the fork model that is once per
+ * delivery. Record strings are bounded, so PROTO_LINE_MAX always fits. */
+struct plain_line {
+	char *p;
+	size_t n;
+};
+
+static void
+plain_put(struct plain_line *l, const char *s, size_t n)
+{
+	memcpy(l->p + l->n, s, n);
+	l->n += n;
+}
+
+static void
+plain_puts(struct plain_line *l, const char *s)
+{
+	plain_put(l, s, strlen(s));
+}
+
+static void
+plain_put_str(struct plain_line *l, struct outbox_str s)
+{
+	plain_put(l, s.p, s.n);
+}
+
+static size_t
+plain_end(struct plain_line *l)
+{
+	l->p[l->n++] = '\n';
+	return l->n;
+}
+
 static size_t
 plain_format(const struct proto_env *env, const struct outbox_view *v,
 	     unsigned variant, enum proto_role role, char *out)
 {
 	const struct outbox_rec *r = v->rec;
+	struct plain_line l = {out, 0};
 
 	(void)env;
 	(void)variant;
@@ -476,55 +496,61 @@ plain_format(const struct proto_env *env, const struct outbox_view *v,
 	case OUTBOX_MSG:
 		if (role == PROTO_ROLE_AUTHOR)
 			return 0; /* the client shows what it said itself */
-		if (r->aux & OUTBOX_MSG_ACTION)
-			return plain_format_line(out, "%.*s * %.*s %.*s",
-						 (int)v->room.n, v->room.p,
-						 (int)v->nick.n, v->nick.p,
-						 (int)v->text.n, v->text.p);
-		return plain_format_line(
-		    out, "%.*s <%.*s> %.*s", (int)v->room.n, v->room.p,
-		    (int)v->nick.n, v->nick.p, (int)v->text.n, v->text.p);
+		plain_put_str(&l, v->room);
+		plain_puts(&l, r->aux & OUTBOX_MSG_ACTION ? " * " : " <");
+		plain_put_str(&l, v->nick);
+		plain_puts(&l, r->aux & OUTBOX_MSG_ACTION ? " " : "> ");
+		break;
 	case OUTBOX_PRIVMSG:
-		if (role == PROTO_ROLE_AUTHOR)
-			return plain_format_line(out, "-> *%.*s* %.*s",
-						 (int)v->arg.n, v->arg.p,
-						 (int)v->text.n, v->text.p);
-		return plain_format_line(out, "*%.*s* %.*s", (int)v->nick.n,
-					 v->nick.p, (int)v->text.n, v->text.p);
+		if (role == PROTO_ROLE_AUTHOR) {
+			plain_puts(&l, "-> *");
+			plain_put_str(&l, v->arg);
+		} else {
+			plain_puts(&l, "*");
+			plain_put_str(&l, v->nick);
+		}
+		plain_puts(&l, "* ");
+		break;
 	case OUTBOX_JOIN:
-		return plain_format_line(out, "-!- %.*s joined %.*s",
-					 (int)v->nick.n, v->nick.p,
-					 (int)v->room.n, v->room.p);
 	case OUTBOX_PART:
-		if (v->text.n)
-			return plain_format_line(
-			    out, "-!- %.*s left %.*s (%.*s)", (int)v->nick.n,
-			    v->nick.p, (int)v->room.n, v->room.p,
-			    (int)v->text.n, v->text.p);
-		return plain_format_line(out, "-!- %.*s left %.*s",
-					 (int)v->nick.n, v->nick.p,
-					 (int)v->room.n, v->room.p);
+		plain_puts(&l, "-!- ");
+		plain_put_str(&l, v->nick);
+		plain_puts(&l, r->kind == OUTBOX_JOIN ? " joined " : " left ");
+		plain_put_str(&l, v->room);
+		if (r->kind == OUTBOX_JOIN || !v->text.n)
+			return plain_end(&l);
+		plain_puts(&l, " (");
+		plain_put_str(&l, v->text);
+		plain_puts(&l, ")");
+		return plain_end(&l);
 	case OUTBOX_QUIT:
-		return plain_format_line(out, "-!- %.*s quit (%.*s)",
-					 (int)v->nick.n, v->nick.p,
-					 (int)v->text.n, v->text.p);
+		plain_puts(&l, "-!- ");
+		plain_put_str(&l, v->nick);
+		plain_puts(&l, " quit (");
+		plain_put_str(&l, v->text);
+		plain_puts(&l, ")");
+		return plain_end(&l);
 	case OUTBOX_NICK:
-		return plain_format_line(out, "-!- %.*s is now known as %.*s",
-					 (int)v->nick.n, v->nick.p,
-					 (int)v->arg.n, v->arg.p);
+		plain_puts(&l, "-!- ");
+		plain_put_str(&l, v->nick);
+		plain_puts(&l, " is now known as ");
+		plain_put_str(&l, v->arg);
+		return plain_end(&l);
 	case OUTBOX_TOPIC:
+		plain_puts(&l, "-!- ");
+		plain_put_str(&l, v->nick);
+		plain_puts(&l, v->text.n ? " set the topic of " : " cleared the "
+								     "topic of ");
+		plain_put_str(&l, v->room);
 		if (!v->text.n)
-			return plain_format_line(
-			    out, "-!- %.*s cleared the topic of %.*s",
-			    (int)v->nick.n, v->nick.p, (int)v->room.n,
-			    v->room.p);
-		return plain_format_line(
-		    out, "-!- %.*s set the topic of %.*s: %.*s", (int)v->nick.n,
-		    v->nick.p, (int)v->room.n, v->room.p, (int)v->text.n,
-		    v->text.p);
+			return plain_end(&l);
+		plain_puts(&l, ": ");
+		break;
 	default:
 		return 0;
 	}
+	plain_put_str(&l, v->text);
+	return plain_end(&l);
 }
 
 /* After the client's own join or part: the current room follows. */
