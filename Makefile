@@ -50,7 +50,14 @@ BINS := $(BUILD)/parleyd $(BUILD)/parley $(BUILD)/parley-bench \
 	fuzz-run
 all: $(BINS)
 
-$(BUILD)/%.o: %.c
+# What the build needs from Debian's packages, installed once if missing
+# (tools/deps.sh says what it installs); the stamp keeps it to one check.
+$(BUILD)/.deps: tools/deps.sh
+	@mkdir -p $(BUILD)
+	@sh tools/deps.sh build
+	@touch $@
+
+$(BUILD)/%.o: %.c | $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -82,6 +89,7 @@ run: $(BUILD)/parleyd
 # Every test binary prints "NAME: N passed, N failed"; tests/run.sh adds the
 # totals and fails if any binary failed.
 test: $(BINS) $(UNIT_BIN) $(INTEG_BIN)
+	@sh tools/deps.sh test
 	@PARLEY_BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(INTEG_BIN)
 
 unit: $(UNIT_BIN)
