@@ -139,22 +139,24 @@ session_fan(struct session *s, struct client *c, const struct outbox_view *v,
 static void
 session_to_room(struct session *s, struct sroom *r, const struct outbox_view *v)
 {
-	const struct session_fmt *f = NULL;
 	const char *line = NULL;
 	uint64_t src = v->rec->src;
-	unsigned last = 0;
+	unsigned last = 0; /* no key is 0 */
+	size_t len = 0;
 
 	for (unsigned i = 0; i < r->n; i++) {
 		struct client *m = r->members[i];
 		unsigned key = session_fmt_key(
 		    m, m->pc.id == src ? PROTO_ROLE_AUTHOR : PROTO_ROLE_MEMBER);
 		if (key != last) {
-			f = session_line(s, m, v, key);
+			const struct session_fmt *f =
+			    session_line(s, m, v, key);
 			line = s->fmt_buf + f->off;
+			len = f->len;
 			last = key;
 		}
-		if (f->len)
-			session_send(s, m, line, f->len);
+		if (len)
+			session_send(s, m, line, len);
 	}
 }
 
