@@ -47,7 +47,7 @@ BINS := $(BUILD)/parleyd $(BUILD)/parley $(BUILD)/parley-bench \
 	$(BUILD)/wakecost
 
 .PHONY: all run test unit integration asan bench format lint clean fuzz \
-	fuzz-run
+	fuzz-run conf install uninstall
 all: $(BINS)
 
 # What the build needs from Debian's packages, installed once if missing
@@ -73,6 +73,14 @@ $(BUILD)/parley-bench: $(call obj,$(BENCH_SRC)) $(LIB_OBJ)
 # What one process wake-up costs here (BENCHMARKS.md).
 $(BUILD)/wakecost: $(BUILD)/src/tools/wakecost.o
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# The default config file, made from the options table (a unit test fails
+# when etc/parleyd.conf and the table disagree: run `make conf`).
+$(BUILD)/confgen: $(BUILD)/src/tools/confgen.o $(SERVER_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+conf: $(BUILD)/confgen
+	$(BUILD)/confgen > etc/parleyd.conf
 
 # Unit tests link the pure modules; a test_<name>.c may use any of them.
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/testlib.o \
