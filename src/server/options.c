@@ -240,8 +240,11 @@ options_usage(FILE *f)
 		char head[64];
 		snprintf(head, sizeof(head), "--%s%s%s", d->name,
 			 d->meta ? " " : "", d->meta ? d->meta : "");
-		/* First line beside the flag, the rest under it. */
-		for (int line = 0; *h; line++) {
+		/* First line beside the flag, the rest under it; a flag too
+		 * long for its column gets a line of its own. */
+		if (strlen(head) >= 26)
+			fprintf(f, "  %s\n", head);
+		for (int line = strlen(head) >= 26; *h; line++) {
 			const char *nl = strchr(h, '\n');
 			int len = nl ? (int)(nl - h) : (int)strlen(h);
 			fprintf(f, "  %-26s%.*s\n", line ? "" : head, len, h);
