@@ -189,7 +189,7 @@ config_read_file(struct config_reader *r)
 {
 	char *p = r->text->data;
 
-	for (int line = 1; *p; line++) {
+	for (int line = 1; p && *p; line++) {
 		char *nl = strchr(p, '\n'), *key, *value;
 		if (nl)
 			*nl = '\0';
@@ -441,7 +441,7 @@ config_write_value(FILE *f, const struct option_def *d,
 		break;
 	}
 	/* One line per value (a repeatable option may have several). */
-	while (*s) {
+	while (s && *s) {
 		size_t len = strcspn(s, "\n");
 		fprintf(f, "#%s %.*s\n", d->name, (int)len, s);
 		s += len + (s[len] == '\n');
