@@ -8,10 +8,22 @@
 #   make bench      the short standard benchmark matrix
 #   make format     clang-format every source file
 #   make lint       clang-tidy and cppcheck
+#   make install    binaries, man pages, the systemd unit and a default
+#                   config under PREFIX (/usr/local), DESTDIR honoured
+#   make uninstall  removes exactly what install installed
+#   make conf       regenerates etc/parleyd.conf from the options table
 
 CC      ?= cc
 BUILD   ?= build
 VERSION := 0.1.0
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DESTDIR    ?=
 
 WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wvla
@@ -39,6 +51,8 @@ LIB_OBJ    := $(call obj,$(LIB_SRC))
 SERVER_OBJ := $(call obj,$(SERVER_SRC))
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+# Shell tests of what is outside the binaries: install, man pages, unit.
+SCRIPT_TESTS := $(wildcard tests/scripts/test_*.sh)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
@@ -47,7 +61,7 @@ BINS := $(BUILD)/parleyd $(BUILD)/parley $(BUILD)/parley-bench \
 	$(BUILD)/wakecost
 
 .PHONY: all run test unit integration asan bench format lint clean fuzz \
-	fuzz-run
+	fuzz-run conf install uninstall
 all: $(BINS)
 
 # What the build needs from Debian's packages, installed once if missing
@@ -74,6 +88,14 @@ $(BUILD)/parley-bench: $(call obj,$(BENCH_SRC)) $(LIB_OBJ)
 $(BUILD)/wakecost: $(BUILD)/src/tools/wakecost.o
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
+# The default config file, made from the options table (a unit test fails
+# when etc/parleyd.conf and the table disagree: run `make conf`).
+$(BUILD)/confgen: $(BUILD)/src/tools/confgen.o $(SERVER_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+conf: $(BUILD)/confgen
+	$(BUILD)/confgen > etc/parleyd.conf
+
 # Unit tests link the pure modules; a test_<name>.c may use any of them.
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/testlib.o \
 		$(SERVER_OBJ) $(LIB_OBJ)
@@ -90,7 +112,8 @@ run: $(BUILD)/parleyd
 # totals and fails if any binary failed.
 test: $(BINS) $(UNIT_BIN) $(INTEG_BIN)
 	@sh tools/deps.sh test
-	@PARLEY_BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(INTEG_BIN)
+	@PARLEY_BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(INTEG_BIN) \
+		$(SCRIPT_TESTS)
 
 unit: $(UNIT_BIN)
 	@PARLEY_BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN)
@@ -119,6 +142,40 @@ $(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(SERVER_OBJ) $(LIB_OBJ)
 
 bench: $(BINS)
 	sh bench/standard.sh $(BUILD)
+
+# What install puts where (uninstall removes exactly these). The config
+# is installed only where there is none, and removed only if unchanged.
+INSTALL_FILES := $(SBINDIR)/parleyd $(BINDIR)/parley \
+	$(BINDIR)/parley-bench $(MANDIR)/man8/parleyd.8 \
+	$(MANDIR)/man1/parley.1 $(MANDIR)/man1/parley-bench.1 \
+	$(UNITDIR)/parleyd.service
+
+install: $(BUILD)/parleyd $(BUILD)/parley $(BUILD)/parley-bench
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)
+	install -m 755 $(BUILD)/parleyd $(DESTDIR)$(SBINDIR)/parleyd
+	install -m 755 $(BUILD)/parley $(BUILD)/parley-bench $(DESTDIR)$(BINDIR)
+	install -m 644 man/parleyd.8 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 man/parley.1 man/parley-bench.1 $(DESTDIR)$(MANDIR)/man1
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		systemd/parleyd.service.in > $(DESTDIR)$(UNITDIR)/parleyd.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/parleyd.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/parleyd.conf ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/parleyd.conf"; \
+	else \
+		echo "install -m 644 etc/parleyd.conf $(DESTDIR)$(SYSCONFDIR)"; \
+		install -m 644 etc/parleyd.conf $(DESTDIR)$(SYSCONFDIR); \
+	fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
+	@if cmp -s etc/parleyd.conf $(DESTDIR)$(SYSCONFDIR)/parleyd.conf; then \
+		echo "rm -f $(DESTDIR)$(SYSCONFDIR)/parleyd.conf"; \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/parleyd.conf; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/parleyd.conf ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/parleyd.conf: it was changed"; \
+	fi
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

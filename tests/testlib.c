@@ -746,3 +746,24 @@ tc_close(int fd)
 	}
 	close(fd);
 }
+
+int
+ts_log_line(struct ts_server *s, const char *substr, char *out, size_t n)
+{
+	struct ts_priv *p = (struct ts_priv *)s;
+	const char *at, *start, *end;
+	int found = -1;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->log && (at = strstr(p->log, substr)) != NULL) {
+		for (start = at; start > p->log && start[-1] != '\n'; start--)
+			;
+		end = strchr(at, '\n');
+		if (!end)
+			end = at + strlen(at);
+		snprintf(out, n, "%.*s", (int)(end - start), start);
+		found = 0;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return found;
+}

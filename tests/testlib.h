@@ -82,6 +82,10 @@ int ts_log_wait(struct ts_server *s, const char *substr, int timeout_ms);
 int ts_log_wait_count(struct ts_server *s, const char *substr, int count,
 		      int timeout_ms);
 
+/* Copies the first log line containing substr into out (n bytes).
+ * Returns 0, or -1 if there is none yet. */
+int ts_log_line(struct ts_server *s, const char *substr, char *out, size_t n);
+
 /* Counts log lines containing substr so far. */
 int ts_log_count(struct ts_server *s, const char *substr);
 

@@ -15,6 +15,8 @@ what=${1:-build}
 BUILD_DEBS="
 "
 TEST_DEBS="
+man-db man
+groff-base groff
 "
 
 missing=

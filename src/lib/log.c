@@ -78,6 +78,12 @@ log_init(const char *tag, enum log_level min)
 }
 
 void
+log_set_level(enum log_level min)
+{
+	log_min = min;
+}
+
+void
 log_set_tag(const char *tag)
 {
 	snprintf(log_tag, sizeof(log_tag), "%s", tag);

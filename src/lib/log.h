@@ -16,6 +16,8 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 /* Sets the tag printed after the level (copied) and the minimum level. */
 void log_init(const char *tag, enum log_level min);
+/* Changes the minimum level (a reload of --verbose). */
+void log_set_level(enum log_level min);
 /* Sets the tag of a freshly forked process; lines its parent dropped are
  * not counted again in it. */
 void log_set_tag(const char *tag);

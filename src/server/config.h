@@ -1,6 +1,8 @@
 /*
- * config: every limit of parleyd, set once by option parsing in parleyd.c
- * before any fork and read-only afterwards in every process.
+ * config: every limit of parleyd, set by option parsing (config_file.c)
+ * before any fork. Afterwards only a reload changes it: the supervisor
+ * rewrites the fields of options marked OPTION_RELOADS, and sessions copy
+ * them from the live block (live.h). Every other field never changes.
  */
 #ifndef PARLEY_CONFIG_H
 #define PARLEY_CONFIG_H
@@ -23,6 +25,8 @@ struct config {
 	int listen_given;    /* --listen was given: no default listeners */
 	int workers;	     /* 0: one session process per client */
 	int max_clients;     /* connected clients in all */
+	int client_slots;    /* client slots allocated: max_clients at start;
+				arrays have this many and reloads keep it */
 	int max_per_address; /* per remote address; 0 = unlimited */
 	int limit_loopback;  /* apply max_per_address to loopback too */
 	size_t max_line;     /* bytes per input line, LF excluded */
@@ -40,6 +44,8 @@ struct config {
 				     wake-ups of every session; 0 = at once */
 	const char *default_room;
 	int verbose;
+	const char *config_path;    /* --config FILE, or NULL */
+	const char *metrics_listen; /* HOST:PORT of /metrics, or NULL */
 };
 
 /* Fills the documented defaults. */

@@ -63,14 +63,45 @@ options_outbox(struct config *cfg, const char *value, char *why, size_t n)
 {
 	long long v;
 
+	if (strcmp(value, "auto") == 0) {
+		cfg->outbox_bytes = 0; /* by process model: options_finish */
+		return 0;
+	}
 	if (options_number(value, 1 << 18, 1LL << 30, &v) < 0 ||
 	    (v & (v - 1))) {
 		snprintf(why, n,
-			 "expected a power of two from 262144 to 1073741824");
+			 "expected auto or a power of two from 262144 to "
+			 "1073741824");
 		return -1;
 	}
 	cfg->outbox_bytes = (size_t)v;
 	return 0;
+}
+
+/* A flag: no value (the command line) sets it; a config file may say
+ * yes or no. */
+static int
+options_flag(const char *value, int *field, char *why, size_t n)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	if (!value) {
+		*field = 1;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(value, yes[i]) == 0) {
+			*field = 1;
+			return 0;
+		}
+		if (strcmp(value, no[i]) == 0) {
+			*field = 0;
+			return 0;
+		}
+	}
+	snprintf(why, n, "expected yes or no");
+	return -1;
 }
 
 const struct option_def options_table[] = {
@@ -82,8 +113,10 @@ const struct option_def options_table[] = {
     {"workers", "N|auto", OPTION_CALL, 0, 0, 0, options_workers, 0,
      "N worker processes (auto: one per CPU);\n"
      "default 0: one process per client"},
-    {"max-clients", "N", OPTION_INT, FIELD(max_clients), 1, 1 << 20, NULL, 0,
-     "clients in all (default 1024)"},
+    {"max-clients", "N", OPTION_INT, FIELD(max_clients), 1, 1 << 20, NULL,
+     OPTION_RELOADS,
+     "clients in all (default 1024; a reload may\n"
+     "raise it only up to its value at start)"},
     {"max-per-address", "N", OPTION_INT, FIELD(max_per_address), 0, 1 << 20,
      NULL, OPTION_RELOADS,
      "clients per remote address, 0 = no limit\n"
@@ -96,7 +129,7 @@ const struct option_def options_table[] = {
      OPTION_RELOADS,
      "send queue per client before it is\n"
      "disconnected (default 1048576)"},
-    {"history", "N", OPTION_INT, FIELD(history), 0, 1000, NULL, 0,
+    {"history", "N", OPTION_INT, FIELD(history), 0, 1000, NULL, OPTION_RELOADS,
      "messages replayed on join (default 20)"},
     {"flood-burst", "N", OPTION_INT, FIELD(flood_burst), 1, 100000, NULL,
      OPTION_RELOADS, "lines a client may send at once (default 20)"},
@@ -104,8 +137,10 @@ const struct option_def options_table[] = {
      OPTION_RELOADS,
      "lines per second after that, 0 = off\n"
      "(default 10)"},
-    {"max-rooms", "N", OPTION_INT, FIELD(max_rooms), 1, 1 << 20, NULL, 0,
-     "rooms on the server (default 1000)"},
+    {"max-rooms", "N", OPTION_INT, FIELD(max_rooms), 1, 1 << 20, NULL,
+     OPTION_RELOADS,
+     "rooms on the server (default 1000; a reload\n"
+     "may raise it only up to its value at start)"},
     {"max-rooms-per-client", "N", OPTION_INT, FIELD(max_rooms_per_client), 1,
      CONFIG_ROOMS_PER_CLIENT_MAX, NULL, OPTION_RELOADS,
      "rooms one client may join (default 16, max 32)"},
@@ -113,9 +148,10 @@ const struct option_def options_table[] = {
      OPTION_RELOADS,
      "announce joins and parts in rooms of up to N\n"
      "members (default 200)"},
-    {"outbox-size", "BYTES", OPTION_CALL, 0, 0, 0, options_outbox, 0,
+    {"outbox-size", "BYTES|auto", OPTION_CALL, 0, 0, 0, options_outbox, 0,
      "shared-memory ring per session (power of two;\n"
-     "default 1 MiB per client, 32 MiB per worker)"},
+     "default auto: 1 MiB per client, 32 MiB per\n"
+     "worker)"},
     {"shutdown-timeout", "MS", OPTION_INT, FIELD(shutdown_ms), 0, 600000, NULL,
      OPTION_RELOADS, "grace before SIGKILL at shutdown (default 3000)"},
     {"wake-pace", "US", OPTION_INT, FIELD(wake_pace_us), 0, 1000000, NULL,
@@ -126,6 +162,14 @@ const struct option_def options_table[] = {
     {"verbose", NULL, OPTION_FLAG, FIELD(verbose), 0, 1, NULL, OPTION_RELOADS,
      "also log requests, refusals, input pauses and\n"
      "wake-ups (debug level)"},
+    {"config", "FILE", OPTION_STRING, FIELD(config_path), 0, 0, NULL,
+     OPTION_COMMAND_LINE,
+     "read settings from FILE first (flags given\n"
+     "here override it); SIGHUP reads it again"},
+    {"metrics-listen", "HOST:PORT", OPTION_STRING, FIELD(metrics_listen), 0, 0,
+     NULL, 0,
+     "serve Prometheus metrics at GET /metrics over\n"
+     "HTTP here (default none: off)"},
 };
 
 const size_t options_count = sizeof(options_table) / sizeof(options_table[0]);
@@ -148,8 +192,7 @@ options_set(struct config *cfg, const struct option_def *d, const char *value,
 
 	switch (d->kind) {
 	case OPTION_FLAG:
-		*(int *)(void *)field = 1;
-		return 0;
+		return options_flag(value, (int *)(void *)field, why, n);
 	case OPTION_STRING:
 		*(const char **)(void *)field = value;
 		return 0;
@@ -183,6 +226,8 @@ options_finish(struct config *cfg)
 	}
 	if (cfg->outbox_bytes == 0)
 		cfg->outbox_bytes = cfg->workers > 0 ? 32u << 20 : 1u << 20;
+	if (cfg->client_slots == 0)
+		cfg->client_slots = cfg->max_clients;
 }
 
 void
@@ -195,8 +240,11 @@ options_usage(FILE *f)
 		char head[64];
 		snprintf(head, sizeof(head), "--%s%s%s", d->name,
 			 d->meta ? " " : "", d->meta ? d->meta : "");
-		/* First line beside the flag, the rest under it. */
-		for (int line = 0; *h; line++) {
+		/* First line beside the flag, the rest under it; a flag too
+		 * long for its column gets a line of its own. */
+		if (strlen(head) >= 26)
+			fprintf(f, "  %s\n", head);
+		for (int line = strlen(head) >= 26; *h; line++) {
 			const char *nl = strchr(h, '\n');
 			int len = nl ? (int)(nl - h) : (int)strlen(h);
 			fprintf(f, "  %-26s%.*s\n", line ? "" : head, len, h);

@@ -23,8 +23,9 @@ enum option_kind {
 };
 
 /* flags of an option */
-#define OPTION_RELOADS 0x1 /* a reload applies a new value at once */
-#define OPTION_REPEATS 0x2 /* may be given more than once */
+#define OPTION_RELOADS	    0x1 /* a reload applies a new value at once */
+#define OPTION_REPEATS	    0x2 /* may be given more than once */
+#define OPTION_COMMAND_LINE 0x4 /* not a config-file key (--config) */
 
 struct option_def {
 	const char *name;
@@ -44,7 +45,8 @@ extern const size_t options_count;
 /* The option called name, or NULL. */
 const struct option_def *options_find(const char *name);
 
-/* Sets the option from value (NULL for a flag). Returns 0, or -1 with a
+/* Sets the option from value (NULL for a flag on the command line; a
+ * config file's flag says yes or no). Returns 0, or -1 with a
  * reason in why (n bytes) naming what was expected. The config keeps
  * pointers to value for OPTION_STRING and listeners: it must outlive cfg. */
 int options_set(struct config *cfg, const struct option_def *d,

@@ -1,10 +1,12 @@
 /*
  * parleyd: the chat server's entry point. Parses the command line with the
- * options table into the config, sets up signals and the fd limit, and
- * hands over to the supervisor.
+ * options table, builds the config from it and the --config file, sets up
+ * signals and the fd limit, and hands over to the supervisor (which keeps
+ * the command line to rebuild the config at SIGHUP).
  */
 #include "lib/log.h"
 #include "server/config.h"
+#include "server/config_file.h"
 #include "server/options.h"
 #include "server/supervisor.h"
 
@@ -55,13 +57,21 @@ static void __attribute__((noreturn)) parleyd_bad_option(int opt, char **argv)
 	exit(2);
 }
 
+/* Parses the command line into src (each value checked on the way, so a
+ * bad flag is reported first), then builds cfg from it and the file. */
 static void
-parleyd_parse(int argc, char **argv, struct config *cfg)
+parleyd_parse(int argc, char **argv, struct config *cfg,
+	      struct config_source *src, struct config_text **text)
 {
 	struct option *longopts = parleyd_getopt_table();
-	char why[256];
+	struct config_arg *args = calloc((size_t)argc + 1, sizeof(*args));
+	struct config scratch;
+	char why[512];
 	int opt;
 
+	if (!args)
+		fatal("options");
+	config_defaults(&scratch);
 	opterr = 0; /* our own messages, all starting "parleyd:" */
 	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		if (opt == PARLEYD_HELP) {
@@ -75,11 +85,12 @@ parleyd_parse(int argc, char **argv, struct config *cfg)
 		if (opt == '?' || opt == ':')
 			parleyd_bad_option(opt, argv);
 		const struct option_def *d = &options_table[opt];
-		if (options_set(cfg, d, optarg, why, sizeof(why)) < 0) {
+		if (options_set(&scratch, d, optarg, why, sizeof(why)) < 0) {
 			fprintf(stderr, "parleyd: --%s: %s, got '%s'\n",
 				d->name, why, optarg ? optarg : "");
 			exit(2);
 		}
+		args[src->nargs++] = (struct config_arg){d, optarg};
 	}
 	free(longopts);
 	if (optind < argc) {
@@ -88,7 +99,11 @@ parleyd_parse(int argc, char **argv, struct config *cfg)
 		options_usage(stderr);
 		exit(2);
 	}
-	options_finish(cfg);
+	src->args = args;
+	if (config_build(cfg, src, text, why, sizeof(why)) < 0) {
+		fprintf(stderr, "parleyd: %s\n", why);
+		exit(2);
+	}
 }
 
 /* Raises the open-file limit as far as allowed: each client costs the
@@ -118,11 +133,13 @@ parleyd_raise_nofile(const struct config *cfg)
 int
 main(int argc, char **argv)
 {
+	struct config_source src = {0};
+	struct config_text *text;
 	struct config cfg;
 	sigset_t mask;
+	int rc;
 
-	config_defaults(&cfg);
-	parleyd_parse(argc, argv, &cfg);
+	parleyd_parse(argc, argv, &cfg, &src, &text);
 	log_init("supervisor", cfg.verbose ? LOG_DEBUG : LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
@@ -133,5 +150,7 @@ main(int argc, char **argv)
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		fatal("sigprocmask");
 	parleyd_raise_nofile(&cfg);
-	return supervisor_run(&cfg);
+	rc = supervisor_run(&cfg, &src, text);
+	free((void *)src.args);
+	return rc;
 }

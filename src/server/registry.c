@@ -19,7 +19,7 @@ registry_init(struct registry *reg, const struct config *cfg)
 {
 	memset(reg, 0, sizeof(*reg));
 	reg->cfg = cfg;
-	reg->clients = calloc((size_t)cfg->max_clients, sizeof(*reg->clients));
+	reg->clients = calloc((size_t)cfg->client_slots, sizeof(*reg->clients));
 	reg->room_slots = (unsigned)cfg->max_rooms + 1;
 	reg->rooms = calloc(reg->room_slots, sizeof(*reg->rooms));
 	if (!reg->clients || !reg->rooms)
@@ -29,7 +29,8 @@ registry_init(struct registry *reg, const struct config *cfg)
 static void
 registry_room_free(struct registry *reg, struct reg_room *r)
 {
-	for (unsigned i = 0; r->hist && i < (unsigned)reg->cfg->history; i++)
+	(void)reg;
+	for (unsigned i = 0; r->hist && i < r->hist_cap; i++)
 		free(r->hist[i].text);
 	free(r->hist);
 	free(r->members);
@@ -79,11 +80,12 @@ struct reg_client *
 registry_client_add(struct registry *reg, int session, const char *addr,
 		    const char *host)
 {
-	unsigned max = (unsigned)reg->cfg->max_clients, slot;
+	unsigned max = (unsigned)reg->cfg->client_slots, slot;
 	struct reg_client *c = NULL;
 	char nick[CONFIG_NICK_MAX + 1];
 
-	if (reg->nclients >= max)
+	if (reg->nclients >= max ||
+	    reg->nclients >= (unsigned)reg->cfg->max_clients)
 		return NULL;
 	for (unsigned i = 0; i < max; i++) {
 		slot = (reg->client_hint + i) % max;
@@ -117,7 +119,7 @@ registry_client_get(struct registry *reg, uint64_t id)
 {
 	unsigned slot = REGISTRY_SLOT(id);
 
-	if (id == 0 || slot >= (unsigned)reg->cfg->max_clients ||
+	if (id == 0 || slot >= (unsigned)reg->cfg->client_slots ||
 	    reg->clients[slot].id != id)
 		return NULL;
 	return &reg->clients[slot];
@@ -327,6 +329,40 @@ registry_copy(char *dst, size_t cap, struct outbox_str src)
 	dst[n] = '\0';
 }
 
+/* Gives room a ring of n entries (none for 0) with its newest messages. */
+static void
+registry_history_fit(struct reg_room *r, unsigned n)
+{
+	unsigned keep = r->hist_count < n ? r->hist_count : n;
+	struct reg_hist *h = n ? calloc(n, sizeof(*h)) : NULL;
+
+	if (n && !h)
+		return; /* keeps the old ring: history is best effort */
+	for (unsigned i = 0; i < r->hist_count; i++) {
+		unsigned at = (r->hist_next + r->hist_cap - r->hist_count + i) %
+			      r->hist_cap;
+		if (i + keep >= r->hist_count)
+			h[i + keep - r->hist_count] = r->hist[at];
+		else
+			free(r->hist[at].text);
+	}
+	free(r->hist);
+	r->hist = h;
+	r->hist_cap = n;
+	r->hist_count = keep;
+	r->hist_next = n ? keep % n : 0;
+}
+
+void
+registry_history_limit(struct registry *reg)
+{
+	for (unsigned i = 0; i < reg->room_slots; i++) {
+		struct reg_room *r = reg->rooms[i];
+		if (r && r->hist && r->hist_cap != (unsigned)reg->cfg->history)
+			registry_history_fit(r, (unsigned)reg->cfg->history);
+	}
+}
+
 void
 registry_history_add(struct registry *reg, struct reg_room *room,
 		     const struct outbox_view *v)
@@ -337,8 +373,13 @@ registry_history_add(struct registry *reg, struct reg_room *room,
 
 	if (n == 0)
 		return;
-	if (!room->hist && !(room->hist = calloc(n, sizeof(*room->hist))))
-		return;
+	if (room->hist && room->hist_cap != n)
+		registry_history_fit(room, n);
+	if (!room->hist) {
+		if (!(room->hist = calloc(n, sizeof(*room->hist))))
+			return;
+		room->hist_cap = n;
+	}
 	h = &room->hist[room->hist_next];
 	/* Slots keep their buffers: history costs no allocation once warm. */
 	if (h->cap < len) {
@@ -367,7 +408,8 @@ const struct reg_hist *
 registry_history_get(const struct registry *reg, const struct reg_room *room,
 		     unsigned i)
 {
-	unsigned n = (unsigned)reg->cfg->history;
+	unsigned n = room->hist_cap;
 
+	(void)reg;
 	return &room->hist[(room->hist_next + n - room->hist_count + i) % n];
 }

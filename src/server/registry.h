@@ -39,7 +39,8 @@ struct reg_room {
 	int64_t topic_ms;		    /* when (wall clock) */
 	unsigned *members;		    /* client slots */
 	unsigned nmembers, members_cap;
-	struct reg_hist *hist; /* ring of cfg->history entries */
+	struct reg_hist *hist; /* ring of hist_cap entries */
+	unsigned hist_cap;     /* cfg->history when it was made */
 	unsigned hist_next, hist_count;
 };
 
@@ -57,7 +58,7 @@ struct reg_client {
 
 struct registry {
 	const struct config *cfg;
-	struct reg_client *clients; /* cfg->max_clients slots */
+	struct reg_client *clients; /* cfg->client_slots slots */
 	unsigned nclients;
 	struct reg_room **rooms; /* room_slots slots */
 	unsigned room_slots;	 /* cfg->max_rooms, and the default room */
@@ -120,6 +121,10 @@ unsigned registry_rooms_by_name(struct registry *reg, struct reg_room **out);
 /* Remembers a room message for history (no-op when history is 0). */
 void registry_history_add(struct registry *reg, struct reg_room *room,
 			  const struct outbox_view *v);
+
+/* Fits every room's history to cfg->history (after a reload changed
+ * it), keeping the newest messages. */
+void registry_history_limit(struct registry *reg);
 
 /* The i-th oldest remembered message of room (i < hist_count). */
 const struct reg_hist *registry_history_get(const struct registry *reg,

@@ -148,6 +148,26 @@ session_on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 
 /* ---- the loop ------------------------------------------------------------ */
 
+/* A reload changed settings: what depends on them follows now. */
+static void
+session_settings_changed(struct session *s)
+{
+	log_set_level(s->cfg->verbose ? LOG_DEBUG : LOG_INFO);
+	/* Throttled clients wait by the old flood limits: look again. */
+	for (struct client *c = s->throttled; c; c = c->throttled_next)
+		c->throttled_until_ms = loop_time_ms(s->loop);
+}
+
+static void
+session_publish_stats(struct session *s)
+{
+	if (s->st.v.tl_pos != s->tl_pos) {
+		s->st.v.tl_pos = s->tl_pos;
+		s->st.dirty = 1;
+	}
+	stats_publish(s->st_sh, &s->st);
+}
+
 static int
 session_timeout(struct session *s)
 {
@@ -190,9 +210,14 @@ session_setup(struct session *s, const struct session_start *st)
 	sigset_t mask;
 
 	memset(s, 0, sizeof(*s));
-	s->cfg = st->cfg;
+	s->cfg_own = *st->cfg;
+	s->cfg = &s->cfg_own;
+	s->live = *st->live;
+	live_protect(&s->live);
+	s->st_sh = stats_slot(st->stats, st->slot);
+	stats_protect(st->stats, st->slot);
 	s->shm = st->shm;
-	s->env.cfg = st->cfg;
+	s->env.cfg = s->cfg;
 	s->env.shm = st->shm;
 	s->worker = st->worker;
 	s->wake_fd = st->wake_fd;
@@ -204,7 +229,7 @@ session_setup(struct session *s, const struct session_start *st)
 	s->recbuf =
 	    aligned_alloc(OUTBOX_REC_ALIGN, (OUTBOX_REC_MAX + 7) & ~(size_t)7);
 	s->scratch = malloc(LINE_SANITIZED_MAX(s->cfg->max_line) + 1);
-	s->by_slot = calloc((size_t)s->cfg->max_clients, sizeof(*s->by_slot));
+	s->by_slot = calloc((size_t)s->cfg->client_slots, sizeof(*s->by_slot));
 	if (!s->cursors || !s->recbuf || !s->scratch || !s->by_slot)
 		fatal("session_setup");
 	memcpy(s->cursors, st->cursors, s->shm->nprod * sizeof(*s->cursors));
@@ -243,18 +268,22 @@ session_main(const struct session_start *st)
 		session_publish(&s);
 		session_flush(&s);
 		session_reap(&s);
+		session_publish_stats(&s);
 		if (!s.channel_dead)
 			(void)channel_flush(&s.chan);
 		if (session_done(&s))
 			break;
 		if (loop_run_once(s.loop, session_timeout(&s)) < 0)
 			fatal("epoll_wait");
+		if (live_refresh(&s.live, &s.cfg_own))
+			session_settings_changed(&s);
 		session_wake_throttled(&s);
 	}
 	for (struct client *c = s.clients, *next; c; c = next) {
 		next = c->next;
 		session_client_free(&s, c);
 	}
+	session_publish_stats(&s);
 	/* Let the supervisor read our last messages before we go. */
 	long long deadline = loop_now_ms() + 1000;
 	while (!s.channel_dead && channel_flush(&s.chan) == -EAGAIN &&

@@ -11,7 +11,9 @@
 
 #include "server/channel.h"
 #include "server/config.h"
+#include "server/live.h"
 #include "server/outbox.h"
+#include "server/stats.h"
 
 #include <stdint.h>
 
@@ -29,6 +31,10 @@ struct session_start {
 	/* Fork model: the client to serve (NULL for a worker). */
 	const struct channel_client_new *client;
 	int client_fd;
+	/* The reloadable settings, and its counters' page: stats slot. */
+	struct live *live;
+	struct stats *stats;
+	unsigned slot;
 };
 
 /* Runs the session until it has no reason to live (its client left, the

@@ -86,6 +86,7 @@ session_write(struct client *c)
 		if (n < 0)
 			return -1;
 		buf_consume(&c->out, (size_t)n);
+		session_count(c->s, STATS_BYTES_OUT, (uint64_t)n);
 	}
 	if (c->out.cap > SESSION_KEEP_OUT_BYTES)
 		buf_free(&c->out);
@@ -226,6 +227,7 @@ session_say(struct session *s, struct client *c, const struct core_op *op)
 	}
 	if (op->text.n == 0)
 		return;
+	session_count(s, STATS_MSGS_ROOM, 1);
 	outbox_put(&s->w, &(struct outbox_new){
 			      .kind = OUTBOX_MSG,
 			      .aux = (uint16_t)op->flags,
@@ -345,6 +347,7 @@ session_take_token(struct session *s, struct client *c)
 	c->throttled_until_ms =
 	    now + (long long)((1 - c->tokens) * 1000 / rate) + 1;
 	s->throttles++;
+	session_count(s, STATS_PAUSES_FLOOD, 1);
 	if (now - s->throttles_logged_ms >= SESSION_DEBUG_EVERY_MS) {
 		log_debug("flood limit: input paused %u time%s since the "
 			  "last report, last for %s (%s)",
@@ -376,6 +379,7 @@ session_read(struct session *s, struct client *c)
 	}
 	n = c->x.t->read(&c->x, p, SESSION_READ_CHUNK);
 	if (n > 0) {
+		session_count(s, STATS_BYTES_IN, (uint64_t)n);
 		size_t kept = line_strip_telnet(&c->lr, p, (size_t)n);
 		buf_commit(&c->in, kept);
 		return;
@@ -407,6 +411,7 @@ session_pause_input(struct session *s)
 		return;
 	s->input_paused = 1;
 	s->pauses++;
+	session_count(s, STATS_PAUSES_BACKLOG, 1);
 	if (now - s->pauses_logged_ms < SESSION_DEBUG_EVERY_MS)
 		return;
 	log_debug("input paused %u time%s since the last report: own records "
@@ -590,7 +595,7 @@ session_client_get(struct session *s, uint64_t id)
 	unsigned slot = REGISTRY_SLOT(id);
 	struct client *c;
 
-	if (slot >= (unsigned)s->cfg->max_clients)
+	if (slot >= (unsigned)s->cfg->client_slots)
 		return NULL;
 	c = s->by_slot[slot];
 	return c && c->pc.id == id ? c : NULL;
@@ -605,7 +610,7 @@ session_client_add(struct session *s, const struct channel_client_new *m,
 	const struct transport *t = transport_get(m->transport);
 	struct client *c;
 
-	if (slot >= (unsigned)s->cfg->max_clients || s->by_slot[slot])
+	if (slot >= (unsigned)s->cfg->client_slots || s->by_slot[slot])
 		fatalx("supervisor handed over client %llu twice",
 		       (unsigned long long)m->client);
 	if (!proto || !t)
@@ -642,6 +647,8 @@ session_client_add(struct session *s, const struct channel_client_new *m,
 	s->clients = c;
 	s->nclients++;
 	s->had_client = 1;
+	s->st.v.clients[proto->id][t->id]++;
+	s->st.dirty = 1;
 	session_client_open(s, c);
 }
 
@@ -656,6 +663,11 @@ session_client_close(struct session *s, struct client *c, int reason,
 	if (c->closing)
 		return;
 	c->closing = reason;
+	if (reason > 0 && reason < STATS_REASONS)
+		s->st.v.disconnects[reason]++;
+	if (reason == CHANNEL_REASON_SENDQ)
+		session_count(s, STATS_SENDQ_CUTOFFS, 1);
+	s->st.dirty = 1;
 	session_publish(s); /* its last words precede its quit */
 	n = line_utf8_cut(text, n, CONFIG_REASON_MAX);
 	memcpy(msg.text, text, n);
@@ -728,6 +740,8 @@ session_client_free(struct session *s, struct client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nclients--;
+	s->st.v.clients[c->pc.proto->id][c->x.t->id]--;
+	s->st.dirty = 1;
 	if (c->opened)
 		c->pc.proto->close(&c->pc);
 	buf_free(&c->in);

@@ -87,9 +87,9 @@ session_role(const struct client *c, const struct outbox_view *v)
 static unsigned
 session_fmt_key(const struct client *c, enum proto_role role)
 {
-	return 1 + ((unsigned)c->pc.proto->id * PROTO_VARIANTS +
-		    c->pc.variant) *
-		       PROTO_ROLE_COUNT +
+	return 1 +
+	       ((unsigned)c->pc.proto->id * PROTO_VARIANTS + c->pc.variant) *
+		   PROTO_ROLE_COUNT +
 	       (unsigned)role;
 }
 
@@ -114,34 +114,37 @@ session_line(struct session *s, const struct client *c,
 	f = &s->fmt[s->nfmt++];
 	f->key = key;
 	f->off = s->fmt_used;
-	f->len = c->pc.proto->format(
-	    &s->env, v, c->pc.variant,
-	    (enum proto_role)((key - 1) % PROTO_ROLE_COUNT),
-	    s->fmt_buf + s->fmt_used);
+	f->len =
+	    c->pc.proto->format(&s->env, v, c->pc.variant,
+				(enum proto_role)((key - 1) % PROTO_ROLE_COUNT),
+				s->fmt_buf + s->fmt_used);
 	s->fmt_used += f->len;
 	return f;
 }
 
-/* Sends c its line of the broadcast record v, as a recipient of role. */
-static void
+/* Sends c its line of the broadcast record v, as a recipient of role.
+ * Returns 1 if there was a line to send. */
+static unsigned
 session_fan(struct session *s, struct client *c, const struct outbox_view *v,
 	    enum proto_role role)
 {
 	const struct session_fmt *f =
 	    session_line(s, c, v, session_fmt_key(c, role));
 
-	if (f->len)
-		session_send(s, c, s->fmt_buf + f->off, f->len);
+	if (!f->len)
+		return 0;
+	session_send(s, c, s->fmt_buf + f->off, f->len);
+	return 1;
 }
 
 /* Sends v to the local members of r. Members in a row that share a key
- * (nearly all, on a busy room) share one lookup. */
-static void
+ * (nearly all, on a busy room) share one lookup. Returns the lines sent. */
+static unsigned
 session_to_room(struct session *s, struct sroom *r, const struct outbox_view *v)
 {
 	const char *line = NULL;
 	uint64_t src = v->rec->src;
-	unsigned last = 0; /* no key is 0 */
+	unsigned last = 0, sent = 0; /* no key is 0 */
 	size_t len = 0;
 
 	for (unsigned i = 0; i < r->n; i++) {
@@ -155,9 +158,12 @@ session_to_room(struct session *s, struct sroom *r, const struct outbox_view *v)
 			len = f->len;
 			last = key;
 		}
-		if (len)
+		if (len) {
 			session_send(s, m, line, len);
+			sent++;
+		}
 	}
+	return sent;
 }
 
 /* Sends v to every local member of the rooms it lists (and to also, if
@@ -200,10 +206,13 @@ session_deliver_privmsg(struct session *s, const struct outbox_view *v)
 	struct client *to = session_client_get(s, v->rec->target);
 	struct client *from = session_client_get(s, v->rec->src);
 
+	unsigned sent = 0;
+
 	if (to)
-		session_fan(s, to, v, PROTO_ROLE_MEMBER);
+		sent += session_fan(s, to, v, PROTO_ROLE_MEMBER);
 	if (from)
-		session_fan(s, from, v, PROTO_ROLE_AUTHOR);
+		sent += session_fan(s, from, v, PROTO_ROLE_AUTHOR);
+	session_count(s, STATS_DELIVERIES, sent);
 }
 
 /* A join or part: every member hears of it, or in a room too big for
@@ -221,9 +230,9 @@ session_deliver_move(struct session *s, const struct outbox_view *v)
 	if (!room)
 		return;
 	if (r->aux & OUTBOX_ANNOUNCE)
-		session_to_room(s, room, v);
+		(void)session_to_room(s, room, v);
 	else if (c)
-		session_fan(s, c, v, PROTO_ROLE_AUTHOR);
+		(void)session_fan(s, c, v, PROTO_ROLE_AUTHOR);
 	if (c && r->kind == OUTBOX_PART)
 		session_room_remove(s, c, room);
 	session_self(c, v);
@@ -257,7 +266,8 @@ session_deliver_reply(struct session *s, struct client *c,
 	if (v->rec->nids)
 		memcpy(&id, &v->ids[0], sizeof(id));
 	if (v->rec->aux == CORE_OK && c->pc.pending == CORE_PRIVMSG &&
-	    c->pending_text)
+	    c->pending_text) {
+		session_count(s, STATS_MSGS_PRIVATE, 1);
 		outbox_put(&s->w, &(struct outbox_new){
 				      .kind = OUTBOX_PRIVMSG,
 				      .aux = (uint16_t)c->pending_flags,
@@ -269,6 +279,7 @@ session_deliver_reply(struct session *s, struct client *c,
 				      .arg = v->arg,
 				      .text = {c->pending_text, c->pending_len},
 				  });
+	}
 	n = c->pc.proto->deliver(&c->pc, v, ops);
 	session_client_resume(s, c, ops, n < 0 ? 0 : n);
 }
@@ -304,10 +315,15 @@ session_deliver(struct session *s, unsigned producer,
 	s->fmt_used = 0;
 	switch (r->kind) {
 	case OUTBOX_MSG:
+		room = session_room_get(s, r->target);
+		if (room)
+			session_count(s, STATS_DELIVERIES,
+				      session_to_room(s, room, v));
+		break;
 	case OUTBOX_TOPIC:
 		room = session_room_get(s, r->target);
 		if (room)
-			session_to_room(s, room, v);
+			(void)session_to_room(s, room, v);
 		break;
 	case OUTBOX_PRIVMSG:
 		session_deliver_privmsg(s, v);
@@ -344,6 +360,7 @@ session_deliver(struct session *s, unsigned producer,
 static void
 session_lapped(struct session *s)
 {
+	session_count(s, STATS_LAPPED, 1);
 	log_warn("session fell behind the timeline: messages lost, "
 		 "disconnecting its %u client%s",
 		 s->nclients, s->nclients == 1 ? "" : "s");

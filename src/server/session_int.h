@@ -17,6 +17,7 @@
 #include "server/outbox.h"
 #include "server/proto.h"
 #include "server/session.h"
+#include "server/stats.h"
 #include "server/transport.h"
 
 #include <stdint.h>
@@ -87,7 +88,11 @@ struct session_fmt {
 };
 
 struct session {
-	const struct config *cfg;
+	const struct config *cfg; /* &cfg_own */
+	struct config cfg_own;	  /* a reload updates it from live */
+	struct live live;
+	struct stats_local st;	     /* counted here, published per turn */
+	struct stats_slot_sh *st_sh; /* this session's page */
 	struct proto_env env;
 	struct outbox_shm *shm;
 	struct outbox_writer w;
@@ -109,7 +114,7 @@ struct session {
 	struct session_fmt fmt[PROTO_COUNT * PROTO_VARIANTS * PROTO_ROLE_COUNT];
 	unsigned nfmt;
 
-	struct client **by_slot; /* cfg->max_clients */
+	struct client **by_slot; /* cfg->client_slots */
 	struct client *clients;
 	unsigned nclients;
 	struct idmap rooms;
@@ -130,6 +135,15 @@ struct session {
 	unsigned pauses, throttles;
 	long long pauses_logged_ms, throttles_logged_ms;
 };
+
+/* Counts n events of kind c (process-local; published once per loop
+ * iteration). */
+static inline void
+session_count(struct session *s, enum stats_counter c, uint64_t n)
+{
+	s->st.v.counter[c] += n;
+	s->st.dirty = 1;
+}
 
 /* ---- session.c ---- */
 
@@ -172,8 +186,7 @@ session_mark_dirty(struct session *s, struct client *c)
 /* Queues one line for c; a full send queue closes c. Inline: it runs once
  * per delivery, and most of the time the queue has room. */
 static inline void
-session_send(struct session *s, struct client *c, const char *line,
-	     size_t len)
+session_send(struct session *s, struct client *c, const char *line, size_t len)
 {
 	struct buf *b = &c->out;
 

@@ -51,6 +51,7 @@ sv_begin_stop(struct supervisor *sv, int signo)
 		 sv->reg.nclients, SV_PLURAL(sv->reg.nclients, "client"),
 		 sv->live, SV_PROCESSES(sv->live));
 	sv_close_listeners(sv);
+	sv_ops_stopping(sv);
 	sv_put(sv, &(struct outbox_new){.kind = OUTBOX_SHUTDOWN});
 	sv_commit(sv);
 	sv_shutdown_sessions(sv);
@@ -75,7 +76,7 @@ sv_on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 			sv_begin_stop(sv, (int)si.ssi_signo);
 			break;
 		case SIGHUP:
-			log_info("SIGHUP: nothing to reload");
+			sv_reload(sv);
 			break;
 		}
 	}
@@ -113,6 +114,8 @@ sv_timeout(struct supervisor *sv)
 		next = sv->respawn_due_ms;
 	if (sv->wake_due_ms && (next < 0 || sv->wake_due_ms < next))
 		next = sv->wake_due_ms;
+	if (sv->ops_due_ms && (next < 0 || sv->ops_due_ms < next))
+		next = sv->ops_due_ms;
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
@@ -121,7 +124,8 @@ sv_timeout(struct supervisor *sv)
 /* ---- start-up ------------------------------------------------------------ */
 
 static void
-sv_setup(struct supervisor *sv, const struct config *cfg)
+sv_setup(struct supervisor *sv, struct config *cfg,
+	 const struct config_source *src, struct config_text *text)
 {
 	unsigned nprod;
 	sigset_t mask;
@@ -129,11 +133,14 @@ sv_setup(struct supervisor *sv, const struct config *cfg)
 
 	memset(sv, 0, sizeof(*sv));
 	sv->cfg = cfg;
+	sv->cfg_rw = cfg;
+	sv->src = src;
+	sv->boot_text = text;
 	sv->pid = getpid();
 	/* Fork model: a slot per client plus slack for processes that are
 	 * exiting but not yet reaped. */
 	sv->nsessions = cfg->workers > 0 ? (unsigned)cfg->workers
-					 : (unsigned)cfg->max_clients + 64;
+					 : (unsigned)cfg->client_slots + 64;
 	nprod = sv->nsessions + 1;
 	size_t ring0 =
 	    cfg->outbox_bytes < (16u << 20) ? (16u << 20) : cfg->outbox_bytes;
@@ -157,6 +164,7 @@ sv_setup(struct supervisor *sv, const struct config *cfg)
 		sv->sessions[i].chan.fd = -1;
 	}
 	registry_init(&sv->reg, cfg);
+	sv_ops_setup(sv);
 	sv->loop = loop_new();
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -189,15 +197,17 @@ sv_teardown(struct supervisor *sv)
 	free(sv->marked);
 	free(sv->recbuf);
 	outbox_shm_destroy(&sv->shm);
+	sv_ops_teardown(sv);
 }
 
 int
-supervisor_run(const struct config *cfg)
+supervisor_run(struct config *cfg, const struct config_source *src,
+	       struct config_text *text)
 {
 	struct supervisor sv;
 
-	sv_setup(&sv, cfg);
-	if (sv_listen(&sv) < 0)
+	sv_setup(&sv, cfg, src, text);
+	if (sv_listen(&sv) < 0 || sv_ops_listen(&sv) < 0)
 		return 1;
 	for (int i = 0; i < cfg->workers; i++)
 		if (sv_spawn(&sv, &sv.sessions[i], -1, NULL, 0, 0) < 0)
@@ -206,6 +216,7 @@ supervisor_run(const struct config *cfg)
 		log_info("%d %s started", cfg->workers,
 			 SV_PLURAL(cfg->workers, "worker"));
 	sv_announce(&sv);
+	sv_ops_ready(&sv);
 	while (!(sv.stopping && sv.live == 0)) {
 		if (loop_run_once(sv.loop, sv_timeout(&sv)) < 0)
 			fatal("epoll_wait");
@@ -213,6 +224,7 @@ supervisor_run(const struct config *cfg)
 		sv_accept_resume(&sv);
 		sv_respawn(&sv);
 		sv_escalate(&sv);
+		sv_ops_tick(&sv);
 	}
 	if (sv.abandoned)
 		log_warn("shut down, leaving %u %s that did not die",

@@ -28,6 +28,7 @@ sv_refuse(const struct sv_listener *l, int fd, enum proto_refusal why, long num)
 	char line[256];
 	size_t n = 0;
 
+	l->sv->counts[METRICS_REFUSED + why]++;
 	if (l->transport == TRANSPORT_TCP)
 		n = proto_refusal_line(l->proto, why, num, line, sizeof(line));
 	if (n)
@@ -75,6 +76,7 @@ sv_admit(struct supervisor *sv, const struct sv_listener *l, int fd,
 	}
 	snprintf(c->user, sizeof(c->user), "%s", proto_get(l->proto)->name);
 	log_info("client %s connected from %s", c->nick, addr);
+	sv->counts[METRICS_ACCEPTED]++;
 	if (sv->cfg->workers == 0) {
 		int err = sv_spawn(sv, s, fd, c, l->proto, l->transport);
 		if (err < 0) {

@@ -3,7 +3,9 @@
  * supervisor.c (set-up, the loop, signals, shutdown), supervisor_accept.c
  * (listeners and admission), supervisor_proc.c (the process table: spawn,
  * channels, reap, respawn), supervisor_chat.c (requests against the
- * registry, marks) and supervisor_wake.c (wake pacing). Supervisor only.
+ * registry, marks), supervisor_wake.c (wake pacing), supervisor_ops.c
+ * (live settings, stats, notify, metrics) and supervisor_reload.c
+ * (SIGHUP). Supervisor only.
  */
 #ifndef PARLEY_SUPERVISOR_INT_H
 #define PARLEY_SUPERVISOR_INT_H
@@ -12,10 +14,16 @@
 #include "lib/loop.h"
 #include "server/channel.h"
 #include "server/config.h"
+#include "server/config_file.h"
+#include "server/live.h"
+#include "server/metrics.h"
+#include "server/notify.h"
 #include "server/outbox.h"
 #include "server/registry.h"
+#include "server/stats.h"
 
 #include <sys/types.h>
+#include <time.h>
 
 #define SV_CHANNEL_QUEUE  (4u << 20) /* a session this far behind is stuck */
 #define SV_WAKE_GROUPS	  8
@@ -80,6 +88,21 @@ struct supervisor {
 	long long accept_resume_ms;
 	long long respawn_due_ms; /* a worker could not be forked: retry */
 	pid_t pid;
+
+	/* Operations (supervisor_ops.c, supervisor_reload.c). */
+	struct config *cfg_rw;		 /* *cfg: only a reload writes it */
+	const struct config_source *src; /* the command line, for reloads */
+	struct config_text *boot_text;	 /* what the start-up config uses */
+	struct config_text *reload_text; /* the last reload's strings */
+	struct live settings;		 /* reloadable settings, for sessions */
+	struct stats stats;		 /* the sessions' counters */
+	struct notify notify;		 /* the service manager, if any */
+	struct metrics *metrics;	 /* GET /metrics, if listening */
+	uint64_t counts[METRICS_COUNTS]; /* events only the supervisor sees */
+	time_t start_time;
+	unsigned status_clients; /* clients in the last STATUS= */
+	long long status_sent_ms;
+	long long ops_due_ms; /* when sv_ops_tick wants to run; 0: never */
 };
 
 /* ---- supervisor.c ---- */
@@ -152,6 +175,38 @@ void sv_client_gone(struct supervisor *sv, struct reg_client *c,
 
 /* Producer has new records: put them in the timeline. */
 void sv_mark(struct supervisor *sv, unsigned producer);
+
+/* ---- supervisor_ops.c ---- */
+
+/* Maps the live block and the stats pages and opens the notify socket:
+ * before any fork. */
+void sv_ops_setup(struct supervisor *sv);
+
+/* Binds the metrics listener, if any. Returns 0 or -1 (logged). */
+int sv_ops_listen(struct supervisor *sv);
+
+/* Listening: starts serving metrics and tells the service manager. */
+void sv_ops_ready(struct supervisor *sv);
+
+/* Each loop iteration: STATUS= (at most once a second), metrics
+ * deadlines. Sets ops_due_ms. */
+void sv_ops_tick(struct supervisor *sv);
+
+/* Shutdown begins: STOPPING=1, metrics stop. */
+void sv_ops_stopping(struct supervisor *sv);
+
+/* Slot s is free again (its process and channel gone): its counters
+ * join the retired totals. */
+void sv_ops_release(struct supervisor *sv, struct sv_session *s);
+
+void sv_ops_teardown(struct supervisor *sv);
+
+/* ---- supervisor_reload.c ---- */
+
+/* SIGHUP: rebuilds the config from the file and the command line and
+ * applies what can change at run time; a file that does not parse
+ * changes nothing. Never exits, never disconnects anyone. */
+void sv_reload(struct supervisor *sv);
 
 /* ---- supervisor_wake.c ---- */
 

@@ -71,6 +71,9 @@ sv_child(struct supervisor *sv, struct sv_session *s, int chan_fd,
 	    .cursors = sv->marked,
 	    .client = m,
 	    .client_fd = client_fd,
+	    .live = &sv->settings,
+	    .stats = &sv->stats,
+	    .slot = s->index,
 	};
 
 	/* Die with the supervisor; the check closes the race with its exit
@@ -160,6 +163,7 @@ sv_respawn(struct supervisor *sv)
 		}
 		log_info("worker %u respawned as pid %d", s->index,
 			 (int)s->pid);
+		sv->counts[METRICS_WORKER_RESTARTS]++;
 	}
 }
 
@@ -168,6 +172,7 @@ sv_session_release(struct supervisor *sv, struct sv_session *s)
 {
 	/* Both the process and its channel are gone: the slot (and its
 	 * outbox, continuing from its head) may be reused. */
+	sv_ops_release(sv, s);
 	s->pid = 0;
 	sv_respawn(sv);
 }
@@ -189,7 +194,7 @@ sv_channel_closed(struct supervisor *sv, struct sv_session *s)
 		if (c)
 			sv_client_gone(sv, c, "connection lost");
 	}
-	for (int i = 0; s->nclients > 0 && i < sv->cfg->max_clients; i++) {
+	for (int i = 0; s->nclients > 0 && i < sv->cfg->client_slots; i++) {
 		struct reg_client *c = &sv->reg.clients[i];
 		if (c->id && c->session == (int)s->index)
 			sv_client_gone(sv, c, "connection lost");
@@ -262,6 +267,8 @@ sv_reap(struct supervisor *sv)
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		struct sv_session *s = idmap_del(&sv->by_pid, (uint64_t)pid);
 		const char *what = sv->cfg->workers > 0 ? "worker" : "session";
+		if (s && (WIFSIGNALED(st) || WEXITSTATUS(st) != 0))
+			sv->counts[METRICS_SESSION_FAILURES]++;
 		if (WIFSIGNALED(st))
 			log_warn("%s %d killed by signal %d", what, (int)pid,
 				 WTERMSIG(st));
