@@ -220,7 +220,8 @@ repeat(char *out, size_t n, const char *prefix, const char *unit, int count,
 /* A line ends the collection on fd that is certain to come after every
  * reply to what was sent before: an unknown command is answered by the
  * client's own session once its earlier commands are done. */
-#define MARK_CMD  "/zz-end-of-reply\n"
+#define MARK_SEND "/zz-end-of-reply"
+#define MARK_CMD  MARK_SEND "\n"
 #define MARK_LINE "-!- error: unknown command"
 
 static void
@@ -230,129 +231,253 @@ close_all(int *fds, int n)
 		tc_close(fds[i]);
 }
 
+/* ---- a server, its clients, and conversations as tables ----------------- */
+
+/* A test's clients, as bits: the first nick given to chat_open is A. */
+enum { A = 1, B = 2, C = 4, D = 8, E = 16 };
+#define CHAT_CLIENTS 5
+
+struct chat {
+	struct ts_server *s;
+	int n;
+	int fd[CHAT_CLIENTS];
+	char nick[CHAT_CLIENTS][32];
+	struct lines seen; /* what the last wait read before its match */
+};
+
+static void
+chat_close(struct chat *c)
+{
+	close_all(c->fd, c->n);
+	ts_free(c->s);
+	c->s = NULL;
+	c->n = 0;
+}
+
+/* Starts a server with args and joins a client per space-separated nick,
+ * in order ("*" keeps the name the server gives). Returns 1; or 0 after a
+ * failed check, with everything closed again. */
+static int
+chat_open(struct chat *c, const char *args, const char *nicks)
+{
+	char buf[256], *save = NULL;
+	int ok = 1;
+
+	c->n = 0;
+	c->seen.n = c->seen.total = 0;
+	c->s = start(args);
+	if (!CHECKF(c->s, "parleyd did not start with \"%s\"", args))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", nicks);
+	for (char *t = strtok_r(buf, " ", &save); t && c->n < CHAT_CLIENTS;
+	     t = strtok_r(NULL, " ", &save)) {
+		int i = c->n++;
+		if (strcmp(t, "*") == 0) {
+			c->fd[i] =
+			    tc_join(c->s->port, c->nick[i], sizeof(c->nick[i]));
+		} else {
+			c->fd[i] = join_as(c->s->port, t);
+			snprintf(c->nick[i], sizeof(c->nick[i]), "%s", t);
+		}
+		ok &= c->fd[i] >= 0;
+	}
+	if (!CHECKF(ok, "not every one of \"%s\" joined", nicks)) {
+		chat_close(c);
+		return 0;
+	}
+	return 1;
+}
+
+/* One row of a conversation. Client from (a bit; 0: nobody) sends send, a
+ * line or several joined by \n; then each client in to (bits) reads up to
+ * a line equal to want, or containing it when contains is set (IS, HAS),
+ * or sees its connection closed (CLOSED). The line that matched also
+ * contains also; of the lines before it, none contains any of lacks, and
+ * exactly one contains each of once. */
+struct step {
+	int from;
+	const char *send;
+	int to;
+	const char *want;
+	int contains, closed;
+	const char *also;
+	const char *lacks[2];
+	const char *once[3];
+};
+
+#define IS(line)  .want = (line)
+#define HAS(part) .want = (part), .contains = 1
+#define CLOSED	  .closed = 1
+
+static int
+chat_index(const struct chat *c, int bit)
+{
+	for (int i = 0; i < c->n; i++)
+		if (bit == 1 << i)
+			return i;
+	return -1;
+}
+
+/* Runs one row: every check names the table and the row. Returns 1 if
+ * every check held. */
+static int
+chat_step(struct chat *c, const char *table, size_t k, const struct step *st)
+{
+	char got[CHAT_LINE], esc[CHAT_LINE * 4], row[CHAT_LINE * 4 + 256];
+	int ok = 1;
+
+	if (st->from) {
+		int i = chat_index(c, st->from);
+		snprintf(row, sizeof(row), "%s[%zu] (%s: \"%s\")", table, k,
+			 i >= 0 ? c->nick[i] : "nobody",
+			 escape(st->send, esc, sizeof(esc)));
+		ok &= CHECKF(i >= 0 && tc_send(c->fd[i], "%s\n", st->send) == 0,
+			     "%s: not sent", row);
+	} else {
+		snprintf(row, sizeof(row), "%s[%zu]", table, k);
+	}
+	for (int i = 0; i < c->n; i++) {
+		if (!(st->to & 1 << i))
+			continue;
+		if (st->closed) {
+			ok &= CHECKF(tc_wait_eof(c->fd[i], CHAT_WAIT_MS) == 0,
+				     "%s: %s's connection is still open", row,
+				     c->nick[i]);
+			continue;
+		}
+		c->seen.n = c->seen.total = 0;
+		int hit = wait_line(__FILE__, __LINE__, c->fd[i], st->want,
+				    !st->contains, &c->seen, got, sizeof(got));
+		ok &=
+		    CHECKF(hit, "%s: %s wants a line %s \"%s\"", row,
+			   c->nick[i], st->contains ? "containing" : "equal to",
+			   escape(st->want, esc, sizeof(esc)));
+		if (hit && st->also)
+			ok &= CHECKF(strstr(got, st->also),
+				     "%s: %s got \"%s\", without \"%s\"", row,
+				     c->nick[i], escape(got, esc, sizeof(esc)),
+				     st->also);
+		for (size_t j = 0; j < 2 && st->lacks[j]; j++)
+			ok &= CHECKF(LACKS(&c->seen, st->lacks[j]),
+				     "%s: %s got \"%s\" before it", row,
+				     c->nick[i], st->lacks[j]);
+		for (size_t j = 0; j < 3 && st->once[j]; j++) {
+			int n = lines_count(&c->seen, st->once[j]);
+			if (CHECKF(n == 1,
+				   "%s: %d of %s's lines contain \"%s\", "
+				   "want 1",
+				   row, n, c->nick[i], st->once[j]))
+				continue;
+			lines_report(__FILE__, __LINE__, &c->seen,
+				     "the lines before it");
+			ok = 0;
+		}
+	}
+	return ok;
+}
+
+/* Runs every row of a table, on through failures; 1 if all held. */
+static int
+chat_steps(struct chat *c, const char *table, const struct step *st, size_t n)
+{
+	int ok = 1;
+
+	for (size_t k = 0; k < n; k++)
+		ok &= chat_step(c, table, k, &st[k]);
+	return ok;
+}
+
+#define STEPS(c, table)                                                        \
+	chat_steps(c, #table, table, sizeof(table) / sizeof(table[0]))
+
 /* ---- nicknames ---------------------------------------------------------- */
 
 static void
 test_nick_change_is_seen_by_room_members_and_by_the_client_itself(void)
 {
-	struct ts_server *s = start("");
-	char old[64], want[160];
-	struct lines l;
-	REQUIRE(s);
-	int a = tc_join(s->port, old, sizeof(old));
-	int b = join_as(s->port, "bob"), c = join_as(s->port, "carol");
-	int d = join_as(s->port, "dave");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0 && d >= 0);
-	/* dave shares no room with a. */
-	tc_send(d, "/part\n");
-	CHECK(EXPECT_LINE(d, "-!- dave left #lobby"));
-	tc_send(a, "/nick alice\n");
-	snprintf(want, sizeof(want), "-!- %s is now known as alice", old);
-	CHECK(EXPECT_LINE(a, want));
-	CHECK(EXPECT_LINE(b, want));
-	CHECK(EXPECT_LINE(c, want));
-	/* The new name is used from now on, even for a line sent in the
-	 * same write as the /nick. */
-	tc_send(a, "hello as alice\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> hello as alice"));
-	tc_send(a, "/nick alicia\nhello as alicia\n");
-	CHECK(EXPECT_LINE(b, "-!- alice is now known as alicia"));
-	CHECK(EXPECT_LINE(b, "#lobby <alicia> hello as alicia"));
-	/* bob shares two rooms with her and is told once. */
-	REQUIRE(join_room(a, "alicia", "#den") && join_room(b, "bob", "#den"));
-	tc_send(a, "/nick alice\n");
-	CHECK(EXPECT_LINE(b, "-!- alicia is now known as alice"));
-	tc_send(b, MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(b, MARK_LINE, &l));
-	CHECK(LACKS(&l, "is now known as"));
-	tc_send(d, MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(d, MARK_LINE, &l));
-	CHECK(LACKS(&l, "is now known as alice"));
-	int fds[] = {a, b, c, d};
-	close_all(fds, 4);
-	ts_free(s);
+	struct chat c;
+	char want[160];
+	REQUIRE(chat_open(&c, "", "* bob carol dave"));
+	snprintf(want, sizeof(want), "-!- %s is now known as alice", c.nick[0]);
+	const struct step steps[] = {
+	    /* dave shares no room with the one who renames. */
+	    {D, "/part", D, IS("-!- dave left #lobby")},
+	    {A, "/nick alice", A | B | C, IS(want)},
+	    /* The new name is used from now on, even for a line sent in the
+	     * same write as the /nick. */
+	    {A, "hello as alice", B, IS("#lobby <alice> hello as alice")},
+	    {A, "/nick alicia\nhello as alicia", B,
+	     IS("-!- alice is now known as alicia")},
+	    {0, NULL, B, IS("#lobby <alicia> hello as alicia")},
+	    /* bob shares two rooms with her and is told once; dave not at
+	     * all. */
+	    {A, "/join #den", A, IS("-!- alicia joined #den")},
+	    {B, "/join #den", B, IS("-!- bob joined #den")},
+	    {A, "/nick alice", B, IS("-!- alicia is now known as alice")},
+	    {B, MARK_SEND, B, HAS(MARK_LINE), .lacks = {"is now known as"}},
+	    {D, MARK_SEND, D, HAS(MARK_LINE),
+	     .lacks = {"is now known as alice"}},
+	};
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_taken_nick_is_refused_case_insensitively(void)
 {
-	struct ts_server *s = start("");
-	char line[CHAT_LINE];
-	REQUIRE(s);
-	int a = join_as(s->port, "Alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	const char *tries[] = {"Alice", "alice", "ALICE", "aLiCe"};
-	for (int i = 0; i < 4; i++) {
-		tc_send(b, "/nick %s\n", tries[i]);
-		if (CHECK(EXPECT_OUT(b, "-!- error: ", line)))
-			CHECKF(strstr(line, "already taken"),
-			       "/nick %s: got \"%s\"", tries[i], line);
-	}
-	/* bob is still bob and still talks. */
-	tc_send(b, "still bob\n");
-	CHECK(EXPECT_LINE(a, "#lobby <bob> still bob"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {B, "/nick Alice", B, HAS("-!- error: "), .also = "already taken"},
+	    {B, "/nick alice", B, HAS("-!- error: "), .also = "already taken"},
+	    {B, "/nick ALICE", B, HAS("-!- error: "), .also = "already taken"},
+	    {B, "/nick aLiCe", B, HAS("-!- error: "), .also = "already taken"},
+	    /* bob is still bob and still talks. */
+	    {B, "still bob", A, IS("#lobby <bob> still bob")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "Alice bob"));
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_invalid_nicks_are_refused(void)
 {
-	struct ts_server *s = start("");
-	char line[CHAT_LINE];
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	const char *bad[] = {
-	    "abcdefghijklmnopqrstu", /* 21 characters */
-	    "1abc",		     /* leading digit */
-	    "_abc",		     /* leading underscore */
-	    "-abc",		     /* leading hyphen */
-	    "bad!nick",
-	    "bad.nick",
-	    "bad#nick",
-	    "b\xC3\xA4r",
+	static const struct step steps[] = {
+	    /* 21 characters */
+	    {B, "/nick abcdefghijklmnopqrstu", B, HAS("-!- error: ")},
+	    /* a leading digit, underscore or hyphen */
+	    {B, "/nick 1abc", B, HAS("-!- error: ")},
+	    {B, "/nick _abc", B, HAS("-!- error: ")},
+	    {B, "/nick -abc", B, HAS("-!- error: ")},
+	    {B, "/nick bad!nick", B, HAS("-!- error: ")},
+	    {B, "/nick bad.nick", B, HAS("-!- error: ")},
+	    {B, "/nick bad#nick", B, HAS("-!- error: ")},
+	    {B, "/nick b\xC3\xA4r", B, HAS("-!- error: ")},
+	    /* No one saw a rename; the longest valid name is accepted. */
+	    {B, "/nick abcdefghijklmnopqrst", B,
+	     IS("-!- bob is now known as abcdefghijklmnopqrst")},
+	    {0, NULL, A, HAS("-!- bob is now known as abcdefghijklmnopqrst"),
+	     .lacks = {"-!- bob is now known as"}},
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		tc_send(b, "/nick %s\n", bad[i]);
-		CHECKF(EXPECT_OUT(b, "-!- error: ", line), "/nick %s accepted",
-		       bad[i]);
-	}
-	/* No one saw a rename; the longest valid name is accepted. */
-	tc_send(b, "/nick abcdefghijklmnopqrst\n");
-	CHECK(EXPECT_LINE(b, "-!- bob is now known as abcdefghijklmnopqrst"));
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, "-!- bob is now known as abcdefghijklmnopqrst", &l));
-	CHECK(LACKS(&l, "-!- bob is now known as"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_nick_without_argument_gives_usage_error_and_connection_stays_usable(void)
 {
-	struct ts_server *s = start("");
-	char line[CHAT_LINE];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	tc_send(b, "/nick\n");
-	if (CHECK(EXPECT_OUT(b, "-!- error: ", line)))
-		CHECKF(strstr(line, "/nick"), "no usage in \"%s\"", line);
-	tc_send(b, "/nick   \n");
-	CHECK(EXPECT(b, "-!- error: "));
-	tc_send(b, "after the error\n");
-	CHECK(EXPECT_LINE(a, "#lobby <bob> after the error"));
-	tc_send(b, "/nick bobby\n");
-	CHECK(EXPECT_LINE(a, "-!- bob is now known as bobby"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {B, "/nick", B, HAS("-!- error: "), .also = "/nick"},
+	    {B, "/nick   ", B, HAS("-!- error: ")},
+	    {B, "after the error", A, IS("#lobby <bob> after the error")},
+	    {B, "/nick bobby", A, IS("-!- bob is now known as bobby")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 /* Reads fd until its own rename to name or an error; 1 won, 0 refused,
@@ -382,11 +507,11 @@ static void
 test_simultaneous_nick_to_the_same_name_exactly_one_wins(void)
 {
 	enum { ROUNDS = 20 };
-	struct ts_server *s = start("");
-	char nick[2][64] = {"racer0", "racer1"}, name[64], err[2][CHAT_LINE];
-	REQUIRE(s);
-	int fd[2] = {join_as(s->port, nick[0]), join_as(s->port, nick[1])};
-	REQUIRE(fd[0] >= 0 && fd[1] >= 0);
+	struct chat c;
+	char name[32], err[2][CHAT_LINE];
+	REQUIRE(chat_open(&c, "", "racer0 racer1"));
+	int *fd = c.fd;
+	char(*nick)[32] = c.nick;
 	for (int round = 0; round < ROUNDS; round++) {
 		int res[2];
 		snprintf(name, sizeof(name), "SameName%d", round);
@@ -413,8 +538,7 @@ test_simultaneous_nick_to_the_same_name_exactly_one_wins(void)
 		if (res[0] != 1 && res[1] != 1)
 			break;
 	}
-	close_all(fd, 2);
-	ts_free(s);
+	chat_close(&c);
 }
 
 /* ---- rooms -------------------------------------------------------------- */
