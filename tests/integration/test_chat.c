@@ -288,6 +288,32 @@ chat_open(struct chat *c, const char *args, const char *nicks)
 	return 1;
 }
 
+/* Adds a client that has only connected (no welcome read yet) as the next
+ * bit; its nick is "?" until a test says otherwise. 1, or 0 if refused. */
+static int
+chat_connect(struct chat *c)
+{
+	int i = c->n;
+
+	if (!CHECK(i < CHAT_CLIENTS))
+		return 0;
+	c->fd[i] = tc_connect(c->s->port);
+	snprintf(c->nick[i], sizeof(c->nick[i]), "?");
+	c->n++;
+	return CHECK(c->fd[i] >= 0);
+}
+
+/* Each client in who joins room and sees its own join, in bit order;
+ * stops at the first that does not. */
+static int
+chat_join(struct chat *c, const char *room, int who)
+{
+	for (int i = 0; i < c->n; i++)
+		if ((who & 1 << i) && !join_room(c->fd[i], c->nick[i], room))
+			return 0;
+	return 1;
+}
+
 /* One row of a conversation. Client from (a bit; 0: nobody) sends send, a
  * line or several joined by \n; then each client in to (bits) reads up to
  * a line equal to want, or containing it when contains is set (IS, HAS),
@@ -546,183 +572,132 @@ test_simultaneous_nick_to_the_same_name_exactly_one_wins(void)
 static void
 test_join_creates_a_room_and_announces_to_its_members(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	tc_send(a, "/join #den\n");
-	CHECK(EXPECT_LINE(a, "-!- alice joined #den"));
-	tc_send(b, "/join #den\n");
-	CHECK(EXPECT_LINE(b, "-!- bob joined #den"));
-	CHECK(EXPECT_LINE(a, "-!- bob joined #den"));
-	tc_send(a, "/rooms\n");
-	CHECK(EXPECT(a, "-!- #den: 2 members"));
-	/* carol, who is not in #den, hears of neither join. */
-	tc_send(b, "/join #lobby\nback in lobby\n");
-	CHECK(EXPECT_LINE(b, "-!- now talking in #lobby"));
-	l.n = l.total = 0;
-	CHECK(COLLECT(c, "#lobby <bob> back in lobby", &l));
-	CHECK(LACKS(&l, "#den"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/join #den", A, IS("-!- alice joined #den")},
+	    {B, "/join #den", A | B, IS("-!- bob joined #den")},
+	    {A, "/rooms", A, HAS("-!- #den: 2 members")},
+	    /* carol, who is not in #den, hears of neither join. */
+	    {B, "/join #lobby\nback in lobby", B,
+	     IS("-!- now talking in #lobby")},
+	    {0, NULL, C, HAS("#lobby <bob> back in lobby"), .lacks = {"#den"}},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob carol"));
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_room_message_reaches_only_members_and_names_the_room(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
-	tc_send(a, "hi den\n");
-	CHECK(EXPECT_LINE(b, "#den <alice> hi den"));
-	/* bob answers: alice gets that, and not her own line before it. */
-	tc_send(b, "hi alice\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, "#den <bob> hi alice", &l));
-	CHECK(LACKS(&l, "hi den"));
-	/* alice's later line in #lobby reaches carol after the #den one
-	 * would have. */
-	tc_send(a, "/join #lobby\nin the lobby\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(c, "#lobby <alice> in the lobby", &l));
-	CHECK(LACKS(&l, "hi den"));
-	CHECK(LACKS(&l, "hi alice"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "hi den", B, IS("#den <alice> hi den")},
+	    /* bob answers: alice gets that, and not her own line before it. */
+	    {B, "hi alice", A, HAS("#den <bob> hi alice"), .lacks = {"hi den"}},
+	    /* alice's later line in #lobby reaches carol after the #den one
+	     * would have. */
+	    {A, "/join #lobby\nin the lobby", C,
+	     HAS("#lobby <alice> in the lobby"),
+	     .lacks = {"hi den", "hi alice"}},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob carol"));
+	if (CHECK(chat_join(&c, "#den", A | B)))
+		STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_client_in_two_rooms_hears_both_and_talks_in_the_room_joined_last(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(b, "bob", "#one") && join_room(c, "carol", "#two"));
-	REQUIRE(join_room(a, "alice", "#one") && join_room(a, "alice", "#two"));
-	tc_send(b, "from one\n");
-	CHECK(EXPECT_LINE(a, "#one <bob> from one"));
-	tc_send(c, "from two\n");
-	CHECK(EXPECT_LINE(a, "#two <carol> from two"));
-	tc_send(a, "to the last room\n");
-	CHECK(EXPECT_LINE(c, "#two <alice> to the last room"));
-	/* bob, in #one only, did not get it: alice's next line in #one
-	 * comes after it. */
-	tc_send(a, "/join #one\nnow in one\n");
-	CHECK(EXPECT_LINE(a, "-!- now talking in #one"));
-	l.n = l.total = 0;
-	CHECK(COLLECT(b, "#one <alice> now in one", &l));
-	CHECK(LACKS(&l, "to the last room"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {B, "from one", A, IS("#one <bob> from one")},
+	    {C, "from two", A, IS("#two <carol> from two")},
+	    {A, "to the last room", C, IS("#two <alice> to the last room")},
+	    /* bob, in #one only, did not get it: alice's next line in #one
+	     * comes after it. */
+	    {A, "/join #one\nnow in one", A, IS("-!- now talking in #one")},
+	    {0, NULL, B, HAS("#one <alice> now in one"),
+	     .lacks = {"to the last room"}},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob carol"));
+	if (CHECK(chat_join(&c, "#one", B) && chat_join(&c, "#two", C)) &&
+	    CHECK(chat_join(&c, "#one", A) && chat_join(&c, "#two", A)))
+		STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_join_of_an_already_joined_room_switches_the_current_room(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(a, "alice", "#one") && join_room(b, "bob", "#one"));
-	REQUIRE(join_room(a, "alice", "#two"));
-	tc_send(a, "/join #one\n");
-	CHECK(EXPECT_LINE(a, "-!- now talking in #one"));
-	tc_send(a, "said in one\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(b, "#one <alice> said in one", &l));
-	/* Switching is not joining again. */
-	CHECK(LACKS(&l, "alice joined"));
-	tc_send(a, "/join #lobby\n");
-	CHECK(EXPECT_LINE(a, "-!- now talking in #lobby"));
-	tc_send(a, "said in lobby\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> said in lobby"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/join #one", A, IS("-!- now talking in #one")},
+	    /* Switching is not joining again. */
+	    {A, "said in one", B, HAS("#one <alice> said in one"),
+	     .lacks = {"alice joined"}},
+	    {A, "/join #lobby", A, IS("-!- now talking in #lobby")},
+	    {A, "said in lobby", B, IS("#lobby <alice> said in lobby")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	if (CHECK(chat_join(&c, "#one", A | B)) &&
+	    CHECK(chat_join(&c, "#two", A)))
+		STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_part_announces_and_an_empty_room_disappears_from_rooms(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(a, "alice", "#tmp") && join_room(b, "bob", "#tmp"));
-	tc_send(b, "/part #tmp gone home\n");
-	CHECK(EXPECT_LINE(b, "-!- bob left #tmp (gone home)"));
-	CHECK(EXPECT_LINE(a, "-!- bob left #tmp (gone home)"));
-	tc_send(a, "/rooms\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
-	CHECKF(lines_count(&l, "-!- #tmp: 1 member") == 1,
-	       "/rooms does not list #tmp with 1 member");
-	/* Without a room, /part leaves the current one (text that is not a
-	 * room is the reason), and the current room becomes one alice is
-	 * still in. */
-	REQUIRE(join_room(a, "alice", "#tmp2") && join_room(b, "bob", "#tmp2"));
-	tc_send(a, "/part see you\n");
-	CHECK(EXPECT_LINE(b, "-!- alice left #tmp2 (see you)"));
-	CHECK(EXPECT_LINE(a, "-!- alice left #tmp2 (see you)"));
-	CHECK(EXPECT(a, "-!- now talking in #"));
-	tc_send(a, "/join #tmp\n/part\n");
-	CHECK(EXPECT_LINE(a, "-!- now talking in #tmp"));
-	CHECK(EXPECT_LINE(a, "-!- alice left #tmp"));
-	CHECK(EXPECT_LINE(a, "-!- now talking in #lobby"));
-	tc_send(a, "back in the lobby\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> back in the lobby"));
-	tc_send(a, "/rooms\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
-	CHECK(LACKS(&l, "-!- #tmp:"));
-	CHECKF(lines_count(&l, "-!- #tmp2: 1 member") == 1,
-	       "/rooms does not list #tmp2 (bob) with 1 member");
-	CHECKF(lines_count(&l, "-!- #lobby: 2 members") == 1,
-	       "/rooms does not list #lobby with 2 members");
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {B, "/part #tmp gone home", A | B,
+	     IS("-!- bob left #tmp (gone home)")},
+	    {A, "/rooms\n" MARK_SEND, A, HAS(MARK_LINE),
+	     .once = {"-!- #tmp: 1 member"}},
+	    /* Without a room, /part leaves the current one (text that is not
+	     * a room is the reason), and the current room becomes one alice
+	     * is still in. */
+	    {A, "/join #tmp2", A, IS("-!- alice joined #tmp2")},
+	    {B, "/join #tmp2", B, IS("-!- bob joined #tmp2")},
+	    {A, "/part see you", A | B, IS("-!- alice left #tmp2 (see you)")},
+	    {0, NULL, A, HAS("-!- now talking in #")},
+	    {A, "/join #tmp\n/part", A, IS("-!- now talking in #tmp")},
+	    {0, NULL, A, IS("-!- alice left #tmp")},
+	    {0, NULL, A, IS("-!- now talking in #lobby")},
+	    {A, "back in the lobby", B, IS("#lobby <alice> back in the lobby")},
+	    /* #tmp is gone; #tmp2 has bob. */
+	    {A, "/rooms\n" MARK_SEND, A, HAS(MARK_LINE), .lacks = {"-!- #tmp:"},
+	     .once = {"-!- #tmp2: 1 member", "-!- #lobby: 2 members"}},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	if (CHECK(chat_join(&c, "#tmp", A | B)))
+		STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_rooms_lists_every_room_with_member_count_and_topic(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
-	tc_send(a, "/topic cosy corner\n");
-	CHECK(EXPECT_LINE(a, "-!- alice set the topic of #den: cosy corner"));
-	tc_send(c, "/rooms\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(c, MARK_LINE, &l));
-	CHECKF(lines_count(&l, "-!- #den: 2 members, topic: cosy corner") == 1,
-	       "no \"-!- #den: 2 members, topic: cosy corner\"");
-	CHECKF(lines_count(&l, "-!- #lobby: 3 members, no topic") == 1,
-	       "no \"-!- #lobby: 3 members, no topic\"");
-	CHECKF(l.n == 2, "/rooms gave %d lines for 2 rooms", l.n);
-	if (l.n != 2)
-		lines_report(__FILE__, __LINE__, &l, "the /rooms reply");
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/topic cosy corner", A,
+	     IS("-!- alice set the topic of #den: cosy corner")},
+	    {C, "/rooms\n" MARK_SEND, C, HAS(MARK_LINE),
+	     .once = {"-!- #den: 2 members, topic: cosy corner",
+		      "-!- #lobby: 3 members, no topic"}},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob carol"));
+	if (!CHECK(chat_join(&c, "#den", A | B))) {
+		chat_close(&c);
+		return;
+	}
+	STEPS(&c, steps);
+	if (!CHECKF(c.seen.n == 2, "/rooms gave %d lines for 2 rooms",
+		    c.seen.n))
+		lines_report(__FILE__, __LINE__, &c.seen, "the /rooms reply");
+	chat_close(&c);
 }
 
 /* The nicks of a "-!- members of ROOM:" reply, space separated. */
@@ -740,36 +715,50 @@ who_has(const char *line, const char *nick)
 	return 0;
 }
 
+/* Who asks what, the start of the reply, who is listed and who is not. */
+static const struct {
+	int from;
+	const char *send, *reply;
+	const char *in[3], *out[1];
+} who_rows[] = {
+    {C, "/who", "-!- members of #lobby:", {"alice", "bob", "carol"}, {NULL}},
+    {C, "/who #den", "-!- members of #den:", {"alice", "bob"}, {"carol"}},
+    /* alice's current room is #den. */
+    {A, "/who", "-!- members of #den:", {NULL}, {NULL}},
+};
+
 static void
 test_who_lists_the_members_of_a_room(void)
 {
-	struct ts_server *s = start("");
+	static const struct step steps[] = {
+	    {C, "/who #nowhere", C, HAS("-!- error: ")},
+	    {C, "still here", A, IS("#lobby <carol> still here")},
+	};
+	struct chat c;
 	char line[CHAT_LINE];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
-	tc_send(c, "/who\n");
-	if (CHECK(EXPECT_OUT(c, "-!- members of #lobby:", line)))
-		CHECKF(who_has(line, "alice") && who_has(line, "bob") &&
-			   who_has(line, "carol"),
-		       "/who: \"%s\"", line);
-	tc_send(c, "/who #den\n");
-	if (CHECK(EXPECT_OUT(c, "-!- members of #den:", line)))
-		CHECKF(who_has(line, "alice") && who_has(line, "bob") &&
-			   !who_has(line, "carol"),
-		       "/who #den: \"%s\"", line);
-	/* alice's current room is #den. */
-	tc_send(a, "/who\n");
-	CHECK(EXPECT(a, "-!- members of #den:"));
-	tc_send(c, "/who #nowhere\n");
-	CHECK(EXPECT(c, "-!- error: "));
-	tc_send(c, "still here\n");
-	CHECK(EXPECT_LINE(a, "#lobby <carol> still here"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	REQUIRE(chat_open(&c, "", "alice bob carol"));
+	if (!CHECK(chat_join(&c, "#den", A | B))) {
+		chat_close(&c);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(who_rows) / sizeof(who_rows[0]); i++) {
+		int fd = c.fd[chat_index(&c, who_rows[i].from)];
+		tc_send(fd, "%s\n", who_rows[i].send);
+		if (!CHECKF(EXPECT_OUT(fd, who_rows[i].reply, line),
+			    "who_rows[%zu]: no reply to %s", i,
+			    who_rows[i].send))
+			continue;
+		for (size_t j = 0; j < 3 && who_rows[i].in[j]; j++)
+			CHECKF(who_has(line, who_rows[i].in[j]),
+			       "who_rows[%zu]: %s not in \"%s\"", i,
+			       who_rows[i].in[j], line);
+		for (size_t j = 0; j < 1 && who_rows[i].out[j]; j++)
+			CHECKF(!who_has(line, who_rows[i].out[j]),
+			       "who_rows[%zu]: %s in \"%s\"", i,
+			       who_rows[i].out[j], line);
+	}
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
@@ -808,252 +797,191 @@ test_who_splits_a_long_member_list_over_several_lines(void)
 static void
 test_topic_is_shown_set_and_announced(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
-	tc_send(a, "/topic\n");
-	CHECK(EXPECT_LINE(a, "-!- #den has no topic"));
-	tc_send(a, "/topic tea at five\n");
-	CHECK(EXPECT_LINE(a, "-!- alice set the topic of #den: tea at five"));
-	CHECK(EXPECT_LINE(b, "-!- alice set the topic of #den: tea at five"));
-	tc_send(b, "/topic\n");
-	CHECK(EXPECT_LINE(b, "-!- topic of #den: tea at five"));
-	/* A new member is told the topic after joining. */
-	tc_send(c, "/join #den\n");
-	CHECK(EXPECT_LINE(c, "-!- carol joined #den"));
-	CHECK(EXPECT_LINE(c, "-!- topic of #den: tea at five"));
-	tc_send(b, "/topic tea at six\n");
-	CHECK(EXPECT_LINE(c, "-!- bob set the topic of #den: tea at six"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/topic", A, IS("-!- #den has no topic")},
+	    {A, "/topic tea at five", A | B,
+	     IS("-!- alice set the topic of #den: tea at five")},
+	    {B, "/topic", B, IS("-!- topic of #den: tea at five")},
+	    /* A new member is told the topic after joining. */
+	    {C, "/join #den", C, IS("-!- carol joined #den")},
+	    {0, NULL, C, IS("-!- topic of #den: tea at five")},
+	    {B, "/topic tea at six", C,
+	     IS("-!- bob set the topic of #den: tea at six")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob carol"));
+	if (CHECK(chat_join(&c, "#den", A | B)))
+		STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_topic_takes_a_room_first_and_a_dash_clears_it(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(a, "alice", "#den"));
-	/* alice talks in #den and sets the topic of #lobby. */
-	tc_send(a, "/topic #lobby lobby talk\n");
-	CHECK(EXPECT_LINE(b, "-!- alice set the topic of #lobby: lobby talk"));
-	tc_send(a, "/topic\n");
-	CHECK(EXPECT_LINE(a, "-!- #den has no topic"));
-	tc_send(a, "/topic #LOBBY\n");
-	CHECK(EXPECT_LINE(a, "-!- topic of #lobby: lobby talk"));
-	/* A dash clears it; clearing no topic says so. */
-	tc_send(b, "/topic -\n");
-	CHECK(EXPECT_LINE(a, "-!- bob cleared the topic of #lobby"));
-	CHECK(EXPECT_LINE(b, "-!- bob cleared the topic of #lobby"));
-	tc_send(a, "/topic #lobby\n");
-	CHECK(EXPECT_LINE(a, "-!- #lobby has no topic"));
-	tc_send(a, "/topic #den -\n");
-	CHECK(EXPECT_LINE(a, "-!- #den has no topic"));
-	tc_send(a, "/rooms\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
-	CHECK(lines_count(&l, "-!- #lobby: 2 members, no topic") == 1);
-	/* Only rooms one is in. */
-	tc_send(b, "/topic #den hijack\n");
-	CHECK(EXPECT_LINE(b, "-!- error: you are not in #den"));
-	tc_send(a, "/topic\n");
-	CHECK(EXPECT_LINE(a, "-!- #den has no topic"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    /* alice talks in #den and sets the topic of #lobby. */
+	    {A, "/topic #lobby lobby talk", B,
+	     IS("-!- alice set the topic of #lobby: lobby talk")},
+	    {A, "/topic", A, IS("-!- #den has no topic")},
+	    {A, "/topic #LOBBY", A, IS("-!- topic of #lobby: lobby talk")},
+	    /* A dash clears it; clearing no topic says so. */
+	    {B, "/topic -", A | B, IS("-!- bob cleared the topic of #lobby")},
+	    {A, "/topic #lobby", A, IS("-!- #lobby has no topic")},
+	    {A, "/topic #den -", A, IS("-!- #den has no topic")},
+	    {A, "/rooms\n" MARK_SEND, A, HAS(MARK_LINE),
+	     .once = {"-!- #lobby: 2 members, no topic"}},
+	    /* Only rooms one is in. */
+	    {B, "/topic #den hijack", B, IS("-!- error: you are not in #den")},
+	    {A, "/topic", A, IS("-!- #den has no topic")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	if (CHECK(chat_join(&c, "#den", A)))
+		STEPS(&c, steps);
+	chat_close(&c);
 }
+
+/* alice's /join of a bad name gets one error and no join. */
+#define BAD_JOIN(room)                                                         \
+	{                                                                      \
+		.from = A, .send = "/join " room "\n" MARK_SEND, .to = A,      \
+		HAS(MARK_LINE), .lacks[0] = "alice joined",                    \
+		.once[0] = "-!- error: "                                       \
+	}
 
 static void
 test_invalid_room_names_are_refused(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	const char *bad[] = {
-	    "den",	 "#",
-	    "#bad!name", "#bad/name",
-	    "##",	 "#abcdefghijklmnopqrstuvwxyzABCDEFG", /* 33 after # */
+	static const struct step steps[] = {
+	    BAD_JOIN("den"),
+	    BAD_JOIN("#"),
+	    BAD_JOIN("#bad!name"),
+	    BAD_JOIN("#bad/name"),
+	    BAD_JOIN("##"),
+	    BAD_JOIN("#abcdefghijklmnopqrstuvwxyzABCDEFG"), /* 33 after # */
+	    /* 32 characters and every allowed kind are fine. */
+	    {A, "/join #abcdefghijklmnopqrstuvwxyzABCDEF", A,
+	     IS("-!- alice joined #abcdefghijklmnopqrstuvwxyzABCDEF")},
+	    {A, "/join #a-b_c.9", A, IS("-!- alice joined #a-b_c.9")},
+	    {A, "/join #lobby\nusable", B, IS("#lobby <alice> usable")},
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		tc_send(a, "/join %s\n" MARK_CMD, bad[i]);
-		l.n = l.total = 0;
-		CHECK(COLLECT(a, MARK_LINE, &l));
-		CHECKF(lines_count(&l, "-!- error: ") == 1 &&
-			   lines_count(&l, "alice joined") == 0,
-		       "/join %s was not refused", bad[i]);
-	}
-	/* 32 characters and every allowed kind are fine. */
-	tc_send(a, "/join #abcdefghijklmnopqrstuvwxyzABCDEF\n");
-	CHECK(EXPECT_LINE(
-	    a, "-!- alice joined #abcdefghijklmnopqrstuvwxyzABCDEF"));
-	tc_send(a, "/join #a-b_c.9\n");
-	CHECK(EXPECT_LINE(a, "-!- alice joined #a-b_c.9"));
-	tc_send(a, "/join #lobby\nusable\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> usable"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_room_names_are_case_insensitive(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(a, "alice", "#Den"));
-	/* bob's #DEN is alice's #Den: one room, under its first spelling. */
-	tc_send(b, "/join #DEN\n");
-	CHECK(EXPECT(a, "-!- bob joined #"));
-	CHECK(EXPECT(b, "-!- bob joined #"));
-	tc_send(b, "one room\n");
-	CHECK(EXPECT_LINE(a, "#Den <bob> one room"));
-	tc_send(a, "/rooms\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
-	CHECKF(lines_count(&l, "-!- #Den: 2 members") == 1,
-	       "/rooms does not list #Den with 2 members");
-	if (lines_count(&l, "-!- #Den: 2 members") != 1)
-		lines_report(__FILE__, __LINE__, &l, "the /rooms reply");
-	/* /join of a joined room in another case switches to it. */
-	tc_send(a, "/join #lobby\n/join #dEn\n");
-	CHECK(EXPECT_LINE(a, "-!- now talking in #lobby"));
-	CHECK(EXPECT_LINE(a, "-!- now talking in #Den"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    /* bob's #DEN is alice's #Den: one room, under its first
+	     * spelling. */
+	    {B, "/join #DEN", A | B, HAS("-!- bob joined #")},
+	    {B, "one room", A, IS("#Den <bob> one room")},
+	    {A, "/rooms\n" MARK_SEND, A, HAS(MARK_LINE),
+	     .once = {"-!- #Den: 2 members"}},
+	    /* /join of a joined room in another case switches to it. */
+	    {A, "/join #lobby\n/join #dEn", A, IS("-!- now talking in #lobby")},
+	    {0, NULL, A, IS("-!- now talking in #Den")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	if (CHECK(chat_join(&c, "#Den", A)))
+		STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_joins_and_parts_are_quiet_in_rooms_over_join_notices(void)
 {
-	struct ts_server *s = start("--join-notices 2");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#big") && join_room(b, "bob", "#big"));
-	CHECK(EXPECT_LINE(a, "-!- bob joined #big"));
-	/* The third member makes #big bigger than 2: only carol is told. */
-	CHECK(join_room(c, "carol", "#big"));
-	tc_send(c, "/part #big\n");
-	CHECK(EXPECT_LINE(c, "-!- carol left #big"));
-	tc_send(b, "after carol\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, "#big <bob> after carol", &l));
-	CHECK(LACKS(&l, "carol joined"));
-	CHECK(LACKS(&l, "carol left"));
-	/* Nickname changes are always announced. */
-	CHECK(join_room(c, "carol", "#big"));
-	tc_send(c, "/nick caroline\n");
-	CHECK(EXPECT_LINE(a, "-!- carol is now known as caroline"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {0, NULL, A, IS("-!- bob joined #big")},
+	    /* The third member makes #big bigger than 2: only carol is
+	     * told. */
+	    {C, "/join #big", C, IS("-!- carol joined #big")},
+	    {C, "/part #big", C, IS("-!- carol left #big")},
+	    {B, "after carol", A, HAS("#big <bob> after carol"),
+	     .lacks = {"carol joined", "carol left"}},
+	    /* Nickname changes are always announced. */
+	    {C, "/join #big", C, IS("-!- carol joined #big")},
+	    {C, "/nick caroline", A, IS("-!- carol is now known as caroline")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "--join-notices 2", "alice bob carol"));
+	if (CHECK(chat_join(&c, "#big", A | B)))
+		STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_room_limits_are_enforced_per_client_and_per_server(void)
 {
-	struct ts_server *s = start("--max-rooms 3 --max-rooms-per-client 2");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(a, "alice", "#one"));
-	tc_send(a, "/join #two\n");
-	CHECK(EXPECT_LINE(a, "-!- error: you are in too many rooms (max 2)"));
-	/* #lobby, #one, #two: the server is full of rooms. */
-	REQUIRE(join_room(b, "bob", "#two"));
-	tc_send(a, "/part #lobby\n");
-	CHECK(EXPECT_LINE(a, "-!- alice left #lobby"));
-	tc_send(a, "/join #three\n");
-	CHECK(
-	    EXPECT_LINE(a, "-!- error: too many rooms on this server (max 3)"));
-	CHECK(join_room(a, "alice", "#two"));
-	tc_send(a, "usable\n");
-	CHECK(EXPECT_LINE(b, "#two <alice> usable"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/join #two", A,
+	     IS("-!- error: you are in too many rooms (max 2)")},
+	    /* #lobby, #one, #two: the server is full of rooms. */
+	    {B, "/join #two", B, IS("-!- bob joined #two")},
+	    {A, "/part #lobby", A, IS("-!- alice left #lobby")},
+	    {A, "/join #three", A,
+	     IS("-!- error: too many rooms on this server (max 3)")},
+	    {A, "/join #two", A, IS("-!- alice joined #two")},
+	    {A, "usable", B, IS("#two <alice> usable")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "--max-rooms 3 --max-rooms-per-client 2",
+			  "alice bob"));
+	if (CHECK(chat_join(&c, "#one", A)))
+		STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_a_new_client_starts_in_the_lobby_even_when_rooms_are_full(void)
 {
-	struct ts_server *s = start("--max-rooms 2");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice");
-	REQUIRE(a >= 0);
-	REQUIRE(join_room(a, "alice", "#one"));
-	tc_send(a, "/part #lobby\n");
-	CHECK(EXPECT_LINE(a, "-!- alice left #lobby"));
-	/* #lobby is gone and #one, #two fill the server. */
-	REQUIRE(join_room(a, "alice", "#two"));
-	int b = tc_connect(s->port);
-	REQUIRE(b >= 0);
-	CHECK(EXPECT(b, "-!- welcome to parley, "));
-	tc_send(b, MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(b, MARK_LINE, &l));
-	CHECKF(lines_count(&l, " joined #lobby") == 1, "not in #lobby");
-	CHECK(LACKS(&l, "-!- error: "));
-	/* Other rooms are still limited. */
-	tc_send(b, "/join #three\n");
-	CHECK(
-	    EXPECT_LINE(b, "-!- error: too many rooms on this server (max 2)"));
-	CHECK(join_room(a, "alice", "#lobby"));
-	tc_send(b, "in the lobby\n");
-	CHECK(EXPECT(a, "> in the lobby"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step full[] = {
+	    {A, "/part #lobby", A, IS("-!- alice left #lobby")},
+	    /* #lobby is gone and #one, #two fill the server. */
+	    {A, "/join #two", A, IS("-!- alice joined #two")},
+	};
+	static const struct step newcomer[] = {
+	    {0, NULL, B, HAS("-!- welcome to parley, ")},
+	    {B, MARK_SEND, B, HAS(MARK_LINE), .lacks = {"-!- error: "},
+	     .once = {" joined #lobby"}},
+	    /* Other rooms are still limited. */
+	    {B, "/join #three", B,
+	     IS("-!- error: too many rooms on this server (max 2)")},
+	    {A, "/join #lobby", A, IS("-!- alice joined #lobby")},
+	    {B, "in the lobby", A, HAS("> in the lobby")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "--max-rooms 2", "alice"));
+	if (CHECK(chat_join(&c, "#one", A))) {
+		STEPS(&c, full);
+		if (chat_connect(&c))
+			STEPS(&c, newcomer);
+	}
+	chat_close(&c);
 }
 
 static void
 test_topic_over_300_bytes_is_refused(void)
 {
-	struct ts_server *s = start("");
-	char topic[400];
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	memset(topic, 't', 300);
-	topic[300] = '\0';
-	tc_send(a, "/topic %s\n", topic);
-	CHECK(EXPECT(b, "-!- alice set the topic of #lobby: tttt"));
-	tc_send(b, "/topic\n");
-	char want[512];
-	snprintf(want, sizeof(want), "-!- topic of #lobby: %s", topic);
-	CHECK(EXPECT_LINE(b, want));
-	/* The limits table: over 300 bytes is "-!- error: ...". */
-	memset(topic, 'u', 301);
-	topic[301] = '\0';
-	tc_send(a, "/topic %s\n" MARK_CMD, topic);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
-	CHECKF(lines_count(&l, "-!- error: ") == 1,
-	       "a 301-byte topic was not refused");
-	if (lines_count(&l, "-!- error: ") != 1)
-		lines_report(__FILE__, __LINE__, &l, "alice's lines");
-	tc_send(b, "/topic\n");
-	CHECK(EXPECT_LINE(b, want));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	char at[400], over[400], want[512];
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	repeat(at, sizeof(at), "/topic ", "t", 300, "");
+	repeat(over, sizeof(over), "/topic ", "u", 301, "\n" MARK_SEND);
+	snprintf(want, sizeof(want), "-!- topic of #lobby: %s", at + 7);
+	const struct step steps[] = {
+	    {A, at, B, HAS("-!- alice set the topic of #lobby: tttt")},
+	    {B, "/topic", B, IS(want)},
+	    /* The limits table: over 300 bytes is "-!- error: ...". */
+	    {A, over, A, HAS(MARK_LINE), .once = {"-!- error: "}},
+	    {B, "/topic", B, IS(want)},
+	};
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
@@ -1061,95 +989,81 @@ test_rooms_are_listed_by_name_whatever_their_case(void)
 {
 	static const char *const want[] = {"#alpha", "#Beta", "#lobby",
 					   "#zeta"};
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice");
-	REQUIRE(a >= 0);
-	REQUIRE(join_room(a, "alice", "#zeta") &&
-		join_room(a, "alice", "#Beta") &&
-		join_room(a, "alice", "#alpha"));
-	tc_send(a, "/rooms\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
+	static const struct step steps[] = {
+	    {A, "/rooms\n" MARK_SEND, A, HAS(MARK_LINE)},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice"));
+	if (!CHECK(chat_join(&c, "#zeta", A) && chat_join(&c, "#Beta", A) &&
+		   chat_join(&c, "#alpha", A))) {
+		chat_close(&c);
+		return;
+	}
+	STEPS(&c, steps);
 	for (int i = 0; i < 4; i++) {
 		char prefix[64];
 		snprintf(prefix, sizeof(prefix), "-!- %s: ", want[i]);
-		if (!CHECKF(l.n == 4 &&
-				strncmp(l.line[i], prefix, strlen(prefix)) == 0,
+		if (!CHECKF(c.seen.n == 4 && strncmp(c.seen.line[i], prefix,
+						     strlen(prefix)) == 0,
 			    "line %d is not %s", i, want[i])) {
-			lines_report(__FILE__, __LINE__, &l,
+			lines_report(__FILE__, __LINE__, &c.seen,
 				     "the /rooms reply");
 			break;
 		}
 	}
-	tc_close(a);
-	ts_free(s);
+	chat_close(&c);
 }
 
 static void
 test_rooms_says_no_rooms_when_there_are_none(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice");
-	REQUIRE(a >= 0);
-	tc_send(a, "/part\n");
-	CHECK(EXPECT_LINE(a, "-!- alice left #lobby"));
-	tc_send(a, "/rooms\n");
-	CHECK(EXPECT_LINE(a, "-!- no rooms"));
-	/* Talking without a room is refused, and /join still works. */
-	tc_send(a, "anyone?\n");
-	CHECK(EXPECT(a, "-!- error: "));
-	CHECK(join_room(a, "alice", "#lobby"));
-	tc_close(a);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/part", A, IS("-!- alice left #lobby")},
+	    {A, "/rooms", A, IS("-!- no rooms")},
+	    /* Talking without a room is refused, and /join still works. */
+	    {A, "anyone?", A, HAS("-!- error: ")},
+	    {A, "/join #lobby", A, IS("-!- alice joined #lobby")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice"));
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_message_right_after_join_goes_to_the_new_room(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(b, "bob", "#new"));
-	/* One write: the message waits for the join to complete. */
-	tc_send(a, "/join #new\nfirst words\n/join #other\nsecond\n"
-		   "/join #new\nthird\n");
-	CHECK(EXPECT_LINE(b, "-!- alice joined #new"));
-	CHECK(EXPECT_LINE(b, "#new <alice> first words"));
-	CHECK(EXPECT_LINE(b, "#new <alice> third"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    /* One write: the message waits for the join to complete. */
+	    {A,
+	     "/join #new\nfirst words\n/join #other\nsecond\n/join #new\nthird",
+	     B, IS("-!- alice joined #new")},
+	    {0, NULL, B, IS("#new <alice> first words")},
+	    {0, NULL, B, IS("#new <alice> third")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	if (CHECK(chat_join(&c, "#new", B)))
+		STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_part_of_a_room_you_are_not_in_is_refused(void)
 {
-	struct ts_server *s = start("");
-	char line[CHAT_LINE];
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(b, "bob", "#den"));
-	tc_send(a, "/part #nowhere\n");
-	CHECK(EXPECT(a, "-!- error: "));
-	/* #den exists, alice is not in it. */
-	tc_send(a, "/part #den\n");
-	if (CHECK(EXPECT_OUT(a, "-!- error: ", line)))
-		CHECKF(strstr(line, "#den"), "\"%s\"", line);
-	tc_send(b, "den still has bob\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(b, MARK_LINE, &l));
-	CHECK(LACKS(&l, "alice left"));
-	tc_send(a, "usable\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> usable"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/part #nowhere", A, HAS("-!- error: ")},
+	    /* #den exists, alice is not in it. */
+	    {A, "/part #den", A, HAS("-!- error: "), .also = "#den"},
+	    {B, "den still has bob\n" MARK_SEND, B, HAS(MARK_LINE),
+	     .lacks = {"alice left"}},
+	    {A, "usable", B, IS("#lobby <alice> usable")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	if (CHECK(chat_join(&c, "#den", B)))
+		STEPS(&c, steps);
+	chat_close(&c);
 }
 
 /* ---- private messages and actions --------------------------------------- */
