@@ -1071,87 +1071,69 @@ test_part_of_a_room_you_are_not_in_is_refused(void)
 static void
 test_private_messages_go_both_ways(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	tc_send(a, "/msg bob psst, bob\n");
-	CHECK(EXPECT_LINE(a, "-> *bob* psst, bob"));
-	CHECK(EXPECT_LINE(b, "*alice* psst, bob"));
-	tc_send(b, "/msg alice what is it\n");
-	CHECK(EXPECT_LINE(b, "-> *alice* what is it"));
-	CHECK(EXPECT_LINE(a, "*bob* what is it"));
-	/* Private means carol saw neither. */
-	tc_send(a, "public now\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(c, "#lobby <alice> public now", &l));
-	CHECK(LACKS(&l, "psst"));
-	CHECK(LACKS(&l, "what is it"));
-	/* Nicknames match regardless of case; the echo names the real one. */
-	tc_send(a, "/msg BoB loud\n");
-	CHECK(EXPECT_LINE(a, "-> *bob* loud"));
-	CHECK(EXPECT_LINE(b, "*alice* loud"));
-	/* Sharing no room is no obstacle. */
-	tc_send(c, "/part\n");
-	CHECK(EXPECT_LINE(c, "-!- carol left #lobby"));
-	tc_send(a, "/msg carol still there?\n");
-	CHECK(EXPECT_LINE(c, "*alice* still there?"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/msg bob psst, bob", A, IS("-> *bob* psst, bob")},
+	    {0, NULL, B, IS("*alice* psst, bob")},
+	    {B, "/msg alice what is it", B, IS("-> *alice* what is it")},
+	    {0, NULL, A, IS("*bob* what is it")},
+	    /* Private means carol saw neither. */
+	    {A, "public now", C, HAS("#lobby <alice> public now"),
+	     .lacks = {"psst", "what is it"}},
+	    /* Nicknames match regardless of case; the echo names the real
+	     * one. */
+	    {A, "/msg BoB loud", A, IS("-> *bob* loud")},
+	    {0, NULL, B, IS("*alice* loud")},
+	    /* Sharing no room is no obstacle. */
+	    {C, "/part", C, IS("-!- carol left #lobby")},
+	    {A, "/msg carol still there?", C, IS("*alice* still there?")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob carol"));
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_msg_to_an_unknown_nick_is_an_error(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	tc_send(a, "/msg nobody hello?\n");
-	CHECK(EXPECT_LINE(a, "-!- error: no such nick nobody"));
-	tc_send(a, "/msg bob\n");
-	CHECK(EXPECT(a, "-!- error: "));
-	tc_send(a, "/msg bob ok now\n");
-	CHECK(EXPECT_LINE(b, "*alice* ok now"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/msg nobody hello?", A, IS("-!- error: no such nick nobody")},
+	    {A, "/msg bob", A, HAS("-!- error: ")},
+	    {A, "/msg bob ok now", B, IS("*alice* ok now")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_me_is_sent_as_an_action_in_the_current_room(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	tc_send(a, "/me waves hello\n");
-	CHECK(EXPECT_LINE(b, "#lobby * alice waves hello"));
-	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
-	tc_send(a, "/me sits down\n");
-	CHECK(EXPECT_LINE(b, "#den * alice sits down"));
-	tc_send(a, "/me\n");
-	CHECK(EXPECT(a, "-!- error: "));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/me waves hello", B, IS("#lobby * alice waves hello")},
+	    {A, "/join #den", A, IS("-!- alice joined #den")},
+	    {B, "/join #den", B, IS("-!- bob joined #den")},
+	    {A, "/me sits down", B, IS("#den * alice sits down")},
+	    {A, "/me", A, HAS("-!- error: ")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_double_slash_sends_a_line_starting_with_a_slash(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	tc_send(a, "//join is how you join\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> /join is how you join"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "//join is how you join", B,
+	     IS("#lobby <alice> /join is how you join")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 /* ---- notices ------------------------------------------------------------ */
@@ -1159,32 +1141,23 @@ test_double_slash_sends_a_line_starting_with_a_slash(void)
 static void
 test_quit_with_a_reason_is_announced_and_closes_the_connection(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	int d = join_as(s->port, "dave");
-	REQUIRE(d >= 0);
-	tc_send(d, "/part\n");
-	CHECK(EXPECT_LINE(d, "-!- dave left #lobby"));
-	tc_send(a, "/quit gone fishing\n");
-	CHECK(EXPECT_LINE(b, "-!- alice quit (gone fishing)"));
-	/* dave shared no room with alice. */
-	struct lines l = {.n = 0};
-	tc_send(d, MARK_CMD);
-	CHECK(COLLECT(d, MARK_LINE, &l));
-	CHECK(LACKS(&l, "alice quit"));
-	CHECK(tc_wait_eof(a, CHAT_WAIT_MS) == 0);
-	tc_send(c, "/quit\n");
-	CHECK(EXPECT_LINE(b, "-!- carol quit (quit)"));
-	CHECK(tc_wait_eof(c, CHAT_WAIT_MS) == 0);
+	static const struct step steps[] = {
+	    {D, "/part", D, IS("-!- dave left #lobby")},
+	    {A, "/quit gone fishing", B, IS("-!- alice quit (gone fishing)")},
+	    /* dave shared no room with alice. */
+	    {D, MARK_SEND, D, HAS(MARK_LINE), .lacks = {"alice quit"}},
+	    {0, NULL, A, CLOSED},
+	    {C, "/quit", B, IS("-!- carol quit (quit)")},
+	    {0, NULL, C, CLOSED},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob carol dave"));
+	STEPS(&c, steps);
 	/* The name is free again. */
-	int a2 = join_as(s->port, "alice");
+	int a2 = join_as(c.s->port, "alice");
 	CHECK(a2 >= 0);
-	int fds[] = {a, b, c, a2, d};
-	close_all(fds, 5);
-	ts_free(s);
+	tc_close(a2);
+	chat_close(&c);
 }
 
 /* Reasons longer than the README's 256 bytes, and what bob sees: the
@@ -1199,12 +1172,14 @@ static const struct {
 static void
 test_part_and_quit_reasons_are_cut_at_256_bytes_on_a_character(void)
 {
-	struct ts_server *s = start("");
 	char cmd[1024], want[1024], got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	int a = c.fd[0], b = c.fd[1];
+	if (!CHECK(chat_join(&c, "#den", A | B))) {
+		chat_close(&c);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(reason_rows) / sizeof(reason_rows[0]);
 	     i++) {
 		/* "x" and 127 of 300 e-acutes: 255 bytes; one more is 257. */
@@ -1218,9 +1193,7 @@ test_part_and_quit_reasons_are_cut_at_256_bytes_on_a_character(void)
 			       escape(got, esc, sizeof(esc)));
 	}
 	CHECK(tc_wait_eof(a, CHAT_WAIT_MS) == 0);
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	chat_close(&c);
 }
 
 /* alice leaves without /quit, by closing (reset: with a RST); bob, who
@@ -1228,34 +1201,34 @@ test_part_and_quit_reasons_are_cut_at_256_bytes_on_a_character(void)
 static void
 dropped_connection_is_announced(int reset, const char *reason)
 {
-	struct ts_server *s = start("");
+	static const struct step drain[] = {
+	    /* Closing with unread input would send a RST: read it all. */
+	    {A, MARK_SEND, A, HAS(MARK_LINE)},
+	};
+	struct chat c;
 	char want[128];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
-	struct lines l = {.n = 0};
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	if (!CHECK(chat_join(&c, "#den", A | B))) {
+		chat_close(&c);
+		return;
+	}
 	if (reset) {
 		struct linger lg = {.l_onoff = 1, .l_linger = 0};
-		setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		setsockopt(c.fd[0], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	} else {
-		/* Closing with unread input would send a RST: read it all. */
-		tc_send(a, MARK_CMD);
-		CHECK(COLLECT(a, MARK_LINE, &l));
+		STEPS(&c, drain);
 	}
-	tc_close(a);
-	l.n = l.total = 0;
+	tc_close(c.fd[0]);
 	snprintf(want, sizeof(want), "-!- alice quit (%s)", reason);
-	CHECK(EXPECT_LINE(b, want));
-	tc_send(b, MARK_CMD);
-	CHECK(COLLECT(b, MARK_LINE, &l));
-	CHECK(LACKS(&l, "alice quit"));
+	const struct step told[] = {
+	    {0, NULL, B, IS(want)},
+	    {B, MARK_SEND, B, HAS(MARK_LINE), .lacks = {"alice quit"}},
+	};
+	STEPS(&c, told);
 	/* Her name is free again. */
-	a = join_as(s->port, "alice");
-	CHECK(a >= 0);
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	c.fd[0] = join_as(c.s->port, "alice");
+	CHECK(c.fd[0] >= 0);
+	chat_close(&c);
 }
 
 static void
