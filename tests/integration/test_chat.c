@@ -1271,104 +1271,95 @@ history_text(const char *line, const char *room, const char *nick)
 static void
 test_history_replays_the_last_5_messages_in_order_before_live_ones(void)
 {
-	struct ts_server *s = start("--history 5");
+	static const struct step steps[] = {
+	    {C, "/join #hist", B, IS("-!- carol joined #hist")},
+	    /* No old message comes again as a live one. */
+	    {A, "live message", C, HAS("#hist <alice> live message"),
+	     .lacks = {"#hist <alice> old message"}},
+	};
+	struct chat c;
 	char want[64];
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#hist") && join_room(b, "bob", "#hist"));
+	REQUIRE(chat_open(&c, "--history 5", "alice bob carol"));
+	if (!CHECK(chat_join(&c, "#hist", A | B))) {
+		chat_close(&c);
+		return;
+	}
 	for (int i = 0; i < 8; i++)
-		tc_send(a, "old message %d\n", i);
-	CHECK(EXPECT_LINE(b, "#hist <alice> old message 7"));
-	tc_send(c, "/join #hist\n");
-	CHECK(EXPECT_LINE(b, "-!- carol joined #hist"));
-	tc_send(a, "live message\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(c, "#hist <alice> live message", &l));
+		tc_send(c.fd[0], "old message %d\n", i);
+	CHECK(EXPECT_LINE(c.fd[1], "#hist <alice> old message 7"));
+	STEPS(&c, steps);
+	const struct lines *l = &c.seen;
 	int k = 0, joined = -1;
-	for (int i = 0; i < l.n; i++) {
-		if (strcmp(l.line[i], "-!- carol joined #hist") == 0)
+	for (int i = 0; i < l->n; i++) {
+		if (strcmp(l->line[i], "-!- carol joined #hist") == 0)
 			joined = i;
-		if (!strstr(l.line[i], "[history"))
+		if (!strstr(l->line[i], "[history"))
 			continue;
-		const char *text = history_text(l.line[i], "#hist", "alice");
+		const char *text = history_text(l->line[i], "#hist", "alice");
 		snprintf(want, sizeof(want), "old message %d", 3 + k);
 		CHECKF(text && strcmp(text, want) == 0,
 		       "history line %d is \"%s\", want ...<alice> %s", k,
-		       l.line[i], want);
+		       l->line[i], want);
 		CHECKF(joined >= 0, "history before the join notice");
 		k++;
 	}
 	CHECKF(k == 5, "%d history lines, want 5", k);
 	if (k != 5)
-		lines_report(__FILE__, __LINE__, &l, "carol's lines");
-	CHECK(LACKS(&l, "#hist <alice> old message"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+		lines_report(__FILE__, __LINE__, l, "carol's lines");
+	chat_close(&c);
 }
 
 static void
 test_history_replays_actions_as_actions(void)
 {
-	struct ts_server *s = start("--history 5");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#hist") && join_room(b, "bob", "#hist"));
-	tc_send(a, "said\n/me did\n");
-	CHECK(EXPECT_LINE(b, "#hist * alice did"));
-	CHECK(join_room(c, "carol", "#hist"));
-	tc_send(a, "live\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(c, "#hist <alice> live", &l));
+	static const struct step steps[] = {
+	    {A, "said\n/me did", B, IS("#hist * alice did")},
+	    {C, "/join #hist", C, IS("-!- carol joined #hist")},
+	    {A, "live", C, HAS("#hist <alice> live")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "--history 5", "alice bob carol"));
+	if (!CHECK(chat_join(&c, "#hist", A | B))) {
+		chat_close(&c);
+		return;
+	}
+	STEPS(&c, steps);
+	const struct lines *l = &c.seen;
 	int said = -1, did = -1;
-	for (int i = 0; i < l.n; i++) {
-		const char *t = history_text(l.line[i], "#hist", "alice");
+	for (int i = 0; i < l->n; i++) {
+		const char *t = history_text(l->line[i], "#hist", "alice");
 		if (t && strcmp(t, "said") == 0)
 			said = i;
 		/* "#hist [history HH:MM:SSZ] * alice did" */
-		if (strncmp(l.line[i], "#hist [history ", 15) == 0 &&
-		    strlen(l.line[i]) == 15 + 11 + strlen("* alice did") &&
-		    strcmp(l.line[i] + 26, "* alice did") == 0)
+		if (strncmp(l->line[i], "#hist [history ", 15) == 0 &&
+		    strlen(l->line[i]) == 15 + 11 + strlen("* alice did") &&
+		    strcmp(l->line[i] + 26, "* alice did") == 0)
 			did = i;
 	}
 	CHECKF(said >= 0 && did > said, "history: said at %d, did at %d", said,
 	       did);
 	if (!(said >= 0 && did > said))
-		lines_report(__FILE__, __LINE__, &l, "carol's lines");
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+		lines_report(__FILE__, __LINE__, l, "carol's lines");
+	chat_close(&c);
 }
 
 static void
 test_history_0_disables_the_replay(void)
 {
-	struct ts_server *s = start("--history 0");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#hist") && join_room(b, "bob", "#hist"));
-	for (int i = 0; i < 3; i++)
-		tc_send(a, "old message %d\n", i);
-	CHECK(EXPECT_LINE(b, "#hist <alice> old message 2"));
-	CHECK(join_room(c, "carol", "#hist"));
-	CHECK(EXPECT_LINE(b, "-!- carol joined #hist"));
-	tc_send(a, "live message\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(c, "#hist <alice> live message", &l));
-	CHECK(LACKS(&l, "[history"));
-	CHECK(LACKS(&l, "old message"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {C, "/join #hist", B | C, IS("-!- carol joined #hist")},
+	    {A, "live message", C, HAS("#hist <alice> live message"),
+	     .lacks = {"[history", "old message"}},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "--history 0", "alice bob carol"));
+	if (CHECK(chat_join(&c, "#hist", A | B))) {
+		for (int i = 0; i < 3; i++)
+			tc_send(c.fd[0], "old message %d\n", i);
+		CHECK(EXPECT_LINE(c.fd[1], "#hist <alice> old message 2"));
+		STEPS(&c, steps);
+	}
+	chat_close(&c);
 }
 
 /* ---- help and errors ---------------------------------------------------- */
@@ -1376,126 +1367,110 @@ test_history_0_disables_the_replay(void)
 static void
 test_help_lists_every_command(void)
 {
-	struct ts_server *s = start("");
-	const char *cmds[] = {"/nick",	"/join", "/part", "/rooms", "/who",
-			      "/topic", "/msg",	 "/me",	  "/quit",  "/help"};
+	static const char *const cmds[] = {"/nick", "/join",  "/part", "/rooms",
+					   "/who",  "/topic", "/msg",  "/me",
+					   "/quit", "/help"};
+	/* The help names arguments as the usage errors and the README do. */
+	static const struct step steps[] = {
+	    {A, "/help\n" MARK_SEND, A, HAS(MARK_LINE),
+	     .once = {"-!- help: /part [#room] [reason] ",
+		      "-!- help: /topic [#room] [text] "}},
+	};
+	struct chat c;
 	char want[64];
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice");
-	REQUIRE(a >= 0);
-	tc_send(a, "/help\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
+	REQUIRE(chat_open(&c, "", "alice"));
+	STEPS(&c, steps);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		snprintf(want, sizeof(want), "-!- help: %s ", cmds[i]);
-		CHECKF(lines_count(&l, want) == 1, "no \"%s...\" line", want);
+		CHECKF(lines_count(&c.seen, want) == 1, "no \"%s...\" line",
+		       want);
 	}
-	for (int i = 0; i < l.n; i++)
-		CHECKF(strncmp(l.line[i], "-!- help: ", 10) == 0,
-		       "not a help line: \"%s\"", l.line[i]);
-	/* The help names arguments as the usage errors and the README do. */
-	CHECK(lines_count(&l, "-!- help: /part [#room] [reason] ") == 1);
-	CHECK(lines_count(&l, "-!- help: /topic [#room] [text] ") == 1);
-	tc_close(a);
-	ts_free(s);
+	for (int i = 0; i < c.seen.n; i++)
+		CHECKF(strncmp(c.seen.line[i], "-!- help: ", 10) == 0,
+		       "not a help line: \"%s\"", c.seen.line[i]);
+	chat_close(&c);
 }
 
 #define BAD_ROOM                                                               \
 	"-!- error: invalid room name: # then 1-32 letters, digits, _ - or ."
 
-/* What alice sends, in order, and the line she gets for it. */
-static const struct {
-	const char *send, *want;
-} room_error_rows[] = {
-    {"/who nope", BAD_ROOM},
-    {"/part #bad!", BAD_ROOM},
-    {"/topic #bad! text", BAD_ROOM},
-    {"/who #nowhere", "-!- error: no such room #nowhere"},
-    {"/part #nowhere", "-!- error: you are not in #nowhere"},
-    {"/part", "-!- alice left #lobby"},
-    {"/part", "-!- error: you are not in a room; /join #room"},
-    {"/topic", "-!- error: you are not in a room; /join #room"},
-    {"/who", "-!- error: you are not in a room; /who #room"},
-    {"hello?", "-!- error: you are not in a room; /join #room"},
-};
-
 static void
 test_room_errors_say_what_is_wrong_and_how_to_go_on(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice");
-	REQUIRE(a >= 0);
-	for (size_t i = 0;
-	     i < sizeof(room_error_rows) / sizeof(room_error_rows[0]); i++) {
-		tc_send(a, "%s\n", room_error_rows[i].send);
-		CHECKF(EXPECT_LINE(a, room_error_rows[i].want), "row %zu: %s",
-		       i, room_error_rows[i].send);
-	}
-	tc_close(a);
-	ts_free(s);
+	/* What alice sends, in order, and the line she gets for it. */
+	static const struct step steps[] = {
+	    {A, "/who nope", A, IS(BAD_ROOM)},
+	    {A, "/part #bad!", A, IS(BAD_ROOM)},
+	    {A, "/topic #bad! text", A, IS(BAD_ROOM)},
+	    {A, "/who #nowhere", A, IS("-!- error: no such room #nowhere")},
+	    {A, "/part #nowhere", A, IS("-!- error: you are not in #nowhere")},
+	    {A, "/part", A, IS("-!- alice left #lobby")},
+	    {A, "/part", A,
+	     IS("-!- error: you are not in a room; /join #room")},
+	    {A, "/topic", A,
+	     IS("-!- error: you are not in a room; /join #room")},
+	    {A, "/who", A, IS("-!- error: you are not in a room; /who #room")},
+	    {A, "hello?", A,
+	     IS("-!- error: you are not in a room; /join #room")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice"));
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_unknown_command_is_an_error_and_the_connection_stays_usable(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	tc_send(a, "/frobnicate the widget\n");
-	CHECK(EXPECT(a, "-!- error: "));
-	tc_send(a, "/\n");
-	CHECK(EXPECT(a, "-!- error: "));
-	tc_send(a, "still usable\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> still usable"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/frobnicate the widget", A, HAS("-!- error: ")},
+	    {A, "/", A, HAS("-!- error: ")},
+	    {A, "still usable", B, IS("#lobby <alice> still usable")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_every_error_leaves_the_connection_usable(void)
 {
-	struct ts_server *s = start("");
-	const char *bad[] = {
+	static const char *const bad[] = {
 	    "/nick",	     "/nick 9lives", "/nick a b",
 	    "/join",	     "/join nohash", "/part #nowhere",
 	    "/who #nowhere", "/msg",	     "/msg nobody hi",
 	    "/me",	     "/frobnicate",
 	};
 	enum { NBAD = sizeof(bad) / sizeof(bad[0]) };
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
+	struct chat c;
+	struct lines *l = &c.seen;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	int a = c.fd[0], b = c.fd[1];
 	for (int i = 0; i < NBAD; i++) {
 		tc_send(a, "%s\n", bad[i]);
 		tc_send(a, "after %d\n", i);
 	}
 	tc_send(a, "the end\n");
 	/* Every command got exactly one error and every line went out. */
-	l.n = l.total = 0;
-	CHECK(COLLECT(b, "#lobby <alice> the end", &l));
+	l->n = l->total = 0;
+	CHECK(COLLECT(b, "#lobby <alice> the end", l));
 	for (int i = 0; i < NBAD; i++) {
 		char want[64];
 		snprintf(want, sizeof(want), "#lobby <alice> after %d", i);
-		CHECKF(l.n > i && strcmp(l.line[i], want) == 0,
+		CHECKF(l->n > i && strcmp(l->line[i], want) == 0,
 		       "bob's line %d is not \"%s\"", i, want);
 	}
 	/* The help comes after every error; its last line ends the lot. */
 	tc_send(a, "/help\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, "-!- help: /help ", &l));
-	CHECKF(lines_count(&l, "-!- error: ") == NBAD,
-	       "%d errors for %d bad commands", lines_count(&l, "-!- error: "),
+	l->n = l->total = 0;
+	CHECK(COLLECT(a, "-!- help: /help ", l));
+	CHECKF(lines_count(l, "-!- error: ") == NBAD,
+	       "%d errors for %d bad commands", lines_count(l, "-!- error: "),
 	       NBAD);
-	if (lines_count(&l, "-!- error: ") != NBAD)
-		lines_report(__FILE__, __LINE__, &l, "alice's lines");
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	if (lines_count(l, "-!- error: ") != NBAD)
+		lines_report(__FILE__, __LINE__, l, "alice's lines");
+	chat_close(&c);
 }
 
 /* ---- bad input ---------------------------------------------------------- */
