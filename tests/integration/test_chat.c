@@ -1549,18 +1549,19 @@ in_order(const char *s, const char *const *words, int n)
 static void
 test_control_characters_and_escape_sequences_are_removed(void)
 {
-	struct ts_server *s = start("");
-	char got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
 	static const char raw[] = "start \x1B[31mred\x1B[0m \x1B]0;title\x07"
 				  "bell\x07 \x01\x02\x08\x0B\x0C\x1F\x7F"
 				  "ctl lone\rcr \x1B"
 				  "cend\r\n";
-	if (relay(a, b, raw, sizeof(raw) - 1, got, sizeof(got))) {
-		const char *words[] = {"start", "red", "bell", "ctl",
-				       "lone",	"cr",  "end"};
+	static const char *const words[] = {"start", "red", "bell", "ctl",
+					    "lone",  "cr",  "end"};
+	static const struct step after[] = {
+	    {A, "after controls", B, IS("#lobby <alice> after controls")},
+	};
+	struct chat c;
+	char got[CHAT_LINE], esc[CHAT_LINE * 4];
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	if (relay(c.fd[0], c.fd[1], raw, sizeof(raw) - 1, got, sizeof(got))) {
 		CHECKF(!has_controls(got), "controls left in \"%s\"",
 		       escape(got, esc, sizeof(esc)));
 		CHECKF(!strchr(got, 0x1B), "ESC left in \"%s\"",
@@ -1568,129 +1569,129 @@ test_control_characters_and_escape_sequences_are_removed(void)
 		CHECKF(in_order(got, words, 7), "text lost: \"%s\"",
 		       escape(got, esc, sizeof(esc)));
 	}
-	tc_send(a, "after controls\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> after controls"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	STEPS(&c, after);
+	chat_close(&c);
 }
 
-static void
-test_tabs_c1_controls_and_bidi_overrides_are_sanitised(void)
-{
-	struct ts_server *s = start("");
-	char got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	/* TAB, C1 CSI (U+009B) and NEL (U+0085), RLO (U+202E), PDF
-	 * (U+202C), LRI (U+2066), PDI (U+2069), RLM (U+200F), ALM
-	 * (U+061C), LS (U+2028), PS (U+2029), BOM (U+FEFF); a ZWJ (U+200D)
-	 * and an NBSP (U+00A0) are ordinary text and stay. */
-	static const char raw[] =
-	    "a\tb \xC2\x9B"
-	    "31m c\xC2\x85 "
-	    "\xE2\x80\xAE"
-	    "evil\xE2\x80\xAC "
-	    "\xE2\x81\xA6iso\xE2\x81\xA9 "
-	    "\xE2\x80\x8Fm\xD8\x9Ck\xE2\x80\xA8l\xE2\x80\xA9"
-	    "p\xEF\xBB\xBF "
-	    "z\xE2\x80\x8Dj\xC2\xA0n\n";
-	static const char want[] = "a b 31m c evil iso mklp "
-				   "z\xE2\x80\x8Dj\xC2\xA0n";
-	if (relay(a, b, raw, sizeof(raw) - 1, got, sizeof(got)))
-		CHECKF(strcmp(got, want) == 0, "got \"%s\"",
-		       escape(got, esc, sizeof(esc)));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
-}
+/* Raw bytes alice sends, as one line, and bob's copy of it byte for byte.
+ * first: bytes sent in a write of their own before the rest. want NULL:
+ * bob gets nothing, and alice no error. utf8: the copy is checked to be
+ * well-formed UTF-8 as well. */
+struct relay_row {
+	const char *name, *raw;
+	size_t len, first;
+	const char *want;
+	int utf8;
+};
+
+#define RAW(s) s, sizeof(s) - 1
 
 static void
-test_nul_bytes_are_removed(void)
+relay_rows(struct chat *c, const char *table, const struct relay_row *rows,
+	   size_t n)
 {
-	struct ts_server *s = start("");
-	char got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	static const char raw[] = "nul\0in\0the\0\0middle\n";
-	if (relay(a, b, raw, sizeof(raw) - 1, got, sizeof(got)))
-		CHECKF(strcmp(got, "nulinthemiddle") == 0, "got \"%s\"",
-		       escape(got, esc, sizeof(esc)));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
-}
-
-static void
-test_invalid_utf8_is_replaced_with_the_replacement_character(void)
-{
-	struct ts_server *s = start("");
+	static const struct step no_error = {A, MARK_SEND, A, HAS(MARK_LINE),
+					     .lacks = {"-!- error: "}};
 	char got[CHAT_LINE], esc[CHAT_LINE * 4], wesc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	/* Bytes that are invalid one by one under every decoding policy: a
-	 * lone continuation byte, a lead byte before ASCII, bytes that never
-	 * occur in UTF-8 (C0 C1 F5-FE). */
-	static const char raw[] = "v \x80 w \xC3( x \xC0\xAF y \xF8z \xC1!\n";
-	static const char want[] = "v \xEF\xBF\xBD w \xEF\xBF\xBD( x "
-				   "\xEF\xBF\xBD\xEF\xBF\xBD y \xEF\xBF\xBDz "
-				   "\xEF\xBF\xBD!";
-	if (relay(a, b, raw, sizeof(raw) - 1, got, sizeof(got))) {
-		CHECKF(strcmp(got, want) == 0, "got \"%s\", want \"%s\"",
-		       escape(got, esc, sizeof(esc)),
-		       escape(want, wesc, sizeof(wesc)));
-		CHECK(utf8_valid((const unsigned char *)got));
+	int a = c->fd[0], b = c->fd[1];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct relay_row *r = &rows[i];
+		if (r->first)
+			CHECKF(send_raw(a, r->raw, r->first) == 0,
+			       "%s[%zu] (%s): first write not sent", table, i,
+			       r->name);
+		if (!r->want) {
+			struct lines *l = &c->seen;
+			CHECKF(send_raw(a, r->raw, r->len) == 0,
+			       "%s[%zu] (%s): not sent", table, i, r->name);
+			tc_send(a, "end of relay\n");
+			l->n = l->total = 0;
+			CHECKF(COLLECT(b, "#lobby <alice> end of relay", l),
+			       "%s[%zu] (%s): no end", table, i, r->name);
+			if (!CHECKF(l->n == 0,
+				    "%s[%zu] (%s): gave bob %d line(s)", table,
+				    i, r->name, l->n))
+				lines_report(__FILE__, __LINE__, l,
+					     "bob's lines");
+			chat_step(c, table, i, &no_error);
+			continue;
+		}
+		if (!CHECKF(relay(a, b, r->raw + r->first, r->len - r->first,
+				  got, sizeof(got)),
+			    "%s[%zu] (%s): no copy", table, i, r->name))
+			continue;
+		CHECKF(strcmp(got, r->want) == 0,
+		       "%s[%zu] (%s): got \"%s\", want \"%s\"", table, i,
+		       r->name, escape(got, esc, sizeof(esc)),
+		       escape(r->want, wesc, sizeof(wesc)));
+		if (r->utf8)
+			CHECKF(utf8_valid((const unsigned char *)got),
+			       "%s[%zu] (%s): not UTF-8: \"%s\"", table, i,
+			       r->name, escape(got, esc, sizeof(esc)));
 	}
-	/* The README: every byte of an invalid sequence, overlong forms
-	 * and surrogates included, becomes U+FFFD. A surrogate, an overlong
-	 * '/', an overlong euro sign, a code point past U+10FFFF, and a
-	 * sequence cut short by the end of the line. */
-#define R "\xEF\xBF\xBD"
-	static const char raw2[] = "s \xED\xA0\x80 o \xE0\x80\xAF e "
-				   "\xF0\x82\x82\xAC p \xF4\x90\x80\x80 t "
-				   "\xE2\x82\n";
-	static const char want2[] =
-	    "s " R R R " o " R R R " e " R R R R " p " R R R R " t " R R;
-#undef R
-	if (relay(a, b, raw2, sizeof(raw2) - 1, got, sizeof(got))) {
-		CHECKF(strcmp(got, want2) == 0, "got \"%s\", want \"%s\"",
-		       escape(got, esc, sizeof(esc)),
-		       escape(want2, wesc, sizeof(wesc)));
-		CHECK(utf8_valid((const unsigned char *)got));
-	}
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
 }
 
+#define RELAY(c, table)                                                        \
+	relay_rows(c, #table, table, sizeof(table) / sizeof(table[0]))
+
+#define REPL "\xEF\xBF\xBD"
+
+/* 你好世界, 日本語, 한국어, U+1F600, U+1F389, family ZWJ sequence, café
+ * with a precomposed é, Ω. */
+#define CJK_AND_EMOJI                                                          \
+	"\xE4\xBD\xA0\xE5\xA5\xBD\xE4\xB8\x96\xE7\x95\x8C "                    \
+	"\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E "                                \
+	"\xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4 "                                \
+	"\xF0\x9F\x98\x80\xF0\x9F\x8E\x89 "                                    \
+	"\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D"             \
+	"\xF0\x9F\x91\xA7 caf\xC3\xA9 \xCE\xA9"
+
+static const struct relay_row sanitised_rows[] = {
+    /* TAB, C1 CSI (U+009B) and NEL (U+0085), RLO (U+202E), PDF
+     * (U+202C), LRI (U+2066), PDI (U+2069), RLM (U+200F), ALM (U+061C),
+     * LS (U+2028), PS (U+2029), BOM (U+FEFF); a ZWJ (U+200D) and an
+     * NBSP (U+00A0) are ordinary text and stay. */
+    {"tabs, C1 controls and bidi overrides are sanitised",
+     RAW("a\tb \xC2\x9B"
+	 "31m c\xC2\x85 "
+	 "\xE2\x80\xAE"
+	 "evil\xE2\x80\xAC "
+	 "\xE2\x81\xA6iso\xE2\x81\xA9 "
+	 "\xE2\x80\x8Fm\xD8\x9Ck\xE2\x80\xA8l\xE2\x80\xA9"
+	 "p\xEF\xBB\xBF "
+	 "z\xE2\x80\x8Dj\xC2\xA0n\n"),
+     0, "a b 31m c evil iso mklp z\xE2\x80\x8Dj\xC2\xA0n", 0},
+    {"NUL bytes are removed", RAW("nul\0in\0the\0\0middle\n"), 0,
+     "nulinthemiddle", 0},
+    /* Bytes that are invalid one by one under every decoding policy: a
+     * lone continuation byte, a lead byte before ASCII, bytes that never
+     * occur in UTF-8 (C0 C1 F5-FE). */
+    {"invalid UTF-8 is replaced with the replacement character",
+     RAW("v \x80 w \xC3( x \xC0\xAF y \xF8z \xC1!\n"), 0,
+     "v " REPL " w " REPL "( x " REPL REPL " y " REPL "z " REPL "!", 1},
+    /* The README: every byte of an invalid sequence, overlong forms and
+     * surrogates included, becomes U+FFFD. A surrogate, an overlong '/',
+     * an overlong euro sign, a code point past U+10FFFF, and a sequence
+     * cut short by the end of the line. */
+    {"every byte of an overlong, a surrogate or a cut sequence is replaced",
+     RAW("s \xED\xA0\x80 o \xE0\x80\xAF e \xF0\x82\x82\xAC p "
+	 "\xF4\x90\x80\x80 t \xE2\x82\n"),
+     0,
+     "s " REPL REPL REPL " o " REPL REPL REPL " e " REPL REPL REPL REPL
+     " p " REPL REPL REPL REPL " t " REPL REPL,
+     1},
+    {"valid UTF-8, CJK and emoji pass untouched", RAW(CJK_AND_EMOJI "\n"), 0,
+     CJK_AND_EMOJI, 0},
+};
+
 static void
-test_valid_utf8_cjk_and_emoji_pass_untouched(void)
+test_lines_reach_the_room_sanitised_byte_for_byte(void)
 {
-	struct ts_server *s = start("");
-	char got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	/* 你好世界, 日本語, 한국어, U+1F600, U+1F389, family ZWJ sequence,
-	 * café with a precomposed é, Ω. */
-	static const char text[] =
-	    "\xE4\xBD\xA0\xE5\xA5\xBD\xE4\xB8\x96\xE7\x95\x8C "
-	    "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E "
-	    "\xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4 "
-	    "\xF0\x9F\x98\x80\xF0\x9F\x8E\x89 "
-	    "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D"
-	    "\xF0\x9F\x91\xA7 caf\xC3\xA9 \xCE\xA9";
-	char raw[256];
-	snprintf(raw, sizeof(raw), "%s\n", text);
-	if (relay(a, b, raw, strlen(raw), got, sizeof(got)))
-		CHECKF(strcmp(got, text) == 0, "got \"%s\"",
-		       escape(got, esc, sizeof(esc)));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	RELAY(&c, sanitised_rows);
+	chat_close(&c);
 }
 
 #define E_ACUTE "\xC3\xA9"	   /* 2 bytes */
@@ -1714,16 +1715,16 @@ static const struct {
 static void
 test_no_error_reply_is_cut_inside_a_character(void)
 {
-	struct ts_server *s = start("--max-line 4096");
 	char cmd[4096 + 64], got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice");
-	REQUIRE(a >= 0);
+	struct chat c;
+	REQUIRE(chat_open(&c, "--max-line 4096", "alice"));
+	int a = c.fd[0];
 	for (size_t i = 0; i < sizeof(cut_rows) / sizeof(cut_rows[0]); i++) {
 		repeat(cmd, sizeof(cmd), cut_rows[i].prefix, cut_rows[i].unit,
 		       cut_rows[i].count, cut_rows[i].suffix);
 		tc_send(a, "%s\n", cmd);
-		if (!EXPECT_OUT(a, "-!- error: ", got))
+		if (!CHECKF(EXPECT_OUT(a, "-!- error: ", got),
+			    "row %zu: no error", i))
 			continue;
 		CHECKF(utf8_valid((const unsigned char *)got),
 		       "row %zu: invalid UTF-8: \"%s\"", i,
@@ -1738,112 +1739,82 @@ test_no_error_reply_is_cut_inside_a_character(void)
 			       "row %zu: not elided: \"%s\"", i,
 			       escape(got, esc, sizeof(esc)));
 	}
-	tc_close(a);
-	ts_free(s);
+	chat_close(&c);
 }
+
+static const struct relay_row telnet_rows[] = {
+    /* WILL ECHO, DO SUPPRESS-GO-AHEAD, and a terminal-type
+     * subnegotiation (SB TTYPE IS "XTERM" SE), mid-line. */
+    {"negotiation mid-line is stripped",
+     RAW("\xFF\xFB\x01he\xFF\xFD\x03llo "
+	 "\xFF\xFA\x18\x00XTERM\xFF\xF0world\r\n"),
+     0, "hello world", 0},
+    /* The parser keeps its state from one read to the next. */
+    {"a command split between two writes is stripped",
+     RAW("sp\xFF\xFD\x01lit\n"), 3, "split", 0},
+    {"negotiation alone on a line sends nothing",
+     RAW("\xFF\xFD\x18\xFF\xFB\x1F\n"), 0, NULL, 0},
+};
 
 static void
 test_telnet_negotiation_is_stripped_from_the_line(void)
 {
-	struct ts_server *s = start("");
-	char got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	/* WILL ECHO, DO SUPPRESS-GO-AHEAD, and a terminal-type
-	 * subnegotiation (SB TTYPE IS "XTERM" SE), mid-line. */
-	static const char raw[] = "\xFF\xFB\x01he\xFF\xFD\x03llo "
-				  "\xFF\xFA\x18\x00XTERM\xFF\xF0world\r\n";
-	if (relay(a, b, raw, sizeof(raw) - 1, got, sizeof(got)))
-		CHECKF(strcmp(got, "hello world") == 0, "got \"%s\"",
-		       escape(got, esc, sizeof(esc)));
-	/* A command split between two writes (the parser keeps state). */
-	CHECK(send_raw(a, "sp\xFF", 3) == 0);
-	if (relay(a, b, "\xFD\x01lit\n", 6, got, sizeof(got)))
-		CHECKF(strcmp(got, "split") == 0, "got \"%s\"",
-		       escape(got, esc, sizeof(esc)));
-	/* Negotiation alone on a line sends nothing. */
-	static const char raw2[] = "\xFF\xFD\x18\xFF\xFB\x1F\n";
-	struct lines l = {.n = 0};
-	CHECK(send_raw(a, raw2, sizeof(raw2) - 1) == 0);
-	tc_send(a, "after negotiation\n");
-	CHECK(COLLECT(b, "#lobby <alice> after negotiation", &l));
-	CHECKF(l.n == 0, "negotiation alone gave %d line(s)", l.n);
-	if (l.n)
-		lines_report(__FILE__, __LINE__, &l, "bob's lines");
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	RELAY(&c, telnet_rows);
+	chat_close(&c);
 }
 
-#define REPL "\xEF\xBF\xBD"
-
 /* Lines with a 0xFF that is not telnet, and what bob gets of them. */
-static const struct {
-	const char *raw, *want;
-} iac_rows[] = {
-    {"a\xff"
-     "b\n",
-     "a" REPL "b"},
+static const struct relay_row iac_rows[] = {
+    {"0xFF before a letter is data",
+     RAW("a\xff"
+	 "b\n"),
+     0, "a" REPL "b", 0},
     /* Latin-1 y-diaeresis, then a letter. */
-    {"\xff"
-     "es\n",
-     REPL "es"},
-    {"two\xff\xff"
-     "bytes\n",
-     "two" REPL "bytes"},
+    {"0xFF before a letter at the start is data",
+     RAW("\xff"
+	 "es\n"),
+     0, REPL "es", 0},
+    {"IAC IAC is one 0xFF of data",
+     RAW("two\xff\xff"
+	 "bytes\n"),
+     0, "two" REPL "bytes", 0},
     /* A subnegotiation never reaches past the line end. */
-    {"x\xff\xfa"
-     "abc\n",
-     "x"},
+    {"a subnegotiation ends at the line end",
+     RAW("x\xff\xfa"
+	 "abc\n"),
+     0, "x", 0},
 };
 
 static void
 test_byte_0xff_is_data_unless_it_starts_a_telnet_command(void)
 {
-	struct ts_server *s = start("");
-	char got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	for (size_t i = 0; i < sizeof(iac_rows) / sizeof(iac_rows[0]); i++)
-		if (relay(a, b, iac_rows[i].raw, strlen(iac_rows[i].raw), got,
-			  sizeof(got)))
-			CHECKF(strcmp(got, iac_rows[i].want) == 0,
-			       "row %zu: got \"%s\"", i,
-			       escape(got, esc, sizeof(esc)));
 	/* A 0xFF before the LF leaves the next line a line of its own. */
-	static const char raw[] = "/part #x\xff\n/nick ab\n";
-	CHECK(send_raw(a, raw, sizeof(raw) - 1) == 0);
-	CHECK(EXPECT(a, "-!- error: "));
-	CHECK(EXPECT_LINE(a, "-!- alice is now known as ab"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step next_line[] = {
+	    {A, "/part #x\xff\n/nick ab", A, HAS("-!- error: ")},
+	    {0, NULL, A, IS("-!- alice is now known as ab")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	RELAY(&c, iac_rows);
+	STEPS(&c, next_line);
+	chat_close(&c);
 }
+
+static const struct relay_row empty_rows[] = {
+    /* Only spaces or tabs count as empty too. */
+    {"empty lines, with CR, spaces or tabs", RAW("\n\r\n\n   \n\t\t\n \t \r\n"),
+     0, NULL, 0},
+};
 
 static void
 test_empty_lines_are_ignored(void)
 {
-	struct ts_server *s = start("");
-	struct lines l = {.n = 0};
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	/* Only spaces or tabs count as empty too. */
-	tc_send(a, "\n\r\n\n   \n\t\t\n \t \r\n");
-	tc_send(a, "after empty lines\n");
-	CHECK(COLLECT(b, "#lobby <alice> after empty lines", &l));
-	CHECKF(l.n == 0, "empty lines gave bob %d line(s)", l.n);
-	if (l.n)
-		lines_report(__FILE__, __LINE__, &l, "bob's lines");
-	tc_send(a, MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
-	CHECK(LACKS(&l, "-!- error: "));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	RELAY(&c, empty_rows);
+	chat_close(&c);
 }
 
 /* ---- flood control ------------------------------------------------------ */
@@ -2208,10 +2179,7 @@ main(int argc, char **argv)
 	RUN(test_unknown_command_is_an_error_and_the_connection_stays_usable);
 	RUN(test_every_error_leaves_the_connection_usable);
 	RUN(test_control_characters_and_escape_sequences_are_removed);
-	RUN(test_tabs_c1_controls_and_bidi_overrides_are_sanitised);
-	RUN(test_nul_bytes_are_removed);
-	RUN(test_invalid_utf8_is_replaced_with_the_replacement_character);
-	RUN(test_valid_utf8_cjk_and_emoji_pass_untouched);
+	RUN(test_lines_reach_the_room_sanitised_byte_for_byte);
 	RUN(test_no_error_reply_is_cut_inside_a_character);
 	RUN(test_telnet_negotiation_is_stripped_from_the_line);
 	RUN(test_byte_0xff_is_data_unless_it_starts_a_telnet_command);
