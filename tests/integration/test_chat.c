@@ -1823,17 +1823,24 @@ static void
 test_flooder_is_throttled_not_dropped_and_others_are_not_blocked(void)
 {
 	enum { M = 200 };
-	struct ts_server *s = start("--flood-burst 5 --flood-rate 50");
+	struct chat c;
 	char *burst = malloc(M * 16), buf[CHAT_LINE];
 	size_t len = 0;
-	REQUIRE(s && burst);
-	int a = join_as(s->port, "flooder"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
+	REQUIRE(burst);
+	if (!chat_open(&c, "--flood-burst 5 --flood-rate 50",
+		       "flooder bob carol")) {
+		free(burst);
+		return;
+	}
+	int a = c.fd[0], b = c.fd[1];
 	for (int i = 0; i < M; i++)
 		len += (size_t)sprintf(burst + len, "f %d\n", i);
-	REQUIRE(send_raw(a, burst, len) == 0);
-	tc_send(c, "not blocked\n");
+	if (!CHECK(send_raw(a, burst, len) == 0)) {
+		free(burst);
+		chat_close(&c);
+		return;
+	}
+	tc_send(c.fd[2], "not blocked\n");
 	int next = 0, other_at = -1, bad = 0;
 	long long deadline = tl_now_ms() + 30000;
 	while (next < M && tl_now_ms() < deadline) {
@@ -1858,33 +1865,34 @@ test_flooder_is_throttled_not_dropped_and_others_are_not_blocked(void)
 	CHECKF(other_at >= 0 && other_at < M,
 	       "carol's line came only after all %d flood lines", M);
 	free(burst);
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	chat_close(&c);
 }
 
 static void
 test_flood_bucket_paces_commands_without_dropping_them(void)
 {
 	enum { M = 40 };
-	struct ts_server *s = start("--flood-burst 5 --flood-rate 50");
+	struct chat c;
 	char *burst = malloc(M * 16);
 	size_t len = 0;
-	struct lines l;
-	REQUIRE(s && burst);
-	int a = join_as(s->port, "alice");
-	REQUIRE(a >= 0);
+	REQUIRE(burst);
+	if (!chat_open(&c, "--flood-burst 5 --flood-rate 50", "alice")) {
+		free(burst);
+		return;
+	}
 	for (int i = 0; i < M; i++)
 		len += (size_t)sprintf(burst + len, "/who\n");
 	len += (size_t)sprintf(burst + len, MARK_CMD);
-	REQUIRE(send_raw(a, burst, len) == 0);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
-	CHECKF(lines_count(&l, "-!- members of #lobby: alice") == M,
-	       "%d answers to %d /who", lines_count(&l, "-!- members of"), M);
+	if (CHECK(send_raw(c.fd[0], burst, len) == 0)) {
+		struct lines *l = &c.seen;
+		l->n = l->total = 0;
+		CHECK(COLLECT(c.fd[0], MARK_LINE, l));
+		CHECKF(lines_count(l, "-!- members of #lobby: alice") == M,
+		       "%d answers to %d /who",
+		       lines_count(l, "-!- members of"), M);
+	}
 	free(burst);
-	tc_close(a);
-	ts_free(s);
+	chat_close(&c);
 }
 
 /* ---- per-address limit -------------------------------------------------- */
@@ -1892,49 +1900,38 @@ test_flood_bucket_paces_commands_without_dropping_them(void)
 static void
 test_third_loopback_connection_is_refused_with_limit_loopback(void)
 {
-	struct ts_server *s = start("--max-per-address 2 --limit-loopback");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	int c = tc_connect(s->port);
-	REQUIRE(c >= 0);
-	CHECK(EXPECT_LINE(
-	    c, "-!- too many connections from your address (limit 2)"));
-	CHECK(tc_wait_eof(c, CHAT_WAIT_MS) == 0);
-	tc_close(c);
-	tc_send(a, "we two\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> we two"));
-	tc_send(b, "still chat\n");
-	CHECK(EXPECT_LINE(a, "#lobby <bob> still chat"));
-	/* A place frees up when one leaves. */
-	tc_send(b, "/quit\n");
-	CHECK(EXPECT_LINE(a, "-!- bob quit (quit)"));
-	int d = join_as(s->port, "dave");
-	CHECK(d >= 0);
-	int fds[] = {a, b, d};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {0, NULL, C,
+	     IS("-!- too many connections from your address (limit 2)")},
+	    {0, NULL, C, CLOSED},
+	    {A, "we two", B, IS("#lobby <alice> we two")},
+	    {B, "still chat", A, IS("#lobby <bob> still chat")},
+	    /* A place frees up when one leaves. */
+	    {B, "/quit", A, IS("-!- bob quit (quit)")},
+	};
+	struct chat c;
+	REQUIRE(
+	    chat_open(&c, "--max-per-address 2 --limit-loopback", "alice bob"));
+	if (chat_connect(&c)) {
+		STEPS(&c, steps);
+		int d = join_as(c.s->port, "dave");
+		CHECK(d >= 0);
+		tc_close(d);
+	}
+	chat_close(&c);
 }
 
 static void
 test_loopback_is_exempt_from_the_per_address_limit_by_default(void)
 {
-	enum { N = 5 };
-	struct ts_server *s = start("--max-per-address 2");
-	int fd[N];
-	char nick[16], want[64];
-	REQUIRE(s);
-	for (int i = 0; i < N; i++) {
-		snprintf(nick, sizeof(nick), "user%d", i);
-		fd[i] = join_as(s->port, nick);
-		REQUIRE(fd[i] >= 0);
-	}
-	tc_send(fd[N - 1], "all of us\n");
-	snprintf(want, sizeof(want), "#lobby <user%d> all of us", N - 1);
-	for (int i = 0; i < N - 1; i++)
-		CHECK(EXPECT_LINE(fd[i], want));
-	close_all(fd, N);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {E, "all of us", A | B | C | D, IS("#lobby <user4> all of us")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "--max-per-address 2",
+			  "user0 user1 user2 user3 user4"));
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 /* ---- 50 MB of random bytes ---------------------------------------------- */
