@@ -303,14 +303,18 @@ chat_connect(struct chat *c)
 	return CHECK(c->fd[i] >= 0);
 }
 
-/* Each client in who joins room and sees its own join, in bit order;
- * stops at the first that does not. */
+/* Each client in who joins room and sees its own join, in bit order.
+ * Returns 1; or 0 at the first that does not, with everything closed, as
+ * chat_open: REQUIRE(chat_open(...) && chat_join(...)) leaves nothing. */
 static int
 chat_join(struct chat *c, const char *room, int who)
 {
-	for (int i = 0; i < c->n; i++)
-		if ((who & 1 << i) && !join_room(c->fd[i], c->nick[i], room))
+	for (int i = 0; i < c->n; i++) {
+		if ((who & 1 << i) && !join_room(c->fd[i], c->nick[i], room)) {
+			chat_close(c);
 			return 0;
+		}
+	}
 	return 1;
 }
 
@@ -319,7 +323,8 @@ chat_join(struct chat *c, const char *room, int who)
  * a line equal to want, or containing it when contains is set (IS, HAS),
  * or sees its connection closed (CLOSED). The line that matched also
  * contains also; of the lines before it, none contains any of lacks, and
- * exactly one contains each of once. */
+ * exactly one contains each of once. A row with must set ends the table
+ * when it fails, as a join the conversation needs does (JOIN). */
 struct step {
 	int from;
 	const char *send;
@@ -329,11 +334,19 @@ struct step {
 	const char *also;
 	const char *lacks[2];
 	const char *once[3];
+	int must; /* the table stops here if this row fails */
 };
 
 #define IS(line)  .want = (line)
 #define HAS(part) .want = (part), .contains = 1
 #define CLOSED	  .closed = 1
+
+/* Client who, called nick, joins room: the table needs it to go on. */
+#define JOIN(who, nick, room)                                                  \
+	{                                                                      \
+		(who), "/join " room, (who), IS("-!- " nick " joined " room),  \
+		    .must = 1                                                  \
+	}
 
 static int
 chat_index(const struct chat *c, int bit)
@@ -402,19 +415,38 @@ chat_step(struct chat *c, const char *table, size_t k, const struct step *st)
 	return ok;
 }
 
-/* Runs every row of a table, on through failures; 1 if all held. */
+/* Runs every row of a table, on through failed checks (each recorded)
+ * but for a failed must row, which ends it. Returns 0 if one did, else 1:
+ * what comes after the table can go on. */
 static int
 chat_steps(struct chat *c, const char *table, const struct step *st, size_t n)
 {
-	int ok = 1;
-
 	for (size_t k = 0; k < n; k++)
-		ok &= chat_step(c, table, k, &st[k]);
-	return ok;
+		if (!chat_step(c, table, k, &st[k]) && st[k].must)
+			return 0;
+	return 1;
 }
 
 #define STEPS(c, table)                                                        \
 	chat_steps(c, #table, table, sizeof(table) / sizeof(table[0]))
+
+/* A whole test: a server started with args, clients called nicks, and
+ * the conversation the table holds. */
+static void
+chat_converse(const char *args, const char *nicks, const char *table,
+	      const struct step *st, size_t n)
+{
+	struct chat c;
+
+	if (!chat_open(&c, args, nicks))
+		return;
+	chat_steps(&c, table, st, n);
+	chat_close(&c);
+}
+
+#define CONVERSE(args, nicks, table)                                           \
+	chat_converse(args, nicks, #table, table,                              \
+		      sizeof(table) / sizeof(table[0]))
 
 /* ---- nicknames ---------------------------------------------------------- */
 
@@ -437,8 +469,8 @@ test_nick_change_is_seen_by_room_members_and_by_the_client_itself(void)
 	    {0, NULL, B, IS("#lobby <alicia> hello as alicia")},
 	    /* bob shares two rooms with her and is told once; dave not at
 	     * all. */
-	    {A, "/join #den", A, IS("-!- alicia joined #den")},
-	    {B, "/join #den", B, IS("-!- bob joined #den")},
+	    JOIN(A, "alicia", "#den"),
+	    JOIN(B, "bob", "#den"),
 	    {A, "/nick alice", B, IS("-!- alicia is now known as alice")},
 	    {B, MARK_SEND, B, HAS(MARK_LINE), .lacks = {"is now known as"}},
 	    {D, MARK_SEND, D, HAS(MARK_LINE),
@@ -459,10 +491,7 @@ test_taken_nick_is_refused_case_insensitively(void)
 	    /* bob is still bob and still talks. */
 	    {B, "still bob", A, IS("#lobby <bob> still bob")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "Alice bob"));
-	STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "Alice bob", steps);
 }
 
 static void
@@ -485,10 +514,7 @@ test_invalid_nicks_are_refused(void)
 	    {0, NULL, A, HAS("-!- bob is now known as abcdefghijklmnopqrst"),
 	     .lacks = {"-!- bob is now known as"}},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob"));
-	STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
@@ -500,10 +526,7 @@ test_nick_without_argument_gives_usage_error_and_connection_stays_usable(void)
 	    {B, "after the error", A, IS("#lobby <bob> after the error")},
 	    {B, "/nick bobby", A, IS("-!- bob is now known as bobby")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob"));
-	STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob", steps);
 }
 
 /* Reads fd until its own rename to name or an error; 1 won, 0 refused,
@@ -581,16 +604,15 @@ test_join_creates_a_room_and_announces_to_its_members(void)
 	     IS("-!- now talking in #lobby")},
 	    {0, NULL, C, HAS("#lobby <bob> back in lobby"), .lacks = {"#den"}},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob carol"));
-	STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob carol", steps);
 }
 
 static void
 test_room_message_reaches_only_members_and_names_the_room(void)
 {
 	static const struct step steps[] = {
+	    JOIN(A, "alice", "#den"),
+	    JOIN(B, "bob", "#den"),
 	    {A, "hi den", B, IS("#den <alice> hi den")},
 	    /* bob answers: alice gets that, and not her own line before it. */
 	    {B, "hi alice", A, HAS("#den <bob> hi alice"), .lacks = {"hi den"}},
@@ -600,17 +622,17 @@ test_room_message_reaches_only_members_and_names_the_room(void)
 	     HAS("#lobby <alice> in the lobby"),
 	     .lacks = {"hi den", "hi alice"}},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob carol"));
-	if (CHECK(chat_join(&c, "#den", A | B)))
-		STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob carol", steps);
 }
 
 static void
 test_client_in_two_rooms_hears_both_and_talks_in_the_room_joined_last(void)
 {
 	static const struct step steps[] = {
+	    JOIN(B, "bob", "#one"),
+	    JOIN(C, "carol", "#two"),
+	    JOIN(A, "alice", "#one"),
+	    JOIN(A, "alice", "#two"),
 	    {B, "from one", A, IS("#one <bob> from one")},
 	    {C, "from two", A, IS("#two <carol> from two")},
 	    {A, "to the last room", C, IS("#two <alice> to the last room")},
@@ -620,18 +642,16 @@ test_client_in_two_rooms_hears_both_and_talks_in_the_room_joined_last(void)
 	    {0, NULL, B, HAS("#one <alice> now in one"),
 	     .lacks = {"to the last room"}},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob carol"));
-	if (CHECK(chat_join(&c, "#one", B) && chat_join(&c, "#two", C)) &&
-	    CHECK(chat_join(&c, "#one", A) && chat_join(&c, "#two", A)))
-		STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob carol", steps);
 }
 
 static void
 test_join_of_an_already_joined_room_switches_the_current_room(void)
 {
 	static const struct step steps[] = {
+	    JOIN(A, "alice", "#one"),
+	    JOIN(B, "bob", "#one"),
+	    JOIN(A, "alice", "#two"),
 	    {A, "/join #one", A, IS("-!- now talking in #one")},
 	    /* Switching is not joining again. */
 	    {A, "said in one", B, HAS("#one <alice> said in one"),
@@ -639,18 +659,15 @@ test_join_of_an_already_joined_room_switches_the_current_room(void)
 	    {A, "/join #lobby", A, IS("-!- now talking in #lobby")},
 	    {A, "said in lobby", B, IS("#lobby <alice> said in lobby")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob"));
-	if (CHECK(chat_join(&c, "#one", A | B)) &&
-	    CHECK(chat_join(&c, "#two", A)))
-		STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
 test_part_announces_and_an_empty_room_disappears_from_rooms(void)
 {
 	static const struct step steps[] = {
+	    JOIN(A, "alice", "#tmp"),
+	    JOIN(B, "bob", "#tmp"),
 	    {B, "/part #tmp gone home", A | B,
 	     IS("-!- bob left #tmp (gone home)")},
 	    {A, "/rooms\n" MARK_SEND, A, HAS(MARK_LINE),
@@ -658,8 +675,8 @@ test_part_announces_and_an_empty_room_disappears_from_rooms(void)
 	    /* Without a room, /part leaves the current one (text that is not
 	     * a room is the reason), and the current room becomes one alice
 	     * is still in. */
-	    {A, "/join #tmp2", A, IS("-!- alice joined #tmp2")},
-	    {B, "/join #tmp2", B, IS("-!- bob joined #tmp2")},
+	    JOIN(A, "alice", "#tmp2"),
+	    JOIN(B, "bob", "#tmp2"),
 	    {A, "/part see you", A | B, IS("-!- alice left #tmp2 (see you)")},
 	    {0, NULL, A, HAS("-!- now talking in #")},
 	    {A, "/join #tmp\n/part", A, IS("-!- now talking in #tmp")},
@@ -670,11 +687,7 @@ test_part_announces_and_an_empty_room_disappears_from_rooms(void)
 	    {A, "/rooms\n" MARK_SEND, A, HAS(MARK_LINE), .lacks = {"-!- #tmp:"},
 	     .once = {"-!- #tmp2: 1 member", "-!- #lobby: 2 members"}},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob"));
-	if (CHECK(chat_join(&c, "#tmp", A | B)))
-		STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
@@ -688,11 +701,8 @@ test_rooms_lists_every_room_with_member_count_and_topic(void)
 		      "-!- #lobby: 3 members, no topic"}},
 	};
 	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob carol"));
-	if (!CHECK(chat_join(&c, "#den", A | B))) {
-		chat_close(&c);
-		return;
-	}
+	REQUIRE(chat_open(&c, "", "alice bob carol") &&
+		chat_join(&c, "#den", A | B));
 	STEPS(&c, steps);
 	if (!CHECKF(c.seen.n == 2, "/rooms gave %d lines for 2 rooms",
 		    c.seen.n))
@@ -736,11 +746,8 @@ test_who_lists_the_members_of_a_room(void)
 	};
 	struct chat c;
 	char line[CHAT_LINE];
-	REQUIRE(chat_open(&c, "", "alice bob carol"));
-	if (!CHECK(chat_join(&c, "#den", A | B))) {
-		chat_close(&c);
-		return;
-	}
+	REQUIRE(chat_open(&c, "", "alice bob carol") &&
+		chat_join(&c, "#den", A | B));
 	for (size_t i = 0; i < sizeof(who_rows) / sizeof(who_rows[0]); i++) {
 		int fd = c.fd[chat_index(&c, who_rows[i].from)];
 		tc_send(fd, "%s\n", who_rows[i].send);
@@ -798,6 +805,8 @@ static void
 test_topic_is_shown_set_and_announced(void)
 {
 	static const struct step steps[] = {
+	    JOIN(A, "alice", "#den"),
+	    JOIN(B, "bob", "#den"),
 	    {A, "/topic", A, IS("-!- #den has no topic")},
 	    {A, "/topic tea at five", A | B,
 	     IS("-!- alice set the topic of #den: tea at five")},
@@ -808,17 +817,14 @@ test_topic_is_shown_set_and_announced(void)
 	    {B, "/topic tea at six", C,
 	     IS("-!- bob set the topic of #den: tea at six")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob carol"));
-	if (CHECK(chat_join(&c, "#den", A | B)))
-		STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob carol", steps);
 }
 
 static void
 test_topic_takes_a_room_first_and_a_dash_clears_it(void)
 {
 	static const struct step steps[] = {
+	    JOIN(A, "alice", "#den"),
 	    /* alice talks in #den and sets the topic of #lobby. */
 	    {A, "/topic #lobby lobby talk", B,
 	     IS("-!- alice set the topic of #lobby: lobby talk")},
@@ -834,11 +840,7 @@ test_topic_takes_a_room_first_and_a_dash_clears_it(void)
 	    {B, "/topic #den hijack", B, IS("-!- error: you are not in #den")},
 	    {A, "/topic", A, IS("-!- #den has no topic")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob"));
-	if (CHECK(chat_join(&c, "#den", A)))
-		STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob", steps);
 }
 
 /* alice's /join of a bad name gets one error and no join. */
@@ -865,16 +867,14 @@ test_invalid_room_names_are_refused(void)
 	    {A, "/join #a-b_c.9", A, IS("-!- alice joined #a-b_c.9")},
 	    {A, "/join #lobby\nusable", B, IS("#lobby <alice> usable")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob"));
-	STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
 test_room_names_are_case_insensitive(void)
 {
 	static const struct step steps[] = {
+	    JOIN(A, "alice", "#Den"),
 	    /* bob's #DEN is alice's #Den: one room, under its first
 	     * spelling. */
 	    {B, "/join #DEN", A | B, HAS("-!- bob joined #")},
@@ -885,17 +885,15 @@ test_room_names_are_case_insensitive(void)
 	    {A, "/join #lobby\n/join #dEn", A, IS("-!- now talking in #lobby")},
 	    {0, NULL, A, IS("-!- now talking in #Den")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob"));
-	if (CHECK(chat_join(&c, "#Den", A)))
-		STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
 test_joins_and_parts_are_quiet_in_rooms_over_join_notices(void)
 {
 	static const struct step steps[] = {
+	    JOIN(A, "alice", "#big"),
+	    JOIN(B, "bob", "#big"),
 	    {0, NULL, A, IS("-!- bob joined #big")},
 	    /* The third member makes #big bigger than 2: only carol is
 	     * told. */
@@ -907,42 +905,35 @@ test_joins_and_parts_are_quiet_in_rooms_over_join_notices(void)
 	    {C, "/join #big", C, IS("-!- carol joined #big")},
 	    {C, "/nick caroline", A, IS("-!- carol is now known as caroline")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "--join-notices 2", "alice bob carol"));
-	if (CHECK(chat_join(&c, "#big", A | B)))
-		STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("--join-notices 2", "alice bob carol", steps);
 }
 
 static void
 test_room_limits_are_enforced_per_client_and_per_server(void)
 {
 	static const struct step steps[] = {
+	    JOIN(A, "alice", "#one"),
 	    {A, "/join #two", A,
 	     IS("-!- error: you are in too many rooms (max 2)")},
 	    /* #lobby, #one, #two: the server is full of rooms. */
-	    {B, "/join #two", B, IS("-!- bob joined #two")},
+	    JOIN(B, "bob", "#two"),
 	    {A, "/part #lobby", A, IS("-!- alice left #lobby")},
 	    {A, "/join #three", A,
 	     IS("-!- error: too many rooms on this server (max 3)")},
 	    {A, "/join #two", A, IS("-!- alice joined #two")},
 	    {A, "usable", B, IS("#two <alice> usable")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "--max-rooms 3 --max-rooms-per-client 2",
-			  "alice bob"));
-	if (CHECK(chat_join(&c, "#one", A)))
-		STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("--max-rooms 3 --max-rooms-per-client 2", "alice bob", steps);
 }
 
 static void
 test_a_new_client_starts_in_the_lobby_even_when_rooms_are_full(void)
 {
 	static const struct step full[] = {
+	    JOIN(A, "alice", "#one"),
 	    {A, "/part #lobby", A, IS("-!- alice left #lobby")},
 	    /* #lobby is gone and #one, #two fill the server. */
-	    {A, "/join #two", A, IS("-!- alice joined #two")},
+	    JOIN(A, "alice", "#two"),
 	};
 	static const struct step newcomer[] = {
 	    {0, NULL, B, HAS("-!- welcome to parley, ")},
@@ -956,11 +947,8 @@ test_a_new_client_starts_in_the_lobby_even_when_rooms_are_full(void)
 	};
 	struct chat c;
 	REQUIRE(chat_open(&c, "--max-rooms 2", "alice"));
-	if (CHECK(chat_join(&c, "#one", A))) {
-		STEPS(&c, full);
-		if (chat_connect(&c))
-			STEPS(&c, newcomer);
-	}
+	if (STEPS(&c, full) && chat_connect(&c))
+		STEPS(&c, newcomer);
 	chat_close(&c);
 }
 
@@ -993,12 +981,8 @@ test_rooms_are_listed_by_name_whatever_their_case(void)
 	    {A, "/rooms\n" MARK_SEND, A, HAS(MARK_LINE)},
 	};
 	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice"));
-	if (!CHECK(chat_join(&c, "#zeta", A) && chat_join(&c, "#Beta", A) &&
-		   chat_join(&c, "#alpha", A))) {
-		chat_close(&c);
-		return;
-	}
+	REQUIRE(chat_open(&c, "", "alice") && chat_join(&c, "#zeta", A) &&
+		chat_join(&c, "#Beta", A) && chat_join(&c, "#alpha", A));
 	STEPS(&c, steps);
 	for (int i = 0; i < 4; i++) {
 		char prefix[64];
@@ -1024,16 +1008,14 @@ test_rooms_says_no_rooms_when_there_are_none(void)
 	    {A, "anyone?", A, HAS("-!- error: ")},
 	    {A, "/join #lobby", A, IS("-!- alice joined #lobby")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice"));
-	STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice", steps);
 }
 
 static void
 test_message_right_after_join_goes_to_the_new_room(void)
 {
 	static const struct step steps[] = {
+	    JOIN(B, "bob", "#new"),
 	    /* One write: the message waits for the join to complete. */
 	    {A,
 	     "/join #new\nfirst words\n/join #other\nsecond\n/join #new\nthird",
@@ -1041,17 +1023,14 @@ test_message_right_after_join_goes_to_the_new_room(void)
 	    {0, NULL, B, IS("#new <alice> first words")},
 	    {0, NULL, B, IS("#new <alice> third")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob"));
-	if (CHECK(chat_join(&c, "#new", B)))
-		STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
 test_part_of_a_room_you_are_not_in_is_refused(void)
 {
 	static const struct step steps[] = {
+	    JOIN(B, "bob", "#den"),
 	    {A, "/part #nowhere", A, HAS("-!- error: ")},
 	    /* #den exists, alice is not in it. */
 	    {A, "/part #den", A, HAS("-!- error: "), .also = "#den"},
@@ -1059,11 +1038,7 @@ test_part_of_a_room_you_are_not_in_is_refused(void)
 	     .lacks = {"alice left"}},
 	    {A, "usable", B, IS("#lobby <alice> usable")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob"));
-	if (CHECK(chat_join(&c, "#den", B)))
-		STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob", steps);
 }
 
 /* ---- private messages and actions --------------------------------------- */
@@ -1087,10 +1062,7 @@ test_private_messages_go_both_ways(void)
 	    {C, "/part", C, IS("-!- carol left #lobby")},
 	    {A, "/msg carol still there?", C, IS("*alice* still there?")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob carol"));
-	STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob carol", steps);
 }
 
 static void
@@ -1101,10 +1073,7 @@ test_msg_to_an_unknown_nick_is_an_error(void)
 	    {A, "/msg bob", A, HAS("-!- error: ")},
 	    {A, "/msg bob ok now", B, IS("*alice* ok now")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob"));
-	STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
@@ -1112,15 +1081,12 @@ test_me_is_sent_as_an_action_in_the_current_room(void)
 {
 	static const struct step steps[] = {
 	    {A, "/me waves hello", B, IS("#lobby * alice waves hello")},
-	    {A, "/join #den", A, IS("-!- alice joined #den")},
-	    {B, "/join #den", B, IS("-!- bob joined #den")},
+	    JOIN(A, "alice", "#den"),
+	    JOIN(B, "bob", "#den"),
 	    {A, "/me sits down", B, IS("#den * alice sits down")},
 	    {A, "/me", A, HAS("-!- error: ")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob"));
-	STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
@@ -1130,10 +1096,7 @@ test_double_slash_sends_a_line_starting_with_a_slash(void)
 	    {A, "//join is how you join", B,
 	     IS("#lobby <alice> /join is how you join")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob"));
-	STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob", steps);
 }
 
 /* ---- notices ------------------------------------------------------------ */
@@ -1174,12 +1137,8 @@ test_part_and_quit_reasons_are_cut_at_256_bytes_on_a_character(void)
 {
 	char cmd[1024], want[1024], got[CHAT_LINE], esc[CHAT_LINE * 4];
 	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob"));
+	REQUIRE(chat_open(&c, "", "alice bob") && chat_join(&c, "#den", A | B));
 	int a = c.fd[0], b = c.fd[1];
-	if (!CHECK(chat_join(&c, "#den", A | B))) {
-		chat_close(&c);
-		return;
-	}
 	for (size_t i = 0; i < sizeof(reason_rows) / sizeof(reason_rows[0]);
 	     i++) {
 		/* "x" and 127 of 300 e-acutes: 255 bytes; one more is 257. */
@@ -1207,11 +1166,7 @@ dropped_connection_is_announced(int reset, const char *reason)
 	};
 	struct chat c;
 	char want[128];
-	REQUIRE(chat_open(&c, "", "alice bob"));
-	if (!CHECK(chat_join(&c, "#den", A | B))) {
-		chat_close(&c);
-		return;
-	}
+	REQUIRE(chat_open(&c, "", "alice bob") && chat_join(&c, "#den", A | B));
 	if (reset) {
 		struct linger lg = {.l_onoff = 1, .l_linger = 0};
 		setsockopt(c.fd[0], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -1279,11 +1234,8 @@ test_history_replays_the_last_5_messages_in_order_before_live_ones(void)
 	};
 	struct chat c;
 	char want[64];
-	REQUIRE(chat_open(&c, "--history 5", "alice bob carol"));
-	if (!CHECK(chat_join(&c, "#hist", A | B))) {
-		chat_close(&c);
-		return;
-	}
+	REQUIRE(chat_open(&c, "--history 5", "alice bob carol") &&
+		chat_join(&c, "#hist", A | B));
 	for (int i = 0; i < 8; i++)
 		tc_send(c.fd[0], "old message %d\n", i);
 	CHECK(EXPECT_LINE(c.fd[1], "#hist <alice> old message 7"));
@@ -1318,11 +1270,8 @@ test_history_replays_actions_as_actions(void)
 	    {A, "live", C, HAS("#hist <alice> live")},
 	};
 	struct chat c;
-	REQUIRE(chat_open(&c, "--history 5", "alice bob carol"));
-	if (!CHECK(chat_join(&c, "#hist", A | B))) {
-		chat_close(&c);
-		return;
-	}
+	REQUIRE(chat_open(&c, "--history 5", "alice bob carol") &&
+		chat_join(&c, "#hist", A | B));
 	STEPS(&c, steps);
 	const struct lines *l = &c.seen;
 	int said = -1, did = -1;
@@ -1352,13 +1301,12 @@ test_history_0_disables_the_replay(void)
 	     .lacks = {"[history", "old message"}},
 	};
 	struct chat c;
-	REQUIRE(chat_open(&c, "--history 0", "alice bob carol"));
-	if (CHECK(chat_join(&c, "#hist", A | B))) {
-		for (int i = 0; i < 3; i++)
-			tc_send(c.fd[0], "old message %d\n", i);
-		CHECK(EXPECT_LINE(c.fd[1], "#hist <alice> old message 2"));
-		STEPS(&c, steps);
-	}
+	REQUIRE(chat_open(&c, "--history 0", "alice bob carol") &&
+		chat_join(&c, "#hist", A | B));
+	for (int i = 0; i < 3; i++)
+		tc_send(c.fd[0], "old message %d\n", i);
+	CHECK(EXPECT_LINE(c.fd[1], "#hist <alice> old message 2"));
+	STEPS(&c, steps);
 	chat_close(&c);
 }
 
@@ -1427,10 +1375,7 @@ test_unknown_command_is_an_error_and_the_connection_stays_usable(void)
 	    {A, "/", A, HAS("-!- error: ")},
 	    {A, "still usable", B, IS("#lobby <alice> still usable")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "", "alice bob"));
-	STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
@@ -1927,11 +1872,7 @@ test_loopback_is_exempt_from_the_per_address_limit_by_default(void)
 	static const struct step steps[] = {
 	    {E, "all of us", A | B | C | D, IS("#lobby <user4> all of us")},
 	};
-	struct chat c;
-	REQUIRE(chat_open(&c, "--max-per-address 2",
-			  "user0 user1 user2 user3 user4"));
-	STEPS(&c, steps);
-	chat_close(&c);
+	CONVERSE("--max-per-address 2", "user0 user1 user2 user3 user4", steps);
 }
 
 /* ---- 50 MB of random bytes ---------------------------------------------- */
