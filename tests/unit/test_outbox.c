@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -92,6 +93,43 @@ view_seq(const struct outbox_view *v)
 	return (long long)seq;
 }
 
+/* A record's strings: where a view and a new record hold each, its
+ * maximum, and what the round trip sends in it. */
+#define T_STRING(f, max, sample)                                               \
+	{                                                                      \
+#f, offsetof(struct outbox_view, f),                           \
+		    offsetof(struct outbox_new, f), max, sample                \
+	}
+
+static const struct {
+	const char *name;
+	size_t view_at, new_at, max;
+	const char *sample;
+} t_strings[] = {
+    T_STRING(nick, OUTBOX_NICK_MAX, "alice"),
+    T_STRING(user, OUTBOX_USER_MAX, "al"),
+    T_STRING(host, OUTBOX_HOST_MAX, "h.cloak"),
+    T_STRING(acct, OUTBOX_ACCT_MAX, "alice-acct"),
+    T_STRING(room, OUTBOX_ROOM_MAX, "#r"),
+    T_STRING(arg, OUTBOX_ARG_MAX, "bob"),
+    T_STRING(text, OUTBOX_TEXT_MAX, "hello world"),
+};
+
+#define T_NSTRINGS (sizeof(t_strings) / sizeof(t_strings[0]))
+
+static const struct outbox_str *
+view_string(const struct outbox_view *v, size_t i)
+{
+	return (const struct outbox_str *)((const char *)v +
+					   t_strings[i].view_at);
+}
+
+static struct outbox_str *
+new_string(struct outbox_new *n, size_t i)
+{
+	return (struct outbox_str *)((char *)n + t_strings[i].new_at);
+}
+
 /* ---- single process ----------------------------------------------------- */
 
 static void
@@ -103,24 +141,21 @@ test_record_round_trips_with_every_field(void)
 	const uint64_t ids[3] = {7, 0xFFFFFFFFFFFFull, 42};
 	uint64_t pos = 0;
 
+	struct outbox_new rec = {
+	    .kind = OUTBOX_PRIVMSG,
+	    .aux = 9,
+	    .src = 11,
+	    .target = 22,
+	    .ts_ms = 1234567890123LL,
+	    .ids = ids,
+	    .nids = 3,
+	};
+	for (size_t i = 0; i < T_NSTRINGS; i++)
+		*new_string(&rec, i) = outbox_str(t_strings[i].sample);
+
 	REQUIRE(outbox_shm_create(&shm, 3, RING, RING, 16) == 0);
 	outbox_writer_init(&w, &shm, 2);
-	outbox_put(&w, &(struct outbox_new){
-			   .kind = OUTBOX_PRIVMSG,
-			   .aux = 9,
-			   .src = 11,
-			   .target = 22,
-			   .ts_ms = 1234567890123LL,
-			   .ids = ids,
-			   .nids = 3,
-			   .nick = outbox_str("alice"),
-			   .user = outbox_str("al"),
-			   .host = outbox_str("h.cloak"),
-			   .acct = outbox_str("alice-acct"),
-			   .room = outbox_str("#r"),
-			   .arg = outbox_str("bob"),
-			   .text = outbox_str("hello world"),
-		       });
+	outbox_put(&w, &rec);
 	outbox_put(&w,
 		   &(struct outbox_new){.kind = OUTBOX_SHUTDOWN, .ts_ms = 5});
 	/* Appending stores the head at once (at most one record is ever
@@ -136,21 +171,23 @@ test_record_round_trips_with_every_field(void)
 	CHECK(v.rec->ts_ms == 1234567890123LL);
 	CHECK(v.rec->nids == 3 && v.ids[0] == 7 &&
 	      v.ids[1] == 0xFFFFFFFFFFFFull && v.ids[2] == 42);
-	CHECK(v.nick.n == 5 && memcmp(v.nick.p, "alice", 5) == 0);
-	CHECK(v.user.n == 2 && memcmp(v.user.p, "al", 2) == 0);
-	CHECK(v.host.n == 7 && memcmp(v.host.p, "h.cloak", 7) == 0);
-	CHECK(v.acct.n == 10 && memcmp(v.acct.p, "alice-acct", 10) == 0);
-	CHECK(v.room.n == 2 && memcmp(v.room.p, "#r", 2) == 0);
-	CHECK(v.arg.n == 3 && memcmp(v.arg.p, "bob", 3) == 0);
-	CHECK(v.text.n == 11 && memcmp(v.text.p, "hello world", 11) == 0);
+	for (size_t i = 0; i < T_NSTRINGS; i++) {
+		const struct outbox_str *f = view_string(&v, i);
+		const char *want = t_strings[i].sample;
+		CHECKF(f->n == strlen(want) && memcmp(f->p, want, f->n) == 0,
+		       "%s is \"%.*s\", want \"%s\"", t_strings[i].name,
+		       (int)f->n, f->p, want);
+	}
 	CHECK(v.rec->len % OUTBOX_REC_ALIGN == 0);
 	CHECK(v.producer == 2 && v.pos == 0);
 
 	CHECK(outbox_read(&shm, 2, &pos, w.head, t_rbuf, &v) == 1);
 	CHECK(v.rec->kind == OUTBOX_SHUTDOWN && v.rec->ts_ms == 5);
-	CHECK(v.rec->nids == 0 && v.nick.n == 0 && v.user.n == 0 &&
-	      v.host.n == 0 && v.acct.n == 0 && v.room.n == 0 && v.arg.n == 0 &&
-	      v.text.n == 0);
+	CHECK(v.rec->nids == 0);
+	for (size_t i = 0; i < T_NSTRINGS; i++)
+		CHECKF(view_string(&v, i)->n == 0,
+		       "%s of a SHUTDOWN: %zu bytes", t_strings[i].name,
+		       view_string(&v, i)->n);
 	CHECK(pos == w.head);
 	CHECK(outbox_read(&shm, 2, &pos, w.head, t_rbuf, &v) == 0);
 	outbox_shm_destroy(&shm);
@@ -217,10 +254,11 @@ test_oversized_fields_are_truncated_to_their_maxima(void)
 	REQUIRE(outbox_read(&shm, 1, &pos, w.head, t_rbuf, &v) == 1);
 	CHECK(v.rec->nids == OUTBOX_IDS_MAX);
 	CHECK(v.ids[OUTBOX_IDS_MAX - 1] == OUTBOX_IDS_MAX);
-	CHECK(v.nick.n == OUTBOX_NICK_MAX && v.user.n == OUTBOX_USER_MAX);
-	CHECK(v.host.n == OUTBOX_HOST_MAX && v.acct.n == OUTBOX_ACCT_MAX);
-	CHECK(v.room.n == OUTBOX_ROOM_MAX && v.arg.n == OUTBOX_ARG_MAX);
-	CHECK(v.text.n == OUTBOX_TEXT_MAX);
+	for (size_t i = 0; i < T_NSTRINGS; i++)
+		CHECKF(view_string(&v, i)->n == t_strings[i].max,
+		       "%s is %zu bytes, want its maximum %zu",
+		       t_strings[i].name, view_string(&v, i)->n,
+		       t_strings[i].max);
 	CHECK(v.rec->len <= OUTBOX_REC_MAX);
 	CHECK(v.text.p[OUTBOX_TEXT_MAX - 1] == 't');
 	outbox_shm_destroy(&shm);
