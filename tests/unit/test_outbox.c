@@ -340,13 +340,27 @@ test_message_ids_are_unique_and_history_keeps_the_original(void)
 static void
 test_shm_create_rejects_bad_sizes(void)
 {
+	static const struct {
+		const char *why;
+		unsigned nprod;
+		size_t ring0, ring, tl_cap;
+	} rows[] = {
+	    {"a supervisor ring not a power of two", 2, RING + 8, RING, 16},
+	    {"session rings under four records", 2, RING, 1u << 16, 16},
+	    {"a timeline not a power of two", 2, RING, RING, 12},
+	    {"no timeline", 2, RING, RING, 0},
+	    {"no producer", 0, RING, RING, 16},
+	};
 	struct outbox_shm shm;
 
-	CHECK(outbox_shm_create(&shm, 2, RING + 8, RING, 16) == -EINVAL);
-	CHECK(outbox_shm_create(&shm, 2, RING, 1u << 16, 16) == -EINVAL);
-	CHECK(outbox_shm_create(&shm, 2, RING, RING, 12) == -EINVAL);
-	CHECK(outbox_shm_create(&shm, 2, RING, RING, 0) == -EINVAL);
-	CHECK(outbox_shm_create(&shm, 0, RING, RING, 16) == -EINVAL);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int rc = outbox_shm_create(&shm, rows[i].nprod, rows[i].ring0,
+					   rows[i].ring, rows[i].tl_cap);
+		CHECKF(rc == -EINVAL, "rows[%zu] (%s): %d, want -EINVAL", i,
+		       rows[i].why, rc);
+		if (rc == 0)
+			outbox_shm_destroy(&shm);
+	}
 }
 
 static void
@@ -487,37 +501,91 @@ test_timeline_entries_round_trip_and_lapping_gives_estale(void)
 	for (uint64_t i = 10; i < 30; i++)
 		outbox_timeline_append(&shm, (unsigned)(i % 3), i * 1000);
 	/* head 30, capacity 16: entries 15..29 are still there. */
-	CHECK(outbox_timeline_read(&shm, 0, &e) == -ESTALE);
-	CHECK(outbox_timeline_read(&shm, 14, &e) == -ESTALE);
-	CHECK(outbox_timeline_read(&shm, 15, &e) == 1);
-	CHECK(e.producer == 0 && e.head == 15000);
-	CHECK(outbox_timeline_read(&shm, 29, &e) == 1);
-	CHECK(e.producer == 2 && e.head == 29000);
-	CHECK(outbox_timeline_read(&shm, 30, &e) == 0);
+	static const struct {
+		uint64_t at;
+		int rc;
+		uint32_t producer;
+		uint64_t head;
+	} lapped[] = {
+	    {0, -ESTALE, 0, 0},	 /* the first, overwritten */
+	    {14, -ESTALE, 0, 0}, /* the last overwritten */
+	    {15, 1, 0, 15000},	 /* the oldest kept */
+	    {29, 1, 2, 29000},	 /* the newest */
+	    {30, 0, 0, 0},	 /* not written yet */
+	};
+	for (size_t i = 0; i < sizeof(lapped) / sizeof(lapped[0]); i++) {
+		int rc = outbox_timeline_read(&shm, lapped[i].at, &e);
+		CHECKF(rc == lapped[i].rc,
+		       "lapped[%zu]: entry %llu: %d, want %d", i,
+		       (unsigned long long)lapped[i].at, rc, lapped[i].rc);
+		if (lapped[i].rc == 1)
+			CHECKF(e.producer == lapped[i].producer &&
+				   e.head == lapped[i].head,
+			       "lapped[%zu]: entry %llu is (%u, %llu), want "
+			       "(%u, %llu)",
+			       i, (unsigned long long)lapped[i].at, e.producer,
+			       (unsigned long long)e.head, lapped[i].producer,
+			       (unsigned long long)lapped[i].head);
+	}
 	outbox_shm_destroy(&shm);
 }
+
+/* What producer 1's writer or the supervisor does, in order, and what it
+ * must return: publish says whether a mark is due; take_mark gives the
+ * head it marks (HEAD: the writer's head now), or 0. */
+enum mark_op { APPEND, PUBLISH, TAKE_MARK };
+#define HEAD (-1)
 
 static void
 test_publish_asks_for_a_mark_once_until_the_supervisor_takes_it(void)
 {
+	static const char *const op_names[] = {"append", "publish",
+					       "take_mark"};
+	static const struct {
+		enum mark_op op;
+		unsigned producer;
+		long long want;
+	} rows[] = {
+	    {APPEND, 1, 0},
+	    {PUBLISH, 1, 1},
+	    {APPEND, 1, 0},
+	    {PUBLISH, 1, 0},
+	    {PUBLISH, 1, 0},
+	    {TAKE_MARK, 1, HEAD},
+	    /* Producer 0's flag is its own. */
+	    {TAKE_MARK, 0, 0},
+	    {APPEND, 1, 0},
+	    {PUBLISH, 1, 1},
+	    {PUBLISH, 1, 0},
+	    {TAKE_MARK, 1, HEAD},
+	    {PUBLISH, 1, 1},
+	};
 	struct outbox_shm shm;
 	struct outbox_writer w;
+	uint64_t seq = 0;
 
 	REQUIRE(outbox_shm_create(&shm, 2, RING, RING, 16) == 0);
 	outbox_writer_init(&w, &shm, 1);
-	append_seq(&w, 0);
-	CHECK(outbox_publish(&w) == 1);
-	append_seq(&w, 1);
-	CHECK(outbox_publish(&w) == 0);
-	CHECK(outbox_publish(&w) == 0);
-	CHECK(outbox_take_mark(&shm, 1) == w.head);
-	/* Producer 0's flag is its own. */
-	CHECK(outbox_take_mark(&shm, 0) == 0);
-	append_seq(&w, 2);
-	CHECK(outbox_publish(&w) == 1);
-	CHECK(outbox_publish(&w) == 0);
-	CHECK(outbox_take_mark(&shm, 1) == w.head);
-	CHECK(outbox_publish(&w) == 1);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		long long got, want = rows[i].want;
+		switch (rows[i].op) {
+		case APPEND:
+			append_seq(&w, seq++);
+			continue;
+		case PUBLISH:
+			got = outbox_publish(&w);
+			break;
+		default:
+			got =
+			    (long long)outbox_take_mark(&shm, rows[i].producer);
+			if (want == HEAD)
+				want = (long long)w.head;
+			break;
+		}
+		CHECKF(got == want,
+		       "rows[%zu] (%s, producer %u): %lld, want %lld", i,
+		       op_names[rows[i].op], rows[i].producer, got, want);
+	}
 	outbox_shm_destroy(&shm);
 }
 
