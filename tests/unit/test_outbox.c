@@ -93,6 +93,27 @@ view_seq(const struct outbox_view *v)
 	return (long long)seq;
 }
 
+/* Reads producer's records from *pos up to head: each must be the one
+ * append_seq(*next) wrote, and *next counts on. Returns 1, or 0 after a
+ * failed check. */
+static int
+read_in_order(struct outbox_shm *shm, unsigned producer, uint64_t *pos,
+	      uint64_t head, uint64_t *next)
+{
+	struct outbox_view v;
+	int rc;
+
+	while ((rc = outbox_read(shm, producer, pos, head, t_rbuf, &v)) == 1) {
+		long long got = view_seq(&v);
+		if (!CHECKF(got == (long long)*next, "record %llu read as %lld",
+			    (unsigned long long)*next, got))
+			return 0;
+		(*next)++;
+	}
+	return CHECKF(rc == 0, "read returned %d at %llu, after %llu records",
+		      rc, (unsigned long long)*pos, (unsigned long long)*next);
+}
+
 /* A record's strings: where a view and a new record hold each, its
  * maximum, and what the round trip sends in it. */
 #define T_STRING(f, max, sample)                                               \
@@ -368,7 +389,6 @@ test_records_across_ring_wrap_read_back_in_order(void)
 {
 	struct outbox_shm shm;
 	struct outbox_writer w;
-	struct outbox_view v;
 	uint64_t pos = 0, next = 0, seq = 0;
 	int pads_crossed = 0;
 
@@ -384,18 +404,7 @@ test_records_across_ring_wrap_read_back_in_order(void)
 				pads_crossed++;
 		}
 		(void)outbox_publish(&w);
-		int rc;
-		while ((rc = outbox_read(&shm, 0, &pos, w.head, t_rbuf, &v)) ==
-		       1) {
-			long long got = view_seq(&v);
-			if (!CHECKF(got == (long long)next,
-				    "record %llu read back as %lld",
-				    (unsigned long long)next, got))
-				goto out;
-			next++;
-		}
-		if (!CHECKF(rc == 0, "read returned %d at %llu", rc,
-			    (unsigned long long)pos))
+		if (!read_in_order(&shm, 0, &pos, w.head, &next))
 			goto out;
 	}
 	CHECK(next == seq);
@@ -620,15 +629,6 @@ struct fork_ctl {
 	int child_done;	     /* the child published its last record */
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Child: writes n records in batches of 1..8, publishing each batch; when
  * paced, stays within half a ring of the reader, else runs free (yielding
  * now and then, so a reader on a busy machine gets turns too). */
@@ -636,7 +636,7 @@ static void __attribute__((noreturn))
 fork_child(struct outbox_shm *shm, struct fork_ctl *ctl, uint64_t n, int paced)
 {
 	struct outbox_writer w;
-	long long deadline = now_ms() + 20000;
+	long long deadline = tl_now_ms() + 20000;
 	uint64_t seq = 0;
 
 	outbox_writer_init(&w, shm, 1);
@@ -647,7 +647,7 @@ fork_child(struct outbox_shm *shm, struct fork_ctl *ctl, uint64_t n, int paced)
 				    RING / 2) {
 			if (__atomic_load_n(&ctl->parent_done,
 					    __ATOMIC_ACQUIRE) ||
-			    now_ms() > deadline)
+			    tl_now_ms() > deadline)
 				_exit(3);
 			sched_yield();
 		}
@@ -661,25 +661,43 @@ fork_child(struct outbox_shm *shm, struct fork_ctl *ctl, uint64_t n, int paced)
 	_exit(0);
 }
 
+/* A ring for two producers and a control page shared with a child that
+ * writes n records as producer 1. Returns the child's pid; or -1 after a
+ * failed check, with nothing left. */
 static pid_t
-fork_writer(struct outbox_shm *shm, struct fork_ctl *ctl, uint64_t n, int paced)
+fork_start(struct outbox_shm *shm, struct fork_ctl **ctl, uint64_t n, int paced)
 {
+	if (!CHECK(outbox_shm_create(shm, 2, RING, RING, 16) == 0))
+		return -1;
+	*ctl = mmap(NULL, sizeof(**ctl), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!CHECK(*ctl != MAP_FAILED)) {
+		outbox_shm_destroy(shm);
+		return -1;
+	}
 	pid_t pid = fork();
-
 	if (pid == 0)
-		fork_child(shm, ctl, n, paced);
+		fork_child(shm, *ctl, n, paced);
+	if (!CHECK(pid > 0)) {
+		munmap(*ctl, sizeof(**ctl));
+		outbox_shm_destroy(shm);
+		return -1;
+	}
 	return pid;
 }
 
-static int
-fork_reap(pid_t pid, struct fork_ctl *ctl)
+/* Tells the child to stop, checks that it exited 0, and unmaps all. */
+static void
+fork_finish(pid_t pid, struct fork_ctl *ctl, struct outbox_shm *shm)
 {
-	int st = 0;
+	int st = 0, rc = -1;
 
 	__atomic_store_n(&ctl->parent_done, 1, __ATOMIC_RELEASE);
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (waitpid(pid, &st, 0) == pid)
+		rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	CHECKF(rc == 0, "child failed");
+	munmap(ctl, sizeof(*ctl));
+	outbox_shm_destroy(shm);
 }
 
 static void
@@ -688,31 +706,15 @@ test_child_writes_and_parent_reads_every_record_in_order_across_fork(void)
 	const uint64_t n = 200000;
 	struct outbox_shm shm;
 	struct fork_ctl *ctl;
-	struct outbox_view v;
 	uint64_t pos = 0, next = 0;
-	long long deadline = now_ms() + 20000;
+	long long deadline = tl_now_ms() + 20000;
 
-	REQUIRE(outbox_shm_create(&shm, 2, RING, RING, 16) == 0);
-	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	REQUIRE(ctl != MAP_FAILED);
-	pid_t pid = fork_writer(&shm, ctl, n, 1);
-	if (!CHECK(pid > 0))
-		goto out;
-	while (next < n && now_ms() < deadline) {
+	pid_t pid = fork_start(&shm, &ctl, n, 1);
+	if (pid < 0)
+		return;
+	while (next < n && tl_now_ms() < deadline) {
 		uint64_t head = outbox_producer_head(&shm, 1);
-		int rc;
-		while ((rc = outbox_read(&shm, 1, &pos, head, t_rbuf, &v)) ==
-		       1) {
-			long long got = view_seq(&v);
-			if (!CHECKF(got == (long long)next,
-				    "record %llu read as %lld",
-				    (unsigned long long)next, got))
-				goto reap;
-			next++;
-		}
-		if (!CHECKF(rc == 0, "read returned %d after %llu records", rc,
-			    (unsigned long long)next))
+		if (!read_in_order(&shm, 1, &pos, head, &next))
 			goto reap;
 		__atomic_store_n(&ctl->reader_pos, pos, __ATOMIC_RELEASE);
 		if (pos == head)
@@ -723,10 +725,7 @@ test_child_writes_and_parent_reads_every_record_in_order_across_fork(void)
 	CHECK(pos == outbox_producer_head(&shm, 1));
 	CHECK(pos > 4ull * RING);
 reap:
-	CHECKF(fork_reap(pid, ctl) == 0, "child failed");
-out:
-	munmap(ctl, sizeof(*ctl));
-	outbox_shm_destroy(&shm);
+	fork_finish(pid, ctl, &shm);
 }
 
 static void
@@ -737,19 +736,15 @@ test_lapped_reader_across_fork_sees_estale_never_torn_records(void)
 	struct fork_ctl *ctl;
 	struct outbox_view v;
 	uint64_t pos = 0;
-	long long last = -1, deadline = now_ms() + 20000;
+	long long last = -1, deadline = tl_now_ms() + 20000;
 	int stale = 0, good = 0;
 
-	REQUIRE(outbox_shm_create(&shm, 2, RING, RING, 16) == 0);
-	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	REQUIRE(ctl != MAP_FAILED);
-	pid_t pid = fork_writer(&shm, ctl, n, 0);
-	if (!CHECK(pid > 0))
-		goto out;
+	pid_t pid = fork_start(&shm, &ctl, n, 0);
+	if (pid < 0)
+		return;
 	/* Read one record per turn while the child runs free; after -ESTALE
 	 * jump to the head, as a lapped session would (after dropping). */
-	while (now_ms() < deadline) {
+	while (tl_now_ms() < deadline) {
 		uint64_t head = outbox_producer_head(&shm, 1);
 		int rc = outbox_read(&shm, 1, &pos, head, t_rbuf, &v);
 		if (rc == -ESTALE) {
@@ -774,12 +769,9 @@ test_lapped_reader_across_fork_sees_estale_never_torn_records(void)
 		last = got;
 		good++;
 	}
-	CHECKF(now_ms() < deadline, "timed out");
+	CHECKF(tl_now_ms() < deadline, "timed out");
 	CHECKF(good > 0, "no record read (%d stale)", stale);
-	CHECKF(fork_reap(pid, ctl) == 0, "child failed");
-out:
-	munmap(ctl, sizeof(*ctl));
-	outbox_shm_destroy(&shm);
+	fork_finish(pid, ctl, &shm);
 }
 
 int
