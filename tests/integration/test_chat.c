@@ -4,6 +4,8 @@
  * errors, input sanitising, flood control, the per-address limit and a
  * storm of random bytes. Every test starts its own server; the process
  * model comes from PARLEY_TEST_ARGS (empty: one process per client).
+ * Where tests share a shape they are tables: a conversation is rows of
+ * struct step, raw input and its copy rows of struct relay_row.
  */
 #include "../testlib.h"
 
@@ -220,7 +222,8 @@ repeat(char *out, size_t n, const char *prefix, const char *unit, int count,
 /* A line ends the collection on fd that is certain to come after every
  * reply to what was sent before: an unknown command is answered by the
  * client's own session once its earlier commands are done. */
-#define MARK_CMD  "/zz-end-of-reply\n"
+#define MARK_SEND "/zz-end-of-reply"
+#define MARK_CMD  MARK_SEND "\n"
 #define MARK_LINE "-!- error: unknown command"
 
 static void
@@ -230,129 +233,307 @@ close_all(int *fds, int n)
 		tc_close(fds[i]);
 }
 
+/* ---- a server, its clients, and conversations as tables ----------------- */
+
+/* A test's clients, as bits: the first nick given to chat_open is A. */
+enum { A = 1, B = 2, C = 4, D = 8, E = 16 };
+#define CHAT_CLIENTS 5
+
+struct chat {
+	struct ts_server *s;
+	int n;
+	int fd[CHAT_CLIENTS];
+	char nick[CHAT_CLIENTS][32];
+	struct lines seen; /* what the last wait read before its match */
+};
+
+static void
+chat_close(struct chat *c)
+{
+	close_all(c->fd, c->n);
+	ts_free(c->s);
+	c->s = NULL;
+	c->n = 0;
+}
+
+/* Starts a server with args and joins a client per space-separated nick,
+ * in order ("*" keeps the name the server gives). Returns 1; or 0 after a
+ * failed check, with everything closed again. */
+static int
+chat_open(struct chat *c, const char *args, const char *nicks)
+{
+	char buf[256], *save = NULL;
+	int ok = 1;
+
+	c->n = 0;
+	c->seen.n = c->seen.total = 0;
+	c->s = start(args);
+	if (!CHECKF(c->s, "parleyd did not start with \"%s\"", args))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", nicks);
+	for (char *t = strtok_r(buf, " ", &save); t && c->n < CHAT_CLIENTS;
+	     t = strtok_r(NULL, " ", &save)) {
+		int i = c->n++;
+		if (strcmp(t, "*") == 0) {
+			c->fd[i] =
+			    tc_join(c->s->port, c->nick[i], sizeof(c->nick[i]));
+		} else {
+			c->fd[i] = join_as(c->s->port, t);
+			snprintf(c->nick[i], sizeof(c->nick[i]), "%s", t);
+		}
+		ok &= c->fd[i] >= 0;
+	}
+	if (!CHECKF(ok, "not every one of \"%s\" joined", nicks)) {
+		chat_close(c);
+		return 0;
+	}
+	return 1;
+}
+
+/* Adds a client that has only connected (no welcome read yet) as the next
+ * bit; its nick is "?" until a test says otherwise. 1, or 0 if refused. */
+static int
+chat_connect(struct chat *c)
+{
+	int i = c->n;
+
+	if (!CHECK(i < CHAT_CLIENTS))
+		return 0;
+	c->fd[i] = tc_connect(c->s->port);
+	snprintf(c->nick[i], sizeof(c->nick[i]), "?");
+	c->n++;
+	return CHECK(c->fd[i] >= 0);
+}
+
+/* Each client in who joins room and sees its own join, in bit order.
+ * Returns 1; or 0 at the first that does not, with everything closed, as
+ * chat_open: REQUIRE(chat_open(...) && chat_join(...)) leaves nothing. */
+static int
+chat_join(struct chat *c, const char *room, int who)
+{
+	for (int i = 0; i < c->n; i++) {
+		if ((who & 1 << i) && !join_room(c->fd[i], c->nick[i], room)) {
+			chat_close(c);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* One row of a conversation. Client from (a bit; 0: nobody) sends send, a
+ * line or several joined by \n; then each client in to (bits) reads up to
+ * a line equal to want, or containing it when contains is set (IS, HAS),
+ * or sees its connection closed (CLOSED). The line that matched also
+ * contains also; of the lines before it, none contains any of lacks, and
+ * exactly one contains each of once. A row with must set ends the table
+ * when it fails, as a join the conversation needs does (JOIN). */
+struct step {
+	int from;
+	const char *send;
+	int to;
+	const char *want;
+	int contains, closed;
+	const char *also;
+	const char *lacks[2];
+	const char *once[3];
+	int must; /* the table stops here if this row fails */
+};
+
+#define IS(line)  .want = (line)
+#define HAS(part) .want = (part), .contains = 1
+#define CLOSED	  .closed = 1
+
+/* Client who, called nick, joins room: the table needs it to go on. */
+#define JOIN(who, nick, room)                                                  \
+	{                                                                      \
+		(who), "/join " room, (who), IS("-!- " nick " joined " room),  \
+		    .must = 1                                                  \
+	}
+
+static int
+chat_index(const struct chat *c, int bit)
+{
+	for (int i = 0; i < c->n; i++)
+		if (bit == 1 << i)
+			return i;
+	return -1;
+}
+
+/* Runs one row: every check names the table and the row. Returns 1 if
+ * every check held. */
+static int
+chat_step(struct chat *c, const char *table, size_t k, const struct step *st)
+{
+	char got[CHAT_LINE], esc[CHAT_LINE * 4], row[CHAT_LINE * 4 + 256];
+	int ok = 1;
+
+	if (st->from) {
+		int i = chat_index(c, st->from);
+		snprintf(row, sizeof(row), "%s[%zu] (%s: \"%s\")", table, k,
+			 i >= 0 ? c->nick[i] : "nobody",
+			 escape(st->send, esc, sizeof(esc)));
+		ok &= CHECKF(i >= 0 && tc_send(c->fd[i], "%s\n", st->send) == 0,
+			     "%s: not sent", row);
+	} else {
+		snprintf(row, sizeof(row), "%s[%zu]", table, k);
+	}
+	for (int i = 0; i < c->n; i++) {
+		if (!(st->to & 1 << i))
+			continue;
+		if (st->closed) {
+			ok &= CHECKF(tc_wait_eof(c->fd[i], CHAT_WAIT_MS) == 0,
+				     "%s: %s's connection is still open", row,
+				     c->nick[i]);
+			continue;
+		}
+		if (!st->want) { /* a mistake in the table, not the server */
+			tl_fail(__FILE__, __LINE__, "%s: no line to wait for",
+				row);
+			return 0;
+		}
+		c->seen.n = c->seen.total = 0;
+		int hit = wait_line(__FILE__, __LINE__, c->fd[i], st->want,
+				    !st->contains, &c->seen, got, sizeof(got));
+		ok &=
+		    CHECKF(hit, "%s: %s wants a line %s \"%s\"", row,
+			   c->nick[i], st->contains ? "containing" : "equal to",
+			   escape(st->want, esc, sizeof(esc)));
+		if (hit && st->also)
+			ok &= CHECKF(strstr(got, st->also),
+				     "%s: %s got \"%s\", without \"%s\"", row,
+				     c->nick[i], escape(got, esc, sizeof(esc)),
+				     st->also);
+		for (size_t j = 0; j < 2 && st->lacks[j]; j++)
+			ok &= CHECKF(LACKS(&c->seen, st->lacks[j]),
+				     "%s: %s got \"%s\" before it", row,
+				     c->nick[i], st->lacks[j]);
+		for (size_t j = 0; j < 3 && st->once[j]; j++) {
+			int n = lines_count(&c->seen, st->once[j]);
+			if (CHECKF(n == 1,
+				   "%s: %d of %s's lines contain \"%s\", "
+				   "want 1",
+				   row, n, c->nick[i], st->once[j]))
+				continue;
+			lines_report(__FILE__, __LINE__, &c->seen,
+				     "the lines before it");
+			ok = 0;
+		}
+	}
+	return ok;
+}
+
+/* Runs every row of a table, on through failed checks (each recorded)
+ * but for a failed must row, which ends it. Returns 0 if one did, else 1:
+ * what comes after the table can go on. */
+static int
+chat_steps(struct chat *c, const char *table, const struct step *st, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (!chat_step(c, table, k, &st[k]) && st[k].must)
+			return 0;
+	return 1;
+}
+
+#define STEPS(c, table)                                                        \
+	chat_steps(c, #table, table, sizeof(table) / sizeof(table[0]))
+
+/* A whole test: a server started with args, clients called nicks, and
+ * the conversation the table holds. */
+static void
+chat_converse(const char *args, const char *nicks, const char *table,
+	      const struct step *st, size_t n)
+{
+	struct chat c;
+
+	if (!chat_open(&c, args, nicks))
+		return;
+	chat_steps(&c, table, st, n);
+	chat_close(&c);
+}
+
+#define CONVERSE(args, nicks, table)                                           \
+	chat_converse(args, nicks, #table, table,                              \
+		      sizeof(table) / sizeof(table[0]))
+
 /* ---- nicknames ---------------------------------------------------------- */
 
 static void
 test_nick_change_is_seen_by_room_members_and_by_the_client_itself(void)
 {
-	struct ts_server *s = start("");
-	char old[64], want[160];
-	struct lines l;
-	REQUIRE(s);
-	int a = tc_join(s->port, old, sizeof(old));
-	int b = join_as(s->port, "bob"), c = join_as(s->port, "carol");
-	int d = join_as(s->port, "dave");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0 && d >= 0);
-	/* dave shares no room with a. */
-	tc_send(d, "/part\n");
-	CHECK(EXPECT_LINE(d, "-!- dave left #lobby"));
-	tc_send(a, "/nick alice\n");
-	snprintf(want, sizeof(want), "-!- %s is now known as alice", old);
-	CHECK(EXPECT_LINE(a, want));
-	CHECK(EXPECT_LINE(b, want));
-	CHECK(EXPECT_LINE(c, want));
-	/* The new name is used from now on, even for a line sent in the
-	 * same write as the /nick. */
-	tc_send(a, "hello as alice\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> hello as alice"));
-	tc_send(a, "/nick alicia\nhello as alicia\n");
-	CHECK(EXPECT_LINE(b, "-!- alice is now known as alicia"));
-	CHECK(EXPECT_LINE(b, "#lobby <alicia> hello as alicia"));
-	/* bob shares two rooms with her and is told once. */
-	REQUIRE(join_room(a, "alicia", "#den") && join_room(b, "bob", "#den"));
-	tc_send(a, "/nick alice\n");
-	CHECK(EXPECT_LINE(b, "-!- alicia is now known as alice"));
-	tc_send(b, MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(b, MARK_LINE, &l));
-	CHECK(LACKS(&l, "is now known as"));
-	tc_send(d, MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(d, MARK_LINE, &l));
-	CHECK(LACKS(&l, "is now known as alice"));
-	int fds[] = {a, b, c, d};
-	close_all(fds, 4);
-	ts_free(s);
+	struct chat c;
+	char want[160];
+	REQUIRE(chat_open(&c, "", "* bob carol dave"));
+	snprintf(want, sizeof(want), "-!- %s is now known as alice", c.nick[0]);
+	const struct step steps[] = {
+	    /* dave shares no room with the one who renames. */
+	    {D, "/part", D, IS("-!- dave left #lobby")},
+	    {A, "/nick alice", A | B | C, IS(want)},
+	    /* The new name is used from now on, even for a line sent in the
+	     * same write as the /nick. */
+	    {A, "hello as alice", B, IS("#lobby <alice> hello as alice")},
+	    {A, "/nick alicia\nhello as alicia", B,
+	     IS("-!- alice is now known as alicia")},
+	    {0, NULL, B, IS("#lobby <alicia> hello as alicia")},
+	    /* bob shares two rooms with her and is told once; dave not at
+	     * all. */
+	    JOIN(A, "alicia", "#den"),
+	    JOIN(B, "bob", "#den"),
+	    {A, "/nick alice", B, IS("-!- alicia is now known as alice")},
+	    {B, MARK_SEND, B, HAS(MARK_LINE), .lacks = {"is now known as"}},
+	    {D, MARK_SEND, D, HAS(MARK_LINE),
+	     .lacks = {"is now known as alice"}},
+	};
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
 test_taken_nick_is_refused_case_insensitively(void)
 {
-	struct ts_server *s = start("");
-	char line[CHAT_LINE];
-	REQUIRE(s);
-	int a = join_as(s->port, "Alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	const char *tries[] = {"Alice", "alice", "ALICE", "aLiCe"};
-	for (int i = 0; i < 4; i++) {
-		tc_send(b, "/nick %s\n", tries[i]);
-		if (CHECK(EXPECT_OUT(b, "-!- error: ", line)))
-			CHECKF(strstr(line, "already taken"),
-			       "/nick %s: got \"%s\"", tries[i], line);
-	}
-	/* bob is still bob and still talks. */
-	tc_send(b, "still bob\n");
-	CHECK(EXPECT_LINE(a, "#lobby <bob> still bob"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {B, "/nick Alice", B, HAS("-!- error: "), .also = "already taken"},
+	    {B, "/nick alice", B, HAS("-!- error: "), .also = "already taken"},
+	    {B, "/nick ALICE", B, HAS("-!- error: "), .also = "already taken"},
+	    {B, "/nick aLiCe", B, HAS("-!- error: "), .also = "already taken"},
+	    /* bob is still bob and still talks. */
+	    {B, "still bob", A, IS("#lobby <bob> still bob")},
+	};
+	CONVERSE("", "Alice bob", steps);
 }
 
 static void
 test_invalid_nicks_are_refused(void)
 {
-	struct ts_server *s = start("");
-	char line[CHAT_LINE];
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	const char *bad[] = {
-	    "abcdefghijklmnopqrstu", /* 21 characters */
-	    "1abc",		     /* leading digit */
-	    "_abc",		     /* leading underscore */
-	    "-abc",		     /* leading hyphen */
-	    "bad!nick",
-	    "bad.nick",
-	    "bad#nick",
-	    "b\xC3\xA4r",
+	static const struct step steps[] = {
+	    /* 21 characters */
+	    {B, "/nick abcdefghijklmnopqrstu", B, HAS("-!- error: ")},
+	    /* a leading digit, underscore or hyphen */
+	    {B, "/nick 1abc", B, HAS("-!- error: ")},
+	    {B, "/nick _abc", B, HAS("-!- error: ")},
+	    {B, "/nick -abc", B, HAS("-!- error: ")},
+	    {B, "/nick bad!nick", B, HAS("-!- error: ")},
+	    {B, "/nick bad.nick", B, HAS("-!- error: ")},
+	    {B, "/nick bad#nick", B, HAS("-!- error: ")},
+	    {B, "/nick b\xC3\xA4r", B, HAS("-!- error: ")},
+	    /* No one saw a rename; the longest valid name is accepted. */
+	    {B, "/nick abcdefghijklmnopqrst", B,
+	     IS("-!- bob is now known as abcdefghijklmnopqrst")},
+	    {0, NULL, A, HAS("-!- bob is now known as abcdefghijklmnopqrst"),
+	     .lacks = {"-!- bob is now known as"}},
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		tc_send(b, "/nick %s\n", bad[i]);
-		CHECKF(EXPECT_OUT(b, "-!- error: ", line), "/nick %s accepted",
-		       bad[i]);
-	}
-	/* No one saw a rename; the longest valid name is accepted. */
-	tc_send(b, "/nick abcdefghijklmnopqrst\n");
-	CHECK(EXPECT_LINE(b, "-!- bob is now known as abcdefghijklmnopqrst"));
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, "-!- bob is now known as abcdefghijklmnopqrst", &l));
-	CHECK(LACKS(&l, "-!- bob is now known as"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
 test_nick_without_argument_gives_usage_error_and_connection_stays_usable(void)
 {
-	struct ts_server *s = start("");
-	char line[CHAT_LINE];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	tc_send(b, "/nick\n");
-	if (CHECK(EXPECT_OUT(b, "-!- error: ", line)))
-		CHECKF(strstr(line, "/nick"), "no usage in \"%s\"", line);
-	tc_send(b, "/nick   \n");
-	CHECK(EXPECT(b, "-!- error: "));
-	tc_send(b, "after the error\n");
-	CHECK(EXPECT_LINE(a, "#lobby <bob> after the error"));
-	tc_send(b, "/nick bobby\n");
-	CHECK(EXPECT_LINE(a, "-!- bob is now known as bobby"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {B, "/nick", B, HAS("-!- error: "), .also = "/nick"},
+	    {B, "/nick   ", B, HAS("-!- error: ")},
+	    {B, "after the error", A, IS("#lobby <bob> after the error")},
+	    {B, "/nick bobby", A, IS("-!- bob is now known as bobby")},
+	};
+	CONVERSE("", "alice bob", steps);
 }
 
 /* Reads fd until its own rename to name or an error; 1 won, 0 refused,
@@ -382,11 +563,11 @@ static void
 test_simultaneous_nick_to_the_same_name_exactly_one_wins(void)
 {
 	enum { ROUNDS = 20 };
-	struct ts_server *s = start("");
-	char nick[2][64] = {"racer0", "racer1"}, name[64], err[2][CHAT_LINE];
-	REQUIRE(s);
-	int fd[2] = {join_as(s->port, nick[0]), join_as(s->port, nick[1])};
-	REQUIRE(fd[0] >= 0 && fd[1] >= 0);
+	struct chat c;
+	char name[32], err[2][CHAT_LINE];
+	REQUIRE(chat_open(&c, "", "racer0 racer1"));
+	int *fd = c.fd;
+	char(*nick)[32] = c.nick;
 	for (int round = 0; round < ROUNDS; round++) {
 		int res[2];
 		snprintf(name, sizeof(name), "SameName%d", round);
@@ -413,8 +594,7 @@ test_simultaneous_nick_to_the_same_name_exactly_one_wins(void)
 		if (res[0] != 1 && res[1] != 1)
 			break;
 	}
-	close_all(fd, 2);
-	ts_free(s);
+	chat_close(&c);
 }
 
 /* ---- rooms -------------------------------------------------------------- */
@@ -422,183 +602,119 @@ test_simultaneous_nick_to_the_same_name_exactly_one_wins(void)
 static void
 test_join_creates_a_room_and_announces_to_its_members(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	tc_send(a, "/join #den\n");
-	CHECK(EXPECT_LINE(a, "-!- alice joined #den"));
-	tc_send(b, "/join #den\n");
-	CHECK(EXPECT_LINE(b, "-!- bob joined #den"));
-	CHECK(EXPECT_LINE(a, "-!- bob joined #den"));
-	tc_send(a, "/rooms\n");
-	CHECK(EXPECT(a, "-!- #den: 2 members"));
-	/* carol, who is not in #den, hears of neither join. */
-	tc_send(b, "/join #lobby\nback in lobby\n");
-	CHECK(EXPECT_LINE(b, "-!- now talking in #lobby"));
-	l.n = l.total = 0;
-	CHECK(COLLECT(c, "#lobby <bob> back in lobby", &l));
-	CHECK(LACKS(&l, "#den"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/join #den", A, IS("-!- alice joined #den")},
+	    {B, "/join #den", A | B, IS("-!- bob joined #den")},
+	    {A, "/rooms", A, HAS("-!- #den: 2 members")},
+	    /* carol, who is not in #den, hears of neither join. */
+	    {B, "/join #lobby\nback in lobby", B,
+	     IS("-!- now talking in #lobby")},
+	    {0, NULL, C, HAS("#lobby <bob> back in lobby"), .lacks = {"#den"}},
+	};
+	CONVERSE("", "alice bob carol", steps);
 }
 
 static void
 test_room_message_reaches_only_members_and_names_the_room(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
-	tc_send(a, "hi den\n");
-	CHECK(EXPECT_LINE(b, "#den <alice> hi den"));
-	/* bob answers: alice gets that, and not her own line before it. */
-	tc_send(b, "hi alice\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, "#den <bob> hi alice", &l));
-	CHECK(LACKS(&l, "hi den"));
-	/* alice's later line in #lobby reaches carol after the #den one
-	 * would have. */
-	tc_send(a, "/join #lobby\nin the lobby\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(c, "#lobby <alice> in the lobby", &l));
-	CHECK(LACKS(&l, "hi den"));
-	CHECK(LACKS(&l, "hi alice"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    JOIN(A, "alice", "#den"),
+	    JOIN(B, "bob", "#den"),
+	    {A, "hi den", B, IS("#den <alice> hi den")},
+	    /* bob answers: alice gets that, and not her own line before it. */
+	    {B, "hi alice", A, HAS("#den <bob> hi alice"), .lacks = {"hi den"}},
+	    /* alice's later line in #lobby reaches carol after the #den one
+	     * would have. */
+	    {A, "/join #lobby\nin the lobby", C,
+	     HAS("#lobby <alice> in the lobby"),
+	     .lacks = {"hi den", "hi alice"}},
+	};
+	CONVERSE("", "alice bob carol", steps);
 }
 
 static void
 test_client_in_two_rooms_hears_both_and_talks_in_the_room_joined_last(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(b, "bob", "#one") && join_room(c, "carol", "#two"));
-	REQUIRE(join_room(a, "alice", "#one") && join_room(a, "alice", "#two"));
-	tc_send(b, "from one\n");
-	CHECK(EXPECT_LINE(a, "#one <bob> from one"));
-	tc_send(c, "from two\n");
-	CHECK(EXPECT_LINE(a, "#two <carol> from two"));
-	tc_send(a, "to the last room\n");
-	CHECK(EXPECT_LINE(c, "#two <alice> to the last room"));
-	/* bob, in #one only, did not get it: alice's next line in #one
-	 * comes after it. */
-	tc_send(a, "/join #one\nnow in one\n");
-	CHECK(EXPECT_LINE(a, "-!- now talking in #one"));
-	l.n = l.total = 0;
-	CHECK(COLLECT(b, "#one <alice> now in one", &l));
-	CHECK(LACKS(&l, "to the last room"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    JOIN(B, "bob", "#one"),
+	    JOIN(C, "carol", "#two"),
+	    JOIN(A, "alice", "#one"),
+	    JOIN(A, "alice", "#two"),
+	    {B, "from one", A, IS("#one <bob> from one")},
+	    {C, "from two", A, IS("#two <carol> from two")},
+	    {A, "to the last room", C, IS("#two <alice> to the last room")},
+	    /* bob, in #one only, did not get it: alice's next line in #one
+	     * comes after it. */
+	    {A, "/join #one\nnow in one", A, IS("-!- now talking in #one")},
+	    {0, NULL, B, HAS("#one <alice> now in one"),
+	     .lacks = {"to the last room"}},
+	};
+	CONVERSE("", "alice bob carol", steps);
 }
 
 static void
 test_join_of_an_already_joined_room_switches_the_current_room(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(a, "alice", "#one") && join_room(b, "bob", "#one"));
-	REQUIRE(join_room(a, "alice", "#two"));
-	tc_send(a, "/join #one\n");
-	CHECK(EXPECT_LINE(a, "-!- now talking in #one"));
-	tc_send(a, "said in one\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(b, "#one <alice> said in one", &l));
-	/* Switching is not joining again. */
-	CHECK(LACKS(&l, "alice joined"));
-	tc_send(a, "/join #lobby\n");
-	CHECK(EXPECT_LINE(a, "-!- now talking in #lobby"));
-	tc_send(a, "said in lobby\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> said in lobby"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    JOIN(A, "alice", "#one"),
+	    JOIN(B, "bob", "#one"),
+	    JOIN(A, "alice", "#two"),
+	    {A, "/join #one", A, IS("-!- now talking in #one")},
+	    /* Switching is not joining again. */
+	    {A, "said in one", B, HAS("#one <alice> said in one"),
+	     .lacks = {"alice joined"}},
+	    {A, "/join #lobby", A, IS("-!- now talking in #lobby")},
+	    {A, "said in lobby", B, IS("#lobby <alice> said in lobby")},
+	};
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
 test_part_announces_and_an_empty_room_disappears_from_rooms(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(a, "alice", "#tmp") && join_room(b, "bob", "#tmp"));
-	tc_send(b, "/part #tmp gone home\n");
-	CHECK(EXPECT_LINE(b, "-!- bob left #tmp (gone home)"));
-	CHECK(EXPECT_LINE(a, "-!- bob left #tmp (gone home)"));
-	tc_send(a, "/rooms\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
-	CHECKF(lines_count(&l, "-!- #tmp: 1 member") == 1,
-	       "/rooms does not list #tmp with 1 member");
-	/* Without a room, /part leaves the current one (text that is not a
-	 * room is the reason), and the current room becomes one alice is
-	 * still in. */
-	REQUIRE(join_room(a, "alice", "#tmp2") && join_room(b, "bob", "#tmp2"));
-	tc_send(a, "/part see you\n");
-	CHECK(EXPECT_LINE(b, "-!- alice left #tmp2 (see you)"));
-	CHECK(EXPECT_LINE(a, "-!- alice left #tmp2 (see you)"));
-	CHECK(EXPECT(a, "-!- now talking in #"));
-	tc_send(a, "/join #tmp\n/part\n");
-	CHECK(EXPECT_LINE(a, "-!- now talking in #tmp"));
-	CHECK(EXPECT_LINE(a, "-!- alice left #tmp"));
-	CHECK(EXPECT_LINE(a, "-!- now talking in #lobby"));
-	tc_send(a, "back in the lobby\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> back in the lobby"));
-	tc_send(a, "/rooms\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
-	CHECK(LACKS(&l, "-!- #tmp:"));
-	CHECKF(lines_count(&l, "-!- #tmp2: 1 member") == 1,
-	       "/rooms does not list #tmp2 (bob) with 1 member");
-	CHECKF(lines_count(&l, "-!- #lobby: 2 members") == 1,
-	       "/rooms does not list #lobby with 2 members");
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    JOIN(A, "alice", "#tmp"),
+	    JOIN(B, "bob", "#tmp"),
+	    {B, "/part #tmp gone home", A | B,
+	     IS("-!- bob left #tmp (gone home)")},
+	    {A, "/rooms\n" MARK_SEND, A, HAS(MARK_LINE),
+	     .once = {"-!- #tmp: 1 member"}},
+	    /* Without a room, /part leaves the current one (text that is not
+	     * a room is the reason), and the current room becomes one alice
+	     * is still in. */
+	    JOIN(A, "alice", "#tmp2"),
+	    JOIN(B, "bob", "#tmp2"),
+	    {A, "/part see you", A | B, IS("-!- alice left #tmp2 (see you)")},
+	    {0, NULL, A, HAS("-!- now talking in #")},
+	    {A, "/join #tmp\n/part", A, IS("-!- now talking in #tmp")},
+	    {0, NULL, A, IS("-!- alice left #tmp")},
+	    {0, NULL, A, IS("-!- now talking in #lobby")},
+	    {A, "back in the lobby", B, IS("#lobby <alice> back in the lobby")},
+	    /* #tmp is gone; #tmp2 has bob. */
+	    {A, "/rooms\n" MARK_SEND, A, HAS(MARK_LINE), .lacks = {"-!- #tmp:"},
+	     .once = {"-!- #tmp2: 1 member", "-!- #lobby: 2 members"}},
+	};
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
 test_rooms_lists_every_room_with_member_count_and_topic(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
-	tc_send(a, "/topic cosy corner\n");
-	CHECK(EXPECT_LINE(a, "-!- alice set the topic of #den: cosy corner"));
-	tc_send(c, "/rooms\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(c, MARK_LINE, &l));
-	CHECKF(lines_count(&l, "-!- #den: 2 members, topic: cosy corner") == 1,
-	       "no \"-!- #den: 2 members, topic: cosy corner\"");
-	CHECKF(lines_count(&l, "-!- #lobby: 3 members, no topic") == 1,
-	       "no \"-!- #lobby: 3 members, no topic\"");
-	CHECKF(l.n == 2, "/rooms gave %d lines for 2 rooms", l.n);
-	if (l.n != 2)
-		lines_report(__FILE__, __LINE__, &l, "the /rooms reply");
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/topic cosy corner", A,
+	     IS("-!- alice set the topic of #den: cosy corner")},
+	    {C, "/rooms\n" MARK_SEND, C, HAS(MARK_LINE),
+	     .once = {"-!- #den: 2 members, topic: cosy corner",
+		      "-!- #lobby: 3 members, no topic"}},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob carol") &&
+		chat_join(&c, "#den", A | B));
+	STEPS(&c, steps);
+	if (!CHECKF(c.seen.n == 2, "/rooms gave %d lines for 2 rooms",
+		    c.seen.n))
+		lines_report(__FILE__, __LINE__, &c.seen, "the /rooms reply");
+	chat_close(&c);
 }
 
 /* The nicks of a "-!- members of ROOM:" reply, space separated. */
@@ -616,36 +732,47 @@ who_has(const char *line, const char *nick)
 	return 0;
 }
 
+/* Who asks what, the start of the reply, who is listed and who is not. */
+static const struct {
+	int from;
+	const char *send, *reply;
+	const char *in[3], *out[1];
+} who_rows[] = {
+    {C, "/who", "-!- members of #lobby:", {"alice", "bob", "carol"}, {NULL}},
+    {C, "/who #den", "-!- members of #den:", {"alice", "bob"}, {"carol"}},
+    /* alice's current room is #den. */
+    {A, "/who", "-!- members of #den:", {NULL}, {NULL}},
+};
+
 static void
 test_who_lists_the_members_of_a_room(void)
 {
-	struct ts_server *s = start("");
+	static const struct step steps[] = {
+	    {C, "/who #nowhere", C, HAS("-!- error: ")},
+	    {C, "still here", A, IS("#lobby <carol> still here")},
+	};
+	struct chat c;
 	char line[CHAT_LINE];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
-	tc_send(c, "/who\n");
-	if (CHECK(EXPECT_OUT(c, "-!- members of #lobby:", line)))
-		CHECKF(who_has(line, "alice") && who_has(line, "bob") &&
-			   who_has(line, "carol"),
-		       "/who: \"%s\"", line);
-	tc_send(c, "/who #den\n");
-	if (CHECK(EXPECT_OUT(c, "-!- members of #den:", line)))
-		CHECKF(who_has(line, "alice") && who_has(line, "bob") &&
-			   !who_has(line, "carol"),
-		       "/who #den: \"%s\"", line);
-	/* alice's current room is #den. */
-	tc_send(a, "/who\n");
-	CHECK(EXPECT(a, "-!- members of #den:"));
-	tc_send(c, "/who #nowhere\n");
-	CHECK(EXPECT(c, "-!- error: "));
-	tc_send(c, "still here\n");
-	CHECK(EXPECT_LINE(a, "#lobby <carol> still here"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	REQUIRE(chat_open(&c, "", "alice bob carol") &&
+		chat_join(&c, "#den", A | B));
+	for (size_t i = 0; i < sizeof(who_rows) / sizeof(who_rows[0]); i++) {
+		int fd = c.fd[chat_index(&c, who_rows[i].from)];
+		tc_send(fd, "%s\n", who_rows[i].send);
+		if (!CHECKF(EXPECT_OUT(fd, who_rows[i].reply, line),
+			    "who_rows[%zu]: no reply to %s", i,
+			    who_rows[i].send))
+			continue;
+		for (size_t j = 0; j < 3 && who_rows[i].in[j]; j++)
+			CHECKF(who_has(line, who_rows[i].in[j]),
+			       "who_rows[%zu]: %s not in \"%s\"", i,
+			       who_rows[i].in[j], line);
+		for (size_t j = 0; j < 1 && who_rows[i].out[j]; j++)
+			CHECKF(!who_has(line, who_rows[i].out[j]),
+			       "who_rows[%zu]: %s in \"%s\"", i,
+			       who_rows[i].out[j], line);
+	}
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
@@ -684,252 +811,172 @@ test_who_splits_a_long_member_list_over_several_lines(void)
 static void
 test_topic_is_shown_set_and_announced(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
-	tc_send(a, "/topic\n");
-	CHECK(EXPECT_LINE(a, "-!- #den has no topic"));
-	tc_send(a, "/topic tea at five\n");
-	CHECK(EXPECT_LINE(a, "-!- alice set the topic of #den: tea at five"));
-	CHECK(EXPECT_LINE(b, "-!- alice set the topic of #den: tea at five"));
-	tc_send(b, "/topic\n");
-	CHECK(EXPECT_LINE(b, "-!- topic of #den: tea at five"));
-	/* A new member is told the topic after joining. */
-	tc_send(c, "/join #den\n");
-	CHECK(EXPECT_LINE(c, "-!- carol joined #den"));
-	CHECK(EXPECT_LINE(c, "-!- topic of #den: tea at five"));
-	tc_send(b, "/topic tea at six\n");
-	CHECK(EXPECT_LINE(c, "-!- bob set the topic of #den: tea at six"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    JOIN(A, "alice", "#den"),
+	    JOIN(B, "bob", "#den"),
+	    {A, "/topic", A, IS("-!- #den has no topic")},
+	    {A, "/topic tea at five", A | B,
+	     IS("-!- alice set the topic of #den: tea at five")},
+	    {B, "/topic", B, IS("-!- topic of #den: tea at five")},
+	    /* A new member is told the topic after joining. */
+	    {C, "/join #den", C, IS("-!- carol joined #den")},
+	    {0, NULL, C, IS("-!- topic of #den: tea at five")},
+	    {B, "/topic tea at six", C,
+	     IS("-!- bob set the topic of #den: tea at six")},
+	};
+	CONVERSE("", "alice bob carol", steps);
 }
 
 static void
 test_topic_takes_a_room_first_and_a_dash_clears_it(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(a, "alice", "#den"));
-	/* alice talks in #den and sets the topic of #lobby. */
-	tc_send(a, "/topic #lobby lobby talk\n");
-	CHECK(EXPECT_LINE(b, "-!- alice set the topic of #lobby: lobby talk"));
-	tc_send(a, "/topic\n");
-	CHECK(EXPECT_LINE(a, "-!- #den has no topic"));
-	tc_send(a, "/topic #LOBBY\n");
-	CHECK(EXPECT_LINE(a, "-!- topic of #lobby: lobby talk"));
-	/* A dash clears it; clearing no topic says so. */
-	tc_send(b, "/topic -\n");
-	CHECK(EXPECT_LINE(a, "-!- bob cleared the topic of #lobby"));
-	CHECK(EXPECT_LINE(b, "-!- bob cleared the topic of #lobby"));
-	tc_send(a, "/topic #lobby\n");
-	CHECK(EXPECT_LINE(a, "-!- #lobby has no topic"));
-	tc_send(a, "/topic #den -\n");
-	CHECK(EXPECT_LINE(a, "-!- #den has no topic"));
-	tc_send(a, "/rooms\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
-	CHECK(lines_count(&l, "-!- #lobby: 2 members, no topic") == 1);
-	/* Only rooms one is in. */
-	tc_send(b, "/topic #den hijack\n");
-	CHECK(EXPECT_LINE(b, "-!- error: you are not in #den"));
-	tc_send(a, "/topic\n");
-	CHECK(EXPECT_LINE(a, "-!- #den has no topic"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    JOIN(A, "alice", "#den"),
+	    /* alice talks in #den and sets the topic of #lobby. */
+	    {A, "/topic #lobby lobby talk", B,
+	     IS("-!- alice set the topic of #lobby: lobby talk")},
+	    {A, "/topic", A, IS("-!- #den has no topic")},
+	    {A, "/topic #LOBBY", A, IS("-!- topic of #lobby: lobby talk")},
+	    /* A dash clears it; clearing no topic says so. */
+	    {B, "/topic -", A | B, IS("-!- bob cleared the topic of #lobby")},
+	    {A, "/topic #lobby", A, IS("-!- #lobby has no topic")},
+	    {A, "/topic #den -", A, IS("-!- #den has no topic")},
+	    {A, "/rooms\n" MARK_SEND, A, HAS(MARK_LINE),
+	     .once = {"-!- #lobby: 2 members, no topic"}},
+	    /* Only rooms one is in. */
+	    {B, "/topic #den hijack", B, IS("-!- error: you are not in #den")},
+	    {A, "/topic", A, IS("-!- #den has no topic")},
+	};
+	CONVERSE("", "alice bob", steps);
 }
+
+/* alice's /join of a bad name gets one error and no join. */
+#define BAD_JOIN(room)                                                         \
+	{                                                                      \
+		.from = A, .send = "/join " room "\n" MARK_SEND, .to = A,      \
+		HAS(MARK_LINE), .lacks[0] = "alice joined",                    \
+		.once[0] = "-!- error: "                                       \
+	}
 
 static void
 test_invalid_room_names_are_refused(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	const char *bad[] = {
-	    "den",	 "#",
-	    "#bad!name", "#bad/name",
-	    "##",	 "#abcdefghijklmnopqrstuvwxyzABCDEFG", /* 33 after # */
+	static const struct step steps[] = {
+	    BAD_JOIN("den"),
+	    BAD_JOIN("#"),
+	    BAD_JOIN("#bad!name"),
+	    BAD_JOIN("#bad/name"),
+	    BAD_JOIN("##"),
+	    BAD_JOIN("#abcdefghijklmnopqrstuvwxyzABCDEFG"), /* 33 after # */
+	    /* 32 characters and every allowed kind are fine. */
+	    {A, "/join #abcdefghijklmnopqrstuvwxyzABCDEF", A,
+	     IS("-!- alice joined #abcdefghijklmnopqrstuvwxyzABCDEF")},
+	    {A, "/join #a-b_c.9", A, IS("-!- alice joined #a-b_c.9")},
+	    {A, "/join #lobby\nusable", B, IS("#lobby <alice> usable")},
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		tc_send(a, "/join %s\n" MARK_CMD, bad[i]);
-		l.n = l.total = 0;
-		CHECK(COLLECT(a, MARK_LINE, &l));
-		CHECKF(lines_count(&l, "-!- error: ") == 1 &&
-			   lines_count(&l, "alice joined") == 0,
-		       "/join %s was not refused", bad[i]);
-	}
-	/* 32 characters and every allowed kind are fine. */
-	tc_send(a, "/join #abcdefghijklmnopqrstuvwxyzABCDEF\n");
-	CHECK(EXPECT_LINE(
-	    a, "-!- alice joined #abcdefghijklmnopqrstuvwxyzABCDEF"));
-	tc_send(a, "/join #a-b_c.9\n");
-	CHECK(EXPECT_LINE(a, "-!- alice joined #a-b_c.9"));
-	tc_send(a, "/join #lobby\nusable\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> usable"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
 test_room_names_are_case_insensitive(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(a, "alice", "#Den"));
-	/* bob's #DEN is alice's #Den: one room, under its first spelling. */
-	tc_send(b, "/join #DEN\n");
-	CHECK(EXPECT(a, "-!- bob joined #"));
-	CHECK(EXPECT(b, "-!- bob joined #"));
-	tc_send(b, "one room\n");
-	CHECK(EXPECT_LINE(a, "#Den <bob> one room"));
-	tc_send(a, "/rooms\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
-	CHECKF(lines_count(&l, "-!- #Den: 2 members") == 1,
-	       "/rooms does not list #Den with 2 members");
-	if (lines_count(&l, "-!- #Den: 2 members") != 1)
-		lines_report(__FILE__, __LINE__, &l, "the /rooms reply");
-	/* /join of a joined room in another case switches to it. */
-	tc_send(a, "/join #lobby\n/join #dEn\n");
-	CHECK(EXPECT_LINE(a, "-!- now talking in #lobby"));
-	CHECK(EXPECT_LINE(a, "-!- now talking in #Den"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    JOIN(A, "alice", "#Den"),
+	    /* bob's #DEN is alice's #Den: one room, under its first
+	     * spelling. */
+	    {B, "/join #DEN", A | B, HAS("-!- bob joined #")},
+	    {B, "one room", A, IS("#Den <bob> one room")},
+	    {A, "/rooms\n" MARK_SEND, A, HAS(MARK_LINE),
+	     .once = {"-!- #Den: 2 members"}},
+	    /* /join of a joined room in another case switches to it. */
+	    {A, "/join #lobby\n/join #dEn", A, IS("-!- now talking in #lobby")},
+	    {0, NULL, A, IS("-!- now talking in #Den")},
+	};
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
 test_joins_and_parts_are_quiet_in_rooms_over_join_notices(void)
 {
-	struct ts_server *s = start("--join-notices 2");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#big") && join_room(b, "bob", "#big"));
-	CHECK(EXPECT_LINE(a, "-!- bob joined #big"));
-	/* The third member makes #big bigger than 2: only carol is told. */
-	CHECK(join_room(c, "carol", "#big"));
-	tc_send(c, "/part #big\n");
-	CHECK(EXPECT_LINE(c, "-!- carol left #big"));
-	tc_send(b, "after carol\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, "#big <bob> after carol", &l));
-	CHECK(LACKS(&l, "carol joined"));
-	CHECK(LACKS(&l, "carol left"));
-	/* Nickname changes are always announced. */
-	CHECK(join_room(c, "carol", "#big"));
-	tc_send(c, "/nick caroline\n");
-	CHECK(EXPECT_LINE(a, "-!- carol is now known as caroline"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    JOIN(A, "alice", "#big"),
+	    JOIN(B, "bob", "#big"),
+	    {0, NULL, A, IS("-!- bob joined #big")},
+	    /* The third member makes #big bigger than 2: only carol is
+	     * told. */
+	    {C, "/join #big", C, IS("-!- carol joined #big")},
+	    {C, "/part #big", C, IS("-!- carol left #big")},
+	    {B, "after carol", A, HAS("#big <bob> after carol"),
+	     .lacks = {"carol joined", "carol left"}},
+	    /* Nickname changes are always announced. */
+	    {C, "/join #big", C, IS("-!- carol joined #big")},
+	    {C, "/nick caroline", A, IS("-!- carol is now known as caroline")},
+	};
+	CONVERSE("--join-notices 2", "alice bob carol", steps);
 }
 
 static void
 test_room_limits_are_enforced_per_client_and_per_server(void)
 {
-	struct ts_server *s = start("--max-rooms 3 --max-rooms-per-client 2");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(a, "alice", "#one"));
-	tc_send(a, "/join #two\n");
-	CHECK(EXPECT_LINE(a, "-!- error: you are in too many rooms (max 2)"));
-	/* #lobby, #one, #two: the server is full of rooms. */
-	REQUIRE(join_room(b, "bob", "#two"));
-	tc_send(a, "/part #lobby\n");
-	CHECK(EXPECT_LINE(a, "-!- alice left #lobby"));
-	tc_send(a, "/join #three\n");
-	CHECK(
-	    EXPECT_LINE(a, "-!- error: too many rooms on this server (max 3)"));
-	CHECK(join_room(a, "alice", "#two"));
-	tc_send(a, "usable\n");
-	CHECK(EXPECT_LINE(b, "#two <alice> usable"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    JOIN(A, "alice", "#one"),
+	    {A, "/join #two", A,
+	     IS("-!- error: you are in too many rooms (max 2)")},
+	    /* #lobby, #one, #two: the server is full of rooms. */
+	    JOIN(B, "bob", "#two"),
+	    {A, "/part #lobby", A, IS("-!- alice left #lobby")},
+	    {A, "/join #three", A,
+	     IS("-!- error: too many rooms on this server (max 3)")},
+	    {A, "/join #two", A, IS("-!- alice joined #two")},
+	    {A, "usable", B, IS("#two <alice> usable")},
+	};
+	CONVERSE("--max-rooms 3 --max-rooms-per-client 2", "alice bob", steps);
 }
 
 static void
 test_a_new_client_starts_in_the_lobby_even_when_rooms_are_full(void)
 {
-	struct ts_server *s = start("--max-rooms 2");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice");
-	REQUIRE(a >= 0);
-	REQUIRE(join_room(a, "alice", "#one"));
-	tc_send(a, "/part #lobby\n");
-	CHECK(EXPECT_LINE(a, "-!- alice left #lobby"));
-	/* #lobby is gone and #one, #two fill the server. */
-	REQUIRE(join_room(a, "alice", "#two"));
-	int b = tc_connect(s->port);
-	REQUIRE(b >= 0);
-	CHECK(EXPECT(b, "-!- welcome to parley, "));
-	tc_send(b, MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(b, MARK_LINE, &l));
-	CHECKF(lines_count(&l, " joined #lobby") == 1, "not in #lobby");
-	CHECK(LACKS(&l, "-!- error: "));
-	/* Other rooms are still limited. */
-	tc_send(b, "/join #three\n");
-	CHECK(
-	    EXPECT_LINE(b, "-!- error: too many rooms on this server (max 2)"));
-	CHECK(join_room(a, "alice", "#lobby"));
-	tc_send(b, "in the lobby\n");
-	CHECK(EXPECT(a, "> in the lobby"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step full[] = {
+	    JOIN(A, "alice", "#one"),
+	    {A, "/part #lobby", A, IS("-!- alice left #lobby")},
+	    /* #lobby is gone and #one, #two fill the server. */
+	    JOIN(A, "alice", "#two"),
+	};
+	static const struct step newcomer[] = {
+	    {0, NULL, B, HAS("-!- welcome to parley, ")},
+	    {B, MARK_SEND, B, HAS(MARK_LINE), .lacks = {"-!- error: "},
+	     .once = {" joined #lobby"}},
+	    /* Other rooms are still limited. */
+	    {B, "/join #three", B,
+	     IS("-!- error: too many rooms on this server (max 2)")},
+	    {A, "/join #lobby", A, IS("-!- alice joined #lobby")},
+	    {B, "in the lobby", A, HAS("> in the lobby")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "--max-rooms 2", "alice"));
+	if (STEPS(&c, full) && chat_connect(&c))
+		STEPS(&c, newcomer);
+	chat_close(&c);
 }
 
 static void
 test_topic_over_300_bytes_is_refused(void)
 {
-	struct ts_server *s = start("");
-	char topic[400];
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	memset(topic, 't', 300);
-	topic[300] = '\0';
-	tc_send(a, "/topic %s\n", topic);
-	CHECK(EXPECT(b, "-!- alice set the topic of #lobby: tttt"));
-	tc_send(b, "/topic\n");
-	char want[512];
-	snprintf(want, sizeof(want), "-!- topic of #lobby: %s", topic);
-	CHECK(EXPECT_LINE(b, want));
-	/* The limits table: over 300 bytes is "-!- error: ...". */
-	memset(topic, 'u', 301);
-	topic[301] = '\0';
-	tc_send(a, "/topic %s\n" MARK_CMD, topic);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
-	CHECKF(lines_count(&l, "-!- error: ") == 1,
-	       "a 301-byte topic was not refused");
-	if (lines_count(&l, "-!- error: ") != 1)
-		lines_report(__FILE__, __LINE__, &l, "alice's lines");
-	tc_send(b, "/topic\n");
-	CHECK(EXPECT_LINE(b, want));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	char at[400], over[400], want[512];
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	repeat(at, sizeof(at), "/topic ", "t", 300, "");
+	repeat(over, sizeof(over), "/topic ", "u", 301, "\n" MARK_SEND);
+	snprintf(want, sizeof(want), "-!- topic of #lobby: %s", at + 7);
+	const struct step steps[] = {
+	    {A, at, B, HAS("-!- alice set the topic of #lobby: tttt")},
+	    {B, "/topic", B, IS(want)},
+	    /* The limits table: over 300 bytes is "-!- error: ...". */
+	    {A, over, A, HAS(MARK_LINE), .once = {"-!- error: "}},
+	    {B, "/topic", B, IS(want)},
+	};
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 static void
@@ -937,95 +984,68 @@ test_rooms_are_listed_by_name_whatever_their_case(void)
 {
 	static const char *const want[] = {"#alpha", "#Beta", "#lobby",
 					   "#zeta"};
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice");
-	REQUIRE(a >= 0);
-	REQUIRE(join_room(a, "alice", "#zeta") &&
-		join_room(a, "alice", "#Beta") &&
-		join_room(a, "alice", "#alpha"));
-	tc_send(a, "/rooms\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
+	static const struct step steps[] = {
+	    {A, "/rooms\n" MARK_SEND, A, HAS(MARK_LINE)},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice") && chat_join(&c, "#zeta", A) &&
+		chat_join(&c, "#Beta", A) && chat_join(&c, "#alpha", A));
+	STEPS(&c, steps);
 	for (int i = 0; i < 4; i++) {
 		char prefix[64];
 		snprintf(prefix, sizeof(prefix), "-!- %s: ", want[i]);
-		if (!CHECKF(l.n == 4 &&
-				strncmp(l.line[i], prefix, strlen(prefix)) == 0,
+		if (!CHECKF(c.seen.n == 4 && strncmp(c.seen.line[i], prefix,
+						     strlen(prefix)) == 0,
 			    "line %d is not %s", i, want[i])) {
-			lines_report(__FILE__, __LINE__, &l,
+			lines_report(__FILE__, __LINE__, &c.seen,
 				     "the /rooms reply");
 			break;
 		}
 	}
-	tc_close(a);
-	ts_free(s);
+	chat_close(&c);
 }
 
 static void
 test_rooms_says_no_rooms_when_there_are_none(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice");
-	REQUIRE(a >= 0);
-	tc_send(a, "/part\n");
-	CHECK(EXPECT_LINE(a, "-!- alice left #lobby"));
-	tc_send(a, "/rooms\n");
-	CHECK(EXPECT_LINE(a, "-!- no rooms"));
-	/* Talking without a room is refused, and /join still works. */
-	tc_send(a, "anyone?\n");
-	CHECK(EXPECT(a, "-!- error: "));
-	CHECK(join_room(a, "alice", "#lobby"));
-	tc_close(a);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/part", A, IS("-!- alice left #lobby")},
+	    {A, "/rooms", A, IS("-!- no rooms")},
+	    /* Talking without a room is refused, and /join still works. */
+	    {A, "anyone?", A, HAS("-!- error: ")},
+	    {A, "/join #lobby", A, IS("-!- alice joined #lobby")},
+	};
+	CONVERSE("", "alice", steps);
 }
 
 static void
 test_message_right_after_join_goes_to_the_new_room(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(b, "bob", "#new"));
-	/* One write: the message waits for the join to complete. */
-	tc_send(a, "/join #new\nfirst words\n/join #other\nsecond\n"
-		   "/join #new\nthird\n");
-	CHECK(EXPECT_LINE(b, "-!- alice joined #new"));
-	CHECK(EXPECT_LINE(b, "#new <alice> first words"));
-	CHECK(EXPECT_LINE(b, "#new <alice> third"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    JOIN(B, "bob", "#new"),
+	    /* One write: the message waits for the join to complete. */
+	    {A,
+	     "/join #new\nfirst words\n/join #other\nsecond\n/join #new\nthird",
+	     B, IS("-!- alice joined #new")},
+	    {0, NULL, B, IS("#new <alice> first words")},
+	    {0, NULL, B, IS("#new <alice> third")},
+	};
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
 test_part_of_a_room_you_are_not_in_is_refused(void)
 {
-	struct ts_server *s = start("");
-	char line[CHAT_LINE];
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(b, "bob", "#den"));
-	tc_send(a, "/part #nowhere\n");
-	CHECK(EXPECT(a, "-!- error: "));
-	/* #den exists, alice is not in it. */
-	tc_send(a, "/part #den\n");
-	if (CHECK(EXPECT_OUT(a, "-!- error: ", line)))
-		CHECKF(strstr(line, "#den"), "\"%s\"", line);
-	tc_send(b, "den still has bob\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(b, MARK_LINE, &l));
-	CHECK(LACKS(&l, "alice left"));
-	tc_send(a, "usable\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> usable"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    JOIN(B, "bob", "#den"),
+	    {A, "/part #nowhere", A, HAS("-!- error: ")},
+	    /* #den exists, alice is not in it. */
+	    {A, "/part #den", A, HAS("-!- error: "), .also = "#den"},
+	    {B, "den still has bob\n" MARK_SEND, B, HAS(MARK_LINE),
+	     .lacks = {"alice left"}},
+	    {A, "usable", B, IS("#lobby <alice> usable")},
+	};
+	CONVERSE("", "alice bob", steps);
 }
 
 /* ---- private messages and actions --------------------------------------- */
@@ -1033,87 +1053,57 @@ test_part_of_a_room_you_are_not_in_is_refused(void)
 static void
 test_private_messages_go_both_ways(void)
 {
-	struct ts_server *s = start("");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	tc_send(a, "/msg bob psst, bob\n");
-	CHECK(EXPECT_LINE(a, "-> *bob* psst, bob"));
-	CHECK(EXPECT_LINE(b, "*alice* psst, bob"));
-	tc_send(b, "/msg alice what is it\n");
-	CHECK(EXPECT_LINE(b, "-> *alice* what is it"));
-	CHECK(EXPECT_LINE(a, "*bob* what is it"));
-	/* Private means carol saw neither. */
-	tc_send(a, "public now\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(c, "#lobby <alice> public now", &l));
-	CHECK(LACKS(&l, "psst"));
-	CHECK(LACKS(&l, "what is it"));
-	/* Nicknames match regardless of case; the echo names the real one. */
-	tc_send(a, "/msg BoB loud\n");
-	CHECK(EXPECT_LINE(a, "-> *bob* loud"));
-	CHECK(EXPECT_LINE(b, "*alice* loud"));
-	/* Sharing no room is no obstacle. */
-	tc_send(c, "/part\n");
-	CHECK(EXPECT_LINE(c, "-!- carol left #lobby"));
-	tc_send(a, "/msg carol still there?\n");
-	CHECK(EXPECT_LINE(c, "*alice* still there?"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/msg bob psst, bob", A, IS("-> *bob* psst, bob")},
+	    {0, NULL, B, IS("*alice* psst, bob")},
+	    {B, "/msg alice what is it", B, IS("-> *alice* what is it")},
+	    {0, NULL, A, IS("*bob* what is it")},
+	    /* Private means carol saw neither. */
+	    {A, "public now", C, HAS("#lobby <alice> public now"),
+	     .lacks = {"psst", "what is it"}},
+	    /* Nicknames match regardless of case; the echo names the real
+	     * one. */
+	    {A, "/msg BoB loud", A, IS("-> *bob* loud")},
+	    {0, NULL, B, IS("*alice* loud")},
+	    /* Sharing no room is no obstacle. */
+	    {C, "/part", C, IS("-!- carol left #lobby")},
+	    {A, "/msg carol still there?", C, IS("*alice* still there?")},
+	};
+	CONVERSE("", "alice bob carol", steps);
 }
 
 static void
 test_msg_to_an_unknown_nick_is_an_error(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	tc_send(a, "/msg nobody hello?\n");
-	CHECK(EXPECT_LINE(a, "-!- error: no such nick nobody"));
-	tc_send(a, "/msg bob\n");
-	CHECK(EXPECT(a, "-!- error: "));
-	tc_send(a, "/msg bob ok now\n");
-	CHECK(EXPECT_LINE(b, "*alice* ok now"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/msg nobody hello?", A, IS("-!- error: no such nick nobody")},
+	    {A, "/msg bob", A, HAS("-!- error: ")},
+	    {A, "/msg bob ok now", B, IS("*alice* ok now")},
+	};
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
 test_me_is_sent_as_an_action_in_the_current_room(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	tc_send(a, "/me waves hello\n");
-	CHECK(EXPECT_LINE(b, "#lobby * alice waves hello"));
-	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
-	tc_send(a, "/me sits down\n");
-	CHECK(EXPECT_LINE(b, "#den * alice sits down"));
-	tc_send(a, "/me\n");
-	CHECK(EXPECT(a, "-!- error: "));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/me waves hello", B, IS("#lobby * alice waves hello")},
+	    JOIN(A, "alice", "#den"),
+	    JOIN(B, "bob", "#den"),
+	    {A, "/me sits down", B, IS("#den * alice sits down")},
+	    {A, "/me", A, HAS("-!- error: ")},
+	};
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
 test_double_slash_sends_a_line_starting_with_a_slash(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	tc_send(a, "//join is how you join\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> /join is how you join"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "//join is how you join", B,
+	     IS("#lobby <alice> /join is how you join")},
+	};
+	CONVERSE("", "alice bob", steps);
 }
 
 /* ---- notices ------------------------------------------------------------ */
@@ -1121,32 +1111,23 @@ test_double_slash_sends_a_line_starting_with_a_slash(void)
 static void
 test_quit_with_a_reason_is_announced_and_closes_the_connection(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	int d = join_as(s->port, "dave");
-	REQUIRE(d >= 0);
-	tc_send(d, "/part\n");
-	CHECK(EXPECT_LINE(d, "-!- dave left #lobby"));
-	tc_send(a, "/quit gone fishing\n");
-	CHECK(EXPECT_LINE(b, "-!- alice quit (gone fishing)"));
-	/* dave shared no room with alice. */
-	struct lines l = {.n = 0};
-	tc_send(d, MARK_CMD);
-	CHECK(COLLECT(d, MARK_LINE, &l));
-	CHECK(LACKS(&l, "alice quit"));
-	CHECK(tc_wait_eof(a, CHAT_WAIT_MS) == 0);
-	tc_send(c, "/quit\n");
-	CHECK(EXPECT_LINE(b, "-!- carol quit (quit)"));
-	CHECK(tc_wait_eof(c, CHAT_WAIT_MS) == 0);
+	static const struct step steps[] = {
+	    {D, "/part", D, IS("-!- dave left #lobby")},
+	    {A, "/quit gone fishing", B, IS("-!- alice quit (gone fishing)")},
+	    /* dave shared no room with alice. */
+	    {D, MARK_SEND, D, HAS(MARK_LINE), .lacks = {"alice quit"}},
+	    {0, NULL, A, CLOSED},
+	    {C, "/quit", B, IS("-!- carol quit (quit)")},
+	    {0, NULL, C, CLOSED},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob carol dave"));
+	STEPS(&c, steps);
 	/* The name is free again. */
-	int a2 = join_as(s->port, "alice");
+	int a2 = join_as(c.s->port, "alice");
 	CHECK(a2 >= 0);
-	int fds[] = {a, b, c, a2, d};
-	close_all(fds, 5);
-	ts_free(s);
+	tc_close(a2);
+	chat_close(&c);
 }
 
 /* Reasons longer than the README's 256 bytes, and what bob sees: the
@@ -1161,12 +1142,10 @@ static const struct {
 static void
 test_part_and_quit_reasons_are_cut_at_256_bytes_on_a_character(void)
 {
-	struct ts_server *s = start("");
 	char cmd[1024], want[1024], got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob") && chat_join(&c, "#den", A | B));
+	int a = c.fd[0], b = c.fd[1];
 	for (size_t i = 0; i < sizeof(reason_rows) / sizeof(reason_rows[0]);
 	     i++) {
 		/* "x" and 127 of 300 e-acutes: 255 bytes; one more is 257. */
@@ -1180,9 +1159,7 @@ test_part_and_quit_reasons_are_cut_at_256_bytes_on_a_character(void)
 			       escape(got, esc, sizeof(esc)));
 	}
 	CHECK(tc_wait_eof(a, CHAT_WAIT_MS) == 0);
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	chat_close(&c);
 }
 
 /* alice leaves without /quit, by closing (reset: with a RST); bob, who
@@ -1190,34 +1167,30 @@ test_part_and_quit_reasons_are_cut_at_256_bytes_on_a_character(void)
 static void
 dropped_connection_is_announced(int reset, const char *reason)
 {
-	struct ts_server *s = start("");
+	static const struct step drain[] = {
+	    /* Closing with unread input would send a RST: read it all. */
+	    {A, MARK_SEND, A, HAS(MARK_LINE)},
+	};
+	struct chat c;
 	char want[128];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	REQUIRE(join_room(a, "alice", "#den") && join_room(b, "bob", "#den"));
-	struct lines l = {.n = 0};
+	REQUIRE(chat_open(&c, "", "alice bob") && chat_join(&c, "#den", A | B));
 	if (reset) {
 		struct linger lg = {.l_onoff = 1, .l_linger = 0};
-		setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		setsockopt(c.fd[0], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	} else {
-		/* Closing with unread input would send a RST: read it all. */
-		tc_send(a, MARK_CMD);
-		CHECK(COLLECT(a, MARK_LINE, &l));
+		STEPS(&c, drain);
 	}
-	tc_close(a);
-	l.n = l.total = 0;
+	tc_close(c.fd[0]);
 	snprintf(want, sizeof(want), "-!- alice quit (%s)", reason);
-	CHECK(EXPECT_LINE(b, want));
-	tc_send(b, MARK_CMD);
-	CHECK(COLLECT(b, MARK_LINE, &l));
-	CHECK(LACKS(&l, "alice quit"));
+	const struct step told[] = {
+	    {0, NULL, B, IS(want)},
+	    {B, MARK_SEND, B, HAS(MARK_LINE), .lacks = {"alice quit"}},
+	};
+	STEPS(&c, told);
 	/* Her name is free again. */
-	a = join_as(s->port, "alice");
-	CHECK(a >= 0);
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	c.fd[0] = join_as(c.s->port, "alice");
+	CHECK(c.fd[0] >= 0);
+	chat_close(&c);
 }
 
 static void
@@ -1260,104 +1233,88 @@ history_text(const char *line, const char *room, const char *nick)
 static void
 test_history_replays_the_last_5_messages_in_order_before_live_ones(void)
 {
-	struct ts_server *s = start("--history 5");
+	static const struct step steps[] = {
+	    {C, "/join #hist", B, IS("-!- carol joined #hist")},
+	    /* No old message comes again as a live one. */
+	    {A, "live message", C, HAS("#hist <alice> live message"),
+	     .lacks = {"#hist <alice> old message"}},
+	};
+	struct chat c;
 	char want[64];
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#hist") && join_room(b, "bob", "#hist"));
+	REQUIRE(chat_open(&c, "--history 5", "alice bob carol") &&
+		chat_join(&c, "#hist", A | B));
 	for (int i = 0; i < 8; i++)
-		tc_send(a, "old message %d\n", i);
-	CHECK(EXPECT_LINE(b, "#hist <alice> old message 7"));
-	tc_send(c, "/join #hist\n");
-	CHECK(EXPECT_LINE(b, "-!- carol joined #hist"));
-	tc_send(a, "live message\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(c, "#hist <alice> live message", &l));
+		tc_send(c.fd[0], "old message %d\n", i);
+	CHECK(EXPECT_LINE(c.fd[1], "#hist <alice> old message 7"));
+	STEPS(&c, steps);
+	const struct lines *l = &c.seen;
 	int k = 0, joined = -1;
-	for (int i = 0; i < l.n; i++) {
-		if (strcmp(l.line[i], "-!- carol joined #hist") == 0)
+	for (int i = 0; i < l->n; i++) {
+		if (strcmp(l->line[i], "-!- carol joined #hist") == 0)
 			joined = i;
-		if (!strstr(l.line[i], "[history"))
+		if (!strstr(l->line[i], "[history"))
 			continue;
-		const char *text = history_text(l.line[i], "#hist", "alice");
+		const char *text = history_text(l->line[i], "#hist", "alice");
 		snprintf(want, sizeof(want), "old message %d", 3 + k);
 		CHECKF(text && strcmp(text, want) == 0,
 		       "history line %d is \"%s\", want ...<alice> %s", k,
-		       l.line[i], want);
+		       l->line[i], want);
 		CHECKF(joined >= 0, "history before the join notice");
 		k++;
 	}
 	CHECKF(k == 5, "%d history lines, want 5", k);
 	if (k != 5)
-		lines_report(__FILE__, __LINE__, &l, "carol's lines");
-	CHECK(LACKS(&l, "#hist <alice> old message"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+		lines_report(__FILE__, __LINE__, l, "carol's lines");
+	chat_close(&c);
 }
 
 static void
 test_history_replays_actions_as_actions(void)
 {
-	struct ts_server *s = start("--history 5");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#hist") && join_room(b, "bob", "#hist"));
-	tc_send(a, "said\n/me did\n");
-	CHECK(EXPECT_LINE(b, "#hist * alice did"));
-	CHECK(join_room(c, "carol", "#hist"));
-	tc_send(a, "live\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(c, "#hist <alice> live", &l));
+	static const struct step steps[] = {
+	    {A, "said\n/me did", B, IS("#hist * alice did")},
+	    {C, "/join #hist", C, IS("-!- carol joined #hist")},
+	    {A, "live", C, HAS("#hist <alice> live")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "--history 5", "alice bob carol") &&
+		chat_join(&c, "#hist", A | B));
+	STEPS(&c, steps);
+	const struct lines *l = &c.seen;
 	int said = -1, did = -1;
-	for (int i = 0; i < l.n; i++) {
-		const char *t = history_text(l.line[i], "#hist", "alice");
+	for (int i = 0; i < l->n; i++) {
+		const char *t = history_text(l->line[i], "#hist", "alice");
 		if (t && strcmp(t, "said") == 0)
 			said = i;
 		/* "#hist [history HH:MM:SSZ] * alice did" */
-		if (strncmp(l.line[i], "#hist [history ", 15) == 0 &&
-		    strlen(l.line[i]) == 15 + 11 + strlen("* alice did") &&
-		    strcmp(l.line[i] + 26, "* alice did") == 0)
+		if (strncmp(l->line[i], "#hist [history ", 15) == 0 &&
+		    strlen(l->line[i]) == 15 + 11 + strlen("* alice did") &&
+		    strcmp(l->line[i] + 26, "* alice did") == 0)
 			did = i;
 	}
 	CHECKF(said >= 0 && did > said, "history: said at %d, did at %d", said,
 	       did);
 	if (!(said >= 0 && did > said))
-		lines_report(__FILE__, __LINE__, &l, "carol's lines");
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+		lines_report(__FILE__, __LINE__, l, "carol's lines");
+	chat_close(&c);
 }
 
 static void
 test_history_0_disables_the_replay(void)
 {
-	struct ts_server *s = start("--history 0");
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
-	REQUIRE(join_room(a, "alice", "#hist") && join_room(b, "bob", "#hist"));
+	static const struct step steps[] = {
+	    {C, "/join #hist", B | C, IS("-!- carol joined #hist")},
+	    {A, "live message", C, HAS("#hist <alice> live message"),
+	     .lacks = {"[history", "old message"}},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "--history 0", "alice bob carol") &&
+		chat_join(&c, "#hist", A | B));
 	for (int i = 0; i < 3; i++)
-		tc_send(a, "old message %d\n", i);
-	CHECK(EXPECT_LINE(b, "#hist <alice> old message 2"));
-	CHECK(join_room(c, "carol", "#hist"));
-	CHECK(EXPECT_LINE(b, "-!- carol joined #hist"));
-	tc_send(a, "live message\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(c, "#hist <alice> live message", &l));
-	CHECK(LACKS(&l, "[history"));
-	CHECK(LACKS(&l, "old message"));
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+		tc_send(c.fd[0], "old message %d\n", i);
+	CHECK(EXPECT_LINE(c.fd[1], "#hist <alice> old message 2"));
+	STEPS(&c, steps);
+	chat_close(&c);
 }
 
 /* ---- help and errors ---------------------------------------------------- */
@@ -1365,126 +1322,104 @@ test_history_0_disables_the_replay(void)
 static void
 test_help_lists_every_command(void)
 {
-	struct ts_server *s = start("");
-	const char *cmds[] = {"/nick",	"/join", "/part", "/rooms", "/who",
-			      "/topic", "/msg",	 "/me",	  "/quit",  "/help"};
+	static const char *const cmds[] = {"/nick", "/join",  "/part", "/rooms",
+					   "/who",  "/topic", "/msg",  "/me",
+					   "/quit", "/help"};
+	/* The help names arguments as the usage errors and the README do. */
+	static const struct step steps[] = {
+	    {A, "/help\n" MARK_SEND, A, HAS(MARK_LINE),
+	     .once = {"-!- help: /part [#room] [reason] ",
+		      "-!- help: /topic [#room] [text] "}},
+	};
+	struct chat c;
 	char want[64];
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice");
-	REQUIRE(a >= 0);
-	tc_send(a, "/help\n" MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
+	REQUIRE(chat_open(&c, "", "alice"));
+	STEPS(&c, steps);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		snprintf(want, sizeof(want), "-!- help: %s ", cmds[i]);
-		CHECKF(lines_count(&l, want) == 1, "no \"%s...\" line", want);
+		CHECKF(lines_count(&c.seen, want) == 1, "no \"%s...\" line",
+		       want);
 	}
-	for (int i = 0; i < l.n; i++)
-		CHECKF(strncmp(l.line[i], "-!- help: ", 10) == 0,
-		       "not a help line: \"%s\"", l.line[i]);
-	/* The help names arguments as the usage errors and the README do. */
-	CHECK(lines_count(&l, "-!- help: /part [#room] [reason] ") == 1);
-	CHECK(lines_count(&l, "-!- help: /topic [#room] [text] ") == 1);
-	tc_close(a);
-	ts_free(s);
+	for (int i = 0; i < c.seen.n; i++)
+		CHECKF(strncmp(c.seen.line[i], "-!- help: ", 10) == 0,
+		       "not a help line: \"%s\"", c.seen.line[i]);
+	chat_close(&c);
 }
 
 #define BAD_ROOM                                                               \
 	"-!- error: invalid room name: # then 1-32 letters, digits, _ - or ."
 
-/* What alice sends, in order, and the line she gets for it. */
-static const struct {
-	const char *send, *want;
-} room_error_rows[] = {
-    {"/who nope", BAD_ROOM},
-    {"/part #bad!", BAD_ROOM},
-    {"/topic #bad! text", BAD_ROOM},
-    {"/who #nowhere", "-!- error: no such room #nowhere"},
-    {"/part #nowhere", "-!- error: you are not in #nowhere"},
-    {"/part", "-!- alice left #lobby"},
-    {"/part", "-!- error: you are not in a room; /join #room"},
-    {"/topic", "-!- error: you are not in a room; /join #room"},
-    {"/who", "-!- error: you are not in a room; /who #room"},
-    {"hello?", "-!- error: you are not in a room; /join #room"},
-};
-
 static void
 test_room_errors_say_what_is_wrong_and_how_to_go_on(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice");
-	REQUIRE(a >= 0);
-	for (size_t i = 0;
-	     i < sizeof(room_error_rows) / sizeof(room_error_rows[0]); i++) {
-		tc_send(a, "%s\n", room_error_rows[i].send);
-		CHECKF(EXPECT_LINE(a, room_error_rows[i].want), "row %zu: %s",
-		       i, room_error_rows[i].send);
-	}
-	tc_close(a);
-	ts_free(s);
+	/* What alice sends, in order, and the line she gets for it. */
+	static const struct step steps[] = {
+	    {A, "/who nope", A, IS(BAD_ROOM)},
+	    {A, "/part #bad!", A, IS(BAD_ROOM)},
+	    {A, "/topic #bad! text", A, IS(BAD_ROOM)},
+	    {A, "/who #nowhere", A, IS("-!- error: no such room #nowhere")},
+	    {A, "/part #nowhere", A, IS("-!- error: you are not in #nowhere")},
+	    {A, "/part", A, IS("-!- alice left #lobby")},
+	    {A, "/part", A,
+	     IS("-!- error: you are not in a room; /join #room")},
+	    {A, "/topic", A,
+	     IS("-!- error: you are not in a room; /join #room")},
+	    {A, "/who", A, IS("-!- error: you are not in a room; /who #room")},
+	    {A, "hello?", A,
+	     IS("-!- error: you are not in a room; /join #room")},
+	};
+	CONVERSE("", "alice", steps);
 }
 
 static void
 test_unknown_command_is_an_error_and_the_connection_stays_usable(void)
 {
-	struct ts_server *s = start("");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	tc_send(a, "/frobnicate the widget\n");
-	CHECK(EXPECT(a, "-!- error: "));
-	tc_send(a, "/\n");
-	CHECK(EXPECT(a, "-!- error: "));
-	tc_send(a, "still usable\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> still usable"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {A, "/frobnicate the widget", A, HAS("-!- error: ")},
+	    {A, "/", A, HAS("-!- error: ")},
+	    {A, "still usable", B, IS("#lobby <alice> still usable")},
+	};
+	CONVERSE("", "alice bob", steps);
 }
 
 static void
 test_every_error_leaves_the_connection_usable(void)
 {
-	struct ts_server *s = start("");
-	const char *bad[] = {
+	static const char *const bad[] = {
 	    "/nick",	     "/nick 9lives", "/nick a b",
 	    "/join",	     "/join nohash", "/part #nowhere",
 	    "/who #nowhere", "/msg",	     "/msg nobody hi",
 	    "/me",	     "/frobnicate",
 	};
 	enum { NBAD = sizeof(bad) / sizeof(bad[0]) };
-	struct lines l;
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
+	struct chat c;
+	struct lines *l = &c.seen;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	int a = c.fd[0], b = c.fd[1];
 	for (int i = 0; i < NBAD; i++) {
 		tc_send(a, "%s\n", bad[i]);
 		tc_send(a, "after %d\n", i);
 	}
 	tc_send(a, "the end\n");
 	/* Every command got exactly one error and every line went out. */
-	l.n = l.total = 0;
-	CHECK(COLLECT(b, "#lobby <alice> the end", &l));
+	l->n = l->total = 0;
+	CHECK(COLLECT(b, "#lobby <alice> the end", l));
 	for (int i = 0; i < NBAD; i++) {
 		char want[64];
 		snprintf(want, sizeof(want), "#lobby <alice> after %d", i);
-		CHECKF(l.n > i && strcmp(l.line[i], want) == 0,
+		CHECKF(l->n > i && strcmp(l->line[i], want) == 0,
 		       "bob's line %d is not \"%s\"", i, want);
 	}
 	/* The help comes after every error; its last line ends the lot. */
 	tc_send(a, "/help\n");
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, "-!- help: /help ", &l));
-	CHECKF(lines_count(&l, "-!- error: ") == NBAD,
-	       "%d errors for %d bad commands", lines_count(&l, "-!- error: "),
+	l->n = l->total = 0;
+	CHECK(COLLECT(a, "-!- help: /help ", l));
+	CHECKF(lines_count(l, "-!- error: ") == NBAD,
+	       "%d errors for %d bad commands", lines_count(l, "-!- error: "),
 	       NBAD);
-	if (lines_count(&l, "-!- error: ") != NBAD)
-		lines_report(__FILE__, __LINE__, &l, "alice's lines");
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	if (lines_count(l, "-!- error: ") != NBAD)
+		lines_report(__FILE__, __LINE__, l, "alice's lines");
+	chat_close(&c);
 }
 
 /* ---- bad input ---------------------------------------------------------- */
@@ -1563,18 +1498,19 @@ in_order(const char *s, const char *const *words, int n)
 static void
 test_control_characters_and_escape_sequences_are_removed(void)
 {
-	struct ts_server *s = start("");
-	char got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
 	static const char raw[] = "start \x1B[31mred\x1B[0m \x1B]0;title\x07"
 				  "bell\x07 \x01\x02\x08\x0B\x0C\x1F\x7F"
 				  "ctl lone\rcr \x1B"
 				  "cend\r\n";
-	if (relay(a, b, raw, sizeof(raw) - 1, got, sizeof(got))) {
-		const char *words[] = {"start", "red", "bell", "ctl",
-				       "lone",	"cr",  "end"};
+	static const char *const words[] = {"start", "red", "bell", "ctl",
+					    "lone",  "cr",  "end"};
+	static const struct step after[] = {
+	    {A, "after controls", B, IS("#lobby <alice> after controls")},
+	};
+	struct chat c;
+	char got[CHAT_LINE], esc[CHAT_LINE * 4];
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	if (relay(c.fd[0], c.fd[1], raw, sizeof(raw) - 1, got, sizeof(got))) {
 		CHECKF(!has_controls(got), "controls left in \"%s\"",
 		       escape(got, esc, sizeof(esc)));
 		CHECKF(!strchr(got, 0x1B), "ESC left in \"%s\"",
@@ -1582,129 +1518,129 @@ test_control_characters_and_escape_sequences_are_removed(void)
 		CHECKF(in_order(got, words, 7), "text lost: \"%s\"",
 		       escape(got, esc, sizeof(esc)));
 	}
-	tc_send(a, "after controls\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> after controls"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	STEPS(&c, after);
+	chat_close(&c);
 }
 
-static void
-test_tabs_c1_controls_and_bidi_overrides_are_sanitised(void)
-{
-	struct ts_server *s = start("");
-	char got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	/* TAB, C1 CSI (U+009B) and NEL (U+0085), RLO (U+202E), PDF
-	 * (U+202C), LRI (U+2066), PDI (U+2069), RLM (U+200F), ALM
-	 * (U+061C), LS (U+2028), PS (U+2029), BOM (U+FEFF); a ZWJ (U+200D)
-	 * and an NBSP (U+00A0) are ordinary text and stay. */
-	static const char raw[] =
-	    "a\tb \xC2\x9B"
-	    "31m c\xC2\x85 "
-	    "\xE2\x80\xAE"
-	    "evil\xE2\x80\xAC "
-	    "\xE2\x81\xA6iso\xE2\x81\xA9 "
-	    "\xE2\x80\x8Fm\xD8\x9Ck\xE2\x80\xA8l\xE2\x80\xA9"
-	    "p\xEF\xBB\xBF "
-	    "z\xE2\x80\x8Dj\xC2\xA0n\n";
-	static const char want[] = "a b 31m c evil iso mklp "
-				   "z\xE2\x80\x8Dj\xC2\xA0n";
-	if (relay(a, b, raw, sizeof(raw) - 1, got, sizeof(got)))
-		CHECKF(strcmp(got, want) == 0, "got \"%s\"",
-		       escape(got, esc, sizeof(esc)));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
-}
+/* Raw bytes alice sends, as one line, and bob's copy of it byte for byte.
+ * first: bytes sent in a write of their own before the rest. want NULL:
+ * bob gets nothing, and alice no error. utf8: the copy is checked to be
+ * well-formed UTF-8 as well. */
+struct relay_row {
+	const char *name, *raw;
+	size_t len, first;
+	const char *want;
+	int utf8;
+};
+
+#define RAW(s) s, sizeof(s) - 1
 
 static void
-test_nul_bytes_are_removed(void)
+relay_rows(struct chat *c, const char *table, const struct relay_row *rows,
+	   size_t n)
 {
-	struct ts_server *s = start("");
-	char got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	static const char raw[] = "nul\0in\0the\0\0middle\n";
-	if (relay(a, b, raw, sizeof(raw) - 1, got, sizeof(got)))
-		CHECKF(strcmp(got, "nulinthemiddle") == 0, "got \"%s\"",
-		       escape(got, esc, sizeof(esc)));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
-}
-
-static void
-test_invalid_utf8_is_replaced_with_the_replacement_character(void)
-{
-	struct ts_server *s = start("");
+	static const struct step no_error = {A, MARK_SEND, A, HAS(MARK_LINE),
+					     .lacks = {"-!- error: "}};
 	char got[CHAT_LINE], esc[CHAT_LINE * 4], wesc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	/* Bytes that are invalid one by one under every decoding policy: a
-	 * lone continuation byte, a lead byte before ASCII, bytes that never
-	 * occur in UTF-8 (C0 C1 F5-FE). */
-	static const char raw[] = "v \x80 w \xC3( x \xC0\xAF y \xF8z \xC1!\n";
-	static const char want[] = "v \xEF\xBF\xBD w \xEF\xBF\xBD( x "
-				   "\xEF\xBF\xBD\xEF\xBF\xBD y \xEF\xBF\xBDz "
-				   "\xEF\xBF\xBD!";
-	if (relay(a, b, raw, sizeof(raw) - 1, got, sizeof(got))) {
-		CHECKF(strcmp(got, want) == 0, "got \"%s\", want \"%s\"",
-		       escape(got, esc, sizeof(esc)),
-		       escape(want, wesc, sizeof(wesc)));
-		CHECK(utf8_valid((const unsigned char *)got));
+	int a = c->fd[0], b = c->fd[1];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct relay_row *r = &rows[i];
+		if (r->first)
+			CHECKF(send_raw(a, r->raw, r->first) == 0,
+			       "%s[%zu] (%s): first write not sent", table, i,
+			       r->name);
+		if (!r->want) {
+			struct lines *l = &c->seen;
+			CHECKF(send_raw(a, r->raw, r->len) == 0,
+			       "%s[%zu] (%s): not sent", table, i, r->name);
+			tc_send(a, "end of relay\n");
+			l->n = l->total = 0;
+			CHECKF(COLLECT(b, "#lobby <alice> end of relay", l),
+			       "%s[%zu] (%s): no end", table, i, r->name);
+			if (!CHECKF(l->n == 0,
+				    "%s[%zu] (%s): gave bob %d line(s)", table,
+				    i, r->name, l->n))
+				lines_report(__FILE__, __LINE__, l,
+					     "bob's lines");
+			chat_step(c, table, i, &no_error);
+			continue;
+		}
+		if (!CHECKF(relay(a, b, r->raw + r->first, r->len - r->first,
+				  got, sizeof(got)),
+			    "%s[%zu] (%s): no copy", table, i, r->name))
+			continue;
+		CHECKF(strcmp(got, r->want) == 0,
+		       "%s[%zu] (%s): got \"%s\", want \"%s\"", table, i,
+		       r->name, escape(got, esc, sizeof(esc)),
+		       escape(r->want, wesc, sizeof(wesc)));
+		if (r->utf8)
+			CHECKF(utf8_valid((const unsigned char *)got),
+			       "%s[%zu] (%s): not UTF-8: \"%s\"", table, i,
+			       r->name, escape(got, esc, sizeof(esc)));
 	}
-	/* The README: every byte of an invalid sequence, overlong forms
-	 * and surrogates included, becomes U+FFFD. A surrogate, an overlong
-	 * '/', an overlong euro sign, a code point past U+10FFFF, and a
-	 * sequence cut short by the end of the line. */
-#define R "\xEF\xBF\xBD"
-	static const char raw2[] = "s \xED\xA0\x80 o \xE0\x80\xAF e "
-				   "\xF0\x82\x82\xAC p \xF4\x90\x80\x80 t "
-				   "\xE2\x82\n";
-	static const char want2[] =
-	    "s " R R R " o " R R R " e " R R R R " p " R R R R " t " R R;
-#undef R
-	if (relay(a, b, raw2, sizeof(raw2) - 1, got, sizeof(got))) {
-		CHECKF(strcmp(got, want2) == 0, "got \"%s\", want \"%s\"",
-		       escape(got, esc, sizeof(esc)),
-		       escape(want2, wesc, sizeof(wesc)));
-		CHECK(utf8_valid((const unsigned char *)got));
-	}
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
 }
 
+#define RELAY(c, table)                                                        \
+	relay_rows(c, #table, table, sizeof(table) / sizeof(table[0]))
+
+#define REPL "\xEF\xBF\xBD"
+
+/* 你好世界, 日本語, 한국어, U+1F600, U+1F389, family ZWJ sequence, café
+ * with a precomposed é, Ω. */
+#define CJK_AND_EMOJI                                                          \
+	"\xE4\xBD\xA0\xE5\xA5\xBD\xE4\xB8\x96\xE7\x95\x8C "                    \
+	"\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E "                                \
+	"\xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4 "                                \
+	"\xF0\x9F\x98\x80\xF0\x9F\x8E\x89 "                                    \
+	"\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D"             \
+	"\xF0\x9F\x91\xA7 caf\xC3\xA9 \xCE\xA9"
+
+static const struct relay_row sanitised_rows[] = {
+    /* TAB, C1 CSI (U+009B) and NEL (U+0085), RLO (U+202E), PDF
+     * (U+202C), LRI (U+2066), PDI (U+2069), RLM (U+200F), ALM (U+061C),
+     * LS (U+2028), PS (U+2029), BOM (U+FEFF); a ZWJ (U+200D) and an
+     * NBSP (U+00A0) are ordinary text and stay. */
+    {"tabs, C1 controls and bidi overrides are sanitised",
+     RAW("a\tb \xC2\x9B"
+	 "31m c\xC2\x85 "
+	 "\xE2\x80\xAE"
+	 "evil\xE2\x80\xAC "
+	 "\xE2\x81\xA6iso\xE2\x81\xA9 "
+	 "\xE2\x80\x8Fm\xD8\x9Ck\xE2\x80\xA8l\xE2\x80\xA9"
+	 "p\xEF\xBB\xBF "
+	 "z\xE2\x80\x8Dj\xC2\xA0n\n"),
+     0, "a b 31m c evil iso mklp z\xE2\x80\x8Dj\xC2\xA0n", 0},
+    {"NUL bytes are removed", RAW("nul\0in\0the\0\0middle\n"), 0,
+     "nulinthemiddle", 0},
+    /* Bytes that are invalid one by one under every decoding policy: a
+     * lone continuation byte, a lead byte before ASCII, bytes that never
+     * occur in UTF-8 (C0 C1 F5-FE). */
+    {"invalid UTF-8 is replaced with the replacement character",
+     RAW("v \x80 w \xC3( x \xC0\xAF y \xF8z \xC1!\n"), 0,
+     "v " REPL " w " REPL "( x " REPL REPL " y " REPL "z " REPL "!", 1},
+    /* The README: every byte of an invalid sequence, overlong forms and
+     * surrogates included, becomes U+FFFD. A surrogate, an overlong '/',
+     * an overlong euro sign, a code point past U+10FFFF, and a sequence
+     * cut short by the end of the line. */
+    {"every byte of an overlong, a surrogate or a cut sequence is replaced",
+     RAW("s \xED\xA0\x80 o \xE0\x80\xAF e \xF0\x82\x82\xAC p "
+	 "\xF4\x90\x80\x80 t \xE2\x82\n"),
+     0,
+     "s " REPL REPL REPL " o " REPL REPL REPL " e " REPL REPL REPL REPL
+     " p " REPL REPL REPL REPL " t " REPL REPL,
+     1},
+    {"valid UTF-8, CJK and emoji pass untouched", RAW(CJK_AND_EMOJI "\n"), 0,
+     CJK_AND_EMOJI, 0},
+};
+
 static void
-test_valid_utf8_cjk_and_emoji_pass_untouched(void)
+test_lines_reach_the_room_sanitised_byte_for_byte(void)
 {
-	struct ts_server *s = start("");
-	char got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	/* 你好世界, 日本語, 한국어, U+1F600, U+1F389, family ZWJ sequence,
-	 * café with a precomposed é, Ω. */
-	static const char text[] =
-	    "\xE4\xBD\xA0\xE5\xA5\xBD\xE4\xB8\x96\xE7\x95\x8C "
-	    "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E "
-	    "\xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4 "
-	    "\xF0\x9F\x98\x80\xF0\x9F\x8E\x89 "
-	    "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D"
-	    "\xF0\x9F\x91\xA7 caf\xC3\xA9 \xCE\xA9";
-	char raw[256];
-	snprintf(raw, sizeof(raw), "%s\n", text);
-	if (relay(a, b, raw, strlen(raw), got, sizeof(got)))
-		CHECKF(strcmp(got, text) == 0, "got \"%s\"",
-		       escape(got, esc, sizeof(esc)));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	RELAY(&c, sanitised_rows);
+	chat_close(&c);
 }
 
 #define E_ACUTE "\xC3\xA9"	   /* 2 bytes */
@@ -1728,16 +1664,16 @@ static const struct {
 static void
 test_no_error_reply_is_cut_inside_a_character(void)
 {
-	struct ts_server *s = start("--max-line 4096");
 	char cmd[4096 + 64], got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice");
-	REQUIRE(a >= 0);
+	struct chat c;
+	REQUIRE(chat_open(&c, "--max-line 4096", "alice"));
+	int a = c.fd[0];
 	for (size_t i = 0; i < sizeof(cut_rows) / sizeof(cut_rows[0]); i++) {
 		repeat(cmd, sizeof(cmd), cut_rows[i].prefix, cut_rows[i].unit,
 		       cut_rows[i].count, cut_rows[i].suffix);
 		tc_send(a, "%s\n", cmd);
-		if (!EXPECT_OUT(a, "-!- error: ", got))
+		if (!CHECKF(EXPECT_OUT(a, "-!- error: ", got),
+			    "row %zu: no error", i))
 			continue;
 		CHECKF(utf8_valid((const unsigned char *)got),
 		       "row %zu: invalid UTF-8: \"%s\"", i,
@@ -1752,112 +1688,82 @@ test_no_error_reply_is_cut_inside_a_character(void)
 			       "row %zu: not elided: \"%s\"", i,
 			       escape(got, esc, sizeof(esc)));
 	}
-	tc_close(a);
-	ts_free(s);
+	chat_close(&c);
 }
+
+static const struct relay_row telnet_rows[] = {
+    /* WILL ECHO, DO SUPPRESS-GO-AHEAD, and a terminal-type
+     * subnegotiation (SB TTYPE IS "XTERM" SE), mid-line. */
+    {"negotiation mid-line is stripped",
+     RAW("\xFF\xFB\x01he\xFF\xFD\x03llo "
+	 "\xFF\xFA\x18\x00XTERM\xFF\xF0world\r\n"),
+     0, "hello world", 0},
+    /* The parser keeps its state from one read to the next. */
+    {"a command split between two writes is stripped",
+     RAW("sp\xFF\xFD\x01lit\n"), 3, "split", 0},
+    {"negotiation alone on a line sends nothing",
+     RAW("\xFF\xFD\x18\xFF\xFB\x1F\n"), 0, NULL, 0},
+};
 
 static void
 test_telnet_negotiation_is_stripped_from_the_line(void)
 {
-	struct ts_server *s = start("");
-	char got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	/* WILL ECHO, DO SUPPRESS-GO-AHEAD, and a terminal-type
-	 * subnegotiation (SB TTYPE IS "XTERM" SE), mid-line. */
-	static const char raw[] = "\xFF\xFB\x01he\xFF\xFD\x03llo "
-				  "\xFF\xFA\x18\x00XTERM\xFF\xF0world\r\n";
-	if (relay(a, b, raw, sizeof(raw) - 1, got, sizeof(got)))
-		CHECKF(strcmp(got, "hello world") == 0, "got \"%s\"",
-		       escape(got, esc, sizeof(esc)));
-	/* A command split between two writes (the parser keeps state). */
-	CHECK(send_raw(a, "sp\xFF", 3) == 0);
-	if (relay(a, b, "\xFD\x01lit\n", 6, got, sizeof(got)))
-		CHECKF(strcmp(got, "split") == 0, "got \"%s\"",
-		       escape(got, esc, sizeof(esc)));
-	/* Negotiation alone on a line sends nothing. */
-	static const char raw2[] = "\xFF\xFD\x18\xFF\xFB\x1F\n";
-	struct lines l = {.n = 0};
-	CHECK(send_raw(a, raw2, sizeof(raw2) - 1) == 0);
-	tc_send(a, "after negotiation\n");
-	CHECK(COLLECT(b, "#lobby <alice> after negotiation", &l));
-	CHECKF(l.n == 0, "negotiation alone gave %d line(s)", l.n);
-	if (l.n)
-		lines_report(__FILE__, __LINE__, &l, "bob's lines");
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	RELAY(&c, telnet_rows);
+	chat_close(&c);
 }
 
-#define REPL "\xEF\xBF\xBD"
-
 /* Lines with a 0xFF that is not telnet, and what bob gets of them. */
-static const struct {
-	const char *raw, *want;
-} iac_rows[] = {
-    {"a\xff"
-     "b\n",
-     "a" REPL "b"},
+static const struct relay_row iac_rows[] = {
+    {"0xFF before a letter is data",
+     RAW("a\xff"
+	 "b\n"),
+     0, "a" REPL "b", 0},
     /* Latin-1 y-diaeresis, then a letter. */
-    {"\xff"
-     "es\n",
-     REPL "es"},
-    {"two\xff\xff"
-     "bytes\n",
-     "two" REPL "bytes"},
+    {"0xFF before a letter at the start is data",
+     RAW("\xff"
+	 "es\n"),
+     0, REPL "es", 0},
+    {"IAC IAC is one 0xFF of data",
+     RAW("two\xff\xff"
+	 "bytes\n"),
+     0, "two" REPL "bytes", 0},
     /* A subnegotiation never reaches past the line end. */
-    {"x\xff\xfa"
-     "abc\n",
-     "x"},
+    {"a subnegotiation ends at the line end",
+     RAW("x\xff\xfa"
+	 "abc\n"),
+     0, "x", 0},
 };
 
 static void
 test_byte_0xff_is_data_unless_it_starts_a_telnet_command(void)
 {
-	struct ts_server *s = start("");
-	char got[CHAT_LINE], esc[CHAT_LINE * 4];
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	for (size_t i = 0; i < sizeof(iac_rows) / sizeof(iac_rows[0]); i++)
-		if (relay(a, b, iac_rows[i].raw, strlen(iac_rows[i].raw), got,
-			  sizeof(got)))
-			CHECKF(strcmp(got, iac_rows[i].want) == 0,
-			       "row %zu: got \"%s\"", i,
-			       escape(got, esc, sizeof(esc)));
 	/* A 0xFF before the LF leaves the next line a line of its own. */
-	static const char raw[] = "/part #x\xff\n/nick ab\n";
-	CHECK(send_raw(a, raw, sizeof(raw) - 1) == 0);
-	CHECK(EXPECT(a, "-!- error: "));
-	CHECK(EXPECT_LINE(a, "-!- alice is now known as ab"));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	static const struct step next_line[] = {
+	    {A, "/part #x\xff\n/nick ab", A, HAS("-!- error: ")},
+	    {0, NULL, A, IS("-!- alice is now known as ab")},
+	};
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	RELAY(&c, iac_rows);
+	STEPS(&c, next_line);
+	chat_close(&c);
 }
+
+static const struct relay_row empty_rows[] = {
+    /* Only spaces or tabs count as empty too. */
+    {"empty lines, with CR, spaces or tabs", RAW("\n\r\n\n   \n\t\t\n \t \r\n"),
+     0, NULL, 0},
+};
 
 static void
 test_empty_lines_are_ignored(void)
 {
-	struct ts_server *s = start("");
-	struct lines l = {.n = 0};
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	/* Only spaces or tabs count as empty too. */
-	tc_send(a, "\n\r\n\n   \n\t\t\n \t \r\n");
-	tc_send(a, "after empty lines\n");
-	CHECK(COLLECT(b, "#lobby <alice> after empty lines", &l));
-	CHECKF(l.n == 0, "empty lines gave bob %d line(s)", l.n);
-	if (l.n)
-		lines_report(__FILE__, __LINE__, &l, "bob's lines");
-	tc_send(a, MARK_CMD);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
-	CHECK(LACKS(&l, "-!- error: "));
-	int fds[] = {a, b};
-	close_all(fds, 2);
-	ts_free(s);
+	struct chat c;
+	REQUIRE(chat_open(&c, "", "alice bob"));
+	RELAY(&c, empty_rows);
+	chat_close(&c);
 }
 
 /* ---- flood control ------------------------------------------------------ */
@@ -1866,17 +1772,24 @@ static void
 test_flooder_is_throttled_not_dropped_and_others_are_not_blocked(void)
 {
 	enum { M = 200 };
-	struct ts_server *s = start("--flood-burst 5 --flood-rate 50");
+	struct chat c;
 	char *burst = malloc(M * 16), buf[CHAT_LINE];
 	size_t len = 0;
-	REQUIRE(s && burst);
-	int a = join_as(s->port, "flooder"), b = join_as(s->port, "bob");
-	int c = join_as(s->port, "carol");
-	REQUIRE(a >= 0 && b >= 0 && c >= 0);
+	REQUIRE(burst);
+	if (!chat_open(&c, "--flood-burst 5 --flood-rate 50",
+		       "flooder bob carol")) {
+		free(burst);
+		return;
+	}
+	int a = c.fd[0], b = c.fd[1];
 	for (int i = 0; i < M; i++)
 		len += (size_t)sprintf(burst + len, "f %d\n", i);
-	REQUIRE(send_raw(a, burst, len) == 0);
-	tc_send(c, "not blocked\n");
+	if (!CHECK(send_raw(a, burst, len) == 0)) {
+		free(burst);
+		chat_close(&c);
+		return;
+	}
+	tc_send(c.fd[2], "not blocked\n");
 	int next = 0, other_at = -1, bad = 0;
 	long long deadline = tl_now_ms() + 30000;
 	while (next < M && tl_now_ms() < deadline) {
@@ -1901,33 +1814,34 @@ test_flooder_is_throttled_not_dropped_and_others_are_not_blocked(void)
 	CHECKF(other_at >= 0 && other_at < M,
 	       "carol's line came only after all %d flood lines", M);
 	free(burst);
-	int fds[] = {a, b, c};
-	close_all(fds, 3);
-	ts_free(s);
+	chat_close(&c);
 }
 
 static void
 test_flood_bucket_paces_commands_without_dropping_them(void)
 {
 	enum { M = 40 };
-	struct ts_server *s = start("--flood-burst 5 --flood-rate 50");
+	struct chat c;
 	char *burst = malloc(M * 16);
 	size_t len = 0;
-	struct lines l;
-	REQUIRE(s && burst);
-	int a = join_as(s->port, "alice");
-	REQUIRE(a >= 0);
+	REQUIRE(burst);
+	if (!chat_open(&c, "--flood-burst 5 --flood-rate 50", "alice")) {
+		free(burst);
+		return;
+	}
 	for (int i = 0; i < M; i++)
 		len += (size_t)sprintf(burst + len, "/who\n");
 	len += (size_t)sprintf(burst + len, MARK_CMD);
-	REQUIRE(send_raw(a, burst, len) == 0);
-	l.n = l.total = 0;
-	CHECK(COLLECT(a, MARK_LINE, &l));
-	CHECKF(lines_count(&l, "-!- members of #lobby: alice") == M,
-	       "%d answers to %d /who", lines_count(&l, "-!- members of"), M);
+	if (CHECK(send_raw(c.fd[0], burst, len) == 0)) {
+		struct lines *l = &c.seen;
+		l->n = l->total = 0;
+		CHECK(COLLECT(c.fd[0], MARK_LINE, l));
+		CHECKF(lines_count(l, "-!- members of #lobby: alice") == M,
+		       "%d answers to %d /who",
+		       lines_count(l, "-!- members of"), M);
+	}
 	free(burst);
-	tc_close(a);
-	ts_free(s);
+	chat_close(&c);
 }
 
 /* ---- per-address limit -------------------------------------------------- */
@@ -1935,49 +1849,34 @@ test_flood_bucket_paces_commands_without_dropping_them(void)
 static void
 test_third_loopback_connection_is_refused_with_limit_loopback(void)
 {
-	struct ts_server *s = start("--max-per-address 2 --limit-loopback");
-	REQUIRE(s);
-	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
-	REQUIRE(a >= 0 && b >= 0);
-	int c = tc_connect(s->port);
-	REQUIRE(c >= 0);
-	CHECK(EXPECT_LINE(
-	    c, "-!- too many connections from your address (limit 2)"));
-	CHECK(tc_wait_eof(c, CHAT_WAIT_MS) == 0);
-	tc_close(c);
-	tc_send(a, "we two\n");
-	CHECK(EXPECT_LINE(b, "#lobby <alice> we two"));
-	tc_send(b, "still chat\n");
-	CHECK(EXPECT_LINE(a, "#lobby <bob> still chat"));
-	/* A place frees up when one leaves. */
-	tc_send(b, "/quit\n");
-	CHECK(EXPECT_LINE(a, "-!- bob quit (quit)"));
-	int d = join_as(s->port, "dave");
-	CHECK(d >= 0);
-	int fds[] = {a, b, d};
-	close_all(fds, 3);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {0, NULL, C,
+	     IS("-!- too many connections from your address (limit 2)")},
+	    {0, NULL, C, CLOSED},
+	    {A, "we two", B, IS("#lobby <alice> we two")},
+	    {B, "still chat", A, IS("#lobby <bob> still chat")},
+	    /* A place frees up when one leaves. */
+	    {B, "/quit", A, IS("-!- bob quit (quit)")},
+	};
+	struct chat c;
+	REQUIRE(
+	    chat_open(&c, "--max-per-address 2 --limit-loopback", "alice bob"));
+	if (chat_connect(&c)) {
+		STEPS(&c, steps);
+		int d = join_as(c.s->port, "dave");
+		CHECK(d >= 0);
+		tc_close(d);
+	}
+	chat_close(&c);
 }
 
 static void
 test_loopback_is_exempt_from_the_per_address_limit_by_default(void)
 {
-	enum { N = 5 };
-	struct ts_server *s = start("--max-per-address 2");
-	int fd[N];
-	char nick[16], want[64];
-	REQUIRE(s);
-	for (int i = 0; i < N; i++) {
-		snprintf(nick, sizeof(nick), "user%d", i);
-		fd[i] = join_as(s->port, nick);
-		REQUIRE(fd[i] >= 0);
-	}
-	tc_send(fd[N - 1], "all of us\n");
-	snprintf(want, sizeof(want), "#lobby <user%d> all of us", N - 1);
-	for (int i = 0; i < N - 1; i++)
-		CHECK(EXPECT_LINE(fd[i], want));
-	close_all(fd, N);
-	ts_free(s);
+	static const struct step steps[] = {
+	    {E, "all of us", A | B | C | D, IS("#lobby <user4> all of us")},
+	};
+	CONVERSE("--max-per-address 2", "user0 user1 user2 user3 user4", steps);
 }
 
 /* ---- 50 MB of random bytes ---------------------------------------------- */
@@ -2222,10 +2121,7 @@ main(int argc, char **argv)
 	RUN(test_unknown_command_is_an_error_and_the_connection_stays_usable);
 	RUN(test_every_error_leaves_the_connection_usable);
 	RUN(test_control_characters_and_escape_sequences_are_removed);
-	RUN(test_tabs_c1_controls_and_bidi_overrides_are_sanitised);
-	RUN(test_nul_bytes_are_removed);
-	RUN(test_invalid_utf8_is_replaced_with_the_replacement_character);
-	RUN(test_valid_utf8_cjk_and_emoji_pass_untouched);
+	RUN(test_lines_reach_the_room_sanitised_byte_for_byte);
 	RUN(test_no_error_reply_is_cut_inside_a_character);
 	RUN(test_telnet_negotiation_is_stripped_from_the_line);
 	RUN(test_byte_0xff_is_data_unless_it_starts_a_telnet_command);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -92,6 +93,64 @@ view_seq(const struct outbox_view *v)
 	return (long long)seq;
 }
 
+/* Reads producer's records from *pos up to head: each must be the one
+ * append_seq(*next) wrote, and *next counts on. Returns 1, or 0 after a
+ * failed check. */
+static int
+read_in_order(struct outbox_shm *shm, unsigned producer, uint64_t *pos,
+	      uint64_t head, uint64_t *next)
+{
+	struct outbox_view v;
+	int rc;
+
+	while ((rc = outbox_read(shm, producer, pos, head, t_rbuf, &v)) == 1) {
+		long long got = view_seq(&v);
+		if (!CHECKF(got == (long long)*next, "record %llu read as %lld",
+			    (unsigned long long)*next, got))
+			return 0;
+		(*next)++;
+	}
+	return CHECKF(rc == 0, "read returned %d at %llu, after %llu records",
+		      rc, (unsigned long long)*pos, (unsigned long long)*next);
+}
+
+/* A record's strings: where a view and a new record hold each, its
+ * maximum, and what the round trip sends in it. */
+#define T_STRING(f, max, sample)                                               \
+	{                                                                      \
+#f, offsetof(struct outbox_view, f),                           \
+		    offsetof(struct outbox_new, f), max, sample                \
+	}
+
+static const struct {
+	const char *name;
+	size_t view_at, new_at, max;
+	const char *sample;
+} t_strings[] = {
+    T_STRING(nick, OUTBOX_NICK_MAX, "alice"),
+    T_STRING(user, OUTBOX_USER_MAX, "al"),
+    T_STRING(host, OUTBOX_HOST_MAX, "h.cloak"),
+    T_STRING(acct, OUTBOX_ACCT_MAX, "alice-acct"),
+    T_STRING(room, OUTBOX_ROOM_MAX, "#r"),
+    T_STRING(arg, OUTBOX_ARG_MAX, "bob"),
+    T_STRING(text, OUTBOX_TEXT_MAX, "hello world"),
+};
+
+#define T_NSTRINGS (sizeof(t_strings) / sizeof(t_strings[0]))
+
+static const struct outbox_str *
+view_string(const struct outbox_view *v, size_t i)
+{
+	return (const struct outbox_str *)((const char *)v +
+					   t_strings[i].view_at);
+}
+
+static struct outbox_str *
+new_string(struct outbox_new *n, size_t i)
+{
+	return (struct outbox_str *)((char *)n + t_strings[i].new_at);
+}
+
 /* ---- single process ----------------------------------------------------- */
 
 static void
@@ -103,24 +162,21 @@ test_record_round_trips_with_every_field(void)
 	const uint64_t ids[3] = {7, 0xFFFFFFFFFFFFull, 42};
 	uint64_t pos = 0;
 
+	struct outbox_new rec = {
+	    .kind = OUTBOX_PRIVMSG,
+	    .aux = 9,
+	    .src = 11,
+	    .target = 22,
+	    .ts_ms = 1234567890123LL,
+	    .ids = ids,
+	    .nids = 3,
+	};
+	for (size_t i = 0; i < T_NSTRINGS; i++)
+		*new_string(&rec, i) = outbox_str(t_strings[i].sample);
+
 	REQUIRE(outbox_shm_create(&shm, 3, RING, RING, 16) == 0);
 	outbox_writer_init(&w, &shm, 2);
-	outbox_put(&w, &(struct outbox_new){
-			   .kind = OUTBOX_PRIVMSG,
-			   .aux = 9,
-			   .src = 11,
-			   .target = 22,
-			   .ts_ms = 1234567890123LL,
-			   .ids = ids,
-			   .nids = 3,
-			   .nick = outbox_str("alice"),
-			   .user = outbox_str("al"),
-			   .host = outbox_str("h.cloak"),
-			   .acct = outbox_str("alice-acct"),
-			   .room = outbox_str("#r"),
-			   .arg = outbox_str("bob"),
-			   .text = outbox_str("hello world"),
-		       });
+	outbox_put(&w, &rec);
 	outbox_put(&w,
 		   &(struct outbox_new){.kind = OUTBOX_SHUTDOWN, .ts_ms = 5});
 	/* Appending stores the head at once (at most one record is ever
@@ -136,21 +192,23 @@ test_record_round_trips_with_every_field(void)
 	CHECK(v.rec->ts_ms == 1234567890123LL);
 	CHECK(v.rec->nids == 3 && v.ids[0] == 7 &&
 	      v.ids[1] == 0xFFFFFFFFFFFFull && v.ids[2] == 42);
-	CHECK(v.nick.n == 5 && memcmp(v.nick.p, "alice", 5) == 0);
-	CHECK(v.user.n == 2 && memcmp(v.user.p, "al", 2) == 0);
-	CHECK(v.host.n == 7 && memcmp(v.host.p, "h.cloak", 7) == 0);
-	CHECK(v.acct.n == 10 && memcmp(v.acct.p, "alice-acct", 10) == 0);
-	CHECK(v.room.n == 2 && memcmp(v.room.p, "#r", 2) == 0);
-	CHECK(v.arg.n == 3 && memcmp(v.arg.p, "bob", 3) == 0);
-	CHECK(v.text.n == 11 && memcmp(v.text.p, "hello world", 11) == 0);
+	for (size_t i = 0; i < T_NSTRINGS; i++) {
+		const struct outbox_str *f = view_string(&v, i);
+		const char *want = t_strings[i].sample;
+		CHECKF(f->n == strlen(want) && memcmp(f->p, want, f->n) == 0,
+		       "%s is \"%.*s\", want \"%s\"", t_strings[i].name,
+		       (int)f->n, f->p, want);
+	}
 	CHECK(v.rec->len % OUTBOX_REC_ALIGN == 0);
 	CHECK(v.producer == 2 && v.pos == 0);
 
 	CHECK(outbox_read(&shm, 2, &pos, w.head, t_rbuf, &v) == 1);
 	CHECK(v.rec->kind == OUTBOX_SHUTDOWN && v.rec->ts_ms == 5);
-	CHECK(v.rec->nids == 0 && v.nick.n == 0 && v.user.n == 0 &&
-	      v.host.n == 0 && v.acct.n == 0 && v.room.n == 0 && v.arg.n == 0 &&
-	      v.text.n == 0);
+	CHECK(v.rec->nids == 0);
+	for (size_t i = 0; i < T_NSTRINGS; i++)
+		CHECKF(view_string(&v, i)->n == 0,
+		       "%s of a SHUTDOWN: %zu bytes", t_strings[i].name,
+		       view_string(&v, i)->n);
 	CHECK(pos == w.head);
 	CHECK(outbox_read(&shm, 2, &pos, w.head, t_rbuf, &v) == 0);
 	outbox_shm_destroy(&shm);
@@ -217,10 +275,11 @@ test_oversized_fields_are_truncated_to_their_maxima(void)
 	REQUIRE(outbox_read(&shm, 1, &pos, w.head, t_rbuf, &v) == 1);
 	CHECK(v.rec->nids == OUTBOX_IDS_MAX);
 	CHECK(v.ids[OUTBOX_IDS_MAX - 1] == OUTBOX_IDS_MAX);
-	CHECK(v.nick.n == OUTBOX_NICK_MAX && v.user.n == OUTBOX_USER_MAX);
-	CHECK(v.host.n == OUTBOX_HOST_MAX && v.acct.n == OUTBOX_ACCT_MAX);
-	CHECK(v.room.n == OUTBOX_ROOM_MAX && v.arg.n == OUTBOX_ARG_MAX);
-	CHECK(v.text.n == OUTBOX_TEXT_MAX);
+	for (size_t i = 0; i < T_NSTRINGS; i++)
+		CHECKF(view_string(&v, i)->n == t_strings[i].max,
+		       "%s is %zu bytes, want its maximum %zu",
+		       t_strings[i].name, view_string(&v, i)->n,
+		       t_strings[i].max);
 	CHECK(v.rec->len <= OUTBOX_REC_MAX);
 	CHECK(v.text.p[OUTBOX_TEXT_MAX - 1] == 't');
 	outbox_shm_destroy(&shm);
@@ -302,13 +361,27 @@ test_message_ids_are_unique_and_history_keeps_the_original(void)
 static void
 test_shm_create_rejects_bad_sizes(void)
 {
+	static const struct {
+		const char *why;
+		unsigned nprod;
+		size_t ring0, ring, tl_cap;
+	} rows[] = {
+	    {"a supervisor ring not a power of two", 2, RING + 8, RING, 16},
+	    {"session rings under four records", 2, RING, 1u << 16, 16},
+	    {"a timeline not a power of two", 2, RING, RING, 12},
+	    {"no timeline", 2, RING, RING, 0},
+	    {"no producer", 0, RING, RING, 16},
+	};
 	struct outbox_shm shm;
 
-	CHECK(outbox_shm_create(&shm, 2, RING + 8, RING, 16) == -EINVAL);
-	CHECK(outbox_shm_create(&shm, 2, RING, 1u << 16, 16) == -EINVAL);
-	CHECK(outbox_shm_create(&shm, 2, RING, RING, 12) == -EINVAL);
-	CHECK(outbox_shm_create(&shm, 2, RING, RING, 0) == -EINVAL);
-	CHECK(outbox_shm_create(&shm, 0, RING, RING, 16) == -EINVAL);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int rc = outbox_shm_create(&shm, rows[i].nprod, rows[i].ring0,
+					   rows[i].ring, rows[i].tl_cap);
+		CHECKF(rc == -EINVAL, "rows[%zu] (%s): %d, want -EINVAL", i,
+		       rows[i].why, rc);
+		if (rc == 0)
+			outbox_shm_destroy(&shm);
+	}
 }
 
 static void
@@ -316,7 +389,6 @@ test_records_across_ring_wrap_read_back_in_order(void)
 {
 	struct outbox_shm shm;
 	struct outbox_writer w;
-	struct outbox_view v;
 	uint64_t pos = 0, next = 0, seq = 0;
 	int pads_crossed = 0;
 
@@ -332,18 +404,7 @@ test_records_across_ring_wrap_read_back_in_order(void)
 				pads_crossed++;
 		}
 		(void)outbox_publish(&w);
-		int rc;
-		while ((rc = outbox_read(&shm, 0, &pos, w.head, t_rbuf, &v)) ==
-		       1) {
-			long long got = view_seq(&v);
-			if (!CHECKF(got == (long long)next,
-				    "record %llu read back as %lld",
-				    (unsigned long long)next, got))
-				goto out;
-			next++;
-		}
-		if (!CHECKF(rc == 0, "read returned %d at %llu", rc,
-			    (unsigned long long)pos))
+		if (!read_in_order(&shm, 0, &pos, w.head, &next))
 			goto out;
 	}
 	CHECK(next == seq);
@@ -449,37 +510,91 @@ test_timeline_entries_round_trip_and_lapping_gives_estale(void)
 	for (uint64_t i = 10; i < 30; i++)
 		outbox_timeline_append(&shm, (unsigned)(i % 3), i * 1000);
 	/* head 30, capacity 16: entries 15..29 are still there. */
-	CHECK(outbox_timeline_read(&shm, 0, &e) == -ESTALE);
-	CHECK(outbox_timeline_read(&shm, 14, &e) == -ESTALE);
-	CHECK(outbox_timeline_read(&shm, 15, &e) == 1);
-	CHECK(e.producer == 0 && e.head == 15000);
-	CHECK(outbox_timeline_read(&shm, 29, &e) == 1);
-	CHECK(e.producer == 2 && e.head == 29000);
-	CHECK(outbox_timeline_read(&shm, 30, &e) == 0);
+	static const struct {
+		uint64_t at;
+		int rc;
+		uint32_t producer;
+		uint64_t head;
+	} lapped[] = {
+	    {0, -ESTALE, 0, 0},	 /* the first, overwritten */
+	    {14, -ESTALE, 0, 0}, /* the last overwritten */
+	    {15, 1, 0, 15000},	 /* the oldest kept */
+	    {29, 1, 2, 29000},	 /* the newest */
+	    {30, 0, 0, 0},	 /* not written yet */
+	};
+	for (size_t i = 0; i < sizeof(lapped) / sizeof(lapped[0]); i++) {
+		int rc = outbox_timeline_read(&shm, lapped[i].at, &e);
+		CHECKF(rc == lapped[i].rc,
+		       "lapped[%zu]: entry %llu: %d, want %d", i,
+		       (unsigned long long)lapped[i].at, rc, lapped[i].rc);
+		if (lapped[i].rc == 1)
+			CHECKF(e.producer == lapped[i].producer &&
+				   e.head == lapped[i].head,
+			       "lapped[%zu]: entry %llu is (%u, %llu), want "
+			       "(%u, %llu)",
+			       i, (unsigned long long)lapped[i].at, e.producer,
+			       (unsigned long long)e.head, lapped[i].producer,
+			       (unsigned long long)lapped[i].head);
+	}
 	outbox_shm_destroy(&shm);
 }
+
+/* What producer 1's writer or the supervisor does, in order, and what it
+ * must return: publish says whether a mark is due; take_mark gives the
+ * head it marks (HEAD: the writer's head now), or 0. */
+enum mark_op { APPEND, PUBLISH, TAKE_MARK };
+#define HEAD (-1)
 
 static void
 test_publish_asks_for_a_mark_once_until_the_supervisor_takes_it(void)
 {
+	static const char *const op_names[] = {"append", "publish",
+					       "take_mark"};
+	static const struct {
+		enum mark_op op;
+		unsigned producer;
+		long long want;
+	} rows[] = {
+	    {APPEND, 1, 0},
+	    {PUBLISH, 1, 1},
+	    {APPEND, 1, 0},
+	    {PUBLISH, 1, 0},
+	    {PUBLISH, 1, 0},
+	    {TAKE_MARK, 1, HEAD},
+	    /* Producer 0's flag is its own. */
+	    {TAKE_MARK, 0, 0},
+	    {APPEND, 1, 0},
+	    {PUBLISH, 1, 1},
+	    {PUBLISH, 1, 0},
+	    {TAKE_MARK, 1, HEAD},
+	    {PUBLISH, 1, 1},
+	};
 	struct outbox_shm shm;
 	struct outbox_writer w;
+	uint64_t seq = 0;
 
 	REQUIRE(outbox_shm_create(&shm, 2, RING, RING, 16) == 0);
 	outbox_writer_init(&w, &shm, 1);
-	append_seq(&w, 0);
-	CHECK(outbox_publish(&w) == 1);
-	append_seq(&w, 1);
-	CHECK(outbox_publish(&w) == 0);
-	CHECK(outbox_publish(&w) == 0);
-	CHECK(outbox_take_mark(&shm, 1) == w.head);
-	/* Producer 0's flag is its own. */
-	CHECK(outbox_take_mark(&shm, 0) == 0);
-	append_seq(&w, 2);
-	CHECK(outbox_publish(&w) == 1);
-	CHECK(outbox_publish(&w) == 0);
-	CHECK(outbox_take_mark(&shm, 1) == w.head);
-	CHECK(outbox_publish(&w) == 1);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		long long got, want = rows[i].want;
+		switch (rows[i].op) {
+		case APPEND:
+			append_seq(&w, seq++);
+			continue;
+		case PUBLISH:
+			got = outbox_publish(&w);
+			break;
+		default:
+			got =
+			    (long long)outbox_take_mark(&shm, rows[i].producer);
+			if (want == HEAD)
+				want = (long long)w.head;
+			break;
+		}
+		CHECKF(got == want,
+		       "rows[%zu] (%s, producer %u): %lld, want %lld", i,
+		       op_names[rows[i].op], rows[i].producer, got, want);
+	}
 	outbox_shm_destroy(&shm);
 }
 
@@ -514,15 +629,6 @@ struct fork_ctl {
 	int child_done;	     /* the child published its last record */
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Child: writes n records in batches of 1..8, publishing each batch; when
  * paced, stays within half a ring of the reader, else runs free (yielding
  * now and then, so a reader on a busy machine gets turns too). */
@@ -530,7 +636,7 @@ static void __attribute__((noreturn))
 fork_child(struct outbox_shm *shm, struct fork_ctl *ctl, uint64_t n, int paced)
 {
 	struct outbox_writer w;
-	long long deadline = now_ms() + 20000;
+	long long deadline = tl_now_ms() + 20000;
 	uint64_t seq = 0;
 
 	outbox_writer_init(&w, shm, 1);
@@ -541,7 +647,7 @@ fork_child(struct outbox_shm *shm, struct fork_ctl *ctl, uint64_t n, int paced)
 				    RING / 2) {
 			if (__atomic_load_n(&ctl->parent_done,
 					    __ATOMIC_ACQUIRE) ||
-			    now_ms() > deadline)
+			    tl_now_ms() > deadline)
 				_exit(3);
 			sched_yield();
 		}
@@ -555,25 +661,43 @@ fork_child(struct outbox_shm *shm, struct fork_ctl *ctl, uint64_t n, int paced)
 	_exit(0);
 }
 
+/* A ring for two producers and a control page shared with a child that
+ * writes n records as producer 1. Returns the child's pid; or -1 after a
+ * failed check, with nothing left. */
 static pid_t
-fork_writer(struct outbox_shm *shm, struct fork_ctl *ctl, uint64_t n, int paced)
+fork_start(struct outbox_shm *shm, struct fork_ctl **ctl, uint64_t n, int paced)
 {
+	if (!CHECK(outbox_shm_create(shm, 2, RING, RING, 16) == 0))
+		return -1;
+	*ctl = mmap(NULL, sizeof(**ctl), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!CHECK(*ctl != MAP_FAILED)) {
+		outbox_shm_destroy(shm);
+		return -1;
+	}
 	pid_t pid = fork();
-
 	if (pid == 0)
-		fork_child(shm, ctl, n, paced);
+		fork_child(shm, *ctl, n, paced);
+	if (!CHECK(pid > 0)) {
+		munmap(*ctl, sizeof(**ctl));
+		outbox_shm_destroy(shm);
+		return -1;
+	}
 	return pid;
 }
 
-static int
-fork_reap(pid_t pid, struct fork_ctl *ctl)
+/* Tells the child to stop, checks that it exited 0, and unmaps all. */
+static void
+fork_finish(pid_t pid, struct fork_ctl *ctl, struct outbox_shm *shm)
 {
-	int st = 0;
+	int st = 0, rc = -1;
 
 	__atomic_store_n(&ctl->parent_done, 1, __ATOMIC_RELEASE);
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (waitpid(pid, &st, 0) == pid)
+		rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	CHECKF(rc == 0, "child failed");
+	munmap(ctl, sizeof(*ctl));
+	outbox_shm_destroy(shm);
 }
 
 static void
@@ -582,31 +706,15 @@ test_child_writes_and_parent_reads_every_record_in_order_across_fork(void)
 	const uint64_t n = 200000;
 	struct outbox_shm shm;
 	struct fork_ctl *ctl;
-	struct outbox_view v;
 	uint64_t pos = 0, next = 0;
-	long long deadline = now_ms() + 20000;
+	long long deadline = tl_now_ms() + 20000;
 
-	REQUIRE(outbox_shm_create(&shm, 2, RING, RING, 16) == 0);
-	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	REQUIRE(ctl != MAP_FAILED);
-	pid_t pid = fork_writer(&shm, ctl, n, 1);
-	if (!CHECK(pid > 0))
-		goto out;
-	while (next < n && now_ms() < deadline) {
+	pid_t pid = fork_start(&shm, &ctl, n, 1);
+	if (pid < 0)
+		return;
+	while (next < n && tl_now_ms() < deadline) {
 		uint64_t head = outbox_producer_head(&shm, 1);
-		int rc;
-		while ((rc = outbox_read(&shm, 1, &pos, head, t_rbuf, &v)) ==
-		       1) {
-			long long got = view_seq(&v);
-			if (!CHECKF(got == (long long)next,
-				    "record %llu read as %lld",
-				    (unsigned long long)next, got))
-				goto reap;
-			next++;
-		}
-		if (!CHECKF(rc == 0, "read returned %d after %llu records", rc,
-			    (unsigned long long)next))
+		if (!read_in_order(&shm, 1, &pos, head, &next))
 			goto reap;
 		__atomic_store_n(&ctl->reader_pos, pos, __ATOMIC_RELEASE);
 		if (pos == head)
@@ -617,10 +725,7 @@ test_child_writes_and_parent_reads_every_record_in_order_across_fork(void)
 	CHECK(pos == outbox_producer_head(&shm, 1));
 	CHECK(pos > 4ull * RING);
 reap:
-	CHECKF(fork_reap(pid, ctl) == 0, "child failed");
-out:
-	munmap(ctl, sizeof(*ctl));
-	outbox_shm_destroy(&shm);
+	fork_finish(pid, ctl, &shm);
 }
 
 static void
@@ -631,19 +736,15 @@ test_lapped_reader_across_fork_sees_estale_never_torn_records(void)
 	struct fork_ctl *ctl;
 	struct outbox_view v;
 	uint64_t pos = 0;
-	long long last = -1, deadline = now_ms() + 20000;
+	long long last = -1, deadline = tl_now_ms() + 20000;
 	int stale = 0, good = 0;
 
-	REQUIRE(outbox_shm_create(&shm, 2, RING, RING, 16) == 0);
-	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	REQUIRE(ctl != MAP_FAILED);
-	pid_t pid = fork_writer(&shm, ctl, n, 0);
-	if (!CHECK(pid > 0))
-		goto out;
+	pid_t pid = fork_start(&shm, &ctl, n, 0);
+	if (pid < 0)
+		return;
 	/* Read one record per turn while the child runs free; after -ESTALE
 	 * jump to the head, as a lapped session would (after dropping). */
-	while (now_ms() < deadline) {
+	while (tl_now_ms() < deadline) {
 		uint64_t head = outbox_producer_head(&shm, 1);
 		int rc = outbox_read(&shm, 1, &pos, head, t_rbuf, &v);
 		if (rc == -ESTALE) {
@@ -668,12 +769,9 @@ test_lapped_reader_across_fork_sees_estale_never_torn_records(void)
 		last = got;
 		good++;
 	}
-	CHECKF(now_ms() < deadline, "timed out");
+	CHECKF(tl_now_ms() < deadline, "timed out");
 	CHECKF(good > 0, "no record read (%d stale)", stale);
-	CHECKF(fork_reap(pid, ctl) == 0, "child failed");
-out:
-	munmap(ctl, sizeof(*ctl));
-	outbox_shm_destroy(&shm);
+	fork_finish(pid, ctl, &shm);
 }
 
 int
