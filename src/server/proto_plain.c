@@ -539,8 +539,9 @@ plain_format(const struct proto_env *env, const struct outbox_view *v,
 	case OUTBOX_TOPIC:
 		plain_puts(&l, "-!- ");
 		plain_put_str(&l, v->nick);
-		plain_puts(&l, v->text.n ? " set the topic of " : " cleared the "
-								     "topic of ");
+		plain_puts(&l, v->text.n ? " set the topic of "
+					 : " cleared the "
+					   "topic of ");
 		plain_put_str(&l, v->room);
 		if (!v->text.n)
 			return plain_end(&l);
