@@ -15,6 +15,9 @@ what=${1:-build}
 BUILD_DEBS="
 "
 TEST_DEBS="
+chromium /usr/bin/chromium
+nodejs node
+npm npm
 "
 
 missing=
