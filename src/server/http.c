@@ -90,8 +90,8 @@ http_request_line(const char *p, size_t n, struct http_request *rq)
 	const char *q = memchr(rq->target.p, '?', rq->target.n);
 	if (q)
 		rq->path.n = (size_t)(q - rq->target.p);
-	if ((size_t)(p + n - (sp2 + 1)) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) ||
-	    sp2[8] < '0' || sp2[8] > '9')
+	if ((size_t)(p + n - (sp2 + 1)) != 8 ||
+	    memcmp(sp2 + 1, "HTTP/1.", 7) != 0 || sp2[8] < '0' || sp2[8] > '9')
 		return -1;
 	rq->minor = sp2[8] - '0';
 	return 0;
