@@ -231,8 +231,16 @@ ws_ready(struct xconn *x)
 		return 1;
 	if (w->phase == WSP_DONE)
 		return XCONN_DONE;
-	if (w->phase == WSP_REQUEST && (r = ws_read_request(x)) <= 0)
-		return r;
+	if (w->phase == WSP_REQUEST) {
+		/* The lower transport's own handshake first (TLS). */
+		r = w->lower.t->ready(&w->lower);
+		if (r == 0)
+			x->wants = w->lower.wants;
+		if (r != 1)
+			return r < 0 ? r : 0;
+		if ((r = ws_read_request(x)) <= 0)
+			return r;
+	}
 	if (w->upgrade && !w->rd.msg)
 		return -ENOMEM;
 	r = ws_send(x, w->head, w->head_len, &w->head_off);
