@@ -3,7 +3,8 @@
 #   make            build build/parleyd, build/parley, build/parley-bench,
 #                   build/wakecost
 #   make run        build and start parleyd with its defaults (port 5050)
-#   make test       build and run every unit and integration test
+#   make test       build and run every unit and integration test, and
+#                   the web client in headless Chromium
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make bench      the short standard benchmark matrix
 #   make format     clang-format every source file
@@ -47,8 +48,13 @@ BENCH_SRC  := $(wildcard src/bench/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
+# The web client (web/) is built into parleyd: src/tools/embed.c writes
+# its files into a C table at build time (no tool for users to install).
+WEB_SRC := $(sort $(wildcard web/*.html web/*.css web/*.js web/*.svg))
+WEB_GEN := $(BUILD)/gen/web_assets.c
+
 LIB_OBJ    := $(call obj,$(LIB_SRC))
-SERVER_OBJ := $(call obj,$(SERVER_SRC))
+SERVER_OBJ := $(call obj,$(SERVER_SRC)) $(BUILD)/gen/web_assets.o
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 # Shell tests of what is outside the binaries: install, man pages, unit.
@@ -84,6 +90,18 @@ $(BUILD)/parley: $(call obj,$(CLIENT_SRC)) $(LIB_OBJ)
 $(BUILD)/parley-bench: $(call obj,$(BENCH_SRC)) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
+# A host tool, built without the sanitizers of asan and fuzz builds.
+$(BUILD)/embed: src/tools/embed.c | $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -std=c11 -D_GNU_SOURCE $(WARN) $< -o $@
+
+$(WEB_GEN): $(BUILD)/embed $(WEB_SRC)
+	@mkdir -p $(dir $@)
+	$(BUILD)/embed $@ $(WEB_SRC)
+
+$(BUILD)/gen/web_assets.o: $(WEB_GEN)
+	$(CC) $(CFLAGS) -c $< -o $@
+
 # What one process wake-up costs here (BENCHMARKS.md).
 $(BUILD)/wakecost: $(BUILD)/src/tools/wakecost.o
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
@@ -110,10 +128,13 @@ run: $(BUILD)/parleyd
 
 # Every test binary prints "NAME: N passed, N failed"; tests/run.sh adds the
 # totals and fails if any binary failed.
+# tests/browser/run.sh drives the web client in headless Chromium.
+BROWSER_TEST := tests/browser/run.sh
+
 test: $(BINS) $(UNIT_BIN) $(INTEG_BIN)
 	@sh tools/deps.sh test
 	@PARLEY_BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN) $(INTEG_BIN) \
-		$(SCRIPT_TESTS)
+		$(SCRIPT_TESTS) $(BROWSER_TEST)
 
 unit: $(UNIT_BIN)
 	@PARLEY_BUILD=$(BUILD) sh tests/run.sh $(UNIT_BIN)

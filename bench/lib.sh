@@ -50,10 +50,17 @@ pb_stop_server() {
 }
 
 # pb_start_parleyd BUILD [parleyd options...]: fresh parleyd on a free
-# port (port 0, read back from its "listening on" line).
+# port (port 0, read back from its "listening on" line). No HTTP port
+# unless PB_WS=1: then one on port 0 too, in PB_HTTP_PORT, and pb_run
+# connects parley-bench over WebSocket.
 pb_start_parleyd() {
 	_build=$1
 	shift
+	if [ "${PB_WS:-0}" = 1 ]; then
+		set -- --http-listen 127.0.0.1:0 "$@"
+	else
+		set -- --http-listen none "$@"
+	fi
 	: >"$PB_TMP/parleyd.log"
 	# In a session of its own, as a service manager starts it (DESIGN.md
 	# section 8): the kernel's autogroup then schedules the server's
@@ -71,7 +78,12 @@ pb_start_parleyd() {
 		pb_stop_server
 		return 1
 	fi
-	PB_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+	PB_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
+	    "$PB_TMP/parleyd.log" | head -n 1)
+	[ "${PB_WS:-0}" = 1 ] || return 0
+	pb_wait_line "$PB_TMP/parleyd.log" 'listening on 127\.0\.0\.1:.*(http' 10
+	PB_HTTP_PORT=$(sed -n \
+	    's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\) (http.*/\1/p' \
 	    "$PB_TMP/parleyd.log" | head -n 1)
 }
 
@@ -185,13 +197,17 @@ pb_start() {
 pb_run() {
 	_build=$1 _server=$2 _label=$3 _clients=$4 _senders=$5
 	shift 5
+	_port=$PB_PORT
 	if [ "$_server" = ngircd ]; then
 		set -- --proto irc "$@"
+	elif [ "${PB_WS:-0}" = 1 ]; then
+		set -- --ws "$@"
+		_port=$PB_HTTP_PORT
 	fi
 	timeout 300 "$_build/parley-bench" --no-progress \
 	    --server-pid "$PB_SERVER_PID" --label "$_label" \
 	    --clients "$_clients" --senders "$_senders" "$@" \
-	    "127.0.0.1:$PB_PORT" >"$PB_TMP/run.out" 2>"$PB_TMP/run.err"
+	    "127.0.0.1:$_port" >"$PB_TMP/run.out" 2>"$PB_TMP/run.err"
 	_rc=$?
 	if grep -q '^parley-bench: ' "$PB_TMP/run.out"; then
 		grep '^parley-bench: ' "$PB_TMP/run.out" >>"$PB_TMP/results"

@@ -275,14 +275,21 @@ ts_parse_ports(struct ts_priv *p)
 
 	while (s && (s = strstr(s, "listening on ")) != NULL) {
 		s += strlen("listening on ");
-		const char *colon = strrchr(s, ':');
 		const char *nl = strchr(s, '\n');
-		if (nl && colon > nl)
-			colon = memrchr(s, ':', (size_t)(nl - s));
+		const char *paren = strstr(s, " (");
+		const char *end = nl ? nl : s + strlen(s);
+		if (paren && paren < end)
+			end = paren; /* "(http: ...)" is no part of it */
+		const char *colon = memrchr(s, ':', (size_t)(end - s));
 		if (!colon)
 			break;
 		int port = atoi(colon + 1);
-		if (*s == '[') {
+		if (paren && (!nl || paren < nl)) {
+			/* "(http: ...)": the web listener; others not yet. */
+			if (strncmp(paren, " (http", 6) == 0 &&
+			    !p->pub.http_port && *s != '[')
+				p->pub.http_port = port;
+		} else if (*s == '[') {
 			if (!p->pub.port6)
 				p->pub.port6 = port;
 		} else if (!p->pub.port) {
@@ -305,11 +312,19 @@ ts_start(const char *extra_args)
 	argv[argc++] = path;
 	argv[argc++] = "--listen";
 	argv[argc++] = "127.0.0.1:0";
+	/* No default HTTP port (5080) unless the test asks for HTTP: tests
+	 * run side by side. */
+	if (!extra_args || !strstr(extra_args, "--http-listen")) {
+		argv[argc++] = "--http-listen";
+		argv[argc++] = "none";
+	}
 	snprintf(argbuf, sizeof(argbuf), "%s", extra_args ? extra_args : "");
-	argc += ts_argv_split(argbuf, argv + argc, 60);
+	argc += ts_argv_split(argbuf, argv + argc, 58);
 	argv[argc] = NULL;
-	for (int i = 3; i < argc; i++)
-		if (strcmp(argv[i], "--listen") == 0)
+	for (int i = 3; i < argc - 1; i++)
+		if ((strcmp(argv[i], "--listen") == 0 ||
+		     strcmp(argv[i], "--http-listen") == 0) &&
+		    strcmp(argv[i + 1], "none") != 0)
 			listeners++;
 
 	p = calloc(1, sizeof(*p));

@@ -17,6 +17,9 @@ BUILD_DEBS="
 TEST_DEBS="
 man-db man
 groff-base groff
+chromium /usr/bin/chromium
+nodejs node
+npm npm
 "
 
 missing=

@@ -25,6 +25,8 @@
 #include "bench/payload.h"
 #include "bench/procstat.h"
 #include "bench/track.h"
+#include "bench/wsclient.h"
+#include "lib/ws.h"
 
 #define BENCH_LINE_MAX	      2048	  /* longest line kept across reads */
 #define BENCH_READ_MAX	      (64 * 1024) /* one read() per wake-up */
@@ -55,6 +57,8 @@ struct bench_client {
 	char *carry; /* a partial line from the last read */
 	char *out;
 	size_t out_len, out_off, out_cap;
+	int ws_open;	      /* --ws: the upgrade is done */
+	struct ws_reader *rd; /* --ws: the server's frames */
 };
 
 struct bench_sender {
@@ -80,6 +84,8 @@ struct bench {
 	unsigned int senders_done;
 	struct track track;
 	char *rbuf;
+	uint8_t *wsbuf; /* --ws: frames being built */
+	uint32_t ws_seed;
 	int64_t now, t0, t_stop, t_last_delivery, t_last_activity;
 	int64_t t_last_input, t_next_tick, period_ns;
 	uint64_t ol_k;	   /* open loop: next message index ... */
@@ -142,8 +148,23 @@ bench_client_queue(struct bench *b, unsigned int id)
 	}
 }
 
+static void bench_out_raw(struct bench *b, unsigned int id, const char *s,
+			  size_t len);
+
+/* Queues lines for a client: over WebSocket, one masked frame each. */
 static void
 bench_out_append(struct bench *b, unsigned int id, const char *s, size_t len)
+{
+	if (!b->cfg->ws) {
+		bench_out_raw(b, id, s, len);
+		return;
+	}
+	size_t n = wsclient_frame_lines(b->wsbuf, s, len, &b->ws_seed);
+	bench_out_raw(b, id, (const char *)b->wsbuf, n);
+}
+
+static void
+bench_out_raw(struct bench *b, unsigned int id, const char *s, size_t len)
 {
 	struct bench_client *c = &b->clients[id];
 	char *n;
@@ -251,6 +272,13 @@ bench_client_connected(struct bench *b, unsigned int id)
 	}
 	(void)epoll_ctl(b->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 	c->state = BENCH_REGISTERING;
+	if (b->cfg->ws) {
+		char req[512];
+		size_t n = wsclient_request(req, sizeof(req), b->cfg->host,
+					    b->cfg->port);
+		bench_out_raw(b, id, req, n);
+		return;
+	}
 	if (b->cfg->proto != BENCH_PROTO_IRC)
 		return;
 	c->nick_len =
@@ -658,6 +686,52 @@ bench_line(struct bench *b, unsigned int id, const char *s, size_t len,
 		bench_parley_line(b, id, s, len, t);
 }
 
+/* --ws: the response head, then frames; each text message is a line.
+ * Returns the bytes of buf[0..len) left for next time. */
+static size_t
+bench_ws_input(struct bench *b, unsigned int id, char *buf, size_t len,
+	       int64_t t)
+{
+	struct bench_client *c = &b->clients[id];
+	size_t pos = 0, used;
+	struct ws_result res;
+	char *end;
+
+	if (!c->ws_open) {
+		end = memmem(buf, len, "\r\n\r\n", 4);
+		if (!end)
+			return len;
+		if (wsclient_check_head(buf, (size_t)(end - buf) + 4) < 0) {
+			bench_client_close(b, id, "WebSocket upgrade refused");
+			return 0;
+		}
+		c->ws_open = 1;
+		pos = (size_t)(end - buf) + 4;
+	}
+	while (c->state != BENCH_CLOSED) {
+		ws_reader_next(c->rd, (uint8_t *)buf + pos, len - pos, &used,
+			       &res);
+		pos += used;
+		if (res.ev == WS_EV_NEED_MORE)
+			break;
+		if (res.ev == WS_EV_MESSAGE) {
+			bench_line(b, id, (const char *)res.data, res.len, t);
+		} else if (res.ev == WS_EV_PING) {
+			uint8_t pong[WS_CONTROL_MAX + WS_HEADER_MAX];
+			uint8_t mask[4] = {1, 2, 3, 4};
+			size_t n = ws_frame_encode(pong, WS_OP_PONG, res.data,
+						   res.len, mask);
+			bench_out_raw(b, id, (const char *)pong, n);
+		} else if (res.ev != WS_EV_PONG) {
+			bench_client_close(b, id,
+					   res.ev == WS_EV_CLOSE
+					       ? "WebSocket closed"
+					       : "bad WebSocket frame");
+		}
+	}
+	return len - pos;
+}
+
 static void
 bench_client_read(struct bench *b, unsigned int id)
 {
@@ -679,6 +753,19 @@ bench_client_read(struct bench *b, unsigned int id)
 	}
 	t = bench_now();
 	b->t_last_input = t;
+	if (b->cfg->ws) {
+		size_t total = c->carry_len + (size_t)n;
+		size_t left = bench_ws_input(b, id, b->rbuf, total, t);
+		if (c->state == BENCH_CLOSED)
+			return;
+		if (left >= BENCH_LINE_MAX) {
+			bench_client_close(b, id, "WebSocket head too long");
+			return;
+		}
+		memcpy(c->carry, b->rbuf + total - left, left);
+		c->carry_len = (unsigned int)left;
+		return;
+	}
 	p = b->rbuf;
 	end = b->rbuf + c->carry_len + n;
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
@@ -917,13 +1004,24 @@ bench_alloc(struct bench *b)
 	b->senders = calloc(b->nsenders, sizeof(*b->senders));
 	b->flush = calloc(b->nclients, sizeof(*b->flush));
 	b->rbuf = malloc(BENCH_READ_MAX + BENCH_LINE_MAX);
-	if (!b->clients || !b->senders || !b->flush || !b->rbuf)
+	b->wsbuf = malloc(4 * BENCH_LINE_MAX);
+	b->ws_seed = 0x9e3779b9u;
+	if (!b->clients || !b->senders || !b->flush || !b->rbuf || !b->wsbuf)
 		return -ENOMEM;
 	for (i = 0; i < b->nclients; i++) {
 		b->clients[i].fd = -1;
 		b->clients[i].sender = -1;
 		b->clients[i].carry = malloc(BENCH_LINE_MAX);
 		if (!b->clients[i].carry)
+			return -ENOMEM;
+		if (!cfg->ws)
+			continue;
+		b->clients[i].rd = calloc(1, sizeof(struct ws_reader));
+		if (!b->clients[i].rd)
+			return -ENOMEM;
+		b->clients[i].rd->max_msg = BENCH_LINE_MAX;
+		b->clients[i].rd->msg = malloc(BENCH_LINE_MAX);
+		if (!b->clients[i].rd->msg)
 			return -ENOMEM;
 	}
 	/* Spread senders over the clients (and so over server workers). */
@@ -950,6 +1048,9 @@ bench_free(struct bench *b)
 				close(b->clients[i].fd);
 			free(b->clients[i].carry);
 			free(b->clients[i].out);
+			if (b->clients[i].rd)
+				free(b->clients[i].rd->msg);
+			free(b->clients[i].rd);
 		}
 	}
 	if (b->senders)
@@ -962,6 +1063,7 @@ bench_free(struct bench *b)
 	free(b->senders);
 	free(b->flush);
 	free(b->rbuf);
+	free(b->wsbuf);
 }
 
 static void

@@ -18,6 +18,7 @@ enum bench_proto {
 
 struct bench_config {
 	enum bench_proto proto;
+	int ws; /* over WebSocket (/ws, subprotocol parley) */
 	char host[256];
 	int port;
 	unsigned int clients;

@@ -33,7 +33,8 @@ enum {
 	OPT_LABEL,
 	OPT_JSON,
 	OPT_PROGRESS,
-	OPT_NO_PROGRESS
+	OPT_NO_PROGRESS,
+	OPT_WS
 };
 
 static const struct option parley_bench_options[] = {
@@ -56,6 +57,7 @@ static const struct option parley_bench_options[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"ws", no_argument, NULL, OPT_WS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -66,6 +68,8 @@ parley_bench_usage(FILE *f)
 	fputs(
 	    "usage: parley-bench [options] [HOST:PORT]   (default 127.0.0.1:5050)\n"
 	    "  -p, --proto parley|irc   protocol (default parley)\n"
+	    "      --ws                 parley over WebSocket: HOST:PORT is\n"
+	    "                           parleyd's --http-listen\n"
 	    "  -c, --clients N          clients in the room (default 10)\n"
 	    "  -s, --senders S          clients that send (default: all)\n"
 	    "  -m, --messages M         messages per sender (default 1000)\n"
@@ -193,6 +197,7 @@ parley_bench_print_counts(struct parley_bench_out *o,
 {
 	parley_bench_kv(o, 1, "proto", "%s",
 			cfg->proto == BENCH_PROTO_IRC ? "irc" : "parley");
+	parley_bench_kv(o, 1, "transport", "%s", cfg->ws ? "ws" : "tcp");
 	parley_bench_kv(o, 0, "clients", "%u", cfg->clients);
 	parley_bench_kv(o, 0, "senders", "%u", cfg->senders);
 	parley_bench_kv(o, 1, "mode", "%s", cfg->rate > 0 ? "open" : "closed");
@@ -361,6 +366,9 @@ parley_bench_option(struct parley_bench_opts *o, int c, const char *arg)
 		return strchr(cfg->irc_oper, ':') ? 0 : -EINVAL;
 	case OPT_LABEL:
 		snprintf(o->label, sizeof(o->label), "%s", arg);
+		return 0;
+	case OPT_WS:
+		cfg->ws = 1;
 		return 0;
 	case OPT_JSON:
 		o->json = 1;

@@ -26,6 +26,7 @@ config_defaults(struct config *cfg)
 	cfg->timeline_entries = 1u << 20;
 	cfg->shutdown_ms = 3000;
 	cfg->wake_pace_us = 25;
+	cfg->handshake_ms = 10000;
 	cfg->default_room = "#lobby";
 }
 

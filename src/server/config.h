@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #define CONFIG_LISTEN_MAX 16
+#define CONFIG_ORIGIN_MAX 16
 
 /* One listening address and what it serves. */
 struct config_listener {
@@ -17,12 +18,18 @@ struct config_listener {
 	unsigned proto;	    /* enum proto_id */
 	unsigned transport; /* enum transport_id */
 	int optional;	    /* a default that may be missing (no IPv6) */
+	const char *flag;   /* the option that sets it ("listen"), named
+			       when it cannot be bound */
 };
 
 struct config {
 	struct config_listener listen[CONFIG_LISTEN_MAX];
 	int nlisten;
-	int listen_given;    /* --listen was given: no default listeners */
+	int listen_given; /* --listen was given: no default listeners */
+	int http_given;	  /* --http-listen was given (none included) */
+	const char *http_origins[CONFIG_ORIGIN_MAX]; /* --http-origin */
+	int nhttp_origins;
+	int handshake_ms;    /* a transport handshake (HTTP, WebSocket) */
 	int workers;	     /* 0: one session process per client */
 	int max_clients;     /* connected clients in all */
 	int client_slots;    /* client slots allocated: max_clients at start;

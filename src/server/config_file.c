@@ -400,6 +400,7 @@ static const struct {
 	const char *name, *value;
 } config_call_defaults[] = {
     {"listen", "127.0.0.1:5050\n[::1]:5050"},
+    {"http-listen", "127.0.0.1:5080\n[::1]:5080"},
     {"workers", "0"},
     {"outbox-size", "auto"},
 };

@@ -23,7 +23,42 @@ options_listen(struct config *cfg, const char *value, char *why, size_t n)
 		snprintf(why, n, "at most %d listeners", CONFIG_LISTEN_MAX);
 		return -1;
 	}
+	cfg->listen[cfg->nlisten - 1].flag = "listen";
 	cfg->listen_given = 1;
+	return 0;
+}
+
+static int
+options_http_listen(struct config *cfg, const char *value, char *why, size_t n)
+{
+	cfg->http_given = 1;
+	if (strcmp(value, "none") == 0)
+		return 0;
+	if (config_add_listener(cfg, value, PROTO_PLAIN, TRANSPORT_WS, 0) < 0) {
+		snprintf(why, n, "at most %d listeners", CONFIG_LISTEN_MAX);
+		return -1;
+	}
+	cfg->listen[cfg->nlisten - 1].flag = "http-listen";
+	return 0;
+}
+
+static int
+options_http_origin(struct config *cfg, const char *value, char *why, size_t n)
+{
+	size_t len = strlen(value);
+
+	if (cfg->nhttp_origins >= CONFIG_ORIGIN_MAX) {
+		snprintf(why, n, "at most %d origins", CONFIG_ORIGIN_MAX);
+		return -1;
+	}
+	if (strcmp(value, "*") != 0 && ((strncmp(value, "http://", 7) != 0 &&
+					 strncmp(value, "https://", 8) != 0) ||
+					len < 9 || value[len - 1] == '/')) {
+		snprintf(why, n,
+			 "expected SCHEME://HOST[:PORT] (no path) or *");
+		return -1;
+	}
+	cfg->http_origins[cfg->nhttp_origins++] = value;
 	return 0;
 }
 
@@ -110,6 +145,20 @@ const struct option_def options_table[] = {
      "listen here (repeatable; [::1]:PORT for IPv6;\n"
      "port 0 picks a free port; default 127.0.0.1:5050\n"
      "and [::1]:5050)"},
+    {"http-listen", "HOST:PORT", OPTION_CALL, 0, 0, 0, options_http_listen,
+     OPTION_REPEATS,
+     "serve the web client and WebSocket here\n"
+     "(repeatable; default 127.0.0.1:5080 and\n"
+     "[::1]:5080; none: no HTTP)"},
+    {"http-origin", "ORIGIN", OPTION_CALL, 0, 0, 0, options_http_origin,
+     OPTION_REPEATS,
+     "also accept WebSocket upgrades from pages of\n"
+     "ORIGIN (http://host:port; * for any); the\n"
+     "server's own origin is always accepted"},
+    {"handshake-timeout", "MS", OPTION_INT, FIELD(handshake_ms), 100, 600000,
+     NULL, 0,
+     "close a connection whose HTTP or WebSocket\n"
+     "handshake is not done by then (default 10000)"},
     {"workers", "N|auto", OPTION_CALL, 0, 0, 0, options_workers, 0,
      "N worker processes (auto: one per CPU);\n"
      "default 0: one process per client"},
@@ -223,6 +272,16 @@ options_finish(struct config *cfg)
 					  TRANSPORT_TCP, 0);
 		(void)config_add_listener(cfg, "[::1]:5050", PROTO_PLAIN,
 					  TRANSPORT_TCP, 1);
+		cfg->listen[cfg->nlisten - 2].flag = "listen";
+		cfg->listen[cfg->nlisten - 1].flag = "listen";
+	}
+	if (!cfg->http_given &&
+	    config_add_listener(cfg, "127.0.0.1:5080", PROTO_PLAIN,
+				TRANSPORT_WS, 0) == 0) {
+		cfg->listen[cfg->nlisten - 1].flag = "http-listen";
+		if (config_add_listener(cfg, "[::1]:5080", PROTO_PLAIN,
+					TRANSPORT_WS, 1) == 0)
+			cfg->listen[cfg->nlisten - 1].flag = "http-listen";
 	}
 	if (cfg->outbox_bytes == 0)
 		cfg->outbox_bytes = cfg->workers > 0 ? 32u << 20 : 1u << 20;

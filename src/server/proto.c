@@ -21,6 +21,17 @@ proto_get(unsigned id)
 	return id < PROTO_COUNT ? all[id] : NULL;
 }
 
+const struct proto *
+proto_get_by_name(const char *name)
+{
+	for (unsigned id = 0; id < PROTO_COUNT; id++) {
+		const struct proto *p = proto_get(id);
+		if (p && strcmp(p->name, name) == 0)
+			return p;
+	}
+	return NULL;
+}
+
 size_t
 proto_refusal_line(unsigned id, enum proto_refusal why, long num, char *out,
 		   size_t n)

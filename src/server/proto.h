@@ -124,6 +124,10 @@ struct proto {
 /* The protocol with this id, or NULL. */
 const struct proto *proto_get(unsigned id);
 
+/* The protocol called name ("plain", "irc"), or NULL when none is built
+ * in: how a WebSocket subprotocol names the protocol it speaks. */
+const struct proto *proto_get_by_name(const char *name);
+
 /* The line (terminator included) that tells a client of protocol id why
  * it is refused, into out (n bytes). Returns its length. Pure: used by the
  * supervisor, which writes it on a plaintext connection before closing. */

@@ -187,6 +187,9 @@ session_timeout(struct session *s)
 			next = c->linger_until_ms;
 	if (s->shutting_down && (next < 0 || s->shutdown_deadline_ms < next))
 		next = s->shutdown_deadline_ms;
+	long long hs = session_handshake_deadline(s);
+	if (hs >= 0 && (next < 0 || hs < next))
+		next = hs;
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);

@@ -388,6 +388,8 @@ session_read(struct session *s, struct client *c)
 	if (n == -EAGAIN)
 		return;
 	c->eof = n == 0 ? 1 : 2; /* 2: reset or error */
+	if (n < 0 && c->x.why)
+		log_info("client %s (%s): %s", c->pc.nick, c->addr, c->x.why);
 }
 
 int
@@ -489,6 +491,16 @@ session_input(struct session *s, struct client *c)
 	return 0;
 }
 
+/* c's transport handshake is over, one way or another. */
+static void
+session_handshake_done(struct session *s, struct client *c)
+{
+	if (!c->open_until_ms)
+		return;
+	c->open_until_ms = 0;
+	s->handshakes--;
+}
+
 /* The transport has finished its handshake: the protocol greets. */
 static void
 session_client_open(struct session *s, struct client *c)
@@ -498,10 +510,26 @@ session_client_open(struct session *s, struct client *c)
 
 	if (r == 0)
 		return;
-	if (r < 0) {
-		session_client_close(s, c, CHANNEL_REASON_LOST,
-				     "connection lost");
+	session_handshake_done(s, c);
+	if (r < 0 || r == XCONN_DONE) {
+		/* Answered by the transport itself (a web page): a quit,
+		 * so that the answer is flushed before the close. */
+		session_client_close(
+		    s, c, r < 0 ? CHANNEL_REASON_LOST : CHANNEL_REASON_QUIT,
+		    c->x.why ? c->x.why : "connection lost");
 		return;
+	}
+	/* The handshake may have chosen the protocol (a subprotocol). */
+	if (c->x.proto != c->pc.proto->id) {
+		const struct proto *p = proto_get(c->x.proto);
+		if (!p)
+			fatalx("transport %s chose protocol %u", c->x.t->name,
+			       c->x.proto);
+		/* Counted by protocol: move it to the one it speaks. */
+		s->st.v.clients[c->pc.proto->id][c->x.t->id]--;
+		s->st.v.clients[p->id][c->x.t->id]++;
+		s->st.dirty = 1;
+		c->pc.proto = p;
 	}
 	n = c->pc.proto->open(&c->pc, ops);
 	if (n < 0) {
@@ -513,10 +541,46 @@ session_client_open(struct session *s, struct client *c)
 	session_run_ops(s, c, ops, n);
 }
 
+/* Closes the clients whose transport handshake is past its deadline. */
+static void
+session_expire_handshakes(struct session *s)
+{
+	long long now = loop_time_ms(s->loop);
+
+	if (s->handshakes == 0)
+		return;
+	for (struct client *c = s->clients; c; c = c->next)
+		if (c->open_until_ms && now >= c->open_until_ms &&
+		    !c->closing) {
+			session_handshake_done(s, c);
+			log_info("client %s (%s): handshake not done within "
+				 "%d ms",
+				 c->pc.nick, c->addr, s->cfg->handshake_ms);
+			session_client_close(s, c, CHANNEL_REASON_LOST,
+					     "handshake timed out");
+		}
+}
+
+long long
+session_handshake_deadline(const struct session *s)
+{
+	long long next = -1;
+
+	if (s->handshakes == 0)
+		return -1;
+	for (const struct client *c = s->clients; c; c = c->next)
+		if (c->open_until_ms && !c->closing &&
+		    (next < 0 || c->open_until_ms < next))
+			next = c->open_until_ms;
+	return next;
+}
+
 void
 session_process_input(struct session *s)
 {
 	struct client *c = s->ready, *again = NULL;
+
+	session_expire_handshakes(s);
 
 	s->ready = NULL;
 	s->input_paused = 0;
@@ -630,6 +694,8 @@ session_client_add(struct session *s, const struct channel_client_new *m,
 	snprintf(c->addr, sizeof(c->addr), "%s", m->addr);
 	c->x.t = t;
 	c->x.fd = fd;
+	c->x.cfg = s->cfg;
+	c->x.proto = m->proto;
 	if (t->open(&c->x) < 0)
 		fatal("transport %s", t->name);
 	c->lr.max_len = s->cfg->max_line;
@@ -649,6 +715,8 @@ session_client_add(struct session *s, const struct channel_client_new *m,
 	s->had_client = 1;
 	s->st.v.clients[proto->id][t->id]++;
 	s->st.dirty = 1;
+	c->open_until_ms = loop_time_ms(s->loop) + s->cfg->handshake_ms;
+	s->handshakes++;
 	session_client_open(s, c);
 }
 
@@ -726,6 +794,7 @@ session_unlist(struct session *s, struct client *c)
 void
 session_client_free(struct session *s, struct client *c)
 {
+	session_handshake_done(s, c);
 	session_unlist(s, c);
 	while (c->pc.nrooms)
 		session_room_remove(

@@ -54,7 +54,9 @@ struct client {
 	char host[OUTBOX_HOST_MAX + 1];
 	struct line_reader lr;
 	struct buf in, out;
-	int opened; /* the protocol has greeted it */
+	int opened;		 /* the protocol has greeted it */
+	long long open_until_ms; /* its transport handshake's deadline; 0
+				    once it is over */
 
 	int waiting;	       /* a request is outstanding: input paused */
 	struct queued_op *opq; /* operations after it, in order */
@@ -127,6 +129,7 @@ struct session {
 	int linger_poll;	  /* a closing client waits for its unsent
 				     bytes: look again soon */
 	int had_client;
+	unsigned handshakes; /* clients with a handshake deadline */
 	int shutting_down;
 	long long shutdown_deadline_ms;
 	int channel_dead;
@@ -209,6 +212,9 @@ void session_client_resume(struct session *s, struct client *c,
  * (they go first in line, before anything already waiting). */
 void session_run_ops(struct session *s, struct client *c,
 		     const struct core_op *ops, int n);
+
+/* The earliest handshake deadline of a client, or -1. */
+long long session_handshake_deadline(const struct session *s);
 
 void session_mark_ready(struct session *s, struct client *c);
 void session_process_input(struct session *s);

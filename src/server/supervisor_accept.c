@@ -164,6 +164,15 @@ sv_listen(struct supervisor *sv)
 				 cl->addr);
 			continue;
 		}
+		if (fd < 0 && cl->flag) {
+			log_warn("cannot listen on %s: %s (--%s HOST:PORT sets "
+				 "another address%s)",
+				 cl->addr, strerror(-fd), cl->flag,
+				 cl->transport == TRANSPORT_WS
+				     ? ", --http-listen none turns HTTP off"
+				     : "");
+			return -1;
+		}
 		if (fd < 0) {
 			log_warn("cannot listen on %s: %s", cl->addr,
 				 strerror(-fd));
@@ -191,6 +200,10 @@ sv_announce(struct supervisor *sv)
 		net_format_addr(&ss, addr, sizeof(addr));
 		if (l->proto == PROTO_PLAIN && l->transport == TRANSPORT_TCP)
 			log_info("listening on %s", addr);
+		else if (l->transport == TRANSPORT_WS)
+			log_info("listening on %s (http: the web client, "
+				 "WebSocket at /ws)",
+				 addr);
 		else
 			log_info("listening on %s (%s over %s)", addr,
 				 proto_get(l->proto)->name,

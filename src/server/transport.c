@@ -9,6 +9,7 @@ transport_get(unsigned id)
 {
 	static const struct transport *const all[TRANSPORT_COUNT] = {
 	    [TRANSPORT_TCP] = &transport_tcp,
+	    [TRANSPORT_WS] = &transport_ws,
 	};
 
 	return id < TRANSPORT_COUNT ? all[id] : NULL;

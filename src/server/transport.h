@@ -1,8 +1,9 @@
 /*
- * transport: how a session moves a client's bytes (TCP here; TLS and
- * WebSocket fit the same interface). Session code above it sees a byte
- * stream and never touches the socket. A transport lives in the session
- * process that owns the connection; the supervisor only accepts.
+ * transport: how a session moves a client's bytes (TCP; WebSocket, which
+ * runs over a lower transport; TLS next). Session code above it sees a
+ * byte stream of lines and never touches the socket. A transport lives in
+ * the session process that owns the connection; the supervisor only
+ * accepts.
  */
 #ifndef PARLEY_TRANSPORT_H
 #define PARLEY_TRANSPORT_H
@@ -13,6 +14,7 @@
 /* Which transport a listener uses; travels in CHANNEL_CLIENT_NEW. */
 enum transport_id {
 	TRANSPORT_TCP = 0,
+	TRANSPORT_WS = 1, /* HTTP and WebSocket over TCP (--http-listen) */
 	TRANSPORT_COUNT,
 };
 
@@ -21,11 +23,28 @@ enum transport_id {
 #define XCONN_WANT_READ	 0x1
 #define XCONN_WANT_WRITE 0x2
 
+/* What ready() returns when the transport has answered the peer itself
+ * (an HTTP request that is no WebSocket upgrade): the connection is no
+ * chat client. The session closes it cleanly (flush, shut down, linger)
+ * without opening a protocol, with x->why as the reason. */
+#define XCONN_DONE 2
+
+struct config;
+
 struct xconn {
 	const struct transport *t;
 	int fd;
 	void *state;	/* the transport's own */
 	unsigned wants; /* XCONN_WANT_* after the last -EAGAIN */
+	/* Set by the session before open(): */
+	const struct config *cfg; /* the server's settings, read-only */
+	/* The listener's protocol (enum proto_id). A transport whose
+	 * handshake chooses the protocol (a WebSocket subprotocol) sets it
+	 * before ready() returns 1; the session then speaks that one. */
+	unsigned proto;
+	/* Set by the transport: why it ended the connection (for the log;
+	 * valid until close), or NULL. */
+	const char *why;
 };
 
 struct transport {
@@ -34,12 +53,19 @@ struct transport {
 	/* Sets up state for a connection handed over on fd. 0 or -errno. */
 	int (*open)(struct xconn *x);
 	/* 1 once the connection carries application bytes (after a
-	 * handshake), 0 while not yet, -errno when it failed. */
+	 * handshake), 0 while not yet, XCONN_DONE (above), -errno when it
+	 * failed. The session closes a connection that is not ready
+	 * within --handshake-timeout. */
 	int (*ready)(struct xconn *x);
 	/* Reads up to n bytes: returns the count, 0 at EOF, -EAGAIN (see
 	 * wants) or -errno. */
 	ssize_t (*read)(struct xconn *x, char *buf, size_t n);
-	/* Writes up to n bytes: returns the count, -EAGAIN or -errno. */
+	/* Writes up to n bytes: returns the count, -EAGAIN or -errno. The
+	 * session writes whole lines. A framing transport that takes a line
+	 * but can send only part of its frame keeps the rest and leaves the
+	 * line's last byte unconsumed, so that the session calls again,
+	 * with that byte first, once the socket is writable. Bytes written
+	 * before ready() returned 1 are dropped. */
 	ssize_t (*write)(struct xconn *x, const char *buf, size_t n);
 	/* Ends the write side once everything is written (FIN, or TLS
 	 * close_notify). 0, -EAGAIN to call again, or -errno. */
@@ -49,11 +75,18 @@ struct transport {
 	int (*unsent)(struct xconn *x);
 	/* Frees state and closes fd. */
 	void (*close)(struct xconn *x);
+	/* A layered transport (WebSocket) runs over this one, which it
+	 * opens on the same fd; NULL for a transport on the socket. */
+	const struct transport *lower;
+	/* 1: encrypted on the wire (TLS, and what runs over it): a layer
+	 * above serves https and wss origins. */
+	int secure;
 };
 
 /* The transport with this id, or NULL. */
 const struct transport *transport_get(unsigned id);
 
 extern const struct transport transport_tcp;
+extern const struct transport transport_ws; /* over transport_tcp */
 
 #endif

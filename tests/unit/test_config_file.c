@@ -57,12 +57,34 @@ t_build(struct config *cfg, struct config_text **text, char *err, size_t n,
 
 /* A value other than the default for each OPTION_CALL option, and how to
  * see that it applied. A new OPTION_CALL option needs a row here. */
+/* The listeners of cfg that the option flag made, in order, into out;
+ * returns how many. */
+static int
+t_listeners(const struct config *cfg, const char *flag,
+	    const struct config_listener **out)
+{
+	int n = 0;
+
+	for (int i = 0; i < cfg->nlisten; i++)
+		if (cfg->listen[i].flag && strcmp(cfg->listen[i].flag, flag) == 0)
+			out[n++] = &cfg->listen[i];
+	return n;
+}
+
 static int
 t_call_applied(const struct config *cfg, const char *name)
 {
+	const struct config_listener *l[CONFIG_LISTEN_MAX];
+
 	if (strcmp(name, "listen") == 0)
-		return cfg->nlisten == 1 &&
-		       strcmp(cfg->listen[0].addr, "127.0.0.1:7000") == 0;
+		return t_listeners(cfg, "listen", l) == 1 &&
+		       strcmp(l[0]->addr, "127.0.0.1:7000") == 0;
+	if (strcmp(name, "http-listen") == 0)
+		return t_listeners(cfg, "http-listen", l) == 1 &&
+		       strcmp(l[0]->addr, "127.0.0.1:7080") == 0;
+	if (strcmp(name, "http-origin") == 0)
+		return cfg->nhttp_origins == 1 &&
+		       strcmp(cfg->http_origins[0], "http://chat.test") == 0;
 	if (strcmp(name, "workers") == 0)
 		return cfg->workers == 3;
 	if (strcmp(name, "outbox-size") == 0)
@@ -75,6 +97,10 @@ t_call_value(const char *name)
 {
 	if (strcmp(name, "listen") == 0)
 		return "127.0.0.1:7000";
+	if (strcmp(name, "http-listen") == 0)
+		return "127.0.0.1:7080";
+	if (strcmp(name, "http-origin") == 0)
+		return "http://chat.test";
 	if (strcmp(name, "workers") == 0)
 		return "3";
 	if (strcmp(name, "outbox-size") == 0)
@@ -173,8 +199,10 @@ test_blank_lines_comments_and_crlf_are_ignored(void)
 	CHECK(cfg.sendq_bytes == 65536);
 	CHECK(cfg.verbose == 1);
 	CHECK(cfg.limit_loopback == 0);
-	CHECK(cfg.nlisten == 2 && strcmp(cfg.listen[0].addr, "[::1]:0") == 0 &&
-	      strcmp(cfg.listen[1].addr, "127.0.0.1:0") == 0);
+	const struct config_listener *l[CONFIG_LISTEN_MAX];
+	CHECK(t_listeners(&cfg, "listen", l) == 2 &&
+	      strcmp(l[0]->addr, "[::1]:0") == 0 &&
+	      strcmp(l[1]->addr, "127.0.0.1:0") == 0);
 	CHECK(strcmp(cfg.config_path, t_path) == 0);
 	config_text_free(text);
 }
@@ -194,8 +222,9 @@ test_command_line_flags_override_the_file(void)
 	CHECK(cfg.max_clients == 200);
 	CHECK(cfg.history == 3);
 	/* A repeatable flag replaces the file's values, not adds to them. */
-	CHECK(cfg.nlisten == 1 &&
-	      strcmp(cfg.listen[0].addr, "127.0.0.1:7003") == 0);
+	const struct config_listener *l[CONFIG_LISTEN_MAX];
+	CHECK(t_listeners(&cfg, "listen", l) == 1 &&
+	      strcmp(l[0]->addr, "127.0.0.1:7003") == 0);
 	config_text_free(text);
 
 	/* The order on the command line does not matter: flags win. */
@@ -219,7 +248,9 @@ test_no_file_gives_the_defaults_and_the_default_listeners(void)
 	REQUIRE(t_build(&cfg, &text, err, sizeof(err), 0, NULL) == 0);
 	config_defaults(&def);
 	CHECK(cfg.max_clients == def.max_clients);
-	CHECK(cfg.nlisten == 2 && cfg.listen[1].optional);
+	const struct config_listener *l[CONFIG_LISTEN_MAX];
+	CHECK(t_listeners(&cfg, "listen", l) == 2 && l[1]->optional);
+	CHECK(t_listeners(&cfg, "http-listen", l) == 2 && l[1]->optional);
 	CHECK(cfg.outbox_bytes == 1u << 20);
 	CHECK(cfg.config_path == NULL && cfg.metrics_listen == NULL);
 	config_text_free(text);
