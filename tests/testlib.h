@@ -57,16 +57,17 @@ long long tl_now_ms(void);
 
 struct ts_server {
 	pid_t pid;
-	int port;  /* IPv4 port of the first listener */
-	int port6; /* IPv6 port if one was asked for, else 0 */
+	int port;      /* IPv4 port of the first listener */
+	int port6;     /* IPv6 port if one was asked for, else 0 */
 	int http_port; /* IPv4 port of the first --http-listen, else 0 */
 };
 
 /* Starts build/parleyd (PARLEY_BUILD overrides build/) with
  * "--listen 127.0.0.1:0", "--http-listen none" unless extra_args has an
  * --http-listen (say 127.0.0.1:0: see http_port), and the space-separated
- * extra args, and waits for every "listening on" line. Its stderr is collected by a thread and can be
- * waited on with ts_log_wait. Returns NULL on failure (after a CHECK). */
+ * extra args, and waits for every "listening on" line. Its stderr is collected
+ * by a thread and can be waited on with ts_log_wait. Returns NULL on failure
+ * (after a CHECK). */
 struct ts_server *ts_start(const char *extra_args);
 
 /* ts_start with the process model's options (tl_init's model) first. */

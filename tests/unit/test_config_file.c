@@ -66,7 +66,8 @@ t_listeners(const struct config *cfg, const char *flag,
 	int n = 0;
 
 	for (int i = 0; i < cfg->nlisten; i++)
-		if (cfg->listen[i].flag && strcmp(cfg->listen[i].flag, flag) == 0)
+		if (cfg->listen[i].flag &&
+		    strcmp(cfg->listen[i].flag, flag) == 0)
 			out[n++] = &cfg->listen[i];
 	return n;
 }
