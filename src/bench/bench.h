@@ -6,6 +6,11 @@
 #ifndef PARLEY_BENCH_BENCH_H
 #define PARLEY_BENCH_BENCH_H
 
+/* parley-bench's default closed-loop window: deliveries in flight in all,
+ * and the most messages per sender (issue 17: bounded buffers). */
+#define BENCH_IN_FLIGHT	 65536
+#define BENCH_WINDOW_MAX 64
+
 #include <stdint.h>
 #include <sys/types.h>
 

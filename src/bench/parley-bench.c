@@ -76,7 +76,8 @@ parley_bench_usage(FILE *f)
 	    "  -d, --duration SEC       send for SEC seconds instead\n"
 	    "  -w, --window W           closed loop: messages in flight per\n"
 	    "                           sender, until every receiver has them\n"
-	    "                           (default 8)\n"
+	    "                           (default: about 65536 deliveries in\n"
+	    "                           flight in all, at most 64 per sender)\n"
 	    "  -r, --rate R             open loop: R messages/s per sender;\n"
 	    "                           latency counts from the intended time\n"
 	    "      --size BYTES         payload bytes (default 64, 48..400)\n"
@@ -300,7 +301,7 @@ struct parley_bench_opts {
 	struct bench_config cfg;
 	char label[128];
 	int json;
-	int senders_set, messages_set, room_set;
+	int senders_set, messages_set, room_set, window_set;
 };
 
 /* The options with a number or a word after them. */
@@ -329,6 +330,7 @@ parley_bench_value(struct parley_bench_opts *o, int c, const char *arg)
 	case 'd':
 		return parley_bench_double(arg, &cfg->duration_s);
 	case 'w':
+		o->window_set = 1;
 		return parley_bench_uint(arg, 1u << 20, &cfg->window);
 	case 'r':
 		return parley_bench_double(arg, &cfg->rate);
@@ -402,6 +404,16 @@ parley_bench_check(struct parley_bench_opts *o, const char *target)
 		cfg->senders = cfg->clients;
 	if (!o->messages_set && cfg->duration_s > 0)
 		cfg->messages = 0;
+	if (!o->window_set && cfg->clients >= 2) {
+		/* Bounded buffers, not stretched batches: about
+		 * BENCH_IN_FLIGHT deliveries outstanding in all, at most
+		 * BENCH_WINDOW_MAX messages per sender, at least one. */
+		unsigned long long per = (unsigned long long)cfg->senders *
+					 (cfg->clients - 1);
+		unsigned long long w = per ? BENCH_IN_FLIGHT / per : 1;
+		cfg->window = w < 1 ? 1 : w > BENCH_WINDOW_MAX ? BENCH_WINDOW_MAX
+							      : (unsigned)w;
+	}
 	if (!o->room_set && cfg->proto == BENCH_PROTO_IRC)
 		snprintf(cfg->room, sizeof(cfg->room), "#bench");
 	if (cfg->size < PAYLOAD_MIN_LEN)
