@@ -20,7 +20,7 @@ CFLAGS  ?=
 CFLAGS  += $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -DPARLEY_VERSION='"$(VERSION)"' \
 	   -MMD -MP
 LDFLAGS ?=
-LDLIBS  := -lpthread -lm
+LDLIBS  := -lssl -lcrypto -lpthread -lm
 
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -80,7 +80,8 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/testlib.o \
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o \
-		$(BUILD)/tests/testlib.o $(BUILD)/tests/mesh.o $(LIB_OBJ)
+		$(BUILD)/tests/testlib.o $(BUILD)/tests/mesh.o \
+		$(BUILD)/tests/tlslib.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 run: $(BUILD)/parleyd

@@ -425,6 +425,26 @@ ts_log_count(struct ts_server *s, const char *substr)
 }
 
 int
+ts_listen_port(struct ts_server *s, const char *what, int timeout_ms)
+{
+	struct ts_priv *p = (struct ts_priv *)s;
+	char tail[128];
+	int port = -1;
+
+	snprintf(tail, sizeof(tail), " (%s)\n", what);
+	if (ts_wait_count(p, tail, 1, timeout_ms) < 0)
+		return -1;
+	pthread_mutex_lock(&p->mu);
+	const char *end = strstr(p->log, tail);
+	const char *colon =
+	    end ? memrchr(p->log, ':', (size_t)(end - p->log)) : NULL;
+	if (colon)
+		port = atoi(colon + 1);
+	pthread_mutex_unlock(&p->mu);
+	return port > 0 ? port : -1;
+}
+
+int
 ts_stop(struct ts_server *s, int sig, int timeout_ms)
 {
 	long long deadline = tl_now_ms() + timeout_ms;

@@ -82,6 +82,11 @@ int ts_log_wait(struct ts_server *s, const char *substr, int timeout_ms);
 int ts_log_wait_count(struct ts_server *s, const char *substr, int count,
 		      int timeout_ms);
 
+/* Waits for the "listening on ADDR:PORT (WHAT)" line of a listener that
+ * is not plain TCP (what: "plain over tls", ...) and returns its port, or
+ * -1 after timeout_ms. */
+int ts_listen_port(struct ts_server *s, const char *what, int timeout_ms);
+
 /* Counts log lines containing substr so far. */
 int ts_log_count(struct ts_server *s, const char *substr);
 

@@ -13,8 +13,10 @@ set -eu
 what=${1:-build}
 
 BUILD_DEBS="
+libssl-dev /usr/include/openssl/ssl.h
 "
 TEST_DEBS="
+openssl openssl
 "
 
 missing=

@@ -27,6 +27,7 @@ config_defaults(struct config *cfg)
 	cfg->shutdown_ms = 3000;
 	cfg->wake_pace_us = 25;
 	cfg->default_room = "#lobby";
+	cfg->tls_handshake_ms = 10000;
 }
 
 int

@@ -40,6 +40,13 @@ struct config {
 				     wake-ups of every session; 0 = at once */
 	const char *default_room;
 	int verbose;
+	/* TLS (transport_tls.c, tls_ctx.c): PEM files, read by the
+	 * supervisor at start and at each reload; the key defaults to the
+	 * certificate file. */
+	const char *tls_cert;
+	const char *tls_key;
+	int tls_handshake_ms; /* a handshake not done by then is closed */
+	int listen_tls_given; /* --listen-tls was given: no default ones */
 };
 
 /* Fills the documented defaults. */

@@ -27,6 +27,22 @@ options_listen(struct config *cfg, const char *value, char *why, size_t n)
 	return 0;
 }
 
+/* --listen-tls: the plain protocol over TLS; "none" for no TLS listener
+ * at all (not even the default one a certificate brings). */
+static int
+options_listen_tls(struct config *cfg, const char *value, char *why, size_t n)
+{
+	cfg->listen_tls_given = 1;
+	if (strcmp(value, "none") == 0)
+		return 0;
+	if (config_add_listener(cfg, value, PROTO_PLAIN, TRANSPORT_TLS, 0) <
+	    0) {
+		snprintf(why, n, "at most %d listeners", CONFIG_LISTEN_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 options_number(const char *s, long long min, long long max, long long *out)
 {
@@ -79,6 +95,23 @@ const struct option_def options_table[] = {
      "listen here (repeatable; [::1]:PORT for IPv6;\n"
      "port 0 picks a free port; default 127.0.0.1:5050\n"
      "and [::1]:5050)"},
+    {"listen-tls", "HOST:PORT", OPTION_CALL, 0, 0, 0, options_listen_tls,
+     OPTION_REPEATS,
+     "listen here with TLS (repeatable; none: not at\n"
+     "all; default with --tls-cert: 127.0.0.1:5051\n"
+     "and [::1]:5051)"},
+    {"tls-cert", "FILE", OPTION_STRING, FIELD(tls_cert), 0, 0, NULL,
+     OPTION_RELOADS,
+     "TLS certificate, then its chain (PEM); SIGHUP\n"
+     "reloads it"},
+    {"tls-key", "FILE", OPTION_STRING, FIELD(tls_key), 0, 0, NULL,
+     OPTION_RELOADS,
+     "its private key (PEM, unencrypted; default:\n"
+     "in the --tls-cert file); SIGHUP reloads it"},
+    {"tls-handshake-timeout", "MS", OPTION_INT, FIELD(tls_handshake_ms), 100,
+     600000, NULL, 0,
+     "close a TLS connection whose handshake is not\n"
+     "done by then (default 10000)"},
     {"workers", "N|auto", OPTION_CALL, 0, 0, 0, options_workers, 0,
      "N worker processes (auto: one per CPU);\n"
      "default 0: one process per client"},
@@ -180,6 +213,14 @@ options_finish(struct config *cfg)
 					  TRANSPORT_TCP, 0);
 		(void)config_add_listener(cfg, "[::1]:5050", PROTO_PLAIN,
 					  TRANSPORT_TCP, 1);
+	}
+	if (cfg->tls_cert && !cfg->tls_key)
+		cfg->tls_key = cfg->tls_cert;
+	if (cfg->tls_cert && !cfg->listen_tls_given) {
+		(void)config_add_listener(cfg, "127.0.0.1:5051", PROTO_PLAIN,
+					  TRANSPORT_TLS, 0);
+		(void)config_add_listener(cfg, "[::1]:5051", PROTO_PLAIN,
+					  TRANSPORT_TLS, 1);
 	}
 	if (cfg->outbox_bytes == 0)
 		cfg->outbox_bytes = cfg->workers > 0 ? 32u << 20 : 1u << 20;

@@ -7,6 +7,7 @@
 #include "server/config.h"
 #include "server/options.h"
 #include "server/supervisor.h"
+#include "server/transport.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -89,6 +90,19 @@ parleyd_parse(int argc, char **argv, struct config *cfg)
 		exit(2);
 	}
 	options_finish(cfg);
+	for (int i = 0; i < cfg->nlisten; i++)
+		if (cfg->listen[i].transport == TRANSPORT_TLS &&
+		    !cfg->tls_cert) {
+			fprintf(stderr,
+				"parleyd: TLS listener %s needs --tls-cert "
+				"FILE\n",
+				cfg->listen[i].addr);
+			exit(2);
+		}
+	if (cfg->tls_key && !cfg->tls_cert) {
+		fprintf(stderr, "parleyd: --tls-key needs --tls-cert FILE\n");
+		exit(2);
+	}
 }
 
 /* Raises the open-file limit as far as allowed: each client costs the

@@ -10,6 +10,7 @@
 
 #include "lib/log.h"
 #include "server/session_int.h"
+#include "server/tls_ctx.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -42,13 +43,45 @@ session_begin_shutdown(struct session *s, enum proto_event ev, const char *text)
 	for (struct client *c = s->clients; c; c = c->next) {
 		if (c->closing)
 			continue;
-		c->pc.proto->event(&c->pc, ev, text, 0);
+		if (c->opened) /* not greeted: not told either */
+			c->pc.proto->event(&c->pc, ev, text, 0);
 		session_client_close(s, c, CHANNEL_REASON_SHUTDOWN,
 				     "server shutting down");
 	}
 }
 
 /* ---- control ------------------------------------------------------------- */
+
+/* A reloaded certificate: new connections use it, open ones keep theirs.
+ * The supervisor has checked it; should it fail here anyway, the old one
+ * stays. */
+static void
+session_tls_context(const void *payload, int fd)
+{
+	struct channel_tls_context m;
+	struct tls_pem pem;
+	char why[256];
+	SSL_CTX *ctx;
+	int err;
+
+	memcpy(&m, payload, sizeof(m));
+	err = tls_pem_from_memfd(&pem, fd, m.cert_len, m.key_len, m.ticket_len);
+	if (err < 0) {
+		log_warn("TLS certificate %u not received: %s; keeping %u",
+			 m.generation, strerror(-err), tls_ctx_generation());
+		return;
+	}
+	ctx = tls_ctx_build(&pem, why, sizeof(why));
+	tls_pem_free(&pem);
+	if (!ctx) {
+		log_warn("TLS certificate %u unusable here: %s; keeping %u",
+			 m.generation, why, tls_ctx_generation());
+		return;
+	}
+	tls_ctx_install(ctx, m.generation);
+	log_debug("TLS certificate %u in use for new connections",
+		  m.generation);
+}
 
 static void
 session_handle_message(struct session *s, const struct channel_hdr *h,
@@ -88,6 +121,12 @@ session_handle_message(struct session *s, const struct channel_hdr *h,
 	}
 	case CHANNEL_SHUTDOWN:
 		session_begin_shutdown(s, PROTO_EV_SHUTDOWN, NULL);
+		break;
+	case CHANNEL_TLS_CONTEXT:
+		if (fd < 0 || (size_t)len != sizeof(struct channel_tls_context))
+			fatalx("malformed TLS_CONTEXT");
+		session_tls_context(payload, fd);
+		close(fd);
 		break;
 	default:
 		fatalx("unexpected channel message type %u", h->type);
@@ -167,6 +206,9 @@ session_timeout(struct session *s)
 			next = c->linger_until_ms;
 	if (s->shutting_down && (next < 0 || s->shutdown_deadline_ms < next))
 		next = s->shutdown_deadline_ms;
+	long long due = session_opening_due(s);
+	if (due >= 0 && (next < 0 || due < next))
+		next = due;
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
@@ -221,6 +263,7 @@ session_setup(struct session *s, const struct session_start *st)
 		     s) < 0 ||
 	    loop_add(s->loop, s->sig_fd, EPOLLIN, session_on_signal, s) < 0)
 		fatal("session loop");
+	transport_setup(s->cfg->tls_handshake_ms);
 }
 
 void
@@ -250,6 +293,7 @@ session_main(const struct session_start *st)
 		if (loop_run_once(s.loop, session_timeout(&s)) < 0)
 			fatal("epoll_wait");
 		session_wake_throttled(&s);
+		session_check_opening(&s);
 	}
 	for (struct client *c = s.clients, *next; c; c = next) {
 		next = c->next;

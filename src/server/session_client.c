@@ -469,8 +469,9 @@ session_input(struct session *s, struct client *c)
 		buf_consume(&c->in, consumed);
 		if (c->eof) {
 			session_client_close(s, c, CHANNEL_REASON_LOST,
-					     c->eof > 1 ? "connection lost"
-							: "connection closed");
+					     c->eof == 1 ? "connection closed"
+					     : c->x.why	 ? c->x.why
+							 : "connection lost");
 			break;
 		}
 		if (!c->readable)
@@ -491,11 +492,19 @@ session_client_open(struct session *s, struct client *c)
 	struct core_op ops[PROTO_OPS_MAX];
 	int r = c->x.t->ready(&c->x), n;
 
-	if (r == 0)
+	if (r == 0) {
+		if (c->x.ready_by_ms && !c->in_opening) {
+			c->in_opening = 1;
+			c->opening_next = s->opening;
+			s->opening = c;
+		}
 		return;
+	}
 	if (r < 0) {
+		/* Nothing was said or seen yet: one log line (the
+		 * supervisor's) and no chat effect. */
 		session_client_close(s, c, CHANNEL_REASON_LOST,
-				     "connection lost");
+				     c->x.why ? c->x.why : "connection lost");
 		return;
 	}
 	n = c->pc.proto->open(&c->pc, ops);
@@ -554,6 +563,41 @@ session_wake_throttled(struct session *s)
 			pp = &c->throttled_next;
 		}
 	}
+}
+
+void
+session_check_opening(struct session *s)
+{
+	struct client **pp = &s->opening;
+	long long now = loop_time_ms(s->loop);
+
+	while (*pp) {
+		struct client *c = *pp;
+		if (c->opened || c->closing || now >= c->x.ready_by_ms) {
+			*pp = c->opening_next;
+			c->in_opening = 0;
+			c->opening_next = NULL;
+			if (!c->opened && !c->closing) {
+				c->x.late = 1;
+				session_client_open(s, c);
+				session_mark_ready(s, c);
+			}
+		} else {
+			pp = &c->opening_next;
+		}
+	}
+}
+
+long long
+session_opening_due(const struct session *s)
+{
+	long long next = -1;
+
+	for (const struct client *c = s->opening; c; c = c->opening_next)
+		if (!c->opened && !c->closing &&
+		    (next < 0 || c->x.ready_by_ms < next))
+			next = c->x.ready_by_ms;
+	return next;
 }
 
 /* ---- clients ------------------------------------------------------------- */
@@ -675,7 +719,8 @@ session_client_close(struct session *s, struct client *c, int reason,
 		/* fall through */
 	case CHANNEL_REASON_KICKED:
 		c->last_words = 1;
-		c->pc.proto->event(&c->pc, PROTO_EV_CLOSED, text, 0);
+		if (c->opened)
+			c->pc.proto->event(&c->pc, PROTO_EV_CLOSED, text, 0);
 		c->last_words = 0;
 		break;
 	case CHANNEL_REASON_LOST:
@@ -708,7 +753,12 @@ session_unlist(struct session *s, struct client *c)
 			*pp = c->throttled_next;
 			break;
 		}
-	c->in_ready = c->in_dirty = c->in_throttled = 0;
+	for (pp = &s->opening; c->in_opening && *pp; pp = &(*pp)->opening_next)
+		if (*pp == c) {
+			*pp = c->opening_next;
+			break;
+		}
+	c->in_ready = c->in_dirty = c->in_throttled = c->in_opening = 0;
 }
 
 void

@@ -87,9 +87,9 @@ session_role(const struct client *c, const struct outbox_view *v)
 static unsigned
 session_fmt_key(const struct client *c, enum proto_role role)
 {
-	return 1 + ((unsigned)c->pc.proto->id * PROTO_VARIANTS +
-		    c->pc.variant) *
-		       PROTO_ROLE_COUNT +
+	return 1 +
+	       ((unsigned)c->pc.proto->id * PROTO_VARIANTS + c->pc.variant) *
+		   PROTO_ROLE_COUNT +
 	       (unsigned)role;
 }
 
@@ -114,10 +114,10 @@ session_line(struct session *s, const struct client *c,
 	f = &s->fmt[s->nfmt++];
 	f->key = key;
 	f->off = s->fmt_used;
-	f->len = c->pc.proto->format(
-	    &s->env, v, c->pc.variant,
-	    (enum proto_role)((key - 1) % PROTO_ROLE_COUNT),
-	    s->fmt_buf + s->fmt_used);
+	f->len =
+	    c->pc.proto->format(&s->env, v, c->pc.variant,
+				(enum proto_role)((key - 1) % PROTO_ROLE_COUNT),
+				s->fmt_buf + s->fmt_used);
 	s->fmt_used += f->len;
 	return f;
 }
@@ -198,7 +198,9 @@ session_deliver_privmsg(struct session *s, const struct outbox_view *v)
 	struct client *to = session_client_get(s, v->rec->target);
 	struct client *from = session_client_get(s, v->rec->src);
 
-	if (to)
+	/* A client whose transport is not ready (a TLS handshake) has not
+	 * been greeted: nothing reaches it before that. */
+	if (to && to->opened)
 		session_fan(s, to, v, PROTO_ROLE_MEMBER);
 	if (from)
 		session_fan(s, from, v, PROTO_ROLE_AUTHOR);

@@ -75,7 +75,7 @@ sv_on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 			sv_begin_stop(sv, (int)si.ssi_signo);
 			break;
 		case SIGHUP:
-			log_info("SIGHUP: nothing to reload");
+			sv_tls_reload(sv);
 			break;
 		}
 	}
@@ -197,7 +197,7 @@ supervisor_run(const struct config *cfg)
 	struct supervisor sv;
 
 	sv_setup(&sv, cfg);
-	if (sv_listen(&sv) < 0)
+	if (sv_tls_start(&sv) < 0 || sv_listen(&sv) < 0)
 		return 1;
 	for (int i = 0; i < cfg->workers; i++)
 		if (sv_spawn(&sv, &sv.sessions[i], -1, NULL, 0, 0) < 0)

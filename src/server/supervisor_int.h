@@ -153,6 +153,16 @@ void sv_client_gone(struct supervisor *sv, struct reg_client *c,
 /* Producer has new records: put them in the timeline. */
 void sv_mark(struct supervisor *sv, unsigned producer);
 
+/* ---- supervisor_tls.c ---- */
+
+/* Loads the TLS certificate and key, if configured, as the context new
+ * connections get. Returns 0 or -1 (logged). */
+int sv_tls_start(struct supervisor *sv);
+
+/* SIGHUP: reloads them; a pair that does not load or match keeps the
+ * current one (logged). Workers get the new one over their channels. */
+void sv_tls_reload(struct supervisor *sv);
+
 /* ---- supervisor_wake.c ---- */
 
 /* Wakes the sessions that have not seen the timeline's head, paced. */

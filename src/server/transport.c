@@ -9,7 +9,14 @@ transport_get(unsigned id)
 {
 	static const struct transport *const all[TRANSPORT_COUNT] = {
 	    [TRANSPORT_TCP] = &transport_tcp,
+	    [TRANSPORT_TLS] = &transport_tls,
 	};
 
 	return id < TRANSPORT_COUNT ? all[id] : NULL;
+}
+
+void
+transport_setup(int tls_handshake_ms)
+{
+	transport_tls_setup(tls_handshake_ms);
 }

@@ -13,6 +13,7 @@
 /* Which transport a listener uses; travels in CHANNEL_CLIENT_NEW. */
 enum transport_id {
 	TRANSPORT_TCP = 0,
+	TRANSPORT_TLS = 1, /* OpenSSL over TCP (transport_tls.c) */
 	TRANSPORT_COUNT,
 };
 
@@ -26,6 +27,14 @@ struct xconn {
 	int fd;
 	void *state;	/* the transport's own */
 	unsigned wants; /* XCONN_WANT_* after the last -EAGAIN */
+	/* Set by open when ready may take a while (a handshake): if ready
+	 * still says 0 at this time (loop_now_ms clock), the session sets
+	 * late and asks once more; ready must then decide. 0: no limit. */
+	long long ready_by_ms;
+	int late;
+	/* Why the connection failed, for the log and the quit reason, when
+	 * a call returned -errno; NULL for the usual "connection lost". */
+	const char *why;
 };
 
 struct transport {
@@ -54,6 +63,19 @@ struct transport {
 /* The transport with this id, or NULL. */
 const struct transport *transport_get(unsigned id);
 
+/* Takes the settings the transports need (the TLS handshake timeout) in a
+ * session process, before its first connection. */
+void transport_setup(int tls_handshake_ms);
+
 extern const struct transport transport_tcp;
+extern const struct transport transport_tls;
+
+/* transport_tls: the handshake timeout of this process (ms). */
+void transport_tls_setup(int handshake_ms);
+
+/* transport_tcp: 1 if the first bytes of a connection (n of them, n >= 1)
+ * are the start of a TLS handshake record: a TLS client on a plaintext
+ * port. Pure. */
+int transport_looks_like_tls(const unsigned char *p, size_t n);
 
 #endif
