@@ -84,6 +84,9 @@ $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o \
 		$(BUILD)/tests/tlslib.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
+# The sandbox test installs the sessions' filter itself.
+$(BUILD)/tests/integration/test_sandbox: $(BUILD)/src/server/sandbox.o
+
 run: $(BUILD)/parleyd
 	$(BUILD)/parleyd
 

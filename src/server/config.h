@@ -47,6 +47,7 @@ struct config {
 	const char *tls_key;
 	int tls_handshake_ms; /* a handshake not done by then is closed */
 	int listen_tls_given; /* --listen-tls was given: no default ones */
+	const char *user;     /* started as root: become this user */
 };
 
 /* Fills the documented defaults. */

@@ -112,6 +112,9 @@ const struct option_def options_table[] = {
      600000, NULL, 0,
      "close a TLS connection whose handshake is not\n"
      "done by then (default 10000)"},
+    {"user", "NAME", OPTION_STRING, FIELD(user), 0, 0, NULL, 0,
+     "started as root: bind the ports, then run as\n"
+     "this user and its groups"},
     {"workers", "N|auto", OPTION_CALL, 0, 0, 0, options_workers, 0,
      "N worker processes (auto: one per CPU);\n"
      "default 0: one process per client"},

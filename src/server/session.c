@@ -9,6 +9,7 @@
 #include "server/session.h"
 
 #include "lib/log.h"
+#include "server/sandbox.h"
 #include "server/session_int.h"
 #include "server/tls_ctx.h"
 
@@ -264,6 +265,13 @@ session_setup(struct session *s, const struct session_start *st)
 	    loop_add(s->loop, s->sig_fd, EPOLLIN, session_on_signal, s) < 0)
 		fatal("session loop");
 	transport_setup(s->cfg->tls_handshake_ms);
+	/* Set up: from here on it only serves its clients (DESIGN.md
+	 * section 11). */
+	int err = sandbox_enter();
+	if (err < 0) {
+		errno = -err;
+		fatal("cannot enter the sandbox");
+	}
 }
 
 void

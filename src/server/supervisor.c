@@ -197,7 +197,8 @@ supervisor_run(const struct config *cfg)
 	struct supervisor sv;
 
 	sv_setup(&sv, cfg);
-	if (sv_tls_start(&sv) < 0 || sv_listen(&sv) < 0)
+	if (sv_tls_start(&sv) < 0 || sv_listen(&sv) < 0 ||
+	    sv_privileges(&sv) < 0)
 		return 1;
 	for (int i = 0; i < cfg->workers; i++)
 		if (sv_spawn(&sv, &sv.sessions[i], -1, NULL, 0, 0) < 0)

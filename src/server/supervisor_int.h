@@ -130,6 +130,11 @@ void sv_session_bad(struct supervisor *sv, struct sv_session *s,
 /* A free fork-model slot, or the least-loaded live worker; NULL if none. */
 struct sv_session *sv_pick_session(struct supervisor *sv);
 
+/* Once the listeners are bound: checks that sessions can be sandboxed
+ * and drops root for --user (or says once that it runs as root). Returns
+ * 0 or -1 (logged). */
+int sv_privileges(struct supervisor *sv);
+
 /* Tells every session to shut down. */
 void sv_shutdown_sessions(struct supervisor *sv);
 
