@@ -1,9 +1,9 @@
 /*
  * test_tls: TLS on the real parleyd, in both process models: chat between
  * TLS and plaintext clients, the wrong protocol on each kind of port, a
- * stalled handshake, certificate reload (good and bad), and resumption
- * across processes. Certificates are made at run time with the openssl
- * command in a temporary directory.
+ * stalled handshake, certificate reload (good and bad), resumption across
+ * processes, and the terminal client's verification. Certificates are
+ * made at run time with the openssl command in a temporary directory.
  */
 #include "../testlib.h"
 #include "../tlslib.h"
@@ -456,6 +456,119 @@ test_a_ticket_resumes_in_another_session_process(void)
 	ts_free(s);
 }
 
+/* ---- the terminal client ------------------------------------------------- */
+
+struct client_row {
+	const char *name;
+	const char *args; /* before the address */
+	const char *host; /* localhost or 127.0.0.1 */
+	int plain_port;	  /* connect to the plaintext port */
+	int code;	  /* exit status */
+	const char *out;  /* in stdout */
+	const char *err;  /* in stderr, "" for nothing at all */
+};
+
+static const struct client_row client_rows[] = {
+    {"trusting the CA", "--ca CA", "localhost", 0, 0, "welcome to parley", ""},
+    {"checking an address", "--ca CA", "127.0.0.1", 0, 0, "welcome to parley",
+     ""},
+    {"with the system's CAs only", "", "localhost", 0, 1, "",
+     "parley: cannot verify the certificate of localhost:"},
+    {"trusting another CA", "--ca SELF", "localhost", 0, 1, "",
+     "unable to get local issuer certificate"},
+    {"insecure", "--insecure", "127.0.0.1", 0, 0, "welcome to parley",
+     "parley: warning: --insecure: the server's certificate is not "
+     "verified"},
+    {"at a plaintext port", "--insecure", "127.0.0.1", 1, 1, "",
+     "closed the connection during the TLS handshake (not a TLS port?)"},
+};
+
+/* Runs build/parley --tls with args (CA and SELF replaced by the files)
+ * and "/quit" on stdin. */
+static int
+run_client(const char *args, const char *addr, char *out, char *err, size_t n)
+{
+	const char *build = getenv("PARLEY_BUILD");
+	char path[512], buf[1024];
+	char *argv[16];
+	int argc = 0;
+
+	snprintf(path, sizeof(path), "%s/parley", build ? build : "build");
+	snprintf(buf, sizeof(buf), "%s", args);
+	argv[argc++] = path;
+	argv[argc++] = "--tls";
+	for (char *tok = strtok(buf, " "); tok && argc < 12;
+	     tok = strtok(NULL, " "))
+		argv[argc++] = strcmp(tok, "CA") == 0	  ? ca_pem
+			       : strcmp(tok, "SELF") == 0 ? self_pem
+							  : tok;
+	argv[argc++] = (char *)addr;
+	argv[argc] = NULL;
+	return tt_run(argv, "/quit\n", out, err, n, 2 * T_WAIT_MS);
+}
+
+static int
+lines_in(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void
+test_the_client_verifies_the_server(void)
+{
+	char out[8192], err[8192], addr[128];
+	int port = 0;
+	struct ts_server *s = start_tls(a_pem, a_key, "", &port);
+
+	REQUIRE(s);
+	setenv("PARLEY_GRACE_MS", "5000", 1);
+	for (size_t i = 0; i < sizeof(client_rows) / sizeof(client_rows[0]);
+	     i++) {
+		const struct client_row *r = &client_rows[i];
+		snprintf(addr, sizeof(addr), "%s:%d", r->host,
+			 r->plain_port ? s->port : port);
+		int code = run_client(r->args, addr, out, err, sizeof(out));
+		CHECKF(code == r->code, "%s: exit %d, want %d; stderr: %s",
+		       r->name, code, r->code, err);
+		CHECKF(strstr(out, r->out) != NULL, "%s: stdout: %s", r->name,
+		       out);
+		if (r->err[0]) {
+			CHECKF(strstr(err, r->err) != NULL, "%s: stderr: %s",
+			       r->name, err);
+			/* One clear line, nothing else. */
+			CHECKF(r->code == 0 || lines_in(err) == 1,
+			       "%s: stderr: %s", r->name, err);
+		} else {
+			CHECKF(err[0] == '\0', "%s: stderr: %s", r->name, err);
+		}
+	}
+	check_no_sanitizer_reports(s);
+	ts_free(s);
+}
+
+static void
+test_the_client_refuses_a_certificate_for_another_name(void)
+{
+	char out[8192], err[8192], addr[128];
+	int port = 0;
+	struct ts_server *s = start_tls(other_pem, other_key, "", &port);
+
+	REQUIRE(s);
+	setenv("PARLEY_GRACE_MS", "5000", 1);
+	snprintf(addr, sizeof(addr), "localhost:%d", port);
+	int code = run_client("--ca CA", addr, out, err, sizeof(out));
+	CHECKF(code == 1, "exit %d; stderr: %s", code, err);
+	CHECKF(strstr(err, "cannot verify the certificate of localhost:") &&
+		   strstr(err, "hostname mismatch") && lines_in(err) == 1,
+	       "stderr: %s", err);
+	CHECK(out[0] == '\0');
+	ts_free(s);
+}
+
 /* ---- start-up ------------------------------------------------------------ */
 
 static void
@@ -536,6 +649,8 @@ main(int argc, char **argv)
 	RUN(test_reload_gives_new_connections_the_new_certificate);
 	RUN(test_a_bad_certificate_at_reload_keeps_the_current_one);
 	RUN(test_a_ticket_resumes_in_another_session_process);
+	RUN(test_the_client_verifies_the_server);
+	RUN(test_the_client_refuses_a_certificate_for_another_name);
 	RUN(test_a_tls_listener_without_a_certificate_is_a_usage_error);
 	tt_dir_remove(dir);
 	return tl_summary(suite);
