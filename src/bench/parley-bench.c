@@ -33,7 +33,10 @@ enum {
 	OPT_LABEL,
 	OPT_JSON,
 	OPT_PROGRESS,
-	OPT_NO_PROGRESS
+	OPT_NO_PROGRESS,
+	OPT_TLS,
+	OPT_HANDSHAKES,
+	OPT_RESUME
 };
 
 static const struct option parley_bench_options[] = {
@@ -56,6 +59,9 @@ static const struct option parley_bench_options[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"tls", no_argument, NULL, OPT_TLS},
+    {"handshakes", required_argument, NULL, OPT_HANDSHAKES},
+    {"resume", no_argument, NULL, OPT_RESUME},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -88,6 +94,13 @@ parley_bench_usage(FILE *f)
 	    "      --json               print the summary as JSON\n"
 	    "      --progress, --no-progress  progress line (default: if\n"
 	    "                           stderr is a terminal)\n"
+	    "      --tls                connect with TLS (not verified)\n"
+	    "      --handshakes N       instead: N TLS handshakes, each done\n"
+	    "                           at the server's first line, with\n"
+	    "                           --connect-parallel in flight;\n"
+	    "                           reports handshakes per second\n"
+	    "      --resume             with --handshakes: each resumes the\n"
+	    "                           session of a first, unmeasured one\n"
 	    "Exit: 0 nothing lost, duplicated, reordered, corrupted or\n"
 	    "disconnected; 1 otherwise; 2 the run could not be done.\n",
 	    f);
@@ -369,6 +382,19 @@ parley_bench_option(struct parley_bench_opts *o, int c, const char *arg)
 	case OPT_NO_PROGRESS:
 		cfg->progress = c == OPT_PROGRESS;
 		return 0;
+	case OPT_TLS:
+		cfg->tls = 1;
+		return 0;
+	case OPT_RESUME:
+		cfg->resume = 1;
+		return 0;
+	case OPT_HANDSHAKES:
+		cfg->tls = 1;
+		return parley_bench_uint(arg, 100000000, &cfg->handshakes) <
+				   0 ||
+			       cfg->handshakes == 0
+			   ? -EINVAL
+			   : 0;
 	case 'h':
 		parley_bench_usage(stdout);
 		exit(0);
@@ -388,6 +414,11 @@ parley_bench_check(struct parley_bench_opts *o, const char *target)
 	if (net_parse_hostport(target, cfg->host, sizeof(cfg->host), &cfg->port,
 			       5050) < 0) {
 		fprintf(stderr, "parley-bench: bad address %s\n", target);
+		return -EINVAL;
+	}
+	if (cfg->resume && !cfg->handshakes) {
+		fprintf(stderr, "parley-bench: --resume goes with "
+				"--handshakes\n");
 		return -EINVAL;
 	}
 	if (!o->senders_set)
@@ -437,6 +468,45 @@ parley_bench_parse(int argc, char **argv, struct parley_bench_opts *o)
 	return parley_bench_check(o, target);
 }
 
+/* Handshake mode: how many a second, and what each cost the server. */
+static int
+parley_bench_handshakes(const struct parley_bench_opts *o)
+{
+	const struct bench_config *cfg = &o->cfg;
+	struct parley_bench_out out = {.json = o->json, .first = 1};
+	struct handshake_result r;
+	double dur, done;
+
+	if (handshake_run(cfg, &r) < 0) {
+		fprintf(stderr, "parley-bench: %s\n", r.error);
+		return 2;
+	}
+	dur = r.duration_s > 0 ? r.duration_s : 1e-9;
+	done = r.done ? (double)r.done : 1;
+	if (o->label[0])
+		parley_bench_kv(&out, 1, "label", "%s", o->label);
+	parley_bench_kv(&out, 1, "mode", "%s",
+			cfg->resume ? "handshakes-resumed" : "handshakes");
+	parley_bench_kv(&out, 0, "parallel", "%u", cfg->connect_parallel);
+	parley_bench_kv(&out, 0, "handshakes", "%u", r.done);
+	parley_bench_kv(&out, 0, "resumed", "%u", r.resumed);
+	parley_bench_kv(&out, 0, "failed", "%u", r.failed);
+	parley_bench_kv(&out, 0, "duration_s", "%.3f", r.duration_s);
+	parley_bench_kv(&out, 0, "handshakes_per_s", "%.0f",
+			(double)r.done / dur);
+	if (r.has_server)
+		parley_bench_kv(&out, 0, "server_cpu_us_per_handshake", "%.1f",
+				(double)r.server_cpu_ns / 1e3 / done);
+	parley_bench_kv(&out, 0, "bench_cpu_us_per_handshake", "%.1f",
+			(double)r.bench_cpu_ns / 1e3 / done);
+	int ok = r.failed == 0 && r.done == cfg->handshakes &&
+		 (!cfg->resume || r.resumed == r.done);
+	parley_bench_kv(&out, 1, "result", "%s", ok ? "ok" : "FAIL");
+	puts(o->json ? "}" : "");
+	fflush(stdout);
+	return ok ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -464,6 +534,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	parley_bench_raise_nofile();
+	if (o.cfg.handshakes)
+		return parley_bench_handshakes(&o);
 	res = calloc(1, sizeof(*res));
 	if (!res)
 		return 2;
