@@ -3,6 +3,7 @@
 #   make            build build/parleyd, build/parley, build/parley-bench,
 #                   build/wakecost
 #   make run        build and start parleyd with its defaults (port 5050)
+#   make cert       a self-signed cert.pem and key.pem for localhost
 #   make test       build and run every unit and integration test
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make bench      the short standard benchmark matrix
@@ -46,8 +47,8 @@ INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INT
 BINS := $(BUILD)/parleyd $(BUILD)/parley $(BUILD)/parley-bench \
 	$(BUILD)/wakecost
 
-.PHONY: all run test unit integration asan bench format lint clean fuzz \
-	fuzz-run
+.PHONY: all run cert test unit integration asan bench format lint clean \
+	fuzz fuzz-run
 all: $(BINS)
 
 # What the build needs from Debian's packages, installed once if missing
@@ -89,6 +90,14 @@ $(BUILD)/tests/integration/test_sandbox: $(BUILD)/src/server/sandbox.o
 
 run: $(BUILD)/parleyd
 	$(BUILD)/parleyd
+
+# A self-signed certificate for local use (README, TLS): cert.pem and
+# key.pem for localhost, valid 30 days. Not for a server others use.
+cert:
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-days 30 -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1 \
+		-keyout key.pem -out cert.pem
 
 # Every test binary prints "NAME: N passed, N failed"; tests/run.sh adds the
 # totals and fails if any binary failed.
