@@ -243,7 +243,7 @@ options_usage(FILE *f)
 		for (int line = 0; *h; line++) {
 			const char *nl = strchr(h, '\n');
 			int len = nl ? (int)(nl - h) : (int)strlen(h);
-			fprintf(f, "  %-26s%.*s\n", line ? "" : head, len, h);
+			fprintf(f, "  %-25s %.*s\n", line ? "" : head, len, h);
 			h += len + (nl ? 1 : 0);
 		}
 	}
