@@ -3,6 +3,7 @@
 #   make            build build/parleyd, build/parley, build/parley-bench,
 #                   build/wakecost
 #   make run        build and start parleyd with its defaults (port 5050)
+#   make cert       a self-signed cert.pem and key.pem for localhost
 #   make test       build and run every unit and integration test, and
 #                   the web client in headless Chromium
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
@@ -33,7 +34,7 @@ CFLAGS  ?=
 CFLAGS  += $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -DPARLEY_VERSION='"$(VERSION)"' \
 	   -MMD -MP
 LDFLAGS ?=
-LDLIBS  := -lpthread -lm
+LDLIBS  := -lssl -lcrypto -lpthread -lm
 
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -66,8 +67,8 @@ INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INT
 BINS := $(BUILD)/parleyd $(BUILD)/parley $(BUILD)/parley-bench \
 	$(BUILD)/wakecost
 
-.PHONY: all run test unit integration asan bench format lint clean fuzz \
-	fuzz-run conf install uninstall
+.PHONY: all run cert test unit integration asan bench format lint clean \
+	fuzz fuzz-run conf install uninstall
 all: $(BINS)
 
 # What the build needs from Debian's packages, installed once if missing
@@ -120,11 +121,23 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/testlib.o \
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o \
-		$(BUILD)/tests/testlib.o $(BUILD)/tests/mesh.o $(LIB_OBJ)
+		$(BUILD)/tests/testlib.o $(BUILD)/tests/mesh.o \
+		$(BUILD)/tests/tlslib.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# The sandbox test installs the sessions' filter itself.
+$(BUILD)/tests/integration/test_sandbox: $(BUILD)/src/server/sandbox.o
 
 run: $(BUILD)/parleyd
 	$(BUILD)/parleyd
+
+# A self-signed certificate for local use (README, TLS): cert.pem and
+# key.pem for localhost, valid 30 days. Not for a server others use.
+cert:
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-days 30 -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1 \
+		-keyout key.pem -out cert.pem
 
 # Every test binary prints "NAME: N passed, N failed"; tests/run.sh adds the
 # totals and fails if any binary failed.

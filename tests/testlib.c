@@ -318,6 +318,11 @@ ts_start(const char *extra_args)
 		argv[argc++] = "--http-listen";
 		argv[argc++] = "none";
 	}
+	/* Nor the default TLS ports (5051) that a certificate brings. */
+	if (!extra_args || !strstr(extra_args, "--listen-tls")) {
+		argv[argc++] = "--listen-tls";
+		argv[argc++] = "none";
+	}
 	snprintf(argbuf, sizeof(argbuf), "%s", extra_args ? extra_args : "");
 	argc += ts_argv_split(argbuf, argv + argc, 58);
 	argv[argc] = NULL;
@@ -437,6 +442,26 @@ ts_log_count(struct ts_server *s, const char *substr)
 	n = ts_count_locked(p, substr);
 	pthread_mutex_unlock(&p->mu);
 	return n;
+}
+
+int
+ts_listen_port(struct ts_server *s, const char *what, int timeout_ms)
+{
+	struct ts_priv *p = (struct ts_priv *)s;
+	char tail[128];
+	int port = -1;
+
+	snprintf(tail, sizeof(tail), " (%s)\n", what);
+	if (ts_wait_count(p, tail, 1, timeout_ms) < 0)
+		return -1;
+	pthread_mutex_lock(&p->mu);
+	const char *end = strstr(p->log, tail);
+	const char *colon =
+	    end ? memrchr(p->log, ':', (size_t)(end - p->log)) : NULL;
+	if (colon)
+		port = atoi(colon + 1);
+	pthread_mutex_unlock(&p->mu);
+	return port > 0 ? port : -1;
 }
 
 int

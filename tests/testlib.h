@@ -89,6 +89,11 @@ int ts_log_wait_count(struct ts_server *s, const char *substr, int count,
  * Returns 0, or -1 if there is none yet. */
 int ts_log_line(struct ts_server *s, const char *substr, char *out, size_t n);
 
+/* Waits for the "listening on ADDR:PORT (WHAT)" line of a listener that
+ * is not plain TCP (what: "plain over tls", ...) and returns its port, or
+ * -1 after timeout_ms. */
+int ts_listen_port(struct ts_server *s, const char *what, int timeout_ms);
+
 /* Counts log lines containing substr so far. */
 int ts_log_count(struct ts_server *s, const char *substr);
 

@@ -13,6 +13,7 @@ set -eu
 what=${1:-build}
 
 BUILD_DEBS="
+libssl-dev /usr/include/openssl/ssl.h
 "
 TEST_DEBS="
 man-db man
@@ -20,6 +21,7 @@ groff-base groff
 chromium /usr/bin/chromium
 nodejs node
 npm npm
+openssl openssl
 "
 
 missing=

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_tls.h"
 #include "bench/payload.h"
 #include "bench/procstat.h"
 #include "bench/track.h"
@@ -59,6 +60,8 @@ struct bench_client {
 	size_t out_len, out_off, out_cap;
 	int ws_open;	      /* --ws: the upgrade is done */
 	struct ws_reader *rd; /* --ws: the server's frames */
+	struct ssl_st *tls;   /* --tls */
+	int handshaking;
 };
 
 struct bench_sender {
@@ -211,6 +214,8 @@ bench_client_close(struct bench *b, unsigned int id, const char *why)
 		b->ready--;
 	if (c->state != BENCH_IDLE && c->fd >= 0)
 		close(c->fd);
+	bench_tls_free(c->tls);
+	c->tls = NULL;
 	c->fd = -1;
 	c->state = BENCH_CLOSED;
 	if (b->measuring) {
@@ -258,19 +263,11 @@ bench_client_start(struct bench *b, unsigned int id)
 }
 
 static void
-bench_client_connected(struct bench *b, unsigned int id)
+bench_client_register(struct bench *b, unsigned int id)
 {
 	struct bench_client *c = &b->clients[id];
-	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = id};
-	socklen_t len = sizeof(int);
 	char line[128];
-	int err = 0;
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
-		bench_client_close(b, id, err ? strerror(err) : "connect");
-		return;
-	}
-	(void)epoll_ctl(b->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 	c->state = BENCH_REGISTERING;
 	if (b->cfg->ws) {
 		char req[512];
@@ -288,6 +285,75 @@ bench_client_connected(struct bench *b, unsigned int id)
 	bench_out_str(b, id, line);
 }
 
+static void bench_client_read(struct bench *b, unsigned int id);
+
+/* --tls: one step of the handshake; the client registers once it is
+ * done. */
+static void
+bench_client_handshake(struct bench *b, unsigned int id)
+{
+	struct bench_client *c = &b->clients[id];
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = id};
+	int want_write = 0, r = bench_tls_handshake(c->tls, &want_write);
+
+	if (r < 0) {
+		bench_client_close(b, id, "TLS handshake failed");
+		return;
+	}
+	if (r == 0) {
+		ev.events = want_write ? EPOLLOUT : EPOLLIN;
+		(void)epoll_ctl(b->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		return;
+	}
+	c->handshaking = 0;
+	(void)epoll_ctl(b->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	bench_client_register(b, id);
+	bench_client_read(b, id); /* what the library may already hold */
+}
+
+static void
+bench_client_connected(struct bench *b, unsigned int id)
+{
+	struct bench_client *c = &b->clients[id];
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = id};
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+		bench_client_close(b, id, err ? strerror(err) : "connect");
+		return;
+	}
+	if (b->cfg->tls) {
+		c->tls = bench_tls_new(c->fd, NULL);
+		if (!c->tls) {
+			bench_client_close(b, id, "no TLS connection");
+			return;
+		}
+		c->handshaking = 1;
+		c->state = BENCH_REGISTERING;
+		bench_client_handshake(b, id);
+		return;
+	}
+	(void)epoll_ctl(b->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	bench_client_register(b, id);
+}
+
+/* Sends from out: the count, -EAGAIN or -errno. */
+static ssize_t
+bench_client_send(struct bench_client *c)
+{
+	ssize_t n;
+
+	if (c->tls)
+		return bench_tls_write(c->tls, c->out + c->out_off,
+				       c->out_len - c->out_off);
+	do {
+		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+			 MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
 static void
 bench_client_flush(struct bench *b, unsigned int id)
 {
@@ -296,17 +362,15 @@ bench_client_flush(struct bench *b, unsigned int id)
 	ssize_t n;
 
 	c->queued = 0;
-	if (c->state == BENCH_CLOSED || c->state == BENCH_CONNECTING)
+	if (c->state == BENCH_CLOSED || c->state == BENCH_CONNECTING ||
+	    c->handshaking)
 		return;
 	while (c->out_off < c->out_len) {
-		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-			 MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
+		n = bench_client_send(c);
+		if (n == -EAGAIN)
 			break;
 		if (n < 0) {
-			bench_client_close(b, id, strerror(errno));
+			bench_client_close(b, id, strerror((int)-n));
 			return;
 		}
 		c->out_off += (size_t)n;
@@ -732,8 +796,26 @@ bench_ws_input(struct bench *b, unsigned int id, char *buf, size_t len,
 	return len - pos;
 }
 
-static void
-bench_client_read(struct bench *b, unsigned int id)
+/* Reads into rbuf after the carried bytes: the count, 0 at the end,
+ * -EAGAIN or -errno. */
+static ssize_t
+bench_client_recv(struct bench *b, struct bench_client *c)
+{
+	ssize_t n;
+
+	if (c->tls)
+		return bench_tls_read(c->tls, b->rbuf + c->carry_len,
+				      BENCH_READ_MAX);
+	do {
+		n = read(c->fd, b->rbuf + c->carry_len, BENCH_READ_MAX);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/* One read's worth of lines; returns 1 if TLS holds more already read
+ * from the socket (epoll will not say so). */
+static int
+bench_client_read_once(struct bench *b, unsigned int id)
 {
 	struct bench_client *c = &b->clients[id];
 	char *p, *end, *nl;
@@ -741,15 +823,13 @@ bench_client_read(struct bench *b, unsigned int id)
 	int64_t t;
 
 	memcpy(b->rbuf, c->carry, c->carry_len);
-	do {
-		n = read(c->fd, b->rbuf + c->carry_len, BENCH_READ_MAX);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0 && errno == EAGAIN)
-		return;
+	n = bench_client_recv(b, c);
+	if (n == -EAGAIN || n == -EWOULDBLOCK)
+		return 0;
 	if (n <= 0) {
 		bench_client_close(
-		    b, id, n == 0 ? "connection closed" : strerror(errno));
-		return;
+		    b, id, n == 0 ? "connection closed" : strerror((int)-n));
+		return 0;
 	}
 	t = bench_now();
 	b->t_last_input = t;
@@ -757,21 +837,21 @@ bench_client_read(struct bench *b, unsigned int id)
 		size_t total = c->carry_len + (size_t)n;
 		size_t left = bench_ws_input(b, id, b->rbuf, total, t);
 		if (c->state == BENCH_CLOSED)
-			return;
+			return 0;
 		if (left >= BENCH_LINE_MAX) {
 			bench_client_close(b, id, "WebSocket head too long");
-			return;
+			return 0;
 		}
 		memcpy(c->carry, b->rbuf + total - left, left);
 		c->carry_len = (unsigned int)left;
-		return;
+		return c->tls && bench_tls_pending(c->tls);
 	}
 	p = b->rbuf;
 	end = b->rbuf + c->carry_len + n;
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
 		bench_line(b, id, p, (size_t)(nl - p), t);
 		if (c->state == BENCH_CLOSED)
-			return;
+			return 0;
 		p = nl + 1;
 	}
 	c->carry_len = (unsigned int)(end - p);
@@ -781,6 +861,14 @@ bench_client_read(struct bench *b, unsigned int id)
 		c->carry_len = 0;
 	}
 	memcpy(c->carry, p, c->carry_len);
+	return c->tls && bench_tls_pending(c->tls);
+}
+
+static void
+bench_client_read(struct bench *b, unsigned int id)
+{
+	while (bench_client_read_once(b, id))
+		;
 }
 
 /* --- the loop ----------------------------------------------------------- */
@@ -812,6 +900,10 @@ bench_poll(struct bench *b, int64_t deadline)
 			continue;
 		if (c->state == BENCH_CONNECTING) {
 			bench_client_connected(b, id);
+			continue;
+		}
+		if (c->handshaking) {
+			bench_client_handshake(b, id);
 			continue;
 		}
 		if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
@@ -1046,6 +1138,7 @@ bench_free(struct bench *b)
 		for (i = 0; i < b->nclients; i++) {
 			if (b->clients[i].fd >= 0)
 				close(b->clients[i].fd);
+			bench_tls_free(b->clients[i].tls);
 			free(b->clients[i].carry);
 			free(b->clients[i].out);
 			if (b->clients[i].rd)

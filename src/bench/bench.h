@@ -23,7 +23,8 @@ enum bench_proto {
 
 struct bench_config {
 	enum bench_proto proto;
-	int ws; /* over WebSocket (/ws, subprotocol parley) */
+	int ws;	 /* over WebSocket (/ws, subprotocol parley) */
+	int tls; /* TLS without verification (--tls) */
 	char host[256];
 	int port;
 	unsigned int clients;
@@ -41,6 +42,22 @@ struct bench_config {
 	double connect_timeout_s;      /* every client joined within this */
 	double drain_timeout_s; /* end after this long without progress */
 	double timeout_s;	/* hard cap on the measured phase */
+	/* Handshake mode (--handshakes N): N TLS handshakes, connect_parallel
+	 * at once, each done when the server's first line arrives; resume:
+	 * every one resumes the session of a first, unmeasured one. */
+	unsigned int handshakes;
+	int resume;
+};
+
+struct handshake_result {
+	unsigned int done;    /* handshakes with the server's first line */
+	unsigned int resumed; /* of which resumed a session */
+	unsigned int failed;
+	double duration_s;
+	int has_server;
+	uint64_t server_cpu_ns;
+	uint64_t bench_cpu_ns;
+	char error[256];
 };
 
 struct bench_result {
@@ -78,6 +95,12 @@ struct bench_result {
  * opened. Blocks for the whole run. Returns 0 when a measurement was made
  * (check the counters), -errno with res->error set when it was not. */
 int bench_run(const struct bench_config *cfg, struct bench_result *res)
+    __attribute__((warn_unused_result));
+
+/* Handshake mode (handshake.c): connects cfg->handshakes times over TLS
+ * and counts how many handshakes a second the server completes. Returns 0
+ * when a measurement was made, -errno with res->error set if not. */
+int handshake_run(const struct bench_config *cfg, struct handshake_result *res)
     __attribute__((warn_unused_result));
 
 #endif

@@ -34,7 +34,10 @@ enum {
 	OPT_JSON,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
-	OPT_WS
+	OPT_WS,
+	OPT_TLS,
+	OPT_HANDSHAKES,
+	OPT_RESUME
 };
 
 static const struct option parley_bench_options[] = {
@@ -58,6 +61,9 @@ static const struct option parley_bench_options[] = {
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"ws", no_argument, NULL, OPT_WS},
+    {"tls", no_argument, NULL, OPT_TLS},
+    {"handshakes", required_argument, NULL, OPT_HANDSHAKES},
+    {"resume", no_argument, NULL, OPT_RESUME},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -93,6 +99,13 @@ parley_bench_usage(FILE *f)
 	    "      --json               print the summary as JSON\n"
 	    "      --progress, --no-progress  progress line (default: if\n"
 	    "                           stderr is a terminal)\n"
+	    "      --tls                connect with TLS (not verified)\n"
+	    "      --handshakes N       instead: N TLS handshakes, each done\n"
+	    "                           at the server's first line, with\n"
+	    "                           --connect-parallel in flight;\n"
+	    "                           reports handshakes per second\n"
+	    "      --resume             with --handshakes: each resumes the\n"
+	    "                           session of a first, unmeasured one\n"
 	    "Exit: 0 nothing lost, duplicated, reordered, corrupted or\n"
 	    "disconnected; 1 otherwise; 2 the run could not be done.\n",
 	    f);
@@ -198,7 +211,9 @@ parley_bench_print_counts(struct parley_bench_out *o,
 {
 	parley_bench_kv(o, 1, "proto", "%s",
 			cfg->proto == BENCH_PROTO_IRC ? "irc" : "parley");
-	parley_bench_kv(o, 1, "transport", "%s", cfg->ws ? "ws" : "tcp");
+	parley_bench_kv(o, 1, "transport", "%s",
+			cfg->ws ? (cfg->tls ? "wss" : "ws")
+				: (cfg->tls ? "tls" : "tcp"));
 	parley_bench_kv(o, 0, "clients", "%u", cfg->clients);
 	parley_bench_kv(o, 0, "senders", "%u", cfg->senders);
 	parley_bench_kv(o, 1, "mode", "%s", cfg->rate > 0 ? "open" : "closed");
@@ -379,6 +394,19 @@ parley_bench_option(struct parley_bench_opts *o, int c, const char *arg)
 	case OPT_NO_PROGRESS:
 		cfg->progress = c == OPT_PROGRESS;
 		return 0;
+	case OPT_TLS:
+		cfg->tls = 1;
+		return 0;
+	case OPT_RESUME:
+		cfg->resume = 1;
+		return 0;
+	case OPT_HANDSHAKES:
+		cfg->tls = 1;
+		return parley_bench_uint(arg, 100000000, &cfg->handshakes) <
+				   0 ||
+			       cfg->handshakes == 0
+			   ? -EINVAL
+			   : 0;
 	case 'h':
 		parley_bench_usage(stdout);
 		exit(0);
@@ -400,6 +428,11 @@ parley_bench_check(struct parley_bench_opts *o, const char *target)
 		fprintf(stderr, "parley-bench: bad address %s\n", target);
 		return -EINVAL;
 	}
+	if (cfg->resume && !cfg->handshakes) {
+		fprintf(stderr, "parley-bench: --resume goes with "
+				"--handshakes\n");
+		return -EINVAL;
+	}
 	if (!o->senders_set)
 		cfg->senders = cfg->clients;
 	if (!o->messages_set && cfg->duration_s > 0)
@@ -408,11 +441,12 @@ parley_bench_check(struct parley_bench_opts *o, const char *target)
 		/* Bounded buffers, not stretched batches: about
 		 * BENCH_IN_FLIGHT deliveries outstanding in all, at most
 		 * BENCH_WINDOW_MAX messages per sender, at least one. */
-		unsigned long long per = (unsigned long long)cfg->senders *
-					 (cfg->clients - 1);
+		unsigned long long per =
+		    (unsigned long long)cfg->senders * (cfg->clients - 1);
 		unsigned long long w = per ? BENCH_IN_FLIGHT / per : 1;
-		cfg->window = w < 1 ? 1 : w > BENCH_WINDOW_MAX ? BENCH_WINDOW_MAX
-							      : (unsigned)w;
+		cfg->window = w < 1		     ? 1
+			      : w > BENCH_WINDOW_MAX ? BENCH_WINDOW_MAX
+						     : (unsigned)w;
 	}
 	if (!o->room_set && cfg->proto == BENCH_PROTO_IRC)
 		snprintf(cfg->room, sizeof(cfg->room), "#bench");
@@ -457,6 +491,45 @@ parley_bench_parse(int argc, char **argv, struct parley_bench_opts *o)
 	return parley_bench_check(o, target);
 }
 
+/* Handshake mode: how many a second, and what each cost the server. */
+static int
+parley_bench_handshakes(const struct parley_bench_opts *o)
+{
+	const struct bench_config *cfg = &o->cfg;
+	struct parley_bench_out out = {.json = o->json, .first = 1};
+	struct handshake_result r;
+	double dur, done;
+
+	if (handshake_run(cfg, &r) < 0) {
+		fprintf(stderr, "parley-bench: %s\n", r.error);
+		return 2;
+	}
+	dur = r.duration_s > 0 ? r.duration_s : 1e-9;
+	done = r.done ? (double)r.done : 1;
+	if (o->label[0])
+		parley_bench_kv(&out, 1, "label", "%s", o->label);
+	parley_bench_kv(&out, 1, "mode", "%s",
+			cfg->resume ? "handshakes-resumed" : "handshakes");
+	parley_bench_kv(&out, 0, "parallel", "%u", cfg->connect_parallel);
+	parley_bench_kv(&out, 0, "handshakes", "%u", r.done);
+	parley_bench_kv(&out, 0, "resumed", "%u", r.resumed);
+	parley_bench_kv(&out, 0, "failed", "%u", r.failed);
+	parley_bench_kv(&out, 0, "duration_s", "%.3f", r.duration_s);
+	parley_bench_kv(&out, 0, "handshakes_per_s", "%.0f",
+			(double)r.done / dur);
+	if (r.has_server)
+		parley_bench_kv(&out, 0, "server_cpu_us_per_handshake", "%.1f",
+				(double)r.server_cpu_ns / 1e3 / done);
+	parley_bench_kv(&out, 0, "bench_cpu_us_per_handshake", "%.1f",
+			(double)r.bench_cpu_ns / 1e3 / done);
+	int ok = r.failed == 0 && r.done == cfg->handshakes &&
+		 (!cfg->resume || r.resumed == r.done);
+	parley_bench_kv(&out, 1, "result", "%s", ok ? "ok" : "FAIL");
+	puts(o->json ? "}" : "");
+	fflush(stdout);
+	return ok ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -484,6 +557,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	parley_bench_raise_nofile();
+	if (o.cfg.handshakes)
+		return parley_bench_handshakes(&o);
 	res = calloc(1, sizeof(*res));
 	if (!res)
 		return 2;

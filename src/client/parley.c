@@ -8,6 +8,7 @@
 #include "client/parley.h"
 #include "client/screen.h"
 #include "client/term.h"
+#include "client/tls.h"
 #include "lib/net.h"
 
 #include <arpa/inet.h>
@@ -157,6 +158,22 @@ parley_frame_lines(struct parley *p)
 	}
 }
 
+/* The count, 0 at the end, -EAGAIN, or -errno. */
+static ssize_t
+parley_sock_read(struct parley *p, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (p->tls)
+		return tls_read(p->tls, buf, len);
+	do {
+		n = recv(p->sock_fd, buf, len, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return n;
+}
+
 static void
 parley_read_socket(struct parley *p)
 {
@@ -164,13 +181,11 @@ parley_read_socket(struct parley *p)
 	ssize_t n;
 
 	while (p->outq.len < PARLEY_QUEUE_MAX) {
-		n = recv(p->sock_fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		n = parley_sock_read(p, buf, sizeof(buf));
+		if (n == -EAGAIN)
 			return;
 		if (n <= 0) {
-			p->sock_err = n < 0 ? errno : 0;
+			p->sock_err = n < 0 ? (int)-n : 0;
 			p->sock_eof = 1;
 			if (p->sockin.len > 0) /* a last line without LF */
 				chat_on_server_line(p, p->sockin.data,
@@ -183,12 +198,31 @@ parley_read_socket(struct parley *p)
 	}
 }
 
+/* Writes what the socket takes now. 0, or -errno when it is broken. */
+static int
+parley_sock_flush(struct parley *p)
+{
+	if (!p->tls)
+		return queue_flush(&p->sendq, p->sock_fd, 1);
+	while (p->sendq.len > 0) {
+		ssize_t n = tls_write(p->tls, p->sendq.data, p->sendq.len);
+		if (n == -EAGAIN)
+			return 0;
+		if (n < 0)
+			return (int)n;
+		queue_consume(&p->sendq, (size_t)n);
+	}
+	return 0;
+}
+
 static void
 parley_write_socket(struct parley *p)
 {
-	if (queue_flush(&p->sendq, p->sock_fd, 1) < 0)
+	if (parley_sock_flush(p) < 0)
 		p->sendq.len = 0; /* the read side will see why */
 	if (p->closing && p->sendq.len == 0 && !p->shut_wr) {
+		if (p->tls)
+			(void)tls_shutdown(p->tls); /* close_notify, then FIN */
 		(void)shutdown(p->sock_fd, SHUT_WR);
 		p->shut_wr = 1;
 		p->deadline_ms = parley_now_ms() + p->grace_ms;
@@ -262,9 +296,15 @@ parley_run(struct parley *p)
 		i_sock = i_in = i_out = -1;
 		pfd[n++] = (struct pollfd){.fd = p->sig_fd, .events = POLLIN};
 		short ev = 0;
+		/* Bytes the TLS library has already decrypted are not on
+		 * the socket: poll would not say. */
+		int buffered = p->tls && !p->sock_eof &&
+			       p->outq.len < PARLEY_QUEUE_MAX &&
+			       tls_has_pending(p->tls);
 		if (!p->sock_eof && p->outq.len < PARLEY_QUEUE_MAX)
 			ev |= POLLIN;
-		if (!p->sock_eof && p->sendq.len > 0)
+		if (!p->sock_eof &&
+		    (p->sendq.len > 0 || (p->tls && tls_wants_write(p->tls))))
 			ev |= POLLOUT;
 		/* Not even polled while stdout is backed up: a hang-up would
 		 * be reported again and again before we read it. */
@@ -287,7 +327,8 @@ parley_run(struct parley *p)
 			pfd[n++] =
 			    (struct pollfd){.fd = p->out_fd, .events = POLLOUT};
 		}
-		if (poll(pfd, (nfds_t)n, parley_poll_timeout(p)) < 0) {
+		if (poll(pfd, (nfds_t)n,
+			 buffered ? 0 : parley_poll_timeout(p)) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("parley: poll");
@@ -298,7 +339,10 @@ parley_run(struct parley *p)
 			parley_on_signal(p);
 		if (i_in >= 0 && pfd[i_in].revents)
 			parley_read_input(p);
-		if (i_sock >= 0 && (pfd[i_sock].revents & ~POLLOUT)) {
+		if (i_sock >= 0 &&
+		    ((pfd[i_sock].revents & ~POLLOUT) || buffered ||
+		     (p->tls && tls_wants_write(p->tls) &&
+		      pfd[i_sock].revents))) {
 			parley_read_socket(p);
 			if (p->sock_eof)
 				chat_on_end(p);
@@ -323,6 +367,8 @@ parley_run(struct parley *p)
 struct parley_args {
 	const char *nick; /* NULL: keep the name the server gives */
 	const char *addr;
+	int tls;
+	struct tls_opts tls_opts;
 	char host[256];
 	int port;
 	int grace_ms;
@@ -333,6 +379,8 @@ parley_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: parley [HOST[:PORT]] [--nick NAME]\n"
+		"       parley --tls [--ca FILE | --insecure] [HOST[:PORT]] "
+		"[--nick NAME]\n"
 		"       parley --help | --version\n"
 		"\n"
 		"Connects to a parley chat server (default localhost:%d; "
@@ -345,6 +393,15 @@ parley_usage(FILE *f)
 		"input waits for the\n"
 		"                   answer (refused in a pipe: exit 3, "
 		"nothing sent)\n"
+		"      --tls        connect with TLS (default port %d); the "
+		"server's\n"
+		"                   certificate and name are verified "
+		"against the\n"
+		"                   system's trusted CAs\n"
+		"      --ca FILE    trust the CA certificates in FILE "
+		"instead\n"
+		"      --insecure   do not verify the certificate (and say "
+		"so)\n"
 		"  -h, --help       show this help\n"
 		"  -V, --version    show the version\n"
 		"\n"
@@ -360,7 +417,8 @@ parley_usage(FILE *f)
 		"2 usage error; 3 refused by the server (the connection, or "
 		"--nick in a\n"
 		"pipe); 128+N ended by signal N.\n",
-		NET_DEFAULT_PORT, NET_DEFAULT_PORT, PARLEY_GRACE_MS);
+		NET_DEFAULT_PORT, NET_DEFAULT_PORT, PARLEY_TLS_PORT,
+		PARLEY_GRACE_MS);
 }
 
 /* Prints "parley: PROBLEM" on stderr; returns the usage exit code. */
@@ -430,8 +488,12 @@ parley_v6_needs_brackets(const char *addr, char *out, size_t out_len)
 static int
 parley_parse_args(int argc, char **argv, struct parley_args *a)
 {
+	enum { OPT_TLS = 256, OPT_CA, OPT_INSECURE };
 	static const struct option opts[] = {
 	    {"nick", required_argument, NULL, 'n'},
+	    {"tls", no_argument, NULL, OPT_TLS},
+	    {"ca", required_argument, NULL, OPT_CA},
+	    {"insecure", no_argument, NULL, OPT_INSECURE},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -445,6 +507,15 @@ parley_parse_args(int argc, char **argv, struct parley_args *a)
 		switch (c) {
 		case 'n':
 			a->nick = optarg;
+			break;
+		case OPT_TLS:
+			a->tls = 1;
+			break;
+		case OPT_CA:
+			a->tls_opts.ca_file = optarg;
+			break;
+		case OPT_INSECURE:
+			a->tls_opts.insecure = 1;
 			break;
 		case 'h':
 			parley_usage(stdout);
@@ -472,6 +543,11 @@ parley_parse_args(int argc, char **argv, struct parley_args *a)
 		return parley_usage_error("unexpected argument '%s' (parley "
 					  "--help)",
 					  argv[optind]);
+	if ((a->tls_opts.ca_file || a->tls_opts.insecure) && !a->tls)
+		return parley_usage_error("--ca and --insecure go with --tls");
+	if (a->tls_opts.ca_file && a->tls_opts.insecure)
+		return parley_usage_error("--ca and --insecure exclude each "
+					  "other");
 	if (a->nick && (a->nick[0] == '\0' || strpbrk(a->nick, " \r\n") ||
 			strlen(a->nick) >= PARLEY_NICK_MAX))
 		return parley_usage_error("bad nickname '%s'", a->nick);
@@ -480,7 +556,7 @@ parley_parse_args(int argc, char **argv, struct parley_args *a)
 					  "addresses go in brackets: %s",
 					  a->addr, fixed);
 	if (net_parse_hostport(a->addr, a->host, sizeof(a->host), &a->port,
-			       NET_DEFAULT_PORT) < 0)
+			       a->tls ? PARLEY_TLS_PORT : NET_DEFAULT_PORT) < 0)
 		return parley_usage_error("bad address '%s' (HOST, HOST:PORT, "
 					  "[IPV6] or [IPV6]:PORT)",
 					  a->addr);
@@ -493,6 +569,13 @@ parley_parse_args(int argc, char **argv, struct parley_args *a)
 	return -1;
 }
 
+/* How the address is shown in messages: host:port, [v6]:port. */
+static void
+parley_shown(const char *host, int port, char *shown, size_t n)
+{
+	snprintf(shown, n, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+}
+
 /* Connects to host and port; prints one line and returns -1 on failure. */
 static int
 parley_connect(const char *host, int port)
@@ -501,8 +584,7 @@ parley_connect(const char *host, int port)
 	char shown[300];
 	int fd, gai;
 
-	snprintf(shown, sizeof(shown), strchr(host, ':') ? "[%s]:%d" : "%s:%d",
-		 host, port);
+	parley_shown(host, port, shown, sizeof(shown));
 	gai = getaddrinfo(host, NULL, &hints, &res);
 	if (gai != 0) {
 		fprintf(stderr, "parley: cannot resolve %s: %s\n", host,
@@ -584,6 +666,8 @@ parley_teardown(struct parley *p)
 		p->out_dead = 1; /* what stdout did not take is lost */
 	screen_flush_errors(p);
 	editor_free(&p->ed);
+	tls_free(p->tls);
+	p->tls = NULL;
 	close(p->sock_fd);
 	queue_free(&p->sendq);
 	queue_free(&p->outq);
@@ -596,18 +680,40 @@ main(int argc, char **argv)
 {
 	static struct parley p;
 	struct parley_args a = {0};
+	struct tls_link *tls = NULL;
+	char why[512], shown[300];
 	int fd, code;
 
 	code = parley_parse_args(argc, argv, &a);
 	if (code >= 0)
 		return code;
+	if (a.tls && !(tls = tls_new(&a.tls_opts, why, sizeof(why)))) {
+		fprintf(stderr, "parley: %s\n", why);
+		return PARLEY_EXIT_USAGE;
+	}
 	fd = parley_connect(a.host, a.port);
-	if (fd < 0)
+	if (fd < 0) {
+		tls_free(tls);
 		return PARLEY_EXIT_CONN;
+	}
+	parley_shown(a.host, a.port, shown, sizeof(shown));
+	if (tls &&
+	    tls_handshake(tls, fd, a.host, shown, why, sizeof(why)) < 0) {
+		fprintf(stderr, "parley: %s\n", why);
+		tls_free(tls);
+		close(fd);
+		return PARLEY_EXIT_CONN;
+	}
 	if (parley_setup(&p, fd, &a) < 0) {
+		p.tls = tls;
 		parley_teardown(&p);
 		return PARLEY_EXIT_CONN;
 	}
+	p.tls = tls;
+	if (a.tls_opts.insecure)
+		screen_notice(&p, "warning: --insecure: the server's "
+				  "certificate is not verified; anyone on the "
+				  "way could read or change this chat");
 	parley_run(&p);
 	code = p.exit_code;
 	parley_teardown(&p);

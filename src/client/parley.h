@@ -12,6 +12,7 @@
 #define PARLEY_LINE_MAX	 (64 * 1024)  /* a longer server line is cut */
 #define PARLEY_QUEUE_MAX (256 * 1024) /* stop reading the producer above */
 #define PARLEY_GRACE_MS	 2000	      /* wait for the server after input ends */
+#define PARLEY_TLS_PORT	 5051	      /* parley --tls HOST without a port */
 #define PARLEY_NICK_MAX	 128
 #define PARLEY_ROOM_MAX	 128
 
@@ -31,8 +32,11 @@ enum parley_stage {
 	PARLEY_READY,	 /* input flows */
 };
 
+struct tls_link;
+
 struct parley {
 	int sock_fd, in_fd, out_fd, sig_fd;
+	struct tls_link *tls;	 /* --tls: every byte to and from sock_fd */
 	int in_flags, out_flags; /* to restore at exit */
 	int interactive;	 /* stdin and stdout are terminals */
 	int tty;		 /* terminal mode: editor, colour, echo */

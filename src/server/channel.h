@@ -14,7 +14,7 @@
 
 /* Bump on any change to the types or payloads below, or to the values of
  * enum core_op_kind that requests carry. */
-#define CHANNEL_VERSION 2
+#define CHANNEL_VERSION 3
 
 enum channel_type {
 	/* 1xx: session -> supervisor */
@@ -26,6 +26,10 @@ enum channel_type {
 	CHANNEL_CLIENT_NEW = 200, /* struct channel_client_new + the fd */
 	CHANNEL_KICK = 201,	  /* struct channel_kick: close a client */
 	CHANNEL_SHUTDOWN = 202,	  /* no payload: flush and exit */
+	/* struct channel_tls_context + a sealed memfd: the TLS certificate,
+	 * key and ticket keys after a reload (workers only: a fork-model
+	 * session is forked with the current context). */
+	CHANNEL_TLS_CONTEXT = 203,
 };
 
 #define CHANNEL_DATA_MAX   1536 /* room, arg and text of one request */
@@ -83,6 +87,18 @@ struct channel_client_new {
 	char user[CHANNEL_USER_MAX + 1];
 	char host[CHANNEL_HOST_MAX + 1]; /* what others see: no address */
 	char addr[CHANNEL_ADDR_MAX];	 /* for logs only */
+};
+
+/* Sandboxed sessions cannot open files: the supervisor reads and checks
+ * the certificate and key and passes their PEM bytes in a memfd (sealed:
+ * it cannot change under the reader), followed by the ticket keys every
+ * process shares, so a ticket issued by one worker resumes in another.
+ * The worker builds its context from it and closes the fd. */
+struct channel_tls_context {
+	uint32_t generation; /* 1 at start, +1 per successful reload */
+	uint32_t cert_len;   /* bytes 0..cert_len: certificate and chain */
+	uint32_t key_len;    /* then the private key */
+	uint32_t ticket_len; /* then the ticket keys (TLS_TICKET_KEYS_LEN) */
 };
 
 struct channel_kick {

@@ -53,6 +53,14 @@ struct config {
 	int verbose;
 	const char *config_path;    /* --config FILE, or NULL */
 	const char *metrics_listen; /* HOST:PORT of /metrics, or NULL */
+	/* TLS (transport_tls.c, tls_ctx.c): PEM files, read by the
+	 * supervisor at start and at each reload; the key defaults to the
+	 * certificate file. */
+	const char *tls_cert;
+	const char *tls_key;
+	int tls_handshake_ms; /* a handshake not done by then is closed */
+	int listen_tls_given; /* --listen-tls was given: no default ones */
+	const char *user;     /* started as root: become this user */
 };
 
 /* Fills the documented defaults. */

@@ -269,6 +269,8 @@ config_build(struct config *cfg, const struct config_source *src,
 	if (config_apply_args(cfg, src, t, err, n) < 0)
 		goto out;
 	options_finish(cfg);
+	if (options_check(cfg, err, n) < 0)
+		goto out;
 	rc = 0;
 out:
 	free(flagged);

@@ -28,6 +28,23 @@ options_listen(struct config *cfg, const char *value, char *why, size_t n)
 	return 0;
 }
 
+/* --listen-tls: the plain protocol over TLS; "none" for no TLS listener
+ * at all (not even the default one a certificate brings). */
+static int
+options_listen_tls(struct config *cfg, const char *value, char *why, size_t n)
+{
+	cfg->listen_tls_given = 1;
+	if (strcmp(value, "none") == 0)
+		return 0;
+	if (config_add_listener(cfg, value, PROTO_PLAIN, TRANSPORT_TLS, 0) <
+	    0) {
+		snprintf(why, n, "at most %d listeners", CONFIG_LISTEN_MAX);
+		return -1;
+	}
+	cfg->listen[cfg->nlisten - 1].flag = "listen-tls";
+	return 0;
+}
+
 static int
 options_http_listen(struct config *cfg, const char *value, char *why, size_t n)
 {
@@ -145,6 +162,23 @@ const struct option_def options_table[] = {
      "listen here (repeatable; [::1]:PORT for IPv6;\n"
      "port 0 picks a free port; default 127.0.0.1:5050\n"
      "and [::1]:5050)"},
+    {"listen-tls", "HOST:PORT", OPTION_CALL, 0, 0, 0, options_listen_tls,
+     OPTION_REPEATS,
+     "listen here with TLS (repeatable; none: not at\n"
+     "all; default with --tls-cert: 127.0.0.1:5051\n"
+     "and [::1]:5051)"},
+    {"tls-cert", "FILE", OPTION_STRING, FIELD(tls_cert), 0, 0, NULL,
+     OPTION_RELOADS,
+     "TLS certificate, then its chain (PEM); SIGHUP\n"
+     "reloads it"},
+    {"tls-key", "FILE", OPTION_STRING, FIELD(tls_key), 0, 0, NULL,
+     OPTION_RELOADS,
+     "its private key (PEM, unencrypted; default:\n"
+     "in the --tls-cert file); SIGHUP reloads it"},
+    {"tls-handshake-timeout", "MS", OPTION_INT, FIELD(tls_handshake_ms), 100,
+     600000, NULL, 0,
+     "close a TLS connection whose handshake is not\n"
+     "done by then (default 10000)"},
     {"http-listen", "HOST:PORT", OPTION_CALL, 0, 0, 0, options_http_listen,
      OPTION_REPEATS,
      "serve the web client and WebSocket here\n"
@@ -159,6 +193,9 @@ const struct option_def options_table[] = {
      NULL, 0,
      "close a connection whose HTTP or WebSocket\n"
      "handshake is not done by then (default 10000)"},
+    {"user", "NAME", OPTION_STRING, FIELD(user), 0, 0, NULL, 0,
+     "started as root: bind the ports, then run as\n"
+     "this user and its groups"},
     {"workers", "N|auto", OPTION_CALL, 0, 0, 0, options_workers, 0,
      "N worker processes (auto: one per CPU);\n"
      "default 0: one process per client"},
@@ -283,10 +320,38 @@ options_finish(struct config *cfg)
 					TRANSPORT_WS, 1) == 0)
 			cfg->listen[cfg->nlisten - 1].flag = "http-listen";
 	}
+	if (cfg->tls_cert && !cfg->tls_key)
+		cfg->tls_key = cfg->tls_cert;
+	if (cfg->tls_cert && !cfg->listen_tls_given &&
+	    config_add_listener(cfg, "127.0.0.1:5051", PROTO_PLAIN,
+				TRANSPORT_TLS, 0) == 0) {
+		cfg->listen[cfg->nlisten - 1].flag = "listen-tls";
+		if (config_add_listener(cfg, "[::1]:5051", PROTO_PLAIN,
+					TRANSPORT_TLS, 1) == 0)
+			cfg->listen[cfg->nlisten - 1].flag = "listen-tls";
+	}
 	if (cfg->outbox_bytes == 0)
 		cfg->outbox_bytes = cfg->workers > 0 ? 32u << 20 : 1u << 20;
 	if (cfg->client_slots == 0)
 		cfg->client_slots = cfg->max_clients;
+}
+
+int
+options_check(const struct config *cfg, char *why, size_t n)
+{
+	for (int i = 0; i < cfg->nlisten; i++)
+		if (cfg->listen[i].transport == TRANSPORT_TLS &&
+		    !cfg->tls_cert) {
+			snprintf(why, n,
+				 "TLS listener %s needs --tls-cert FILE",
+				 cfg->listen[i].addr);
+			return -1;
+		}
+	if (cfg->tls_key && !cfg->tls_cert) {
+		snprintf(why, n, "--tls-key needs --tls-cert FILE");
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -57,6 +57,11 @@ int options_set(struct config *cfg, const struct option_def *d,
  * listeners, ring sizes by process model). */
 void options_finish(struct config *cfg);
 
+/* Checks what no single option can: settings that need each other (a
+ * TLS listener needs a certificate). Returns 0, or -1 with why filled. */
+int options_check(const struct config *cfg, char *why, size_t n)
+    __attribute__((warn_unused_result));
+
 /* Prints the usage text: every option with its help. */
 void options_usage(FILE *f);
 

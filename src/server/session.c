@@ -9,7 +9,9 @@
 #include "server/session.h"
 
 #include "lib/log.h"
+#include "server/sandbox.h"
 #include "server/session_int.h"
+#include "server/tls_ctx.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -42,13 +44,45 @@ session_begin_shutdown(struct session *s, enum proto_event ev, const char *text)
 	for (struct client *c = s->clients; c; c = c->next) {
 		if (c->closing)
 			continue;
-		c->pc.proto->event(&c->pc, ev, text, 0);
+		if (c->opened) /* not greeted: not told either */
+			c->pc.proto->event(&c->pc, ev, text, 0);
 		session_client_close(s, c, CHANNEL_REASON_SHUTDOWN,
 				     "server shutting down");
 	}
 }
 
 /* ---- control ------------------------------------------------------------- */
+
+/* A reloaded certificate: new connections use it, open ones keep theirs.
+ * The supervisor has checked it; should it fail here anyway, the old one
+ * stays. */
+static void
+session_tls_context(const void *payload, int fd)
+{
+	struct channel_tls_context m;
+	struct tls_pem pem;
+	char why[256];
+	SSL_CTX *ctx;
+	int err;
+
+	memcpy(&m, payload, sizeof(m));
+	err = tls_pem_from_memfd(&pem, fd, m.cert_len, m.key_len, m.ticket_len);
+	if (err < 0) {
+		log_warn("TLS certificate %u not received: %s; keeping %u",
+			 m.generation, strerror(-err), tls_ctx_generation());
+		return;
+	}
+	ctx = tls_ctx_build(&pem, why, sizeof(why));
+	tls_pem_free(&pem);
+	if (!ctx) {
+		log_warn("TLS certificate %u unusable here: %s; keeping %u",
+			 m.generation, why, tls_ctx_generation());
+		return;
+	}
+	tls_ctx_install(ctx, m.generation);
+	log_debug("TLS certificate %u in use for new connections",
+		  m.generation);
+}
 
 static void
 session_handle_message(struct session *s, const struct channel_hdr *h,
@@ -88,6 +122,12 @@ session_handle_message(struct session *s, const struct channel_hdr *h,
 	}
 	case CHANNEL_SHUTDOWN:
 		session_begin_shutdown(s, PROTO_EV_SHUTDOWN, NULL);
+		break;
+	case CHANNEL_TLS_CONTEXT:
+		if (fd < 0 || (size_t)len != sizeof(struct channel_tls_context))
+			fatalx("malformed TLS_CONTEXT");
+		session_tls_context(payload, fd);
+		close(fd);
 		break;
 	default:
 		fatalx("unexpected channel message type %u", h->type);
@@ -190,6 +230,9 @@ session_timeout(struct session *s)
 	long long hs = session_handshake_deadline(s);
 	if (hs >= 0 && (next < 0 || hs < next))
 		next = hs;
+	long long due = session_opening_due(s);
+	if (due >= 0 && (next < 0 || due < next))
+		next = due;
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
@@ -249,6 +292,14 @@ session_setup(struct session *s, const struct session_start *st)
 		     s) < 0 ||
 	    loop_add(s->loop, s->sig_fd, EPOLLIN, session_on_signal, s) < 0)
 		fatal("session loop");
+	transport_setup(s->cfg->tls_handshake_ms);
+	/* Set up: from here on it only serves its clients (DESIGN.md
+	 * section 11). */
+	int err = sandbox_enter();
+	if (err < 0) {
+		errno = -err;
+		fatal("cannot enter the sandbox");
+	}
 }
 
 void
@@ -281,6 +332,7 @@ session_main(const struct session_start *st)
 		if (live_refresh(&s.live, &s.cfg_own))
 			session_settings_changed(&s);
 		session_wake_throttled(&s);
+		session_check_opening(&s);
 	}
 	for (struct client *c = s.clients, *next; c; c = next) {
 		next = c->next;

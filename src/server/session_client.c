@@ -508,12 +508,20 @@ session_client_open(struct session *s, struct client *c)
 	struct core_op ops[PROTO_OPS_MAX];
 	int r = c->x.t->ready(&c->x), n;
 
-	if (r == 0)
+	if (r == 0) {
+		if (c->x.ready_by_ms && !c->in_opening) {
+			c->in_opening = 1;
+			c->opening_next = s->opening;
+			s->opening = c;
+		}
 		return;
+	}
 	session_handshake_done(s, c);
 	if (r < 0 || r == XCONN_DONE) {
-		/* Answered by the transport itself (a web page): a quit,
-		 * so that the answer is flushed before the close. */
+		/* Nothing was said or seen yet: one log line (the
+		 * supervisor's) and no chat effect. Answered by the
+		 * transport itself (a web page): a quit, so that the answer
+		 * is flushed before the close. */
 		session_client_close(
 		    s, c, r < 0 ? CHANNEL_REASON_LOST : CHANNEL_REASON_QUIT,
 		    c->x.why ? c->x.why : "connection lost");
@@ -623,6 +631,41 @@ session_wake_throttled(struct session *s)
 			pp = &c->throttled_next;
 		}
 	}
+}
+
+void
+session_check_opening(struct session *s)
+{
+	struct client **pp = &s->opening;
+	long long now = loop_time_ms(s->loop);
+
+	while (*pp) {
+		struct client *c = *pp;
+		if (c->opened || c->closing || now >= c->x.ready_by_ms) {
+			*pp = c->opening_next;
+			c->in_opening = 0;
+			c->opening_next = NULL;
+			if (!c->opened && !c->closing) {
+				c->x.late = 1;
+				session_client_open(s, c);
+				session_mark_ready(s, c);
+			}
+		} else {
+			pp = &c->opening_next;
+		}
+	}
+}
+
+long long
+session_opening_due(const struct session *s)
+{
+	long long next = -1;
+
+	for (const struct client *c = s->opening; c; c = c->opening_next)
+		if (!c->opened && !c->closing &&
+		    (next < 0 || c->x.ready_by_ms < next))
+			next = c->x.ready_by_ms;
+	return next;
 }
 
 /* ---- clients ------------------------------------------------------------- */
@@ -755,7 +798,8 @@ session_client_close(struct session *s, struct client *c, int reason,
 		/* fall through */
 	case CHANNEL_REASON_KICKED:
 		c->last_words = 1;
-		c->pc.proto->event(&c->pc, PROTO_EV_CLOSED, text, 0);
+		if (c->opened)
+			c->pc.proto->event(&c->pc, PROTO_EV_CLOSED, text, 0);
 		c->last_words = 0;
 		break;
 	case CHANNEL_REASON_LOST:
@@ -788,7 +832,12 @@ session_unlist(struct session *s, struct client *c)
 			*pp = c->throttled_next;
 			break;
 		}
-	c->in_ready = c->in_dirty = c->in_throttled = 0;
+	for (pp = &s->opening; c->in_opening && *pp; pp = &(*pp)->opening_next)
+		if (*pp == c) {
+			*pp = c->opening_next;
+			break;
+		}
+	c->in_ready = c->in_dirty = c->in_throttled = c->in_opening = 0;
 }
 
 void

@@ -208,7 +208,9 @@ session_deliver_privmsg(struct session *s, const struct outbox_view *v)
 
 	unsigned sent = 0;
 
-	if (to)
+	/* A client whose transport is not ready (a TLS handshake) has not
+	 * been greeted: nothing reaches it before that. */
+	if (to && to->opened)
 		sent += session_fan(s, to, v, PROTO_ROLE_MEMBER);
 	if (from)
 		sent += session_fan(s, from, v, PROTO_ROLE_AUTHOR);

@@ -77,8 +77,9 @@ struct client {
 	long long throttled_until_ms; /* 0 when not throttled */
 	uint64_t stamp;		      /* dedupes QUIT/NICK notices */
 
-	int in_ready, in_dirty, in_throttled;
+	int in_ready, in_dirty, in_throttled, in_opening;
 	struct client *ready_next, *dirty_next, *throttled_next;
+	struct client *opening_next; /* its transport is not ready yet */
 	struct client *closing_next;
 	struct client *next, *prev; /* every client */
 };
@@ -125,6 +126,8 @@ struct session {
 	struct client *ready, *dirty;
 	int input_paused;	  /* ready clients wait: outbox backlogged */
 	struct client *throttled; /* waiting for flood tokens */
+	struct client *opening;	  /* transports with a deadline to be ready
+				     (a TLS handshake) */
 	struct client *closing;	  /* closed, finishing in session_reap */
 	int linger_poll;	  /* a closing client waits for its unsent
 				     bytes: look again soon */
@@ -222,6 +225,13 @@ void session_flush(struct session *s);
 void session_reap(struct session *s);
 void session_client_free(struct session *s, struct client *c);
 void session_wake_throttled(struct session *s);
+
+/* Gives up on transports that were not ready in time (a stalled TLS
+ * handshake) and forgets those that became ready. */
+void session_check_opening(struct session *s);
+
+/* The earliest time a transport must be ready by, or -1. */
+long long session_opening_due(const struct session *s);
 int session_backlogged(const struct session *s);
 
 /* ---- session_deliver.c ---- */

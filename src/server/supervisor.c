@@ -77,6 +77,7 @@ sv_on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 			break;
 		case SIGHUP:
 			sv_reload(sv);
+			sv_tls_reload(sv);
 			break;
 		}
 	}
@@ -207,7 +208,8 @@ supervisor_run(struct config *cfg, const struct config_source *src,
 	struct supervisor sv;
 
 	sv_setup(&sv, cfg, src, text);
-	if (sv_listen(&sv) < 0 || sv_ops_listen(&sv) < 0)
+	if (sv_tls_start(&sv) < 0 || sv_listen(&sv) < 0 ||
+	    sv_ops_listen(&sv) < 0 || sv_privileges(&sv) < 0)
 		return 1;
 	for (int i = 0; i < cfg->workers; i++)
 		if (sv_spawn(&sv, &sv.sessions[i], -1, NULL, 0, 0) < 0)

@@ -153,6 +153,11 @@ void sv_session_bad(struct supervisor *sv, struct sv_session *s,
 /* A free fork-model slot, or the least-loaded live worker; NULL if none. */
 struct sv_session *sv_pick_session(struct supervisor *sv);
 
+/* Once the listeners are bound: checks that sessions can be sandboxed
+ * and drops root for --user (or says once that it runs as root). Returns
+ * 0 or -1 (logged). */
+int sv_privileges(struct supervisor *sv);
+
 /* Tells every session to shut down. */
 void sv_shutdown_sessions(struct supervisor *sv);
 
@@ -207,6 +212,16 @@ void sv_ops_teardown(struct supervisor *sv);
  * applies what can change at run time; a file that does not parse
  * changes nothing. Never exits, never disconnects anyone. */
 void sv_reload(struct supervisor *sv);
+
+/* ---- supervisor_tls.c ---- */
+
+/* Loads the TLS certificate and key, if configured, as the context new
+ * connections get. Returns 0 or -1 (logged). */
+int sv_tls_start(struct supervisor *sv);
+
+/* SIGHUP: reloads them; a pair that does not load or match keeps the
+ * current one (logged). Workers get the new one over their channels. */
+void sv_tls_reload(struct supervisor *sv);
 
 /* ---- supervisor_wake.c ---- */
 

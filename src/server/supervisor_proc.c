@@ -6,6 +6,7 @@
  * ends that session only.
  */
 #include "lib/log.h"
+#include "server/sandbox.h"
 #include "server/session.h"
 #include "server/supervisor_int.h"
 
@@ -269,7 +270,11 @@ sv_reap(struct supervisor *sv)
 		const char *what = sv->cfg->workers > 0 ? "worker" : "session";
 		if (s && (WIFSIGNALED(st) || WEXITSTATUS(st) != 0))
 			sv->counts[METRICS_SESSION_FAILURES]++;
-		if (WIFSIGNALED(st))
+		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+			log_warn("%s %d killed by the sandbox (SIGSYS: a "
+				 "forbidden system call)",
+				 what, (int)pid);
+		else if (WIFSIGNALED(st))
 			log_warn("%s %d killed by signal %d", what, (int)pid,
 				 WTERMSIG(st));
 		else if (WEXITSTATUS(st) != 0)
@@ -304,6 +309,32 @@ sv_pick_session(struct supervisor *sv)
 			best = s;
 	}
 	return best;
+}
+
+int
+sv_privileges(struct supervisor *sv)
+{
+	char why[256];
+	int err = sandbox_available();
+
+	if (err < 0) {
+		log_warn("this kernel cannot sandbox session processes "
+			 "(seccomp: %s)",
+			 strerror(-err));
+		return -1;
+	}
+	if (sv->cfg->user) {
+		if (sandbox_drop_user(sv->cfg->user, why, sizeof(why)) < 0) {
+			log_warn("--user: %s", why);
+			return -1;
+		}
+		log_info("running as user %s (uid %d, gid %d)", sv->cfg->user,
+			 (int)getuid(), (int)getgid());
+	} else if (geteuid() == 0) {
+		log_warn("running as root: pass --user NAME to drop root once "
+			 "the ports are bound");
+	}
+	return 0;
 }
 
 void

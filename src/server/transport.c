@@ -10,7 +10,14 @@ transport_get(unsigned id)
 	static const struct transport *const all[TRANSPORT_COUNT] = {
 	    [TRANSPORT_TCP] = &transport_tcp,
 	    [TRANSPORT_WS] = &transport_ws,
+	    [TRANSPORT_TLS] = &transport_tls,
 	};
 
 	return id < TRANSPORT_COUNT ? all[id] : NULL;
+}
+
+void
+transport_setup(int tls_handshake_ms)
+{
+	transport_tls_setup(tls_handshake_ms);
 }

@@ -1,6 +1,6 @@
 /*
- * transport: how a session moves a client's bytes (TCP; WebSocket, which
- * runs over a lower transport; TLS next). Session code above it sees a
+ * transport: how a session moves a client's bytes (TCP, TLS; WebSocket,
+ * which runs over a lower transport). Session code above it sees a
  * byte stream of lines and never touches the socket. A transport lives in
  * the session process that owns the connection; the supervisor only
  * accepts.
@@ -14,7 +14,8 @@
 /* Which transport a listener uses; travels in CHANNEL_CLIENT_NEW. */
 enum transport_id {
 	TRANSPORT_TCP = 0,
-	TRANSPORT_WS = 1, /* HTTP and WebSocket over TCP (--http-listen) */
+	TRANSPORT_WS = 1,  /* HTTP and WebSocket over TCP (--http-listen) */
+	TRANSPORT_TLS = 2, /* OpenSSL over TCP (transport_tls.c) */
 	TRANSPORT_COUNT,
 };
 
@@ -42,8 +43,14 @@ struct xconn {
 	 * handshake chooses the protocol (a WebSocket subprotocol) sets it
 	 * before ready() returns 1; the session then speaks that one. */
 	unsigned proto;
-	/* Set by the transport: why it ended the connection (for the log;
-	 * valid until close), or NULL. */
+	/* Set by open when ready may take a while (a handshake): if ready
+	 * still says 0 at this time (loop_now_ms clock), the session sets
+	 * late and asks once more; ready must then decide. 0: no limit. */
+	long long ready_by_ms;
+	int late;
+	/* Set by the transport: why it ended the connection (for the log
+	 * and the quit reason; valid until close), or NULL for the usual
+	 * "connection lost". */
 	const char *why;
 };
 
@@ -86,7 +93,20 @@ struct transport {
 /* The transport with this id, or NULL. */
 const struct transport *transport_get(unsigned id);
 
+/* Takes the settings the transports need (the TLS handshake timeout) in a
+ * session process, before its first connection. */
+void transport_setup(int tls_handshake_ms);
+
 extern const struct transport transport_tcp;
 extern const struct transport transport_ws; /* over transport_tcp */
+extern const struct transport transport_tls;
+
+/* transport_tls: the handshake timeout of this process (ms). */
+void transport_tls_setup(int handshake_ms);
+
+/* transport_tcp: 1 if the first bytes of a connection (n of them, n >= 1)
+ * are the start of a TLS handshake record: a TLS client on a plaintext
+ * port. Pure. */
+int transport_looks_like_tls(const unsigned char *p, size_t n);
 
 #endif

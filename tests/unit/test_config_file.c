@@ -83,6 +83,9 @@ t_call_applied(const struct config *cfg, const char *name)
 	if (strcmp(name, "http-listen") == 0)
 		return t_listeners(cfg, "http-listen", l) == 1 &&
 		       strcmp(l[0]->addr, "127.0.0.1:7080") == 0;
+	if (strcmp(name, "listen-tls") == 0)
+		return t_listeners(cfg, "listen-tls", l) == 1 &&
+		       strcmp(l[0]->addr, "127.0.0.1:7051") == 0;
 	if (strcmp(name, "http-origin") == 0)
 		return cfg->nhttp_origins == 1 &&
 		       strcmp(cfg->http_origins[0], "http://chat.test") == 0;
@@ -100,6 +103,8 @@ t_call_value(const char *name)
 		return "127.0.0.1:7000";
 	if (strcmp(name, "http-listen") == 0)
 		return "127.0.0.1:7080";
+	if (strcmp(name, "listen-tls") == 0)
+		return "127.0.0.1:7051";
 	if (strcmp(name, "http-origin") == 0)
 		return "http://chat.test";
 	if (strcmp(name, "workers") == 0)
@@ -107,6 +112,19 @@ t_call_value(const char *name)
 	if (strcmp(name, "outbox-size") == 0)
 		return "524288";
 	return NULL;
+}
+
+/* What a key needs beside it in the file to be valid (a TLS listener or
+ * key needs a certificate), or "". */
+static const char *
+t_needs(const char *name)
+{
+	static const char *const need_cert[] = {"listen-tls", "tls-key"};
+
+	for (size_t i = 0; i < sizeof(need_cert) / sizeof(need_cert[0]); i++)
+		if (strcmp(name, need_cert[i]) == 0)
+			return "tls-cert /nonexistent/cert.pem\n";
+	return "";
 }
 
 /* A valid value that differs from the default of a typed option. */
@@ -153,8 +171,8 @@ test_every_key_of_the_table_applies_from_a_file(void)
 		} else {
 			t_typed_value(d, &def, value, sizeof(value));
 		}
-		snprintf(line, sizeof(line), "# %s\n%s %s\n", d->name, d->name,
-			 value);
+		snprintf(line, sizeof(line), "# %s\n%s%s %s\n", d->name,
+			 t_needs(d->name), d->name, value);
 		t_write(line, -1);
 		if (!CHECKF(t_build(&cfg, &text, err, sizeof(err), 1, NULL) ==
 				0,
