@@ -521,6 +521,12 @@ ts_free(struct ts_server *s)
 	for (int i = 0; i < TS_MAX; i++)
 		if (ts_all[i] == p)
 			ts_all[i] = NULL;
+	const char *kill_line =
+	    p->log ? strstr(p->log, "killed by the sandbox") : NULL;
+	CHECKF(!kill_line || s->sandbox_kill_expected,
+	       "a session process was killed by the sandbox: %.*s",
+	       (int)strcspn(kill_line ? kill_line : "", "\n"),
+	       kill_line ? kill_line : "");
 	free(p->log);
 	free(p);
 }

@@ -60,6 +60,10 @@ struct ts_server {
 	int port;      /* IPv4 port of the first listener */
 	int port6;     /* IPv6 port if one was asked for, else 0 */
 	int http_port; /* IPv4 port of the first --http-listen, else 0 */
+	/* Set by a test that kills a session with SIGSYS itself: ts_free
+	 * otherwise fails the test if the log has "killed by the sandbox"
+	 * (every feature must work inside the session's seccomp filter). */
+	int sandbox_kill_expected;
 };
 
 /* Starts build/parleyd (PARLEY_BUILD overrides build/) with

@@ -99,6 +99,7 @@ test_a_session_killed_by_sigsys_is_logged_as_killed_by_the_sandbox(void)
 	b = tc_join(s->port, nb, sizeof(nb));
 	REQUIRE(a >= 0 && b >= 0);
 	REQUIRE(ts_children(s->pid, kids, 16) == 2);
+	s->sandbox_kill_expected = 1;
 	/* What a forbidden call does to a session (the filter's own test
 	 * below checks that it does): SIGSYS. Which one of the two gets it
 	 * does not matter: b watches a, or a watches b. */
