@@ -28,7 +28,6 @@ config_defaults(struct config *cfg)
 	cfg->wake_pace_us = 25;
 	cfg->handshake_ms = 10000;
 	cfg->default_room = "#lobby";
-	cfg->tls_handshake_ms = 10000;
 }
 
 int

@@ -29,7 +29,9 @@ struct config {
 	int http_given;	  /* --http-listen was given (none included) */
 	const char *http_origins[CONFIG_ORIGIN_MAX]; /* --http-origin */
 	int nhttp_origins;
-	int handshake_ms;    /* a transport handshake (HTTP, WebSocket) */
+	int handshake_ms;    /* every transport handshake (TLS, HTTP,
+				WebSocket) is done this long after the
+				hand-over, or the connection closes */
 	int workers;	     /* 0: one session process per client */
 	int max_clients;     /* connected clients in all */
 	int client_slots;    /* client slots allocated: max_clients at start;
@@ -58,7 +60,6 @@ struct config {
 	 * certificate file. */
 	const char *tls_cert;
 	const char *tls_key;
-	int tls_handshake_ms; /* a handshake not done by then is closed */
 	int listen_tls_given; /* --listen-tls was given: no default ones */
 	const char *user;     /* started as root: become this user */
 };

@@ -175,10 +175,6 @@ const struct option_def options_table[] = {
      OPTION_RELOADS,
      "its private key (PEM, unencrypted; default:\n"
      "in the --tls-cert file); SIGHUP reloads it"},
-    {"tls-handshake-timeout", "MS", OPTION_INT, FIELD(tls_handshake_ms), 100,
-     600000, NULL, 0,
-     "close a TLS connection whose handshake is not\n"
-     "done by then (default 10000)"},
     {"http-listen", "HOST:PORT", OPTION_CALL, 0, 0, 0, options_http_listen,
      OPTION_REPEATS,
      "serve the web client and WebSocket here\n"
@@ -191,8 +187,9 @@ const struct option_def options_table[] = {
      "server's own origin is always accepted"},
     {"handshake-timeout", "MS", OPTION_INT, FIELD(handshake_ms), 100, 600000,
      NULL, 0,
-     "close a connection whose HTTP or WebSocket\n"
-     "handshake is not done by then (default 10000)"},
+     "close a connection whose handshake (TLS, HTTP,\n"
+     "WebSocket: all of them, from the connect) is not\n"
+     "done by then (default 10000)"},
     {"user", "NAME", OPTION_STRING, FIELD(user), 0, 0, NULL, 0,
      "started as root: bind the ports, then run as\n"
      "this user and its groups"},

@@ -227,9 +227,6 @@ session_timeout(struct session *s)
 			next = c->linger_until_ms;
 	if (s->shutting_down && (next < 0 || s->shutdown_deadline_ms < next))
 		next = s->shutdown_deadline_ms;
-	long long hs = session_handshake_deadline(s);
-	if (hs >= 0 && (next < 0 || hs < next))
-		next = hs;
 	long long due = session_opening_due(s);
 	if (due >= 0 && (next < 0 || due < next))
 		next = due;
@@ -292,7 +289,6 @@ session_setup(struct session *s, const struct session_start *st)
 		     s) < 0 ||
 	    loop_add(s->loop, s->sig_fd, EPOLLIN, session_on_signal, s) < 0)
 		fatal("session loop");
-	transport_setup(s->cfg->tls_handshake_ms);
 	/* Set up: from here on it only serves its clients (DESIGN.md
 	 * section 11). */
 	int err = sandbox_enter();

@@ -491,32 +491,38 @@ session_input(struct session *s, struct client *c)
 	return 0;
 }
 
-/* c's transport handshake is over, one way or another. */
+/* c waits for its transport (a handshake): on the opening list, asked
+ * again on its I/O and at its deadline. */
 static void
-session_handshake_done(struct session *s, struct client *c)
+session_opening_add(struct session *s, struct client *c)
 {
-	if (!c->open_until_ms)
+	if (c->in_opening)
 		return;
-	c->open_until_ms = 0;
-	s->handshakes--;
+	c->in_opening = 1;
+	c->opening_next = s->opening;
+	s->opening = c;
 }
 
-/* The transport has finished its handshake: the protocol greets. */
+/* The transport has finished its handshake (or the session asks again,
+ * late): the protocol greets. */
 static void
 session_client_open(struct session *s, struct client *c)
 {
 	struct core_op ops[PROTO_OPS_MAX];
 	int r = c->x.t->ready(&c->x), n;
 
-	if (r == 0) {
-		if (c->x.ready_by_ms && !c->in_opening) {
-			c->in_opening = 1;
-			c->opening_next = s->opening;
-			s->opening = c;
-		}
+	if (r == 0 && c->x.late) {
+		/* One log line, the supervisor's "left: ...". */
+		char why[64];
+		snprintf(why, sizeof(why), "handshake timed out after %d ms",
+			 s->cfg->handshake_ms);
+		session_client_close(s, c, CHANNEL_REASON_LOST, why);
 		return;
 	}
-	session_handshake_done(s, c);
+	if (r == 0) {
+		session_opening_add(s, c);
+		return;
+	}
 	if (r < 0 || r == XCONN_DONE) {
 		/* Nothing was said or seen yet: one log line (the
 		 * supervisor's) and no chat effect. Answered by the
@@ -549,46 +555,10 @@ session_client_open(struct session *s, struct client *c)
 	session_run_ops(s, c, ops, n);
 }
 
-/* Closes the clients whose transport handshake is past its deadline. */
-static void
-session_expire_handshakes(struct session *s)
-{
-	long long now = loop_time_ms(s->loop);
-
-	if (s->handshakes == 0)
-		return;
-	for (struct client *c = s->clients; c; c = c->next)
-		if (c->open_until_ms && now >= c->open_until_ms &&
-		    !c->closing) {
-			session_handshake_done(s, c);
-			log_info("client %s (%s): handshake not done within "
-				 "%d ms",
-				 c->pc.nick, c->addr, s->cfg->handshake_ms);
-			session_client_close(s, c, CHANNEL_REASON_LOST,
-					     "handshake timed out");
-		}
-}
-
-long long
-session_handshake_deadline(const struct session *s)
-{
-	long long next = -1;
-
-	if (s->handshakes == 0)
-		return -1;
-	for (const struct client *c = s->clients; c; c = c->next)
-		if (c->open_until_ms && !c->closing &&
-		    (next < 0 || c->open_until_ms < next))
-			next = c->open_until_ms;
-	return next;
-}
-
 void
 session_process_input(struct session *s)
 {
 	struct client *c = s->ready, *again = NULL;
-
-	session_expire_handshakes(s);
 
 	s->ready = NULL;
 	s->input_paused = 0;
@@ -646,6 +616,7 @@ session_check_opening(struct session *s)
 			c->in_opening = 0;
 			c->opening_next = NULL;
 			if (!c->opened && !c->closing) {
+				/* Its last chance: ready() decides now. */
 				c->x.late = 1;
 				session_client_open(s, c);
 				session_mark_ready(s, c);
@@ -739,6 +710,7 @@ session_client_add(struct session *s, const struct channel_client_new *m,
 	c->x.fd = fd;
 	c->x.cfg = s->cfg;
 	c->x.proto = m->proto;
+	c->x.ready_by_ms = loop_time_ms(s->loop) + s->cfg->handshake_ms;
 	if (t->open(&c->x) < 0)
 		fatal("transport %s", t->name);
 	c->lr.max_len = s->cfg->max_line;
@@ -758,8 +730,6 @@ session_client_add(struct session *s, const struct channel_client_new *m,
 	s->had_client = 1;
 	s->st.v.clients[proto->id][t->id]++;
 	s->st.dirty = 1;
-	c->open_until_ms = loop_time_ms(s->loop) + s->cfg->handshake_ms;
-	s->handshakes++;
 	session_client_open(s, c);
 }
 
@@ -843,7 +813,6 @@ session_unlist(struct session *s, struct client *c)
 void
 session_client_free(struct session *s, struct client *c)
 {
-	session_handshake_done(s, c);
 	session_unlist(s, c);
 	while (c->pc.nrooms)
 		session_room_remove(

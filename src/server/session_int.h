@@ -54,9 +54,7 @@ struct client {
 	char host[OUTBOX_HOST_MAX + 1];
 	struct line_reader lr;
 	struct buf in, out;
-	int opened;		 /* the protocol has greeted it */
-	long long open_until_ms; /* its transport handshake's deadline; 0
-				    once it is over */
+	int opened; /* the protocol has greeted it */
 
 	int waiting;	       /* a request is outstanding: input paused */
 	struct queued_op *opq; /* operations after it, in order */
@@ -126,13 +124,12 @@ struct session {
 	struct client *ready, *dirty;
 	int input_paused;	  /* ready clients wait: outbox backlogged */
 	struct client *throttled; /* waiting for flood tokens */
-	struct client *opening;	  /* transports with a deadline to be ready
-				     (a TLS handshake) */
+	struct client *opening;	  /* transports not ready yet (a handshake):
+				     each by its x.ready_by_ms */
 	struct client *closing;	  /* closed, finishing in session_reap */
 	int linger_poll;	  /* a closing client waits for its unsent
 				     bytes: look again soon */
 	int had_client;
-	unsigned handshakes; /* clients with a handshake deadline */
 	int shutting_down;
 	long long shutdown_deadline_ms;
 	int channel_dead;
@@ -216,9 +213,6 @@ void session_client_resume(struct session *s, struct client *c,
 void session_run_ops(struct session *s, struct client *c,
 		     const struct core_op *ops, int n);
 
-/* The earliest handshake deadline of a client, or -1. */
-long long session_handshake_deadline(const struct session *s);
-
 void session_mark_ready(struct session *s, struct client *c);
 void session_process_input(struct session *s);
 void session_flush(struct session *s);
@@ -226,8 +220,9 @@ void session_reap(struct session *s);
 void session_client_free(struct session *s, struct client *c);
 void session_wake_throttled(struct session *s);
 
-/* Gives up on transports that were not ready in time (a stalled TLS
- * handshake) and forgets those that became ready. */
+/* Asks the transports that are not ready by their deadline once more,
+ * late (a stalled handshake closes), and forgets those that became
+ * ready. After each loop iteration. */
 void session_check_opening(struct session *s);
 
 /* The earliest time a transport must be ready by, or -1. */

@@ -15,9 +15,3 @@ transport_get(unsigned id)
 
 	return id < TRANSPORT_COUNT ? all[id] : NULL;
 }
-
-void
-transport_setup(int tls_handshake_ms)
-{
-	transport_tls_setup(tls_handshake_ms);
-}

@@ -30,6 +30,15 @@ enum transport_id {
  * without opening a protocol, with x->why as the reason. */
 #define XCONN_DONE 2
 
+/* What ready() returns when the connection can be greeted but may still
+ * turn out to be no client of this port: a plaintext port that has seen
+ * no byte yet, where a TLS ClientHello may be on its way. The protocol
+ * greets the client (which only it sees; writes work), but what others
+ * would see (its HELLO, so its join) and its input wait until ready()
+ * returns 1. The session asks again when bytes arrive and at ready_by_ms
+ * (with late set). */
+#define XCONN_TENTATIVE 3
+
 struct config;
 
 struct xconn {
@@ -43,9 +52,15 @@ struct xconn {
 	 * handshake chooses the protocol (a WebSocket subprotocol) sets it
 	 * before ready() returns 1; the session then speaks that one. */
 	unsigned proto;
-	/* Set by open when ready may take a while (a handshake): if ready
-	 * still says 0 at this time (loop_now_ms clock), the session sets
-	 * late and asks once more; ready must then decide. 0: no limit. */
+	/* The handshake deadline (loop_now_ms clock), the one for every
+	 * transport: the session sets it before open() to the hand-over
+	 * time plus --handshake-timeout, for the whole handshake (TLS, then
+	 * HTTP and the WebSocket upgrade for wss). A transport may bring it
+	 * forward, never later, to be asked again sooner (the plaintext
+	 * sniff). Once it has passed, the session sets late and calls
+	 * ready() once more, which must then decide: 1, XCONN_DONE or
+	 * -errno (with why); 0 or XCONN_TENTATIVE then closes the
+	 * connection as timed out. */
 	long long ready_by_ms;
 	int late;
 	/* Set by the transport: why it ended the connection (for the log
@@ -60,9 +75,9 @@ struct transport {
 	/* Sets up state for a connection handed over on fd. 0 or -errno. */
 	int (*open)(struct xconn *x);
 	/* 1 once the connection carries application bytes (after a
-	 * handshake), 0 while not yet, XCONN_DONE (above), -errno when it
-	 * failed. The session closes a connection that is not ready
-	 * within --handshake-timeout. */
+	 * handshake), 0 while not yet (see wants), XCONN_DONE or
+	 * XCONN_TENTATIVE (above), -errno when it failed (with why). See
+	 * ready_by_ms for the deadline. */
 	int (*ready)(struct xconn *x);
 	/* Reads up to n bytes: returns the count, 0 at EOF, -EAGAIN (see
 	 * wants) or -errno. */
@@ -93,16 +108,9 @@ struct transport {
 /* The transport with this id, or NULL. */
 const struct transport *transport_get(unsigned id);
 
-/* Takes the settings the transports need (the TLS handshake timeout) in a
- * session process, before its first connection. */
-void transport_setup(int tls_handshake_ms);
-
 extern const struct transport transport_tcp;
 extern const struct transport transport_ws; /* over transport_tcp */
 extern const struct transport transport_tls;
-
-/* transport_tls: the handshake timeout of this process (ms). */
-void transport_tls_setup(int handshake_ms);
 
 /* transport_tcp: 1 if the first bytes of a connection (n of them, n >= 1)
  * are the start of a TLS handshake record: a TLS client on a plaintext

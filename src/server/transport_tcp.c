@@ -61,8 +61,10 @@ tcp_ready(struct xconn *x)
 	}
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
 	    TCP_SNIFF_MS > 0 && !x->late) {
-		if (!x->ready_by_ms)
-			x->ready_by_ms = loop_now_ms() + TCP_SNIFF_MS;
+		/* Asked again when bytes come, or at the end of the sniff. */
+		long long by = loop_now_ms() + TCP_SNIFF_MS;
+		if (!x->ready_by_ms || by < x->ready_by_ms)
+			x->ready_by_ms = by;
 		x->wants = XCONN_WANT_READ;
 		return 0;
 	}

@@ -1,14 +1,13 @@
 /*
  * transport_tls: TLS (OpenSSL) for session processes. The handshake runs
- * here, in the process that owns the socket, within the handshake timeout;
- * a connection whose first byte is not a TLS handshake record is refused
- * before OpenSSL sees it. Each connection keeps the context it started
- * with, whatever reloads bring after it.
+ * here, in the process that owns the socket, by the session's handshake
+ * deadline (xconn.ready_by_ms); a connection whose first byte is not a TLS
+ * handshake record is refused before OpenSSL sees it. Each connection keeps the
+ * context it started with, whatever reloads bring after it.
  */
+#include "server/config.h"
 #include "server/tls_ctx.h"
 #include "server/transport.h"
-
-#include "lib/loop.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -30,14 +29,6 @@ struct tls_conn {
 	int done;    /* the handshake has finished */
 	char why[160];
 };
-
-static int tls_handshake_ms = 10000;
-
-void
-transport_tls_setup(int handshake_ms)
-{
-	tls_handshake_ms = handshake_ms;
-}
 
 static struct tls_conn *
 tls_of(struct xconn *x)
@@ -114,7 +105,6 @@ tls_open(struct xconn *x)
 	SSL_set_accept_state(t->ssl);
 	x->state = t;
 	x->wants = 0;
-	x->ready_by_ms = loop_now_ms() + tls_handshake_ms;
 	return 0;
 }
 
@@ -157,7 +147,10 @@ tls_ready(struct xconn *x)
 	if (t->done)
 		return 1;
 	if (x->late) {
-		x->why = "TLS handshake timed out";
+		snprintf(t->why, sizeof(t->why),
+			 "TLS handshake timed out after %d ms",
+			 x->cfg ? x->cfg->handshake_ms : 0);
+		x->why = t->why;
 		return -ETIMEDOUT;
 	}
 	if (!t->started && (r = tls_check_start(x)) <= 0)
@@ -266,4 +259,5 @@ const struct transport transport_tls = {
     .shutdown = tls_shutdown,
     .unsent = tls_unsent,
     .close = tls_close,
+    .secure = 1,
 };

@@ -204,8 +204,10 @@ ws_read_request(struct xconn *x)
 			x->why = w->why;
 			return -ECONNRESET;
 		}
-		if (n < 0)
+		if (n < 0) {
+			x->why = w->lower.why;
 			return (int)n;
+		}
 		w->in_len += (size_t)n;
 		switch (http_parse((const char *)w->in, w->in_len, &rq,
 				   &head_len)) {
@@ -232,12 +234,18 @@ ws_ready(struct xconn *x)
 	if (w->phase == WSP_DONE)
 		return XCONN_DONE;
 	if (w->phase == WSP_REQUEST) {
-		/* The lower transport's own handshake first (TLS). */
+		/* The lower transport's own handshake first (TLS), by the
+		 * same deadline: it decides too once it is late. */
+		w->lower.late = x->late;
 		r = w->lower.t->ready(&w->lower);
-		if (r == 0)
+		if (r < 0) {
+			x->why = w->lower.why;
+			return r;
+		}
+		if (r != 1) {
 			x->wants = w->lower.wants;
-		if (r != 1)
-			return r < 0 ? r : 0;
+			return 0; /* an HTTP request comes first anyway */
+		}
 		if ((r = ws_read_request(x)) <= 0)
 			return r;
 	}

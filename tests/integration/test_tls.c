@@ -238,7 +238,7 @@ test_a_stalled_handshake_is_closed_while_others_chat(void)
 	char nick[64], pnick[64], want[256];
 	int port = 0;
 	struct ts_server *s =
-	    start_tls(a_pem, a_key, "--tls-handshake-timeout 1500", &port);
+	    start_tls(a_pem, a_key, "--handshake-timeout 1500", &port);
 	struct tt_conn *t = NULL;
 	int silent = -1, stalled = -1, p = -1;
 
@@ -268,8 +268,9 @@ test_a_stalled_handshake_is_closed_while_others_chat(void)
 	}
 	CHECK(tc_wait_eof(silent, T_WAIT_MS) == 0);
 	CHECK(tc_wait_eof(stalled, T_WAIT_MS) == 0);
-	CHECK(ts_log_wait_count(s, "left: TLS handshake timed out", 2,
-				T_WAIT_MS) == 0);
+	CHECK(ts_log_wait_count(s,
+				"left: TLS handshake timed out after 1500 ms",
+				2, T_WAIT_MS) == 0);
 	if (t) {
 		CHECK(tt_send(t, "still here\n") == 0);
 		snprintf(want, sizeof(want), "#lobby <%s> still here", nick);

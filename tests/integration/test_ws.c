@@ -988,7 +988,7 @@ test_slow_or_half_open_handshakes_are_closed(void)
 		CHECKF(wc_expect_eof(c) == 0, "row %zu not closed", i);
 		wc_free(c);
 	}
-	CHECK(ts_log_wait_count(s, "handshake not done within 300 ms", 2,
+	CHECK(ts_log_wait_count(s, "left: handshake timed out after 300 ms", 2,
 				WAIT_MS) == 0);
 	/* A client that completed its handshake is not affected. */
 	struct wc *w = wc_join(s->http_port, "");
