@@ -305,6 +305,18 @@ session_run_ops(struct session *s, struct client *c, const struct core_op *ops,
 	}
 }
 
+/* Runs c's queued operations until one is a request. */
+static void
+session_run_queued(struct session *s, struct client *c)
+{
+	while (c->opq && !c->waiting && !c->closing) {
+		struct queued_op *q = c->opq;
+		c->opq = q->next;
+		(void)session_run_op(s, c, &q->op);
+		free(q);
+	}
+}
+
 void
 session_client_resume(struct session *s, struct client *c,
 		      const struct core_op *ops, int n)
@@ -314,12 +326,7 @@ session_client_resume(struct session *s, struct client *c,
 	c->waiting = 0;
 	c->pc.pending = CORE_NONE;
 	session_run_ops(s, c, ops, n);
-	while (c->opq && !c->waiting && !c->closing) {
-		struct queued_op *q = c->opq;
-		c->opq = q->next;
-		(void)session_run_op(s, c, &q->op);
-		free(q);
-	}
+	session_run_queued(s, c);
 	session_mark_ready(s, c);
 }
 
@@ -442,7 +449,7 @@ session_input(struct session *s, struct client *c)
 {
 	int lines = 0;
 
-	while (!c->closing && !c->waiting && c->opened) {
+	while (!c->closing && !c->waiting && c->opened && !c->tentative) {
 		size_t off, len, consumed = 0;
 		enum line_result r = LINE_NEED_MORE;
 
@@ -511,7 +518,7 @@ session_client_open(struct session *s, struct client *c)
 	struct core_op ops[PROTO_OPS_MAX];
 	int r = c->x.t->ready(&c->x), n;
 
-	if (r == 0 && c->x.late) {
+	if ((r == 0 || r == XCONN_TENTATIVE) && c->x.late) {
 		/* One log line, the supervisor's "left: ...". */
 		char why[64];
 		snprintf(why, sizeof(why), "handshake timed out after %d ms",
@@ -519,18 +526,26 @@ session_client_open(struct session *s, struct client *c)
 		session_client_close(s, c, CHANNEL_REASON_LOST, why);
 		return;
 	}
-	if (r == 0) {
+	if (r == 0 || (r == XCONN_TENTATIVE && c->opened)) {
 		session_opening_add(s, c);
 		return;
 	}
 	if (r < 0 || r == XCONN_DONE) {
-		/* Nothing was said or seen yet: one log line (the
-		 * supervisor's) and no chat effect. Answered by the
-		 * transport itself (a web page): a quit, so that the answer
-		 * is flushed before the close. */
+		/* Nobody else has seen it (a tentative client has read its
+		 * welcome, nothing more): one log line, the supervisor's,
+		 * and no chat effect. Answered by the transport itself (a
+		 * web page): a quit, so that the answer is flushed before
+		 * the close. */
 		session_client_close(
 		    s, c, r < 0 ? CHANNEL_REASON_LOST : CHANNEL_REASON_QUIT,
 		    c->x.why ? c->x.why : "connection lost");
+		return;
+	}
+	if (c->opened) {
+		/* Greeted while tentative; now it may be seen. */
+		c->tentative = 0;
+		session_run_queued(s, c);
+		session_mark_ready(s, c);
 		return;
 	}
 	/* The handshake may have chosen the protocol (a subprotocol). */
@@ -552,6 +567,13 @@ session_client_open(struct session *s, struct client *c)
 		return;
 	}
 	c->opened = 1;
+	if (r == XCONN_TENTATIVE) {
+		/* The greeting goes out; its HELLO waits for ready(). */
+		c->tentative = 1;
+		session_queue_ops(c, ops, n);
+		session_opening_add(s, c);
+		return;
+	}
 	session_run_ops(s, c, ops, n);
 }
 
@@ -566,7 +588,7 @@ session_process_input(struct session *s)
 		struct client *next = c->ready_next;
 		c->in_ready = 0;
 		c->ready_next = NULL;
-		if (!c->opened && !c->closing)
+		if ((!c->opened || c->tentative) && !c->closing)
 			session_client_open(s, c);
 		if (session_input(s, c)) {
 			c->in_ready = 1;
@@ -611,11 +633,12 @@ session_check_opening(struct session *s)
 
 	while (*pp) {
 		struct client *c = *pp;
-		if (c->opened || c->closing || now >= c->x.ready_by_ms) {
+		int waits = (!c->opened || c->tentative) && !c->closing;
+		if (!waits || now >= c->x.ready_by_ms) {
 			*pp = c->opening_next;
 			c->in_opening = 0;
 			c->opening_next = NULL;
-			if (!c->opened && !c->closing) {
+			if (waits) {
 				/* Its last chance: ready() decides now. */
 				c->x.late = 1;
 				session_client_open(s, c);
@@ -633,7 +656,7 @@ session_opening_due(const struct session *s)
 	long long next = -1;
 
 	for (const struct client *c = s->opening; c; c = c->opening_next)
-		if (!c->opened && !c->closing &&
+		if ((!c->opened || c->tentative) && !c->closing &&
 		    (next < 0 || c->x.ready_by_ms < next))
 			next = c->x.ready_by_ms;
 	return next;

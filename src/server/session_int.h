@@ -54,7 +54,10 @@ struct client {
 	char host[OUTBOX_HOST_MAX + 1];
 	struct line_reader lr;
 	struct buf in, out;
-	int opened; /* the protocol has greeted it */
+	int opened;    /* the protocol has greeted it */
+	int tentative; /* greeted, but its transport may still refuse it
+			  (XCONN_TENTATIVE): its HELLO (in opq) and its
+			  input wait */
 
 	int waiting;	       /* a request is outstanding: input paused */
 	struct queued_op *opq; /* operations after it, in order */

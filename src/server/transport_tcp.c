@@ -2,7 +2,8 @@
  * transport_tcp: plain TCP for session processes: reads and writes go
  * straight to the non-blocking socket; there is no handshake. The one
  * thing it looks at is how a connection starts: a TLS ClientHello on a
- * plaintext port is refused before the protocol greets it.
+ * plaintext port is refused before anyone but the client itself has seen
+ * the connection.
  */
 #include "server/transport.h"
 
@@ -14,19 +15,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* How long a new connection may take to show its first bytes before the
- * protocol greets it. A TLS client sends its ClientHello as soon as it is
- * connected (well within a millisecond here), so a connection that starts
- * with one is refused before it is greeted or joins a room; one that waits
- * to be greeted (nc, parley) is greeted this much later. Measured on
- * loopback: without the wait, 1 in 2 ClientHellos came after the session
- * had looked; with 3 ms, none of 80. A later one is still refused at its
- * first read, after its greeting. */
+/* How long a new connection that has sent nothing may stay tentative. A
+ * TLS client sends its ClientHello as soon as it is connected (well within
+ * a millisecond here); one that waits to be greeted (nc, parley) is
+ * greeted at once, but its HELLO (its join: what others see) waits for
+ * its first bytes or this long, so that a ClientHello that is on its way
+ * is refused before anyone has seen the connection. Measured on loopback:
+ * 1 in 2 ClientHellos came after the session first looked; with 3 ms,
+ * none of 80. A later one is still refused at its first read. */
 #define TCP_SNIFF_MS 3
 
 #define TCP_NOT_TLS "TLS handshake on a plaintext port"
 
-/* x->state once the first bytes have been read (the check is done). */
+/* x->state once the first bytes have been seen (the check is done). */
 static char tcp_started;
 
 int
@@ -52,6 +53,8 @@ tcp_ready(struct xconn *x)
 	unsigned char head[3];
 	ssize_t r;
 
+	if (x->state)
+		return 1;
 	do {
 		r = recv(x->fd, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT);
 	} while (r < 0 && errno == EINTR);
@@ -61,13 +64,16 @@ tcp_ready(struct xconn *x)
 	}
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
 	    TCP_SNIFF_MS > 0 && !x->late) {
-		/* Asked again when bytes come, or at the end of the sniff. */
+		/* Greeted now; asked again when bytes come, or at the end of
+		 * the sniff. */
 		long long by = loop_now_ms() + TCP_SNIFF_MS;
 		if (!x->ready_by_ms || by < x->ready_by_ms)
 			x->ready_by_ms = by;
 		x->wants = XCONN_WANT_READ;
-		return 0;
+		return XCONN_TENTATIVE;
 	}
+	if (r > 0)
+		x->state = &tcp_started;
 	return 1; /* bytes, EOF or an error: the reads will tell */
 }
 
@@ -80,7 +86,7 @@ tcp_read(struct xconn *x, char *buf, size_t n)
 		r = recv(x->fd, buf, n, 0);
 	} while (r < 0 && errno == EINTR);
 	if (r > 0 && !x->state) {
-		/* Bytes that arrived after the greeting: too late to refuse
+		/* Bytes that arrived after the sniff: too late to refuse
 		 * quietly, but still not to be taken for a line. */
 		x->state = &tcp_started;
 		if (transport_looks_like_tls((unsigned char *)buf, (size_t)r)) {

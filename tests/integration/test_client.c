@@ -1441,6 +1441,9 @@ test_terminal_lines_carry_the_local_time_and_pipes_do_not(void)
 	t_port_arg(addr, sizeof(addr), t_srv->port);
 	struct tcl *p = tcl_spawn_pipe(args, NULL);
 	REQUIRE(tcl_wait_out(p, "-!- welcome to parley, ", T_WAIT_MS) == 0);
+	/* In the room once its join is shown (it may follow the welcome by
+	 * a few milliseconds). */
+	REQUIRE(tcl_wait_out(p, " joined #lobby\n", T_WAIT_MS) == 0);
 	tc_send(w, "and in a pipe\n");
 	snprintf(want, sizeof(want), "\n#lobby <%s> and in a pipe\n", wnick);
 	CHECK(tcl_wait_out(p, want, T_WAIT_MS) == 0);

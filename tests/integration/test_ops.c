@@ -719,6 +719,9 @@ test_a_client_cut_off_for_its_send_queue_is_counted(void)
 			  10000) >= 0);
 	snprintf(nick, sizeof(nick), "%.*s", (int)strcspn(want + 23, "!"),
 		 want + 23);
+	/* b is in the lobby once a sees it join. */
+	snprintf(want, sizeof(want), "-!- %s joined #lobby", nick);
+	REQUIRE(tc_expect(a, want, NULL, 0, 10000) >= 0);
 	snprintf(want, sizeof(want), "-!- %s quit (send queue exceeded)", nick);
 	memset(big, 'x', 1000);
 	big[1000] = '\0';
