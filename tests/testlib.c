@@ -305,6 +305,12 @@ ts_start(const char *extra_args)
 	argv[argc++] = path;
 	argv[argc++] = "--listen";
 	argv[argc++] = "127.0.0.1:0";
+	/* The default database (parley.db in the working directory) would
+	 * be shared by every test: a test that wants one names its own. */
+	if (!extra_args || !strstr(extra_args, "--db ")) {
+		argv[argc++] = "--db";
+		argv[argc++] = "none";
+	}
 	snprintf(argbuf, sizeof(argbuf), "%s", extra_args ? extra_args : "");
 	argc += ts_argv_split(argbuf, argv + argc, 60);
 	argv[argc] = NULL;

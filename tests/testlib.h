@@ -62,7 +62,8 @@ struct ts_server {
 };
 
 /* Starts build/parleyd (PARLEY_BUILD overrides build/) with
- * "--listen 127.0.0.1:0" and the space-separated extra args, and waits for
+ * "--listen 127.0.0.1:0" (and "--db none" unless extra args give a --db)
+ * and the space-separated extra args, and waits for
  * every "listening on" line. Its stderr is collected by a thread and can be
  * waited on with ts_log_wait. Returns NULL on failure (after a CHECK). */
 struct ts_server *ts_start(const char *extra_args);

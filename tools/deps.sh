@@ -13,8 +13,11 @@ set -eu
 what=${1:-build}
 
 BUILD_DEBS="
+libsqlite3-dev /usr/include/sqlite3.h
+libcrypt-dev /usr/include/crypt.h
 "
 TEST_DEBS="
+sqlite3 sqlite3
 man-db man
 groff-base groff
 "

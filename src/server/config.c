@@ -27,6 +27,16 @@ config_defaults(struct config *cfg)
 	cfg->shutdown_ms = 3000;
 	cfg->wake_pace_us = 25;
 	cfg->default_room = "#lobby";
+	cfg->db_path = "parley.db";
+	cfg->history_days = 30;
+	cfg->db_batch = 1000;
+	cfg->db_delay_ms = 100;
+}
+
+int
+config_has_store(const struct config *cfg)
+{
+	return cfg->db_path && cfg->db_path[0] && strcmp(cfg->db_path, "none");
 }
 
 int
