@@ -216,8 +216,10 @@ store_db_check(struct store_db *db, const char *path, char *why, size_t n)
 	    store_db_int(db, "SELECT count(*) FROM sqlite_master");
 
 	if (app < 0 || version < 0 || tables < 0) {
-		snprintf(why, n, "database %s cannot be read: %s", path,
-			 store_db_error(db));
+		snprintf(why, n,
+			 "database %s cannot be read: %s (the file and its "
+			 "directory must be readable and writable)",
+			 path, store_db_error(db));
 		return -1;
 	}
 	if (app == 0 && tables == 0) {
@@ -286,7 +288,10 @@ store_db_open(const char *path, char *why, size_t n)
 				 SQLITE_OPEN_NOMUTEX,
 			     NULL);
 	if (rc != SQLITE_OK) {
-		snprintf(why, n, "database %s cannot be opened: %s", path,
+		snprintf(why, n,
+			 "database %s cannot be opened: %s (the file and its "
+			 "directory must be readable and writable)",
+			 path,
 			 db->db ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc));
 		goto err_close;
 	}

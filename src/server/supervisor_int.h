@@ -87,6 +87,7 @@ struct sv_store {
 	long long started_ms;
 	int booting; /* sv_store_start is waiting for the first READY */
 	int told_stop;
+	unsigned stop_respawns; /* respawns at shutdown (one at most) */
 	long long stop_deadline_ms;
 	/* Where the first store of this run started reading: a store that
 	 * dies before its first commit starts over from here. */

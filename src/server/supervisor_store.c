@@ -175,7 +175,13 @@ sv_store_start(struct supervisor *sv)
 int
 sv_store_running(const struct supervisor *sv)
 {
-	return sv->store.pid > 0 && !sv->store.reaped;
+	const struct sv_store *st = &sv->store;
+
+	if (st->pid > 0 && !st->reaped)
+		return 1;
+	/* At shutdown a dead store is respawned once to finish. */
+	return sv->stopping && st->state == SV_STORE_DOWN &&
+	       st->respawn_due_ms && st->stop_respawns == 0;
 }
 
 /* ---- answers ------------------------------------------------------------- */
@@ -499,9 +505,13 @@ sv_store_reaped(struct supervisor *sv, pid_t pid, int status)
 	if (!sv->stopping)
 		sv->counts[METRICS_SESSION_FAILURES] +=
 		    WIFSIGNALED(status) || WEXITSTATUS(status) != 0;
-	/* Its channel's EOF may come later: the loss is handled once. */
+	/* What it sent before it died comes first (its FAILED line): the
+	 * channel is read to its EOF, and the loss is handled once. */
+	if (st->chan_open)
+		sv_store_on_channel(sv->loop, st->chan.fd, EPOLLIN, sv);
 	sv_store_closed(sv);
-	if (st->state == SV_STORE_DOWN && !sv->stopping) {
+	if (st->state == SV_STORE_DOWN &&
+	    !(st->told_stop && WIFEXITED(status) && !WEXITSTATUS(status))) {
 		long long up = loop_now_ms() - st->started_ms;
 		st->respawn_delay_ms =
 		    up >= SV_STORE_STABLE_MS || !st->respawn_delay_ms
@@ -517,6 +527,32 @@ sv_store_reaped(struct supervisor *sv, pid_t pid, int status)
 
 /* ---- the loop ------------------------------------------------------------ */
 
+/* A dead store is respawned when due, at shutdown too (once): the rings
+ * may hold what it has not archived. */
+static void
+sv_store_respawn(struct supervisor *sv, long long now)
+{
+	struct sv_store *st = &sv->store;
+	int err;
+
+	if (st->state != SV_STORE_DOWN || st->pid || !st->respawn_due_ms ||
+	    now < st->respawn_due_ms)
+		return;
+	st->respawn_due_ms = 0;
+	if (sv->stopping && st->stop_respawns++ > 0)
+		return;
+	st->failed[0] = '\0';
+	err = sv_store_spawn(sv);
+	if (err < 0) {
+		log_warn("cannot respawn the store: %s", strerror(-err));
+		if (!sv->stopping)
+			st->respawn_due_ms = now + SV_STORE_RESPAWN_MAX;
+		return;
+	}
+	log_info("store respawned as pid %d", (int)st->pid);
+	sv->counts[METRICS_WORKER_RESTARTS]++;
+}
+
 void
 sv_store_tick(struct supervisor *sv)
 {
@@ -525,46 +561,33 @@ sv_store_tick(struct supervisor *sv)
 
 	if (st->state == SV_STORE_OFF)
 		return;
-	if (sv->stopping) {
-		st->respawn_due_ms = 0;
-		if (!sv_store_running(sv) || sv->live > 0)
-			return;
-		for (unsigned i = 0; i < sv->nsessions; i++)
-			if (sv->sessions[i].chan_open)
-				return; /* its last records are not marked */
-		/* Every session is gone: the timeline is complete. */
-		if (!st->told_stop) {
-			int wait = sv->cfg->shutdown_ms > SV_STORE_STOP_MIN_MS
-				       ? sv->cfg->shutdown_ms
-				       : SV_STORE_STOP_MIN_MS;
-			st->told_stop = 1;
-			st->stop_deadline_ms = now + wait;
-			if (!st->chan_open ||
-			    channel_send(&st->chan, CHANNEL_SHUTDOWN, NULL, 0,
-					 -1, SV_CHANNEL_QUEUE) < 0)
-				kill(st->pid, SIGTERM);
-		} else if (now >= st->stop_deadline_ms) {
-			log_warn("store %d did not finish archiving in time; "
-				 "killing it",
-				 (int)st->pid);
-			kill(st->pid, SIGKILL);
-			st->stop_deadline_ms = now + 60000;
-		}
+	if (!sv_store_running(sv) || st->pid == 0) {
+		sv_store_respawn(sv, now);
 		return;
 	}
-	if (st->state != SV_STORE_DOWN || st->pid || !st->respawn_due_ms ||
-	    now < st->respawn_due_ms)
+	if (!sv->stopping || sv->live > 0 || st->state == SV_STORE_STARTING)
 		return;
-	st->respawn_due_ms = 0;
-	st->failed[0] = '\0';
-	int err = sv_store_spawn(sv);
-	if (err < 0) {
-		log_warn("cannot respawn the store: %s", strerror(-err));
-		st->respawn_due_ms = now + SV_STORE_RESPAWN_MAX;
-		return;
+	for (unsigned i = 0; i < sv->nsessions; i++)
+		if (sv->sessions[i].chan_open)
+			return; /* its last records are not marked yet */
+	/* Every session is gone: the timeline is complete. */
+	if (!st->told_stop) {
+		int wait = sv->cfg->shutdown_ms > SV_STORE_STOP_MIN_MS
+			       ? sv->cfg->shutdown_ms
+			       : SV_STORE_STOP_MIN_MS;
+		st->told_stop = 1;
+		st->stop_deadline_ms = now + wait;
+		if (!st->chan_open ||
+		    channel_send(&st->chan, CHANNEL_SHUTDOWN, NULL, 0, -1,
+				 SV_CHANNEL_QUEUE) < 0)
+			kill(st->pid, SIGTERM);
+	} else if (now >= st->stop_deadline_ms) {
+		log_warn("store %d did not finish archiving in time; killing "
+			 "it",
+			 (int)st->pid);
+		kill(st->pid, SIGKILL);
+		st->stop_deadline_ms = now + 60000;
 	}
-	log_info("store respawned as pid %d", (int)st->pid);
-	sv->counts[METRICS_WORKER_RESTARTS]++;
 }
 
 long long
@@ -572,7 +595,7 @@ sv_store_due(const struct supervisor *sv)
 {
 	const struct sv_store *st = &sv->store;
 
-	if (sv->stopping && st->told_stop && sv_store_running(sv))
+	if (sv->stopping && st->told_stop && st->pid)
 		return st->stop_deadline_ms;
 	return st->respawn_due_ms;
 }
