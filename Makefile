@@ -1,7 +1,7 @@
 # parley: one non-recursive Makefile; objects under $(BUILD)/.
 #
 #   make            build build/parleyd, build/parley, build/parley-bench,
-#                   build/wakecost
+#                   build/wakecost, build/storebench
 #   make run        build and start parleyd with its defaults (port 5050)
 #   make test       build and run every unit and integration test
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
@@ -58,7 +58,7 @@ UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 
 BINS := $(BUILD)/parleyd $(BUILD)/parley $(BUILD)/parley-bench \
-	$(BUILD)/wakecost
+	$(BUILD)/wakecost $(BUILD)/storebench
 
 .PHONY: all run test unit integration asan bench format lint clean fuzz \
 	fuzz-run conf install uninstall
@@ -86,6 +86,10 @@ $(BUILD)/parley-bench: $(call obj,$(BENCH_SRC)) $(LIB_OBJ)
 
 # What one process wake-up costs here (BENCHMARKS.md).
 $(BUILD)/wakecost: $(BUILD)/src/tools/wakecost.o
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# The store's archiving rate and join latency (bench/store.sh).
+$(BUILD)/storebench: $(BUILD)/src/tools/storebench.o
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # The default config file, made from the options table (a unit test fails

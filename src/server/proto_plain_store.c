@@ -86,7 +86,8 @@ plain_store_history(struct pconn *pc, struct core_str word, const char *usage,
 		memcpy(num, word.p, word.n);
 		num[word.n] = '\0';
 		if (sscanf(num, "%u", &v) != 1 || v < 1 ||
-		    v > PLAIN_HISTORY_MAX || strspn(num, "0123456789") != word.n) {
+		    v > PLAIN_HISTORY_MAX ||
+		    strspn(num, "0123456789") != word.n) {
 			plain_error_text(pc, usage);
 			return 0;
 		}
@@ -152,7 +153,8 @@ plain_store_command(struct pconn *pc, enum plain_store_cmd cmd,
 		op->arg = (struct core_str){text.p, (size_t)(sp - text.p)};
 		while (sp < text.p + text.n && *sp == ' ')
 			sp++;
-		op->text = (struct core_str){sp, (size_t)(text.p + text.n - sp)};
+		op->text =
+		    (struct core_str){sp, (size_t)(text.p + text.n - sp)};
 		if (plain_store_one_word(op->text))
 			return 1;
 		break;
@@ -252,8 +254,8 @@ plain_store_reply(struct pconn *pc, const struct outbox_view *v)
 			    (int)v->arg.n, v->arg.p, (int)v->arg.n, v->arg.p);
 		break;
 	case CORE_LOGIN:
-		plain_emitf(pc, "-!- you are logged in as %.*s",
-			    (int)v->arg.n, v->arg.p);
+		plain_emitf(pc, "-!- you are logged in as %.*s", (int)v->arg.n,
+			    v->arg.p);
 		break;
 	case CORE_LOGOUT:
 		plain_emitf(pc, "-!- you are logged out");

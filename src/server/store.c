@@ -158,8 +158,7 @@ store_commit(struct store *s)
 	s->dirty = 0;
 	s->stats->rows += rows;
 	s->stats->commits++;
-	__atomic_store_n(&s->stats->committed_tl, s->ctl_pos,
-			 __ATOMIC_RELAXED);
+	__atomic_store_n(&s->stats->committed_tl, s->ctl_pos, __ATOMIC_RELAXED);
 	if (s->failing) {
 		log_info("commits work again");
 		store_health(s, "");
@@ -242,8 +241,8 @@ store_read_timeline(struct store *s, uint64_t until, unsigned max)
 			s->cursors[e.producer] = e.head; /* its own answers */
 		} else {
 			while ((r = outbox_read(s->shm, e.producer,
-						&s->cursors[e.producer],
-						e.head, s->recbuf, &v)) == 1) {
+						&s->cursors[e.producer], e.head,
+						s->recbuf, &v)) == 1) {
 				int n = store_archive(s, &v);
 				if (n < 0)
 					return -1;
@@ -319,8 +318,8 @@ store_history(struct store *s, struct channel_store_history *h)
 	struct store_page pg = {s, h->client, 0, s->shm->ring_size / 4, 0};
 	struct channel_store_done d = {.tag = h->tag};
 	struct store_ref ref, ref2;
-	unsigned limit = h->limit > STORE_HISTORY_MAX ? STORE_HISTORY_MAX
-						      : h->limit;
+	unsigned limit =
+	    h->limit > STORE_HISTORY_MAX ? STORE_HISTORY_MAX : h->limit;
 	int n;
 
 	h->room[sizeof(h->room) - 1] = '\0';
@@ -340,8 +339,7 @@ store_history(struct store *s, struct channel_store_history *h)
 		d.err = CORE_ERR_HISTORY_REF;
 		snprintf(d.arg, sizeof(d.arg), "%s", h->ref);
 	} else if (n < 0) {
-		log_warn("history of %s: %s", h->room,
-			 store_db_error(s->db));
+		log_warn("history of %s: %s", h->room, store_db_error(s->db));
 		d.err = CORE_ERR_STORE_DOWN;
 	}
 	d.count = pg.count;
@@ -620,8 +618,8 @@ store_setup(struct store *s, const struct store_start *st)
 		fatal("signalfd");
 	if (loop_add(s->loop, s->chan.fd, EPOLLIN | EPOLLOUT | EPOLLET,
 		     store_on_channel, s) < 0 ||
-	    loop_add(s->loop, s->wake_fd, EPOLLIN | EPOLLET, store_on_wake,
-		     s) < 0 ||
+	    loop_add(s->loop, s->wake_fd, EPOLLIN | EPOLLET, store_on_wake, s) <
+		0 ||
 	    loop_add(s->loop, s->sig_fd, EPOLLIN, store_on_signal, s) < 0)
 		fatal("store loop");
 	s->prune_ms = loop_now_ms();

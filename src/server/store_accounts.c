@@ -137,8 +137,7 @@ store_limiter_fail(struct store_limiter *l, const char *key, long long now_ms)
 		b = malloc(sizeof(*b));
 		if (!b)
 			return;
-		*b = (struct store_bucket){l->rule.burst, now_ms, NULL,
-					   l->all};
+		*b = (struct store_bucket){l->rule.burst, now_ms, NULL, l->all};
 		if (strmap_put(&l->keys, key, b) < 0) {
 			free(b);
 			return;
@@ -298,11 +297,10 @@ store_accounts_run(struct store_accounts *a, struct store_db *db,
 		wrote = store_accounts_register(db, req, now_ms, done, chg);
 		break;
 	case CORE_LOGIN:
-		if (store_accounts_check(a, db, req->name, req->pass,
-					 req->addr, now_ms, display,
-					 sizeof(display), done))
-			snprintf(done->name, sizeof(done->name), "%s",
-				 display);
+		if (store_accounts_check(a, db, req->name, req->pass, req->addr,
+					 now_ms, display, sizeof(display),
+					 done))
+			snprintf(done->name, sizeof(done->name), "%s", display);
 		break;
 	case CORE_PASSWORD:
 		if (!store_accounts_check(a, db, req->name, req->pass,

@@ -26,9 +26,15 @@ struct store_limit_rule {
 	long long every_ms;
 };
 
-#define STORE_LIMIT_ACCOUNT {5, 60000} /* 5, then one a minute */
-#define STORE_LIMIT_ADDRESS {20, 15000}
-#define STORE_LIMIT_KEYS    65536 /* addresses and accounts remembered */
+#define STORE_LIMIT_ACCOUNT                                                    \
+	{                                                                      \
+		5, 60000                                                       \
+	} /* 5, then one a minute */
+#define STORE_LIMIT_ADDRESS                                                    \
+	{                                                                      \
+		20, 15000                                                      \
+	}
+#define STORE_LIMIT_KEYS 65536 /* addresses and accounts remembered */
 
 struct store_bucket {
 	double tokens;

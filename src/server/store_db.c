@@ -368,8 +368,7 @@ store_db_col(sqlite3_stmt *st, int i)
 	const unsigned char *p = sqlite3_column_text(st, i);
 
 	return (struct outbox_str){p ? (const char *)p : "",
-				   p ? (size_t)sqlite3_column_bytes(st, i)
-				     : 0};
+				   p ? (size_t)sqlite3_column_bytes(st, i) : 0};
 }
 
 /* ---- the batch ----------------------------------------------------------- */
@@ -422,8 +421,7 @@ store_db_room(struct store_db *db, struct outbox_str name, int create)
 		r->id = sqlite3_column_int64(st, 0);
 		r->last_seq = r->stored_seq = sqlite3_column_int64(st, 1);
 		struct outbox_str d = store_db_col(st, 2);
-		snprintf(r->display, sizeof(r->display), "%.*s", (int)d.n,
-			 d.p);
+		snprintf(r->display, sizeof(r->display), "%.*s", (int)d.n, d.p);
 	} else {
 		sqlite3_reset(st);
 		st = store_db_stmt(db, ST_ROOM_ADD);
@@ -563,8 +561,7 @@ store_db_position(struct store_db *db, uint64_t boot, uint64_t *tl_pos,
 	sqlite3_stmt *st = store_db_stmt(db, ST_POS_GET);
 	int rc = sqlite3_step(st), found = 0;
 
-	if (rc == SQLITE_ROW &&
-	    (uint64_t)sqlite3_column_int64(st, 0) == boot &&
+	if (rc == SQLITE_ROW && (uint64_t)sqlite3_column_int64(st, 0) == boot &&
 	    (size_t)sqlite3_column_bytes(st, 2) == nprod * sizeof(*cursors)) {
 		*tl_pos = (uint64_t)sqlite3_column_int64(st, 1);
 		memcpy(cursors, sqlite3_column_blob(st, 2),
@@ -631,7 +628,8 @@ store_parse_time(const char *s)
 		return -1;
 	return ((store_days_from_civil(y, (unsigned)mo, (unsigned)d) * 24 + h) *
 		    60 +
-		mi) * 60000 +
+		mi) *
+		   60000 +
 	       (int64_t)sec * 1000 + ms;
 }
 
@@ -857,8 +855,8 @@ store_db_account_get(struct store_db *db, const char *name, char *display,
 }
 
 int
-store_db_account_add(struct store_db *db, const char *display,
-		     const char *hash, int64_t ts_ms)
+store_db_account_add(struct store_db *db, const char *display, const char *hash,
+		     int64_t ts_ms)
 {
 	char folded[OUTBOX_ACCT_MAX + 1];
 	sqlite3_stmt *st = store_db_stmt(db, ST_ACCT_ADD);

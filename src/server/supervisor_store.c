@@ -20,12 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SV_STORE_QUEUE	      1024  /* requests it may owe at once */
-#define SV_STORE_START_MS     60000 /* to open the database at start-up */
-#define SV_STORE_RESPAWN_MS   100   /* after a death; doubling */
-#define SV_STORE_RESPAWN_MAX  5000
-#define SV_STORE_STABLE_MS    10000 /* up this long: deaths are news again */
-#define SV_STORE_STOP_MIN_MS  5000  /* to finish archiving at shutdown */
+#define SV_STORE_QUEUE	     1024  /* requests it may owe at once */
+#define SV_STORE_START_MS    60000 /* to open the database at start-up */
+#define SV_STORE_RESPAWN_MS  100   /* after a death; doubling */
+#define SV_STORE_RESPAWN_MAX 5000
+#define SV_STORE_STABLE_MS   10000 /* up this long: deaths are news again */
+#define SV_STORE_STOP_MIN_MS 5000  /* to finish archiving at shutdown */
 
 static void sv_store_on_channel(struct loop *loop, int fd, uint32_t events,
 				void *arg);
@@ -240,7 +240,8 @@ sv_store_unregistered(struct supervisor *sv, const char *account)
 {
 	for (int i = 0; i < sv->cfg->client_slots; i++) {
 		struct reg_client *o = &sv->reg.clients[i];
-		if (o->id && o->account[0] && sv_store_same(o->account, account))
+		if (o->id && o->account[0] &&
+		    sv_store_same(o->account, account))
 			sv_store_set_account(sv, o, "");
 	}
 }
@@ -302,8 +303,7 @@ sv_store_lost(struct supervisor *sv)
 				 "the store ended before opening database %s",
 				 sv->cfg->db_path);
 		st->state = SV_STORE_FAILED;
-	} else if (st->state == SV_STORE_UP ||
-		   st->state == SV_STORE_STARTING) {
+	} else if (st->state == SV_STORE_UP || st->state == SV_STORE_STARTING) {
 		st->state = SV_STORE_DOWN;
 	}
 	sv_mark(sv, st->producer);
@@ -405,8 +405,8 @@ sv_store_ready(struct supervisor *sv)
 	memset(&st->staging, 0, sizeof(st->staging));
 	st->state = SV_STORE_UP;
 	st->health[0] = '\0';
-	log_info("store %d: database %s open, %zu registered %s",
-		 (int)st->pid, sv->cfg->db_path, st->registered.used,
+	log_info("store %d: database %s open, %zu registered %s", (int)st->pid,
+		 sv->cfg->db_path, st->registered.used,
 		 SV_PLURAL(st->registered.used, "nickname"));
 }
 
@@ -660,8 +660,8 @@ sv_store_history(struct supervisor *sv, struct sv_store_req *r,
 	/* Everything in the timeline so far is before this request. */
 	m.tl_pos = outbox_timeline_head(&sv->shm);
 	m.selector = (uint16_t)selector;
-	m.limit = (uint16_t)(limit > STORE_HISTORY_MAX ? STORE_HISTORY_MAX
-						       : limit);
+	m.limit =
+	    (uint16_t)(limit > STORE_HISTORY_MAX ? STORE_HISTORY_MAX : limit);
 	snprintf(m.room, sizeof(m.room), "%s", r->room_name);
 	snprintf(m.ref, sizeof(m.ref), "%s", ref);
 	snprintf(m.ref2, sizeof(m.ref2), "%s", ref2);
@@ -672,8 +672,8 @@ sv_store_history(struct supervisor *sv, struct sv_store_req *r,
 int
 sv_store_join(struct supervisor *sv, struct reg_client *c, struct reg_room *r)
 {
-	struct sv_store_req q = {.client = c->id, .op = CORE_JOIN,
-				 .room = r->id};
+	struct sv_store_req q = {
+	    .client = c->id, .op = CORE_JOIN, .room = r->id};
 	enum core_err err = sv_store_unavailable(sv);
 
 	if (sv->cfg->history <= 0)
@@ -685,9 +685,9 @@ sv_store_join(struct supervisor *sv, struct reg_client *c, struct reg_room *r)
 	snprintf(q.room_name, sizeof(q.room_name), "%s", r->name);
 	/* The join and its topic are in the timeline before the request. */
 	sv_commit(sv);
-	if (err == CORE_OK && sv_store_history(sv, &q, CORE_HISTORY_LATEST,
-					       "*", "",
-					       (unsigned)sv->cfg->history) == 0)
+	if (err == CORE_OK &&
+	    sv_store_history(sv, &q, CORE_HISTORY_LATEST, "*", "",
+			     (unsigned)sv->cfg->history) == 0)
 		return 1;
 	sv_put(sv, &(struct outbox_new){.kind = OUTBOX_WARNING,
 					.aux = CORE_ERR_STORE_DOWN,
@@ -701,7 +701,8 @@ sv_store_join(struct supervisor *sv, struct reg_client *c, struct reg_room *r)
 static void
 sv_store_host(const char *addr, char *out, size_t n)
 {
-	const char *end = addr[0] == '[' ? strchr(addr, ']') : strrchr(addr, ':');
+	const char *end =
+	    addr[0] == '[' ? strchr(addr, ']') : strrchr(addr, ':');
 	size_t len = end ? (size_t)(end - addr) : strlen(addr);
 
 	if (addr[0] == '[' && len > 0) {
@@ -830,10 +831,9 @@ sv_store_request(struct supervisor *sv, struct reg_client *c,
 	}
 	struct sv_store_req r = {.client = c->id, .op = CORE_HISTORY};
 	snprintf(r.room_name, sizeof(r.room_name), "%s", room->name);
-	unsigned limit = q->num ? q->num
-				: (unsigned)(sv->cfg->history > 0
-						 ? sv->cfg->history
-						 : 20);
+	unsigned limit =
+	    q->num ? q->num
+		   : (unsigned)(sv->cfg->history > 0 ? sv->cfg->history : 20);
 	if (sv_store_history(sv, &r, CORE_HISTORY_SELECTOR(q->flags), q->arg,
 			     q->text, limit) < 0)
 		sv_reply(sv, c, CORE_ERR_STORE_DOWN, q->room, NULL, 0);

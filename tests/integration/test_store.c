@@ -144,7 +144,8 @@ client(struct ts_server *s)
 {
 	int fd = tc_connect(s->port);
 
-	if (fd >= 0 && tc_expect(fd, " joined #lobby", NULL, 0, T_WAIT_MS) < 0) {
+	if (fd >= 0 &&
+	    tc_expect(fd, " joined #lobby", NULL, 0, T_WAIT_MS) < 0) {
 		tc_close(fd);
 		return -1;
 	}
@@ -230,9 +231,9 @@ test_messages_before_a_sigterm_restart_are_in_the_history_after_it(void)
 	CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d", st);
 	CHECK(ts_log_wait(s, "everything before it archived", 0) == 0);
 	ts_free(s);
-	CHECK(sql_int(f.db, "SELECT count(*) FROM rooms WHERE topic = "
-			    "'kept across restarts' AND topic_by = 'guest1'") ==
-	      1);
+	CHECK(sql_int(f.db,
+		      "SELECT count(*) FROM rooms WHERE topic = "
+		      "'kept across restarts' AND topic_by = 'guest1'") == 1);
 
 	s = start(&f, "--history 5");
 	REQUIRE(s);
@@ -248,8 +249,8 @@ test_messages_before_a_sigterm_restart_are_in_the_history_after_it(void)
 			   strstr(line, "<guest1> before restart"),
 		       "history line %s", line);
 	}
-	CHECK(tc_expect(c, "#lobby [history ", line, sizeof(line),
-			T_WAIT_MS) > 0 &&
+	CHECK(tc_expect(c, "#lobby [history ", line, sizeof(line), T_WAIT_MS) >
+		  0 &&
 	      strstr(line, "* guest1 waves"));
 	tc_close(c);
 	ts_free(s);
@@ -422,9 +423,9 @@ static void
 run_steps(int fds[2], const struct step *steps, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		CHECKF(say_expect(fds[steps[i].who], steps[i].send,
-				  steps[i].want),
-		       "step %zu", i);
+		CHECKF(
+		    say_expect(fds[steps[i].who], steps[i].send, steps[i].want),
+		    "step %zu", i);
 }
 
 static void
@@ -433,7 +434,8 @@ test_register_log_in_out_change_password_unregister_and_protection(void)
 	static const struct step steps[] = {
 	    {0, "/nick alice", "is now known as alice"},
 	    {0, "/register short", "a password is 8 to 128 characters"},
-	    {0, "/register hunter22", "-!- registered alice; you are logged in"},
+	    {0, "/register hunter22",
+	     "-!- registered alice; you are logged in"},
 	    {0, "/register hunter22", "you are already logged in as alice"},
 	    {1, "/nick ALICE",
 	     "nickname ALICE is registered; /login ALICE PASSWORD to use it"},
