@@ -263,8 +263,9 @@ main(int argc, char **argv)
 	}
 	target = argv[optind];
 	if ((base = sb_rows(metrics)) < 0) {
-		fprintf(stderr, "storebench: no parley_store_rows_total at "
-				"%s (is --db set?)\n",
+		fprintf(stderr,
+			"storebench: no parley_store_rows_total at "
+			"%s (is --db set?)\n",
 			metrics);
 		return 1;
 	}
