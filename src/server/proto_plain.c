@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 /* ---- what a client may send --------------------------------------------- */
 
@@ -651,33 +650,6 @@ plain_names(struct pconn *pc, const struct outbox_view *v)
 	if (n == (size_t)snprintf(NULL, 0, "-!- members of %.*s:",
 				  (int)v->room.n, v->room.p))
 		return; /* an empty last chunk */
-	line[n++] = '\n';
-	pc->emit(pc, line, n);
-}
-
-static void
-plain_history(struct pconn *pc, const struct outbox_view *v)
-{
-	const struct outbox_rec *r = v->rec;
-	time_t t = (time_t)(r->ts_ms / 1000);
-	char line[PROTO_LINE_MAX], when[16];
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%H:%M:%SZ", &tm);
-	if (r->aux & OUTBOX_MSG_ACTION)
-		n = (size_t)snprintf(
-		    line, sizeof(line) - 1, "%.*s [history %s] * %.*s %.*s",
-		    (int)v->room.n, v->room.p, when, (int)v->nick.n, v->nick.p,
-		    (int)v->text.n, v->text.p);
-	else
-		n = (size_t)snprintf(
-		    line, sizeof(line) - 1, "%.*s [history %s] <%.*s> %.*s",
-		    (int)v->room.n, v->room.p, when, (int)v->nick.n, v->nick.p,
-		    (int)v->text.n, v->text.p);
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
 	line[n++] = '\n';
 	pc->emit(pc, line, n);
 }

@@ -43,6 +43,9 @@ int plain_store_command(struct pconn *pc, enum plain_store_cmd cmd,
 			struct core_str word, struct core_str text,
 			const char *usage, struct core_op *op);
 
+/* Emits the line of an OUTBOX_HISTORY record. */
+void plain_history(struct pconn *pc, const struct outbox_view *v);
+
 /* Emits the line of a store error (CORE_ERR_STORE_DOWN and after). */
 void plain_store_error(struct pconn *pc, enum core_err err,
 		       struct outbox_str room, struct outbox_str arg, long num);

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define PLAIN_HISTORY_PAGE 20	/* /history without N */
 #define PLAIN_HISTORY_MAX  1000 /* STORE_HISTORY_MAX */
@@ -164,6 +165,33 @@ plain_store_command(struct pconn *pc, enum plain_store_cmd cmd,
 }
 
 /* ---- what the server says ----------------------------------------------- */
+
+void
+plain_history(struct pconn *pc, const struct outbox_view *v)
+{
+	const struct outbox_rec *r = v->rec;
+	time_t t = (time_t)(r->ts_ms / 1000);
+	char line[PROTO_LINE_MAX], when[16];
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%H:%M:%SZ", &tm);
+	if (r->aux & OUTBOX_MSG_ACTION)
+		n = (size_t)snprintf(
+		    line, sizeof(line) - 1, "%.*s [history %s] * %.*s %.*s",
+		    (int)v->room.n, v->room.p, when, (int)v->nick.n, v->nick.p,
+		    (int)v->text.n, v->text.p);
+	else
+		n = (size_t)snprintf(
+		    line, sizeof(line) - 1, "%.*s [history %s] <%.*s> %.*s",
+		    (int)v->room.n, v->room.p, when, (int)v->nick.n, v->nick.p,
+		    (int)v->text.n, v->text.p);
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	pc->emit(pc, line, n);
+}
 
 void
 plain_store_error(struct pconn *pc, enum core_err err, struct outbox_str room,

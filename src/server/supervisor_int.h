@@ -293,7 +293,7 @@ void sv_ops_teardown(struct supervisor *sv);
  * changes nothing. Never exits, never disconnects anyone. */
 void sv_reload(struct supervisor *sv);
 
-/* ---- supervisor_store.c ---- */
+/* ---- supervisor_store.c, supervisor_store_req.c ---- */
 
 /* Before any fork: the store's producer slot and counters page (when
  * config_has_store). Sets sv->store.state. */
@@ -328,6 +328,13 @@ int sv_store_join(struct supervisor *sv, struct reg_client *c,
  * logout) or once the store is done. */
 void sv_store_request(struct supervisor *sv, struct reg_client *c,
 		      const struct sv_req *q);
+
+/* Finishes request r with the store's answer d (supervisor_store_req.c). */
+void sv_store_finish(struct supervisor *sv, const struct sv_store_req *r,
+		     const struct channel_store_done *d);
+
+/* Ends a store that broke the channel protocol (it is respawned). */
+void sv_store_bad(struct supervisor *sv, const char *why);
 
 /* 1 if nick is registered to an account c is not logged in to. */
 int sv_store_nick_taken(const struct supervisor *sv, const struct reg_client *c,

@@ -70,7 +70,7 @@ test_passwords_are_8_to_128_printable_characters_without_spaces(void)
 		const char *p;
 		int ok;
 	} rows[] = {
-	    {"hunter22", 1},	{"short", 0},	   {"with space", 0},
+	    {"hunter22", 1},	{"short", 0},	 {"with space", 0},
 	    {"tab\tinside", 0}, {"ünïcødé!", 1}, {"", 0},
 	};
 
@@ -186,8 +186,9 @@ t_got_cb(void *arg, const struct store_row *row)
 {
 	struct t_got *g = arg;
 
-	g->n += (size_t)snprintf(g->seqs + g->n, sizeof(g->seqs) - g->n, "%s%lld",
-				 g->n ? " " : "", (long long)row->seq);
+	g->n +=
+	    (size_t)snprintf(g->seqs + g->n, sizeof(g->seqs) - g->n, "%s%lld",
+			     g->n ? " " : "", (long long)row->seq);
 }
 
 static void
