@@ -36,7 +36,8 @@ config_defaults(struct config *cfg)
 int
 config_has_store(const struct config *cfg)
 {
-	return cfg->db_path && cfg->db_path[0] && strcmp(cfg->db_path, "none");
+	return cfg->db_path && cfg->db_path[0] &&
+	       strcmp(cfg->db_path, "none") != 0;
 }
 
 int

@@ -139,8 +139,10 @@ store_db_bounds(struct store_db *db, int64_t room, const struct store_ref *ref,
 		sqlite3_bind_int64(st, 1, room);
 		store_db_bind_text(st, 2, ref->msgid);
 		r = store_db_seq_of(st, before);
+		if (r <= 0)
+			return r < 0 ? r : -ENOENT;
 		*after = *before;
-		return r < 0 ? r : r == 0 ? -ENOENT : 0;
+		return 0;
 	case STORE_REF_TIME:
 		st = store_db_stmt(db, ST_TS_FIRST);
 		sqlite3_bind_int64(st, 1, room);

@@ -398,9 +398,6 @@ sv_store_reaped(struct supervisor *sv, pid_t pid, int status)
 			 WEXITSTATUS(status));
 	else if (WEXITSTATUS(status) == 0)
 		log_info("store %d exited with code 0", (int)pid);
-	if (!sv->stopping)
-		sv->counts[METRICS_SESSION_FAILURES] +=
-		    WIFSIGNALED(status) || WEXITSTATUS(status) != 0;
 	/* What it sent before it died comes first (its FAILED line): the
 	 * channel is read to its EOF, and the loss is handled once. */
 	if (st->chan_open)
@@ -446,7 +443,7 @@ sv_store_respawn(struct supervisor *sv, long long now)
 		return;
 	}
 	log_info("store respawned as pid %d", (int)st->pid);
-	sv->counts[METRICS_WORKER_RESTARTS]++;
+	sv->counts[METRICS_STORE_RESTARTS]++;
 }
 
 void

@@ -194,28 +194,35 @@ sb_joins(const char *target, int joins)
 	struct sb_conn c = {.fd = sb_connect(target)};
 	long long *us = calloc((size_t)joins, sizeof(*us));
 
-	if (c.fd < 0 || !us || sb_expect(&c, " joined #lobby", 10000) < 0)
+	if (c.fd < 0 || !us || sb_expect(&c, " joined #lobby", 10000) < 0) {
+		free(us);
 		return -1;
+	}
 	for (int j = 0; j < joins; j++) {
 		if (j && (sb_send(c.fd, "/part #sb0\n", 11) < 0 ||
 			  sb_expect(&c, " left #sb0", 10000) < 0))
-			return -1;
+			goto fail;
 		long long t = sb_now_us();
 		if (sb_send(c.fd, "/join #sb0\n", 11) < 0)
-			return -1;
+			goto fail;
 		for (int h = 0; h < SB_HISTORY; h++)
 			if (sb_expect(&c, "#sb0 [history ", 10000) < 0)
-				return -1;
+				goto fail;
 		us[j] = sb_now_us() - t;
 	}
 	qsort(us, (size_t)joins, sizeof(*us), sb_cmp);
+	int p50 = joins / 2, p99 = joins * 99 / 100;
 	printf("join with %d lines of history: %d joins, p50 %.2f ms, p99 "
 	       "%.2f ms, max %.2f ms\n",
-	       SB_HISTORY, joins, us[joins / 2] / 1000.0,
-	       us[(joins * 99) / 100] / 1000.0, us[joins - 1] / 1000.0);
+	       SB_HISTORY, joins, (double)us[p50] / 1000.0,
+	       (double)us[p99] / 1000.0, (double)us[joins - 1] / 1000.0);
 	free(us);
 	close(c.fd);
 	return 0;
+fail:
+	free(us);
+	close(c.fd);
+	return -1;
 }
 
 int
