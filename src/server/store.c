@@ -27,8 +27,8 @@
 #include <unistd.h>
 
 #define STORE_CHANNEL_QUEUE (4u << 20)
-#define STORE_RETRY_MS	    1000  /* after a failed commit, doubling */
-#define STORE_RETRY_MAX_MS  10000 /* up to this */
+#define STORE_RETRY_MS	    250	 /* after a failed commit, doubling */
+#define STORE_RETRY_MAX_MS  4000 /* up to this */
 #define STORE_PRUNE_EVERY   (3600 * 1000LL)
 #define STORE_PRUNE_CHUNK   10000 /* rows per prune transaction */
 #define STORE_DAY_MS	    (86400 * 1000LL)
@@ -128,8 +128,8 @@ store_failed(struct store *s, const char *what)
 		char why[CHANNEL_REASON_MAX];
 		snprintf(why, sizeof(why), "%s: %s", what,
 			 store_db_error(s->db));
-		log_warn("%s; retrying every %d s (chat goes on; "
-			 "history and logins wait)",
+		log_warn("%s; retrying, at least every %d s (chat goes "
+			 "on; history and logins wait)",
 			 why, STORE_RETRY_MAX_MS / 1000);
 		store_health(s, why);
 	}
@@ -230,7 +230,7 @@ store_read_timeline(struct store *s, uint64_t until, unsigned max)
 	struct timeline_entry e;
 	struct outbox_view v;
 	unsigned rows = 0;
-	int r;
+	int r = 0;
 
 	s->more = 0;
 	while (s->tl_pos < until &&

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -773,6 +774,59 @@ test_with_the_store_down_chat_goes_on_and_history_and_logins_fail(void)
 	fixture_free(&f);
 }
 
+/* A full disk, made with a file size limit the store inherits (its
+ * writes then fail, as on a full disk) and lifted again with prlimit. */
+static void
+test_a_full_disk_stops_commits_until_it_has_room_and_loses_nothing(void)
+{
+	struct fixture f;
+	struct ts_server *s;
+	struct rlimit was, small;
+	pid_t store;
+	int a, b;
+
+	fixture_make(&f);
+	REQUIRE(getrlimit(RLIMIT_FSIZE, &was) == 0);
+	small = was;
+	small.rlim_cur = 256 * 1024;
+	REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+	s = start(&f, "--flood-rate 0 --db-batch 4 --db-delay 1 --history 3");
+	CHECK(setrlimit(RLIMIT_FSIZE, &was) == 0);
+	REQUIRE(s);
+	a = client(s);
+	b = client(s);
+	for (int i = 1; i <= 4000 && !ts_log_count(s, "retrying"); i++)
+		CHECK(burst(a, b, i, 1) == 0);
+	REQUIRE(ts_log_wait(s, "retrying", T_WAIT_MS) == 0);
+	/* Chat goes on; history waits for the disk. */
+	CHECK(tc_send(a, "while the disk is full\n") == 0);
+	CHECK(tc_expect(b, "> while the disk is full", NULL, 0, T_WAIT_MS) > 0);
+	CHECK(
+	    say_expect(a, "/history", "history and accounts are unavailable"));
+	store = store_pid(s, f.db);
+	REQUIRE(store > 0);
+	CHECK(prlimit(store, RLIMIT_FSIZE, &was, NULL) == 0);
+	CHECK(ts_log_wait(s, "commits work again", T_WAIT_MS * 2) == 0);
+	int c = tc_connect(s->port);
+	char line[512];
+	CHECK(tc_expect(c, "while the disk is full", line, sizeof(line),
+			T_WAIT_MS) > 0 &&
+	      strstr(line, "[history "));
+	tc_close(c);
+	long long sent = sql_int(f.db, "SELECT max(seq) FROM messages");
+	tc_close(a);
+	tc_close(b);
+	CHECK(ts_stop(s, SIGTERM, T_WAIT_MS) == 0);
+	ts_free(s);
+	/* Every "m N" and the one line, each once, in order. */
+	CHECK(sent > 1);
+	CHECK(sql_int(f.db, "SELECT count(*) FROM messages WHERE text = "
+			    "'m ' || seq") == sent - 1);
+	CHECK(sql_int(f.db, "SELECT count(DISTINCT seq) FROM messages") ==
+	      sent);
+	fixture_free(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -790,5 +844,6 @@ main(int argc, char **argv)
 	RUN(test_a_corrupt_or_foreign_database_is_one_line_and_exit_1);
 	RUN(test_a_read_only_directory_is_one_line_and_exit_1);
 	RUN(test_with_the_store_down_chat_goes_on_and_history_and_logins_fail);
+	RUN(test_a_full_disk_stops_commits_until_it_has_room_and_loses_nothing);
 	return tl_summary(suite);
 }
