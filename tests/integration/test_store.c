@@ -458,7 +458,8 @@ test_register_log_in_out_change_password_unregister_and_protection(void)
 	int fds[2];
 
 	fixture_make(&f);
-	s = start(&f, "");
+	/* Debug lines too: no password is ever in the log. */
+	s = start(&f, "--verbose");
 	REQUIRE(s);
 	fds[0] = client(s);
 	fds[1] = client(s);
