@@ -1,7 +1,7 @@
 # parley: one non-recursive Makefile; objects under $(BUILD)/.
 #
 #   make            build build/parleyd, build/parley, build/parley-bench,
-#                   build/wakecost
+#                   build/wakecost, build/storebench
 #   make run        build and start parleyd with its defaults (port 5050)
 #   make cert       a self-signed cert.pem and key.pem for localhost
 #   make test       build and run every unit and integration test, and
@@ -34,7 +34,7 @@ CFLAGS  ?=
 CFLAGS  += $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -DPARLEY_VERSION='"$(VERSION)"' \
 	   -MMD -MP
 LDFLAGS ?=
-LDLIBS  := -lssl -lcrypto -lpthread -lm
+LDLIBS  := -lssl -lcrypto -lsqlite3 -lcrypt -lpthread -lm
 
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -65,7 +65,7 @@ UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 
 BINS := $(BUILD)/parleyd $(BUILD)/parley $(BUILD)/parley-bench \
-	$(BUILD)/wakecost
+	$(BUILD)/wakecost $(BUILD)/storebench
 
 .PHONY: all run cert test unit integration asan bench format lint clean \
 	fuzz fuzz-run conf install uninstall
@@ -105,6 +105,10 @@ $(BUILD)/gen/web_assets.o: $(WEB_GEN)
 
 # What one process wake-up costs here (BENCHMARKS.md).
 $(BUILD)/wakecost: $(BUILD)/src/tools/wakecost.o
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# The store's archiving rate and join latency (bench/store.sh).
+$(BUILD)/storebench: $(BUILD)/src/tools/storebench.o
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # The default config file, made from the options table (a unit test fails

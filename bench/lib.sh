@@ -67,8 +67,13 @@ pb_start_parleyd() {
 	# processes as one group, apart from parley-bench. A background job
 	# of a non-interactive shell is no group leader, so setsid execs in
 	# place and $! is the server's pid.
+	# No database unless the run names one (--db FILE in
+	# PB_PARLEYD_ARGS): the default parley.db would outlive the run.
+	_db=--db
+	_dbv=none
+	case " $* " in *" --db "*) _db= _dbv= ;; esac
 	setsid "$_build/parleyd" --listen 127.0.0.1:0 --max-clients 2048 \
-	    --flood-rate 0 --max-per-address 0 "$@" \
+	    --flood-rate 0 --max-per-address 0 ${_db:+"$_db" "$_dbv"} "$@" \
 	    >"$PB_TMP/parleyd.log" 2>&1 &
 	PB_SERVER_PID=$!
 	if ! pb_wait_line "$PB_TMP/parleyd.log" 'listening on 127\.0\.0\.1:' 10

@@ -323,8 +323,15 @@ ts_start(const char *extra_args)
 		argv[argc++] = "--listen-tls";
 		argv[argc++] = "none";
 	}
+	/* The default database (parley.db in the working directory) would
+	 * be shared by every test: a test that wants one names its own. */
+	if (!extra_args || !strstr(extra_args, "--db ")) {
+		argv[argc++] = "--db";
+		argv[argc++] = "none";
+	}
 	snprintf(argbuf, sizeof(argbuf), "%s", extra_args ? extra_args : "");
-	argc += ts_argv_split(argbuf, argv + argc, 58);
+	argc += ts_argv_split(argbuf, argv + argc,
+			      (int)(sizeof(argv) / sizeof(argv[0])) - argc - 1);
 	argv[argc] = NULL;
 	for (int i = 3; i < argc - 1; i++)
 		if ((strcmp(argv[i], "--listen") == 0 ||

@@ -68,7 +68,8 @@ struct ts_server {
 
 /* Starts build/parleyd (PARLEY_BUILD overrides build/) with
  * "--listen 127.0.0.1:0", "--http-listen none" unless extra_args has an
- * --http-listen (say 127.0.0.1:0: see http_port), and the space-separated
+ * --http-listen (say 127.0.0.1:0: see http_port), "--listen-tls none" and
+ * "--db none" likewise unless it has its own, and the space-separated
  * extra args, and waits for every "listening on" line. Its stderr is collected
  * by a thread and can be waited on with ts_log_wait. Returns NULL on failure
  * (after a CHECK). */

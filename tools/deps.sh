@@ -14,8 +14,11 @@ what=${1:-build}
 
 BUILD_DEBS="
 libssl-dev /usr/include/openssl/ssl.h
+libsqlite3-dev /usr/include/sqlite3.h
+libcrypt-dev /usr/include/crypt.h
 "
 TEST_DEBS="
+sqlite3 sqlite3
 man-db man
 groff-base groff
 chromium /usr/bin/chromium

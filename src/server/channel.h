@@ -14,7 +14,7 @@
 
 /* Bump on any change to the types or payloads below, or to the values of
  * enum core_op_kind that requests carry. */
-#define CHANNEL_VERSION 3
+#define CHANNEL_VERSION 4
 
 enum channel_type {
 	/* 1xx: session -> supervisor */
@@ -25,11 +25,28 @@ enum channel_type {
 	/* 2xx: supervisor -> session */
 	CHANNEL_CLIENT_NEW = 200, /* struct channel_client_new + the fd */
 	CHANNEL_KICK = 201,	  /* struct channel_kick: close a client */
-	CHANNEL_SHUTDOWN = 202,	  /* no payload: flush and exit */
+	CHANNEL_SHUTDOWN = 202,	  /* no payload: flush and exit (the store:
+				     archive the whole timeline, then exit) */
 	/* struct channel_tls_context + a sealed memfd: the TLS certificate,
 	 * key and ticket keys after a reload (workers only: a fork-model
 	 * session is forked with the current context). */
 	CHANNEL_TLS_CONTEXT = 203,
+
+	/* 3xx: supervisor -> store */
+	CHANNEL_STORE_HISTORY = 300, /* struct channel_store_history */
+	CHANNEL_STORE_ACCOUNT = 301, /* struct channel_store_account */
+
+	/* 4xx: store -> supervisor */
+	CHANNEL_STORE_READY = 400,  /* no payload: the database is open and
+				       every registered nickname was sent */
+	CHANNEL_STORE_FAILED = 401, /* struct channel_store_text: it cannot
+				       be opened; the store exits */
+	CHANNEL_STORE_DONE = 402,   /* struct channel_store_done: the oldest
+				       request is answered (its records are
+				       published in the store's outbox) */
+	CHANNEL_STORE_NICKS = 403,  /* struct channel_store_nicks */
+	CHANNEL_STORE_HEALTH = 404, /* struct channel_store_text: empty when
+				       commits work (again), else why not */
 };
 
 #define CHANNEL_DATA_MAX   1536 /* room, arg and text of one request */
@@ -55,7 +72,7 @@ struct channel_request {
 	uint16_t flags; /* the op's flags */
 	uint16_t room_len, arg_len;
 	uint32_t text_len;
-	uint32_t reserved;
+	uint32_t num; /* the op's num */
 	char data[CHANNEL_DATA_MAX];
 };
 
@@ -103,6 +120,69 @@ struct channel_tls_context {
 
 struct channel_kick {
 	uint64_t client;
+	char text[CHANNEL_REASON_MAX];
+};
+
+/* ---- the store's channel ---- */
+
+#define CHANNEL_ROOM_MAX 64  /* OUTBOX_ROOM_MAX */
+#define CHANNEL_REF_MAX	 64  /* a history reference */
+#define CHANNEL_PASS_MAX 128 /* a password */
+
+/* History for one client: the store first archives the timeline up to
+ * tl_pos (where the request was made), then writes the messages as
+ * OUTBOX_HISTORY records for client. */
+struct channel_store_history {
+	uint64_t tag; /* the supervisor's request number */
+	uint64_t client;
+	uint64_t tl_pos;
+	uint16_t selector; /* CORE_HISTORY_* */
+	uint16_t limit;
+	uint32_t reserved;
+	char room[CHANNEL_ROOM_MAX + 1];
+	char ref[CHANNEL_REF_MAX + 1];
+	char ref2[CHANNEL_REF_MAX + 1];
+};
+
+/* An account operation (op: CORE_REGISTER, LOGIN, PASSWORD, UNREGISTER).
+ * The only place passwords travel: never in the rings, never logged. */
+struct channel_store_account {
+	uint64_t tag;
+	uint64_t client;
+	uint16_t op;
+	uint16_t reserved;
+	uint32_t reserved2;
+	char name[CHANNEL_NICK_MAX + 1]; /* the account (a nickname) */
+	char addr[CHANNEL_ADDR_MAX];	 /* the client's address (rate limit) */
+	char pass[CHANNEL_PASS_MAX + 1];
+	char pass2[CHANNEL_PASS_MAX + 1]; /* CORE_PASSWORD: the new one */
+};
+
+/* The answer to the oldest outstanding request. */
+struct channel_store_done {
+	uint64_t tag;
+	uint16_t err; /* enum core_err */
+	uint16_t reserved;
+	uint32_t count;			 /* history: messages written */
+	uint64_t num;			 /* the error's number */
+	char name[CHANNEL_NICK_MAX + 1]; /* the account, as registered */
+	char arg[CHANNEL_REF_MAX + 1];	 /* the error's name parameter */
+};
+
+/* Registered nicknames: added, removed, or (at start) the whole set. */
+enum channel_nicks_op {
+	CHANNEL_NICKS_ADD = 1, /* registered; at start: one of the set */
+	CHANNEL_NICKS_DEL = 2, /* no longer registered */
+};
+
+struct channel_store_nicks {
+	uint16_t op; /* enum channel_nicks_op */
+	uint16_t count;
+	uint32_t len;
+	char names[CHANNEL_DATA_MAX]; /* nicknames, each ended by a space */
+};
+
+struct channel_store_text {
 	char text[CHANNEL_REASON_MAX];
 };
 

@@ -28,6 +28,17 @@ config_defaults(struct config *cfg)
 	cfg->wake_pace_us = 25;
 	cfg->handshake_ms = 10000;
 	cfg->default_room = "#lobby";
+	cfg->db_path = "parley.db";
+	cfg->history_days = 30;
+	cfg->db_batch = 1000;
+	cfg->db_delay_ms = 100;
+}
+
+int
+config_has_store(const struct config *cfg)
+{
+	return cfg->db_path && cfg->db_path[0] &&
+	       strcmp(cfg->db_path, "none") != 0;
 }
 
 int

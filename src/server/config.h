@@ -62,10 +62,20 @@ struct config {
 	const char *tls_key;
 	int listen_tls_given; /* --listen-tls was given: no default ones */
 	const char *user;     /* started as root: become this user */
+	/* The store (store.c): its database, opened before --user drops
+	 * root (see sv_store_start). */
+	const char *db_path;	    /* the store's database; "none": off */
+	int store_private;	    /* archive private messages too */
+	int history_days;	    /* prune stored messages older; 0 = keep */
+	int db_batch;		    /* rows per transaction at most */
+	int db_delay_ms; /* a row waits at most this for its commit */
 };
 
 /* Fills the documented defaults. */
 void config_defaults(struct config *cfg);
+
+/* The store runs (a database was given, not "none"). */
+int config_has_store(const struct config *cfg);
 
 /* Adds a listener; returns 0, or -ENOSPC past CONFIG_LISTEN_MAX. */
 int config_add_listener(struct config *cfg, const char *addr, unsigned proto,

@@ -8,12 +8,23 @@ const char *
 core_op_name(enum core_op_kind op)
 {
 	static const char *const names[] = {
-	    [CORE_NONE] = "none",	[CORE_SAY] = "say",
-	    [CORE_PRIVMSG] = "privmsg", [CORE_NICK] = "nick",
-	    [CORE_JOIN] = "join",	[CORE_PART] = "part",
-	    [CORE_TOPIC] = "topic",	[CORE_NAMES] = "who",
-	    [CORE_ROOMS] = "rooms",	[CORE_QUIT] = "quit",
+	    [CORE_NONE] = "none",
+	    [CORE_SAY] = "say",
+	    [CORE_PRIVMSG] = "privmsg",
+	    [CORE_NICK] = "nick",
+	    [CORE_JOIN] = "join",
+	    [CORE_PART] = "part",
+	    [CORE_TOPIC] = "topic",
+	    [CORE_NAMES] = "who",
+	    [CORE_ROOMS] = "rooms",
+	    [CORE_QUIT] = "quit",
 	    [CORE_HELLO] = "hello",
+	    [CORE_HISTORY] = "history",
+	    [CORE_REGISTER] = "register",
+	    [CORE_LOGIN] = "login",
+	    [CORE_LOGOUT] = "logout",
+	    [CORE_PASSWORD] = "password",
+	    [CORE_UNREGISTER] = "unregister",
 	};
 
 	if ((unsigned)op >= sizeof(names) / sizeof(names[0]) || !names[op])
@@ -39,6 +50,16 @@ core_err_name(enum core_err err)
 	    [CORE_ERR_NO_ROOM] = "in no room",
 	    [CORE_ERR_NO_TEXT] = "nothing to send",
 	    [CORE_ERR_UNAVAILABLE] = "unavailable",
+	    [CORE_ERR_STORE_DOWN] = "store down",
+	    [CORE_ERR_NO_STORE] = "no database",
+	    [CORE_ERR_NICK_REGISTERED] = "nickname registered",
+	    [CORE_ERR_LOGIN_FAILED] = "login failed",
+	    [CORE_ERR_LOGIN_LIMITED] = "login rate-limited",
+	    [CORE_ERR_ACCOUNT_EXISTS] = "account exists",
+	    [CORE_ERR_NOT_LOGGED_IN] = "not logged in",
+	    [CORE_ERR_PASSWORD_INVALID] = "invalid password",
+	    [CORE_ERR_HISTORY_REF] = "unknown message reference",
+	    [CORE_ERR_LOGGED_IN] = "already logged in",
 	};
 
 	if ((unsigned)err >= sizeof(names) / sizeof(names[0]) || !names[err])

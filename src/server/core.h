@@ -28,6 +28,23 @@ enum core_op_kind {
 	CORE_HELLO = 10,  /* the client is ready to chat; flags
 			     CORE_HELLO_LOBBY: join the default room, with
 			     CORE_WANT_* for it */
+
+	/* 3x: the store (history, accounts); answered by the supervisor
+	 * once the store is done, or at once when it is down */
+	CORE_HISTORY = 30,    /* room; flags: a CORE_HISTORY_* selector; arg
+				 (and text, for BETWEEN) a reference: "*",
+				 "msgid=ID", "timestamp=ISO-8601", "seq=N" or
+				 "ms=N"; num: at most this many (OUTBOX_HISTORY
+				 records, oldest first, then the REPLY with
+				 ids[0] = how many) */
+	CORE_REGISTER = 31,   /* text = password: registers the client's
+				 nickname as an account and logs in to it */
+	CORE_LOGIN = 32,      /* arg = account (empty: the client's nickname),
+				 text = password; flags CORE_LOGIN_KEEP_NICK */
+	CORE_LOGOUT = 33,     /* leaves the account; a registered nickname
+				 is given up for a guest one */
+	CORE_PASSWORD = 34,   /* arg = the old password, text = the new */
+	CORE_UNREGISTER = 35, /* text = password: deletes the account */
 };
 
 /* flags of CORE_JOIN (and CORE_HELLO): what the joiner gets besides the
@@ -36,6 +53,19 @@ enum core_op_kind {
 #define CORE_WANT_NAMES	  0x2 /* OUTBOX_NAMES */
 #define CORE_WANT_HISTORY 0x4 /* OUTBOX_HISTORY, oldest first */
 #define CORE_HELLO_LOBBY  0x8
+
+/* flags of CORE_HISTORY: which messages, relative to the references */
+#define CORE_HISTORY_LATEST 0 /* the newest num (after arg, unless "*") */
+#define CORE_HISTORY_BEFORE 1 /* the num just before arg */
+#define CORE_HISTORY_AFTER  2 /* the num just after arg */
+#define CORE_HISTORY_AROUND 3 /* num centred on arg */
+#define CORE_HISTORY_BETWEEN                                                   \
+	4 /* between arg and text (exclusive), num                             \
+	     nearest arg */
+#define CORE_HISTORY_SELECTOR(flags) ((flags)&0x7)
+
+/* flags of CORE_LOGIN */
+#define CORE_LOGIN_KEEP_NICK 0x1 /* do not take the account's nickname */
 
 /* flags of CORE_TOPIC */
 #define CORE_TOPIC_SET	 0x1
@@ -54,6 +84,7 @@ struct core_op {
 	struct core_str room; /* empty: none given */
 	struct core_str arg;
 	struct core_str text;
+	unsigned num; /* a count (CORE_HISTORY: the limit); 0: none */
 };
 
 /* Why an operation failed. Parameters travel with it: the room (room),
@@ -75,6 +106,21 @@ enum core_err {
 	CORE_ERR_NO_ROOM = 11,	      /* the client is in no room at all */
 	CORE_ERR_NO_TEXT = 12,	      /* nothing to send */
 	CORE_ERR_UNAVAILABLE = 13,    /* the server cannot answer now */
+
+	/* 4x: the store and accounts */
+	CORE_ERR_STORE_DOWN = 40,	/* the store is not running (or cannot
+					   write its database) right now */
+	CORE_ERR_NO_STORE = 41,		/* the server runs with --db none */
+	CORE_ERR_NICK_REGISTERED = 42,	/* arg: registered to an account the
+					   client is not logged in to */
+	CORE_ERR_LOGIN_FAILED = 43,	/* arg: no such account, or a wrong
+					   password */
+	CORE_ERR_LOGIN_LIMITED = 44,	/* num: seconds before another try */
+	CORE_ERR_ACCOUNT_EXISTS = 45,	/* arg: already registered */
+	CORE_ERR_NOT_LOGGED_IN = 46,	/* the client has no account */
+	CORE_ERR_PASSWORD_INVALID = 47, /* num: the shortest allowed */
+	CORE_ERR_HISTORY_REF = 48,	/* arg: an unknown message reference */
+	CORE_ERR_LOGGED_IN = 49,	/* arg: already logged in to it */
 };
 
 /* Names for logs ("join", "no such nick"; "unknown" for other values). */

@@ -11,6 +11,7 @@
 #include "server/supervisor_int.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,46 @@ metrics_timeline(struct metrics_out *o, const struct metric_def *m)
 		       (unsigned long long)outbox_timeline_head(&o->sv->shm));
 }
 
+/* ---- the store ----------------------------------------------------------- */
+
+static void
+metrics_store_up(struct metrics_out *o, const struct metric_def *m)
+{
+	metrics_printf(o, "%s %d\n", m->name,
+		       o->sv->store.state == SV_STORE_UP &&
+			   !o->sv->store.health[0]);
+}
+
+/* How far the store's last commit is behind the timeline's head. */
+static void
+metrics_store_lag(struct metrics_out *o, const struct metric_def *m)
+{
+	const struct supervisor *sv = o->sv;
+	uint64_t head = outbox_timeline_head(&sv->shm), lag = 0;
+
+	if (sv->store.stats) {
+		uint64_t at = __atomic_load_n(&sv->store.stats->committed_tl,
+					      __ATOMIC_RELAXED);
+		lag = head > at ? head - at : 0;
+	}
+	metrics_printf(o, "%s %llu\n", m->name, (unsigned long long)lag);
+}
+
+/* One of the store's counters, by its offset in struct store_stats_sh. */
+static void
+metrics_store_counter(struct metrics_out *o, const struct metric_def *m)
+{
+	const struct supervisor *sv = o->sv;
+	uint64_t v = 0;
+
+	if (sv->store.stats)
+		v = stats_load(
+		    (const uint64_t *)(const void *)((const char *)
+							 sv->store.stats +
+						     m->index));
+	metrics_printf(o, "%s %llu\n", m->name, (unsigned long long)v);
+}
+
 static void
 metrics_info(struct metrics_out *o, const struct metric_def *m)
 {
@@ -302,6 +343,39 @@ static const struct metric_def metrics_table[] = {
      .type = "counter",
      .help = "Configuration reloads (SIGHUP), by result.",
      .fn = metrics_reloads},
+    {.name = "parley_store_up",
+     .type = "gauge",
+     .help = "1 while the store runs and its commits work (0 with --db none).",
+     .fn = metrics_store_up},
+    {.name = "parley_store_lag_entries",
+     .type = "gauge",
+     .help = "Timeline entries after the store's last commit.",
+     .fn = metrics_store_lag},
+    {.name = "parley_store_rows_total",
+     .type = "counter",
+     .help = "Messages the store has archived.",
+     .index = offsetof(struct store_stats_sh, rows),
+     .fn = metrics_store_counter},
+    {.name = "parley_store_commits_total",
+     .type = "counter",
+     .help = "Transactions the store has committed.",
+     .index = offsetof(struct store_stats_sh, commits),
+     .fn = metrics_store_counter},
+    {.name = "parley_store_commit_failures_total",
+     .type = "counter",
+     .help = "Store commits that failed (disk full, I/O errors).",
+     .index = offsetof(struct store_stats_sh, failures),
+     .fn = metrics_store_counter},
+    {.name = "parley_store_restarts_total",
+     .type = "counter",
+     .help = "Store processes respawned after they died.",
+     .from = METRIC_COUNT,
+     .index = METRICS_STORE_RESTARTS},
+    {.name = "parley_store_pruned_total",
+     .type = "counter",
+     .help = "Stored messages deleted as older than --history-days.",
+     .index = offsetof(struct store_stats_sh, pruned),
+     .fn = metrics_store_counter},
     {.name = "parley_scrapes_total",
      .type = "counter",
      .help = "Responses to GET /metrics, this one included.",

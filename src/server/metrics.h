@@ -26,6 +26,7 @@ enum metrics_count {
 	METRICS_RELOADS,	  /* reloads that applied */
 	METRICS_RELOAD_FAILURES,  /* reloads refused: the file did not parse */
 	METRICS_SCRAPES,	  /* /metrics responses */
+	METRICS_STORE_RESTARTS,	  /* store processes respawned */
 	METRICS_COUNTS
 };
 

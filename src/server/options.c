@@ -253,6 +253,21 @@ const struct option_def options_table[] = {
      NULL, 0,
      "serve Prometheus metrics at GET /metrics over\n"
      "HTTP here (default none: off)"},
+    {"db", "FILE|none", OPTION_STRING, FIELD(db_path), 0, 0, NULL, 0,
+     "the store's SQLite database: history, topics\n"
+     "and accounts (default parley.db; none: keep\n"
+     "nothing, history in memory only)"},
+    {"store-private", NULL, OPTION_FLAG, FIELD(store_private), 0, 1, NULL, 0,
+     "archive private messages too"},
+    {"history-days", "N", OPTION_INT, FIELD(history_days), 0, 100000, NULL, 0,
+     "delete stored messages older than N days\n"
+     "(default 30; 0 = keep them)"},
+    {"db-batch", "ROWS", OPTION_INT, FIELD(db_batch), 1, 1000000, NULL, 0,
+     "the store commits at most ROWS messages per\n"
+     "transaction (default 1000)"},
+    {"db-delay", "MS", OPTION_INT, FIELD(db_delay_ms), 0, 60000, NULL, 0,
+     "and at most MS ms after a message arrives\n"
+     "(default 100)"},
 };
 
 const size_t options_count = sizeof(options_table) / sizeof(options_table[0]);

@@ -17,7 +17,7 @@
  * OUTBOX_VERSION on any change (all processes come from one binary, so the
  * version only guards against mistakes in this file). A record says what
  * happened, never how a protocol spells it (DESIGN.md section 9). */
-#define OUTBOX_VERSION 2
+#define OUTBOX_VERSION 3
 
 enum outbox_kind {
 	OUTBOX_PAD = 0, /* filler to the end of the ring; skipped */
@@ -57,7 +57,16 @@ enum outbox_kind {
 	OUTBOX_ROOM_END = 44,	/* end of a room list of ids[0] rooms */
 	OUTBOX_HISTORY = 45,	/* an earlier room message: nick, user, host,
 				   acct, room and text as in the MSG, ts_ms its
-				   time, aux its flags, arg its msgid */
+				   time, aux its flags, arg its msgid; from the
+				   store (the only kind it writes), ids[0] is
+				   its sequence number in the room */
+
+	/* 6x: the store and accounts, written by the supervisor */
+	OUTBOX_ACCOUNT = 60, /* src is now logged in as acct (empty: logged
+				out); ids = rooms whose members are told */
+	OUTBOX_WARNING = 61, /* for client target: part of its request could
+				not be done (the request goes on); aux = enum
+				core_err, room and arg its parameters */
 };
 
 /* aux of OUTBOX_MSG, OUTBOX_PRIVMSG and OUTBOX_HISTORY */

@@ -36,12 +36,14 @@ struct proto_env {
 };
 
 /* The protocol-visible part of a client connection. The session keeps id,
- * nick, rooms and pending true; the protocol owns state and variant. */
+ * nick, account, rooms and pending true; the protocol owns state and variant.
+ */
 struct pconn {
 	const struct proto *proto;
 	const struct proto_env *env;
 	uint64_t id;
 	char nick[OUTBOX_NICK_MAX + 1];
+	char account[OUTBOX_ACCT_MAX + 1]; /* logged in to; "" when none */
 	struct proto_room *rooms[CONFIG_ROOMS_PER_CLIENT_MAX]; /* newest last */
 	unsigned nrooms;
 	enum core_op_kind pending; /* the request awaiting its reply */

@@ -10,13 +10,13 @@
 #include "lib/line.h"
 #include "lib/log.h"
 #include "server/names.h"
+#include "server/proto_plain_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 /* ---- what a client may send --------------------------------------------- */
 
@@ -31,6 +31,7 @@ enum plain_cmd {
 	PLAIN_ME,
 	PLAIN_QUIT,
 	PLAIN_HELP,
+	PLAIN_STORE, /* and after: enum plain_store_cmd, proto_plain_store.c */
 };
 
 /* Argument shapes. */
@@ -73,6 +74,23 @@ static const struct plain_command {
      "/quit [reason]          leave the server"},
     {"help", PLAIN_HELP, ARGS_NONE, "usage: /help",
      "/help                   this list"},
+    {"history", PLAIN_STORE + PLAIN_STORE_HISTORY, ARGS_OPT_WORD,
+     "usage: /history [N] (N from 1 to 1000)",
+     "/history [N]            N earlier messages of the room (default 20)"},
+    {"register", PLAIN_STORE + PLAIN_STORE_REGISTER, ARGS_WORD,
+     "usage: /register PASSWORD",
+     "/register PASSWORD      register your nickname"},
+    {"login", PLAIN_STORE + PLAIN_STORE_LOGIN, ARGS_TEXT,
+     "usage: /login [NICK] PASSWORD",
+     "/login [NICK] PASSWORD  log in to a registered nickname"},
+    {"logout", PLAIN_STORE + PLAIN_STORE_LOGOUT, ARGS_NONE, "usage: /logout",
+     "/logout                 log out (a registered nickname is given up)"},
+    {"password", PLAIN_STORE + PLAIN_STORE_PASSWORD, ARGS_WORD_TEXT,
+     "usage: /password OLD NEW",
+     "/password OLD NEW       change your password"},
+    {"unregister", PLAIN_STORE + PLAIN_STORE_UNREGISTER, ARGS_WORD,
+     "usage: /unregister PASSWORD",
+     "/unregister PASSWORD    delete your account"},
 };
 
 #define PLAIN_NCOMMANDS (sizeof(plain_commands) / sizeof(plain_commands[0]))
@@ -119,11 +137,6 @@ static const struct plain_wording {
 
 /* ---- state -------------------------------------------------------------- */
 
-struct plain_state {
-	uint64_t current; /* room id; 0: none */
-	char reason[16];  /* the default quit reason */
-};
-
 static struct plain_state *
 plain_state(const struct pconn *pc)
 {
@@ -152,10 +165,7 @@ plain_vformat(char *out, size_t cap, const char *fmt, va_list ap)
 	return len;
 }
 
-static void plain_emitf(struct pconn *pc, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
+void
 plain_emitf(struct pconn *pc, const char *fmt, ...)
 {
 	char line[2048];
@@ -168,7 +178,7 @@ plain_emitf(struct pconn *pc, const char *fmt, ...)
 	pc->emit(pc, line, n);
 }
 
-static void
+void
 plain_error_text(struct pconn *pc, const char *text)
 {
 	log_debug("client %s: refused: %s", pc->nick, text);
@@ -416,8 +426,12 @@ plain_command(struct pconn *pc, const struct plain_command *c,
 			plain_emitf(pc, "-!- help: %s", plain_commands[i].help);
 		plain_emitf(pc, "-!- help: %s", plain_help_text);
 		return 0;
+	default:
+		break;
 	}
-	return 0;
+	return plain_store_command(pc,
+				   (enum plain_store_cmd)(c->cmd - PLAIN_STORE),
+				   word, text, c->usage, op);
 }
 
 static int
@@ -562,6 +576,7 @@ plain_self(struct pconn *pc, const struct outbox_view *v)
 
 	if (v->rec->kind == OUTBOX_JOIN) {
 		st->current = v->rec->target;
+		plain_store_joined(pc, v);
 		return;
 	}
 	if (v->rec->kind != OUTBOX_PART || st->current != v->rec->target)
@@ -584,6 +599,10 @@ plain_error(struct pconn *pc, enum core_err err, struct outbox_str room,
 		: NULL;
 	const struct outbox_str *name = room.n ? &room : &arg;
 
+	if (err >= CORE_ERR_STORE_DOWN) {
+		plain_store_error(pc, err, room, arg, num);
+		return;
+	}
 	if (!w) {
 		plain_error_text(pc, "the server refused that");
 		return;
@@ -636,33 +655,6 @@ plain_names(struct pconn *pc, const struct outbox_view *v)
 }
 
 static void
-plain_history(struct pconn *pc, const struct outbox_view *v)
-{
-	const struct outbox_rec *r = v->rec;
-	time_t t = (time_t)(r->ts_ms / 1000);
-	char line[PROTO_LINE_MAX], when[16];
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%H:%M:%SZ", &tm);
-	if (r->aux & OUTBOX_MSG_ACTION)
-		n = (size_t)snprintf(
-		    line, sizeof(line) - 1, "%.*s [history %s] * %.*s %.*s",
-		    (int)v->room.n, v->room.p, when, (int)v->nick.n, v->nick.p,
-		    (int)v->text.n, v->text.p);
-	else
-		n = (size_t)snprintf(
-		    line, sizeof(line) - 1, "%.*s [history %s] <%.*s> %.*s",
-		    (int)v->room.n, v->room.p, when, (int)v->nick.n, v->nick.p,
-		    (int)v->text.n, v->text.p);
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	pc->emit(pc, line, n);
-}
-
-static void
 plain_reply(struct pconn *pc, const struct outbox_view *v)
 {
 	const struct outbox_rec *r = v->rec;
@@ -675,6 +667,7 @@ plain_reply(struct pconn *pc, const struct outbox_view *v)
 			    (long)id);
 		return;
 	}
+	plain_store_reply(pc, v);
 	/* A join makes the room current, even one the client was in. */
 	if (pc->pending == CORE_JOIN || pc->pending == CORE_HELLO) {
 		if (id && proto_room_by_id(pc, id))
@@ -721,6 +714,11 @@ plain_deliver(struct pconn *pc, const struct outbox_view *v,
 		break;
 	case OUTBOX_HISTORY:
 		plain_history(pc, v);
+		plain_store_seen(pc, v);
+		break;
+	case OUTBOX_WARNING:
+		plain_error(pc, (enum core_err)r->aux, v->room, v->arg,
+			    (long)n);
 		break;
 	default:
 		break;

@@ -102,9 +102,7 @@ registry_client_add(struct registry *reg, int session, const char *addr,
 	c->session = session;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	snprintf(c->host, sizeof(c->host), "%s", host);
-	do {
-		snprintf(nick, sizeof(nick), "guest%u", ++reg->guest_seq);
-	} while (registry_nick_find(reg, nick));
+	registry_guest_nick(reg, nick);
 	if (registry_nick_set(reg, c, nick) < 0) {
 		c->id = 0;
 		return NULL;
@@ -112,6 +110,18 @@ registry_client_add(struct registry *reg, int session, const char *addr,
 	registry_host_adjust(reg, c->host, 1);
 	reg->nclients++;
 	return c;
+}
+
+void
+registry_guest_nick(struct registry *reg, char *out)
+{
+	char folded[CONFIG_NICK_MAX + 1];
+
+	do {
+		snprintf(out, CONFIG_NICK_MAX + 1, "guest%u", ++reg->guest_seq);
+		names_fold(out, folded, sizeof(folded));
+	} while (registry_nick_find(reg, out) ||
+		 (reg->reserved && strmap_get(reg->reserved, folded)));
 }
 
 struct reg_client *

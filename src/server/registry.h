@@ -48,7 +48,8 @@ struct reg_client {
 	uint64_t id; /* 0: slot free */
 	int session; /* owning session index */
 	char nick[CONFIG_NICK_MAX + 1];
-	char user[OUTBOX_USER_MAX + 1]; /* what others see of it */
+	char account[OUTBOX_ACCT_MAX + 1]; /* logged in to; "" when none */
+	char user[OUTBOX_USER_MAX + 1];	   /* what others see of it */
 	char cloak[OUTBOX_HOST_MAX + 1];
 	char addr[NET_ADDR_STRLEN]; /* for logs */
 	char host[NET_ADDR_STRLEN]; /* per-address key; "" when exempt */
@@ -66,6 +67,9 @@ struct registry {
 	struct strmap nicks;	/* folded nick -> client */
 	struct strmap by_name;	/* folded room name -> room */
 	struct strmap per_host; /* host -> count, as a pointer-sized int */
+	/* Folded nicknames no new client is given (registered ones): the
+	 * store's set, kept by supervisor_store.c. May be NULL. */
+	const struct strmap *reserved;
 	uint64_t seq;
 	unsigned guest_seq;
 	unsigned client_hint, room_hint;
@@ -79,6 +83,10 @@ void registry_free(struct registry *reg);
  * server is full. */
 struct reg_client *registry_client_add(struct registry *reg, int session,
 				       const char *addr, const char *host);
+
+/* A free guestN nickname (not in use, not reserved) into out
+ * (CONFIG_NICK_MAX + 1 bytes). */
+void registry_guest_nick(struct registry *reg, char *out);
 
 /* The live client with this id, or NULL. */
 struct reg_client *registry_client_get(struct registry *reg, uint64_t id);

@@ -268,6 +268,7 @@ session_setup(struct session *s, const struct session_start *st)
 	outbox_writer_init(&s->w, s->shm, st->producer);
 	s->published = s->w.head;
 	s->tl_pos = st->tl_pos;
+	s->store_producer = st->store_producer;
 	s->cursors = malloc(s->shm->nprod * sizeof(*s->cursors));
 	s->recbuf =
 	    aligned_alloc(OUTBOX_REC_ALIGN, (OUTBOX_REC_MAX + 7) & ~(size_t)7);

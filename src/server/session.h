@@ -35,6 +35,9 @@ struct session_start {
 	struct live *live;
 	struct stats *stats;
 	unsigned slot;
+	/* The store's outbox (0: no store): the producer besides the
+	 * supervisor that may write OUTBOX_HISTORY records. */
+	unsigned store_producer;
 };
 
 /* Runs the session until it has no reason to live (its client left, the

@@ -176,7 +176,8 @@ session_request(struct session *s, struct client *c, const struct core_op *op)
 {
 	struct channel_request req = {.client = c->pc.id,
 				      .op = (uint16_t)op->kind,
-				      .flags = (uint16_t)op->flags};
+				      .flags = (uint16_t)op->flags,
+				      .num = op->num};
 	size_t len = 0;
 
 	/* Mark first: what the client said before the request stays before
@@ -194,6 +195,7 @@ session_request(struct session *s, struct client *c, const struct core_op *op)
 				     "server unavailable");
 		return;
 	}
+	explicit_bzero(req.data, len); /* it may hold a password */
 	c->waiting = 1;
 	c->pc.pending = op->kind;
 }
@@ -236,6 +238,7 @@ session_say(struct session *s, struct client *c, const struct core_op *op)
 			      .nick = outbox_str(c->pc.nick),
 			      .user = outbox_str(c->user),
 			      .host = outbox_str(c->host),
+			      .acct = outbox_str(c->pc.account),
 			      .room = outbox_str(r->name),
 			      .text = session_ostr(op->text),
 			  });

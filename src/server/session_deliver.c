@@ -240,6 +240,22 @@ session_deliver_move(struct session *s, const struct outbox_view *v)
 	session_self(c, v);
 }
 
+/* A client logged in or out: the session keeps its account true. */
+static void
+session_deliver_account(struct session *s, const struct outbox_view *v)
+{
+	struct client *c = session_client_get(s, v->rec->src);
+
+	if (c) {
+		size_t n =
+		    v->acct.n < OUTBOX_ACCT_MAX ? v->acct.n : OUTBOX_ACCT_MAX;
+		memcpy(c->pc.account, v->acct.p, n);
+		c->pc.account[n] = '\0';
+	}
+	session_to_rooms(s, v, c);
+	session_self(c, v);
+}
+
 static void
 session_deliver_nick(struct session *s, const struct outbox_view *v)
 {
@@ -278,6 +294,7 @@ session_deliver_reply(struct session *s, struct client *c,
 				      .nick = outbox_str(c->pc.nick),
 				      .user = outbox_str(c->user),
 				      .host = outbox_str(c->host),
+				      .acct = outbox_str(c->pc.account),
 				      .arg = v->arg,
 				      .text = {c->pending_text, c->pending_len},
 				  });
@@ -310,7 +327,8 @@ session_deliver(struct session *s, unsigned producer,
 	const struct outbox_rec *r = v->rec;
 	struct sroom *room;
 
-	if (r->kind >= OUTBOX_JOIN && producer != 0)
+	if (r->kind >= OUTBOX_JOIN && producer != 0 &&
+	    !(producer == s->store_producer && r->kind == OUTBOX_HISTORY))
 		fatalx("producer %u wrote a supervisor record (kind %u)",
 		       producer, r->kind);
 	s->nfmt = 0;
@@ -340,6 +358,9 @@ session_deliver(struct session *s, unsigned producer,
 	case OUTBOX_NICK:
 		session_deliver_nick(s, v);
 		break;
+	case OUTBOX_ACCOUNT:
+		session_deliver_account(s, v);
+		break;
 	case OUTBOX_SHUTDOWN:
 		session_begin_shutdown(s, PROTO_EV_SHUTDOWN, NULL);
 		break;
@@ -349,6 +370,7 @@ session_deliver(struct session *s, unsigned producer,
 	case OUTBOX_ROOM_INFO:
 	case OUTBOX_ROOM_END:
 	case OUTBOX_HISTORY:
+	case OUTBOX_WARNING:
 		session_deliver_targeted(s, v);
 		break;
 	default:

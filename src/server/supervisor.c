@@ -86,7 +86,8 @@ sv_on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 static void
 sv_escalate(struct supervisor *sv)
 {
-	if (!sv->stopping || loop_now_ms() < sv->deadline_ms)
+	/* Sessions only: the store has a deadline of its own. */
+	if (!sv->stopping || sv->live == 0 || loop_now_ms() < sv->deadline_ms)
 		return;
 	if (sv->killed) {
 		log_warn("%u %s did not die; giving up on them", sv->live,
@@ -117,6 +118,9 @@ sv_timeout(struct supervisor *sv)
 		next = sv->wake_due_ms;
 	if (sv->ops_due_ms && (next < 0 || sv->ops_due_ms < next))
 		next = sv->ops_due_ms;
+	long long store_due = sv_store_due(sv);
+	if (store_due && (next < 0 || store_due < next))
+		next = store_due;
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
@@ -142,7 +146,9 @@ sv_setup(struct supervisor *sv, struct config *cfg,
 	 * exiting but not yet reaped. */
 	sv->nsessions = cfg->workers > 0 ? (unsigned)cfg->workers
 					 : (unsigned)cfg->client_slots + 64;
-	nprod = sv->nsessions + 1;
+	/* Producer 0 is the supervisor, s + 1 session s; the store, if
+	 * any, is the last. */
+	nprod = sv->nsessions + 1 + (config_has_store(cfg) ? 1 : 0);
 	size_t ring0 =
 	    cfg->outbox_bytes < (16u << 20) ? (16u << 20) : cfg->outbox_bytes;
 	err = outbox_shm_create(&sv->shm, nprod, ring0, cfg->outbox_bytes,
@@ -166,6 +172,7 @@ sv_setup(struct supervisor *sv, struct config *cfg,
 	}
 	registry_init(&sv->reg, cfg);
 	sv_ops_setup(sv);
+	sv_store_setup(sv);
 	sv->loop = loop_new();
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -192,6 +199,7 @@ sv_teardown(struct supervisor *sv)
 	for (unsigned g = 0; g < sv->nwake; g++)
 		close(sv->wake_fds[g]);
 	loop_free(sv->loop);
+	sv_store_teardown(sv);
 	registry_free(&sv->reg);
 	idmap_free(&sv->by_pid);
 	free(sv->sessions);
@@ -208,8 +216,13 @@ supervisor_run(struct config *cfg, const struct config_source *src,
 	struct supervisor sv;
 
 	sv_setup(&sv, cfg, src, text);
+	/* The store once root is dropped (--user), so that it opens, creates
+	 * and, after a respawn, reopens its database and journal as the
+	 * same user; and before any session: it reads the timeline from its
+	 * very start, and a database it cannot open is one line and exit 1. */
 	if (sv_tls_start(&sv) < 0 || sv_listen(&sv) < 0 ||
-	    sv_ops_listen(&sv) < 0 || sv_privileges(&sv) < 0)
+	    sv_ops_listen(&sv) < 0 || sv_privileges(&sv) < 0 ||
+	    sv_store_start(&sv) < 0)
 		return 1;
 	for (int i = 0; i < cfg->workers; i++)
 		if (sv_spawn(&sv, &sv.sessions[i], -1, NULL, 0, 0) < 0)
@@ -219,13 +232,14 @@ supervisor_run(struct config *cfg, const struct config_source *src,
 			 SV_PLURAL(cfg->workers, "worker"));
 	sv_announce(&sv);
 	sv_ops_ready(&sv);
-	while (!(sv.stopping && sv.live == 0)) {
+	while (!(sv.stopping && sv.live == 0 && !sv_store_running(&sv))) {
 		if (loop_run_once(sv.loop, sv_timeout(&sv)) < 0)
 			fatal("epoll_wait");
 		sv_wake(&sv);
 		sv_accept_resume(&sv);
 		sv_respawn(&sv);
 		sv_escalate(&sv);
+		sv_store_tick(&sv);
 		sv_ops_tick(&sv);
 	}
 	if (sv.abandoned)

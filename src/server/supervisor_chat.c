@@ -8,6 +8,7 @@
 #include "lib/line.h"
 #include "lib/log.h"
 #include "server/core.h"
+#include "server/names.h"
 #include "server/supervisor_int.h"
 
 #include <errno.h>
@@ -18,19 +19,9 @@
 
 #define SV_NAMES_CHUNK 360 /* nickname bytes per OUTBOX_NAMES record */
 
-/* A parsed request: NUL-terminated copies of its strings. */
-struct sv_req {
-	enum core_op_kind op;
-	unsigned flags;
-	char room[CHANNEL_DATA_MAX + 1];
-	char arg[CHANNEL_DATA_MAX + 1];
-	char text[CHANNEL_DATA_MAX + 1];
-};
-
 /* ---- records ------------------------------------------------------------- */
 
-/* A record about c (author c, as others see it). */
-static struct outbox_new
+struct outbox_new
 sv_by(const struct reg_client *c, uint16_t kind)
 {
 	return (struct outbox_new){
@@ -39,11 +30,11 @@ sv_by(const struct reg_client *c, uint16_t kind)
 	    .nick = outbox_str(c->nick),
 	    .user = outbox_str(c->user),
 	    .host = outbox_str(c->cloak),
+	    .acct = outbox_str(c->account),
 	};
 }
 
-/* Ends c's request with err and its parameters. */
-static void
+void
 sv_reply(struct supervisor *sv, const struct reg_client *c, enum core_err err,
 	 const char *room, const char *arg, uint64_t num)
 {
@@ -141,7 +132,15 @@ sv_names(struct supervisor *sv, const struct reg_client *c,
 	sv_names_chunk(sv, c, r, list, len, 1);
 }
 
-static void
+unsigned
+sv_room_ids_all(const struct reg_client *c, uint64_t *ids)
+{
+	for (unsigned i = 0; i < c->nrooms; i++)
+		ids[i] = c->rooms[i]->id;
+	return c->nrooms;
+}
+
+void
 sv_history(struct supervisor *sv, const struct reg_client *c,
 	   const struct reg_room *r)
 {
@@ -198,25 +197,49 @@ sv_join(struct supervisor *sv, struct reg_client *c, const char *name,
 			sv_topic_info(sv, c, r);
 		if (want & CORE_WANT_NAMES)
 			sv_names(sv, c, r);
-		if (want & CORE_WANT_HISTORY)
-			sv_history(sv, c, r);
+		/* The store sends stored history and then the reply. */
+		if ((want & CORE_WANT_HISTORY) && sv_store_join(sv, c, r))
+			return;
 	}
 	sv_reply(sv, c, CORE_OK, r->name, NULL, r->id);
+}
+
+int
+sv_nick_change(struct supervisor *sv, struct reg_client *c, const char *nick)
+{
+	char old[CONFIG_NICK_MAX + 1];
+	uint64_t ids[CONFIG_ROOMS_PER_CLIENT_MAX];
+	int err;
+
+	snprintf(old, sizeof(old), "%s", c->nick);
+	err = registry_nick_set(&sv->reg, c, nick);
+	if (err < 0)
+		return err;
+	log_info("client %s (%s) is now known as %s", old, c->addr, c->nick);
+	struct outbox_new n = sv_by(c, OUTBOX_NICK);
+	n.nick = outbox_str(old);
+	n.arg = outbox_str(c->nick);
+	n.ids = ids;
+	n.nids = sv_room_ids(sv, c, ids, 1);
+	sv_put(sv, &n);
+	return 0;
 }
 
 static void
 sv_nick(struct supervisor *sv, struct reg_client *c, const char *nick)
 {
-	char old[CONFIG_NICK_MAX + 1];
-	uint64_t ids[CONFIG_ROOMS_PER_CLIENT_MAX];
 	int err;
 
 	if (strcmp(c->nick, nick) == 0) {
 		sv_reply(sv, c, CORE_ERR_NICK_SAME, NULL, nick, 0);
 		return;
 	}
-	snprintf(old, sizeof(old), "%s", c->nick);
-	err = registry_nick_set(&sv->reg, c, nick);
+	/* Known here, without asking the store: it sent the set. */
+	if (names_nick_valid(nick) && sv_store_nick_taken(sv, c, nick)) {
+		sv_reply(sv, c, CORE_ERR_NICK_REGISTERED, NULL, nick, 0);
+		return;
+	}
+	err = sv_nick_change(sv, c, nick);
 	if (err == -EEXIST) {
 		sv_reply(sv, c, CORE_ERR_NICK_IN_USE, NULL, nick, 0);
 		return;
@@ -225,13 +248,6 @@ sv_nick(struct supervisor *sv, struct reg_client *c, const char *nick)
 		sv_reply(sv, c, CORE_ERR_NICK_INVALID, NULL, nick, 0);
 		return;
 	}
-	log_info("client %s (%s) is now known as %s", old, c->addr, c->nick);
-	struct outbox_new n = sv_by(c, OUTBOX_NICK);
-	n.nick = outbox_str(old);
-	n.arg = outbox_str(c->nick);
-	n.ids = ids;
-	n.nids = sv_room_ids(sv, c, ids, 1);
-	sv_put(sv, &n);
 	sv_reply_ok(sv, c);
 }
 
@@ -378,12 +394,14 @@ sv_req_parse(const void *payload, int len, uint64_t *client, struct sv_req *q)
 	*client = req.client;
 	q->op = (enum core_op_kind)req.op;
 	q->flags = req.flags;
+	q->num = req.num;
 	memcpy(q->room, req.data, req.room_len);
 	q->room[req.room_len] = '\0';
 	memcpy(q->arg, req.data + req.room_len, req.arg_len);
 	q->arg[req.arg_len] = '\0';
 	memcpy(q->text, req.data + req.room_len + req.arg_len, req.text_len);
 	q->text[req.text_len] = '\0';
+	explicit_bzero(&req, sizeof(req)); /* it may carry a password */
 	return 0;
 }
 
@@ -434,9 +452,21 @@ sv_request(struct supervisor *sv, struct sv_session *s, const void *payload,
 	case CORE_PRIVMSG:
 		sv_resolve(sv, c, q.arg);
 		break;
+	case CORE_HISTORY:
+	case CORE_REGISTER:
+	case CORE_LOGIN:
+	case CORE_LOGOUT:
+	case CORE_PASSWORD:
+	case CORE_UNREGISTER:
+		sv_store_request(sv, c, &q);
+		break;
 	default:
 		sv_session_bad(sv, s, "unknown request");
 		return;
+	}
+	if (q.op >= CORE_REGISTER && q.op <= CORE_UNREGISTER) {
+		explicit_bzero(q.arg, sizeof(q.arg));
+		explicit_bzero(q.text, sizeof(q.text));
 	}
 	sv_commit(sv);
 }
@@ -520,7 +550,8 @@ sv_mark(struct supervisor *sv, unsigned producer)
 
 	if (head <= sv->marked[producer])
 		return;
-	if (sv->cfg->history > 0)
+	/* With a store, history comes from its database. */
+	if (sv->cfg->history > 0 && sv->store.state == SV_STORE_OFF)
 		sv_remember(sv, producer, sv->marked[producer], head);
 	outbox_timeline_append(&sv->shm, producer, head);
 	sv->marked[producer] = head;

@@ -4,8 +4,9 @@
  * (listeners and admission), supervisor_proc.c (the process table: spawn,
  * channels, reap, respawn), supervisor_chat.c (requests against the
  * registry, marks), supervisor_wake.c (wake pacing), supervisor_ops.c
- * (live settings, stats, notify, metrics) and supervisor_reload.c
- * (SIGHUP). Supervisor only.
+ * (live settings, stats, notify, metrics), supervisor_reload.c (SIGHUP)
+ * and supervisor_store.c (the store process and its requests).
+ * Supervisor only.
  */
 #ifndef PARLEY_SUPERVISOR_INT_H
 #define PARLEY_SUPERVISOR_INT_H
@@ -15,12 +16,14 @@
 #include "server/channel.h"
 #include "server/config.h"
 #include "server/config_file.h"
+#include "server/core.h"
 #include "server/live.h"
 #include "server/metrics.h"
 #include "server/notify.h"
 #include "server/outbox.h"
 #include "server/registry.h"
 #include "server/stats.h"
+#include "server/store.h"
 
 #include <sys/types.h>
 #include <time.h>
@@ -45,6 +48,53 @@ struct sv_session {
 	unsigned nclients;
 	uint64_t client_id; /* fork model: the one client */
 	struct supervisor *sv;
+};
+
+/* A request the store has yet to answer (they are answered in order). */
+struct sv_store_req {
+	uint64_t tag, client;
+	uint16_t op;	/* CORE_JOIN (its history), CORE_HISTORY, accounts */
+	uint16_t flags; /* the op's */
+	uint64_t room;	/* CORE_JOIN: the room joined */
+	char room_name[OUTBOX_ROOM_MAX + 1];
+};
+
+enum sv_store_state {
+	SV_STORE_OFF,	   /* --db none */
+	SV_STORE_STARTING, /* spawned, not yet READY */
+	SV_STORE_UP,
+	SV_STORE_DOWN,	 /* dead (respawn due) */
+	SV_STORE_FAILED, /* could not open the database at start-up */
+};
+
+/* The store process (supervisor_store.c). */
+struct sv_store {
+	enum sv_store_state state;
+	pid_t pid; /* 0: none */
+	int reaped, chan_open;
+	struct channel chan;
+	unsigned producer;
+	struct sv_store_req *q; /* ring of q_cap */
+	unsigned q_cap, q_head, q_len;
+	uint64_t next_tag;
+	/* Registered nicknames (folded -> (void *)1), and the set a
+	 * starting store sends, which replaces it at READY. */
+	struct strmap registered, staging;
+	char health[CHANNEL_REASON_MAX]; /* "" while commits work */
+	char failed[CHANNEL_REASON_MAX]; /* why it could not start */
+	long long respawn_due_ms;
+	long long respawn_delay_ms;
+	long long started_ms;
+	int booting; /* sv_store_start is waiting for the first READY */
+	int told_stop;
+	unsigned stop_respawns; /* respawns at shutdown (one at most) */
+	long long stop_deadline_ms;
+	/* Where the first store of this run started reading: a store that
+	 * dies before its first commit starts over from here. */
+	uint64_t start_tl;
+	uint64_t *start_cursors;
+	struct store_stats_sh *stats; /* its shared page */
+	size_t stats_bytes;
 };
 
 struct sv_listener {
@@ -103,6 +153,18 @@ struct supervisor {
 	unsigned status_clients; /* clients in the last STATUS= */
 	long long status_sent_ms;
 	long long ops_due_ms; /* when sv_ops_tick wants to run; 0: never */
+
+	struct sv_store store;
+};
+
+/* A parsed request: NUL-terminated copies of its strings. */
+struct sv_req {
+	enum core_op_kind op;
+	unsigned flags;
+	unsigned num;
+	char room[CHANNEL_DATA_MAX + 1];
+	char arg[CHANNEL_DATA_MAX + 1];
+	char text[CHANNEL_DATA_MAX + 1];
 };
 
 /* ---- supervisor.c ---- */
@@ -146,6 +208,9 @@ void sv_respawn(struct supervisor *sv);
 /* Reaps every exited child. */
 void sv_reap(struct supervisor *sv);
 
+/* In a freshly forked child: closes every fd but the n in keep. */
+void sv_child_close_fds(const int *keep, int n);
+
 /* Ends a session that broke the channel protocol. */
 void sv_session_bad(struct supervisor *sv, struct sv_session *s,
 		    const char *why);
@@ -180,6 +245,26 @@ void sv_client_gone(struct supervisor *sv, struct reg_client *c,
 
 /* Producer has new records: put them in the timeline. */
 void sv_mark(struct supervisor *sv, unsigned producer);
+
+/* A record about c (author c, as others see it). */
+struct outbox_new sv_by(const struct reg_client *c, uint16_t kind);
+
+/* Ends c's request with err and its parameters (one OUTBOX_REPLY). */
+void sv_reply(struct supervisor *sv, const struct reg_client *c,
+	      enum core_err err, const char *room, const char *arg,
+	      uint64_t num);
+
+/* Renames c (checked: valid, free) and tells its rooms; no reply.
+ * Returns 0 or the registry's -errno. */
+int sv_nick_change(struct supervisor *sv, struct reg_client *c,
+		   const char *nick);
+
+/* The ids of c's rooms, for records every member of them sees. */
+unsigned sv_room_ids_all(const struct reg_client *c, uint64_t *ids);
+
+/* The in-memory history of r for c (--db none). */
+void sv_history(struct supervisor *sv, const struct reg_client *c,
+		const struct reg_room *r);
 
 /* ---- supervisor_ops.c ---- */
 
@@ -222,6 +307,55 @@ int sv_tls_start(struct supervisor *sv);
 /* SIGHUP: reloads them; a pair that does not load or match keeps the
  * current one (logged). Workers get the new one over their channels. */
 void sv_tls_reload(struct supervisor *sv);
+
+/* ---- supervisor_store.c, supervisor_store_req.c ---- */
+
+/* Before any fork: the store's producer slot and counters page (when
+ * config_has_store). Sets sv->store.state. */
+void sv_store_setup(struct supervisor *sv);
+
+/* Forks the store and waits for its database to open, before anything
+ * is served. Returns 0, or -1 when it cannot be used (the one line that
+ * says why is logged). */
+int sv_store_start(struct supervisor *sv);
+
+/* pid exited with status st: returns 1 if it was the store. */
+int sv_store_reaped(struct supervisor *sv, pid_t pid, int st);
+
+/* Each loop iteration: respawns it when due; at shutdown, once every
+ * session is gone, tells it to finish (and kills it past a deadline). */
+void sv_store_tick(struct supervisor *sv);
+
+/* The next deadline sv_store_tick has (0: none). */
+long long sv_store_due(const struct supervisor *sv);
+
+/* The store process has not been reaped yet. */
+int sv_store_running(const struct supervisor *sv);
+
+/* A join of c to r asks for history: returns 1 when the store will
+ * send it (and the reply is the store's to finish), 0 when the caller
+ * replies (history from memory with --db none, or none: the store is
+ * down, and c was told). */
+int sv_store_join(struct supervisor *sv, struct reg_client *c,
+		  struct reg_room *r);
+
+/* CORE_HISTORY and the account operations: answered now (errors,
+ * logout) or once the store is done. */
+void sv_store_request(struct supervisor *sv, struct reg_client *c,
+		      const struct sv_req *q);
+
+/* Finishes request r with the store's answer d (supervisor_store_req.c). */
+void sv_store_finish(struct supervisor *sv, const struct sv_store_req *r,
+		     const struct channel_store_done *d);
+
+/* Ends a store that broke the channel protocol (it is respawned). */
+void sv_store_bad(struct supervisor *sv, const char *why);
+
+/* 1 if nick is registered to an account c is not logged in to. */
+int sv_store_nick_taken(const struct supervisor *sv, const struct reg_client *c,
+			const char *nick);
+
+void sv_store_teardown(struct supervisor *sv);
 
 /* ---- supervisor_wake.c ---- */
 

@@ -30,7 +30,7 @@ sv_producer(const struct sv_session *s)
 static void sv_on_channel(struct loop *loop, int fd, uint32_t events,
 			  void *arg);
 
-static void
+void
 sv_child_close_fds(const int *keep, int n)
 {
 	int sorted[8], prev = -1;
@@ -75,6 +75,8 @@ sv_child(struct supervisor *sv, struct sv_session *s, int chan_fd,
 	    .live = &sv->settings,
 	    .stats = &sv->stats,
 	    .slot = s->index,
+	    .store_producer =
+		sv->store.state != SV_STORE_OFF ? sv->store.producer : 0,
 	};
 
 	/* Die with the supervisor; the check closes the race with its exit
@@ -266,6 +268,8 @@ sv_reap(struct supervisor *sv)
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (sv_store_reaped(sv, pid, st))
+			continue;
 		struct sv_session *s = idmap_del(&sv->by_pid, (uint64_t)pid);
 		const char *what = sv->cfg->workers > 0 ? "worker" : "session";
 		if (s && (WIFSIGNALED(st) || WEXITSTATUS(st) != 0))

@@ -171,8 +171,23 @@ static const char *
 kind_name(enum core_op_kind k)
 {
 	static const char *const names[] = {
-	    "NONE",  "SAY",   "PRIVMSG", "NICK", "JOIN",  "PART",
-	    "TOPIC", "NAMES", "ROOMS",	 "QUIT", "HELLO",
+	    "NONE",
+	    "SAY",
+	    "PRIVMSG",
+	    "NICK",
+	    "JOIN",
+	    "PART",
+	    "TOPIC",
+	    "NAMES",
+	    "ROOMS",
+	    "QUIT",
+	    "HELLO",
+	    [CORE_HISTORY] = "HISTORY",
+	    [CORE_REGISTER] = "REGISTER",
+	    [CORE_LOGIN] = "LOGIN",
+	    [CORE_LOGOUT] = "LOGOUT",
+	    [CORE_PASSWORD] = "PASSWORD",
+	    [CORE_UNREGISTER] = "UNREGISTER",
 	};
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
@@ -600,11 +615,45 @@ test_unknown_commands_and_prefixes_are_errors(void)
 }
 
 static void
+test_account_commands_take_their_passwords_as_words(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "/register hunter22", .kind = CORE_REGISTER,
+	     .text = "hunter22"},
+	    {FX_TWO_ROOMS, "/login hunter22", .kind = CORE_LOGIN,
+	     .text = "hunter22"},
+	    {FX_TWO_ROOMS, "/login  alice   hunter22 ", .kind = CORE_LOGIN,
+	     .arg = "alice", .text = "hunter22"},
+	    {FX_NO_ROOM, "/logout", .kind = CORE_LOGOUT},
+	    {FX_TWO_ROOMS, "/password old1old1 new2new2", .kind = CORE_PASSWORD,
+	     .arg = "old1old1", .text = "new2new2"},
+	    {FX_TWO_ROOMS, "/unregister hunter22", .kind = CORE_UNREGISTER,
+	     .text = "hunter22"},
+	    USAGE("/register", "usage: /register PASSWORD"),
+	    USAGE("/register two words", "usage: /register PASSWORD"),
+	    USAGE("/login", "usage: /login [NICK] PASSWORD"),
+	    USAGE("/login a b c", "usage: /login [NICK] PASSWORD"),
+	    USAGE("/logout now", "usage: /logout"),
+	    USAGE("/password onlyone", "usage: /password OLD NEW"),
+	    USAGE("/password a b c", "usage: /password OLD NEW"),
+	    USAGE("/unregister", "usage: /unregister PASSWORD"),
+	    USAGE("/history 0", "usage: /history [N] (N from 1 to 1000)"),
+	    USAGE("/history 1001", "usage: /history [N] (N from 1 to 1000)"),
+	    USAGE("/history x", "usage: /history [N] (N from 1 to 1000)"),
+	    EMITS(FX_NO_ROOM, "/history", NO_ROOM_JOIN),
+	};
+
+	RUN_ROWS(rows);
+}
+
+static void
 test_help_has_a_line_per_command_whatever_the_case(void)
 {
 	static const char *const names[] = {
-	    "/nick",  "/join", "/part", "/rooms", "/who",
-	    "/topic", "/msg",  "/me",	"/quit",  "/help"};
+	    "/nick",  "/join",	 "/part",     "/rooms",
+	    "/who",   "/topic",	 "/msg",      "/me",
+	    "/quit",  "/help",	 "/history",  "/register",
+	    "/login", "/logout", "/password", "/unregister"};
 	static const char *const spellings[] = {"/help ", "/HeLp", "/HELP  "};
 	struct core_op ops[PROTO_OPS_MAX];
 	char want[sizeof(t_fake.out)];
@@ -1121,6 +1170,7 @@ main(void)
 	RUN(test_quit_takes_an_optional_reason_defaulting_to_quit);
 	RUN(test_command_names_are_case_insensitive);
 	RUN(test_unknown_commands_and_prefixes_are_errors);
+	RUN(test_account_commands_take_their_passwords_as_words);
 	RUN(test_help_has_a_line_per_command_whatever_the_case);
 	RUN(test_open_greets_and_says_hello_and_close_frees_the_state);
 	RUN(test_events_have_their_documented_lines);

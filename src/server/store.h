@@ -1,0 +1,52 @@
+/*
+ * store: the child process that owns the database (DESIGN.md section 10).
+ * It reads the timeline like a session, with its own cursor, and archives
+ * room messages, topics (and private messages with --store-private) in
+ * batched transactions that also record the timeline position they end
+ * at; it answers history and account requests over its channel, writing
+ * history as records in its own outbox. It is one more producer and
+ * reader of the shared memory, and nothing in the supervisor waits for it.
+ */
+#ifndef PARLEY_STORE_H
+#define PARLEY_STORE_H
+
+#include "server/config.h"
+#include "server/outbox.h"
+
+#include <stdint.h>
+
+/* The store's counters, on a shared page of their own: written by the
+ * store only (each respawn goes on from the last), read by /metrics. */
+struct store_stats_sh {
+	uint64_t committed_tl; /* timeline position of the last commit */
+	uint64_t rows;	       /* messages archived */
+	uint64_t commits;      /* transactions committed */
+	uint64_t failures;     /* commits that failed (disk full, I/O) */
+	uint64_t pruned;       /* messages deleted by --history-days */
+	uint64_t history;      /* history requests answered */
+};
+
+/* History a request may return at most (CHATHISTORY=N in IRC). */
+#define STORE_HISTORY_MAX 1000
+
+struct store_start {
+	const struct config *cfg;
+	struct outbox_shm *shm;
+	unsigned producer; /* its outbox */
+	int channel_fd;
+	int wake_fd; /* eventfd the supervisor writes when the timeline moves */
+	/* Where to start reading when the database has no position of this
+	 * server run: the timeline position and every producer's head. */
+	uint64_t tl_pos;
+	const uint64_t *cursors;
+	struct store_stats_sh *stats;
+};
+
+/* Runs the store until it is told to stop (CHANNEL_SHUTDOWN, SIGTERM or
+ * the supervisor gone), having archived the timeline up to its head.
+ * Called in a freshly forked child that has closed every fd it does not
+ * need; never returns. Exits 1 (after CHANNEL_STORE_FAILED) when the
+ * database cannot be used. */
+void store_main(const struct store_start *start) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,494 @@
+/*
+ * supervisor_store: the supervisor's side of the store process. Spawns it
+ * before any session (and waits for its database once, at start-up, so a
+ * bad --db is one line and exit 1), respawns it when it dies, forwards
+ * history and account requests over its channel and finishes them when
+ * it answers (the store's records first, then the reply), and keeps the
+ * set of registered nicknames, so that nothing here ever waits for it.
+ */
+#include "lib/log.h"
+#include "server/names.h"
+#include "server/supervisor_int.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SV_STORE_QUEUE	     1024  /* requests it may owe at once */
+#define SV_STORE_START_MS    60000 /* to open the database at start-up */
+#define SV_STORE_RESPAWN_MS  100   /* after a death; doubling */
+#define SV_STORE_RESPAWN_MAX 5000
+#define SV_STORE_STABLE_MS   10000 /* up this long: deaths are news again */
+#define SV_STORE_STOP_MIN_MS 5000  /* to finish archiving at shutdown */
+
+static void sv_store_on_channel(struct loop *loop, int fd, uint32_t events,
+				void *arg);
+
+/* ---- set-up -------------------------------------------------------------- */
+
+void
+sv_store_setup(struct supervisor *sv)
+{
+	struct sv_store *st = &sv->store;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	memset(st, 0, sizeof(*st));
+	if (!config_has_store(sv->cfg))
+		return;
+	st->state = SV_STORE_DOWN;
+	st->producer = sv->shm.nprod - 1;
+	st->stats_bytes = (sizeof(*st->stats) + page - 1) / page * page;
+	st->stats = mmap(NULL, st->stats_bytes, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	st->q = calloc(SV_STORE_QUEUE, sizeof(*st->q));
+	st->start_cursors = calloc(sv->shm.nprod, sizeof(*st->start_cursors));
+	if (st->stats == MAP_FAILED || !st->q || !st->start_cursors)
+		fatal("store set-up");
+	st->q_cap = SV_STORE_QUEUE;
+	sv->reg.reserved = &st->registered;
+}
+
+void
+sv_store_teardown(struct supervisor *sv)
+{
+	struct sv_store *st = &sv->store;
+
+	if (st->state == SV_STORE_OFF)
+		return;
+	if (st->chan_open)
+		channel_close(&st->chan);
+	munmap(st->stats, st->stats_bytes);
+	free(st->q);
+	free(st->start_cursors);
+	strmap_free(&st->registered);
+	strmap_free(&st->staging);
+}
+
+/* ---- the process --------------------------------------------------------- */
+
+static void __attribute__((noreturn))
+sv_store_child(struct supervisor *sv, int chan_fd)
+{
+	struct sv_store *st = &sv->store;
+	int keep[] = {0, 1, 2, chan_fd, sv->wake_fds[0]};
+	struct store_start start = {
+	    .cfg = sv->cfg,
+	    .shm = &sv->shm,
+	    .producer = st->producer,
+	    .channel_fd = chan_fd,
+	    .wake_fd = sv->wake_fds[0],
+	    .tl_pos = st->start_tl,
+	    .cursors = st->start_cursors,
+	    .stats = st->stats,
+	};
+
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != sv->pid)
+		_exit(1);
+	sv_child_close_fds(keep, 5);
+	store_main(&start);
+}
+
+static int
+sv_store_spawn(struct supervisor *sv)
+{
+	struct sv_store *st = &sv->store;
+	int fds[2], err;
+	pid_t pid;
+
+	if ((err = channel_pair(fds)) < 0)
+		return err;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		sv_store_child(sv, fds[1]);
+	}
+	close(fds[1]);
+	st->pid = pid;
+	st->reaped = 0;
+	st->told_stop = 0;
+	st->state = SV_STORE_STARTING;
+	st->started_ms = loop_now_ms();
+	strmap_free(&st->staging);
+	memset(&st->staging, 0, sizeof(st->staging));
+	channel_init(&st->chan, fds[0]);
+	st->chan_open = 1;
+	/* It reads the timeline: the first wake group wakes it too. */
+	sv->wake_members[0]++;
+	if (loop_add(sv->loop, fds[0], EPOLLIN | EPOLLOUT | EPOLLET,
+		     sv_store_on_channel, sv) < 0)
+		fatal("sv_store_spawn");
+	return 0;
+}
+
+int
+sv_store_start(struct supervisor *sv)
+{
+	struct sv_store *st = &sv->store;
+	long long deadline = loop_now_ms() + SV_STORE_START_MS;
+	int err;
+
+	if (st->state == SV_STORE_OFF)
+		return 0;
+	/* Nothing is in the timeline yet but the supervisor's own: the
+	 * whole run is read from here. */
+	st->start_tl = outbox_timeline_head(&sv->shm);
+	memcpy(st->start_cursors, sv->marked,
+	       sv->shm.nprod * sizeof(*st->start_cursors));
+	if ((err = sv_store_spawn(sv)) < 0) {
+		log_warn("cannot start the store: %s", strerror(-err));
+		return -1;
+	}
+	st->booting = 1;
+	while (st->state == SV_STORE_STARTING && !sv->stopping) {
+		long long left = deadline - loop_now_ms();
+		if (left <= 0) {
+			snprintf(st->failed, sizeof(st->failed),
+				 "database %s did not open within %d s",
+				 sv->cfg->db_path, SV_STORE_START_MS / 1000);
+			kill(st->pid, SIGKILL);
+			st->state = SV_STORE_FAILED;
+			break;
+		}
+		if (loop_run_once(sv->loop, (int)left) < 0)
+			fatal("epoll_wait");
+	}
+	st->booting = 0;
+	if (st->state == SV_STORE_FAILED) {
+		log_warn("%s", st->failed);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sv_store_running(const struct supervisor *sv)
+{
+	const struct sv_store *st = &sv->store;
+
+	if (st->pid > 0 && !st->reaped)
+		return 1;
+	/* At shutdown a dead store is respawned once to finish. */
+	return sv->stopping && st->state == SV_STORE_DOWN &&
+	       st->respawn_due_ms && st->stop_respawns == 0;
+}
+
+/* ---- answers ------------------------------------------------------------- */
+
+/* The store is gone: what it owed fails, what it wrote is marked. */
+static void
+sv_store_lost(struct supervisor *sv)
+{
+	struct sv_store *st = &sv->store;
+	struct channel_store_done d = {.err = CORE_ERR_STORE_DOWN};
+
+	if (st->state == SV_STORE_STARTING && st->booting) {
+		if (!st->failed[0])
+			snprintf(st->failed, sizeof(st->failed),
+				 "the store ended before opening database %s",
+				 sv->cfg->db_path);
+		st->state = SV_STORE_FAILED;
+	} else if (st->state == SV_STORE_UP || st->state == SV_STORE_STARTING) {
+		st->state = SV_STORE_DOWN;
+	}
+	sv_mark(sv, st->producer);
+	while (st->q_len) {
+		struct sv_store_req *r = &st->q[st->q_head];
+		st->q_head = (st->q_head + 1) % st->q_cap;
+		st->q_len--;
+		sv_store_finish(sv, r, &d);
+	}
+	sv_commit(sv);
+}
+
+void
+sv_store_bad(struct supervisor *sv, const char *why)
+{
+	log_warn("store %d: %s; ending it", (int)sv->store.pid, why);
+	if (sv_store_running(sv))
+		kill(sv->store.pid, SIGKILL);
+}
+
+static void
+sv_store_done(struct supervisor *sv, const void *payload, int len)
+{
+	struct sv_store *st = &sv->store;
+	struct channel_store_done d;
+	struct sv_store_req r;
+
+	if ((size_t)len != sizeof(d) || st->q_len == 0) {
+		sv_store_bad(sv, "unexpected answer");
+		return;
+	}
+	memcpy(&d, payload, sizeof(d));
+	d.name[sizeof(d.name) - 1] = '\0';
+	d.arg[sizeof(d.arg) - 1] = '\0';
+	r = st->q[st->q_head];
+	if (d.tag != r.tag) {
+		sv_store_bad(sv, "answer out of order");
+		return;
+	}
+	st->q_head = (st->q_head + 1) % st->q_cap;
+	st->q_len--;
+	/* Its records (the history) go in the timeline before the reply. */
+	sv_mark(sv, st->producer);
+	sv_store_finish(sv, &r, &d);
+	sv_commit(sv);
+}
+
+static void
+sv_store_nicks(struct supervisor *sv, const void *payload, int len)
+{
+	struct sv_store *st = &sv->store;
+	struct channel_store_nicks m;
+	struct strmap *set =
+	    st->state == SV_STORE_STARTING ? &st->staging : &st->registered;
+	size_t head = offsetof(struct channel_store_nicks, names);
+	char name[CONFIG_NICK_MAX + 1], folded[CONFIG_NICK_MAX + 1];
+
+	memset(&m, 0, sizeof(m));
+	if ((size_t)len < head || (size_t)len > sizeof(m)) {
+		sv_store_bad(sv, "malformed NICKS");
+		return;
+	}
+	memcpy(&m, payload, (size_t)len);
+	if (m.len > (size_t)len - head) {
+		sv_store_bad(sv, "malformed NICKS");
+		return;
+	}
+	for (size_t i = 0, start = 0; i < m.len; i++) {
+		if (m.names[i] != ' ')
+			continue;
+		size_t n = i - start;
+		if (n > 0 && n <= CONFIG_NICK_MAX) {
+			memcpy(name, m.names + start, n);
+			name[n] = '\0';
+			names_fold(name, folded, sizeof(folded));
+			if (m.op == CHANNEL_NICKS_DEL)
+				(void)strmap_del(set, folded);
+			else if (strmap_put(set, folded, (void *)1) < 0)
+				log_warn("out of memory for registered "
+					 "nicknames");
+		}
+		start = i + 1;
+	}
+}
+
+static void
+sv_store_ready(struct supervisor *sv)
+{
+	struct sv_store *st = &sv->store;
+
+	if (st->state != SV_STORE_STARTING) {
+		sv_store_bad(sv, "READY twice");
+		return;
+	}
+	/* The fresh set replaces the old one at once: the registry's
+	 * pointer stays on st->registered. */
+	strmap_free(&st->registered);
+	st->registered = st->staging;
+	memset(&st->staging, 0, sizeof(st->staging));
+	st->state = SV_STORE_UP;
+	st->health[0] = '\0';
+	log_info("store %d: database %s open, %zu registered %s", (int)st->pid,
+		 sv->cfg->db_path, st->registered.used,
+		 SV_PLURAL(st->registered.used, "nickname"));
+}
+
+static void
+sv_store_text(const void *payload, int len, char *out, size_t n)
+{
+	struct channel_store_text t;
+
+	memset(&t, 0, sizeof(t));
+	memcpy(&t, payload, (size_t)len < sizeof(t) ? (size_t)len : sizeof(t));
+	t.text[sizeof(t.text) - 1] = '\0';
+	snprintf(out, n, "%s", t.text);
+}
+
+static void
+sv_store_closed(struct supervisor *sv)
+{
+	struct sv_store *st = &sv->store;
+
+	if (!st->chan_open)
+		return;
+	loop_del(sv->loop, st->chan.fd);
+	channel_close(&st->chan);
+	st->chan_open = 0;
+	sv_store_lost(sv);
+}
+
+static void
+sv_store_on_channel(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct supervisor *sv = arg;
+	struct sv_store *st = &sv->store;
+	char payload[CHANNEL_MSG_MAX];
+	struct channel_hdr h;
+	int n, passed;
+
+	(void)loop;
+	(void)fd;
+	if (events & EPOLLOUT)
+		(void)channel_flush(&st->chan);
+	while (st->chan_open) {
+		n = channel_recv(&st->chan, &h, payload, &passed);
+		if (n == -EAGAIN)
+			return;
+		if (passed >= 0)
+			close(passed);
+		if (n < 0) {
+			sv_store_closed(sv);
+			return;
+		}
+		switch (h.type) {
+		case CHANNEL_STORE_READY:
+			sv_store_ready(sv);
+			break;
+		case CHANNEL_STORE_FAILED:
+			sv_store_text(payload, n, st->failed,
+				      sizeof(st->failed));
+			if (!st->booting)
+				log_warn("store: %s", st->failed);
+			break;
+		case CHANNEL_STORE_DONE:
+			sv_store_done(sv, payload, n);
+			break;
+		case CHANNEL_STORE_NICKS:
+			sv_store_nicks(sv, payload, n);
+			break;
+		case CHANNEL_STORE_HEALTH:
+			sv_store_text(payload, n, st->health,
+				      sizeof(st->health));
+			break;
+		default:
+			sv_store_bad(sv, "unexpected message");
+			break;
+		}
+	}
+}
+
+int
+sv_store_reaped(struct supervisor *sv, pid_t pid, int status)
+{
+	struct sv_store *st = &sv->store;
+
+	if (st->state == SV_STORE_OFF || pid != st->pid || st->reaped)
+		return 0;
+	st->reaped = 1;
+	sv->wake_members[0]--;
+	if (WIFSIGNALED(status))
+		log_warn("store %d killed by signal %d%s", (int)pid,
+			 WTERMSIG(status),
+			 sv->stopping ? "" : "; chat goes on, respawning it");
+	else if (WEXITSTATUS(status) != 0 && !st->booting)
+		log_warn("store %d exited with code %d", (int)pid,
+			 WEXITSTATUS(status));
+	else if (WEXITSTATUS(status) == 0)
+		log_info("store %d exited with code 0", (int)pid);
+	/* What it sent before it died comes first (its FAILED line): the
+	 * channel is read to its EOF, and the loss is handled once. */
+	if (st->chan_open)
+		sv_store_on_channel(sv->loop, st->chan.fd, EPOLLIN, sv);
+	sv_store_closed(sv);
+	if (st->state == SV_STORE_DOWN &&
+	    !(st->told_stop && WIFEXITED(status) && !WEXITSTATUS(status))) {
+		long long up = loop_now_ms() - st->started_ms;
+		st->respawn_delay_ms =
+		    up >= SV_STORE_STABLE_MS || !st->respawn_delay_ms
+			? SV_STORE_RESPAWN_MS
+			: st->respawn_delay_ms * 2;
+		if (st->respawn_delay_ms > SV_STORE_RESPAWN_MAX)
+			st->respawn_delay_ms = SV_STORE_RESPAWN_MAX;
+		st->respawn_due_ms = loop_now_ms() + st->respawn_delay_ms;
+	}
+	st->pid = 0;
+	return 1;
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+/* A dead store is respawned when due, at shutdown too (once): the rings
+ * may hold what it has not archived. */
+static void
+sv_store_respawn(struct supervisor *sv, long long now)
+{
+	struct sv_store *st = &sv->store;
+	int err;
+
+	if (st->state != SV_STORE_DOWN || st->pid || !st->respawn_due_ms ||
+	    now < st->respawn_due_ms)
+		return;
+	st->respawn_due_ms = 0;
+	if (sv->stopping && st->stop_respawns++ > 0)
+		return;
+	st->failed[0] = '\0';
+	err = sv_store_spawn(sv);
+	if (err < 0) {
+		log_warn("cannot respawn the store: %s", strerror(-err));
+		if (!sv->stopping)
+			st->respawn_due_ms = now + SV_STORE_RESPAWN_MAX;
+		return;
+	}
+	log_info("store respawned as pid %d", (int)st->pid);
+	sv->counts[METRICS_STORE_RESTARTS]++;
+}
+
+void
+sv_store_tick(struct supervisor *sv)
+{
+	struct sv_store *st = &sv->store;
+	long long now = loop_now_ms();
+
+	if (st->state == SV_STORE_OFF)
+		return;
+	if (!sv_store_running(sv) || st->pid == 0) {
+		sv_store_respawn(sv, now);
+		return;
+	}
+	if (!sv->stopping || sv->live > 0 || st->state == SV_STORE_STARTING)
+		return;
+	for (unsigned i = 0; i < sv->nsessions; i++)
+		if (sv->sessions[i].chan_open)
+			return; /* its last records are not marked yet */
+	/* Every session is gone: the timeline is complete. */
+	if (!st->told_stop) {
+		int wait = sv->cfg->shutdown_ms > SV_STORE_STOP_MIN_MS
+			       ? sv->cfg->shutdown_ms
+			       : SV_STORE_STOP_MIN_MS;
+		st->told_stop = 1;
+		st->stop_deadline_ms = now + wait;
+		if (!st->chan_open ||
+		    channel_send(&st->chan, CHANNEL_SHUTDOWN, NULL, 0, -1,
+				 SV_CHANNEL_QUEUE) < 0)
+			kill(st->pid, SIGTERM);
+	} else if (now >= st->stop_deadline_ms) {
+		log_warn("store %d did not finish archiving in time; killing "
+			 "it",
+			 (int)st->pid);
+		kill(st->pid, SIGKILL);
+		st->stop_deadline_ms = now + 60000;
+	}
+}
+
+long long
+sv_store_due(const struct supervisor *sv)
+{
+	const struct sv_store *st = &sv->store;
+
+	if (sv->stopping && st->told_stop && st->pid)
+		return st->stop_deadline_ms;
+	return st->respawn_due_ms;
+}
