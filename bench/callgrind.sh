@@ -37,7 +37,8 @@ for build in "$@"; do
 	# shellcheck disable=SC2086 # MODEL is a word list
 	setsid valgrind --tool=callgrind --trace-children=yes \
 	    --callgrind-out-file="$TMP/cg.%p" "$build/parleyd" \
-	    --listen 127.0.0.1:0 --flood-rate 0 --max-per-address 0 $MODEL \
+	    --listen 127.0.0.1:0 --http-listen none --db none --flood-rate 0 \
+	    --max-per-address 0 $MODEL \
 	    >"$TMP/log" 2>&1 &
 	PID=$!
 	i=0
