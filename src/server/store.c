@@ -1,11 +1,12 @@
 /*
  * store: the store process's loop. Each turn it reads the timeline from
- * its cursor (store_read_timeline, the one place it does), adds what it
- * archives to the open batch, commits when the batch is full or old
- * enough, and answers requests in the order they came: a history request
- * once everything before it in the timeline is in the database. Its
- * cursor only moves past what is committed or being committed, so a
- * crash resumes from the last commit and loses nothing still in the rings.
+ * its cursor (store_read_timeline, through store_read.c: the one place
+ * its positions move), adds what it archives to the open batch, commits
+ * when the batch is full or old enough, and answers requests in the order
+ * they came: a history request once everything before it in the timeline
+ * is in the database. Its cursor only moves past what is committed or
+ * being committed, so a crash resumes from the last commit and loses
+ * nothing still in the rings.
  */
 #include "server/store.h"
 
@@ -15,6 +16,7 @@
 #include "server/core.h"
 #include "server/store_accounts.h"
 #include "server/store_db.h"
+#include "server/store_read.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -54,15 +56,11 @@ struct store {
 	struct store_db *db;
 	struct store_accounts acc;
 	struct store_stats_sh *stats;
-	void *recbuf;
 
-	/* Read position, and the position of the last commit. */
-	uint64_t tl_pos, *cursors;
-	uint64_t ctl_pos, *ccursors;
-	unsigned pending;   /* messages in the open batch */
-	int dirty;	    /* the batch (or the position) has news */
-	long long first_ms; /* when the batch's oldest news was read */
-	int more;	    /* the last read stopped early: more to read */
+	struct store_reader rd; /* where it reads, where it committed */
+	unsigned pending;	/* messages in the open batch */
+	int dirty;		/* the batch (or the position) has news */
+	long long first_ms;	/* when the batch's oldest news was read */
 
 	struct store_req *q_head, *q_tail;
 	int stopping;
@@ -115,11 +113,9 @@ store_failed(struct store *s, const char *what)
 {
 	s->stats->failures++;
 	store_db_rollback(s->db);
-	s->tl_pos = s->ctl_pos;
-	memcpy(s->cursors, s->ccursors, s->shm->nprod * sizeof(*s->cursors));
+	store_reader_rewind(&s->rd);
 	s->pending = 0;
 	s->dirty = 0;
-	s->more = 0;
 	s->retry_delay_ms = s->failing ? s->retry_delay_ms * 2 : STORE_RETRY_MS;
 	if (s->retry_delay_ms > STORE_RETRY_MAX_MS)
 		s->retry_delay_ms = STORE_RETRY_MAX_MS;
@@ -145,20 +141,20 @@ store_commit(struct store *s)
 
 	if (!s->dirty)
 		return 0;
-	err = store_db_commit(s->db, s->shm->tl->boot, s->tl_pos, s->cursors,
-			      s->shm->nprod);
+	err = store_db_commit(s->db, s->shm->tl->boot, s->rd.tl_pos,
+			      s->rd.cursors, s->shm->nprod);
 	if (err < 0) {
 		store_failed(s, err == -ENOSPC ? "the disk is full"
 					       : "cannot commit");
 		return -1;
 	}
-	s->ctl_pos = s->tl_pos;
-	memcpy(s->ccursors, s->cursors, s->shm->nprod * sizeof(*s->cursors));
+	store_reader_committed(&s->rd);
 	s->pending = 0;
 	s->dirty = 0;
 	s->stats->rows += rows;
 	s->stats->commits++;
-	__atomic_store_n(&s->stats->committed_tl, s->ctl_pos, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->stats->committed_tl, s->rd.ctl_pos,
+			 __ATOMIC_RELAXED);
 	if (s->failing) {
 		log_info("commits work again");
 		store_health(s, "");
@@ -167,10 +163,12 @@ store_commit(struct store *s)
 	return 0;
 }
 
-/* Archives one record. Returns 1 (a message), 0, or -1 (failed). */
+/* Archives one record (a store_read_cb). Returns 1 (a message), 0, or -1
+ * (failed). */
 static int
-store_archive(struct store *s, const struct outbox_view *v)
+store_archive(void *arg, const struct outbox_view *v)
 {
+	struct store *s = arg;
 	char msgid[OUTBOX_MSGID_MAX];
 	const struct outbox_rec *r = v->rec;
 	struct store_row row;
@@ -208,60 +206,26 @@ store_archive(struct store *s, const struct outbox_view *v)
 	return n;
 }
 
-/* The rings moved on before the store read them: say so, start over at
- * the present. */
-static void
-store_lapped(struct store *s)
-{
-	log_warn("fell a ring behind: messages written while it could "
-		 "not read were not archived");
-	s->tl_pos = outbox_timeline_head(s->shm);
-	for (unsigned p = 0; p < s->shm->nprod; p++)
-		s->cursors[p] = outbox_producer_head(s->shm, p);
-	store_news(s);
-}
-
-/* Reads the timeline from the store's cursor, archiving, up to entry
- * until (exclusive) and at most max messages. Sets s->more when it
- * stopped early. Returns 0, or -1 when archiving failed. */
+/* Reads the timeline up to entry until (exclusive) and at most max
+ * messages, archiving. Returns 0, or -1 when archiving failed. */
 static int
 store_read_timeline(struct store *s, uint64_t until, unsigned max)
 {
-	struct timeline_entry e;
-	struct outbox_view v;
-	unsigned rows = 0;
-	int r = 0;
+	uint64_t was = s->rd.tl_pos;
 
-	s->more = 0;
-	while (s->tl_pos < until &&
-	       (r = outbox_timeline_read(s->shm, s->tl_pos, &e)) == 1) {
-		if (e.producer >= s->shm->nprod)
-			fatalx("timeline names producer %u", e.producer);
-		if (e.producer == s->producer) {
-			s->cursors[e.producer] = e.head; /* its own answers */
-		} else {
-			while ((r = outbox_read(s->shm, e.producer,
-						&s->cursors[e.producer], e.head,
-						s->recbuf, &v)) == 1) {
-				int n = store_archive(s, &v);
-				if (n < 0)
-					return -1;
-				rows += (unsigned)n;
-				if (rows >= max) {
-					s->more = 1;
-					return 0;
-				}
-			}
-			if (r < 0) {
-				store_lapped(s);
-				return 0;
-			}
-		}
-		s->tl_pos++;
+	switch (store_reader_read(&s->rd, until, max, store_archive, s)) {
+	case STORE_READ_FAILED:
+		return -1;
+	case STORE_READ_LAPPED:
+		log_warn("fell a ring behind: messages written while it could "
+			 "not read were not archived");
 		store_news(s);
+		return 0;
+	case STORE_READ_OK:
+		break;
 	}
-	if (s->tl_pos < until && r < 0)
-		store_lapped(s);
+	if (s->rd.tl_pos != was)
+		store_news(s);
 	return 0;
 }
 
@@ -387,7 +351,7 @@ store_account(struct store *s, struct channel_store_account *a)
 static int
 store_backlogged(const struct store *s)
 {
-	return s->w.head - s->cursors[s->producer] > s->shm->ring_size / 2;
+	return s->w.head - s->rd.cursors[s->producer] > s->shm->ring_size / 2;
 }
 
 /* Answers the requests whose turn it is. */
@@ -402,7 +366,7 @@ store_answer(struct store *s)
 				    .tag = r->u.h.tag,
 				    .err = CORE_ERR_STORE_DOWN};
 				store_done(s, &d);
-			} else if (r->u.h.tl_pos > s->tl_pos ||
+			} else if (r->u.h.tl_pos > s->rd.tl_pos ||
 				   store_backlogged(s)) {
 				return;
 			} else {
@@ -559,7 +523,7 @@ store_setup(struct store *s, const struct store_start *st)
 	struct store_nicks_out nicks;
 	sigset_t mask;
 	char why[CHANNEL_REASON_MAX];
-	size_t bytes;
+	uint64_t tl_pos;
 	int found;
 
 	memset(s, 0, sizeof(*s));
@@ -570,36 +534,25 @@ store_setup(struct store *s, const struct store_start *st)
 	s->wake_fd = st->wake_fd;
 	outbox_shm_protect(s->shm, (int)s->producer);
 	outbox_writer_init(&s->w, s->shm, s->producer);
-	bytes = s->shm->nprod * sizeof(*s->cursors);
-	s->cursors = malloc(bytes);
-	s->ccursors = malloc(bytes);
-	s->recbuf =
-	    aligned_alloc(OUTBOX_REC_ALIGN, (OUTBOX_REC_MAX + 7) & ~(size_t)7);
-	if (!s->cursors || !s->ccursors || !s->recbuf)
-		fatal("store_setup");
+	store_reader_init(&s->rd, s->shm, s->producer);
 	s->loop = loop_new();
 	channel_init(&s->chan, st->channel_fd);
 	s->db = store_db_open(s->cfg->db_path, why, sizeof(why));
 	if (!s->db)
 		store_fail_start(s, why);
 	store_accounts_init(&s->acc);
-	found = store_db_position(s->db, s->shm->tl->boot, &s->tl_pos,
-				  s->cursors, s->shm->nprod);
+	found = store_db_position(s->db, s->shm->tl->boot, &tl_pos,
+				  s->rd.cursors, s->shm->nprod);
 	if (found > 0) {
 		log_info("resuming from its last commit (timeline "
 			 "%llu, %llu behind)",
-			 (unsigned long long)s->tl_pos,
+			 (unsigned long long)tl_pos,
 			 (unsigned long long)(outbox_timeline_head(s->shm) -
-					      s->tl_pos));
+					      tl_pos));
+		store_reader_start(&s->rd, tl_pos, s->rd.cursors, s->w.head);
 	} else {
-		s->tl_pos = st->tl_pos;
-		memcpy(s->cursors, st->cursors, bytes);
+		store_reader_start(&s->rd, st->tl_pos, st->cursors, s->w.head);
 	}
-	s->ctl_pos = s->tl_pos;
-	memcpy(s->ccursors, s->cursors, bytes);
-	/* Our own entries in the timeline continue from our head. */
-	if (s->cursors[s->producer] > s->w.head)
-		s->cursors[s->producer] = s->w.head;
 	memset(&nicks, 0, sizeof(nicks));
 	nicks.s = s;
 	nicks.m.op = CHANNEL_NICKS_ADD;
@@ -670,7 +623,8 @@ store_turn(struct store *s)
 		return;
 	}
 	if (s->q_head && s->q_head->type == CHANNEL_STORE_HISTORY &&
-	    s->q_head->u.h.tl_pos < until && s->q_head->u.h.tl_pos > s->tl_pos)
+	    s->q_head->u.h.tl_pos < until &&
+	    s->q_head->u.h.tl_pos > s->rd.tl_pos)
 		until = s->q_head->u.h.tl_pos;
 	if (store_read_timeline(s, until, room ? room : 1) < 0) {
 		store_failed(s, "cannot write");
@@ -678,7 +632,7 @@ store_turn(struct store *s)
 	}
 	if (s->dirty && (s->pending >= (unsigned)s->cfg->db_batch ||
 			 now - s->first_ms >= s->cfg->db_delay_ms ||
-			 (s->stopping && !s->more)))
+			 (s->stopping && !s->rd.more)))
 		(void)store_commit(s);
 	store_answer(s);
 	store_prune(s);
@@ -691,8 +645,8 @@ store_timeout(const struct store *s)
 
 	if (s->failing)
 		next = s->retry_ms;
-	else if (s->more || s->pruning ||
-		 outbox_timeline_head(s->shm) > s->tl_pos)
+	else if (s->rd.more || s->pruning ||
+		 outbox_timeline_head(s->shm) > s->rd.tl_pos)
 		return 0;
 	else if (s->dirty)
 		next = s->first_ms + s->cfg->db_delay_ms;
@@ -707,8 +661,8 @@ store_timeout(const struct store *s)
 static int
 store_finished(const struct store *s)
 {
-	return s->stopping && !s->more && !s->dirty &&
-	       (s->failing || s->tl_pos >= outbox_timeline_head(s->shm));
+	return s->stopping && !s->rd.more && !s->dirty &&
+	       (s->failing || s->rd.tl_pos >= outbox_timeline_head(s->shm));
 }
 
 void
@@ -735,8 +689,9 @@ store_main(const struct store_start *st)
 	}
 	log_info("stopped at timeline %llu, everything before it "
 		 "archived",
-		 (unsigned long long)s.ctl_pos);
+		 (unsigned long long)s.rd.ctl_pos);
 	store_db_close(s.db);
+	store_reader_free(&s.rd);
 	long long deadline = loop_now_ms() + 1000;
 	while (!s.channel_dead && channel_flush(&s.chan) == -EAGAIN &&
 	       loop_now_ms() < deadline) {
