@@ -47,6 +47,9 @@ enum channel_type {
 	CHANNEL_STORE_NICKS = 403,  /* struct channel_store_nicks */
 	CHANNEL_STORE_HEALTH = 404, /* struct channel_store_text: empty when
 				       commits work (again), else why not */
+	CHANNEL_STORE_TOPIC = 405,  /* struct channel_store_topic: a stored
+				       topic (the first store of a run
+				       only, before its READY) */
 };
 
 #define CHANNEL_DATA_MAX   1536 /* room, arg and text of one request */
@@ -125,9 +128,10 @@ struct channel_kick {
 
 /* ---- the store's channel ---- */
 
-#define CHANNEL_ROOM_MAX 64  /* OUTBOX_ROOM_MAX */
-#define CHANNEL_REF_MAX	 64  /* a history reference */
-#define CHANNEL_PASS_MAX 128 /* a password */
+#define CHANNEL_ROOM_MAX  64  /* OUTBOX_ROOM_MAX */
+#define CHANNEL_REF_MAX	  64  /* a history reference */
+#define CHANNEL_PASS_MAX  128 /* a password */
+#define CHANNEL_TOPIC_MAX 300 /* CONFIG_TOPIC_MAX */
 
 /* History for one client: the store first archives the timeline up to
  * tl_pos (where the request was made), then writes the messages as
@@ -184,6 +188,15 @@ struct channel_store_nicks {
 
 struct channel_store_text {
 	char text[CHANNEL_REASON_MAX];
+};
+
+/* A room's topic as the database has it, for the supervisor to give the
+ * room whenever it exists. */
+struct channel_store_topic {
+	int64_t ts_ms; /* when it was set (wall clock) */
+	char room[CHANNEL_ROOM_MAX + 1];
+	char by[CHANNEL_NICK_MAX + 1]; /* who set it */
+	char topic[CHANNEL_TOPIC_MAX + 1];
 };
 
 #define CHANNEL_MSG_MAX                                                        \

@@ -64,11 +64,11 @@ struct config {
 	const char *user;     /* started as root: become this user */
 	/* The store (store.c): its database, opened before --user drops
 	 * root (see sv_store_start). */
-	const char *db_path;	    /* the store's database; "none": off */
-	int store_private;	    /* archive private messages too */
-	int history_days;	    /* prune stored messages older; 0 = keep */
-	int db_batch;		    /* rows per transaction at most */
-	int db_delay_ms; /* a row waits at most this for its commit */
+	const char *db_path; /* the store's database; "none": off */
+	int store_private;   /* archive private messages too */
+	int history_days;    /* prune stored messages older; 0 = keep */
+	int db_batch;	     /* rows per transaction at most */
+	int db_delay_ms;     /* a row waits at most this for its commit */
 };
 
 /* Fills the documented defaults. */

@@ -505,6 +505,24 @@ store_nick_cb(void *arg, const char *name)
 	o->m.count++;
 }
 
+/* One stored topic to the supervisor (one that does not fit the
+ * message cannot have been set: it is left out). */
+static void
+store_topic_cb(void *arg, const struct store_topic *t)
+{
+	struct channel_store_topic m;
+
+	if (t->room.n > CHANNEL_ROOM_MAX || t->topic.n > CHANNEL_TOPIC_MAX ||
+	    t->by.n > CHANNEL_NICK_MAX)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.ts_ms = t->ts_ms;
+	memcpy(m.room, t->room.p, t->room.n);
+	memcpy(m.topic, t->topic.p, t->topic.n);
+	memcpy(m.by, t->by.p, t->by.n);
+	store_send(arg, CHANNEL_STORE_TOPIC, &m, sizeof(m));
+}
+
 static void
 store_fail_start(struct store *s, const char *why)
 {
@@ -562,6 +580,12 @@ store_setup(struct store *s, const struct store_start *st)
 		store_fail_start(s, why);
 	}
 	store_nicks_flush(&nicks);
+	if (st->topics && store_db_topics_each(s->db, STORE_TOPICS_MAX,
+					       store_topic_cb, s) < 0) {
+		snprintf(why, sizeof(why), "database %s: %s", s->cfg->db_path,
+			 store_db_error(s->db));
+		store_fail_start(s, why);
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)

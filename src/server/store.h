@@ -29,6 +29,10 @@ struct store_stats_sh {
 /* History a request may return at most (CHATHISTORY=N in IRC). */
 #define STORE_HISTORY_MAX 1000
 
+/* Stored topics given back at start at most (the most recently set): a
+ * bound on the supervisor's memory for rooms that do not exist yet. */
+#define STORE_TOPICS_MAX 4096
+
 struct store_start {
 	const struct config *cfg;
 	struct outbox_shm *shm;
@@ -40,6 +44,7 @@ struct store_start {
 	uint64_t tl_pos;
 	const uint64_t *cursors;
 	struct store_stats_sh *stats;
+	int topics; /* send the stored topics (the run's first store) */
 };
 
 /* Runs the store until it is told to stop (CHANNEL_SHUTDOWN, SIGTERM or

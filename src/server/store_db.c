@@ -90,6 +90,9 @@ static const char *const store_db_sql[ST_COUNT_ALL] = {
     [ST_ACCT_SET] = "UPDATE accounts SET hash = ? WHERE name = ?",
     [ST_ACCT_DEL] = "DELETE FROM accounts WHERE name = ?",
     [ST_ACCT_ALL] = "SELECT display FROM accounts ORDER BY name",
+    [ST_TOPICS] = "SELECT display, topic, topic_by, topic_ms FROM rooms"
+		  " WHERE topic IS NOT NULL AND topic <> ''"
+		  " ORDER BY topic_ms DESC LIMIT ?",
     [ST_COUNT] = "SELECT count(*) FROM messages",
     /* Rows are appended in time order (give or take the clocks of two
      * processes): the oldest are the lowest ids, and the first row that
@@ -626,6 +629,29 @@ store_db_accounts_each(struct store_db *db, store_db_name_cb *cb, void *arg)
 		const unsigned char *name = sqlite3_column_text(st, 0);
 		if (name)
 			cb(arg, (const char *)name);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* ---- topics -------------------------------------------------------------- */
+
+int
+store_db_topics_each(struct store_db *db, unsigned max, store_db_topic_cb *cb,
+		     void *arg)
+{
+	sqlite3_stmt *st = store_db_stmt(db, ST_TOPICS);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_topic t = {
+		    .room = store_db_col(st, 0),
+		    .topic = store_db_col(st, 1),
+		    .by = store_db_col(st, 2),
+		    .ts_ms = sqlite3_column_int64(st, 3),
+		};
+		cb(arg, &t);
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;

@@ -133,6 +133,22 @@ typedef void store_db_name_cb(void *arg, const char *name);
 int store_db_accounts_each(struct store_db *db, store_db_name_cb *cb,
 			   void *arg);
 
+/* ---- topics ---- */
+
+/* A room's stored topic: strings point into a result row. */
+struct store_topic {
+	struct outbox_str room; /* as spelled when it was created */
+	struct outbox_str topic, by;
+	int64_t ts_ms; /* when it was set (wall clock) */
+};
+
+typedef void store_db_topic_cb(void *arg, const struct store_topic *t);
+
+/* Calls cb with every room's topic (cleared ones are not there), the most
+ * recently set first, at most max. 0 or -EIO. */
+int store_db_topics_each(struct store_db *db, unsigned max,
+			 store_db_topic_cb *cb, void *arg);
+
 /* ---- retention ---- */
 
 /* Deletes at most max messages older than cutoff_ms (oldest first), in

@@ -30,6 +30,7 @@ enum store_stmt {
 	ST_ACCT_SET,
 	ST_ACCT_DEL,
 	ST_ACCT_ALL,
+	ST_TOPICS,
 	ST_COUNT,
 	ST_PRUNE_BOUND,
 	ST_PRUNE,

@@ -188,6 +188,8 @@ sv_join(struct supervisor *sv, struct reg_client *c, const char *name,
 		return;
 	}
 	if (err == 0) {
+		if (r->nmembers == 1)
+			sv_store_room_made(sv, r);
 		struct outbox_new j = sv_by(c, OUTBOX_JOIN);
 		j.aux = sv_announces(sv, r) ? OUTBOX_ANNOUNCE : 0;
 		j.target = r->id;
@@ -354,13 +356,16 @@ sv_topic(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 	else
 		r->topic[0] = '\0';
 	snprintf(r->topic_by, sizeof(r->topic_by), "%s", c->nick);
-	struct outbox_new t = sv_by(c, OUTBOX_TOPIC);
-	t.target = r->id;
-	t.room = outbox_str(r->name);
-	t.text = outbox_str(r->topic);
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	r->topic_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	sv_store_topic_set(sv, r);
+	/* The record has the same time: the store keeps it as when. */
+	struct outbox_new t = sv_by(c, OUTBOX_TOPIC);
+	t.target = r->id;
+	t.ts_ms = r->topic_ms;
+	t.room = outbox_str(r->name);
+	t.text = outbox_str(r->topic);
 	sv_put(sv, &t);
 	sv_reply_ok(sv, c);
 }

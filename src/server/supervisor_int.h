@@ -67,6 +67,8 @@ enum sv_store_state {
 	SV_STORE_FAILED, /* could not open the database at start-up */
 };
 
+struct sv_topic;
+
 /* The store process (supervisor_store.c). */
 struct sv_store {
 	enum sv_store_state state;
@@ -95,6 +97,13 @@ struct sv_store {
 	uint64_t *start_cursors;
 	struct store_stats_sh *stats; /* its shared page */
 	size_t stats_bytes;
+	/* Topics by folded room name (struct sv_topic), for rooms that do
+	 * not exist now: a room gets its own when it is made again. Loaded
+	 * from the run's first store, then kept by sv_store_topic_set. */
+	struct strmap topics;
+	struct sv_topic *topic_list; /* every entry, to free them */
+	int topics_loaded;	     /* the first store was READY */
+	int topics_full_said;	     /* STORE_TOPICS_MAX was logged */
 };
 
 struct sv_listener {
@@ -350,6 +359,13 @@ void sv_store_finish(struct supervisor *sv, const struct sv_store_req *r,
 
 /* Ends a store that broke the channel protocol (it is respawned). */
 void sv_store_bad(struct supervisor *sv, const char *why);
+
+/* A room was just made: gives it the topic it had (set by whom and
+ * when), in this run or one before, if any. */
+void sv_store_room_made(struct supervisor *sv, struct reg_room *r);
+
+/* r's topic was set or cleared: kept for when r is made again. */
+void sv_store_topic_set(struct supervisor *sv, const struct reg_room *r);
 
 /* 1 if nick is registered to an account c is not logged in to. */
 int sv_store_nick_taken(const struct supervisor *sv, const struct reg_client *c,

@@ -27,6 +27,15 @@
 #define SV_STORE_STABLE_MS   10000 /* up this long: deaths are news again */
 #define SV_STORE_STOP_MIN_MS 5000  /* to finish archiving at shutdown */
 
+/* A room's topic while the room does not exist (topic "" once cleared:
+ * entries live until teardown). */
+struct sv_topic {
+	struct sv_topic *next;
+	int64_t ts_ms;
+	char by[CONFIG_NICK_MAX + 1];
+	char topic[CONFIG_TOPIC_MAX + 1];
+};
+
 static void sv_store_on_channel(struct loop *loop, int fd, uint32_t events,
 				void *arg);
 
@@ -68,6 +77,11 @@ sv_store_teardown(struct supervisor *sv)
 	free(st->start_cursors);
 	strmap_free(&st->registered);
 	strmap_free(&st->staging);
+	strmap_free(&st->topics);
+	for (struct sv_topic *t = st->topic_list, *next; t; t = next) {
+		next = t->next;
+		free(t);
+	}
 }
 
 /* ---- the process --------------------------------------------------------- */
@@ -86,6 +100,7 @@ sv_store_child(struct supervisor *sv, int chan_fd)
 	    .tl_pos = st->start_tl,
 	    .cursors = st->start_cursors,
 	    .stats = st->stats,
+	    .topics = !st->topics_loaded,
 	};
 
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != sv->pid)
@@ -285,10 +300,109 @@ sv_store_nicks(struct supervisor *sv, const void *payload, int len)
 	}
 }
 
+/* ---- topics -------------------------------------------------------------- */
+
+/* The entry for room (any spelling); with create, a new empty one if
+ * there is none and there is room for it. NULL when there is none. */
+static struct sv_topic *
+sv_store_topic_entry(struct sv_store *st, const char *room, int create)
+{
+	char folded[CONFIG_ROOM_MAX + 2];
+	struct sv_topic *t;
+
+	names_fold(room, folded, sizeof(folded));
+	t = strmap_get(&st->topics, folded);
+	if (t || !create)
+		return t;
+	if (st->topics.used >= STORE_TOPICS_MAX) {
+		if (!st->topics_full_said)
+			log_warn("%d rooms with topics: the topics of more "
+				 "are kept only while their rooms exist",
+				 STORE_TOPICS_MAX);
+		st->topics_full_said = 1;
+		return NULL;
+	}
+	if (!(t = calloc(1, sizeof(*t))))
+		return NULL;
+	if (strmap_put(&st->topics, folded, t) < 0) {
+		free(t);
+		return NULL;
+	}
+	t->next = st->topic_list;
+	st->topic_list = t;
+	return t;
+}
+
+/* CHANNEL_STORE_TOPIC: from the run's first store, before its READY. */
+static void
+sv_store_topic_load(struct supervisor *sv, const void *payload, int len)
+{
+	struct sv_store *st = &sv->store;
+	struct channel_store_topic m;
+	struct sv_topic *t;
+
+	if ((size_t)len != sizeof(m) || st->topics_loaded ||
+	    st->state != SV_STORE_STARTING) {
+		sv_store_bad(sv, "unexpected TOPIC");
+		return;
+	}
+	memcpy(&m, payload, sizeof(m));
+	m.room[sizeof(m.room) - 1] = '\0';
+	m.by[sizeof(m.by) - 1] = '\0';
+	m.topic[sizeof(m.topic) - 1] = '\0';
+	/* What this server could not have set is left out. */
+	if (!names_room_valid(m.room) || strlen(m.by) > CONFIG_NICK_MAX ||
+	    strlen(m.topic) > CONFIG_TOPIC_MAX || !m.topic[0])
+		return;
+	if (!(t = sv_store_topic_entry(st, m.room, 1)))
+		return;
+	memcpy(t->topic, m.topic, strlen(m.topic) + 1);
+	memcpy(t->by, m.by, strlen(m.by) + 1);
+	t->ts_ms = m.ts_ms;
+}
+
+void
+sv_store_room_made(struct supervisor *sv, struct reg_room *r)
+{
+	struct sv_topic *t;
+	char when[32];
+	struct tm tm;
+	time_t secs;
+
+	if (sv->store.state == SV_STORE_OFF ||
+	    !(t = sv_store_topic_entry(&sv->store, r->name, 0)) || !t->topic[0])
+		return;
+	memcpy(r->topic, t->topic, sizeof(r->topic));
+	memcpy(r->topic_by, t->by, sizeof(r->topic_by));
+	r->topic_ms = t->ts_ms;
+	secs = (time_t)(t->ts_ms / 1000);
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	log_debug("%s has its topic again, set by %s at %s", r->name,
+		  r->topic_by, when);
+}
+
+void
+sv_store_topic_set(struct supervisor *sv, const struct reg_room *r)
+{
+	struct sv_topic *t;
+
+	/* A clear needs no new entry: no entry is no topic. */
+	if (sv->store.state == SV_STORE_OFF ||
+	    !(t = sv_store_topic_entry(&sv->store, r->name, r->topic[0] != 0)))
+		return;
+	memcpy(t->topic, r->topic, sizeof(t->topic));
+	memcpy(t->by, r->topic_by, sizeof(t->by));
+	t->ts_ms = r->topic_ms;
+}
+
+/* ---- start-up answers ---------------------------------------------------- */
+
 static void
 sv_store_ready(struct supervisor *sv)
 {
 	struct sv_store *st = &sv->store;
+	char topics[48] = "";
 
 	if (st->state != SV_STORE_STARTING) {
 		sv_store_bad(sv, "READY twice");
@@ -301,9 +415,13 @@ sv_store_ready(struct supervisor *sv)
 	memset(&st->staging, 0, sizeof(st->staging));
 	st->state = SV_STORE_UP;
 	st->health[0] = '\0';
-	log_info("store %d: database %s open, %zu registered %s", (int)st->pid,
-		 sv->cfg->db_path, st->registered.used,
-		 SV_PLURAL(st->registered.used, "nickname"));
+	if (!st->topics_loaded)
+		snprintf(topics, sizeof(topics), ", %zu stored %s",
+			 st->topics.used, SV_PLURAL(st->topics.used, "topic"));
+	log_info("store %d: database %s open, %zu registered %s%s",
+		 (int)st->pid, sv->cfg->db_path, st->registered.used,
+		 SV_PLURAL(st->registered.used, "nickname"), topics);
+	st->topics_loaded = 1;
 }
 
 static void
@@ -372,6 +490,9 @@ sv_store_on_channel(struct loop *loop, int fd, uint32_t events, void *arg)
 		case CHANNEL_STORE_HEALTH:
 			sv_store_text(payload, n, st->health,
 				      sizeof(st->health));
+			break;
+		case CHANNEL_STORE_TOPIC:
+			sv_store_topic_load(sv, payload, n);
 			break;
 		default:
 			sv_store_bad(sv, "unexpected message");

@@ -1,0 +1,260 @@
+/*
+ * test_store_ops: the store as an operator runs it, against real SQLite
+ * files in temporary directories: topics (with who set them and when)
+ * across a real SIGTERM restart and across a room being empty. Stored
+ * rows are checked with the sqlite3 CLI; the process model comes from
+ * PARLEY_TEST_ARGS.
+ */
+#include "../testlib.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define T_WAIT_MS 10000
+
+static char model_args[256];
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+/* A fresh directory with the database in it. */
+struct fixture {
+	char dir[64];
+	char db[128];
+};
+
+static void
+fixture_make(struct fixture *f)
+{
+	snprintf(f->dir, sizeof(f->dir), "/tmp/parley-store-ops.XXXXXX");
+	if (!mkdtemp(f->dir))
+		abort();
+	snprintf(f->db, sizeof(f->db), "%s/parley.db", f->dir);
+}
+
+static void
+fixture_free(struct fixture *f)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "  could not remove %s\n", f->dir);
+}
+
+static struct ts_server *
+start(const struct fixture *f, const char *args)
+{
+	char all[1024];
+
+	snprintf(all, sizeof(all), "--db %s %s", f->db, args);
+	return ts_start_model(model_args, all);
+}
+
+/* The first line the sqlite3 CLI prints for query against db, in out.
+ * Returns 0, or -1 if it printed nothing. */
+static int
+sql(const char *db, const char *query, char *out, size_t n)
+{
+	char cmd[1024];
+	FILE *p;
+	int ok;
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 -batch '%s' \"%s\" 2>&1", db,
+		 query);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	ok = fgets(out, (int)n, p) != NULL;
+	pclose(p);
+	if (ok)
+		out[strcspn(out, "\n")] = '\0';
+	return ok ? 0 : -1;
+}
+
+static long long
+sql_int(const char *db, const char *query)
+{
+	char out[256];
+
+	return sql(db, query, out, sizeof(out)) == 0 ? atoll(out) : -1;
+}
+
+/* Connects as nick (after the join of #lobby). Returns the fd or -1. */
+static int
+client(struct ts_server *s, const char *nick)
+{
+	char want[64];
+	int fd = tc_connect(s->port);
+
+	snprintf(want, sizeof(want), "is now known as %s", nick);
+	if (fd >= 0 &&
+	    (tc_expect(fd, " joined #lobby", NULL, 0, T_WAIT_MS) < 0 ||
+	     tc_send(fd, "/nick %s\n", nick) < 0 ||
+	     tc_expect(fd, want, NULL, 0, T_WAIT_MS) < 0)) {
+		tc_close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends line and waits for a line containing want. */
+static int
+say_expect(int fd, const char *line, const char *want)
+{
+	if (tc_send(fd, "%s\n", line) < 0)
+		return 0;
+	if (tc_expect(fd, want, NULL, 0, T_WAIT_MS) < 0) {
+		CHECKF(0, "after \"%s\": no line with \"%s\"", line, want);
+		return 0;
+	}
+	return 1;
+}
+
+/* SIGTERM, and a clean exit. */
+static void
+stop(struct ts_server *s)
+{
+	CHECK(ts_stop(s, SIGTERM, T_WAIT_MS) == 0);
+	ts_free(s);
+}
+
+/* ---- topics -------------------------------------------------------------- */
+
+/* What a room should show once the server has started again. */
+static const struct {
+	const char *room, *topic; /* topic NULL: none */
+} topic_rows[] = {
+    {"#den", "tea at five"},
+    {"#Garden", "beans, tomatoes and everything green"},
+    {"#attic", NULL}, /* set, then cleared */
+};
+
+static void
+test_a_topic_survives_a_sigterm_restart_with_who_set_it_and_when(void)
+{
+	const size_t n = sizeof(topic_rows) / sizeof(topic_rows[0]);
+	char line[512], want[512], when[32];
+	long long ms[8];
+	struct fixture f;
+	struct ts_server *s;
+	int a, b;
+
+	fixture_make(&f);
+	s = start(&f, "");
+	REQUIRE(s);
+	a = client(s, "alice");
+	CHECK(a >= 0);
+	for (size_t i = 0; a >= 0 && i < n; i++) {
+		snprintf(line, sizeof(line), "/join %s", topic_rows[i].room);
+		snprintf(want, sizeof(want), "alice joined %s",
+			 topic_rows[i].room);
+		CHECK(say_expect(a, line, want));
+		snprintf(line, sizeof(line), "/topic %s",
+			 topic_rows[i].topic ? topic_rows[i].topic
+					     : "a passing thought");
+		CHECK(say_expect(a, line, "alice set the topic of"));
+		if (!topic_rows[i].topic)
+			CHECK(say_expect(a, "/topic -",
+					 "alice cleared the topic of"));
+	}
+	tc_close(a);
+	stop(s);
+	/* The store wrote them before it exited: who and when are known. */
+	for (size_t i = 0; i < n; i++) {
+		snprintf(line, sizeof(line),
+			 "SELECT count(*) FROM rooms WHERE display = '%s' AND "
+			 "topic_by %s",
+			 topic_rows[i].room,
+			 topic_rows[i].topic ? "= 'alice'" : "IS NULL");
+		CHECKF(sql_int(f.db, line) == 1, "%s: stored as set by alice",
+		       topic_rows[i].room);
+		snprintf(line, sizeof(line),
+			 "SELECT coalesce(topic_ms, 0) FROM rooms WHERE "
+			 "display = '%s'",
+			 topic_rows[i].room);
+		ms[i] = sql_int(f.db, line);
+	}
+
+	s = start(&f, "--verbose");
+	REQUIRE(s);
+	b = client(s, "bob");
+	CHECK(b >= 0);
+	for (size_t i = 0; b >= 0 && i < n; i++) {
+		const char *room = topic_rows[i].room;
+		snprintf(line, sizeof(line), "/join %s", room);
+		if (topic_rows[i].topic) {
+			/* Told on joining, as for any topic. */
+			snprintf(want, sizeof(want), "-!- topic of %s: %s",
+				 room, topic_rows[i].topic);
+			CHECK(say_expect(b, line, want));
+			CHECK(say_expect(b, "/topic", want));
+			time_t secs = (time_t)(ms[i] / 1000);
+			struct tm tm;
+			gmtime_r(&secs, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			snprintf(want, sizeof(want),
+				 "%s has its topic again, set by alice at %s",
+				 room, when);
+			CHECKF(ts_log_count(s, want) == 1, "log: %s", want);
+		} else {
+			snprintf(want, sizeof(want), "bob joined %s", room);
+			CHECK(say_expect(b, line, want));
+			snprintf(want, sizeof(want), "-!- %s has no topic",
+				 room);
+			CHECK(say_expect(b, "/topic", want));
+		}
+	}
+	CHECK(ts_log_count(s, "2 stored topics") == 1);
+	tc_close(b);
+	stop(s);
+	/* Nobody set them again: the database still says alice, then. */
+	for (size_t i = 0; i < n; i++) {
+		if (!topic_rows[i].topic)
+			continue;
+		snprintf(line, sizeof(line),
+			 "SELECT count(*) FROM rooms WHERE display = '%s' AND "
+			 "topic_by = 'alice' AND topic_ms = %lld",
+			 topic_rows[i].room, ms[i]);
+		CHECKF(sql_int(f.db, line) == 1, "%s: still alice's",
+		       topic_rows[i].room);
+	}
+	fixture_free(&f);
+}
+
+static void
+test_a_topic_outlives_its_room_being_empty(void)
+{
+	struct fixture f;
+	struct ts_server *s;
+	int a;
+
+	fixture_make(&f);
+	s = start(&f, "");
+	REQUIRE(s);
+	a = client(s, "alice");
+	REQUIRE(a >= 0);
+	CHECK(say_expect(a, "/join #den", "alice joined #den"));
+	CHECK(say_expect(a, "/topic tea at five", "alice set the topic of"));
+	/* alice was its only member: the room is gone, and made again. */
+	CHECK(say_expect(a, "/part #den", "alice left #den"));
+	CHECK(say_expect(a, "/rooms", "-!- #lobby:"));
+	CHECK(say_expect(a, "/join #den", "-!- topic of #den: tea at five"));
+	tc_close(a);
+	ts_free(s);
+	fixture_free(&f);
+}
+
+int
+main(int argc, char **argv)
+{
+	char suite[64];
+
+	tl_init(argc, argv, "store_ops", model_args, sizeof(model_args), suite);
+	RUN(test_a_topic_survives_a_sigterm_restart_with_who_set_it_and_when);
+	RUN(test_a_topic_outlives_its_room_being_empty);
+	return tl_summary(suite);
+}
