@@ -257,15 +257,18 @@ const struct option_def options_table[] = {
      "the store's SQLite database: history, topics\n"
      "and accounts (default parley.db; none: keep\n"
      "nothing, history in memory only)"},
-    {"store-private", NULL, OPTION_FLAG, FIELD(store_private), 0, 1, NULL, 0,
-     "archive private messages too"},
-    {"history-days", "N", OPTION_INT, FIELD(history_days), 0, 100000, NULL, 0,
+    {"store-private", NULL, OPTION_FLAG, FIELD(store_private), 0, 1, NULL,
+     OPTION_RELOADS, "archive private messages too"},
+    {"history-days", "N", OPTION_INT, FIELD(history_days), 0, 100000, NULL,
+     OPTION_RELOADS,
      "delete stored messages older than N days\n"
      "(default 30; 0 = keep them)"},
-    {"db-batch", "ROWS", OPTION_INT, FIELD(db_batch), 1, 1000000, NULL, 0,
+    {"db-batch", "ROWS", OPTION_INT, FIELD(db_batch), 1, 1000000, NULL,
+     OPTION_RELOADS,
      "the store commits at most ROWS messages per\n"
      "transaction (default 1000)"},
-    {"db-delay", "MS", OPTION_INT, FIELD(db_delay_ms), 0, 60000, NULL, 0,
+    {"db-delay", "MS", OPTION_INT, FIELD(db_delay_ms), 0, 60000, NULL,
+     OPTION_RELOADS,
      "and at most MS ms after a message arrives\n"
      "(default 100)"},
 };

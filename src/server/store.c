@@ -46,7 +46,9 @@ struct store_req {
 };
 
 struct store {
+	struct config cfg_own; /* as started, then as reloaded */
 	const struct config *cfg;
+	struct live live;
 	struct outbox_shm *shm;
 	struct outbox_writer w;
 	unsigned producer;
@@ -545,7 +547,10 @@ store_setup(struct store *s, const struct store_start *st)
 	int found;
 
 	memset(s, 0, sizeof(*s));
-	s->cfg = st->cfg;
+	s->cfg_own = *st->cfg;
+	s->cfg = &s->cfg_own;
+	s->live = *st->live;
+	live_protect(&s->live);
 	s->shm = st->shm;
 	s->producer = st->producer;
 	s->stats = st->stats;
@@ -634,13 +639,32 @@ store_prune(struct store *s)
 		s->prune_ms = now + STORE_PRUNE_EVERY;
 }
 
+/* A reload (SIGHUP to the supervisor, which wakes the store) changed the
+ * settings: pruning by a new --history-days starts at once; the others
+ * (batch, delay, --store-private) apply from the next record on. */
+static void
+store_settings(struct store *s)
+{
+	int days = s->cfg->history_days;
+
+	if (!live_refresh(&s->live, &s->cfg_own))
+		return;
+	log_set_level(s->cfg->verbose ? LOG_DEBUG : LOG_INFO);
+	if (s->cfg->history_days != days) {
+		s->prune_ms = loop_now_ms();
+		s->pruning = 0;
+	}
+}
+
 /* One turn of work. */
 static void
 store_turn(struct store *s)
 {
 	long long now = loop_now_ms();
 	uint64_t until = outbox_timeline_head(s->shm);
-	unsigned room = (unsigned)s->cfg->db_batch - s->pending;
+	unsigned batch = (unsigned)s->cfg->db_batch;
+	/* A reload may have made the batch smaller than what is open. */
+	unsigned room = s->pending < batch ? batch - s->pending : 0;
 
 	if (s->failing && now < s->retry_ms) {
 		store_answer(s); /* errors, at once */
@@ -710,6 +734,7 @@ store_main(const struct store_start *st)
 			break;
 		if (loop_run_once(s.loop, store_timeout(&s)) < 0)
 			fatal("epoll_wait");
+		store_settings(&s);
 	}
 	log_info("stopped at timeline %llu, everything before it "
 		 "archived",

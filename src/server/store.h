@@ -11,6 +11,7 @@
 #define PARLEY_STORE_H
 
 #include "server/config.h"
+#include "server/live.h"
 #include "server/outbox.h"
 
 #include <stdint.h>
@@ -35,6 +36,7 @@ struct store_stats_sh {
 
 struct store_start {
 	const struct config *cfg;
+	const struct live *live; /* the reloadable settings */
 	struct outbox_shm *shm;
 	unsigned producer; /* its outbox */
 	int channel_fd;

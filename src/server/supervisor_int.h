@@ -360,6 +360,11 @@ void sv_store_finish(struct supervisor *sv, const struct sv_store_req *r,
 /* Ends a store that broke the channel protocol (it is respawned). */
 void sv_store_bad(struct supervisor *sv, const char *why);
 
+/* Reload step, once the live block is published: wakes the store, which
+ * takes its reloadable settings (--history-days, --db-batch, --db-delay,
+ * --store-private) from there. */
+void sv_store_reload(struct supervisor *sv, const struct config *old);
+
 /* A room was just made: gives it the topic it had (set by whom and
  * when), in this run or one before, if any. */
 void sv_store_room_made(struct supervisor *sv, struct reg_room *r);

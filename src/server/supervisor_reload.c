@@ -70,6 +70,8 @@ static const struct sv_reload_step sv_reload_steps[] = {
     {"history", sv_reload_history},
     /* new steps go here, before the live block is published */
     {"live settings", sv_reload_live},
+    /* After it: the store takes its settings from the live block. */
+    {"store", sv_store_reload},
 };
 
 /* Copies what changed and may change; returns how many settings changed,

@@ -93,6 +93,7 @@ sv_store_child(struct supervisor *sv, int chan_fd)
 	int keep[] = {0, 1, 2, chan_fd, sv->wake_fds[0]};
 	struct store_start start = {
 	    .cfg = sv->cfg,
+	    .live = &sv->settings,
 	    .shm = &sv->shm,
 	    .producer = st->producer,
 	    .channel_fd = chan_fd,
@@ -298,6 +299,19 @@ sv_store_nicks(struct supervisor *sv, const void *payload, int len)
 		}
 		start = i + 1;
 	}
+}
+
+void
+sv_store_reload(struct supervisor *sv, const struct config *old)
+{
+	uint64_t one = 1;
+
+	(void)old;
+	/* Its wake-up eventfd, shared with the first group of sessions
+	 * (a spurious turn costs them nothing). */
+	if (sv->store.pid > 0 && !sv->store.reaped &&
+	    write(sv->wake_fds[0], &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("reload: cannot wake the store: %s", strerror(errno));
 }
 
 /* ---- topics -------------------------------------------------------------- */

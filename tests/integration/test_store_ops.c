@@ -1,8 +1,9 @@
 /*
  * test_store_ops: the store as an operator runs it, against real SQLite
  * files in temporary directories: topics (with who set them and when)
- * across a real SIGTERM restart and across a room being empty. Stored
- * rows are checked with the sqlite3 CLI; the process model comes from
+ * across a real SIGTERM restart and across a room being empty, and
+ * settings a SIGHUP reload gives the running store. Stored rows are
+ * checked with the sqlite3 CLI; the process model comes from
  * PARLEY_TEST_ARGS.
  */
 #include "../testlib.h"
@@ -20,10 +21,11 @@ static char model_args[256];
 
 /* ---- fixtures ------------------------------------------------------------ */
 
-/* A fresh directory with the database in it. */
+/* A fresh directory with the database (and a config file) in it. */
 struct fixture {
 	char dir[64];
 	char db[128];
+	char conf[128];
 };
 
 static void
@@ -33,6 +35,7 @@ fixture_make(struct fixture *f)
 	if (!mkdtemp(f->dir))
 		abort();
 	snprintf(f->db, sizeof(f->db), "%s/parley.db", f->dir);
+	snprintf(f->conf, sizeof(f->conf), "%s/parleyd.conf", f->dir);
 }
 
 static void
@@ -52,6 +55,23 @@ start(const struct fixture *f, const char *args)
 
 	snprintf(all, sizeof(all), "--db %s %s", f->db, args);
 	return ts_start_model(model_args, all);
+}
+
+/* Writes the config file aside and renames it in, as an editor does. */
+static void
+conf_write(const struct fixture *f, const char *text)
+{
+	char tmp[160];
+	FILE *fp;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", f->conf);
+	fp = fopen(tmp, "w");
+	if (!fp)
+		abort();
+	fputs(text, fp);
+	fclose(fp);
+	if (rename(tmp, f->conf) < 0)
+		abort();
 }
 
 /* The first line the sqlite3 CLI prints for query against db, in out.
@@ -83,6 +103,20 @@ sql_int(const char *db, const char *query)
 	return sql(db, query, out, sizeof(out)) == 0 ? atoll(out) : -1;
 }
 
+/* Waits until query answers want. */
+static int
+sql_wait(const char *db, const char *query, long long want)
+{
+	long long deadline = tl_now_ms() + T_WAIT_MS;
+
+	while (tl_now_ms() < deadline) {
+		if (sql_int(db, query) == want)
+			return 0;
+		(void)poll(NULL, 0, 50); /* polls the file for the event */
+	}
+	return -1;
+}
+
 /* Connects as nick (after the join of #lobby). Returns the fd or -1. */
 static int
 client(struct ts_server *s, const char *nick)
@@ -109,6 +143,21 @@ say_expect(int fd, const char *line, const char *want)
 		return 0;
 	if (tc_expect(fd, want, NULL, 0, T_WAIT_MS) < 0) {
 		CHECKF(0, "after \"%s\": no line with \"%s\"", line, want);
+		return 0;
+	}
+	return 1;
+}
+
+/* a says text in #lobby; b sees it. */
+static int
+say(int a, int b, const char *text)
+{
+	char want[300];
+
+	snprintf(want, sizeof(want), "> %s", text);
+	if (tc_send(a, "%s\n", text) < 0 ||
+	    tc_expect(b, want, NULL, 0, T_WAIT_MS) < 0) {
+		CHECKF(0, "\"%s\" did not arrive", text);
 		return 0;
 	}
 	return 1;
@@ -248,6 +297,51 @@ test_a_topic_outlives_its_room_being_empty(void)
 	fixture_free(&f);
 }
 
+/* ---- reload -------------------------------------------------------------- */
+
+static void
+test_a_reload_gives_the_running_store_history_days_and_store_private(void)
+{
+	struct fixture f;
+	struct ts_server *s;
+	char line[256];
+	int a, b;
+
+	fixture_make(&f);
+	conf_write(&f, "history-days 0\nflood-rate 0\n");
+	snprintf(line, sizeof(line), "--config %s", f.conf);
+	s = start(&f, line);
+	REQUIRE(s);
+	a = client(s, "alice");
+	b = client(s, "bob");
+	REQUIRE(a >= 0 && b >= 0);
+	for (int i = 1; i <= 4; i++) {
+		snprintf(line, sizeof(line), "m %d", i);
+		CHECK(say(a, b, line));
+	}
+	CHECK(say_expect(a, "/msg bob before", "-> *bob* before"));
+	CHECK(sql_wait(f.db, "SELECT count(*) FROM messages", 4) == 0);
+	/* Two of them are made 40 days old: with history-days 0 they stay. */
+	CHECK(sql_int(f.db, "UPDATE messages SET ts_ms = ts_ms - 40 * "
+			    "86400000 WHERE seq <= 2; SELECT changes()") == 2);
+
+	conf_write(&f, "history-days 30\nstore-private yes\nflood-rate 0\n");
+	kill(s->pid, SIGHUP);
+	CHECK(ts_log_wait(s, "reloaded: 2 settings changed", T_WAIT_MS) == 0);
+	CHECK(ts_log_wait(s, "pruning messages older than 30 days",
+			  T_WAIT_MS) == 0);
+	CHECK(sql_wait(f.db, "SELECT min(seq) FROM messages", 3) == 0);
+	CHECK(sql_int(f.db, "SELECT count(*) FROM messages") == 2);
+	CHECK(say_expect(a, "/msg bob after", "-> *bob* after"));
+	CHECK(sql_wait(f.db, "SELECT count(*) FROM private_messages", 1) == 0);
+	CHECK(sql_int(f.db, "SELECT count(*) FROM private_messages WHERE "
+			    "text = 'after'") == 1);
+	tc_close(a);
+	tc_close(b);
+	stop(s);
+	fixture_free(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -256,5 +350,6 @@ main(int argc, char **argv)
 	tl_init(argc, argv, "store_ops", model_args, sizeof(model_args), suite);
 	RUN(test_a_topic_survives_a_sigterm_restart_with_who_set_it_and_when);
 	RUN(test_a_topic_outlives_its_room_being_empty);
+	RUN(test_a_reload_gives_the_running_store_history_days_and_store_private);
 	return tl_summary(suite);
 }
