@@ -181,6 +181,12 @@ sv_store_start(struct supervisor *sv)
 			fatal("epoll_wait");
 	}
 	st->booting = 0;
+	if (st->state == SV_STORE_FAILED && sv->cfg->user) {
+		/* It was forked after the drop from root (supervisor.c). */
+		log_warn("%s; the store runs as user %s", st->failed,
+			 sv->cfg->user);
+		return -1;
+	}
 	if (st->state == SV_STORE_FAILED) {
 		log_warn("%s", st->failed);
 		return -1;

@@ -1,17 +1,21 @@
 /*
  * test_store_ops: the store as an operator runs it, against real SQLite
  * files in temporary directories: topics (with who set them and when)
- * across a real SIGTERM restart and across a room being empty, and
- * settings a SIGHUP reload gives the running store. Stored rows are
- * checked with the sqlite3 CLI; the process model comes from
+ * across a real SIGTERM restart and across a room being empty, --user
+ * (the database belongs to that user, and one it cannot write is one
+ * line), and settings a SIGHUP reload gives the running store. Stored
+ * rows are checked with the sqlite3 CLI; the process model comes from
  * PARLEY_TEST_ARGS.
  */
 #include "../testlib.h"
 
+#include <dirent.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -297,6 +301,148 @@ test_a_topic_outlives_its_room_being_empty(void)
 	fixture_free(&f);
 }
 
+/* ---- --user -------------------------------------------------------------- */
+
+/* The Uid: line of /proc/PID/status: "real effective saved fs". */
+static void
+proc_uid(pid_t pid, char *out, size_t n)
+{
+	char path[64], line[256];
+	FILE *fp;
+
+	snprintf(out, n, "?");
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(fp = fopen(path, "r")))
+		return;
+	while (fgets(line, sizeof(line), fp))
+		if (strncmp(line, "Uid:\t", 5) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, n, "%s", line + 5);
+		}
+	fclose(fp);
+}
+
+/* The child of the server that has db open: the store. */
+static pid_t
+store_pid(struct ts_server *s, const char *db)
+{
+	pid_t kids[512];
+	int n = ts_children(s->pid, kids, 512);
+
+	for (int k = 0; k < n; k++) {
+		char path[64], link[256], p[512];
+		struct dirent *de;
+		DIR *d;
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)kids[k]);
+		if (!(d = opendir(path)))
+			continue;
+		while ((de = readdir(d))) {
+			snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+			ssize_t len = readlink(p, link, sizeof(link) - 1);
+			if (len <= 0)
+				continue;
+			link[len] = '\0';
+			if (strcmp(link, db) == 0) {
+				closedir(d);
+				return kids[k];
+			}
+		}
+		closedir(d);
+	}
+	return -1;
+}
+
+/* Runs parleyd with args to its exit; stderr into out. Returns the exit
+ * status, or -1. */
+static int
+run_parleyd(const char *args, char *out, size_t n)
+{
+	const char *build = getenv("PARLEY_BUILD");
+	char cmd[1024];
+	size_t len = 0;
+	FILE *fp;
+
+	snprintf(cmd, sizeof(cmd),
+		 "exec %s/parleyd --listen 127.0.0.1:0 --http-listen none "
+		 "%s 2>&1",
+		 build ? build : "build", args);
+	if (!(fp = popen(cmd, "r")))
+		return -1;
+	while (len + 1 < n) {
+		size_t r = fread(out + len, 1, n - 1 - len, fp);
+		if (r == 0)
+			break;
+		len += r;
+	}
+	out[len] = '\0';
+	int st = pclose(fp);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void
+test_with_user_the_store_opens_its_database_as_that_user(void)
+{
+	const struct passwd *pw;
+	char uid[256], want[64], args[256], err[8192];
+	struct fixture f;
+	struct ts_server *s;
+	struct stat sb;
+	int a, b;
+
+	if (geteuid() != 0) {
+		printf("  (not root: nothing to drop)\n");
+		return;
+	}
+	pw = getpwnam("nobody");
+	REQUIRE(pw);
+	fixture_make(&f);
+	/* A state directory that belongs to the user, as systemd's
+	 * StateDirectory= makes one. */
+	REQUIRE(chown(f.dir, pw->pw_uid, pw->pw_gid) == 0);
+	for (int run = 0; run < 2; run++) {
+		s = start(&f, "--user nobody");
+		REQUIRE(s);
+		CHECK(ts_log_wait(s, "running as user nobody", T_WAIT_MS) == 0);
+		a = client(s, run ? "carol" : "alice");
+		b = client(s, "bob");
+		CHECK(a >= 0 && b >= 0);
+		if (a >= 0 && b >= 0 && run == 0)
+			CHECK(say(a, b, "written as nobody"));
+		/* The next run's joiners get it as history. */
+		if (run == 1) {
+			int c = tc_connect(s->port);
+			CHECK(c >= 0 &&
+			      tc_expect(c, "<alice> written as nobody", NULL, 0,
+					T_WAIT_MS) >= 0);
+			if (c >= 0)
+				tc_close(c);
+		}
+		pid_t store = store_pid(s, f.db);
+		CHECK(store > 0);
+		proc_uid(store, uid, sizeof(uid));
+		snprintf(want, sizeof(want), "%u\t%u\t%u\t%u",
+			 (unsigned)pw->pw_uid, (unsigned)pw->pw_uid,
+			 (unsigned)pw->pw_uid, (unsigned)pw->pw_uid);
+		CHECKF(strcmp(uid, want) == 0, "the store's Uid: %s", uid);
+		if (a >= 0)
+			tc_close(a);
+		if (b >= 0)
+			tc_close(b);
+		stop(s);
+		CHECK(stat(f.db, &sb) == 0 && sb.st_uid == pw->pw_uid);
+	}
+	/* A directory only root may write: one line that names the user. */
+	CHECK(chown(f.dir, 0, 0) == 0 && chmod(f.dir, 0755) == 0);
+	CHECK(unlink(f.db) == 0);
+	snprintf(args, sizeof(args), "--user nobody --db %s", f.db);
+	CHECK(run_parleyd(args, err, sizeof(err)) == 1);
+	CHECKF(strstr(err, "the store runs as user nobody") &&
+		   strstr(err, f.db),
+	       "stderr: %s", err);
+	CHECKF(!strstr(err, "listening on"), "it listened: %s", err);
+	fixture_free(&f);
+}
+
 /* ---- reload -------------------------------------------------------------- */
 
 static void
@@ -350,6 +496,7 @@ main(int argc, char **argv)
 	tl_init(argc, argv, "store_ops", model_args, sizeof(model_args), suite);
 	RUN(test_a_topic_survives_a_sigterm_restart_with_who_set_it_and_when);
 	RUN(test_a_topic_outlives_its_room_being_empty);
+	RUN(test_with_user_the_store_opens_its_database_as_that_user);
 	RUN(test_a_reload_gives_the_running_store_history_days_and_store_private);
 	return tl_summary(suite);
 }
