@@ -225,6 +225,13 @@ metrics_store_lag(struct metrics_out *o, const struct metric_def *m)
 	metrics_printf(o, "%s %llu\n", m->name, (unsigned long long)lag);
 }
 
+/* Requests sent to the store and not answered yet. */
+static void
+metrics_store_queue(struct metrics_out *o, const struct metric_def *m)
+{
+	metrics_printf(o, "%s %u\n", m->name, o->sv->store.q_len);
+}
+
 /* One of the store's counters, by its offset in struct store_stats_sh. */
 static void
 metrics_store_counter(struct metrics_out *o, const struct metric_def *m)
@@ -351,6 +358,10 @@ static const struct metric_def metrics_table[] = {
      .type = "gauge",
      .help = "Timeline entries after the store's last commit.",
      .fn = metrics_store_lag},
+    {.name = "parley_store_queue_requests",
+     .type = "gauge",
+     .help = "History and account requests the store has not answered yet.",
+     .fn = metrics_store_queue},
     {.name = "parley_store_rows_total",
      .type = "counter",
      .help = "Messages the store has archived.",

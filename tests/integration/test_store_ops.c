@@ -3,9 +3,9 @@
  * files in temporary directories: topics (with who set them and when)
  * across a real SIGTERM restart and across a room being empty, --user
  * (the database belongs to that user, and one it cannot write is one
- * line), and settings a SIGHUP reload gives the running store. Stored
- * rows are checked with the sqlite3 CLI; the process model comes from
- * PARLEY_TEST_ARGS.
+ * line), settings a SIGHUP reload gives the running store, and the
+ * store's /metrics. Stored rows are checked with the sqlite3 CLI; the
+ * process model comes from PARLEY_TEST_ARGS.
  */
 #include "../testlib.h"
 
@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -488,6 +489,106 @@ test_a_reload_gives_the_running_store_history_days_and_store_private(void)
 	fixture_free(&f);
 }
 
+/* ---- metrics ------------------------------------------------------------- */
+
+static char t_body[65536];
+
+/* GET /metrics into t_body; returns its length, or -1. */
+static int
+scrape(int port)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+	long long deadline = tl_now_ms() + T_WAIT_MS;
+	size_t got = 0;
+	int fd = tc_connect(port);
+
+	if (fd < 0)
+		return -1;
+	(void)send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL);
+	while (got + 1 < sizeof(t_body) && tl_now_ms() < deadline) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, (int)(deadline - tl_now_ms())) != 1)
+			break;
+		ssize_t r = recv(fd, t_body + got, sizeof(t_body) - 1 - got, 0);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	t_body[got] = '\0';
+	close(fd);
+	return (int)got;
+}
+
+/* The value of sample name in t_body, or -1. */
+static long long
+sample(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = t_body; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == t_body || p[-1] == '\n') && p[n] == ' ')
+			return atoll(p + n + 1);
+	return -1;
+}
+
+/* Scrapes until sample name is want; returns the last value seen. */
+static long long
+wait_sample(int port, const char *name, long long want)
+{
+	long long deadline = tl_now_ms() + T_WAIT_MS, v = -1;
+
+	for (;;) {
+		if (scrape(port) > 0)
+			v = sample(name);
+		if (v == want || tl_now_ms() >= deadline)
+			return v;
+		(void)poll(NULL, 0, 20); /* a scrape interval */
+	}
+}
+
+static void
+test_metrics_show_the_store_health_queue_rows_and_restarts(void)
+{
+	struct fixture f;
+	struct ts_server *s;
+	char line[512];
+	const char *p;
+	int a, b, port = -1;
+	pid_t store;
+
+	fixture_make(&f);
+	s = start(&f, "--metrics-listen 127.0.0.1:0");
+	REQUIRE(s);
+	if (ts_log_wait(s, "metrics on http://", T_WAIT_MS) == 0 &&
+	    ts_log_line(s, "metrics on http://", line, sizeof(line)) == 0 &&
+	    (p = strstr(line, "http://127.0.0.1:")))
+		port = atoi(p + strlen("http://127.0.0.1:"));
+	REQUIRE(port > 0);
+	a = client(s, "alice");
+	b = client(s, "bob");
+	REQUIRE(a >= 0 && b >= 0);
+	CHECK(say(a, b, "one"));
+	CHECK(say(a, b, "two"));
+	CHECK(wait_sample(port, "parley_store_rows_total", 2) == 2);
+	CHECK(sample("parley_store_up") == 1);
+	CHECK(sample("parley_store_queue_requests") == 0);
+	CHECK(sample("parley_store_restarts_total") == 0);
+	CHECK(sample("parley_store_commits_total") >= 1);
+	CHECK(strstr(t_body, "# TYPE parley_store_queue_requests gauge\n"));
+	/* A store killed is respawned, counted, and up again. */
+	store = store_pid(s, f.db);
+	REQUIRE(store > 0);
+	CHECK(kill(store, SIGKILL) == 0);
+	CHECK(wait_sample(port, "parley_store_restarts_total", 1) == 1);
+	CHECK(wait_sample(port, "parley_store_up", 1) == 1);
+	CHECK(say(a, b, "three"));
+	CHECK(wait_sample(port, "parley_store_rows_total", 3) == 3);
+	tc_close(a);
+	tc_close(b);
+	ts_free(s);
+	fixture_free(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -498,5 +599,6 @@ main(int argc, char **argv)
 	RUN(test_a_topic_outlives_its_room_being_empty);
 	RUN(test_with_user_the_store_opens_its_database_as_that_user);
 	RUN(test_a_reload_gives_the_running_store_history_days_and_store_private);
+	RUN(test_metrics_show_the_store_health_queue_rows_and_restarts);
 	return tl_summary(suite);
 }
