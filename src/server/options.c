@@ -255,8 +255,9 @@ const struct option_def options_table[] = {
      "HTTP here (default none: off)"},
     {"db", "FILE|none", OPTION_STRING, FIELD(db_path), 0, 0, NULL, 0,
      "the store's SQLite database: history, topics\n"
-     "and accounts (default parley.db; none: keep\n"
-     "nothing, history in memory only)"},
+     "and accounts (default parley.db in the working\n"
+     "directory; none: keep nothing, history in\n"
+     "memory only)"},
     {"store-private", NULL, OPTION_FLAG, FIELD(store_private), 0, 1, NULL,
      OPTION_RELOADS, "archive private messages too"},
     {"history-days", "N", OPTION_INT, FIELD(history_days), 0, 100000, NULL,

@@ -34,6 +34,11 @@ installs_and_uninstalls_under_destdir() {
 	unit=$root/usr/local/lib/systemd/system/parleyd.service
 	grep -qx 'ExecStart=/usr/local/sbin/parleyd --config /usr/local/etc/parleyd.conf' \
 		"$unit" || fail "ExecStart: $(grep ExecStart "$unit")" || return 1
+	# The store's database goes in a state directory of its own.
+	grep -qx 'StateDirectory=parleyd' "$unit" &&
+		grep -qx 'WorkingDirectory=%S/parleyd' "$unit" ||
+		fail "no state directory for the store: $(grep Directory "$unit")" ||
+		return 1
 	grep -q '@' "$unit" && grep '@' "$unit" | grep -v '^#' | grep -q . &&
 		fail "unsubstituted: $(grep '@' "$unit")" && return 1
 	"$root/usr/local/sbin/parleyd" --version | grep -qx 'parleyd 0.1.0' ||
