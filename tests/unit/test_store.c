@@ -282,6 +282,69 @@ test_a_commit_keeps_its_position_and_a_stored_msgid_is_skipped(void)
 	t_db_close(&t);
 }
 
+struct t_topics {
+	char got[512];
+	size_t n;
+};
+
+static void
+t_topic_cb(void *arg, const struct store_topic *t)
+{
+	struct t_topics *g = arg;
+
+	g->n += (size_t)snprintf(
+	    g->got + g->n, sizeof(g->got) - g->n, "%s%.*s=%.*s/%.*s@%lld",
+	    g->n ? " " : "", (int)t->room.n, t->room.p, (int)t->topic.n,
+	    t->topic.p, (int)t->by.n, t->by.p, (long long)t->ts_ms);
+}
+
+static void
+test_stored_topics_come_back_newest_first_without_cleared_ones(void)
+{
+	static const struct {
+		const char *room, *topic, *by;
+		long long ms;
+	} sets[] = {
+	    {"#den", "tea", "alice", 1000},
+	    {"#attic", "dust", "bob", 2000},
+	    {"#Garden", "beans", "carol", 3000},
+	    {"#attic", "", "bob", 4000}, /* cleared */
+	    {"#den", "tea at five", "dave", 5000},
+	};
+	static const struct {
+		unsigned max;
+		const char *want;
+	} rows[] = {
+	    {10, "#den=tea at five/dave@5000 #Garden=beans/carol@3000"},
+	    {1, "#den=tea at five/dave@5000"},
+	    {0, ""},
+	};
+	struct t_db t;
+
+	REQUIRE(t_db_open(&t) == 0);
+	REQUIRE(store_db_begin(t.db) == 0);
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		CHECK(store_db_set_topic(t.db, outbox_str(sets[i].room),
+					 outbox_str(sets[i].topic),
+					 outbox_str(sets[i].by),
+					 sets[i].ms) == 0);
+	for (int pass = 0; pass < 2; pass++) {
+		/* In the open batch, then committed and read again. */
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			struct t_topics g = {.n = 0};
+			g.got[0] = '\0';
+			CHECK(store_db_topics_each(t.db, rows[i].max,
+						   t_topic_cb, &g) == 0);
+			CHECKF(strcmp(g.got, rows[i].want) == 0,
+			       "pass %d, max %u: got \"%s\", want \"%s\"", pass,
+			       rows[i].max, g.got, rows[i].want);
+		}
+		uint64_t cursors[1] = {0};
+		CHECK(store_db_commit(t.db, 1, 0, cursors, 1) == 0);
+	}
+	t_db_close(&t);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -293,5 +356,6 @@ main(int argc, char **argv)
 	RUN(test_a_hash_is_yescrypt_and_checks_only_its_password);
 	RUN(test_history_selectors_pick_their_messages_oldest_first);
 	RUN(test_a_commit_keeps_its_position_and_a_stored_msgid_is_skipped);
+	RUN(test_stored_topics_come_back_newest_first_without_cleared_ones);
 	return tl_summary("unit_store");
 }
