@@ -61,6 +61,16 @@ pb_start_parleyd() {
 	else
 		set -- --http-listen none "$@"
 	fi
+	# Nor the TLS and HTTPS ports (5051, 5443) that a certificate in the
+	# arguments brings, unless the arguments ask for them.
+	case " $* " in
+	*" --listen-tls "*) ;;
+	*) set -- --listen-tls none "$@" ;;
+	esac
+	case " $* " in
+	*" --https-listen "*) ;;
+	*) set -- --https-listen none "$@" ;;
+	esac
 	: >"$PB_TMP/parleyd.log"
 	# In a session of its own, as a service manager starts it (DESIGN.md
 	# section 8): the kernel's autogroup then schedules the server's
@@ -86,9 +96,9 @@ pb_start_parleyd() {
 	PB_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
 	    "$PB_TMP/parleyd.log" | head -n 1)
 	[ "${PB_WS:-0}" = 1 ] || return 0
-	pb_wait_line "$PB_TMP/parleyd.log" 'listening on 127\.0\.0\.1:.*(http' 10
+	pb_wait_line "$PB_TMP/parleyd.log" 'listening on 127\.0\.0\.1:.*(http:' 10
 	PB_HTTP_PORT=$(sed -n \
-	    's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\) (http.*/\1/p' \
+	    's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\) (http:.*/\1/p' \
 	    "$PB_TMP/parleyd.log" | head -n 1)
 }
 

@@ -285,10 +285,14 @@ ts_parse_ports(struct ts_priv *p)
 			break;
 		int port = atoi(colon + 1);
 		if (paren && (!nl || paren < nl)) {
-			/* "(http: ...)": the web listener; others not yet. */
-			if (strncmp(paren, " (http", 6) == 0 &&
+			/* "(http: ...)" and "(https: ...)": the web
+			 * listeners; others by ts_listen_port. */
+			if (strncmp(paren, " (http:", 7) == 0 &&
 			    !p->pub.http_port && *s != '[')
 				p->pub.http_port = port;
+			if (strncmp(paren, " (https:", 8) == 0 &&
+			    !p->pub.https_port && *s != '[')
+				p->pub.https_port = port;
 		} else if (*s == '[') {
 			if (!p->pub.port6)
 				p->pub.port6 = port;
@@ -329,13 +333,19 @@ ts_start(const char *extra_args)
 		argv[argc++] = "--db";
 		argv[argc++] = "none";
 	}
+	/* Nor the default HTTPS ports (5443) that a certificate brings. */
+	if (!extra_args || !strstr(extra_args, "--https-listen")) {
+		argv[argc++] = "--https-listen";
+		argv[argc++] = "none";
+	}
 	snprintf(argbuf, sizeof(argbuf), "%s", extra_args ? extra_args : "");
 	argc += ts_argv_split(argbuf, argv + argc,
 			      (int)(sizeof(argv) / sizeof(argv[0])) - argc - 1);
 	argv[argc] = NULL;
 	for (int i = 3; i < argc - 1; i++)
 		if ((strcmp(argv[i], "--listen") == 0 ||
-		     strcmp(argv[i], "--http-listen") == 0) &&
+		     strcmp(argv[i], "--http-listen") == 0 ||
+		     strcmp(argv[i], "--https-listen") == 0) &&
 		    strcmp(argv[i + 1], "none") != 0)
 			listeners++;
 

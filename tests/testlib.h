@@ -60,6 +60,8 @@ struct ts_server {
 	int port;      /* IPv4 port of the first listener */
 	int port6;     /* IPv6 port if one was asked for, else 0 */
 	int http_port; /* IPv4 port of the first --http-listen, else 0 */
+	/* IPv4 port of the first --https-listen, else 0. */
+	int https_port;
 	/* Set by a test that kills a session with SIGSYS itself: ts_free
 	 * otherwise fails the test if the log has "killed by the sandbox"
 	 * (every feature must work inside the session's seccomp filter). */
@@ -68,8 +70,9 @@ struct ts_server {
 
 /* Starts build/parleyd (PARLEY_BUILD overrides build/) with
  * "--listen 127.0.0.1:0", "--http-listen none" unless extra_args has an
- * --http-listen (say 127.0.0.1:0: see http_port), "--listen-tls none" and
- * "--db none" likewise unless it has its own, and the space-separated
+ * --http-listen (say 127.0.0.1:0: see http_port), the same for
+ * --listen-tls and --https-listen (https_port), "--db none" likewise
+ * unless it has its own, and the space-separated
  * extra args, and waits for every "listening on" line. Its stderr is collected
  * by a thread and can be waited on with ts_log_wait. Returns NULL on failure
  * (after a CHECK). */

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -343,31 +344,73 @@ err_close:
 }
 
 int
+tt_write(struct tt_conn *c, const void *p, size_t n, int timeout_ms)
+{
+	long long deadline = tl_now_ms() + timeout_ms;
+	size_t off = 0;
+
+	while (off < n) {
+		size_t k = n - off < INT_MAX ? n - off : INT_MAX;
+		int r = SSL_write(c->ssl, (const char *)p + off, (int)k);
+		if (r > 0) {
+			off += (size_t)r;
+			continue;
+		}
+		int err = SSL_get_error(c->ssl, r);
+		if ((err != SSL_ERROR_WANT_READ &&
+		     err != SSL_ERROR_WANT_WRITE) ||
+		    tt_wait(c, err, deadline) < 0) {
+			ERR_clear_error();
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
 tt_send(struct tt_conn *c, const char *fmt, ...)
 {
 	char buf[8192];
 	va_list ap;
-	int len, off = 0;
-	long long deadline = tl_now_ms() + 10000;
+	int len;
 
 	va_start(ap, fmt);
 	len = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (len < 0 || (size_t)len >= sizeof(buf))
 		return -1;
-	while (off < len) {
-		int r = SSL_write(c->ssl, buf + off, len - off);
-		if (r > 0) {
-			off += r;
-			continue;
-		}
+	return tt_write(c, buf, (size_t)len, 10000);
+}
+
+int
+tt_read(struct tt_conn *c, void *p, size_t n, int timeout_ms)
+{
+	long long deadline = tl_now_ms() + timeout_ms;
+	size_t k = n < INT_MAX ? n : INT_MAX;
+
+	if (c->len) {
+		/* What a line read took in already comes first. */
+		k = c->len < k ? c->len : k;
+		memcpy(p, c->buf, k);
+		memmove(c->buf, c->buf + k, c->len - k);
+		c->len -= k;
+		return (int)k;
+	}
+	if (c->eof)
+		return 0;
+	for (;;) {
+		int r = SSL_read(c->ssl, p, (int)k);
+		if (r > 0)
+			return r;
 		int err = SSL_get_error(c->ssl, r);
-		if ((err != SSL_ERROR_WANT_READ &&
-		     err != SSL_ERROR_WANT_WRITE) ||
-		    tt_wait(c, err, deadline) < 0)
+		if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+			ERR_clear_error();
+			c->eof = 1;
+			return 0;
+		}
+		if (tt_wait(c, err, deadline) < 0)
 			return -1;
 	}
-	return 0;
 }
 
 /* One line into out (without its LF): its length, -1 timeout, -2 EOF. */

@@ -58,6 +58,13 @@ int tt_send(struct tt_conn *c, const char *fmt, ...)
 int tt_expect(struct tt_conn *c, const char *substr, char *out, size_t n,
 	      int timeout_ms);
 
+/* Raw bytes, for a protocol of frames over TLS (wslib.h): writes n bytes
+ * exactly within timeout_ms (0 or -1); reads what is there first (up to
+ * n bytes), waiting up to timeout_ms: the count, 0 at EOF or on an error,
+ * -1 on timeout. */
+int tt_write(struct tt_conn *c, const void *p, size_t n, int timeout_ms);
+int tt_read(struct tt_conn *c, void *p, size_t n, int timeout_ms);
+
 /* Waits for the end of the connection, discarding lines: 0, or -1. */
 int tt_wait_eof(struct tt_conn *c, int timeout_ms);
 

@@ -61,6 +61,7 @@ struct config {
 	const char *tls_cert;
 	const char *tls_key;
 	int listen_tls_given; /* --listen-tls was given: no default ones */
+	int https_given;      /* --https-listen was given (none included) */
 	const char *user;     /* started as root: become this user */
 	/* The store (store.c): its database, opened before --user drops
 	 * root (see sv_store_start). */

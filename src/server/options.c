@@ -59,6 +59,23 @@ options_http_listen(struct config *cfg, const char *value, char *why, size_t n)
 	return 0;
 }
 
+/* --https-listen: the web client over TLS; "none" for none at all (not
+ * even the default ones a certificate brings). */
+static int
+options_https_listen(struct config *cfg, const char *value, char *why, size_t n)
+{
+	cfg->https_given = 1;
+	if (strcmp(value, "none") == 0)
+		return 0;
+	if (config_add_listener(cfg, value, PROTO_PLAIN, TRANSPORT_WSS, 0) <
+	    0) {
+		snprintf(why, n, "at most %d listeners", CONFIG_LISTEN_MAX);
+		return -1;
+	}
+	cfg->listen[cfg->nlisten - 1].flag = "https-listen";
+	return 0;
+}
+
 static int
 options_http_origin(struct config *cfg, const char *value, char *why, size_t n)
 {
@@ -180,6 +197,11 @@ const struct option_def options_table[] = {
      "serve the web client and WebSocket here\n"
      "(repeatable; default 127.0.0.1:5080 and\n"
      "[::1]:5080; none: no HTTP)"},
+    {"https-listen", "HOST:PORT", OPTION_CALL, 0, 0, 0, options_https_listen,
+     OPTION_REPEATS,
+     "serve the web client and WebSocket over TLS\n"
+     "here (repeatable; none: not at all; default\n"
+     "with --tls-cert: 127.0.0.1:5443 and [::1]:5443)"},
     {"http-origin", "ORIGIN", OPTION_CALL, 0, 0, 0, options_http_origin,
      OPTION_REPEATS,
      "also accept WebSocket upgrades from pages of\n"
@@ -346,6 +368,14 @@ options_finish(struct config *cfg)
 					TRANSPORT_TLS, 1) == 0)
 			cfg->listen[cfg->nlisten - 1].flag = "listen-tls";
 	}
+	if (cfg->tls_cert && !cfg->https_given &&
+	    config_add_listener(cfg, "127.0.0.1:5443", PROTO_PLAIN,
+				TRANSPORT_WSS, 0) == 0) {
+		cfg->listen[cfg->nlisten - 1].flag = "https-listen";
+		if (config_add_listener(cfg, "[::1]:5443", PROTO_PLAIN,
+					TRANSPORT_WSS, 1) == 0)
+			cfg->listen[cfg->nlisten - 1].flag = "https-listen";
+	}
 	if (cfg->outbox_bytes == 0)
 		cfg->outbox_bytes = cfg->workers > 0 ? 32u << 20 : 1u << 20;
 	if (cfg->client_slots == 0)
@@ -356,7 +386,8 @@ int
 options_check(const struct config *cfg, char *why, size_t n)
 {
 	for (int i = 0; i < cfg->nlisten; i++)
-		if (cfg->listen[i].transport == TRANSPORT_TLS &&
+		if ((cfg->listen[i].transport == TRANSPORT_TLS ||
+		     cfg->listen[i].transport == TRANSPORT_WSS) &&
 		    !cfg->tls_cert) {
 			snprintf(why, n,
 				 "TLS listener %s needs --tls-cert FILE",

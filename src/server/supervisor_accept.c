@@ -170,6 +170,8 @@ sv_listen(struct supervisor *sv)
 				 cl->addr, strerror(-fd), cl->flag,
 				 cl->transport == TRANSPORT_WS
 				     ? ", --http-listen none turns HTTP off"
+				 : cl->transport == TRANSPORT_WSS
+				     ? ", --https-listen none turns HTTPS off"
 				     : "");
 			return -1;
 		}
@@ -200,10 +202,13 @@ sv_announce(struct supervisor *sv)
 		net_format_addr(&ss, addr, sizeof(addr));
 		if (l->proto == PROTO_PLAIN && l->transport == TRANSPORT_TCP)
 			log_info("listening on %s", addr);
-		else if (l->transport == TRANSPORT_WS)
-			log_info("listening on %s (http: the web client, "
+		else if (l->transport == TRANSPORT_WS ||
+			 l->transport == TRANSPORT_WSS)
+			log_info("listening on %s (%s: the web client, "
 				 "WebSocket at /ws)",
-				 addr);
+				 addr,
+				 l->transport == TRANSPORT_WSS ? "https"
+							       : "http");
 		else
 			log_info("listening on %s (%s over %s)", addr,
 				 proto_get(l->proto)->name,

@@ -11,6 +11,7 @@ transport_get(unsigned id)
 	    [TRANSPORT_TCP] = &transport_tcp,
 	    [TRANSPORT_WS] = &transport_ws,
 	    [TRANSPORT_TLS] = &transport_tls,
+	    [TRANSPORT_WSS] = &transport_wss,
 	};
 
 	return id < TRANSPORT_COUNT ? all[id] : NULL;

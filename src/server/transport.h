@@ -16,6 +16,7 @@ enum transport_id {
 	TRANSPORT_TCP = 0,
 	TRANSPORT_WS = 1,  /* HTTP and WebSocket over TCP (--http-listen) */
 	TRANSPORT_TLS = 2, /* OpenSSL over TCP (transport_tls.c) */
+	TRANSPORT_WSS = 3, /* HTTPS and WebSocket over TLS (--https-listen) */
 	TRANSPORT_COUNT,
 };
 
@@ -111,6 +112,7 @@ const struct transport *transport_get(unsigned id);
 extern const struct transport transport_tcp;
 extern const struct transport transport_ws; /* over transport_tcp */
 extern const struct transport transport_tls;
+extern const struct transport transport_wss; /* ws over transport_tls */
 
 /* transport_tcp: 1 if the first bytes of a connection (n of them, n >= 1)
  * are the start of a TLS handshake record: a TLS client on a plaintext

@@ -1,11 +1,12 @@
 /*
  * transport_ws: HTTP and WebSocket (RFC 6455) as a transport of session
- * processes, over a lower transport (TCP now, TLS for wss). ready() reads
- * one request head: /ws upgrades (http.c decides), anything else is
- * answered here and the connection ends. Once open, each incoming message
- * becomes one line (LF added) and each outgoing line one frame, so the
- * session above sees the byte stream of lines it sees on TCP and applies
- * the same limits. No message over --max-line bytes is ever buffered.
+ * processes, over a lower transport: TCP (ws), or TLS (wss: https pages,
+ * whose own origin is https and whose WebSocket is wss). ready() runs the
+ * lower handshake, then reads one request head: /ws upgrades (http.c
+ * decides), anything else is answered here and the connection ends. Once open,
+ * each incoming message becomes one line (LF added) and each outgoing line one
+ * frame, so the session above sees the byte stream of lines it sees on TCP and
+ * applies the same limits. No message over --max-line bytes is ever buffered.
  */
 #include "lib/ws.h"
 #include "server/config.h"
@@ -123,6 +124,13 @@ ws_close_now(struct xconn *x, unsigned code, const char *reason)
 
 /* ---- the handshake ------------------------------------------------------- */
 
+/* How the log names this connection's requests. */
+static const char *
+ws_scheme(const struct xconn *x)
+{
+	return x->t->secure ? "https" : "http";
+}
+
 static void
 ws_policy(const struct xconn *x, struct http_policy *pol)
 {
@@ -151,12 +159,14 @@ ws_prepare(struct xconn *x, const struct http_request *rq, size_t head_len)
 		w->body_len = ans.asset->len;
 	}
 	if (rq)
-		snprintf(w->why, sizeof(w->why), "http %.*s %.*s: %d %s",
+		snprintf(w->why, sizeof(w->why), "%s %.*s %.*s: %d %s",
+			 ws_scheme(x),
 			 (int)(rq->method.n < 8 ? rq->method.n : 8),
 			 rq->method.p, (int)(rq->path.n < 48 ? rq->path.n : 48),
 			 rq->path.p, ans.status, ans.why);
 	else
-		snprintf(w->why, sizeof(w->why), "http: 400 %s", ans.why);
+		snprintf(w->why, sizeof(w->why), "%s: 400 %s", ws_scheme(x),
+			 ans.why);
 	w->phase = WSP_RESPOND;
 	if (ans.status != 101)
 		return;
@@ -187,8 +197,8 @@ ws_read_request(struct xconn *x)
 		if (w->in_len == HTTP_REQUEST_MAX) {
 			ws_prepare(x, NULL, 0);
 			snprintf(w->why, sizeof(w->why),
-				 "http: 400 request head over %d bytes",
-				 HTTP_REQUEST_MAX);
+				 "%s: 400 request head over %d bytes",
+				 ws_scheme(x), HTTP_REQUEST_MAX);
 			return 1;
 		}
 		ssize_t n =
@@ -528,8 +538,12 @@ ws_open(struct xconn *x)
 	if (!w)
 		return -ENOMEM;
 	w->cfg = x->cfg;
-	w->lower = (struct xconn){
-	    .t = x->t->lower, .fd = x->fd, .cfg = x->cfg, .proto = x->proto};
+	/* One deadline for the lower handshake and ours (ws_ready). */
+	w->lower = (struct xconn){.t = x->t->lower,
+				  .fd = x->fd,
+				  .cfg = x->cfg,
+				  .proto = x->proto,
+				  .ready_by_ms = x->ready_by_ms};
 	r = w->lower.t->open(&w->lower);
 	if (r < 0) {
 		free(w);
@@ -595,4 +609,19 @@ const struct transport transport_ws = {
     .unsent = ws_unsent,
     .close = ws_close,
     .lower = &transport_tcp,
+};
+
+/* The same over TLS: pages served over https, WebSocket over wss. */
+const struct transport transport_wss = {
+    .name = "wss",
+    .id = TRANSPORT_WSS,
+    .open = ws_open,
+    .ready = ws_ready,
+    .read = ws_read,
+    .write = ws_write,
+    .shutdown = ws_shutdown,
+    .unsent = ws_unsent,
+    .close = ws_close,
+    .lower = &transport_tls,
+    .secure = 1,
 };

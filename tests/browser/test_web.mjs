@@ -1,9 +1,11 @@
 // tests/browser/test_web.mjs: the web client served by the real parleyd,
 // in Debian's headless Chromium driven by playwright-core, against a plain
-// TCP client (a real socket, as nc would be). Screenshots go to
-// $PARLEY_BUILD/browser/. Prints "browser: N passed, N failed".
+// TCP client (a real socket, as nc would be), over http and over https
+// (a self-signed certificate made here; the browser ignores that it is
+// not trusted). Screenshots go to $PARLEY_BUILD/browser/. Prints
+// "browser: N passed, N failed".
 import { chromium } from "playwright-core";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -17,20 +19,34 @@ let failed = 0;
 let server = null;
 let context = null;
 
-function startServer() {
+// A self-signed certificate for 127.0.0.1 in dir: [cert, key].
+function makeCert(dir) {
+  const cert = path.join(dir, "cert.pem");
+  const key = path.join(dir, "key.pem");
+  const r = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt",
+    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+  { stdio: ["ignore", "ignore", "pipe"], timeout: WAIT });
+  if (r.status !== 0) throw new Error("openssl req failed: " + r.stderr);
+  return [cert, key];
+}
+
+function startServer(cert, key) {
   return new Promise((resolve, reject) => {
     const p = spawn(path.join(build, "parleyd"),
       ["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--history", "20",
-       "--db", "none"],
+        "--tls-cert", cert, "--tls-key", key, "--listen-tls", "none",
+        "--https-listen", "127.0.0.1:0", "--db", "none"],
       { stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
     const timer = setTimeout(() => reject(new Error("parleyd did not start: " + log)), WAIT);
     p.stderr.on("data", (d) => {
       log += d;
       const plain = /listening on 127\.0\.0\.1:(\d+)\n/.exec(log);
-      const http = /listening on 127\.0\.0\.1:(\d+) \(http/.exec(log);
-      if (plain && http && !p.ports) {
-        p.ports = { plain: +plain[1], http: +http[1] };
+      const http = /listening on 127\.0\.0\.1:(\d+) \(http:/.exec(log);
+      const https = /listening on 127\.0\.0\.1:(\d+) \(https:/.exec(log);
+      if (plain && http && https && !p.ports) {
+        p.ports = { plain: +plain[1], http: +http[1], https: +https[1] };
         clearTimeout(timer);
         resolve(p);
       }
@@ -93,13 +109,15 @@ function check(cond, what) {
   if (!cond) throw new Error("check failed: " + what);
 }
 
-async function openClient(nick, viewport) {
+async function openClient(nick, viewport, url) {
   const page = await context.newPage();
   if (viewport) await page.setViewportSize(viewport);
   page.errors = [];
+  page.sockets = [];
   page.on("pageerror", (e) => page.errors.push(String(e)));
   page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
-  await page.goto(`http://127.0.0.1:${server.ports.http}/`);
+  page.on("websocket", (ws) => page.sockets.push(ws.url()));
+  await page.goto(url || `http://127.0.0.1:${server.ports.http}/`);
   await page.fill("#nick", nick);
   await page.keyboard.press("Enter");
   await page.waitForSelector("#chat:not([hidden])", { timeout: WAIT });
@@ -116,11 +134,13 @@ function lineWithText(page, text) {
 
 async function main() {
   fs.mkdirSync(shots, { recursive: true });
-  server = await startServer();
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "parley-chromium-"));
+  const certDir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-cert-"));
+  server = await startServer(...makeCert(certDir));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
     headless: true,
+    ignoreHTTPSErrors: true, // the https row's self-signed certificate
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 1100, height: 640 },
@@ -131,6 +151,7 @@ async function main() {
     await context.close();
     server.kill("SIGTERM");
     fs.rmSync(profile, { recursive: true, force: true });
+    fs.rmSync(certDir, { recursive: true, force: true });
   }
 }
 
@@ -221,6 +242,21 @@ async function tests() {
     await nc.expect("-!- alice joined #garden");
     await page.waitForFunction(() => document.querySelector("#status").textContent === "",
       null, { timeout: WAIT * 2 });
+  });
+  await run("test_the_page_over_https_talks_over_wss_on_its_own_port", async () => {
+    const port = server.ports.https;
+    const secure = await openClient("dave", null, `https://127.0.0.1:${port}/`);
+    check(secure.sockets.length > 0 && secure.sockets.every((u) => u === `wss://127.0.0.1:${port}/ws`),
+      "its WebSocket: " + secure.sockets.join(", "));
+    await nc.expect("is now known as dave");
+    await secure.keyboard.type("hello over wss");
+    await secure.keyboard.press("Enter");
+    check((await nc.expect("hello over wss")) === "#lobby <dave> hello over wss", "message");
+    nc.send("/join #lobby");
+    nc.send("hi dave");
+    await lineWithText(secure, "hi dave");
+    check(secure.errors.length === 0, "no errors in the page: " + secure.errors.join("; "));
+    await secure.close();
   });
   nc.close();
 }

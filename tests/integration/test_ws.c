@@ -4,290 +4,24 @@
  * in the style of the Autobahn test suite's cases 1-7 and 9 (framing,
  * ping/pong, reserved bits, opcodes, fragmentation, UTF-8, close, limits),
  * as tables, against the real parleyd over real sockets, in both process
- * models. The client side here is written from the RFC too (lib/ws.h).
+ * models. The client (tests/wslib.h) is written from the RFC too.
  */
 #include "../testlib.h"
+#include "../wslib.h"
 #include "lib/ws.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static char model[256];
 static struct ts_server *srv; /* shared by the tests that need no options */
 
-#define WAIT_MS 10000
-#define KEY	"dGhlIHNhbXBsZSBub25jZQ=="
-
-/* ---- a WebSocket client ------------------------------------------------- */
-
-struct wc {
-	int fd;
-	char nick[64];
-	uint8_t buf[1 << 17];
-	size_t len;
-	struct ws_reader rd;
-	uint8_t msg[1 << 16];
-	int eof;
-};
-
-static struct wc *
-wc_new(int fd)
-{
-	struct wc *c = calloc(1, sizeof(*c));
-
-	c->fd = fd;
-	c->rd.msg = c->msg;
-	c->rd.max_msg = sizeof(c->msg);
-	c->rd.masked = 0; /* server frames are never masked */
-	c->rd.binary_ok = 1;
-	return c;
-}
-
-static void
-wc_free(struct wc *c)
-{
-	if (!c)
-		return;
-	close(c->fd);
-	free(c);
-}
-
-static int
-wc_send_raw(int fd, const void *p, size_t n)
-{
-	size_t off = 0;
-
-	while (off < n) {
-		ssize_t w =
-		    send(fd, (const char *)p + off, n - off, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		off += (size_t)w;
-	}
-	return 0;
-}
-
-/* Reads the response head (to the blank line) into out. Returns its
- * length, -1 on timeout or EOF. Bytes after it stay in c->buf. */
-static int
-wc_read_head(struct wc *c, char *out, size_t n, int timeout_ms)
-{
-	long long deadline = tl_now_ms() + timeout_ms;
-
-	for (;;) {
-		uint8_t *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
-		if (end) {
-			size_t h = (size_t)(end - c->buf) + 4;
-			size_t k = h < n - 1 ? h : n - 1;
-			memcpy(out, c->buf, k);
-			out[k] = '\0';
-			memmove(c->buf, c->buf + h, c->len - h);
-			c->len -= h;
-			return (int)k;
-		}
-		long long left = deadline - tl_now_ms();
-		struct pollfd p = {.fd = c->fd, .events = POLLIN};
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return -1;
-		ssize_t r =
-		    recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-		if (r <= 0)
-			return -1;
-		c->len += (size_t)r;
-	}
-}
-
-/* Sends a request (lines without the final blank one) on a new
- * connection and reads the answer's head. */
-static struct wc *
-wc_request(int port, const char *request, char *head, size_t n)
-{
-	int fd = tc_connect(port);
-	struct wc *c;
-	char req[4096];
-
-	if (fd < 0)
-		return NULL;
-	c = wc_new(fd);
-	snprintf(req, sizeof(req), "%s\r\n", request);
-	if (wc_send_raw(fd, req, strlen(req)) < 0 ||
-	    wc_read_head(c, head, n, WAIT_MS) < 0) {
-		head[0] = '\0';
-	}
-	return c;
-}
-
-/* The handshake for /ws with extra header lines ("" for none). */
-static struct wc *
-wc_upgrade(int port, const char *extra, char *head, size_t n)
-{
-	char req[2048];
-
-	snprintf(req, sizeof(req),
-		 "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-		 "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-		 "Sec-WebSocket-Key: " KEY "\r\n"
-		 "Sec-WebSocket-Version: 13\r\n%s",
-		 port, extra);
-	return wc_request(port, req, head, n);
-}
-
-/* One frame from the client: b0 is FIN, RSV and opcode; masked unless
- * unmasked; claim (if not 0) is the length the header says. */
-static int
-wc_frame(struct wc *c, unsigned b0, const void *p, size_t n, int unmasked,
-	 uint64_t claim)
-{
-	static const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
-	uint8_t *f = malloc(n + WS_HEADER_MAX);
-	size_t len =
-	    ws_frame_encode(f, b0 & 0x0F, p, n, unmasked ? NULL : mask);
-	int r;
-
-	f[0] = (uint8_t)b0;
-	if (claim) {
-		/* Rewrite the header to claim a 64-bit length. */
-		uint8_t h[WS_HEADER_MAX];
-		h[0] = (uint8_t)b0;
-		h[1] = 127 | (unmasked ? 0 : 0x80);
-		for (int i = 0; i < 8; i++)
-			h[2 + i] = (uint8_t)(claim >> (56 - 8 * i));
-		memcpy(h + 10, mask, 4);
-		r = wc_send_raw(c->fd, h, unmasked ? 10 : 14);
-		free(f);
-		return r;
-	}
-	r = wc_send_raw(c->fd, f, len);
-	free(f);
-	return r;
-}
-
-/* The next event from the server (messages, pongs, close). Returns 0, -1
- * on timeout, -2 on EOF. */
-static int
-wc_next(struct wc *c, struct ws_result *res, int timeout_ms)
-{
-	long long deadline = tl_now_ms() + timeout_ms;
-
-	for (;;) {
-		size_t used;
-		ws_reader_next(&c->rd, c->buf, c->len, &used, res);
-		memmove(c->buf, c->buf + used, c->len - used);
-		c->len -= used;
-		if (res->ev != WS_EV_NEED_MORE)
-			return 0;
-		if (c->eof)
-			return -2;
-		long long left = deadline - tl_now_ms();
-		struct pollfd p = {.fd = c->fd, .events = POLLIN};
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return -1;
-		ssize_t r =
-		    recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-		if (r <= 0)
-			c->eof = 1;
-		else
-			c->len += (size_t)r;
-	}
-}
-
-/* Waits for a text message containing want; 0 or -1. */
-static int
-wc_expect(struct wc *c, const char *want, char *out, size_t n)
-{
-	long long deadline = tl_now_ms() + WAIT_MS;
-	struct ws_result res;
-
-	while (wc_next(c, &res, (int)(deadline - tl_now_ms())) == 0) {
-		if (res.ev != WS_EV_MESSAGE)
-			continue;
-		if (memmem(res.data, res.len, want, strlen(want))) {
-			if (out)
-				snprintf(out, n, "%.*s", (int)res.len,
-					 (const char *)res.data);
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* Waits for the server's close frame: its code (0 for none), or -1. */
-static int
-wc_expect_close(struct wc *c, char *reason, size_t n)
-{
-	long long deadline = tl_now_ms() + WAIT_MS;
-	struct ws_result res;
-
-	while (wc_next(c, &res, (int)(deadline - tl_now_ms())) == 0) {
-		if (res.ev != WS_EV_CLOSE)
-			continue;
-		if (reason)
-			snprintf(reason, n, "%.*s", (int)res.len,
-				 (const char *)res.data);
-		return res.code == WS_CLOSE_NO_STATUS ? 0 : (int)res.code;
-	}
-	return -1;
-}
-
-/* 0 once the server has closed the TCP connection, -1 on timeout. */
-static int
-wc_expect_eof(struct wc *c)
-{
-	long long deadline = tl_now_ms() + WAIT_MS;
-
-	while (!c->eof) {
-		char sink[4096];
-		long long left = deadline - tl_now_ms();
-		struct pollfd p = {.fd = c->fd, .events = POLLIN};
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return -1;
-		ssize_t r = recv(c->fd, sink, sizeof(sink), 0);
-		if (r <= 0)
-			c->eof = 1;
-	}
-	return 0;
-}
-
-/* An open WebSocket connection that has seen its welcome (nick in
- * c->nick). */
-static struct wc *
-wc_join(int port, const char *extra)
-{
-	char head[2048], line[512];
-	struct wc *c = wc_upgrade(port, extra, head, sizeof(head));
-
-	if (!c)
-		return NULL;
-	if (strncmp(head, "HTTP/1.1 101 ", 13) != 0 ||
-	    wc_expect(c, "-!- welcome to parley, ", line, sizeof(line)) < 0) {
-		CHECKF(0, "no welcome; answer: %.200s", head);
-		wc_free(c);
-		return NULL;
-	}
-	const char *s = line + strlen("-!- welcome to parley, ");
-	snprintf(c->nick, sizeof(c->nick), "%.*s", (int)strcspn(s, "!"), s);
-	snprintf(line, sizeof(line), "-!- %s joined #lobby", c->nick);
-	if (wc_expect(c, line, NULL, 0) < 0) {
-		wc_free(c);
-		return NULL;
-	}
-	return c;
-}
-
-static int
-wc_text(struct wc *c, const char *s)
-{
-	return wc_frame(c, 0x80 | WS_OP_TEXT, s, strlen(s), 0, 0);
-}
+#define WAIT_MS WC_WAIT_MS
+#define KEY	WC_KEY
 
 /* ---- HTTP --------------------------------------------------------------- */
 
@@ -372,16 +106,8 @@ test_page_is_the_whole_body_and_is_logged_as_a_page_not_a_chat(void)
 	REQUIRE(cl);
 	size_t want = (size_t)atol(cl + 16);
 	/* Everything after the head, to EOF, is the page. */
-	while (!c->eof && c->len < want) {
-		struct pollfd p = {.fd = c->fd, .events = POLLIN};
-		if (poll(&p, 1, WAIT_MS) <= 0)
-			break;
-		ssize_t r =
-		    recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-		if (r <= 0)
-			break;
-		c->len += (size_t)r;
-	}
+	while (c->len < want && wc_read_more(c, WAIT_MS) > 0)
+		;
 	CHECKF(c->len == want, "body %zu of %zu bytes", c->len, want);
 	CHECK(memmem(c->buf, c->len, "<!doctype html>", 15) != NULL);
 	CHECK(memmem(c->buf, c->len, "app.js", 6) != NULL);
@@ -983,7 +709,7 @@ test_slow_or_half_open_handshakes_are_closed(void)
 		REQUIRE(fd >= 0);
 		struct wc *c = wc_new(fd);
 		if (starts[i][0])
-			REQUIRE(wc_send_raw(fd, starts[i], strlen(starts[i])) ==
+			REQUIRE(wc_send_raw(c, starts[i], strlen(starts[i])) ==
 				0);
 		CHECKF(wc_expect_eof(c) == 0, "row %zu not closed", i);
 		wc_free(c);

@@ -5,6 +5,7 @@
  * table generates (and its commented values are the defaults).
  */
 #include "server/config_file.h"
+#include "server/transport.h"
 
 #include "../testlib.h"
 
@@ -86,6 +87,9 @@ t_call_applied(const struct config *cfg, const char *name)
 	if (strcmp(name, "listen-tls") == 0)
 		return t_listeners(cfg, "listen-tls", l) == 1 &&
 		       strcmp(l[0]->addr, "127.0.0.1:7051") == 0;
+	if (strcmp(name, "https-listen") == 0)
+		return t_listeners(cfg, "https-listen", l) == 1 &&
+		       strcmp(l[0]->addr, "127.0.0.1:7443") == 0;
 	if (strcmp(name, "http-origin") == 0)
 		return cfg->nhttp_origins == 1 &&
 		       strcmp(cfg->http_origins[0], "http://chat.test") == 0;
@@ -105,6 +109,8 @@ t_call_value(const char *name)
 		return "127.0.0.1:7080";
 	if (strcmp(name, "listen-tls") == 0)
 		return "127.0.0.1:7051";
+	if (strcmp(name, "https-listen") == 0)
+		return "127.0.0.1:7443";
 	if (strcmp(name, "http-origin") == 0)
 		return "http://chat.test";
 	if (strcmp(name, "workers") == 0)
@@ -119,7 +125,8 @@ t_call_value(const char *name)
 static const char *
 t_needs(const char *name)
 {
-	static const char *const need_cert[] = {"listen-tls", "tls-key"};
+	static const char *const need_cert[] = {"listen-tls", "tls-key",
+						"https-listen"};
 
 	for (size_t i = 0; i < sizeof(need_cert) / sizeof(need_cert[0]); i++)
 		if (strcmp(name, need_cert[i]) == 0)
@@ -273,6 +280,55 @@ test_no_file_gives_the_defaults_and_the_default_listeners(void)
 	CHECK(cfg.outbox_bytes == 1u << 20);
 	CHECK(cfg.config_path == NULL && cfg.metrics_listen == NULL);
 	config_text_free(text);
+}
+
+/* A certificate brings TLS and HTTPS listeners on loopback, unless their
+ * flag says otherwise; without one, asking for either is an error. */
+static const struct {
+	const char *file;
+	int ok, tls, https; /* listeners made by --listen-tls, --https-listen */
+	const char *first;  /* the first https one, if any */
+} t_cert_rows[] = {
+    {"", 1, 0, 0, NULL},
+    {"tls-cert /c.pem\n", 1, 2, 2, "127.0.0.1:5443"},
+    {"tls-cert /c.pem\nhttps-listen none\n", 1, 2, 0, NULL},
+    {"tls-cert /c.pem\nlisten-tls none\n", 1, 0, 2, "127.0.0.1:5443"},
+    {"tls-cert /c.pem\nhttps-listen [::1]:8443\n", 1, 2, 1, "[::1]:8443"},
+    {"https-listen none\n", 1, 0, 0, NULL},
+    {"https-listen 127.0.0.1:8443\n", 0, 0, 0, NULL},
+};
+
+static void
+test_a_certificate_brings_default_tls_and_https_listeners(void)
+{
+	const struct config_listener *l[CONFIG_LISTEN_MAX];
+	struct config cfg;
+	struct config_text *text;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(t_cert_rows) / sizeof(t_cert_rows[0]);
+	     i++) {
+		t_write(t_cert_rows[i].file, -1);
+		int r = t_build(&cfg, &text, err, sizeof(err), 1, NULL);
+		if (!t_cert_rows[i].ok) {
+			CHECKF(r == -1 && strstr(err, "needs --tls-cert"),
+			       "row %zu: %s", i, err);
+			continue;
+		}
+		if (!CHECKF(r == 0, "row %zu: %s", i, err))
+			continue;
+		CHECKF(t_listeners(&cfg, "listen-tls", l) == t_cert_rows[i].tls,
+		       "row %zu: tls", i);
+		int n = t_listeners(&cfg, "https-listen", l);
+		CHECKF(n == t_cert_rows[i].https, "row %zu: https %d", i, n);
+		CHECKF(!t_cert_rows[i].first ||
+			   (n > 0 &&
+			    strcmp(l[0]->addr, t_cert_rows[i].first) == 0 &&
+			    l[0]->transport == TRANSPORT_WSS),
+		       "row %zu: %s", i, n > 0 ? l[0]->addr : "none");
+		CHECKF(n < 2 || l[1]->optional, "row %zu: IPv6 optional", i);
+		config_text_free(text);
+	}
 }
 
 /* ---- errors ------------------------------------------------------------- */
@@ -510,6 +566,7 @@ main(int argc, char **argv)
 	RUN(test_blank_lines_comments_and_crlf_are_ignored);
 	RUN(test_command_line_flags_override_the_file);
 	RUN(test_no_file_gives_the_defaults_and_the_default_listeners);
+	RUN(test_a_certificate_brings_default_tls_and_https_listeners);
 	RUN(test_each_error_names_the_file_and_the_line);
 	RUN(test_unreadable_nul_and_overlong_files_are_errors);
 	RUN(test_a_bad_value_is_an_error_even_where_a_flag_overrides_it);

@@ -205,6 +205,51 @@ test_ircv3_subprotocol_follows_the_irc_protocol(void)
 	CHECK(proto_get_by_name("plain") == &proto_plain);
 }
 
+/* Served over TLS (wss): the page's own origin is https, and its CSP
+ * names wss; plain http pages are the other way round. */
+static const struct {
+	int secure;
+	const char *origin;
+	int status;
+} secure_rows[] = {
+    {1, "https://h:1", 101}, {1, "http://h:1", 403}, {1, "HTTPS://H:1", 101},
+    {1, "https://h:2", 403}, {0, "http://h:1", 101}, {0, "https://h:1", 403},
+};
+
+static void
+test_https_pages_have_https_origins_and_a_wss_policy(void)
+{
+	char req[512], head[HTTP_HEAD_MAX];
+
+	for (size_t i = 0; i < sizeof(secure_rows) / sizeof(secure_rows[0]);
+	     i++) {
+		struct http_policy pol = {.secure = secure_rows[i].secure};
+		struct http_request rq;
+		struct http_answer ans;
+		size_t hl;
+		snprintf(req, sizeof(req), UP "Origin: %s\r\n\r\n",
+			 secure_rows[i].origin);
+		REQUIRE(http_parse(req, strlen(req), &rq, &hl) == HTTP_OK);
+		http_answer(&rq, &pol, &ans);
+		CHECKF(ans.status == secure_rows[i].status, "row %zu: %d", i,
+		       ans.status);
+	}
+	for (int secure = 0; secure <= 1; secure++) {
+		const char *page = "GET / HTTP/1.1\r\nHost: h:1\r\n\r\n";
+		struct http_policy pol = {.secure = secure};
+		struct http_request rq;
+		struct http_answer ans;
+		size_t hl, n;
+		REQUIRE(http_parse(page, strlen(page), &rq, &hl) == HTTP_OK);
+		http_answer(&rq, &pol, &ans);
+		n = http_format(&ans, &rq, &pol, head);
+		head[n < sizeof(head) ? n : sizeof(head) - 1] = '\0';
+		CHECKF(strstr(head, secure ? "connect-src 'self' wss://h:1;"
+					   : "connect-src 'self' ws://h:1;"),
+		       "secure %d: %s", secure, head);
+	}
+}
+
 static const char *const bad_heads[] = {
     "GET / HTTP/1.1\nHost: h\r\n\r\n",	"GET / HTTP/1.1\r\nHost: h\x01\r\n\r\n",
     "GET / HTTP/1.1\r\nHost h\r\n\r\n", "GET /\x7f HTTP/1.1\r\n\r\n",
@@ -236,6 +281,7 @@ main(int argc, char **argv)
 	RUN(test_close_codes);
 	RUN(test_http_answers);
 	RUN(test_ircv3_subprotocol_follows_the_irc_protocol);
+	RUN(test_https_pages_have_https_origins_and_a_wss_policy);
 	RUN(test_malformed_heads_are_bad);
 	return tl_summary("test_ws_unit");
 }
