@@ -14,18 +14,23 @@
 
 /* Bump on any change to the types or payloads below, or to the values of
  * enum core_op_kind that requests carry. */
-#define CHANNEL_VERSION 2
+#define CHANNEL_VERSION 3
 
 enum channel_type {
 	/* 1xx: session -> supervisor */
 	CHANNEL_MARK = 100,	     /* no payload: my outbox has new records */
 	CHANNEL_REQUEST = 101,	     /* struct channel_request */
 	CHANNEL_CLIENT_CLOSED = 102, /* struct channel_client_closed */
+	CHANNEL_FLOW = 103, /* struct channel_flow: my ring is filling */
 
 	/* 2xx: supervisor -> session */
 	CHANNEL_CLIENT_NEW = 200, /* struct channel_client_new + the fd */
 	CHANNEL_KICK = 201,	  /* struct channel_kick: close a client */
 	CHANNEL_SHUTDOWN = 202,	  /* no payload: flush and exit */
+	CHANNEL_FLOW_GO = 203,	  /* no payload: free_from reached what the
+				     last CHANNEL_FLOW asked for */
+	CHANNEL_STALLED = 204,	  /* no payload: your reader was marked out
+				     (flow.h): you have been lapped */
 };
 
 #define CHANNEL_DATA_MAX   1536 /* room, arg and text of one request */
@@ -83,6 +88,14 @@ struct channel_client_new {
 	char user[CHANNEL_USER_MAX + 1];
 	char host[CHANNEL_HOST_MAX + 1]; /* what others see: no address */
 	char addr[CHANNEL_ADDR_MAX];	 /* for logs only */
+};
+
+/* A producer asks to be told (CHANNEL_FLOW_GO) once every live reader
+ * has read its ring up to target (a ring position); the supervisor
+ * publishes free_from meanwhile. One outstanding per session; a new one
+ * replaces it. */
+struct channel_flow {
+	uint64_t target;
 };
 
 struct channel_kick {
