@@ -5,8 +5,9 @@
  * and are never disconnected; a stopped reader holds writers back only
  * until --stall-timeout and is then lapped, never handed torn or skipped
  * data; a send queue is cut off over --sendq for --sendq-seconds, or over
- * --sendq-hard at once. Every test starts its own server; the process
- * model comes from PARLEY_TEST_ARGS.
+ * --sendq-hard at once; the supervisor's own ring makes requests wait
+ * for a stopped reader instead of lapping it. Every test starts its own
+ * server; the process model comes from PARLEY_TEST_ARGS.
  */
 #include "../mesh.h"
 #include "../testlib.h"
@@ -31,7 +32,7 @@ start(const char *args)
 	return ts_start_model(model_args, args);
 }
 
-enum { FL_MAX = 24 };
+enum { FL_MAX = 32 };
 
 /* One test client: the mesh's buffers, and what it saw. Markers are room
  * messages "m SENDER SEQ " and pad 'x's, from the client SENDER. */
@@ -45,6 +46,8 @@ struct fl_client {
 	int lost;		/* "-!- disconnected: messages lost" */
 	int cut;		/* "-!- disconnected: send queue exceeded" */
 	int quit_sendq[FL_MAX]; /* "-!- NICK quit (send queue exceeded)" */
+	long room_lines;	/* "-!- #room: N members, ..." (/rooms) */
+	int who;		/* "-!- members of ..." (/who) */
 };
 
 struct fl_group {
@@ -108,7 +111,11 @@ fl_line(struct fl_group *g, struct fl_client *c, const char *line)
 		}
 		return;
 	}
-	if (strcmp(line, "-!- disconnected: messages lost") == 0)
+	if (strncmp(line, "-!- #", 5) == 0 && strstr(line, " member"))
+		c->room_lines++;
+	else if (strncmp(line, "-!- members of ", 15) == 0)
+		c->who++;
+	else if (strcmp(line, "-!- disconnected: messages lost") == 0)
 		c->lost++;
 	else if (strcmp(line, "-!- disconnected: send queue exceeded") == 0)
 		c->cut++;
@@ -725,6 +732,130 @@ out:
 	ts_free(s);
 }
 
+/* ---- the supervisor's ring ----------------------------------------------- */
+
+enum { RING0_OWNERS = 28, RING0_ROOMS = 31, RING0_ASKS = 80 };
+
+static int
+fl_owners_done(struct fl_group *g)
+{
+	for (int i = 0; i < RING0_OWNERS; i++)
+		if (!g->c[i].who || g->c[i].m.eof)
+			return g->c[i].m.eof;
+	return 1;
+}
+
+static long ring0_want;
+static int ring0_asker;
+static struct ts_server *ring0_server;
+
+static int
+fl_deferred(struct fl_group *g)
+{
+	(void)g;
+	return ts_log_count(ring0_server, "deferred since the last report") > 0;
+}
+
+static int
+fl_rooms_done(struct fl_group *g)
+{
+	return g->c[ring0_asker].room_lines >= ring0_want ||
+	       g->c[ring0_asker].m.eof;
+}
+
+static void
+test_supervisor_ring_waits_for_a_stopped_reader_instead_of_lapping_it(void)
+{
+	enum { N = RING0_OWNERS + 2 };
+	/* Writers wait for the stopped reader as long as it takes here: the
+	 * replies to /rooms fill the supervisor's ring (16 MiB with the
+	 * smallest session rings, in both models), and then the requests
+	 * wait, never the supervisor's loop. */
+	struct ts_server *s =
+	    start("--flood-rate 0 --stall-timeout 3600000 --join-notices 0 "
+		  "--max-rooms-per-client 32 --outbox-size 262144 --verbose");
+	struct fl_client c[N];
+	struct fl_group g = {.pad = 0};
+	/* Each owner is in #lobby and RING0_ROOMS more: 32, the most. */
+	long rooms = RING0_OWNERS * RING0_ROOMS + 1;
+	pid_t victim = -1, asker_pid;
+	char line[512], topic[251];
+	int asker = N - 2, stopped = N - 1;
+
+	REQUIRE(s);
+	if (!CHECK(fl_join(&g, c, N, s->port) == 0))
+		goto out;
+	/* Many rooms with long topics: each /rooms answer is about 300
+	 * kB. */
+	memset(topic, 'y', sizeof(topic) - 1);
+	topic[sizeof(topic) - 1] = '\0';
+	for (int i = 0; i < RING0_OWNERS; i++) {
+		for (int r = 0; r < RING0_ROOMS; r++) {
+			int n =
+			    snprintf(line, sizeof(line),
+				     "/join #r%02d_%02d\n/topic #r%02d_%02d "
+				     "%s\n",
+				     i, r, i, r, topic);
+			fl_queue(&c[i], line, (size_t)n);
+		}
+		fl_queue(&c[i], "/who\n", 5);
+	}
+	if (!CHECKF(fl_pump(&g, fl_owners_done, NULL, 120000) == 0,
+		    "the rooms were not set up"))
+		goto out;
+	pid_t stop_pid = fl_process_of(s, c[stopped].m.fd);
+	asker_pid = fl_process_of(s, c[asker].m.fd);
+	if (!CHECK(stop_pid > 0 && asker_pid > 0))
+		goto out;
+	victim = stop_pid;
+	if (victim == asker_pid) { /* one worker has both: swap roles */
+		for (int i = 0; i < RING0_OWNERS; i++)
+			if (fl_process_of(s, c[i].m.fd) != victim) {
+				asker = i;
+				break;
+			}
+		if (!CHECK(asker != N - 2))
+			goto out;
+	}
+	ring0_asker = asker;
+	for (int i = 0; i < N; i++)
+		if (fl_process_of(s, c[i].m.fd) == victim)
+			c[i].frozen = 1;
+	c[asker].room_lines = 0;
+	if (!CHECK(kill(victim, SIGSTOP) == 0))
+		goto out;
+	for (int k = 0; k < RING0_ASKS; k++)
+		fl_queue(&c[asker], "/rooms\n", 7);
+	/* The supervisor defers the requests once its ring lacks room for
+	 * the next answer: the asker is left waiting. */
+	ring0_server = s;
+	CHECK(fl_pump(&g, fl_deferred, NULL, 120000) == 0);
+	ring0_want = rooms * RING0_ASKS;
+	CHECKF(c[asker].room_lines < ring0_want,
+	       "all %ld /rooms lines arrived while a reader was stopped",
+	       c[asker].room_lines);
+	/* Once it reads again, every answer comes, and nobody was lapped. */
+	CHECK(kill(victim, SIGCONT) == 0);
+	victim = -1;
+	for (int i = 0; i < N; i++)
+		c[i].frozen = 0;
+	CHECKF(fl_pump(&g, fl_rooms_done, NULL, 120000) == 0,
+	       "the asker got %ld of %ld /rooms lines", c[asker].room_lines,
+	       ring0_want);
+	CHECK(c[asker].room_lines == ring0_want);
+	for (int i = 0; i < N; i++)
+		CHECKF(!c[i].m.eof && c[i].lost == 0,
+		       "client %d disconnected (%d)", i, c[i].lost);
+	CHECK(ts_log_count(s, "session fell behind") == 0);
+	CHECK(ts_log_count(s, "stalled: ") == 0);
+out:
+	if (victim > 0)
+		kill(victim, SIGCONT);
+	fl_close(&g);
+	check_no_sanitizer_reports(s);
+	ts_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -736,5 +867,6 @@ main(int argc, char **argv)
 	RUN(test_burst_over_a_small_sendq_cuts_off_no_reader_that_keeps_up);
 	RUN(test_client_that_never_reads_is_cut_off_by_time_or_at_once_others_lose_nothing);
 	RUN(test_stopped_reader_holds_writers_back_until_the_stall_timeout_then_is_lapped);
+	RUN(test_supervisor_ring_waits_for_a_stopped_reader_instead_of_lapping_it);
 	return tl_summary(suite);
 }
