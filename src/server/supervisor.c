@@ -25,12 +25,16 @@
 void
 sv_commit(struct supervisor *sv)
 {
+	uint64_t tl;
+
 	if (sv->w.head == sv->marked[0])
 		return;
 	(void)outbox_publish(&sv->w);
+	tl = outbox_timeline_head(&sv->shm);
 	outbox_timeline_append(&sv->shm, 0, sv->w.head);
 	sv->marked[0] = sv->w.head;
 	sv->tl_dirty = 1;
+	sv_flow_marked(sv, 0, tl, sv->w.head);
 }
 
 void
@@ -117,6 +121,8 @@ sv_timeout(struct supervisor *sv)
 		next = sv->wake_due_ms;
 	if (sv->ops_due_ms && (next < 0 || sv->ops_due_ms < next))
 		next = sv->ops_due_ms;
+	if (sv->flow_due_ms && (next < 0 || sv->flow_due_ms < next))
+		next = sv->flow_due_ms;
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
@@ -143,10 +149,11 @@ sv_setup(struct supervisor *sv, struct config *cfg,
 	sv->nsessions = cfg->workers > 0 ? (unsigned)cfg->workers
 					 : (unsigned)cfg->client_slots + 64;
 	nprod = sv->nsessions + 1;
-	size_t ring0 =
-	    cfg->outbox_bytes < (16u << 20) ? (16u << 20) : cfg->outbox_bytes;
-	err = outbox_shm_create(&sv->shm, nprod, ring0, cfg->outbox_bytes,
-				cfg->timeline_entries);
+	size_t ring0 = sv_ring0_size(cfg);
+	/* A reader slot per session, and one for the store. */
+	err =
+	    outbox_shm_create_readers(&sv->shm, nprod, sv->nsessions + 1, ring0,
+				      cfg->outbox_bytes, cfg->timeline_entries);
 	if (err < 0) {
 		errno = -err;
 		fatal("shared memory (%u rings of %zu bytes)", nprod,
@@ -176,6 +183,7 @@ sv_setup(struct supervisor *sv, struct config *cfg,
 	if (sv->sig_fd < 0)
 		fatal("signalfd");
 	sv_wake_setup(sv);
+	sv_flow_setup(sv);
 	if (loop_add(sv->loop, sv->sig_fd, EPOLLIN, sv_on_signal, sv) < 0)
 		fatal("loop_add signalfd");
 }
@@ -191,6 +199,7 @@ sv_teardown(struct supervisor *sv)
 	close(sv->sig_fd);
 	for (unsigned g = 0; g < sv->nwake; g++)
 		close(sv->wake_fds[g]);
+	sv_flow_teardown(sv);
 	loop_free(sv->loop);
 	registry_free(&sv->reg);
 	idmap_free(&sv->by_pid);
@@ -223,6 +232,7 @@ supervisor_run(struct config *cfg, const struct config_source *src,
 		if (loop_run_once(sv.loop, sv_timeout(&sv)) < 0)
 			fatal("epoll_wait");
 		sv_wake(&sv);
+		sv_flow_tick(&sv);
 		sv_accept_resume(&sv);
 		sv_respawn(&sv);
 		sv_escalate(&sv);

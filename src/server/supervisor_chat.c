@@ -3,7 +3,9 @@
  * Carries out the core operations sessions ask for, against the registry,
  * and says what happened in records (events for rooms, answers for the
  * asking client, one OUTBOX_REPLY last); turns marks into the timeline.
- * Holds no protocol's wording: every protocol spells the records itself.
+ * A request runs only once the supervisor's ring has room for the most it
+ * can write (else it waits, in order: supervisor_flow.c). Holds no
+ * protocol's wording: every protocol spells the records itself.
  */
 #include "lib/line.h"
 #include "lib/log.h"
@@ -16,7 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-#define SV_NAMES_CHUNK 360 /* nickname bytes per OUTBOX_NAMES record */
+#define SV_NAMES_CHUNK 360  /* nickname bytes per OUTBOX_NAMES record */
+#define SV_NAMES_TEXT  4096 /* the most text of one OUTBOX_NAMES record */
 
 /* A parsed request: NUL-terminated copies of its strings. */
 struct sv_req {
@@ -124,7 +127,7 @@ static void
 sv_names(struct supervisor *sv, const struct reg_client *c,
 	 const struct reg_room *r)
 {
-	char list[4096];
+	char list[SV_NAMES_TEXT];
 	size_t len = 0, nicks = 0;
 
 	for (unsigned i = 0; i < r->nmembers; i++) {
@@ -387,6 +390,222 @@ sv_req_parse(const void *payload, int len, uint64_t *client, struct sv_req *q)
 	return 0;
 }
 
+/* ---- what a request may write -------------------------------------------- */
+
+/* OUTBOX_NAMES records for members: a chunk closes past SV_NAMES_CHUNK
+ * bytes of nicknames, so it holds at least this many of them. */
+static size_t
+sv_names_bound(unsigned members)
+{
+	unsigned per =
+	    (SV_NAMES_CHUNK + CONFIG_NICK_MAX) / (CONFIG_NICK_MAX + 1);
+
+	return (members / per + 2) * outbox_rec_bound(0, SV_NAMES_TEXT);
+}
+
+size_t
+sv_join_bound(unsigned want, unsigned members, unsigned hist, size_t hist_text)
+{
+	size_t n = outbox_rec_bound(0, 0) + outbox_rec_bound(1, 0);
+
+	if (want & CORE_WANT_TOPIC)
+		n += outbox_rec_bound(1, CONFIG_TOPIC_MAX);
+	if (want & CORE_WANT_NAMES)
+		n += sv_names_bound(members);
+	if (want & CORE_WANT_HISTORY)
+		n += hist * outbox_rec_bound(0, hist_text);
+	return n;
+}
+
+size_t
+sv_ring0_size(const struct config *cfg)
+{
+	unsigned all = (unsigned)cfg->max_clients;
+	size_t need =
+	    all * SV_QUIT_BOUND + 4 * OUTBOX_REC_MAX +
+	    sv_join_bound(CORE_WANT_TOPIC | CORE_WANT_NAMES | CORE_WANT_HISTORY,
+			  all, (unsigned)cfg->history,
+			  LINE_SANITIZED_MAX(cfg->max_line));
+	size_t size = 16u << 20;
+
+	if (cfg->outbox_bytes > size)
+		size = cfg->outbox_bytes;
+	while (size < 2 * need && size < (1u << 30))
+		size *= 2;
+	return size;
+}
+
+/* What joining room name may write, as the registry is now. */
+static size_t
+sv_join_worst(struct supervisor *sv, const char *name, unsigned want)
+{
+	struct reg_room *r = registry_room_find(&sv->reg, name);
+	size_t n;
+
+	if (!r)
+		return sv_join_bound(want, 1, 0, 0);
+	n = sv_join_bound(want & ~(unsigned)CORE_WANT_HISTORY, r->nmembers + 1,
+			  0, 0);
+	if (want & CORE_WANT_HISTORY)
+		for (unsigned i = 0; i < r->hist_count; i++)
+			n += outbox_rec_bound(
+			    0, registry_history_get(&sv->reg, r, i)->len);
+	return n;
+}
+
+/* The most request q may write to the supervisor's ring. */
+static size_t
+sv_request_worst(struct supervisor *sv, const struct sv_req *q)
+{
+	size_t reply = outbox_rec_bound(1, 0);
+	struct reg_room *r;
+
+	switch (q->op) {
+	case CORE_HELLO:
+		if (q->flags & CORE_HELLO_LOBBY)
+			return sv_join_worst(sv, sv->cfg->default_room,
+					     q->flags);
+		return reply;
+	case CORE_JOIN:
+		return sv_join_worst(sv, q->room, q->flags);
+	case CORE_NICK:
+		return outbox_rec_bound(CONFIG_ROOMS_PER_CLIENT_MAX, 0) + reply;
+	case CORE_PART:
+		return outbox_rec_bound(0, CONFIG_REASON_MAX) + reply;
+	case CORE_ROOMS:
+		return (sv->reg.nrooms + 1) *
+			   outbox_rec_bound(1, CONFIG_TOPIC_MAX) +
+		       reply;
+	case CORE_NAMES:
+		r = registry_room_find(&sv->reg, q->room);
+		return sv_names_bound(r ? r->nmembers : 0) + reply;
+	case CORE_TOPIC:
+		return 2 * outbox_rec_bound(1, CONFIG_TOPIC_MAX) + reply;
+	default:
+		return reply;
+	}
+}
+
+/* ---- running requests ---------------------------------------------------- */
+
+static int
+sv_op_known(enum core_op_kind op)
+{
+	switch (op) {
+	case CORE_HELLO:
+	case CORE_NICK:
+	case CORE_JOIN:
+	case CORE_PART:
+	case CORE_ROOMS:
+	case CORE_NAMES:
+	case CORE_TOPIC:
+	case CORE_PRIVMSG:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void
+sv_request_run(struct supervisor *sv, struct reg_client *c,
+	       const struct sv_req *q)
+{
+	switch (q->op) {
+	case CORE_HELLO:
+		if (q->flags & CORE_HELLO_LOBBY)
+			sv_join(sv, c, sv->cfg->default_room, q->flags);
+		else
+			sv_reply_ok(sv, c);
+		break;
+	case CORE_NICK:
+		sv_nick(sv, c, q->arg);
+		break;
+	case CORE_JOIN:
+		sv_join(sv, c, q->room, q->flags);
+		break;
+	case CORE_PART:
+		sv_part(sv, c, q);
+		break;
+	case CORE_ROOMS:
+		sv_rooms(sv, c);
+		break;
+	case CORE_NAMES:
+		sv_names_request(sv, c, q->room);
+		break;
+	case CORE_TOPIC:
+		sv_topic(sv, c, q);
+		break;
+	case CORE_PRIVMSG:
+		sv_resolve(sv, c, q->arg);
+		break;
+	default:
+		break;
+	}
+	sv_commit(sv);
+}
+
+/* Keeps the request (one at most per client) until it fits. */
+static void
+sv_defer(struct supervisor *sv, struct sv_session *s, const void *payload,
+	 int len)
+{
+	struct sv_deferred *d;
+	long long now = loop_now_ms();
+
+	if (sv->ndeferred >= (unsigned)sv->cfg->max_clients + sv->nsessions) {
+		sv_session_bad(sv, s, "more requests than clients");
+		return;
+	}
+	d = malloc(sizeof(*d) + (size_t)len);
+	if (!d)
+		fatal("sv_defer");
+	d->next = NULL;
+	d->session = s->index;
+	d->len = len;
+	memcpy(d->payload, payload, (size_t)len);
+	*sv->deferred_tail = d;
+	sv->deferred_tail = &d->next;
+	sv->ndeferred++;
+	sv->deferrals++;
+	if (now - sv->deferrals_logged_ms >= SV_DEBUG_EVERY_MS) {
+		log_debug("%u request%s deferred since the last report: the "
+			  "supervisor's ring waits for its readers (%u "
+			  "waiting)",
+			  sv->deferrals, sv->deferrals == 1 ? "" : "s",
+			  sv->ndeferred);
+		sv->deferrals = 0;
+		sv->deferrals_logged_ms = now;
+	}
+	sv_flow_update(sv);
+}
+
+size_t
+sv_run_deferred(struct supervisor *sv)
+{
+	static struct sv_req q;
+
+	while (sv->deferred) {
+		struct sv_deferred *d = sv->deferred;
+		struct reg_client *c;
+		uint64_t client = 0;
+		/* It parsed when it came. */
+		(void)sv_req_parse(d->payload, d->len, &client, &q);
+		c = registry_client_get(&sv->reg, client);
+		if (c && c->session == (int)d->session) {
+			size_t worst = sv_request_worst(sv, &q);
+			if (!sv_flow_fits(sv, worst, 1, 0))
+				return worst;
+			sv_request_run(sv, c, &q);
+		}
+		sv->deferred = d->next;
+		if (!sv->deferred)
+			sv->deferred_tail = &sv->deferred;
+		sv->ndeferred--;
+		free(d);
+	}
+	return 0;
+}
+
 void
 sv_request(struct supervisor *sv, struct sv_session *s, const void *payload,
 	   int len)
@@ -399,6 +618,10 @@ sv_request(struct supervisor *sv, struct sv_session *s, const void *payload,
 		sv_session_bad(sv, s, "malformed request");
 		return;
 	}
+	if (!sv_op_known(q.op)) {
+		sv_session_bad(sv, s, "unknown request");
+		return;
+	}
 	c = registry_client_get(&sv->reg, client);
 	if (!c)
 		return; /* closed while the request was in flight */
@@ -406,39 +629,14 @@ sv_request(struct supervisor *sv, struct sv_session *s, const void *payload,
 		sv_session_bad(sv, s, "request for a foreign client");
 		return;
 	}
-	switch (q.op) {
-	case CORE_HELLO:
-		if (q.flags & CORE_HELLO_LOBBY)
-			sv_join(sv, c, sv->cfg->default_room, q.flags);
-		else
-			sv_reply_ok(sv, c);
-		break;
-	case CORE_NICK:
-		sv_nick(sv, c, q.arg);
-		break;
-	case CORE_JOIN:
-		sv_join(sv, c, q.room, q.flags);
-		break;
-	case CORE_PART:
-		sv_part(sv, c, &q);
-		break;
-	case CORE_ROOMS:
-		sv_rooms(sv, c);
-		break;
-	case CORE_NAMES:
-		sv_names_request(sv, c, q.room);
-		break;
-	case CORE_TOPIC:
-		sv_topic(sv, c, &q);
-		break;
-	case CORE_PRIVMSG:
-		sv_resolve(sv, c, q.arg);
-		break;
-	default:
-		sv_session_bad(sv, s, "unknown request");
+	/* In order: behind any that wait, or while the ring lacks room for
+	 * the most it may write, it waits too. */
+	if (sv->deferred || sv->nowed ||
+	    !sv_flow_fits(sv, sv_request_worst(sv, &q), 1, 0)) {
+		sv_defer(sv, s, payload, len);
 		return;
 	}
-	sv_commit(sv);
+	sv_request_run(sv, c, &q);
 }
 
 /* ---- clients leaving ----------------------------------------------------- */
@@ -488,6 +686,9 @@ sv_client_closed(struct supervisor *sv, struct sv_session *s,
 	c = registry_client_get(&sv->reg, m.client);
 	if (!c || c->session != (int)s->index)
 		return;
+	/* Its last words, if their mark waits for room, go first. */
+	if (sv->mark_owed[s->index + 1])
+		sv_mark_now(sv, s->index + 1);
 	sv_client_gone(sv, c, why);
 }
 
@@ -514,15 +715,38 @@ sv_remember(struct supervisor *sv, unsigned producer, uint64_t from,
 }
 
 void
-sv_mark(struct supervisor *sv, unsigned producer)
+sv_mark_now(struct supervisor *sv, unsigned producer)
 {
-	uint64_t head = outbox_take_mark(&sv->shm, producer);
+	uint64_t head, tl;
 
+	if (sv->mark_owed[producer]) {
+		sv->mark_owed[producer] = 0;
+		sv->nowed--;
+	}
+	head = outbox_take_mark(&sv->shm, producer);
 	if (head <= sv->marked[producer])
 		return;
 	if (sv->cfg->history > 0)
 		sv_remember(sv, producer, sv->marked[producer], head);
+	tl = outbox_timeline_head(&sv->shm);
 	outbox_timeline_append(&sv->shm, producer, head);
 	sv->marked[producer] = head;
 	sv->tl_dirty = 1;
+	sv_flow_marked(sv, producer, tl, head);
+}
+
+void
+sv_mark(struct supervisor *sv, unsigned producer)
+{
+	/* A full timeline would lap its slowest live reader: the mark waits,
+	 * its pending flag still set, so the producer sends no other. */
+	if (sv->mark_owed[producer])
+		return;
+	if (!sv_flow_fits(sv, 0, 1, 0)) {
+		sv->mark_owed[producer] = 1;
+		sv->nowed++;
+		sv_flow_update(sv);
+		return;
+	}
+	sv_mark_now(sv, producer);
 }

@@ -4,8 +4,9 @@
  * (listeners and admission), supervisor_proc.c (the process table: spawn,
  * channels, reap, respawn), supervisor_chat.c (requests against the
  * registry, marks), supervisor_wake.c (wake pacing), supervisor_ops.c
- * (live settings, stats, notify, metrics) and supervisor_reload.c
- * (SIGHUP). Supervisor only.
+ * (live settings, stats, notify, metrics), supervisor_reload.c (SIGHUP)
+ * and supervisor_flow.c (flow control: readers, room, stalls).
+ * Supervisor only.
  */
 #ifndef PARLEY_SUPERVISOR_INT_H
 #define PARLEY_SUPERVISOR_INT_H
@@ -18,6 +19,7 @@
 #include "server/live.h"
 #include "server/metrics.h"
 #include "server/notify.h"
+#include "server/flow.h"
 #include "server/outbox.h"
 #include "server/registry.h"
 #include "server/stats.h"
@@ -46,6 +48,25 @@ struct sv_session {
 	uint64_t client_id; /* fork model: the one client */
 	struct supervisor *sv;
 };
+
+/* Liveness of one reader slot, as the supervisor last saw it. */
+struct sv_reader {
+	uint64_t last;	    /* its position then */
+	long long since_ms; /* behind without advancing since; 0: not */
+};
+
+/* A request that waits for room in the supervisor's ring. */
+struct sv_deferred {
+	struct sv_deferred *next;
+	unsigned session; /* index of the asking session */
+	int len;
+	char payload[];
+};
+
+/* The most a QUIT record takes (a client's last record; the supervisor
+ * always keeps room for every connected client's). */
+#define SV_QUIT_BOUND                                                          \
+	outbox_rec_bound(CONFIG_ROOMS_PER_CLIENT_MAX, CHANNEL_REASON_MAX)
 
 struct sv_listener {
 	struct supervisor *sv;
@@ -103,6 +124,26 @@ struct supervisor {
 	unsigned status_clients; /* clients in the last STATUS= */
 	long long status_sent_ms;
 	long long ops_due_ms; /* when sv_ops_tick wants to run; 0: never */
+	/* Flow control (supervisor_flow.c). Reader slot i is session i's;
+	 * slot nsessions is kept for the store (DESIGN.md section 10). */
+	int flow_fd;		    /* eventfd: a reader crossed flow_want */
+	unsigned char *reader_open; /* per reader slot: a reader attached */
+	struct sv_reader *readers;  /* per reader slot */
+	struct flow_fifo *fifo;	    /* per producer: its unread marks */
+	uint64_t *flow_target;	    /* per producer: CHANNEL_FLOW's target */
+	unsigned flow_waiting;	    /* producers with a target */
+	unsigned char *mark_owed;   /* per producer: a mark waits for room in
+				       the timeline */
+	unsigned nowed;
+	struct sv_deferred *deferred, **deferred_tail;
+	unsigned ndeferred;
+	uint64_t tl_min; /* least live reader position, last seen */
+	uint64_t free0;	 /* every live reader has read ring 0 below this */
+	int accept_held; /* no room for one more client's quit */
+	int flow_updating, flow_again; /* sv_flow_update is running */
+	long long flow_due_ms;	       /* next liveness check; 0: none due */
+	unsigned deferrals; /* requests deferred since the debug line */
+	long long deferrals_logged_ms;
 };
 
 /* ---- supervisor.c ---- */
@@ -178,7 +219,8 @@ void sv_client_closed(struct supervisor *sv, struct sv_session *s,
 void sv_client_gone(struct supervisor *sv, struct reg_client *c,
 		    const char *why);
 
-/* Producer has new records: put them in the timeline. */
+/* Producer has new records: put them in the timeline (or, while the
+ * timeline has no room, owe the mark until it has). */
 void sv_mark(struct supervisor *sv, unsigned producer);
 
 /* ---- supervisor_ops.c ---- */
@@ -222,6 +264,60 @@ int sv_tls_start(struct supervisor *sv);
 /* SIGHUP: reloads them; a pair that does not load or match keeps the
  * current one (logged). Workers get the new one over their channels. */
 void sv_tls_reload(struct supervisor *sv);
+/* Puts producer's records in the timeline now, owed or not (before its
+ * clients' quits, which must come after their last words). */
+void sv_mark_now(struct supervisor *sv, unsigned producer);
+
+/* Runs deferred requests while they fit. Returns the worst case of the
+ * first that does not (0: none waits). */
+size_t sv_run_deferred(struct supervisor *sv);
+
+/* The most ring 0 bytes a JOIN with want (CORE_WANT_*) takes, for a room
+ * of members members (after the join) and hist messages of hist_text
+ * bytes each. Pure. */
+size_t sv_join_bound(unsigned want, unsigned members, unsigned hist,
+		     size_t hist_text);
+
+/* The supervisor's ring for cfg: room for every client's quit and the
+ * largest request, twice over, and at least 16 MiB. Pure. */
+size_t sv_ring0_size(const struct config *cfg);
+
+/* ---- supervisor_flow.c ---- */
+
+void sv_flow_setup(struct supervisor *sv);
+void sv_flow_teardown(struct supervisor *sv);
+
+/* A reader starts in slot at pos / the reader of slot is gone. */
+void sv_flow_open(struct supervisor *sv, unsigned slot, uint64_t pos);
+void sv_flow_close(struct supervisor *sv, unsigned slot);
+
+/* Producer's records up to head are timeline entry tl. */
+void sv_flow_marked(struct supervisor *sv, unsigned producer, uint64_t tl,
+		    uint64_t head);
+
+/* A session's CHANNEL_FLOW. */
+void sv_flow_ask(struct supervisor *sv, struct sv_session *s,
+		 const void *payload, int len);
+
+/* Whether ring 0 has room for bytes more and the timeline for entries
+ * more, keeping room for the quits of every connected client and of
+ * clients more. Never blocks. */
+int sv_flow_fits(struct supervisor *sv, size_t bytes, unsigned entries,
+		 unsigned clients);
+
+/* Answers producers that wait, runs what was deferred, and publishes what
+ * the supervisor waits for next (flow_want). */
+void sv_flow_update(struct supervisor *sv);
+
+/* The liveness check when due: declares stalled the readers that are
+ * behind and have not advanced for --stall-timeout. */
+void sv_flow_tick(struct supervisor *sv);
+
+/* ---- supervisor_accept.c (flow) ---- */
+
+/* Stops (hold 1) or resumes accepting while ring 0 lacks room for one
+ * more client's quit. */
+void sv_accept_hold(struct supervisor *sv, int hold);
 
 /* ---- supervisor_wake.c ---- */
 
