@@ -120,6 +120,9 @@ session_check_sendq(struct session *s, int cut)
 
 	while (*pp) {
 		struct client *c = *pp;
+		/* A reload may have raised --sendq above the queue. */
+		if (buf_used(&c->out) <= s->cfg->sendq_bytes)
+			c->sendq_since_ms = 0;
 		if (cut && !c->closing && c->sendq_since_ms &&
 		    now - c->sendq_since_ms >= limit)
 			session_sendq_cut(s, c, "over --sendq too long");

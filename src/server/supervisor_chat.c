@@ -420,7 +420,7 @@ sv_join_bound(unsigned want, unsigned members, unsigned hist, size_t hist_text)
 size_t
 sv_ring0_size(const struct config *cfg)
 {
-	unsigned all = (unsigned)cfg->max_clients;
+	unsigned all = (unsigned)cfg->client_slots; /* a reload's ceiling */
 	size_t need =
 	    all * SV_QUIT_BOUND + 4 * OUTBOX_REC_MAX +
 	    sv_join_bound(CORE_WANT_TOPIC | CORE_WANT_NAMES | CORE_WANT_HISTORY,
@@ -552,7 +552,9 @@ sv_defer(struct supervisor *sv, struct sv_session *s, const void *payload,
 	struct sv_deferred *d;
 	long long now = loop_now_ms();
 
-	if (sv->ndeferred >= (unsigned)sv->cfg->max_clients + sv->nsessions) {
+	/* client_slots, not max_clients: a reload may lower the limit
+	 * below the clients already connected. */
+	if (sv->ndeferred >= (unsigned)sv->cfg->client_slots + sv->nsessions) {
 		sv_session_bad(sv, s, "more requests than clients");
 		return;
 	}
