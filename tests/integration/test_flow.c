@@ -399,17 +399,24 @@ out:
 enum { BURST_N = 10, BURST_M = 3000, BURST_WINDOW = 64 };
 
 /* Each sender keeps at most BURST_WINDOW markers in flight: sent, and
- * not yet received by the next client. */
+ * not yet received by the slowest reader. So no reader's queue in the
+ * server can pass (BURST_N - 1) x BURST_WINDOW markers, about 130 KiB:
+ * over the 64 KiB soft limit, never near the 256 KiB hard one, however
+ * late a session process runs (bounding only what the next client has
+ * received let a session that was off the CPU for a few milliseconds
+ * find a quarter of a megabyte to deliver at once, and be cut off). */
 static void
 fl_burst_feed(struct fl_group *g)
 {
 	for (int i = 0; i < BURST_N; i++) {
-		const struct fl_client *next = &g->c[(i + 1) % BURST_N];
-		long in_flight = g->c[i].sent - next->from[i];
-		long room = BURST_WINDOW - in_flight;
+		long least = g->c[i].sent;
+		for (int r = 0; r < BURST_N; r++)
+			if (r != i && !g->c[r].m.eof && g->c[r].from[i] < least)
+				least = g->c[r].from[i];
+		long room = BURST_WINDOW - (g->c[i].sent - least);
 		if (room > BURST_M - g->c[i].sent)
 			room = BURST_M - g->c[i].sent;
-		if (room > 0 && !next->m.eof)
+		if (room > 0)
 			fl_queue_markers(g, i, room);
 	}
 }
@@ -418,18 +425,21 @@ static int
 fl_burst_done(struct fl_group *g)
 {
 	for (int i = 0; i < BURST_N; i++)
+		if (g->c[i].m.eof)
+			return 1; /* a reader is gone: the checks say so */
+	for (int i = 0; i < BURST_N; i++)
 		if (g->c[i].sent < BURST_M)
-			return g->c[(i + 1) % BURST_N].m.eof;
+			return 0;
 	return fl_all_delivered(g);
 }
 
 static void
 test_burst_over_a_small_sendq_cuts_off_no_reader_that_keeps_up(void)
 {
-	/* Ten clients, each 3,000 messages of 200 bytes, 64 in flight: the
-	 * readers' queues pass the 64 KiB soft limit during the burst and
-	 * drain again; an eleventh client never reads and is the only one
-	 * cut off. */
+	/* Ten clients, each 3,000 messages of 200 bytes, 64 in flight to
+	 * the slowest reader: the readers' queues may pass the 64 KiB soft
+	 * limit during the burst and drain again; an eleventh client never
+	 * reads and is the only one cut off. */
 	struct ts_server *s = start("--flood-rate 0 --sendq 65536");
 	struct fl_client c[BURST_N + 1];
 	struct fl_group g = {.pad = 200};
@@ -448,9 +458,15 @@ test_burst_over_a_small_sendq_cuts_off_no_reader_that_keeps_up(void)
 		fl_dump(&g);
 	check_readers_lossless(&g, "burst");
 	CHECK(ts_log_wait(s, "left: send queue exceeded", 30000) == 0);
-	CHECKF(ts_log_count(s, "left: send queue exceeded") == 1,
-	       "%d clients cut off, only the one that never reads should be",
-	       ts_log_count(s, "left: send queue exceeded"));
+	if (!CHECKF(ts_log_count(s, "left: send queue exceeded") == 1,
+		    "%d clients cut off, only the one that never reads "
+		    "should be",
+		    ts_log_count(s, "left: send queue exceeded"))) {
+		char why[512];
+		if (ts_log_line(s, "send queue exceeded (", why, sizeof(why)) ==
+		    0)
+			printf("  first: %s\n", why);
+	}
 	CHECK(ts_log_count(s, "session fell behind") == 0);
 out:
 	fl_close(&g);
