@@ -113,9 +113,10 @@ struct session {
 	/* Flow control (flow.h): this session as a timeline reader, and
 	 * as a producer, how far every live reader has read its ring. */
 	struct flow_reader rd;
-	uint64_t free_from;  /* cached from the shared control page */
-	uint64_t flow_asked; /* the target of our CHANNEL_FLOW; 0: none */
-	int flow_blocked;    /* no room for flow_bytes: input paused */
+	uint64_t free_from;	   /* cached from the shared control page */
+	uint64_t flow_asked;	   /* the target of our CHANNEL_FLOW; 0: none */
+	int flow_blocked;	   /* no room for flow_bytes: input paused */
+	long long flow_blocked_ms; /* since then (for the wait counter) */
 	size_t flow_bytes;
 	struct loop *loop;
 	struct channel chan;

@@ -323,6 +323,8 @@ session_flow_block(struct session *s, size_t bytes)
 	if (s->flow_blocked)
 		return;
 	s->flow_blocked = 1;
+	s->flow_blocked_ms = now;
+	session_count(s, STATS_PAUSES_OUTBOX, 1);
 	s->pauses++;
 	if (now - s->pauses_logged_ms < SESSION_DEBUG_EVERY_MS)
 		return;
@@ -366,11 +368,16 @@ void
 session_flow_recheck(struct session *s)
 {
 	s->free_from = flow_free_from(s->shm, s->w.producer);
-	if (flow_room(s->free_from, s->shm->ring_size, s->w.head,
-		      s->flow_bytes))
-		s->flow_blocked = 0;
-	else
+	if (!flow_room(s->free_from, s->shm->ring_size, s->w.head,
+		       s->flow_bytes)) {
 		(void)session_room(s, s->flow_bytes); /* asks again if due */
+		return;
+	}
+	if (s->flow_blocked)
+		session_count(
+		    s, STATS_FLOW_WAIT_MS,
+		    (uint64_t)(loop_time_ms(s->loop) - s->flow_blocked_ms));
+	s->flow_blocked = 0;
 }
 
 void

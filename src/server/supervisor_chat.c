@@ -569,6 +569,7 @@ sv_defer(struct supervisor *sv, struct sv_session *s, const void *payload,
 	sv->deferred_tail = &d->next;
 	sv->ndeferred++;
 	sv->deferrals++;
+	sv->counts[METRICS_DEFERRED]++;
 	if (now - sv->deferrals_logged_ms >= SV_DEBUG_EVERY_MS) {
 		log_debug("%u request%s deferred since the last report: the "
 			  "supervisor's ring waits for its readers (%u "

@@ -344,6 +344,7 @@ sv_flow_stall(struct supervisor *sv, unsigned slot, uint64_t seen,
 
 	if (!flow_slot_stall(&sv->shm, slot, seen))
 		return;
+	sv->counts[METRICS_STALLED]++;
 	log_warn("%s %d stalled: %llu timeline entries behind, no progress "
 		 "for %lld ms; writers no longer wait for it",
 		 sv->cfg->workers > 0 ? "worker" : "session", (int)s->pid,
