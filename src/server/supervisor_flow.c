@@ -335,16 +335,25 @@ sv_flow_round(struct supervisor *sv)
 	return !want || flow_min(&sv->shm, sv->reader_open) < want;
 }
 
-/* Declares the reader of slot stalled, if it still has not moved. */
+/* Declares the reader of slot stalled, if it still has not moved. A slot
+ * past the sessions' is a reader of another kind (the store's): it is
+ * logged by slot and must find out by itself (flow_reader_is_out). */
 static void
 sv_flow_stall(struct supervisor *sv, unsigned slot, uint64_t seen,
 	      uint64_t head, long long idle_ms)
 {
-	struct sv_session *s = &sv->sessions[slot];
+	struct sv_session *s;
 
 	if (!flow_slot_stall(&sv->shm, slot, seen))
 		return;
 	sv->counts[METRICS_STALLED]++;
+	if (slot >= sv->nsessions) {
+		log_warn("reader %u stalled: %llu timeline entries behind, no "
+			 "progress for %lld ms; writers no longer wait for it",
+			 slot, (unsigned long long)(head - seen), idle_ms);
+		return;
+	}
+	s = &sv->sessions[slot];
 	log_warn("%s %d stalled: %llu timeline entries behind, no progress "
 		 "for %lld ms; writers no longer wait for it",
 		 sv->cfg->workers > 0 ? "worker" : "session", (int)s->pid,
@@ -365,7 +374,7 @@ sv_flow_tick(struct supervisor *sv)
 
 	if (!sv->flow_due_ms || now < sv->flow_due_ms)
 		return;
-	for (unsigned i = 0; i < sv->nsessions; i++) {
+	for (unsigned i = 0; i < sv->shm.nreaders; i++) {
 		struct sv_reader *r = &sv->readers[i];
 		uint64_t v;
 		if (!sv->reader_open[i])

@@ -287,7 +287,11 @@ size_t sv_ring0_size(const struct config *cfg);
 void sv_flow_setup(struct supervisor *sv);
 void sv_flow_teardown(struct supervisor *sv);
 
-/* A reader starts in slot at pos / the reader of slot is gone. */
+/* A reader starts in slot at pos / the reader of slot is gone. Any slot
+ * of the table: session i's is i; one past the sessions' is for a reader
+ * that is no session (the store), which opens it at the timeline head
+ * before its process starts, as sv_spawn does. Every open slot is waited
+ * for and may be declared stalled. */
 void sv_flow_open(struct supervisor *sv, unsigned slot, uint64_t pos);
 void sv_flow_close(struct supervisor *sv, unsigned slot);
 
