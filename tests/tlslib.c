@@ -259,7 +259,7 @@ tt_wait(struct tt_conn *c, int err, long long deadline)
 }
 
 static int
-tt_tcp(int port)
+tt_tcp(int port, int rcvbuf)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 				 .sin_port = htons((uint16_t)port)};
@@ -268,6 +268,9 @@ tt_tcp(int port)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0)
 		return -1;
+	if (rcvbuf > 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				 sizeof(rcvbuf));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		close(fd);
 		return -1;
@@ -298,7 +301,7 @@ tt_connect(int port, const struct tt_opts *o, char *why, size_t n,
 	struct tt_conn *c = calloc(1, sizeof(*c));
 
 	snprintf(why, n, "?");
-	c->fd = tt_tcp(port);
+	c->fd = tt_tcp(port, o->rcvbuf);
 	c->ctx = SSL_CTX_new(TLS_client_method());
 	if (c->fd < 0 || !c->ctx) {
 		snprintf(why, n, "connect: %s", strerror(errno));

@@ -42,6 +42,8 @@ struct tt_opts {
 	int max_version;     /* e.g. TLS1_2_VERSION; 0: the library's */
 	int min_version;     /* 0: the library's */
 	void *session;	     /* an SSL_SESSION to resume (tt_session) */
+	int rcvbuf;	     /* SO_RCVBUF before connecting (a client that
+				reads slowly); 0: the kernel's */
 };
 
 /* Connects to 127.0.0.1:port and runs the handshake within timeout_ms.

@@ -7,13 +7,41 @@
 #include "testlib.h"
 #include "tlslib.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+int wc_rcvbuf;
+
+/* A plain connection to 127.0.0.1:port with wc_rcvbuf set before the
+ * connect (after, the window it leaves can be slower than the test). */
+static int
+wc_connect(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd;
+
+	if (!wc_rcvbuf)
+		return tc_connect(port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &wc_rcvbuf,
+			 sizeof(wc_rcvbuf));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
 
 static struct wc *
 wc_alloc(int fd, struct tt_conn *tls)
@@ -135,7 +163,7 @@ wc_request_on(struct wc *c, const char *request, char *head, size_t n)
 struct wc *
 wc_request(int port, const char *request, char *head, size_t n)
 {
-	int fd = tc_connect(port);
+	int fd = wc_connect(port);
 	struct wc *c;
 
 	if (fd < 0)
@@ -162,7 +190,7 @@ wc_upgrade_on(struct wc *c, int port, const char *extra, char *head, size_t n)
 struct wc *
 wc_upgrade(int port, const char *extra, char *head, size_t n)
 {
-	int fd = tc_connect(port);
+	int fd = wc_connect(port);
 	struct wc *c;
 
 	if (fd < 0)
@@ -194,7 +222,7 @@ wc_join_on(struct wc *c, int port, const char *extra)
 struct wc *
 wc_join(int port, const char *extra)
 {
-	int fd = tc_connect(port);
+	int fd = wc_connect(port);
 	struct wc *c;
 
 	if (fd < 0)

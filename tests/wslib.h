@@ -30,6 +30,10 @@ struct wc {
 	int eof;
 };
 
+/* SO_RCVBUF of the next plain connections wc_request, wc_upgrade and
+ * wc_join make; 0: the kernel's. */
+extern int wc_rcvbuf;
+
 /* A client on a connected plain socket fd, or on a TLS connection whose
  * handshake is done; the client owns either and frees it in wc_free. */
 struct wc *wc_new(int fd);

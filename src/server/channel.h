@@ -14,13 +14,14 @@
 
 /* Bump on any change to the types or payloads below, or to the values of
  * enum core_op_kind that requests carry. */
-#define CHANNEL_VERSION 4
+#define CHANNEL_VERSION 5
 
 enum channel_type {
 	/* 1xx: session -> supervisor */
 	CHANNEL_MARK = 100,	     /* no payload: my outbox has new records */
 	CHANNEL_REQUEST = 101,	     /* struct channel_request */
 	CHANNEL_CLIENT_CLOSED = 102, /* struct channel_client_closed */
+	CHANNEL_FLOW = 103, /* struct channel_flow: my ring is filling */
 
 	/* 2xx: supervisor -> session */
 	CHANNEL_CLIENT_NEW = 200, /* struct channel_client_new + the fd */
@@ -31,6 +32,10 @@ enum channel_type {
 	 * key and ticket keys after a reload (workers only: a fork-model
 	 * session is forked with the current context). */
 	CHANNEL_TLS_CONTEXT = 203,
+	CHANNEL_FLOW_GO = 204, /* no payload: free_from reached what the
+				  last CHANNEL_FLOW asked for */
+	CHANNEL_STALLED = 205, /* no payload: your reader was marked out
+				  (flow.h): you have been lapped */
 
 	/* 3xx: supervisor -> store */
 	CHANNEL_STORE_HISTORY = 300, /* struct channel_store_history */
@@ -119,6 +124,14 @@ struct channel_tls_context {
 	uint32_t cert_len;   /* bytes 0..cert_len: certificate and chain */
 	uint32_t key_len;    /* then the private key */
 	uint32_t ticket_len; /* then the ticket keys (TLS_TICKET_KEYS_LEN) */
+};
+
+/* A producer asks to be told (CHANNEL_FLOW_GO) once every live reader
+ * has read its ring up to target (a ring position); the supervisor
+ * publishes free_from meanwhile. One outstanding per session; a new one
+ * replaces it. */
+struct channel_flow {
+	uint64_t target;
 };
 
 struct channel_kick {

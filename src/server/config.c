@@ -16,6 +16,8 @@ config_defaults(struct config *cfg)
 	cfg->limit_loopback = 0;
 	cfg->max_line = 1024;
 	cfg->sendq_bytes = 1024 * 1024;
+	cfg->sendq_seconds = 10;
+	cfg->sendq_hard_bytes = 0; /* 4 x sendq_bytes, in options_finish */
 	cfg->history = 20;
 	cfg->flood_burst = 20;
 	cfg->flood_rate = 10;
@@ -25,6 +27,7 @@ config_defaults(struct config *cfg)
 	cfg->outbox_bytes = 0; /* chosen by process model in parleyd.c */
 	cfg->timeline_entries = 1u << 20;
 	cfg->shutdown_ms = 3000;
+	cfg->stall_timeout_ms = 2000;
 	cfg->wake_pace_us = 25;
 	cfg->handshake_ms = 10000;
 	cfg->default_room = "#lobby";

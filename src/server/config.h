@@ -39,16 +39,20 @@ struct config {
 	int max_per_address; /* per remote address; 0 = unlimited */
 	int limit_loopback;  /* apply max_per_address to loopback too */
 	size_t max_line;     /* bytes per input line, LF excluded */
-	size_t sendq_bytes;  /* per-client send queue before disconnect */
-	int history;	     /* room messages replayed on join */
-	int flood_burst;     /* lines a client may send at once */
-	double flood_rate;   /* lines per second after the burst; 0 = off */
-	int max_rooms;	     /* rooms on the server */
+	size_t sendq_bytes;  /* soft limit of a client's send queue */
+	int sendq_seconds;   /* time a queue may stay over the soft limit */
+	size_t sendq_hard_bytes; /* over this a client is cut off at once */
+	int history;		 /* room messages replayed on join */
+	int flood_burst;	 /* lines a client may send at once */
+	double flood_rate;	 /* lines per second after the burst; 0 = off */
+	int max_rooms;		 /* rooms on the server */
 	int max_rooms_per_client; /* rooms one client can be in */
 	int join_notices;	  /* announce joins/parts in rooms up to this */
 	size_t outbox_bytes;	  /* ring per producer (power of two) */
 	size_t timeline_entries;  /* marks in the timeline (power of two) */
 	int shutdown_ms;	  /* grace before SIGKILL at shutdown */
+	int stall_timeout_ms;	  /* a reader behind and not advancing this
+				     long is no longer waited for */
 	int wake_pace_us;	  /* per session process: least time between two
 				     wake-ups of every session; 0 = at once */
 	const char *default_room;

@@ -420,6 +420,10 @@ config_write_value(FILE *f, const struct option_def *d,
 			*(const int *)(const void *)field);
 		return;
 	case OPTION_SIZE:
+		/* Below its range: options_finish derives it from another
+		 * setting (sendq-hard from sendq), which the help says. */
+		if (*(const size_t *)(const void *)field < (size_t)d->min)
+			break;
 		fprintf(f, "#%s %zu\n", d->name,
 			*(const size_t *)(const void *)field);
 		return;

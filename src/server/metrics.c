@@ -125,8 +125,17 @@ metrics_pauses(struct metrics_out *o, const struct metric_def *m)
 	    o, "%s{cause=\"flood\"} %llu\n", m->name,
 	    (unsigned long long)stats_sum(st, o->in_use, STATS_PAUSES_FLOOD));
 	metrics_printf(
-	    o, "%s{cause=\"backlog\"} %llu\n", m->name,
-	    (unsigned long long)stats_sum(st, o->in_use, STATS_PAUSES_BACKLOG));
+	    o, "%s{cause=\"outbox\"} %llu\n", m->name,
+	    (unsigned long long)stats_sum(st, o->in_use, STATS_PAUSES_OUTBOX));
+}
+
+static void
+metrics_flow_wait(struct metrics_out *o, const struct metric_def *m)
+{
+	uint64_t ms = stats_sum(&o->sv->stats, o->in_use, STATS_FLOW_WAIT_MS);
+
+	metrics_printf(o, "%s %llu.%03u\n", m->name,
+		       (unsigned long long)(ms / 1000), (unsigned)(ms % 1000));
 }
 
 /* Names of enum channel_reason; others are shown by number. */
@@ -328,6 +337,22 @@ static const struct metric_def metrics_table[] = {
      .type = "counter",
      .help = "Times client input was paused, by cause (flow control).",
      .fn = metrics_pauses},
+    {.name = "parley_flow_wait_seconds_total",
+     .type = "counter",
+     .help = "Time sessions' input waited for room in their outbox "
+	     "(counted as each wait ends).",
+     .fn = metrics_flow_wait},
+    {.name = "parley_stalled_readers_total",
+     .type = "counter",
+     .help = "Readers (session processes, the store) declared stalled "
+	     "(behind, no progress for --stall-timeout).",
+     .from = METRIC_COUNT,
+     .index = METRICS_STALLED},
+    {.name = "parley_requests_deferred_total",
+     .type = "counter",
+     .help = "Requests that waited for room in the supervisor's ring.",
+     .from = METRIC_COUNT,
+     .index = METRICS_DEFERRED},
     {.name = "parley_session_failures_total",
      .type = "counter",
      .help = "Session processes that crashed or exited with an error.",
@@ -376,6 +401,12 @@ static const struct metric_def metrics_table[] = {
      .type = "counter",
      .help = "Store commits that failed (disk full, I/O errors).",
      .index = offsetof(struct store_stats_sh, failures),
+     .fn = metrics_store_counter},
+    {.name = "parley_store_unarchived_total",
+     .type = "counter",
+     .help = "Messages the store skipped, never archived: it was declared "
+	     "stalled (or fell a ring behind) while they went by.",
+     .index = offsetof(struct store_stats_sh, unarchived),
      .fn = metrics_store_counter},
     {.name = "parley_store_restarts_total",
      .type = "counter",

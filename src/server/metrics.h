@@ -27,6 +27,8 @@ enum metrics_count {
 	METRICS_RELOAD_FAILURES,  /* reloads refused: the file did not parse */
 	METRICS_SCRAPES,	  /* /metrics responses */
 	METRICS_STORE_RESTARTS,	  /* store processes respawned */
+	METRICS_STALLED,	  /* readers declared stalled (flow control) */
+	METRICS_DEFERRED,	  /* requests that waited for ring 0 room */
 	METRICS_COUNTS
 };
 

@@ -232,8 +232,17 @@ const struct option_def options_table[] = {
      "longest input line (default 1024)"},
     {"sendq", "BYTES", OPTION_SIZE, FIELD(sendq_bytes), 4096, 1LL << 30, NULL,
      OPTION_RELOADS,
-     "send queue per client before it is\n"
-     "disconnected (default 1048576)"},
+     "soft limit of a client's send queue: over it\n"
+     "for --sendq-seconds, it is disconnected\n"
+     "(default 1048576)"},
+    {"sendq-seconds", "S", OPTION_INT, FIELD(sendq_seconds), 0, 86400, NULL,
+     OPTION_RELOADS,
+     "how long a send queue may stay over --sendq\n"
+     "(default 10; 0: not at all)"},
+    {"sendq-hard", "BYTES", OPTION_SIZE, FIELD(sendq_hard_bytes), 4096,
+     1LL << 32, NULL, OPTION_RELOADS,
+     "a send queue over this is disconnected at once\n"
+     "(default 4 x --sendq; at least --sendq)"},
     {"history", "N", OPTION_INT, FIELD(history), 0, 1000, NULL, OPTION_RELOADS,
      "messages replayed on join (default 20)"},
     {"flood-burst", "N", OPTION_INT, FIELD(flood_burst), 1, 100000, NULL,
@@ -257,6 +266,11 @@ const struct option_def options_table[] = {
      "shared-memory ring per session (power of two;\n"
      "default auto: 1 MiB per client, 32 MiB per\n"
      "worker)"},
+    {"stall-timeout", "MS", OPTION_INT, FIELD(stall_timeout_ms), 100, 3600000,
+     NULL, OPTION_RELOADS,
+     "writers wait at most this long for a reader\n"
+     "that is behind and does not advance; then it\n"
+     "is disconnected, messages lost (default 2000)"},
     {"shutdown-timeout", "MS", OPTION_INT, FIELD(shutdown_ms), 0, 600000, NULL,
      OPTION_RELOADS, "grace before SIGKILL at shutdown (default 3000)"},
     {"wake-pace", "US", OPTION_INT, FIELD(wake_pace_us), 0, 1000000, NULL,
@@ -380,6 +394,10 @@ options_finish(struct config *cfg)
 		cfg->outbox_bytes = cfg->workers > 0 ? 32u << 20 : 1u << 20;
 	if (cfg->client_slots == 0)
 		cfg->client_slots = cfg->max_clients;
+	if (cfg->sendq_hard_bytes == 0)
+		cfg->sendq_hard_bytes = 4 * cfg->sendq_bytes;
+	if (cfg->sendq_hard_bytes < cfg->sendq_bytes)
+		cfg->sendq_hard_bytes = cfg->sendq_bytes;
 }
 
 int

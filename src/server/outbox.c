@@ -32,6 +32,12 @@ outbox_prod(const struct outbox_shm *shm, unsigned producer)
 			(size_t)(producer - 1) * shm->region);
 }
 
+struct outbox_prod_sh *
+outbox_producer_sh(const struct outbox_shm *shm, unsigned producer)
+{
+	return outbox_prod(shm, producer);
+}
+
 static size_t
 outbox_ring_size(const struct outbox_shm *shm, unsigned producer)
 {
@@ -61,21 +67,35 @@ int
 outbox_shm_create(struct outbox_shm *shm, unsigned nprod, size_t ring0_size,
 		  size_t ring_size, size_t tl_cap)
 {
+	return outbox_shm_create_readers(shm, nprod, nprod, ring0_size,
+					 ring_size, tl_cap);
+}
+
+int
+outbox_shm_create_readers(struct outbox_shm *shm, unsigned nprod,
+			  unsigned nreaders, size_t ring0_size,
+			  size_t ring_size, size_t tl_cap)
+{
 	size_t page = outbox_page();
-	size_t tl_bytes;
+	size_t tl_bytes, readers_at;
 
 	if (!outbox_size_ok(ring0_size) || !outbox_size_ok(ring_size) ||
 	    (tl_cap & (tl_cap - 1)) || tl_cap == 0 || nprod == 0)
 		return -EINVAL;
 	memset(shm, 0, sizeof(*shm));
 	shm->nprod = nprod;
+	shm->nreaders = nreaders;
+	shm->page = page;
 	shm->ring0_size = ring0_size;
 	shm->ring_size = ring_size;
 	shm->region0 = page + ring0_size;
 	shm->region = page + ring_size;
 	tl_bytes = page + tl_cap * sizeof(struct timeline_entry);
 	tl_bytes = (tl_bytes + page - 1) / page * page;
-	shm->size = shm->region0 + shm->region * (nprod - 1) + tl_bytes;
+	/* The reader table goes between the rings and the timeline, a page
+	 * per slot: mprotect can then let each reader write its own. */
+	readers_at = shm->region0 + shm->region * (nprod - 1);
+	shm->size = readers_at + (size_t)nreaders * page + tl_bytes;
 	/* Anonymous and shared: inherited by every fork, named nowhere, gone
 	 * with the last process. NORESERVE: only touched pages cost memory. */
 	shm->base = mmap(NULL, shm->size, PROT_READ | PROT_WRITE,
@@ -84,6 +104,9 @@ outbox_shm_create(struct outbox_shm *shm, unsigned nprod, size_t ring0_size,
 		shm->base = NULL;
 		return -errno;
 	}
+	shm->readers = (char *)shm->base + readers_at;
+	for (unsigned i = 0; i < nreaders; i++)
+		outbox_reader(shm, i)->pos = OUTBOX_READER_OUT;
 	shm->tl = (void *)((char *)shm->base + shm->size - tl_bytes);
 	shm->tl->cap = tl_cap;
 	struct timespec now;
@@ -95,12 +118,15 @@ outbox_shm_create(struct outbox_shm *shm, unsigned nprod, size_t ring0_size,
 }
 
 void
-outbox_shm_protect(struct outbox_shm *shm, int own)
+outbox_shm_protect(struct outbox_shm *shm, int own, int reader)
 {
 	(void)mprotect(shm->base, shm->size, PROT_READ);
 	if (own >= 0)
 		(void)mprotect(outbox_prod(shm, (unsigned)own),
 			       own == 0 ? shm->region0 : shm->region,
+			       PROT_READ | PROT_WRITE);
+	if (reader >= 0 && (unsigned)reader < shm->nreaders)
+		(void)mprotect(outbox_reader(shm, (unsigned)reader), shm->page,
 			       PROT_READ | PROT_WRITE);
 }
 
@@ -142,6 +168,30 @@ outbox_copy(char *p, const struct outbox_str *s, size_t n)
 	if (n)
 		memcpy(p, s->p, n);
 	return p + n;
+}
+
+size_t
+outbox_rec_size(const struct outbox_new *nr)
+{
+	unsigned nids = nr->nids > OUTBOX_IDS_MAX ? OUTBOX_IDS_MAX : nr->nids;
+
+	return outbox_align(sizeof(struct outbox_rec) + nids * 8 +
+			    outbox_cut(nr->nick, OUTBOX_NICK_MAX) +
+			    outbox_cut(nr->user, OUTBOX_USER_MAX) +
+			    outbox_cut(nr->host, OUTBOX_HOST_MAX) +
+			    outbox_cut(nr->acct, OUTBOX_ACCT_MAX) +
+			    outbox_cut(nr->room, OUTBOX_ROOM_MAX) +
+			    outbox_cut(nr->arg, OUTBOX_ARG_MAX) +
+			    outbox_cut(nr->text, OUTBOX_TEXT_MAX));
+}
+
+size_t
+outbox_put_size(const struct outbox_writer *w, const struct outbox_new *nr)
+{
+	size_t size = outbox_ring_size(w->shm, w->producer);
+	size_t off = w->head & (size - 1), len = outbox_rec_size(nr);
+
+	return off + len > size ? size - off + len : len;
 }
 
 void

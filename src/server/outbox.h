@@ -17,7 +17,7 @@
  * OUTBOX_VERSION on any change (all processes come from one binary, so the
  * version only guards against mistakes in this file). A record says what
  * happened, never how a protocol spells it (DESIGN.md section 9). */
-#define OUTBOX_VERSION 3
+#define OUTBOX_VERSION 4
 
 enum outbox_kind {
 	OUTBOX_PAD = 0, /* filler to the end of the ring; skipped */
@@ -161,17 +161,37 @@ struct timeline_entry {
 
 /* Shared control block of one producer, at the start of its region, on a
  * page of its own. head: written by the producer; mark_pending: set by the
- * producer, cleared by the supervisor. */
+ * producer, cleared by the supervisor; free_from: written by the
+ * supervisor only (flow.h), on a cache line of its own. */
 struct outbox_prod_sh {
 	uint64_t head;
 	uint32_t mark_pending;
+	/* Every live reader has read this ring below free_from: the
+	 * producer may write up to free_from + ring size - OUTBOX_REC_MAX.
+	 * Monotonic; release-stored by the supervisor. */
+	_Alignas(64) uint64_t free_from;
 };
 
-/* Shared timeline header; head is written by the supervisor only. */
+/* Shared timeline header, written by the supervisor only: head, and
+ * flow_want (flow.h) on a cache line of its own. */
 struct timeline_sh {
 	uint64_t head;
 	uint64_t cap;  /* entries, a power of two */
 	uint64_t boot; /* set once at creation: this server run's id */
+	/* A reader whose position crosses flow_want wakes the supervisor:
+	 * a producer waits for that position (0: nobody waits). */
+	_Alignas(64) uint64_t flow_want;
+};
+
+/* A timeline reader's slot in the reader table, on a page of its own:
+ * written by its reader and by the supervisor (flow.h says how). pos is
+ * the timeline position below which the reader has read every entry, or
+ * has OUTBOX_READER_OUT set: the slot is free, or its reader stalled or
+ * gone, and producers do not wait for it. */
+#define OUTBOX_READER_OUT (1ull << 63)
+
+struct outbox_reader_sh {
+	uint64_t pos;
 };
 
 /* Process-local handle to the whole mapping (same addresses in every
@@ -180,6 +200,9 @@ struct outbox_shm {
 	void *base;
 	size_t size;
 	unsigned nprod;	   /* producers, supervisor included */
+	unsigned nreaders; /* slots of the reader table */
+	char *readers;	   /* the reader table: a page per slot */
+	size_t page;
 	size_t ring0_size; /* the supervisor's ring (producer 0) */
 	size_t ring_size;  /* bytes per session ring, a power of two */
 	size_t region0;	   /* control page + ring of producer 0 */
@@ -188,18 +211,38 @@ struct outbox_shm {
 	struct timeline_entry *tl_ent;
 };
 
-/* Maps the shared memory for nprod producers: the supervisor's ring of
- * ring0_size bytes, sessions' rings of ring_size bytes (powers of two, at
- * least 4 * OUTBOX_REC_MAX) and a timeline of tl_cap entries (a power of
- * two). Returns 0 or -errno. */
+/* Maps the shared memory for nprod producers and nreaders timeline
+ * readers: the supervisor's ring of ring0_size bytes, sessions' rings of
+ * ring_size bytes (powers of two, at least 4 * OUTBOX_REC_MAX), a reader
+ * table of nreaders slots (every slot out: flow.h) and a timeline of
+ * tl_cap entries (a power of two). Returns 0 or -errno. */
+int outbox_shm_create_readers(struct outbox_shm *shm, unsigned nprod,
+			      unsigned nreaders, size_t ring0_size,
+			      size_t ring_size, size_t tl_cap)
+    __attribute__((warn_unused_result));
+
+/* outbox_shm_create_readers with one reader slot per producer. */
 int outbox_shm_create(struct outbox_shm *shm, unsigned nprod, size_t ring0_size,
 		      size_t ring_size, size_t tl_cap)
     __attribute__((warn_unused_result));
 
 /* Makes every page read-only for this process except producer own's region
- * (pass -1 for none). Called by a session after fork, so a bug in one
- * session can never corrupt what the others read. */
-void outbox_shm_protect(struct outbox_shm *shm, int own);
+ * and reader slot reader's page (pass -1 for none). Called by a session
+ * after fork, so a bug in one session can never corrupt what the others
+ * read. */
+void outbox_shm_protect(struct outbox_shm *shm, int own, int reader);
+
+/* Reader slot i of the table (i < nreaders). */
+static inline struct outbox_reader_sh *
+outbox_reader(const struct outbox_shm *shm, unsigned i)
+{
+	return (struct outbox_reader_sh *)(void *)(shm->readers +
+						   (size_t)i * shm->page);
+}
+
+/* The shared control block of producer. */
+struct outbox_prod_sh *outbox_producer_sh(const struct outbox_shm *shm,
+					  unsigned producer);
 
 void outbox_shm_destroy(struct outbox_shm *shm);
 
@@ -219,8 +262,31 @@ void outbox_writer_init(struct outbox_writer *w, struct outbox_shm *shm,
 
 /* Writes a record and stores the new head, so at most one record is ever
  * being written past the published head (the margin the readers' lap check
- * assumes). Readers take it only once it is marked. */
+ * assumes). Readers take it only once it is marked. The writer must have
+ * made sure, with outbox_put_size, that the ring has room (flow.h). */
 void outbox_put(struct outbox_writer *w, const struct outbox_new *rec);
+
+/* The bytes rec takes in a ring: its aligned length once strings are
+ * cut to their maxima. */
+size_t outbox_rec_size(const struct outbox_new *rec);
+
+/* How far outbox_put(w, rec) would move the head: the record, and the
+ * padding before it if it does not fit before the end of the ring. */
+size_t outbox_put_size(const struct outbox_writer *w,
+		       const struct outbox_new *rec);
+
+/* The most a record with nids ids and text_len bytes of text takes,
+ * whatever its other strings. */
+static inline size_t
+outbox_rec_bound(unsigned nids, size_t text_len)
+{
+	size_t n = sizeof(struct outbox_rec) + (size_t)nids * 8 +
+		   OUTBOX_NICK_MAX + OUTBOX_USER_MAX + OUTBOX_HOST_MAX +
+		   OUTBOX_ACCT_MAX + OUTBOX_ROOM_MAX + OUTBOX_ARG_MAX +
+		   (text_len < OUTBOX_TEXT_MAX ? text_len : OUTBOX_TEXT_MAX);
+
+	return (n + OUTBOX_REC_ALIGN - 1) & ~(size_t)(OUTBOX_REC_ALIGN - 1);
+}
 
 /* Ends a batch of appends. Returns 1 if the producer must now send a MARK
  * (none was pending), else 0. Sequentially consistent: the head store

@@ -105,6 +105,9 @@ session_handle_message(struct session *s, const struct channel_hdr *h,
 			close(fd);
 			break;
 		}
+		/* Handed over while we were stalled: the clients we had are
+		 * lapped first, the new one starts at the present. */
+		(void)session_check_out(s);
 		session_client_add(s, &m, fd);
 		break;
 	}
@@ -128,6 +131,13 @@ session_handle_message(struct session *s, const struct channel_hdr *h,
 			fatalx("malformed TLS_CONTEXT");
 		session_tls_context(payload, fd);
 		close(fd);
+		break;
+	case CHANNEL_FLOW_GO:
+		session_flow_go(s);
+		break;
+	case CHANNEL_STALLED:
+		/* A hint: the next read of the timeline finds the slot out,
+		 * so a session resumed after SIGSTOP notices at once. */
 		break;
 	default:
 		fatalx("unexpected channel message type %u", h->type);
@@ -213,15 +223,20 @@ session_timeout(struct session *s)
 {
 	long long next = -1, now = loop_time_ms(s->loop);
 
-	/* Paused input resumes when the timeline brings our records back,
-	 * which the wake eventfd announces. */
-	if (s->ready && (!s->input_paused || !session_backlogged(s)))
+	/* Input paused for outbox room resumes on CHANNEL_FLOW_GO; the
+	 * retry only guards against a lost one. */
+	if (s->ready && !s->flow_blocked)
 		return 0;
 	if (s->linger_poll)
 		return 10; /* no event says "send queue empty": poll */
+	if (s->flow_blocked)
+		next = now + SESSION_FLOW_RETRY_MS;
 	for (struct client *c = s->throttled; c; c = c->throttled_next)
 		if (next < 0 || c->throttled_until_ms < next)
 			next = c->throttled_until_ms;
+	int sendq_ms = session_check_sendq(s, 0);
+	if (sendq_ms >= 0 && (next < 0 || now + sendq_ms < next))
+		next = now + sendq_ms;
 	for (struct client *c = s->closing; c; c = c->closing_next)
 		if (next < 0 || c->linger_until_ms < next)
 			next = c->linger_until_ms;
@@ -264,9 +279,11 @@ session_setup(struct session *s, const struct session_start *st)
 	s->env.shm = st->shm;
 	s->worker = st->worker;
 	s->wake_fd = st->wake_fd;
-	outbox_shm_protect(s->shm, (int)st->producer);
+	outbox_shm_protect(s->shm, (int)st->producer, (int)st->reader);
 	outbox_writer_init(&s->w, s->shm, st->producer);
 	s->published = s->w.head;
+	flow_reader_init(&s->rd, s->shm, st->reader, st->flow_fd);
+	s->free_from = flow_free_from(s->shm, st->producer);
 	s->tl_pos = st->tl_pos;
 	s->store_producer = st->store_producer;
 	s->cursors = malloc(s->shm->nprod * sizeof(*s->cursors));
@@ -317,6 +334,7 @@ session_main(const struct session_start *st)
 		session_publish(&s);
 		session_read_timeline(&s);
 		session_publish(&s);
+		(void)session_check_sendq(&s, 1);
 		session_flush(&s);
 		session_reap(&s);
 		session_publish_stats(&s);
@@ -331,6 +349,7 @@ session_main(const struct session_start *st)
 		session_wake_throttled(&s);
 		session_check_opening(&s);
 	}
+	flow_reader_leave(&s.rd); /* nobody waits for us any more */
 	for (struct client *c = s.clients, *next; c; c = next) {
 		next = c->next;
 		session_client_free(&s, c);

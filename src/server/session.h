@@ -23,6 +23,9 @@ struct session_start {
 	unsigned producer; /* this session's outbox */
 	int channel_fd;	   /* its end of the channel */
 	int wake_fd;	   /* eventfd the supervisor writes per batch */
+	int flow_fd;	   /* eventfd that wakes the supervisor (flow.h) */
+	unsigned reader;   /* this session's slot in the reader table,
+			      opened at tl_pos */
 	int worker;	   /* 1: serve clients handed over; 0: one client */
 	/* Where to start reading: the timeline position and, per producer,
 	 * the head the timeline had marked there (nprod entries). */

@@ -1,10 +1,11 @@
 /*
  * session_client: a session's clients. Reads each client's transport
  * (bounded per turn, throttled by a token bucket, paused while a request
- * is outstanding), frames and sanitises lines, has the client's protocol
- * parse them, and carries out the resulting core operations; queues output
- * and writes it once per loop iteration. A closed client is freed only
- * after the iteration (session_reap), so no fan-out ever sees it freed.
+ * is outstanding or the outbox is full), frames and sanitises lines, has
+ * the client's protocol parse them and session_ops.c carry out the
+ * operations; queues output and writes it once per loop iteration, within
+ * the send-queue limits. A closed client is freed only after the
+ * iteration (session_reap), so no fan-out ever sees it freed.
  */
 #include "lib/log.h"
 #include "server/registry.h"
@@ -40,10 +41,54 @@ session_mark_ready(struct session *s, struct client *c)
 
 /* ---- output -------------------------------------------------------------- */
 
+/* Drops what is queued for c, but the rest of a line already partly
+ * written: the client never sees a torn line before the notice. */
+static void
+session_out_drop(struct client *c)
+{
+	struct buf *b = &c->out;
+	char *nl;
+
+	if (c->out_midline && buf_used(b) > 0 &&
+	    (nl = memchr(b->data + b->off, '\n', buf_used(b)))) {
+		b->len = (size_t)(nl - b->data) + 1;
+		return;
+	}
+	buf_free(b);
+}
+
+static void
+session_sendq_cut(struct session *s, struct client *c, const char *why)
+{
+	log_info("client %s (%s): send queue exceeded (%zu bytes, %s)",
+		 c->pc.nick, c->addr, buf_used(&c->out), why);
+	session_client_close(s, c, CHANNEL_REASON_SENDQ, "send queue exceeded");
+}
+
+/* c's queue is over --sendq: the clock runs from the first time. */
+static void
+session_sendq_over(struct session *s, struct client *c)
+{
+	long long now = loop_time_ms(s->loop);
+
+	if (!c->sendq_since_ms) {
+		c->sendq_since_ms = now;
+		if (!c->in_oversoft) {
+			c->in_oversoft = 1;
+			c->oversoft_next = s->oversoft;
+			s->oversoft = c;
+		}
+	}
+	if (now - c->sendq_since_ms >= 1000LL * s->cfg->sendq_seconds)
+		session_sendq_cut(s, c, "over --sendq too long");
+}
+
 void
 session_send_slow(struct session *s, struct client *c, const char *line,
 		  size_t len)
 {
+	size_t used = buf_used(&c->out) + len;
+
 	if (c->last_words) {
 		/* Past the limit: the line that says why it closes. */
 		if (buf_append(&c->out, line, len) < 0)
@@ -53,15 +98,47 @@ session_send_slow(struct session *s, struct client *c, const char *line,
 	}
 	if (c->closing)
 		return;
-	if (buf_used(&c->out) + len > s->cfg->sendq_bytes ||
-	    buf_append(&c->out, line, len) < 0) {
-		log_info("client %s (%s): send queue exceeded (%zu bytes)",
-			 c->pc.nick, c->addr, buf_used(&c->out));
-		session_client_close(s, c, CHANNEL_REASON_SENDQ,
-				     "send queue exceeded");
+	if (used > s->cfg->sendq_hard_bytes) {
+		session_sendq_cut(s, c, "over --sendq-hard");
+		return;
+	}
+	if (buf_append(&c->out, line, len) < 0) {
+		session_sendq_cut(s, c, "out of memory");
 		return;
 	}
 	session_mark_dirty(s, c);
+	if (used > s->cfg->sendq_bytes)
+		session_sendq_over(s, c);
+}
+
+int
+session_check_sendq(struct session *s, int cut)
+{
+	long long now = loop_time_ms(s->loop), next = -1;
+	long long limit = 1000LL * s->cfg->sendq_seconds;
+	struct client **pp = &s->oversoft;
+
+	while (*pp) {
+		struct client *c = *pp;
+		/* A reload may have raised --sendq above the queue. */
+		if (buf_used(&c->out) <= s->cfg->sendq_bytes)
+			c->sendq_since_ms = 0;
+		if (cut && !c->closing && c->sendq_since_ms &&
+		    now - c->sendq_since_ms >= limit)
+			session_sendq_cut(s, c, "over --sendq too long");
+		if (c->closing || !c->sendq_since_ms) {
+			*pp = c->oversoft_next;
+			c->in_oversoft = 0;
+			continue;
+		}
+		long long left = c->sendq_since_ms + limit - now;
+		if (left < 0)
+			left = 0;
+		if (next < 0 || left < next)
+			next = left;
+		pp = &c->oversoft_next;
+	}
+	return next < 0 ? -1 : (int)next;
 }
 
 static void
@@ -74,7 +151,7 @@ session_emit_cb(struct pconn *pc, const char *line, size_t len)
 
 /* Writes what has accumulated. Returns 0, or -1 if the client is gone. */
 static int
-session_write(struct client *c)
+session_write(struct session *s, struct client *c)
 {
 	while (buf_used(&c->out) > 0) {
 		ssize_t n = c->x.t->write(&c->x, c->out.data + c->out.off,
@@ -85,8 +162,15 @@ session_write(struct client *c)
 		}
 		if (n < 0)
 			return -1;
+		if (n > 0)
+			c->out_midline =
+			    c->out.data[c->out.off + (size_t)n - 1] != '\n';
 		buf_consume(&c->out, (size_t)n);
-		session_count(c->s, STATS_BYTES_OUT, (uint64_t)n);
+		session_count(s, STATS_BYTES_OUT, (uint64_t)n);
+		if (c->sendq_since_ms &&
+		    buf_used(&c->out) <= s->cfg->sendq_bytes)
+			c->sendq_since_ms =
+			    0; /* drained below: the clock stops */
 	}
 	if (c->out.cap > SESSION_KEEP_OUT_BYTES)
 		buf_free(&c->out);
@@ -103,234 +187,11 @@ session_flush(struct session *s)
 		struct client *next = c->dirty_next;
 		c->in_dirty = 0;
 		c->dirty_next = NULL;
-		if (c->writable && !c->closing && session_write(c) < 0)
+		if (c->writable && !c->closing && session_write(s, c) < 0)
 			session_client_close(s, c, CHANNEL_REASON_LOST,
 					     "connection lost");
 		c = next;
 	}
-}
-
-/* ---- operations ---------------------------------------------------------- */
-
-static void
-session_str_copy(char **p, struct core_str *str)
-{
-	if (str->n) {
-		memcpy(*p, str->p, str->n);
-		str->p = *p;
-		*p += str->n;
-	}
-}
-
-/* Puts ops (whose strings point into a line about to be reused) first in
- * c's queue, in order. */
-static void
-session_queue_ops(struct client *c, const struct core_op *ops, int n)
-{
-	struct queued_op **tail = &c->opq, *rest = c->opq;
-
-	for (int i = 0; i < n; i++) {
-		size_t bytes = ops[i].room.n + ops[i].arg.n + ops[i].text.n;
-		struct queued_op *q = malloc(sizeof(*q) + bytes);
-		char *p;
-		if (!q)
-			fatal("session_queue_ops");
-		q->op = ops[i];
-		p = q->data;
-		session_str_copy(&p, &q->op.room);
-		session_str_copy(&p, &q->op.arg);
-		session_str_copy(&p, &q->op.text);
-		*tail = q;
-		tail = &q->next;
-	}
-	*tail = rest;
-}
-
-static void
-session_opq_free(struct client *c)
-{
-	while (c->opq) {
-		struct queued_op *q = c->opq;
-		c->opq = q->next;
-		free(q);
-	}
-}
-
-/* Appends str to data (of cap bytes) at *len, cut to what fits on a UTF-8
- * boundary; returns the length taken. */
-static uint16_t
-session_pack(char *data, size_t cap, size_t *len, struct core_str str)
-{
-	size_t n = line_utf8_cut(str.p, str.n, cap - *len);
-
-	if (n)
-		memcpy(data + *len, str.p, n);
-	*len += n;
-	return (uint16_t)n;
-}
-
-/* Asks the supervisor to carry out op for c; input pauses until the
- * reply. */
-static void
-session_request(struct session *s, struct client *c, const struct core_op *op)
-{
-	struct channel_request req = {.client = c->pc.id,
-				      .op = (uint16_t)op->kind,
-				      .flags = (uint16_t)op->flags,
-				      .num = op->num};
-	size_t len = 0;
-
-	/* Mark first: what the client said before the request stays before
-	 * its effects in the timeline. */
-	session_publish(s);
-	req.room_len = session_pack(req.data, sizeof(req.data), &len, op->room);
-	req.arg_len = session_pack(req.data, sizeof(req.data), &len, op->arg);
-	req.text_len = session_pack(req.data, sizeof(req.data), &len, op->text);
-	log_debug("client %s (%s): request %s", c->pc.nick, c->addr,
-		  core_op_name(op->kind));
-	if (channel_send(&s->chan, CHANNEL_REQUEST, &req,
-			 offsetof(struct channel_request, data) + len, -1,
-			 SESSION_CHANNEL_QUEUE) < 0) {
-		session_client_close(s, c, CHANNEL_REASON_LOST,
-				     "server unavailable");
-		return;
-	}
-	explicit_bzero(req.data, len); /* it may hold a password */
-	c->waiting = 1;
-	c->pc.pending = op->kind;
-}
-
-static struct outbox_str
-session_ostr(struct core_str s)
-{
-	return (struct outbox_str){s.p, s.n};
-}
-
-static void
-session_fail(struct client *c, enum core_err err, const struct core_op *op)
-{
-	log_debug("client %s (%s): refused: %s %.*s", c->pc.nick, c->addr,
-		  core_err_name(err), (int)op->room.n, op->room.p);
-	c->pc.proto->error(&c->pc, err, session_ostr(op->room),
-			   session_ostr(op->arg), 0);
-}
-
-/* A message to a room of c's, written straight to the outbox. */
-static void
-session_say(struct session *s, struct client *c, const struct core_op *op)
-{
-	struct proto_room *r = proto_room_named(&c->pc, op->room.p, op->room.n);
-
-	if (!r) {
-		session_fail(
-		    c, op->room.n ? CORE_ERR_NOT_IN_ROOM : CORE_ERR_NO_ROOM,
-		    op);
-		return;
-	}
-	if (op->text.n == 0)
-		return;
-	session_count(s, STATS_MSGS_ROOM, 1);
-	outbox_put(&s->w, &(struct outbox_new){
-			      .kind = OUTBOX_MSG,
-			      .aux = (uint16_t)op->flags,
-			      .src = c->pc.id,
-			      .target = r->id,
-			      .nick = outbox_str(c->pc.nick),
-			      .user = outbox_str(c->user),
-			      .host = outbox_str(c->host),
-			      .acct = outbox_str(c->pc.account),
-			      .room = outbox_str(r->name),
-			      .text = session_ostr(op->text),
-			  });
-}
-
-/* A private message: the supervisor resolves the nickname first; the
- * text waits here, never on the channel. */
-static void
-session_privmsg(struct session *s, struct client *c, const struct core_op *op)
-{
-	if (op->text.n == 0)
-		return;
-	free(c->pending_text);
-	c->pending_text = malloc(op->text.n);
-	if (!c->pending_text) {
-		session_fail(c, CORE_ERR_UNAVAILABLE, op);
-		return;
-	}
-	memcpy(c->pending_text, op->text.p, op->text.n);
-	c->pending_len = op->text.n;
-	c->pending_flags = op->flags;
-	session_request(s, c, op);
-}
-
-static void
-session_quit(struct session *s, struct client *c, const struct core_op *op)
-{
-	char why[CONFIG_REASON_MAX + 1];
-	size_t n = line_utf8_cut(op->text.p, op->text.n, CONFIG_REASON_MAX);
-
-	memcpy(why, op->text.p, n);
-	why[n] = '\0';
-	session_client_close(s, c, CHANNEL_REASON_QUIT, why);
-}
-
-/* Runs one operation. Returns 1 if it is a request (the rest waits). */
-static int
-session_run_op(struct session *s, struct client *c, const struct core_op *op)
-{
-	switch (op->kind) {
-	case CORE_NONE:
-		return 0;
-	case CORE_SAY:
-		session_say(s, c, op);
-		return 0;
-	case CORE_QUIT:
-		session_quit(s, c, op);
-		return 0;
-	case CORE_PRIVMSG:
-		session_privmsg(s, c, op);
-		return c->waiting;
-	default:
-		session_request(s, c, op);
-		return c->waiting;
-	}
-}
-
-void
-session_run_ops(struct session *s, struct client *c, const struct core_op *ops,
-		int n)
-{
-	for (int i = 0; i < n && !c->closing; i++) {
-		if (session_run_op(s, c, &ops[i])) {
-			session_queue_ops(c, ops + i + 1, n - i - 1);
-			return;
-		}
-	}
-}
-
-/* Runs c's queued operations until one is a request. */
-static void
-session_run_queued(struct session *s, struct client *c)
-{
-	while (c->opq && !c->waiting && !c->closing) {
-		struct queued_op *q = c->opq;
-		c->opq = q->next;
-		(void)session_run_op(s, c, &q->op);
-		free(q);
-	}
-}
-
-void
-session_client_resume(struct session *s, struct client *c,
-		      const struct core_op *ops, int n)
-{
-	free(c->pending_text);
-	c->pending_text = NULL;
-	c->waiting = 0;
-	c->pc.pending = CORE_NONE;
-	session_run_ops(s, c, ops, n);
-	session_run_queued(s, c);
-	session_mark_ready(s, c);
 }
 
 /* ---- input --------------------------------------------------------------- */
@@ -402,38 +263,6 @@ session_read(struct session *s, struct client *c)
 		log_info("client %s (%s): %s", c->pc.nick, c->addr, c->x.why);
 }
 
-int
-session_backlogged(const struct session *s)
-{
-	/* The session's own records that have not yet come back through
-	 * the timeline fill half its ring: it takes no more input until
-	 * they do, so a burst never runs further ahead of the global order
-	 * than a reader that keeps up with the timeline can follow. This
-	 * waits for the supervisor's marks, never for any particular
-	 * reader. */
-	return s->w.head - s->cursors[s->w.producer] > s->shm->ring_size / 2;
-}
-
-static void
-session_pause_input(struct session *s)
-{
-	long long now = loop_time_ms(s->loop);
-
-	if (s->input_paused)
-		return;
-	s->input_paused = 1;
-	s->pauses++;
-	session_count(s, STATS_PAUSES_BACKLOG, 1);
-	if (now - s->pauses_logged_ms < SESSION_DEBUG_EVERY_MS)
-		return;
-	log_debug("input paused %u time%s since the last report: own records "
-		  "%llu bytes ahead of the timeline",
-		  s->pauses, s->pauses == 1 ? "" : "s",
-		  (unsigned long long)(s->w.head - s->cursors[s->w.producer]));
-	s->pauses = 0;
-	s->pauses_logged_ms = now;
-}
-
 static void
 session_handle_line(struct session *s, struct client *c, const char *raw,
 		    size_t raw_len)
@@ -446,7 +275,7 @@ session_handle_line(struct session *s, struct client *c, const char *raw,
 }
 
 /* Processes c's input until it must wait. Returns 1 if c has more to do
- * right away (it used up its turn, or the outbox is backlogged). */
+ * once it may (it used up its turn, or the outbox is full). */
 static int
 session_input(struct session *s, struct client *c)
 {
@@ -454,6 +283,16 @@ session_input(struct session *s, struct client *c)
 
 	while (!c->closing && !c->waiting && c->opened && !c->tentative) {
 		size_t off, len, consumed = 0;
+
+		/* A full outbox stops every client's input: TCP then pushes
+		 * back on whoever floods. */
+		if (s->flow_blocked)
+			return 1;
+		if (c->opq) {
+			if (session_run_queued(s, c) && s->flow_blocked)
+				return 1;
+			continue;
+		}
 		enum line_result r = LINE_NEED_MORE;
 
 		if (buf_used(&c->in) > 0)
@@ -471,10 +310,6 @@ session_input(struct session *s, struct client *c)
 		if (r == LINE_OK) {
 			if (lines >= SESSION_LINES_PER_TURN)
 				return 1;
-			if (session_backlogged(s)) {
-				session_pause_input(s);
-				return 1;
-			}
 			if (session_take_token(s, c) < 0)
 				return 0;
 			lines++;
@@ -585,8 +420,9 @@ session_process_input(struct session *s)
 {
 	struct client *c = s->ready, *again = NULL;
 
+	if (s->flow_blocked)
+		session_flow_recheck(s);
 	s->ready = NULL;
-	s->input_paused = 0;
 	while (c) {
 		struct client *next = c->ready_next;
 		c->in_ready = 0;
@@ -790,7 +626,7 @@ session_client_close(struct session *s, struct client *c, int reason,
 	switch (reason) {
 	case CHANNEL_REASON_SENDQ:
 	case CHANNEL_REASON_LAPPED:
-		buf_free(&c->out);
+		session_out_drop(c);
 		/* fall through */
 	case CHANNEL_REASON_KICKED:
 		c->last_words = 1;
@@ -806,7 +642,8 @@ session_client_close(struct session *s, struct client *c, int reason,
 	}
 }
 
-/* Unlinks c from the ready, dirty and throttled lists (rarely long). */
+/* Unlinks c from the ready, dirty, throttled and oversoft lists (rarely
+ * long). */
 static void
 session_unlist(struct session *s, struct client *c)
 {
@@ -833,7 +670,14 @@ session_unlist(struct session *s, struct client *c)
 			*pp = c->opening_next;
 			break;
 		}
-	c->in_ready = c->in_dirty = c->in_throttled = c->in_opening = 0;
+	for (pp = &s->oversoft; c->in_oversoft && *pp;
+	     pp = &(*pp)->oversoft_next)
+		if (*pp == c) {
+			*pp = c->oversoft_next;
+			break;
+		}
+	c->in_ready = c->in_dirty = c->in_throttled = c->in_opening =
+	    c->in_oversoft = 0;
 }
 
 void
@@ -875,7 +719,7 @@ session_reap_one(struct session *s, struct client *c)
 
 	if (loop_time_ms(s->loop) >= c->linger_until_ms)
 		return 1;
-	if (buf_used(&c->out) > 0 && session_write(c) < 0)
+	if (buf_used(&c->out) > 0 && session_write(s, c) < 0)
 		return 1;
 	if (buf_used(&c->out) > 0)
 		return 0;

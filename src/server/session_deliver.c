@@ -272,35 +272,24 @@ session_deliver_nick(struct session *s, const struct outbox_view *v)
 }
 
 /* The end of c's request: a private message goes out once its target is
- * known; then c's input resumes. */
+ * known, then c's input resumes. Both happen with c's input, when the
+ * outbox has room: reading the timeline never writes to it, so a reader
+ * never waits for room (flow.h). */
 static void
 session_deliver_reply(struct session *s, struct client *c,
 		      const struct outbox_view *v)
 {
 	struct core_op ops[PROTO_OPS_MAX];
 	uint64_t id = 0;
-	int n;
+	int n, privmsg;
 
 	if (v->rec->nids)
 		memcpy(&id, &v->ids[0], sizeof(id));
-	if (v->rec->aux == CORE_OK && c->pc.pending == CORE_PRIVMSG &&
-	    c->pending_text) {
-		session_count(s, STATS_MSGS_PRIVATE, 1);
-		outbox_put(&s->w, &(struct outbox_new){
-				      .kind = OUTBOX_PRIVMSG,
-				      .aux = (uint16_t)c->pending_flags,
-				      .src = c->pc.id,
-				      .target = id,
-				      .nick = outbox_str(c->pc.nick),
-				      .user = outbox_str(c->user),
-				      .host = outbox_str(c->host),
-				      .acct = outbox_str(c->pc.account),
-				      .arg = v->arg,
-				      .text = {c->pending_text, c->pending_len},
-				  });
-	}
+	privmsg = v->rec->aux == CORE_OK && c->pc.pending == CORE_PRIVMSG &&
+		  c->pending_text;
 	n = c->pc.proto->deliver(&c->pc, v, ops);
-	session_client_resume(s, c, ops, n < 0 ? 0 : n);
+	session_client_resume(s, c, ops, n < 0 ? 0 : n, privmsg ? id : 0,
+			      v->arg);
 }
 
 static void
@@ -382,21 +371,32 @@ session_deliver(struct session *s, unsigned producer,
 /* Every client of this session missed messages: say so, disconnect them,
  * and start over at the present. */
 static void
-session_lapped(struct session *s)
+session_lapped(struct session *s, const char *how)
 {
 	session_count(s, STATS_LAPPED, 1);
-	log_warn("session fell behind the timeline: messages lost, "
+	log_warn("session fell behind the timeline (%s): messages lost, "
 		 "disconnecting its %u client%s",
-		 s->nclients, s->nclients == 1 ? "" : "s");
+		 how, s->nclients, s->nclients == 1 ? "" : "s");
 	for (struct client *c = s->clients; c; c = c->next) {
 		if (c->closing)
 			continue;
 		session_client_close(s, c, CHANNEL_REASON_LAPPED,
 				     "messages lost");
 	}
-	s->tl_pos = outbox_timeline_head(s->shm);
+	/* The timeline head is published first, the producer heads taken
+	 * after it (flow_reader_rejoin). */
+	s->tl_pos = flow_reader_rejoin(&s->rd);
 	for (unsigned p = 0; p < s->shm->nprod; p++)
 		s->cursors[p] = outbox_producer_head(s->shm, p);
+}
+
+int
+session_check_out(struct session *s)
+{
+	if (!flow_reader_is_out(&s->rd))
+		return 0;
+	session_lapped(s, "stalled, no longer waited for");
+	return 1;
 }
 
 void
@@ -404,8 +404,13 @@ session_read_timeline(struct session *s)
 {
 	struct timeline_entry e;
 	struct outbox_view v;
+	unsigned entries = 0;
 	int r;
 
+	/* Marked out (stalled): producers may have overwritten what we have
+	 * not read, whether or not we would notice. Lapped, every time. */
+	if (session_check_out(s))
+		return;
 	while ((r = outbox_timeline_read(s->shm, s->tl_pos, &e)) == 1) {
 		if (e.producer >= s->shm->nprod)
 			fatalx("timeline names producer %u", e.producer);
@@ -416,9 +421,20 @@ session_read_timeline(struct session *s)
 		if (r < 0)
 			break;
 		s->tl_pos++;
+		/* Progress shows every so often within a long batch, so the
+		 * supervisor never takes a busy reader for a stalled one. */
+		if (++entries % SESSION_PUBLISH_EVERY == 0 &&
+		    flow_reader_publish(&s->rd, s->tl_pos) < 0)
+			break;
 	}
 	if (r == -EBADMSG)
 		log_warn("malformed record in the outbox; treating as lost");
-	if (r < 0)
-		session_lapped(s);
+	if (r < 0) {
+		session_lapped(s, "lapped");
+		return;
+	}
+	/* Before anything read here reaches a client (session_flush comes
+	 * next): if we were marked out meanwhile, it is all dropped. */
+	if (flow_reader_publish(&s->rd, s->tl_pos) < 0)
+		session_lapped(s, "stalled, no longer waited for");
 }

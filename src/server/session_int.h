@@ -1,9 +1,9 @@
 /*
- * session_int: the state of a session process, shared by its three
+ * session_int: the state of a session process, shared by its four
  * modules: session.c (loop, lifecycle, channel), session_client.c (client
- * I/O, framing, flood bucket, send queue, operations) and
- * session_deliver.c (the timeline to the clients). Process-local: nothing
- * here is in shared memory.
+ * I/O, framing, flood bucket, send queue), session_ops.c (core operations,
+ * outbox room) and session_deliver.c (the timeline to the clients).
+ * Process-local: nothing here is in shared memory but what flow.h says.
  */
 #ifndef PARLEY_SESSION_INT_H
 #define PARLEY_SESSION_INT_H
@@ -14,6 +14,7 @@
 #include "lib/loop.h"
 #include "server/channel.h"
 #include "server/config.h"
+#include "server/flow.h"
 #include "server/outbox.h"
 #include "server/proto.h"
 #include "server/session.h"
@@ -26,6 +27,8 @@
 #define SESSION_LINGER_MS      2000
 #define SESSION_CHANNEL_QUEUE  (8u << 20)
 #define SESSION_DEBUG_EVERY_MS 1000 /* at most one summary line a second */
+#define SESSION_FLOW_RETRY_MS  250  /* blocked on ring room: look again */
+#define SESSION_PUBLISH_EVERY  64   /* timeline entries between publishes */
 
 _Static_assert(CONFIG_REASON_MAX <= CHANNEL_REASON_MAX,
 	       "a reason fits a channel message");
@@ -37,11 +40,14 @@ struct sroom {
 	unsigned n, cap;
 };
 
-/* An operation waiting for an outstanding request's reply, with its own
- * copy of its strings. */
+/* An operation waiting for an outstanding request's reply, or for room
+ * in the outbox, with its own copy of its strings. resolved: a private
+ * message whose target the supervisor has resolved to this client id
+ * (arg its nick): it only needs writing. */
 struct queued_op {
 	struct queued_op *next;
 	struct core_op op;
+	uint64_t resolved;
 	char data[];
 };
 
@@ -68,9 +74,12 @@ struct client {
 	int readable; /* edge-triggered: the socket may have input */
 	int writable;
 	int eof;
-	int closing;	/* enum channel_reason; 0 while open */
-	int last_words; /* queue past the limit: why it is closed */
-	int wr_shut;	/* write side shut down: draining input until EOF */
+	int closing;	 /* enum channel_reason; 0 while open */
+	int last_words;	 /* queue past the limit: why it is closed */
+	int out_midline; /* the last byte written was not a line's end */
+	long long sendq_since_ms; /* over --sendq since then; 0: not over */
+	int in_oversoft;	  /* on the session's oversoft list */
+	int wr_shut; /* write side shut down: draining input until EOF */
 	long long linger_until_ms;
 
 	double tokens;
@@ -81,7 +90,7 @@ struct client {
 	int in_ready, in_dirty, in_throttled, in_opening;
 	struct client *ready_next, *dirty_next, *throttled_next;
 	struct client *opening_next; /* its transport is not ready yet */
-	struct client *closing_next;
+	struct client *closing_next, *oversoft_next;
 	struct client *next, *prev; /* every client */
 };
 
@@ -101,6 +110,14 @@ struct session {
 	struct outbox_shm *shm;
 	struct outbox_writer w;
 	uint64_t published;
+	/* Flow control (flow.h): this session as a timeline reader, and
+	 * as a producer, how far every live reader has read its ring. */
+	struct flow_reader rd;
+	uint64_t free_from;	   /* cached from the shared control page */
+	uint64_t flow_asked;	   /* the target of our CHANNEL_FLOW; 0: none */
+	int flow_blocked;	   /* no room for flow_bytes: input paused */
+	long long flow_blocked_ms; /* since then (for the wait counter) */
+	size_t flow_bytes;
 	struct loop *loop;
 	struct channel chan;
 	int wake_fd, sig_fd;
@@ -126,10 +143,11 @@ struct session {
 	uint64_t stamp;
 
 	struct client *ready, *dirty;
-	int input_paused;	  /* ready clients wait: outbox backlogged */
 	struct client *throttled; /* waiting for flood tokens */
 	struct client *opening;	  /* transports not ready yet (a handshake):
 				     each by its x.ready_by_ms */
+	struct client *oversoft;  /* send queues over --sendq (some may
+				     have drained: see sendq_since_ms) */
 	struct client *closing;	  /* closed, finishing in session_reap */
 	int linger_poll;	  /* a closing client waits for its unsent
 				     bytes: look again soon */
@@ -176,7 +194,9 @@ struct client *session_client_get(struct session *s, uint64_t id);
 void session_client_close(struct session *s, struct client *c, int reason,
 			  const char *text);
 
-/* session_send for every case but the common one. */
+/* session_send for every case but the common one: past the soft limit
+ * (--sendq) the time limit runs, past the hard one the client is cut
+ * off. */
 void session_send_slow(struct session *s, struct client *c, const char *line,
 		       size_t len);
 
@@ -190,8 +210,9 @@ session_mark_dirty(struct session *s, struct client *c)
 	s->dirty = c;
 }
 
-/* Queues one line for c; a full send queue closes c. Inline: it runs once
- * per delivery, and most of the time the queue has room. */
+/* Queues one line for c; a queue over its limits closes c. Inline: it
+ * runs once per delivery, and most of the time the queue is under the
+ * soft limit. */
 static inline void
 session_send(struct session *s, struct client *c, const char *line, size_t len)
 {
@@ -207,15 +228,46 @@ session_send(struct session *s, struct client *c, const char *line, size_t len)
 	session_mark_dirty(s, c);
 }
 
-/* The request of c is answered: runs ops (what the reply asked for),
- * then what waited for the reply, until the next request. */
+/* ---- session_ops.c ---- */
+
+/* The request of c is answered: queues ops (what the reply asked for)
+ * before what waited for the reply, and before both, if privmsg_to is
+ * not 0, the private message that waited for its target (privmsg_to,
+ * nick). They run with c's input, as the outbox has room. */
 void session_client_resume(struct session *s, struct client *c,
-			   const struct core_op *ops, int n);
+			   const struct core_op *ops, int n,
+			   uint64_t privmsg_to, struct outbox_str nick);
 
 /* Runs ops for c in order; a request pauses the rest until its reply
  * (they go first in line, before anything already waiting). */
 void session_run_ops(struct session *s, struct client *c,
 		     const struct core_op *ops, int n);
+
+/* Puts copies of ops first in c's queue, in order (they run with its
+ * input: a tentative client's HELLO waits there for its transport). */
+void session_queue_ops(struct client *c, const struct core_op *ops, int n);
+
+/* Runs c's queued operations until a request or a full outbox stops
+ * them. Returns 1 if some are left. */
+int session_run_queued(struct session *s, struct client *c);
+
+/* Frees c's queued operations. */
+void session_opq_free(struct client *c);
+
+/* Input resumes (flow_blocked cleared) once the outbox has room for what
+ * stopped it; else asks again if due. */
+void session_flow_recheck(struct session *s);
+
+/* Whether bytes more fit in the outbox without overwriting a record a
+ * live reader has not read (flow.h). If not, input pauses
+ * (s->flow_blocked) and the supervisor is asked to say when there is
+ * room. Asks early, once less than half the ring is free. */
+int session_room(struct session *s, size_t bytes);
+
+/* The supervisor said the ring has been read as far as we asked. */
+void session_flow_go(struct session *s);
+
+/* ---- session_client.c (continued) ---- */
 
 void session_mark_ready(struct session *s, struct client *c);
 void session_process_input(struct session *s);
@@ -231,9 +283,17 @@ void session_check_opening(struct session *s);
 
 /* The earliest time a transport must be ready by, or -1. */
 long long session_opening_due(const struct session *s);
-int session_backlogged(const struct session *s);
+
+/* Cuts off (if cut) clients whose queue stayed over --sendq for
+ * --sendq-seconds; returns the ms until the next is due, or -1. */
+int session_check_sendq(struct session *s, int cut);
 
 /* ---- session_deliver.c ---- */
+
+/* If the supervisor has marked this reader out (stalled), does what a
+ * lapped reader does: its clients are told and disconnected, and it
+ * rejoins at the present. Returns 1 if so. */
+int session_check_out(struct session *s);
 
 /* Delivers the timeline from the session's cursor to its clients. */
 void session_read_timeline(struct session *s);

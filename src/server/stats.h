@@ -17,15 +17,16 @@
 /* Monotonic counters of a session. Add yours before STATS_COUNTERS and a
  * row in metrics.c's table. */
 enum stats_counter {
-	STATS_MSGS_ROOM,      /* room messages its clients sent */
-	STATS_MSGS_PRIVATE,   /* private messages its clients sent */
-	STATS_DELIVERIES,     /* message lines queued for recipients */
-	STATS_BYTES_IN,	      /* bytes read from clients */
-	STATS_BYTES_OUT,      /* bytes written to clients */
-	STATS_PAUSES_FLOOD,   /* input paused by the flood limit */
-	STATS_PAUSES_BACKLOG, /* input paused: own records far ahead */
-	STATS_LAPPED,	      /* times this reader was lapped */
-	STATS_SENDQ_CUTOFFS,  /* clients cut off for their send queue */
+	STATS_MSGS_ROOM,     /* room messages its clients sent */
+	STATS_MSGS_PRIVATE,  /* private messages its clients sent */
+	STATS_DELIVERIES,    /* message lines queued for recipients */
+	STATS_BYTES_IN,	     /* bytes read from clients */
+	STATS_BYTES_OUT,     /* bytes written to clients */
+	STATS_PAUSES_FLOOD,  /* input paused by the flood limit */
+	STATS_PAUSES_OUTBOX, /* input paused: outbox full (flow control) */
+	STATS_FLOW_WAIT_MS,  /* ms input waited for room in the outbox */
+	STATS_LAPPED,	     /* times this reader was lapped */
+	STATS_SENDQ_CUTOFFS, /* clients cut off for their send queue */
 	STATS_COUNTERS
 };
 

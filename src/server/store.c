@@ -34,6 +34,9 @@
 #define STORE_PRUNE_EVERY   (3600 * 1000LL)
 #define STORE_PRUNE_CHUNK   10000 /* rows per prune transaction */
 #define STORE_DAY_MS	    (86400 * 1000LL)
+#define STORE_FLOW_RETRY_MS 250 /* looks for room again, GO or not */
+/* The most a page of history writes to its ring. */
+#define STORE_PAGE_BYTES(s) ((s)->shm->ring_size / 4)
 
 /* A request waiting for its turn. */
 struct store_req {
@@ -65,6 +68,9 @@ struct store {
 	long long first_ms;	/* when the batch's oldest news was read */
 
 	struct store_req *q_head, *q_tail;
+	uint64_t free_from; /* its ring, as last loaded (flow.h) */
+	int flow_asked;	    /* a CHANNEL_FLOW is unanswered */
+	int flow_wait;	    /* history waits for room in its ring */
 	int stopping;
 	int channel_dead;
 	int failing; /* commits fail: retry at retry_ms */
@@ -165,6 +171,18 @@ store_commit(struct store *s)
 	return 0;
 }
 
+/* Whether v is a message store_archive would archive (a store_read_cb,
+ * counting what a lap skips). */
+static int
+store_would_archive(void *arg, const struct outbox_view *v)
+{
+	const struct store *s = arg;
+	uint16_t kind = v->rec->kind;
+
+	return kind == OUTBOX_MSG ||
+	       (kind == OUTBOX_PRIVMSG && s->cfg->store_private);
+}
+
 /* Archives one record (a store_read_cb). Returns 1 (a message), 0, or -1
  * (failed). */
 static int
@@ -219,8 +237,14 @@ store_read_timeline(struct store *s, uint64_t until, unsigned max)
 	case STORE_READ_FAILED:
 		return -1;
 	case STORE_READ_LAPPED:
-		log_warn("fell a ring behind: messages written while it could "
-			 "not read were not archived");
+		log_warn("was marked stalled or fell behind: %s%llu message%s "
+			 "written meanwhile not archived; archiving again "
+			 "from timeline %llu",
+			 s->rd.lost_exact ? "" : "at least ",
+			 (unsigned long long)s->rd.lost,
+			 s->rd.lost == 1 ? "" : "s",
+			 (unsigned long long)s->rd.tl_pos);
+		s->stats->unarchived += s->rd.lost;
 		store_news(s);
 		return 0;
 	case STORE_READ_OK:
@@ -245,28 +269,30 @@ store_history_row_cb(void *arg, const struct store_row *row)
 {
 	struct store_page *pg = arg;
 	uint64_t seq = (uint64_t)row->seq;
-	size_t bytes = sizeof(struct outbox_rec) + row->text.n + 256;
+	struct outbox_new m = {
+	    .kind = OUTBOX_HISTORY,
+	    .aux = (uint16_t)row->flags,
+	    .target = pg->client,
+	    .ts_ms = row->ts_ms,
+	    .ids = &seq,
+	    .nids = 1,
+	    .nick = row->nick,
+	    .user = row->user,
+	    .host = row->host,
+	    .acct = row->account,
+	    .room = row->room,
+	    .arg = row->msgid,
+	    .text = row->text,
+	};
+	size_t bytes = outbox_put_size(&pg->s->w, &m);
 
-	/* A page never fills the ring: what is left, /history pages on. */
+	/* A page never fills the ring (store_room made room for one):
+	 * what is left, /history pages on. */
 	if (pg->bytes + bytes > pg->max_bytes)
 		return;
 	pg->bytes += bytes;
 	pg->count++;
-	outbox_put(&pg->s->w, &(struct outbox_new){
-				  .kind = OUTBOX_HISTORY,
-				  .aux = (uint16_t)row->flags,
-				  .target = pg->client,
-				  .ts_ms = row->ts_ms,
-				  .ids = &seq,
-				  .nids = 1,
-				  .nick = row->nick,
-				  .user = row->user,
-				  .host = row->host,
-				  .acct = row->account,
-				  .room = row->room,
-				  .arg = row->msgid,
-				  .text = row->text,
-			      });
+	outbox_put(&pg->s->w, &m);
 }
 
 static void
@@ -281,7 +307,7 @@ store_done(struct store *s, const struct channel_store_done *d)
 static void
 store_history(struct store *s, struct channel_store_history *h)
 {
-	struct store_page pg = {s, h->client, 0, s->shm->ring_size / 4, 0};
+	struct store_page pg = {s, h->client, 0, STORE_PAGE_BYTES(s), 0};
 	struct channel_store_done d = {.tag = h->tag};
 	struct store_ref ref, ref2;
 	unsigned limit =
@@ -348,12 +374,29 @@ store_account(struct store *s, struct channel_store_account *a)
 	store_done(s, &d);
 }
 
-/* Records of ours not yet back through the timeline fill half the ring:
- * wait, as a session does, so no reader that keeps up is lapped. */
+/* Whether its ring has room for a page of history: like a session, it
+ * never overwrites a record a live reader has not read (flow.h). If not,
+ * it asks the supervisor to say (CHANNEL_FLOW_GO) once all but the
+ * newest quarter is read, and looks again then or on its retry timer. */
 static int
-store_backlogged(const struct store *s)
+store_room(struct store *s)
 {
-	return s->w.head - s->rd.cursors[s->producer] > s->shm->ring_size / 2;
+	size_t size = s->shm->ring_size, page = STORE_PAGE_BYTES(s);
+	struct channel_flow m = {.target = s->w.head - size / 4};
+
+	s->flow_wait = 0;
+	if (flow_room(s->free_from, size, s->w.head, page))
+		return 1;
+	s->free_from = flow_free_from(s->shm, s->producer);
+	if (flow_room(s->free_from, size, s->w.head, page))
+		return 1;
+	if (!s->flow_asked) {
+		/* Without room the head is past 3/4 of the ring: no wrap. */
+		store_send(s, CHANNEL_FLOW, &m, sizeof(m));
+		s->flow_asked = 1;
+	}
+	s->flow_wait = 1;
+	return 0;
 }
 
 /* Answers the requests whose turn it is. */
@@ -369,7 +412,7 @@ store_answer(struct store *s)
 				    .err = CORE_ERR_STORE_DOWN};
 				store_done(s, &d);
 			} else if (r->u.h.tl_pos > s->rd.tl_pos ||
-				   store_backlogged(s)) {
+				   !store_room(s)) {
 				return;
 			} else {
 				store_history(s, &r->u.h);
@@ -436,6 +479,9 @@ store_on_channel(struct loop *loop, int fd, uint32_t events, void *arg)
 			break;
 		case CHANNEL_SHUTDOWN:
 			s->stopping = 1;
+			break;
+		case CHANNEL_FLOW_GO:
+			s->flow_asked = 0; /* the next turn looks again */
 			break;
 		default:
 			fatalx("store: unexpected channel message %u", h.type);
@@ -555,9 +601,11 @@ store_setup(struct store *s, const struct store_start *st)
 	s->producer = st->producer;
 	s->stats = st->stats;
 	s->wake_fd = st->wake_fd;
-	outbox_shm_protect(s->shm, (int)s->producer);
+	outbox_shm_protect(s->shm, (int)s->producer, (int)st->reader);
 	outbox_writer_init(&s->w, s->shm, s->producer);
-	store_reader_init(&s->rd, s->shm, s->producer);
+	store_reader_init(&s->rd, s->shm, s->producer, st->reader, st->flow_fd,
+			  store_would_archive, s);
+	s->free_from = flow_free_from(s->shm, s->producer);
 	s->loop = loop_new();
 	channel_init(&s->chan, st->channel_fd);
 	s->db = store_db_open(s->cfg->db_path, why, sizeof(why));
@@ -656,6 +704,17 @@ store_settings(struct store *s)
 	}
 }
 
+/* How long news may wait for its commit: --db-delay, but well within
+ * --stall-timeout, or producers would take a store that batches for one
+ * that stalled (they wait for its commits). */
+static long long
+store_delay_ms(const struct store *s)
+{
+	long long most = s->cfg->stall_timeout_ms / 2;
+
+	return s->cfg->db_delay_ms < most ? s->cfg->db_delay_ms : most;
+}
+
 /* One turn of work. */
 static void
 store_turn(struct store *s)
@@ -679,7 +738,7 @@ store_turn(struct store *s)
 		return;
 	}
 	if (s->dirty && (s->pending >= (unsigned)s->cfg->db_batch ||
-			 now - s->first_ms >= s->cfg->db_delay_ms ||
+			 now - s->first_ms >= store_delay_ms(s) ||
 			 (s->stopping && !s->rd.more)))
 		(void)store_commit(s);
 	store_answer(s);
@@ -697,7 +756,10 @@ store_timeout(const struct store *s)
 		 outbox_timeline_head(s->shm) > s->rd.tl_pos)
 		return 0;
 	else if (s->dirty)
-		next = s->first_ms + s->cfg->db_delay_ms;
+		next = s->first_ms + store_delay_ms(s);
+	if (s->flow_wait && !s->failing &&
+	    (next < 0 || now + STORE_FLOW_RETRY_MS < next))
+		next = now + STORE_FLOW_RETRY_MS;
 	if (s->cfg->history_days > 0 && (next < 0 || s->prune_ms < next))
 		next = s->prune_ms;
 	if (next < 0)

@@ -5,7 +5,9 @@
  * batched transactions that also record the timeline position they end
  * at; it answers history and account requests over its channel, writing
  * history as records in its own outbox. It is one more producer and
- * reader of the shared memory, and nothing in the supervisor waits for it.
+ * reader of the shared memory: producers wait for its commits like for a
+ * session's reads, until it stalls (flow.h), and nothing in the
+ * supervisor's loop waits for it.
  */
 #ifndef PARLEY_STORE_H
 #define PARLEY_STORE_H
@@ -25,6 +27,8 @@ struct store_stats_sh {
 	uint64_t failures;     /* commits that failed (disk full, I/O) */
 	uint64_t pruned;       /* messages deleted by --history-days */
 	uint64_t history;      /* history requests answered */
+	uint64_t unarchived;   /* messages skipped while marked out (stalled)
+				  or lapped: never archived */
 };
 
 /* History a request may return at most (CHATHISTORY=N in IRC). */
@@ -41,6 +45,8 @@ struct store_start {
 	unsigned producer; /* its outbox */
 	int channel_fd;
 	int wake_fd; /* eventfd the supervisor writes when the timeline moves */
+	unsigned reader; /* its reader slot (flow.h), opened at the head */
+	int flow_fd;	 /* the supervisor's flow eventfd */
 	/* Where to start reading when the database has no position of this
 	 * server run: the timeline position and every producer's head. */
 	uint64_t tl_pos;

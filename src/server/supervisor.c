@@ -25,12 +25,16 @@
 void
 sv_commit(struct supervisor *sv)
 {
+	uint64_t tl;
+
 	if (sv->w.head == sv->marked[0])
 		return;
 	(void)outbox_publish(&sv->w);
+	tl = outbox_timeline_head(&sv->shm);
 	outbox_timeline_append(&sv->shm, 0, sv->w.head);
 	sv->marked[0] = sv->w.head;
 	sv->tl_dirty = 1;
+	sv_flow_marked(sv, 0, tl, sv->w.head);
 }
 
 void
@@ -121,6 +125,8 @@ sv_timeout(struct supervisor *sv)
 	long long store_due = sv_store_due(sv);
 	if (store_due && (next < 0 || store_due < next))
 		next = store_due;
+	if (sv->flow_due_ms && (next < 0 || sv->flow_due_ms < next))
+		next = sv->flow_due_ms;
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
@@ -149,10 +155,11 @@ sv_setup(struct supervisor *sv, struct config *cfg,
 	/* Producer 0 is the supervisor, s + 1 session s; the store, if
 	 * any, is the last. */
 	nprod = sv->nsessions + 1 + (config_has_store(cfg) ? 1 : 0);
-	size_t ring0 =
-	    cfg->outbox_bytes < (16u << 20) ? (16u << 20) : cfg->outbox_bytes;
-	err = outbox_shm_create(&sv->shm, nprod, ring0, cfg->outbox_bytes,
-				cfg->timeline_entries);
+	size_t ring0 = sv_ring0_size(cfg);
+	/* A reader slot per session, and one for the store. */
+	err =
+	    outbox_shm_create_readers(&sv->shm, nprod, sv->nsessions + 1, ring0,
+				      cfg->outbox_bytes, cfg->timeline_entries);
 	if (err < 0) {
 		errno = -err;
 		fatal("shared memory (%u rings of %zu bytes)", nprod,
@@ -183,6 +190,7 @@ sv_setup(struct supervisor *sv, struct config *cfg,
 	if (sv->sig_fd < 0)
 		fatal("signalfd");
 	sv_wake_setup(sv);
+	sv_flow_setup(sv);
 	if (loop_add(sv->loop, sv->sig_fd, EPOLLIN, sv_on_signal, sv) < 0)
 		fatal("loop_add signalfd");
 }
@@ -198,6 +206,7 @@ sv_teardown(struct supervisor *sv)
 	close(sv->sig_fd);
 	for (unsigned g = 0; g < sv->nwake; g++)
 		close(sv->wake_fds[g]);
+	sv_flow_teardown(sv);
 	loop_free(sv->loop);
 	sv_store_teardown(sv);
 	registry_free(&sv->reg);
@@ -236,6 +245,7 @@ supervisor_run(struct config *cfg, const struct config_source *src,
 		if (loop_run_once(sv.loop, sv_timeout(&sv)) < 0)
 			fatal("epoll_wait");
 		sv_wake(&sv);
+		sv_flow_tick(&sv);
 		sv_accept_resume(&sv);
 		sv_respawn(&sv);
 		sv_escalate(&sv);

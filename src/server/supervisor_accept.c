@@ -98,6 +98,17 @@ sv_admit(struct supervisor *sv, const struct sv_listener *l, int fd,
 	s->nclients++;
 }
 
+/* Listeners are watched unless accepting is paused (no fds) or held (no
+ * room in ring 0 for one more client's quit). */
+static void
+sv_listeners_watch(struct supervisor *sv)
+{
+	uint32_t ev = sv->accept_paused || sv->accept_held ? 0 : EPOLLIN;
+
+	for (int i = 0; i < sv->nlisten; i++)
+		(void)loop_mod(sv->loop, sv->listeners[i].fd, ev);
+}
+
 static void
 sv_accept_pause(struct supervisor *sv, int err)
 {
@@ -105,10 +116,9 @@ sv_accept_pause(struct supervisor *sv, int err)
 		return;
 	log_warn("accept: %s; pausing new connections for %d ms",
 		 strerror(-err), SV_ACCEPT_PAUSE_MS);
-	for (int i = 0; i < sv->nlisten; i++)
-		(void)loop_mod(sv->loop, sv->listeners[i].fd, 0);
 	sv->accept_paused = 1;
 	sv->accept_resume_ms = loop_now_ms() + SV_ACCEPT_PAUSE_MS;
+	sv_listeners_watch(sv);
 }
 
 void
@@ -117,8 +127,21 @@ sv_accept_resume(struct supervisor *sv)
 	if (!sv->accept_paused || loop_now_ms() < sv->accept_resume_ms)
 		return;
 	sv->accept_paused = 0;
-	for (int i = 0; i < sv->nlisten; i++)
-		(void)loop_mod(sv->loop, sv->listeners[i].fd, EPOLLIN);
+	sv_listeners_watch(sv);
+}
+
+void
+sv_accept_hold(struct supervisor *sv, int hold)
+{
+	if (sv->accept_held == hold)
+		return;
+	sv->accept_held = hold;
+	log_debug("%s new connections: the supervisor's ring %s",
+		  hold ? "holding" : "accepting",
+		  hold ? "waits for its readers" : "has room again");
+	sv_listeners_watch(sv);
+	if (hold)
+		sv_flow_update(sv);
 }
 
 static void
@@ -131,6 +154,11 @@ sv_on_listen(struct loop *loop, int fd, uint32_t events, void *arg)
 	(void)loop;
 	(void)events;
 	for (int i = 0; i < SV_ACCEPT_BATCH && !sv->stopping; i++) {
+		/* Every client may quit, and its quit must fit in ring 0. */
+		if (!sv_flow_fits(sv, 0, 0, 1)) {
+			sv_accept_hold(sv, 1);
+			return;
+		}
 		int cfd = net_accept(fd, &ss);
 		if (cfd == -EAGAIN)
 			return;

@@ -3,7 +3,9 @@
  * Carries out the core operations sessions ask for, against the registry,
  * and says what happened in records (events for rooms, answers for the
  * asking client, one OUTBOX_REPLY last); turns marks into the timeline.
- * Holds no protocol's wording: every protocol spells the records itself.
+ * A request runs only once the supervisor's ring has room for the most it
+ * can write (else it waits, in order: supervisor_flow.c). Holds no
+ * protocol's wording: every protocol spells the records itself.
  */
 #include "lib/line.h"
 #include "lib/log.h"
@@ -17,7 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-#define SV_NAMES_CHUNK 360 /* nickname bytes per OUTBOX_NAMES record */
+#define SV_NAMES_CHUNK 360  /* nickname bytes per OUTBOX_NAMES record */
+#define SV_NAMES_TEXT  4096 /* the most text of one OUTBOX_NAMES record */
 
 /* ---- records ------------------------------------------------------------- */
 
@@ -115,7 +118,7 @@ static void
 sv_names(struct supervisor *sv, const struct reg_client *c,
 	 const struct reg_room *r)
 {
-	char list[4096];
+	char list[SV_NAMES_TEXT];
 	size_t len = 0, nicks = 0;
 
 	for (unsigned i = 0; i < r->nmembers; i++) {
@@ -395,7 +398,7 @@ sv_req_parse(const void *payload, int len, uint64_t *client, struct sv_req *q)
 	memcpy(&req, payload, (size_t)len);
 	if ((size_t)req.room_len + req.arg_len + req.text_len >
 	    (size_t)len - head)
-		return -1;
+		goto bad;
 	*client = req.client;
 	q->op = (enum core_op_kind)req.op;
 	q->flags = req.flags;
@@ -408,18 +411,313 @@ sv_req_parse(const void *payload, int len, uint64_t *client, struct sv_req *q)
 	q->text[req.text_len] = '\0';
 	explicit_bzero(&req, sizeof(req)); /* it may carry a password */
 	return 0;
+bad:
+	explicit_bzero(&req, sizeof(req));
+	return -1;
+}
+
+/* ---- what a request may write -------------------------------------------- */
+
+/* OUTBOX_NAMES records for members: a chunk closes past SV_NAMES_CHUNK
+ * bytes of nicknames, so it holds at least this many of them. */
+static size_t
+sv_names_bound(unsigned members)
+{
+	unsigned per =
+	    (SV_NAMES_CHUNK + CONFIG_NICK_MAX) / (CONFIG_NICK_MAX + 1);
+
+	return (members / per + 2) * outbox_rec_bound(0, SV_NAMES_TEXT);
+}
+
+size_t
+sv_join_bound(unsigned want, unsigned members, unsigned hist, size_t hist_text)
+{
+	size_t n = outbox_rec_bound(0, 0) + outbox_rec_bound(1, 0);
+
+	if (want & CORE_WANT_TOPIC)
+		n += outbox_rec_bound(1, CONFIG_TOPIC_MAX);
+	if (want & CORE_WANT_NAMES)
+		n += sv_names_bound(members);
+	if (want & CORE_WANT_HISTORY)
+		n += hist * outbox_rec_bound(0, hist_text);
+	return n;
+}
+
+size_t
+sv_ring0_size(const struct config *cfg)
+{
+	unsigned all = (unsigned)cfg->client_slots; /* a reload's ceiling */
+	size_t need =
+	    all * SV_QUIT_BOUND + 4 * OUTBOX_REC_MAX +
+	    sv_join_bound(CORE_WANT_TOPIC | CORE_WANT_NAMES | CORE_WANT_HISTORY,
+			  all, (unsigned)cfg->history,
+			  LINE_SANITIZED_MAX(cfg->max_line));
+	size_t size = 16u << 20;
+
+	if (cfg->outbox_bytes > size)
+		size = cfg->outbox_bytes;
+	while (size < 2 * need && size < (1u << 30))
+		size *= 2;
+	return size;
+}
+
+/* What joining room name may write, as the registry is now. */
+static size_t
+sv_join_worst(struct supervisor *sv, const char *name, unsigned want)
+{
+	struct reg_room *r = registry_room_find(&sv->reg, name);
+	size_t n;
+
+	if (!r)
+		return sv_join_bound(want, 1, 0, 0) + outbox_rec_bound(0, 0);
+	n = sv_join_bound(want & ~(unsigned)CORE_WANT_HISTORY, r->nmembers + 1,
+			  0, 0);
+	if (want & CORE_WANT_HISTORY)
+		for (unsigned i = 0; i < r->hist_count; i++)
+			n += outbox_rec_bound(
+			    0, registry_history_get(&sv->reg, r, i)->len);
+	/* With a store, history is its records; the supervisor's is at most
+	 * a warning that it is down (sv_store_join). */
+	if ((want & CORE_WANT_HISTORY) && sv->store.state != SV_STORE_OFF)
+		n += outbox_rec_bound(0, 0);
+	return n;
+}
+
+/* The most request q may write to the supervisor's ring. */
+static size_t
+sv_request_worst(struct supervisor *sv, const struct sv_req *q)
+{
+	size_t reply = outbox_rec_bound(1, 0);
+	struct reg_room *r;
+
+	switch (q->op) {
+	case CORE_HELLO:
+		if (q->flags & CORE_HELLO_LOBBY)
+			return sv_join_worst(sv, sv->cfg->default_room,
+					     q->flags);
+		return reply;
+	case CORE_JOIN:
+		return sv_join_worst(sv, q->room, q->flags);
+	case CORE_NICK:
+		return outbox_rec_bound(CONFIG_ROOMS_PER_CLIENT_MAX, 0) + reply;
+	case CORE_PART:
+		return outbox_rec_bound(0, CONFIG_REASON_MAX) + reply;
+	case CORE_ROOMS:
+		return (sv->reg.nrooms + 1) *
+			   outbox_rec_bound(1, CONFIG_TOPIC_MAX) +
+		       reply;
+	case CORE_NAMES:
+		r = registry_room_find(&sv->reg, q->room);
+		return sv_names_bound(r ? r->nmembers : 0) + reply;
+	case CORE_TOPIC:
+		return 2 * outbox_rec_bound(1, CONFIG_TOPIC_MAX) + reply;
+	case CORE_LOGOUT:
+		/* The account record, and a guest nickname instead of a
+		 * registered one. */
+		return 2 * outbox_rec_bound(CONFIG_ROOMS_PER_CLIENT_MAX, 0) +
+		       reply;
+	case CORE_HISTORY:
+	case CORE_REGISTER:
+	case CORE_LOGIN:
+	case CORE_PASSWORD:
+	case CORE_UNREGISTER:
+		/* A refusal now; the rest comes with the store's answer,
+		 * which waits for room itself (sv_store_done). */
+	default:
+		return reply;
+	}
+}
+
+/* ---- running requests ---------------------------------------------------- */
+
+static int
+sv_op_known(enum core_op_kind op)
+{
+	switch (op) {
+	case CORE_HELLO:
+	case CORE_NICK:
+	case CORE_JOIN:
+	case CORE_PART:
+	case CORE_ROOMS:
+	case CORE_NAMES:
+	case CORE_TOPIC:
+	case CORE_PRIVMSG:
+	case CORE_HISTORY:
+	case CORE_REGISTER:
+	case CORE_LOGIN:
+	case CORE_LOGOUT:
+	case CORE_PASSWORD:
+	case CORE_UNREGISTER:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Clears q's strings if they may carry a password. */
+static void
+sv_req_forget(struct sv_req *q)
+{
+	if (q->op >= CORE_REGISTER && q->op <= CORE_UNREGISTER) {
+		explicit_bzero(q->arg, sizeof(q->arg));
+		explicit_bzero(q->text, sizeof(q->text));
+	}
+}
+
+/* Runs q for c and forgets its strings: an account operation's carry a
+ * password. */
+static void
+sv_request_run(struct supervisor *sv, struct reg_client *c, struct sv_req *q)
+{
+	switch (q->op) {
+	case CORE_HELLO:
+		if (q->flags & CORE_HELLO_LOBBY)
+			sv_join(sv, c, sv->cfg->default_room, q->flags);
+		else
+			sv_reply_ok(sv, c);
+		break;
+	case CORE_NICK:
+		sv_nick(sv, c, q->arg);
+		break;
+	case CORE_JOIN:
+		sv_join(sv, c, q->room, q->flags);
+		break;
+	case CORE_PART:
+		sv_part(sv, c, q);
+		break;
+	case CORE_ROOMS:
+		sv_rooms(sv, c);
+		break;
+	case CORE_NAMES:
+		sv_names_request(sv, c, q->room);
+		break;
+	case CORE_TOPIC:
+		sv_topic(sv, c, q);
+		break;
+	case CORE_PRIVMSG:
+		sv_resolve(sv, c, q->arg);
+		break;
+	case CORE_HISTORY:
+	case CORE_REGISTER:
+	case CORE_LOGIN:
+	case CORE_LOGOUT:
+	case CORE_PASSWORD:
+	case CORE_UNREGISTER:
+		sv_store_request(sv, c, q);
+		break;
+	default:
+		break;
+	}
+	sv_req_forget(q);
+	sv_commit(sv);
 }
 
 void
-sv_request(struct supervisor *sv, struct sv_session *s, const void *payload,
-	   int len)
+sv_defer_push(struct supervisor *sv, unsigned session, const void *payload,
+	      int len)
+{
+	struct sv_deferred *d;
+	long long now = loop_now_ms();
+
+	d = malloc(sizeof(*d) + (size_t)len);
+	if (!d)
+		fatal("sv_defer");
+	d->next = NULL;
+	d->session = session;
+	d->len = len;
+	memcpy(d->payload, payload, (size_t)len);
+	*sv->deferred_tail = d;
+	sv->deferred_tail = &d->next;
+	sv->ndeferred++;
+	sv->deferrals++;
+	sv->counts[METRICS_DEFERRED]++;
+	if (now - sv->deferrals_logged_ms >= SV_DEBUG_EVERY_MS) {
+		log_debug("%u request%s deferred since the last report: the "
+			  "supervisor's ring waits for its readers (%u "
+			  "waiting)",
+			  sv->deferrals, sv->deferrals == 1 ? "" : "s",
+			  sv->ndeferred);
+		sv->deferrals = 0;
+		sv->deferrals_logged_ms = now;
+	}
+	sv_flow_update(sv);
+}
+
+/* Keeps the request (one at most per client) until it fits. */
+static void
+sv_defer(struct supervisor *sv, struct sv_session *s, const void *payload,
+	 int len)
+{
+	/* client_slots, not max_clients: a reload may lower the limit
+	 * below the clients already connected; the store's answers are
+	 * for clients too (one each). */
+	if (sv->ndeferred >=
+	    2 * (unsigned)sv->cfg->client_slots + sv->nsessions) {
+		sv_session_bad(sv, s, "more requests than clients");
+		return;
+	}
+	sv_defer_push(sv, s->index, payload, len);
+}
+
+/* Runs deferred entry d if it fits. Returns 0, or the worst case of d
+ * when it does not. */
+static size_t
+sv_run_one(struct supervisor *sv, struct sv_deferred *d)
 {
 	static struct sv_req q;
 	struct reg_client *c;
-	uint64_t client;
+	uint64_t client = 0;
+	size_t worst = 0;
 
-	if (sv_req_parse(payload, len, &client, &q) < 0) {
-		sv_session_bad(sv, s, "malformed request");
+	if (d->session == SV_DEFER_STORE) {
+		worst = sv_store_answer_worst(sv, d->payload, d->len);
+		/* Its records' mark and the reply's. */
+		if (!sv_flow_fits(sv, worst, 2, 0))
+			return worst;
+		sv_store_answer_run(sv, d->payload, d->len);
+		return 0;
+	}
+	/* It parsed when it came. */
+	(void)sv_req_parse(d->payload, d->len, &client, &q);
+	c = registry_client_get(&sv->reg, client);
+	if (c && c->session == (int)d->session) {
+		worst = sv_request_worst(sv, &q);
+		if (sv_flow_fits(sv, worst, 1, 0)) {
+			sv_request_run(sv, c, &q);
+			worst = 0;
+		}
+	}
+	sv_req_forget(&q);
+	return worst;
+}
+
+size_t
+sv_run_deferred(struct supervisor *sv)
+{
+	while (sv->deferred) {
+		struct sv_deferred *d = sv->deferred;
+		size_t worst = sv_run_one(sv, d);
+		if (worst)
+			return worst;
+		sv->deferred = d->next;
+		if (!sv->deferred)
+			sv->deferred_tail = &sv->deferred;
+		sv->ndeferred--;
+		explicit_bzero(d->payload, (size_t)d->len);
+		free(d);
+	}
+	return 0;
+}
+
+/* Runs or defers the parsed request q of session s. */
+static void
+sv_request_take(struct supervisor *sv, struct sv_session *s,
+		const void *payload, int len, uint64_t client, struct sv_req *q)
+{
+	struct reg_client *c;
+
+	if (!sv_op_known(q->op)) {
+		sv_session_bad(sv, s, "unknown request");
 		return;
 	}
 	c = registry_client_get(&sv->reg, client);
@@ -429,51 +727,29 @@ sv_request(struct supervisor *sv, struct sv_session *s, const void *payload,
 		sv_session_bad(sv, s, "request for a foreign client");
 		return;
 	}
-	switch (q.op) {
-	case CORE_HELLO:
-		if (q.flags & CORE_HELLO_LOBBY)
-			sv_join(sv, c, sv->cfg->default_room, q.flags);
-		else
-			sv_reply_ok(sv, c);
-		break;
-	case CORE_NICK:
-		sv_nick(sv, c, q.arg);
-		break;
-	case CORE_JOIN:
-		sv_join(sv, c, q.room, q.flags);
-		break;
-	case CORE_PART:
-		sv_part(sv, c, &q);
-		break;
-	case CORE_ROOMS:
-		sv_rooms(sv, c);
-		break;
-	case CORE_NAMES:
-		sv_names_request(sv, c, q.room);
-		break;
-	case CORE_TOPIC:
-		sv_topic(sv, c, &q);
-		break;
-	case CORE_PRIVMSG:
-		sv_resolve(sv, c, q.arg);
-		break;
-	case CORE_HISTORY:
-	case CORE_REGISTER:
-	case CORE_LOGIN:
-	case CORE_LOGOUT:
-	case CORE_PASSWORD:
-	case CORE_UNREGISTER:
-		sv_store_request(sv, c, &q);
-		break;
-	default:
-		sv_session_bad(sv, s, "unknown request");
+	/* In order: behind any that wait, or while the ring lacks room for
+	 * the most it may write, it waits too. */
+	if (sv->deferred || sv->nowed ||
+	    !sv_flow_fits(sv, sv_request_worst(sv, q), 1, 0)) {
+		sv_defer(sv, s, payload, len);
 		return;
 	}
-	if (q.op >= CORE_REGISTER && q.op <= CORE_UNREGISTER) {
-		explicit_bzero(q.arg, sizeof(q.arg));
-		explicit_bzero(q.text, sizeof(q.text));
+	sv_request_run(sv, c, q);
+}
+
+void
+sv_request(struct supervisor *sv, struct sv_session *s, const void *payload,
+	   int len)
+{
+	static struct sv_req q;
+	uint64_t client;
+
+	if (sv_req_parse(payload, len, &client, &q) < 0) {
+		sv_session_bad(sv, s, "malformed request");
+		return;
 	}
-	sv_commit(sv);
+	sv_request_take(sv, s, payload, len, client, &q);
+	sv_req_forget(&q);
 }
 
 /* ---- clients leaving ----------------------------------------------------- */
@@ -523,6 +799,9 @@ sv_client_closed(struct supervisor *sv, struct sv_session *s,
 	c = registry_client_get(&sv->reg, m.client);
 	if (!c || c->session != (int)s->index)
 		return;
+	/* Its last words, if their mark waits for room, go first. */
+	if (sv->mark_owed[s->index + 1])
+		sv_mark_now(sv, s->index + 1);
 	sv_client_gone(sv, c, why);
 }
 
@@ -549,16 +828,39 @@ sv_remember(struct supervisor *sv, unsigned producer, uint64_t from,
 }
 
 void
-sv_mark(struct supervisor *sv, unsigned producer)
+sv_mark_now(struct supervisor *sv, unsigned producer)
 {
-	uint64_t head = outbox_take_mark(&sv->shm, producer);
+	uint64_t head, tl;
 
+	if (sv->mark_owed[producer]) {
+		sv->mark_owed[producer] = 0;
+		sv->nowed--;
+	}
+	head = outbox_take_mark(&sv->shm, producer);
 	if (head <= sv->marked[producer])
 		return;
 	/* With a store, history comes from its database. */
 	if (sv->cfg->history > 0 && sv->store.state == SV_STORE_OFF)
 		sv_remember(sv, producer, sv->marked[producer], head);
+	tl = outbox_timeline_head(&sv->shm);
 	outbox_timeline_append(&sv->shm, producer, head);
 	sv->marked[producer] = head;
 	sv->tl_dirty = 1;
+	sv_flow_marked(sv, producer, tl, head);
+}
+
+void
+sv_mark(struct supervisor *sv, unsigned producer)
+{
+	/* A full timeline would lap its slowest live reader: the mark waits,
+	 * its pending flag still set, so the producer sends no other. */
+	if (sv->mark_owed[producer])
+		return;
+	if (!sv_flow_fits(sv, 0, 1, 0)) {
+		sv->mark_owed[producer] = 1;
+		sv->nowed++;
+		sv_flow_update(sv);
+		return;
+	}
+	sv_mark_now(sv, producer);
 }

@@ -4,8 +4,9 @@
  * (listeners and admission), supervisor_proc.c (the process table: spawn,
  * channels, reap, respawn), supervisor_chat.c (requests against the
  * registry, marks), supervisor_wake.c (wake pacing), supervisor_ops.c
- * (live settings, stats, notify, metrics), supervisor_reload.c (SIGHUP)
- * and supervisor_store.c (the store process and its requests).
+ * (live settings, stats, notify, metrics), supervisor_reload.c (SIGHUP),
+ * supervisor_store.c (the store process and its requests) and
+ * supervisor_flow.c (flow control: readers, room, stalls).
  * Supervisor only.
  */
 #ifndef PARLEY_SUPERVISOR_INT_H
@@ -20,11 +21,13 @@
 #include "server/live.h"
 #include "server/metrics.h"
 #include "server/notify.h"
+#include "server/flow.h"
 #include "server/outbox.h"
 #include "server/registry.h"
 #include "server/stats.h"
 #include "server/store.h"
 
+#include <limits.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -106,6 +109,28 @@ struct sv_store {
 	int topics_full_said;	     /* STORE_TOPICS_MAX was logged */
 };
 
+/* Liveness of one reader slot, as the supervisor last saw it. */
+struct sv_reader {
+	uint64_t last;	    /* its position then */
+	long long since_ms; /* behind without advancing since; 0: not */
+};
+
+/* A request that waits for room in the supervisor's ring, or an answer
+ * of the store's (session SV_DEFER_STORE). */
+struct sv_deferred {
+	struct sv_deferred *next;
+	unsigned session; /* index of the asking session */
+	int len;
+	char payload[];
+};
+
+#define SV_DEFER_STORE UINT_MAX
+
+/* The most a QUIT record takes (a client's last record; the supervisor
+ * always keeps room for every connected client's). */
+#define SV_QUIT_BOUND                                                          \
+	outbox_rec_bound(CONFIG_ROOMS_PER_CLIENT_MAX, CHANNEL_REASON_MAX)
+
 struct sv_listener {
 	struct supervisor *sv;
 	int fd;
@@ -162,6 +187,26 @@ struct supervisor {
 	unsigned status_clients; /* clients in the last STATUS= */
 	long long status_sent_ms;
 	long long ops_due_ms; /* when sv_ops_tick wants to run; 0: never */
+	/* Flow control (supervisor_flow.c). Reader slot i is session i's;
+	 * slot nsessions is kept for the store (DESIGN.md section 10). */
+	int flow_fd;		    /* eventfd: a reader crossed flow_want */
+	unsigned char *reader_open; /* per reader slot: a reader attached */
+	struct sv_reader *readers;  /* per reader slot */
+	struct flow_fifo *fifo;	    /* per producer: its unread marks */
+	uint64_t *flow_target;	    /* per producer: CHANNEL_FLOW's target */
+	unsigned flow_waiting;	    /* producers with a target */
+	unsigned char *mark_owed;   /* per producer: a mark waits for room in
+				       the timeline */
+	unsigned nowed;
+	struct sv_deferred *deferred, **deferred_tail;
+	unsigned ndeferred;
+	uint64_t tl_min; /* least live reader position, last seen */
+	uint64_t free0;	 /* every live reader has read ring 0 below this */
+	int accept_held; /* no room for one more client's quit */
+	int flow_updating, flow_again; /* sv_flow_update is running */
+	long long flow_due_ms;	       /* next liveness check; 0: none due */
+	unsigned deferrals; /* requests deferred since the debug line */
+	long long deferrals_logged_ms;
 
 	struct sv_store store;
 };
@@ -252,7 +297,8 @@ void sv_client_closed(struct supervisor *sv, struct sv_session *s,
 void sv_client_gone(struct supervisor *sv, struct reg_client *c,
 		    const char *why);
 
-/* Producer has new records: put them in the timeline. */
+/* Producer has new records: put them in the timeline (or, while the
+ * timeline has no room, owe the mark until it has). */
 void sv_mark(struct supervisor *sv, unsigned producer);
 
 /* A record about c (author c, as others see it). */
@@ -316,6 +362,75 @@ int sv_tls_start(struct supervisor *sv);
 /* SIGHUP: reloads them; a pair that does not load or match keeps the
  * current one (logged). Workers get the new one over their channels. */
 void sv_tls_reload(struct supervisor *sv);
+/* Puts producer's records in the timeline now, owed or not (before its
+ * clients' quits, which must come after their last words). */
+void sv_mark_now(struct supervisor *sv, unsigned producer);
+
+/* Queues payload (len bytes) as deferred for session (an index, or
+ * SV_DEFER_STORE), behind any others; sv_run_deferred runs it. */
+void sv_defer_push(struct supervisor *sv, unsigned session, const void *payload,
+		   int len);
+
+/* Runs deferred requests while they fit. Returns the worst case of the
+ * first that does not (0: none waits). */
+size_t sv_run_deferred(struct supervisor *sv);
+
+/* The most ring 0 bytes a JOIN with want (CORE_WANT_*) takes, for a room
+ * of members members (after the join) and hist messages of hist_text
+ * bytes each. Pure. */
+size_t sv_join_bound(unsigned want, unsigned members, unsigned hist,
+		     size_t hist_text);
+
+/* The supervisor's ring for cfg: room for every client's quit and the
+ * largest request, twice over, and at least 16 MiB. Pure. */
+size_t sv_ring0_size(const struct config *cfg);
+
+/* ---- supervisor_flow.c ---- */
+
+void sv_flow_setup(struct supervisor *sv);
+void sv_flow_teardown(struct supervisor *sv);
+
+/* A reader starts in slot at pos / the reader of slot is gone. Any slot
+ * of the table: session i's is i; one past the sessions' is for a reader
+ * that is no session (the store), which opens it at the timeline head
+ * before its process starts, as sv_spawn does. Every open slot is waited
+ * for and may be declared stalled. */
+void sv_flow_open(struct supervisor *sv, unsigned slot, uint64_t pos);
+void sv_flow_close(struct supervisor *sv, unsigned slot);
+
+/* Producer's records up to head are timeline entry tl. */
+void sv_flow_marked(struct supervisor *sv, unsigned producer, uint64_t tl,
+		    uint64_t head);
+
+/* A session's CHANNEL_FLOW. */
+void sv_flow_ask(struct supervisor *sv, struct sv_session *s,
+		 const void *payload, int len);
+
+/* Producer's CHANNEL_FLOW (a session's or the store's): answered with
+ * CHANNEL_FLOW_GO once every live reader has read its ring up to the
+ * target. Returns 0, or -1 if it is malformed or past producer's head. */
+int sv_flow_want(struct supervisor *sv, unsigned producer, const void *payload,
+		 int len);
+
+/* Whether ring 0 has room for bytes more and the timeline for entries
+ * more, keeping room for the quits of every connected client and of
+ * clients more. Never blocks. */
+int sv_flow_fits(struct supervisor *sv, size_t bytes, unsigned entries,
+		 unsigned clients);
+
+/* Answers producers that wait, runs what was deferred, and publishes what
+ * the supervisor waits for next (flow_want). */
+void sv_flow_update(struct supervisor *sv);
+
+/* The liveness check when due: declares stalled the readers that are
+ * behind and have not advanced for --stall-timeout. */
+void sv_flow_tick(struct supervisor *sv);
+
+/* ---- supervisor_accept.c (flow) ---- */
+
+/* Stops (hold 1) or resumes accepting while ring 0 lacks room for one
+ * more client's quit. */
+void sv_accept_hold(struct supervisor *sv, int hold);
 
 /* ---- supervisor_store.c, supervisor_store_req.c ---- */
 
@@ -353,9 +468,24 @@ int sv_store_join(struct supervisor *sv, struct reg_client *c,
 void sv_store_request(struct supervisor *sv, struct reg_client *c,
 		      const struct sv_req *q);
 
+/* The most sv_store_finish(r, d) writes to ring 0. */
+size_t sv_store_finish_worst(const struct supervisor *sv,
+			     const struct sv_store_req *r,
+			     const struct channel_store_done *d);
+
 /* Finishes request r with the store's answer d (supervisor_store_req.c). */
 void sv_store_finish(struct supervisor *sv, const struct sv_store_req *r,
 		     const struct channel_store_done *d);
+
+/* A store answer deferred by sv_store_done (payload of len bytes): the
+ * most it writes to ring 0, and running it (its records' mark, then
+ * sv_store_finish). */
+size_t sv_store_answer_worst(struct supervisor *sv, const void *payload,
+			     int len);
+void sv_store_answer_run(struct supervisor *sv, const void *payload, int len);
+
+/* Sends the store CHANNEL_FLOW_GO (sv_flow_want). */
+void sv_store_flow_go(struct supervisor *sv);
 
 /* Ends a store that broke the channel protocol (it is respawned). */
 void sv_store_bad(struct supervisor *sv, const char *why);

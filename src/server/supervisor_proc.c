@@ -55,20 +55,24 @@ sv_child_close_fds(const int *keep, int n)
 
 static void __attribute__((noreturn))
 sv_child(struct supervisor *sv, struct sv_session *s, int chan_fd,
-	 int client_fd, const struct channel_client_new *m)
+	 int client_fd, const struct channel_client_new *m, uint64_t tl_pos)
 {
 	int wake_fd = sv->wake_fds[s->index % sv->nwake];
-	int keep[] = {0, 1, 2, chan_fd, wake_fd, client_fd};
+	int keep[] = {0, 1, 2, chan_fd, wake_fd, sv->flow_fd, client_fd};
 	struct session_start st = {
 	    .cfg = sv->cfg,
 	    .shm = &sv->shm,
 	    .producer = (unsigned)sv_producer(s),
 	    .channel_fd = chan_fd,
 	    .wake_fd = wake_fd,
+	    .flow_fd = sv->flow_fd,
+	    .reader = s->index,
 	    .worker = sv->cfg->workers > 0,
-	    /* Only the supervisor writes the timeline, so its own view
-	     * is exact: the child starts where every mark so far ends. */
-	    .tl_pos = outbox_timeline_head(&sv->shm),
+	    /* Only the supervisor writes the timeline, so its own view is
+	     * exact: the child starts where every mark so far ends. Taken
+	     * in the parent before fork, with sv->marked as of then (the
+	     * shared head may have moved on since). */
+	    .tl_pos = tl_pos,
 	    .cursors = sv->marked,
 	    .client = m,
 	    .client_fd = client_fd,
@@ -83,7 +87,7 @@ sv_child(struct supervisor *sv, struct sv_session *s, int chan_fd,
 	 * before prctl took effect. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != sv->pid)
 		_exit(1);
-	sv_child_close_fds(keep, client_fd >= 0 ? 6 : 5);
+	sv_child_close_fds(keep, client_fd >= 0 ? 7 : 6);
 	session_main(&st);
 }
 
@@ -114,16 +118,21 @@ sv_spawn(struct supervisor *sv, struct sv_session *s, int client_fd,
 
 	if ((err = channel_pair(fds)) < 0)
 		return err;
+	/* The reader slot is open before the child exists: from here on no
+	 * producer frees a record the new reader has not read. */
+	uint64_t tl_pos = outbox_timeline_head(&sv->shm);
+	sv_flow_open(sv, s->index, tl_pos);
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
 		close(fds[0]);
 		close(fds[1]);
+		sv_flow_close(sv, s->index);
 		return err;
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		sv_child(sv, s, fds[1], client_fd, c ? &m : NULL);
+		sv_child(sv, s, fds[1], client_fd, c ? &m : NULL, tl_pos);
 	}
 	close(fds[1]);
 	if (client_fd >= 0)
@@ -174,8 +183,10 @@ static void
 sv_session_release(struct supervisor *sv, struct sv_session *s)
 {
 	/* Both the process and its channel are gone: the slot (and its
-	 * outbox, continuing from its head) may be reused. */
+	 * outbox, continuing from its head) may be reused. Its reader slot is
+	 * closed again: a process that rejoined before it died is gone. */
 	sv_ops_release(sv, s);
+	flow_slot_close(&sv->shm, s->index);
 	s->pid = 0;
 	sv_respawn(sv);
 }
@@ -190,7 +201,8 @@ sv_channel_closed(struct supervisor *sv, struct sv_session *s)
 	loop_del(sv->loop, s->chan.fd);
 	channel_close(&s->chan);
 	s->chan_open = 0;
-	sv_mark(sv, (unsigned)sv_producer(s));
+	sv_flow_close(sv, s->index); /* nobody waits for it any more */
+	sv_mark_now(sv, (unsigned)sv_producer(s));
 	if (s->client_id) {
 		struct reg_client *c =
 		    registry_client_get(&sv->reg, s->client_id);
@@ -252,6 +264,9 @@ sv_on_channel(struct loop *loop, int fd, uint32_t events, void *arg)
 			break;
 		case CHANNEL_CLIENT_CLOSED:
 			sv_client_closed(sv, s, payload, n);
+			break;
+		case CHANNEL_FLOW:
+			sv_flow_ask(sv, s, payload, n);
 			break;
 		default: {
 			sv_session_bad(sv, s, "unexpected message");

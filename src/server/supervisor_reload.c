@@ -54,6 +54,26 @@ sv_reload_history(struct supervisor *sv, const struct config *old)
 		registry_history_limit(&sv->reg);
 }
 
+/* Flow control: a new --stall-timeout sets the period of the liveness
+ * check, so run it now; ring 0 was sized at start for the history of
+ * then, so a longer one may make the largest join outgrow it. */
+static void
+sv_reload_flow(struct supervisor *sv, const struct config *old)
+{
+	size_t need;
+
+	if (sv->cfg->stall_timeout_ms != old->stall_timeout_ms)
+		sv->flow_due_ms = loop_now_ms();
+	if (sv->cfg->history == old->history)
+		return;
+	need = sv_ring0_size(sv->cfg);
+	if (need > sv->shm.ring0_size)
+		log_warn("reload: history %d: the supervisor's ring has %zu "
+			 "bytes, %zu needed for the largest join; such joins "
+			 "wait for it to empty until a restart",
+			 sv->cfg->history, sv->shm.ring0_size, need);
+}
+
 /* Last: the sessions take the new settings from the live block. */
 static void
 sv_reload_live(struct supervisor *sv, const struct config *old)
@@ -68,6 +88,7 @@ static const struct sv_reload_step sv_reload_steps[] = {
     {"log level", sv_reload_log_level},
     {"capacity", sv_reload_capacity},
     {"history", sv_reload_history},
+    {"flow control", sv_reload_flow},
     /* new steps go here, before the live block is published */
     {"live settings", sv_reload_live},
     /* After it: the store takes its settings from the live block. */

@@ -36,6 +36,12 @@ struct sv_topic {
 	char topic[CONFIG_TOPIC_MAX + 1];
 };
 
+/* A store answer, while it waits for room in ring 0 (sv_store_done). */
+struct sv_store_answer {
+	struct sv_store_req r;
+	struct channel_store_done d;
+};
+
 static void sv_store_on_channel(struct loop *loop, int fd, uint32_t events,
 				void *arg);
 
@@ -90,7 +96,7 @@ static void __attribute__((noreturn))
 sv_store_child(struct supervisor *sv, int chan_fd)
 {
 	struct sv_store *st = &sv->store;
-	int keep[] = {0, 1, 2, chan_fd, sv->wake_fds[0]};
+	int keep[] = {0, 1, 2, chan_fd, sv->wake_fds[0], sv->flow_fd};
 	struct store_start start = {
 	    .cfg = sv->cfg,
 	    .live = &sv->settings,
@@ -98,6 +104,8 @@ sv_store_child(struct supervisor *sv, int chan_fd)
 	    .producer = st->producer,
 	    .channel_fd = chan_fd,
 	    .wake_fd = sv->wake_fds[0],
+	    .reader = sv->nsessions,
+	    .flow_fd = sv->flow_fd,
 	    .tl_pos = st->start_tl,
 	    .cursors = st->start_cursors,
 	    .stats = st->stats,
@@ -106,7 +114,7 @@ sv_store_child(struct supervisor *sv, int chan_fd)
 
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != sv->pid)
 		_exit(1);
-	sv_child_close_fds(keep, 5);
+	sv_child_close_fds(keep, 6);
 	store_main(&start);
 }
 
@@ -119,11 +127,16 @@ sv_store_spawn(struct supervisor *sv)
 
 	if ((err = channel_pair(fds)) < 0)
 		return err;
+	/* Its reader slot opens at the head before it exists, as a
+	 * session's (sv_spawn): what it reads from an older commit is not
+	 * waited for, what comes from here on is. */
+	sv_flow_open(sv, sv->nsessions, outbox_timeline_head(&sv->shm));
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
 		close(fds[0]);
 		close(fds[1]);
+		sv_flow_close(sv, sv->nsessions);
 		return err;
 	}
 	if (pid == 0) {
@@ -263,10 +276,47 @@ sv_store_done(struct supervisor *sv, const void *payload, int len)
 	}
 	st->q_head = (st->q_head + 1) % st->q_cap;
 	st->q_len--;
+	struct sv_store_answer a = {.r = r, .d = d};
+	/* Behind any deferred request, and only with room for what it
+	 * writes: ring 0 must not lap a live reader either. */
+	if (sv->deferred || sv->nowed ||
+	    !sv_flow_fits(sv, sv_store_finish_worst(sv, &r, &d), 2, 0)) {
+		sv_defer_push(sv, SV_DEFER_STORE, &a, sizeof(a));
+		return;
+	}
+	sv_store_answer_run(sv, &a, sizeof(a));
+}
+
+size_t
+sv_store_answer_worst(struct supervisor *sv, const void *payload, int len)
+{
+	const struct sv_store_answer *a = payload;
+
+	(void)len;
+	return sv_store_finish_worst(sv, &a->r, &a->d);
+}
+
+void
+sv_store_answer_run(struct supervisor *sv, const void *payload, int len)
+{
+	const struct sv_store_answer *a = payload;
+
+	(void)len;
 	/* Its records (the history) go in the timeline before the reply. */
-	sv_mark(sv, st->producer);
-	sv_store_finish(sv, &r, &d);
+	sv_mark(sv, sv->store.producer);
+	sv_store_finish(sv, &a->r, &a->d);
 	sv_commit(sv);
+}
+
+void
+sv_store_flow_go(struct supervisor *sv)
+{
+	struct sv_store *st = &sv->store;
+
+	/* A store that cannot take it looks again on its own timer. */
+	if (st->chan_open && channel_send(&st->chan, CHANNEL_FLOW_GO, NULL, 0,
+					  -1, SV_CHANNEL_QUEUE) < 0)
+		log_debug("store %d: cannot send FLOW_GO", (int)st->pid);
 }
 
 static void
@@ -504,6 +554,10 @@ sv_store_on_channel(struct loop *loop, int fd, uint32_t events, void *arg)
 		case CHANNEL_STORE_DONE:
 			sv_store_done(sv, payload, n);
 			break;
+		case CHANNEL_FLOW:
+			if (sv_flow_want(sv, st->producer, payload, n) < 0)
+				sv_store_bad(sv, "malformed FLOW");
+			break;
 		case CHANNEL_STORE_NICKS:
 			sv_store_nicks(sv, payload, n);
 			break;
@@ -530,6 +584,7 @@ sv_store_reaped(struct supervisor *sv, pid_t pid, int status)
 		return 0;
 	st->reaped = 1;
 	sv->wake_members[0]--;
+	sv_flow_close(sv, sv->nsessions); /* nobody waits for it any more */
 	if (WIFSIGNALED(status))
 		log_warn("store %d killed by signal %d%s", (int)pid,
 			 WTERMSIG(status),

@@ -75,6 +75,35 @@ sv_store_unregistered(struct supervisor *sv, const char *account)
 	}
 }
 
+size_t
+sv_store_finish_worst(const struct supervisor *sv, const struct sv_store_req *r,
+		      const struct channel_store_done *d)
+{
+	size_t reply = outbox_rec_bound(1, 0);
+	size_t moved = outbox_rec_bound(CONFIG_ROOMS_PER_CLIENT_MAX, 0);
+	unsigned n = 0;
+
+	if (r->op == CORE_JOIN)
+		return outbox_rec_bound(0, 0) + reply; /* a warning */
+	if (d->err != CORE_OK)
+		return reply;
+	switch (r->op) {
+	case CORE_REGISTER:
+	case CORE_LOGIN:
+		/* The account record and the account's nickname. */
+		return 2 * moved + reply;
+	case CORE_UNREGISTER:
+		/* Everyone logged in to it leaves it. */
+		for (int i = 0; i < sv->cfg->client_slots; i++)
+			if (sv->reg.clients[i].id &&
+			    sv->reg.clients[i].account[0])
+				n++;
+		return n * moved + reply;
+	default:
+		return reply;
+	}
+}
+
 void
 sv_store_finish(struct supervisor *sv, const struct sv_store_req *r,
 		const struct channel_store_done *d)

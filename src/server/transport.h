@@ -87,8 +87,11 @@ struct transport {
 	 * session writes whole lines. A framing transport that takes a line
 	 * but can send only part of its frame keeps the rest and leaves the
 	 * line's last byte unconsumed, so that the session calls again,
-	 * with that byte first, once the socket is writable. Bytes written
-	 * before ready() returned 1 are dropped. */
+	 * with that byte first, once the socket is writable (TLS does the
+	 * same with a record OpenSSL has taken but not sent). What a
+	 * transport has taken does not count in the client's send queue,
+	 * like what the kernel has. Bytes written before ready() returned 1
+	 * are dropped. */
 	ssize_t (*write)(struct xconn *x, const char *buf, size_t n);
 	/* Ends the write side once everything is written (FIN, or TLS
 	 * close_notify). 0, -EAGAIN to call again, or -errno. */

@@ -3,7 +3,10 @@
  * here, in the process that owns the socket, by the session's handshake
  * deadline (xconn.ready_by_ms); a connection whose first byte is not a TLS
  * handshake record is refused before OpenSSL sees it. Each connection keeps the
- * context it started with, whatever reloads bring after it.
+ * context it started with, whatever reloads bring after it. A record that
+ * OpenSSL has taken but the socket has not is the transport's (held), as
+ * the kernel's bytes are for plain TCP: the session's queue is what no
+ * transport has taken yet.
  */
 #include "server/config.h"
 #include "server/tls_ctx.h"
@@ -22,11 +25,19 @@
 #include <unistd.h>
 
 #define TLS_RECORD_HANDSHAKE 0x16
+/* Plaintext per SSL_write: one record (SSL3_RT_MAX_PLAIN_LENGTH), so a
+ * write that cannot finish leaves exactly these bytes with OpenSSL. */
+#define TLS_WRITE_MAX 16384
 
 struct tls_conn {
 	SSL *ssl;
 	int started; /* its first byte was a handshake record */
 	int done;    /* the handshake has finished */
+	/* A record OpenSSL has taken but not yet sent: a copy of its
+	 * plaintext, which its retry must pass again. The session still
+	 * has its last byte (transport.h, write), so it calls again. */
+	char *held;
+	size_t held_len;
 	char why[160];
 };
 
@@ -188,19 +199,61 @@ tls_read(struct xconn *x, char *buf, size_t n)
 	return tls_result(x, r, NULL);
 }
 
+/* The held record goes out: returns 1 (its last byte, buf[0] of the
+ * session's call), -EAGAIN or -errno. */
 static ssize_t
-tls_write(struct xconn *x, const char *buf, size_t n)
+tls_write_held(struct xconn *x)
 {
 	struct tls_conn *t = tls_of(x);
 	int r;
 
-	if (!t->done)
-		return -ENOTCONN;
 	ERR_clear_error();
 	errno = 0;
-	r = SSL_write(t->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
+	r = SSL_write(t->ssl, t->held, (int)t->held_len);
+	if (r <= 0) {
+		r = tls_result(x, r, NULL);
+		return r == 0 ? -EPIPE : r;
+	}
+	free(t->held);
+	t->held = NULL;
+	t->held_len = 0;
+	return 1;
+}
+
+static ssize_t
+tls_write(struct xconn *x, const char *buf, size_t n)
+{
+	struct tls_conn *t = tls_of(x);
+	size_t len = n < TLS_WRITE_MAX ? n : TLS_WRITE_MAX;
+	const char *nl;
+	int r;
+
+	if (!t->done)
+		return -ENOTCONN;
+	if (t->held)
+		return tls_write_held(x);
+	/* A record ends at a line's end where one fits: a record that has to
+	 * wait then holds back a whole line's LF, and a client cut off gets
+	 * no torn line before its notice. */
+	if (n > len && (nl = memrchr(buf, '\n', len)) != NULL)
+		len = (size_t)(nl - buf) + 1;
+	ERR_clear_error();
+	errno = 0;
+	r = SSL_write(t->ssl, buf, (int)len);
 	if (r > 0)
 		return r;
+	if (SSL_get_error(t->ssl, r) == SSL_ERROR_WANT_WRITE) {
+		/* OpenSSL took the record; the socket did not. Retries must
+		 * pass the same bytes, which the session would drop if the
+		 * client were cut off meanwhile: keep them here. */
+		t->held = malloc(len);
+		if (!t->held)
+			return -ENOMEM;
+		memcpy(t->held, buf, len);
+		t->held_len = len;
+		x->wants = XCONN_WANT_WRITE;
+		return (ssize_t)len - 1;
+	}
 	r = tls_result(x, r, NULL);
 	return r == 0 ? -EPIPE : r;
 }
@@ -240,6 +293,7 @@ tls_close(struct xconn *x)
 
 	if (t) {
 		SSL_free(t->ssl);
+		free(t->held);
 		free(t);
 	}
 	ERR_clear_error();

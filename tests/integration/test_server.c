@@ -183,10 +183,11 @@ static void
 test_slow_reader_is_disconnected_others_unaffected(void)
 {
 	enum { N = 4, M = 40000 };
-	/* Senders at full speed within flood limits that let the rings
-	 * absorb a busy reader (the documented sizing rule). */
-	struct ts_server *s =
-	    start("--flood-rate 5000 --flood-burst 100 --sendq 1048576");
+	/* Senders at full speed. --sendq-seconds 0: a queue over --sendq is
+	 * cut off at once, so the burst need not outlast the grace that
+	 * --sendq-seconds gives (test_flow.c tests that). */
+	struct ts_server *s = start("--flood-rate 5000 --flood-burst 100 "
+				    "--sendq 1048576 --sendq-seconds 0");
 	struct mesh_client cl[N];
 	REQUIRE(s);
 	char slow_nick[64];

@@ -2,7 +2,8 @@
  * test_tls: TLS on the real parleyd, in both process models: chat between
  * TLS and plaintext clients, the wrong protocol on each kind of port, a
  * stalled handshake, certificate reload (good and bad), resumption across
- * processes, and the terminal client's verification. Certificates are
+ * processes, the terminal client's verification, and send-queue limits
+ * on a TLS client that does not read. Certificates are
  * made at run time with the openssl command in a temporary directory.
  */
 #include "../testlib.h"
@@ -638,6 +639,117 @@ test_a_tls_listener_without_a_certificate_is_a_usage_error(void)
 	       "stderr: %s", err);
 }
 
+/* ---- send queues --------------------------------------------------------- */
+
+/* A TLS client that does not read is cut off by the same send-queue
+ * limits as a plaintext one, by either limit: the bytes OpenSSL holds for
+ * it count like the bytes a plain client has not taken. What it has been
+ * sent is then whole lines, the notice last, then the end. */
+static const struct tls_sendq_row {
+	const char *name;
+	const char *args;
+	const char *why; /* in the log line that cuts it off */
+} tls_sendq_rows[] = {
+    {"over --sendq-hard",
+     "--flood-rate 0 --sendq 65536 --sendq-seconds 3600 "
+     "--sendq-hard 262144",
+     "over --sendq-hard"},
+    {"over --sendq for --sendq-seconds",
+     "--flood-rate 0 --sendq 65536 --sendq-seconds 1 "
+     "--sendq-hard 1073741824",
+     "over --sendq too long"},
+};
+
+enum { TLS_SENDQ_LINES = 4000, TLS_SENDQ_PAD = 1000 };
+
+/* Reads what t was sent: returns the lines of p's that came whole; *torn
+ * counts those that did not, *notice whether the last line was the
+ * notice, *eof whether the end followed. */
+static int
+tls_sendq_drain(struct tt_conn *t, const char *pnick, int *torn, int *notice,
+		int *eof)
+{
+	char line[8192], head[128];
+	int whole = 0, len;
+	size_t hl = (size_t)snprintf(head, sizeof(head), "#lobby <%s> ", pnick);
+
+	*torn = *notice = *eof = 0;
+	while ((len = tt_expect(t, "", line, sizeof(line), T_WAIT_MS)) >= 0) {
+		*notice = strcmp(line, "-!- disconnected: send queue "
+				       "exceeded") == 0;
+		if (strncmp(line, head, hl) != 0)
+			continue;
+		if ((size_t)len == hl + TLS_SENDQ_PAD &&
+		    strspn(line + hl, "x") == TLS_SENDQ_PAD)
+			whole++;
+		else
+			(*torn)++;
+	}
+	*eof = len == -2;
+	return whole;
+}
+
+static void
+tls_sendq_run(const struct tls_sendq_row *k)
+{
+	char tnick[64], pnick[64], want[256], pad[TLS_SENDQ_PAD + 1];
+	struct tt_opts o = {
+	    .ca_file = ca_pem, .host = "localhost", .rcvbuf = 4096};
+	int port = 0, p = -1, torn, notice, eof, whole;
+	struct ts_server *s = start_tls(a_pem, a_key, k->args, &port);
+	struct tt_conn *t = NULL;
+	char why[256], line[512];
+
+	REQUIRE(s);
+	p = tc_join(s->port, pnick, sizeof(pnick));
+	t = tt_connect(port, &o, why, sizeof(why), T_WAIT_MS);
+	if (!CHECKF(p >= 0 && t, "%s: %s", k->name, why) ||
+	    !CHECK(tt_expect(t, "-!- welcome to parley, ", line, sizeof(line),
+			     T_WAIT_MS) > 0))
+		goto out;
+	snprintf(tnick, sizeof(tnick), "%.*s", (int)strcspn(line + 23, "!"),
+		 line + 23);
+	snprintf(want, sizeof(want), "-!- %s joined #lobby", tnick);
+	if (!CHECK(tc_expect(p, want, NULL, 0, T_WAIT_MS) > 0))
+		goto out;
+	/* t reads nothing more: 4 MB later it must be gone. */
+	memset(pad, 'x', TLS_SENDQ_PAD);
+	pad[TLS_SENDQ_PAD] = '\0';
+	for (int i = 0; i < TLS_SENDQ_LINES; i++)
+		if (tc_send(p, "%s\n", pad) < 0)
+			break;
+	snprintf(want, sizeof(want), "-!- %s quit (send queue exceeded)",
+		 tnick);
+	CHECKF(tc_expect(p, want, NULL, 0, 30000) > 0, "%s: not cut off",
+	       k->name);
+	whole = tls_sendq_drain(t, pnick, &torn, &notice, &eof);
+	/* Past the hard limit it may be cut off before anything was
+	 * written to it: no whole line is fine, a torn one is not. */
+	CHECKF(whole < TLS_SENDQ_LINES && torn == 0,
+	       "%s: %d whole lines, %d torn", k->name, whole, torn);
+	if (!CHECKF(notice && eof, "%s: the notice %s last, %s end", k->name,
+		    notice ? "came" : "did not come",
+		    eof ? "then the" : "no") &&
+	    ts_log_line(s, " left: ", line, sizeof(line)) == 0)
+		printf("  %s\n", line);
+	CHECKF(ts_log_count(s, k->why) == 1, "%s: not cut off for %s", k->name,
+	       k->why);
+	CHECK(ts_log_count(s, "send queue exceeded (") == 1);
+	check_no_sanitizer_reports(s);
+out:
+	tt_close(t);
+	tc_close(p);
+	ts_free(s);
+}
+
+static void
+test_a_tls_client_that_does_not_read_is_cut_off_for_its_send_queue(void)
+{
+	for (size_t i = 0;
+	     i < sizeof(tls_sendq_rows) / sizeof(tls_sendq_rows[0]); i++)
+		tls_sendq_run(&tls_sendq_rows[i]);
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static int
@@ -698,6 +810,7 @@ main(int argc, char **argv)
 	RUN(test_the_client_verifies_the_server);
 	RUN(test_the_client_refuses_a_certificate_for_another_name);
 	RUN(test_a_tls_listener_without_a_certificate_is_a_usage_error);
+	RUN(test_a_tls_client_that_does_not_read_is_cut_off_for_its_send_queue);
 	tt_dir_remove(dir);
 	return tl_summary(suite);
 }

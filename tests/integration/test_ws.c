@@ -743,6 +743,55 @@ test_max_clients_counts_websocket_clients_too(void)
 	ts_free(s);
 }
 
+/* A WebSocket client that does not read is cut off by the same send-queue
+ * limits as a plaintext one (the frame the transport holds counts like
+ * the bytes a plain client has not taken): what it got is whole lines,
+ * the notice last, then the close. */
+static void
+test_a_websocket_client_that_does_not_read_is_cut_off_for_its_send_queue(void)
+{
+	struct ts_server *s = ts_start_model(
+	    model, "--http-listen 127.0.0.1:0 --flood-rate 0 --sendq 65536 "
+		   "--sendq-seconds 1 --sendq-hard 1073741824");
+	char pnick[64], want[256], head[128], pad[1001];
+	int torn = 0, notice = 0;
+	struct ws_result res;
+	size_t hl;
+
+	REQUIRE(s);
+	wc_rcvbuf = 4096; /* it reads nothing more: a small window */
+	struct wc *w = wc_join(s->http_port, "");
+	wc_rcvbuf = 0;
+	int p = tc_join(s->port, pnick, sizeof(pnick));
+	if (!CHECK(w && p >= 0))
+		goto out;
+	memset(pad, 'x', 1000);
+	pad[1000] = '\0';
+	for (int i = 0; i < 4000; i++)
+		if (tc_send(p, "%s\n", pad) < 0)
+			break;
+	snprintf(want, sizeof(want), "-!- %s quit (send queue exceeded)",
+		 w->nick);
+	CHECK(tc_expect(p, want, NULL, 0, 30000) >= 0);
+	hl = (size_t)snprintf(head, sizeof(head), "#lobby <%s> ", pnick);
+	while (wc_next(w, &res, WAIT_MS) == 0 && res.ev == WS_EV_MESSAGE) {
+		notice =
+		    res.len == 37 &&
+		    memcmp(res.data, "-!- disconnected: send queue exceeded",
+			   37) == 0;
+		if (res.len >= hl && memcmp(res.data, head, hl) == 0 &&
+		    res.len != hl + 1000)
+			torn++;
+	}
+	CHECKF(torn == 0, "%d torn lines", torn);
+	CHECK(notice && res.ev == WS_EV_CLOSE);
+	CHECK(ts_log_count(s, "over --sendq too long") == 1);
+out:
+	tc_close(p);
+	wc_free(w);
+	ts_free(s);
+}
+
 static void
 test_shutdown_tells_websocket_clients_and_closes_with_a_frame(void)
 {
@@ -804,6 +853,7 @@ main(int argc, char **argv)
 	RUN(test_origin_is_checked_against_our_own_and_http_origin);
 	RUN(test_websocket_and_tcp_users_talk_in_one_room);
 	RUN(test_rfc6455_cases_after_autobahn_1_to_7_and_9);
+	RUN(test_a_websocket_client_that_does_not_read_is_cut_off_for_its_send_queue);
 	RUN(test_closing_from_our_side_ends_in_a_close_frame_and_eof);
 	RUN(test_message_too_big_is_logged_and_others_see_connection_lost);
 	RUN(test_slow_or_half_open_handshakes_are_closed);

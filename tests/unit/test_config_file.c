@@ -460,6 +460,50 @@ test_differences_are_seen_by_value_and_by_what_was_given(void)
 	config_text_free(tb);
 }
 
+/* sendq-hard is derived from sendq unless given, and never below it; a
+ * reload that changes sendq alone changes the derived value too. */
+static const struct {
+	const char *text;
+	size_t sendq, hard;
+} t_sendq_rows[] = {
+    {"", 1048576, 4194304},
+    {"sendq 65536\n", 65536, 262144},
+    {"sendq 65536\nsendq-hard 1000000\n", 65536, 1000000},
+    {"sendq 65536\nsendq-hard 8192\n", 65536, 65536},
+};
+
+static void
+test_sendq_hard_follows_sendq_unless_given(void)
+{
+	struct config cfg, first;
+	struct config_text *text, *ftext = NULL;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(t_sendq_rows) / sizeof(t_sendq_rows[0]);
+	     i++) {
+		t_write(t_sendq_rows[i].text, -1);
+		if (!CHECKF(t_build(&cfg, &text, err, sizeof(err), 1, NULL) ==
+				0,
+			    "%s: %s", t_sendq_rows[i].text, err))
+			continue;
+		CHECKF(cfg.sendq_bytes == t_sendq_rows[i].sendq &&
+			   cfg.sendq_hard_bytes == t_sendq_rows[i].hard,
+		       "%s: sendq %zu, sendq-hard %zu", t_sendq_rows[i].text,
+		       cfg.sendq_bytes, cfg.sendq_hard_bytes);
+		if (i == 0) {
+			first = cfg;
+			ftext = text;
+			continue;
+		}
+		if (i == 1)
+			CHECK(
+			    config_option_differs(&first, ftext, &cfg, text,
+						  options_find("sendq-hard")));
+		config_text_free(text);
+	}
+	config_text_free(ftext);
+}
+
 /* ---- the default file --------------------------------------------------- */
 
 static char *
@@ -572,6 +616,7 @@ main(int argc, char **argv)
 	RUN(test_a_bad_value_is_an_error_even_where_a_flag_overrides_it);
 	RUN(test_reloadable_options_have_one_field_to_copy);
 	RUN(test_differences_are_seen_by_value_and_by_what_was_given);
+	RUN(test_sendq_hard_follows_sendq_unless_given);
 	RUN(test_the_installed_default_config_is_what_the_table_generates);
 	RUN(test_every_commented_default_in_the_config_is_the_default);
 	unlink(t_path);

@@ -384,6 +384,41 @@ test_shm_create_rejects_bad_sizes(void)
 	}
 }
 
+/* outbox_put_size says exactly how far the head moves, padding included,
+ * so flow control can check for room before it writes. */
+static void
+test_put_size_is_exactly_how_far_the_head_moves_across_wraps(void)
+{
+	struct outbox_shm shm;
+	struct outbox_writer w;
+	int wraps = 0;
+
+	REQUIRE(outbox_shm_create(&shm, 2, RING, RING, 16) == 0);
+	outbox_writer_init(&w, &shm, 1);
+	for (uint64_t seq = 0; wraps < 3; seq++) {
+		struct seqrec r;
+		seqrec_make(&r, seq);
+		struct outbox_new m = {
+		    .kind = OUTBOX_MSG,
+		    .ids = r.ids,
+		    .nids = r.nids,
+		    .nick = outbox_str(r.nick),
+		    .room = outbox_str(r.room),
+		    .text = {r.text, r.text_len},
+		};
+		uint64_t before = w.head;
+		size_t want = outbox_put_size(&w, &m);
+		CHECK(outbox_rec_size(&m) <= want);
+		CHECK(outbox_rec_size(&m) <=
+		      outbox_rec_bound(r.nids, r.text_len));
+		outbox_put(&w, &m);
+		REQUIRE(w.head - before == want);
+		if (want != outbox_rec_size(&m))
+			wraps++;
+	}
+	outbox_shm_destroy(&shm);
+}
+
 static void
 test_records_across_ring_wrap_read_back_in_order(void)
 {
@@ -783,6 +818,7 @@ main(void)
 	RUN(test_oversized_utf8_fields_are_cut_between_characters);
 	RUN(test_message_ids_are_unique_and_history_keeps_the_original);
 	RUN(test_shm_create_rejects_bad_sizes);
+	RUN(test_put_size_is_exactly_how_far_the_head_moves_across_wraps);
 	RUN(test_records_across_ring_wrap_read_back_in_order);
 	RUN(test_reader_behind_by_more_than_the_ring_gets_estale_never_wrong_data);
 	RUN(test_lagging_reader_never_gets_data_overwritten_by_an_unpublished_batch);
