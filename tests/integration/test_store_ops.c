@@ -589,6 +589,89 @@ test_metrics_show_the_store_health_queue_rows_and_restarts(void)
 	fixture_free(&f);
 }
 
+/* ---- flow control -------------------------------------------------------- */
+
+/* A store that stops committing (here SIGSTOP; a full disk or a busy
+ * database alike) holds writers back only until --stall-timeout: then it
+ * is declared stalled, chat goes on (a sender's ring fills twice over
+ * meanwhile), and once it runs again it logs how many messages it did not
+ * archive, counts them, rejoins and archives what comes after. */
+static void
+test_a_stopped_store_is_declared_stalled_and_chat_goes_on_without_it(void)
+{
+	struct fixture f;
+	struct ts_server *s;
+	char line[512], want[64], pad[1001];
+	const char *p;
+	int a, b, port = -1;
+	long long lost = -1;
+	pid_t store = -1;
+
+	fixture_make(&f);
+	s = start(&f, "--flood-rate 0 --outbox-size 262144 --stall-timeout 500 "
+		      "--db-delay 5 --sendq 67108864 "
+		      "--metrics-listen 127.0.0.1:0");
+	REQUIRE(s);
+	if (ts_log_wait(s, "metrics on http://", T_WAIT_MS) == 0 &&
+	    ts_log_line(s, "metrics on http://", line, sizeof(line)) == 0 &&
+	    (p = strstr(line, "http://127.0.0.1:")))
+		port = atoi(p + strlen("http://127.0.0.1:"));
+	a = client(s, "alice");
+	b = client(s, "bob");
+	if (!CHECK(port > 0 && a >= 0 && b >= 0))
+		goto out;
+	CHECK(say(a, b, "before the stop"));
+	CHECK(sql_wait(f.db,
+		       "SELECT count(*) FROM messages WHERE text = 'before "
+		       "the stop'",
+		       1) == 0);
+	store = store_pid(s, f.db);
+	if (!CHECK(store > 0) || !CHECK(kill(store, SIGSTOP) == 0))
+		goto out;
+	/* About 600 KB through a 256 KiB ring: alice's session must wait
+	 * for the store until it is declared stalled. */
+	memset(pad, 'x', 1000);
+	pad[1000] = '\0';
+	for (int i = 1; i <= 600; i++)
+		if (!CHECK(tc_send(a, "%d %.990s\n", i, pad) == 0))
+			break;
+	CHECK(tc_expect(b, "> 600 xxx", NULL, 0, 6 * T_WAIT_MS) > 0);
+	snprintf(want, sizeof(want), "store %d stalled: ", (int)store);
+	CHECK(ts_log_wait(s, want, T_WAIT_MS) == 0);
+	CHECK(kill(store, SIGCONT) == 0);
+	store = -1;
+	/* One line says what it lost, and the counter agrees. */
+	if (CHECK(ts_log_wait(s, "not archived; archiving again", T_WAIT_MS) ==
+		  0) &&
+	    ts_log_line(s, "not archived; archiving again", line,
+			sizeof(line)) == 0 &&
+	    (p = strstr(line, "fell behind: ")) != NULL) {
+		p += strlen("fell behind: ");
+		if (strncmp(p, "at least ", 9) == 0)
+			p += 9;
+		lost = atoll(p);
+	}
+	CHECKF(lost > 0, "lost %lld", lost);
+	CHECK(ts_log_count(s, "not archived; archiving again") == 1);
+	CHECK(wait_sample(port, "parley_store_unarchived_total", lost) == lost);
+	CHECK(sample("parley_stalled_readers_total") == 1);
+	/* It archives again after its rejoin; what it had is still there. */
+	CHECK(say(a, b, "after the rejoin"));
+	CHECK(sql_wait(f.db,
+		       "SELECT count(*) FROM messages WHERE text = 'after "
+		       "the rejoin'",
+		       1) == 0);
+	CHECK(sql_int(f.db, "SELECT count(*) FROM messages WHERE text = "
+			    "'before the stop'") == 1);
+out:
+	if (store > 0)
+		kill(store, SIGCONT);
+	tc_close(a);
+	tc_close(b);
+	ts_free(s);
+	fixture_free(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -600,5 +683,6 @@ main(int argc, char **argv)
 	RUN(test_with_user_the_store_opens_its_database_as_that_user);
 	RUN(test_a_reload_gives_the_running_store_history_days_and_store_private);
 	RUN(test_metrics_show_the_store_health_queue_rows_and_restarts);
+	RUN(test_a_stopped_store_is_declared_stalled_and_chat_goes_on_without_it);
 	return tl_summary(suite);
 }
