@@ -307,7 +307,7 @@ const struct option_def options_table[] = {
     {"db-delay", "MS", OPTION_INT, FIELD(db_delay_ms), 0, 60000, NULL,
      OPTION_RELOADS,
      "and at most MS ms after a message arrives\n"
-     "(default 100)"},
+     "(default 100; at most half --stall-timeout)"},
 };
 
 const size_t options_count = sizeof(options_table) / sizeof(options_table[0]);
