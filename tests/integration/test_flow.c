@@ -592,6 +592,9 @@ sendq_run(const struct sendq_case *k)
 		    "%s: not cut off, or not announced", k->name))
 		fl_dump(&g);
 	check_readers_lossless(&g, k->name);
+	/* The others may hear of it before its session's log line is read:
+	 * wait for the line, then count. */
+	(void)ts_log_wait(s, "left: send queue exceeded", 10000);
 	CHECKF(ts_log_count(s, "send queue exceeded (") == 1, "%s: %d cut off",
 	       k->name, ts_log_count(s, "send queue exceeded ("));
 	CHECKF(ts_log_count(s, k->why) == 1, "%s: not cut off for %s", k->name,
