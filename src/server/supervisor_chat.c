@@ -4,7 +4,8 @@
  * and says what happened in records (events for rooms, answers for the
  * asking client, one OUTBOX_REPLY last); turns marks into the timeline.
  * A request runs only once the supervisor's ring has room for the most it
- * can write (else it waits, in order: supervisor_flow.c). Holds no
+ * can write (supervisor_bound.c; else it waits, in order:
+ * supervisor_flow.c). Holds no
  * protocol's wording: every protocol spells the records itself.
  */
 #include "lib/line.h"
@@ -18,9 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define SV_NAMES_CHUNK 360  /* nickname bytes per OUTBOX_NAMES record */
-#define SV_NAMES_TEXT  4096 /* the most text of one OUTBOX_NAMES record */
 
 /* ---- records ------------------------------------------------------------- */
 
@@ -414,118 +412,6 @@ sv_req_parse(const void *payload, int len, uint64_t *client, struct sv_req *q)
 bad:
 	explicit_bzero(&req, sizeof(req));
 	return -1;
-}
-
-/* ---- what a request may write -------------------------------------------- */
-
-/* OUTBOX_NAMES records for members: a chunk closes past SV_NAMES_CHUNK
- * bytes of nicknames, so it holds at least this many of them. */
-static size_t
-sv_names_bound(unsigned members)
-{
-	unsigned per =
-	    (SV_NAMES_CHUNK + CONFIG_NICK_MAX) / (CONFIG_NICK_MAX + 1);
-
-	return (members / per + 2) * outbox_rec_bound(0, SV_NAMES_TEXT);
-}
-
-size_t
-sv_join_bound(unsigned want, unsigned members, unsigned hist, size_t hist_text)
-{
-	size_t n = outbox_rec_bound(0, 0) + outbox_rec_bound(1, 0);
-
-	if (want & CORE_WANT_TOPIC)
-		n += outbox_rec_bound(1, CONFIG_TOPIC_MAX);
-	if (want & CORE_WANT_NAMES)
-		n += sv_names_bound(members);
-	if (want & CORE_WANT_HISTORY)
-		n += hist * outbox_rec_bound(0, hist_text);
-	return n;
-}
-
-size_t
-sv_ring0_size(const struct config *cfg)
-{
-	unsigned all = (unsigned)cfg->client_slots; /* a reload's ceiling */
-	size_t need =
-	    all * SV_QUIT_BOUND + 4 * OUTBOX_REC_MAX +
-	    sv_join_bound(CORE_WANT_TOPIC | CORE_WANT_NAMES | CORE_WANT_HISTORY,
-			  all, (unsigned)cfg->history,
-			  LINE_SANITIZED_MAX(cfg->max_line));
-	size_t size = 16u << 20;
-
-	if (cfg->outbox_bytes > size)
-		size = cfg->outbox_bytes;
-	while (size < 2 * need && size < (1u << 30))
-		size *= 2;
-	return size;
-}
-
-/* What joining room name may write, as the registry is now. */
-static size_t
-sv_join_worst(struct supervisor *sv, const char *name, unsigned want)
-{
-	struct reg_room *r = registry_room_find(&sv->reg, name);
-	size_t n;
-
-	if (!r)
-		return sv_join_bound(want, 1, 0, 0) + outbox_rec_bound(0, 0);
-	n = sv_join_bound(want & ~(unsigned)CORE_WANT_HISTORY, r->nmembers + 1,
-			  0, 0);
-	if (want & CORE_WANT_HISTORY)
-		for (unsigned i = 0; i < r->hist_count; i++)
-			n += outbox_rec_bound(
-			    0, registry_history_get(&sv->reg, r, i)->len);
-	/* With a store, history is its records; the supervisor's is at most
-	 * a warning that it is down (sv_store_join). */
-	if ((want & CORE_WANT_HISTORY) && sv->store.state != SV_STORE_OFF)
-		n += outbox_rec_bound(0, 0);
-	return n;
-}
-
-/* The most request q may write to the supervisor's ring. */
-static size_t
-sv_request_worst(struct supervisor *sv, const struct sv_req *q)
-{
-	size_t reply = outbox_rec_bound(1, 0);
-	struct reg_room *r;
-
-	switch (q->op) {
-	case CORE_HELLO:
-		if (q->flags & CORE_HELLO_LOBBY)
-			return sv_join_worst(sv, sv->cfg->default_room,
-					     q->flags);
-		return reply;
-	case CORE_JOIN:
-		return sv_join_worst(sv, q->room, q->flags);
-	case CORE_NICK:
-		return outbox_rec_bound(CONFIG_ROOMS_PER_CLIENT_MAX, 0) + reply;
-	case CORE_PART:
-		return outbox_rec_bound(0, CONFIG_REASON_MAX) + reply;
-	case CORE_ROOMS:
-		return (sv->reg.nrooms + 1) *
-			   outbox_rec_bound(1, CONFIG_TOPIC_MAX) +
-		       reply;
-	case CORE_NAMES:
-		r = registry_room_find(&sv->reg, q->room);
-		return sv_names_bound(r ? r->nmembers : 0) + reply;
-	case CORE_TOPIC:
-		return 2 * outbox_rec_bound(1, CONFIG_TOPIC_MAX) + reply;
-	case CORE_LOGOUT:
-		/* The account record, and a guest nickname instead of a
-		 * registered one. */
-		return 2 * outbox_rec_bound(CONFIG_ROOMS_PER_CLIENT_MAX, 0) +
-		       reply;
-	case CORE_HISTORY:
-	case CORE_REGISTER:
-	case CORE_LOGIN:
-	case CORE_PASSWORD:
-	case CORE_UNREGISTER:
-		/* A refusal now; the rest comes with the store's answer,
-		 * which waits for room itself (sv_store_done). */
-	default:
-		return reply;
-	}
 }
 
 /* ---- running requests ---------------------------------------------------- */

@@ -3,7 +3,8 @@
  * supervisor.c (set-up, the loop, signals, shutdown), supervisor_accept.c
  * (listeners and admission), supervisor_proc.c (the process table: spawn,
  * channels, reap, respawn), supervisor_chat.c (requests against the
- * registry, marks), supervisor_wake.c (wake pacing), supervisor_ops.c
+ * registry, marks) with supervisor_bound.c (what they may write),
+ * supervisor_wake.c (wake pacing), supervisor_ops.c
  * (live settings, stats, notify, metrics), supervisor_reload.c (SIGHUP),
  * supervisor_store.c (the store process and its requests) and
  * supervisor_flow.c (flow control: readers, room, stalls).
@@ -125,6 +126,9 @@ struct sv_deferred {
 };
 
 #define SV_DEFER_STORE UINT_MAX
+
+#define SV_NAMES_CHUNK 360  /* nickname bytes per OUTBOX_NAMES record */
+#define SV_NAMES_TEXT  4096 /* the most text of one OUTBOX_NAMES record */
 
 /* The most a QUIT record takes (a client's last record; the supervisor
  * always keeps room for every connected client's). */
@@ -380,6 +384,10 @@ size_t sv_run_deferred(struct supervisor *sv);
  * bytes each. Pure. */
 size_t sv_join_bound(unsigned want, unsigned members, unsigned hist,
 		     size_t hist_text);
+
+/* The most request q may write to the supervisor's ring, as the registry
+ * is now (supervisor_bound.c). */
+size_t sv_request_worst(struct supervisor *sv, const struct sv_req *q);
 
 /* The supervisor's ring for cfg: room for every client's quit and the
  * largest request, twice over, and at least 16 MiB. Pure. */
