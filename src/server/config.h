@@ -49,8 +49,8 @@ void config_defaults(struct config *cfg);
 int config_add_listener(struct config *cfg, const char *addr, unsigned proto,
 			unsigned transport, int optional);
 
-#define CONFIG_NICK_MAX		    20
-#define CONFIG_ROOM_MAX		    32 /* characters after the '#' */
+#define CONFIG_NICK_MAX		    30 /* bytes (OUTBOX_NICK_MAX is more) */
+#define CONFIG_ROOM_MAX		    49 /* bytes after the '#' */
 #define CONFIG_TOPIC_MAX	    300
 #define CONFIG_REASON_MAX	    256 /* bytes of a quit, part or kick reason */
 #define CONFIG_ROOMS_PER_CLIENT_MAX 32 /* ceiling of --max-rooms-per-client */

@@ -52,8 +52,8 @@ static const struct plain_command {
 	const char *help;
 } plain_commands[] = {
     {"nick", PLAIN_NICK, ARGS_WORD, "usage: /nick NAME",
-     "/nick NAME              change your nickname (letters, digits, _ -; "
-     "max 20)"},
+     "/nick NAME              change your nickname (letters, digits, "
+     "-[]\\`^_{|}; max 30)"},
     {"join", PLAIN_JOIN, ARGS_WORD, "usage: /join #room",
      "/join #room             join a room (created on first join) or "
      "switch to it"},
@@ -96,12 +96,13 @@ static const struct plain_wording {
 	const char *after;
 } plain_errors[] = {
     [CORE_ERR_NICK_IN_USE] = {"nickname ", P_NAME, " is already taken"},
-    [CORE_ERR_NICK_INVALID] = {"invalid nickname: 1-20 letters, digits, _ "
-			       "or -, starting with a letter",
+    [CORE_ERR_NICK_INVALID] = {"invalid nickname: 1-30 letters, digits or "
+			       "-[]\\`^_{|}, not starting with a digit or -",
 			       P_NONE, ""},
     [CORE_ERR_NICK_SAME] = {"you are already ", P_NAME, ""},
-    [CORE_ERR_ROOM_INVALID] = {"invalid room name: # then 1-32 letters, "
-			       "digits, _ - or .",
+    [CORE_ERR_ROOM_INVALID] = {"invalid room name: # then 1-49 bytes "
+			       "without spaces, commas, colons or control "
+			       "characters",
 			       P_NONE, ""},
     [CORE_ERR_NOT_IN_ROOM] = {"you are not in ", P_NAME, ""},
     [CORE_ERR_NO_SUCH_ROOM] = {"no such room ", P_NAME, ""},
@@ -539,8 +540,9 @@ plain_format(const struct proto_env *env, const struct outbox_view *v,
 	case OUTBOX_TOPIC:
 		plain_puts(&l, "-!- ");
 		plain_put_str(&l, v->nick);
-		plain_puts(&l, v->text.n ? " set the topic of " : " cleared the "
-								     "topic of ");
+		plain_puts(&l, v->text.n ? " set the topic of "
+					 : " cleared the "
+					   "topic of ");
 		plain_put_str(&l, v->room);
 		if (!v->text.n)
 			return plain_end(&l);

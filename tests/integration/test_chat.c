@@ -308,10 +308,9 @@ test_invalid_nicks_are_refused(void)
 	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
 	REQUIRE(a >= 0 && b >= 0);
 	const char *bad[] = {
-	    "abcdefghijklmnopqrstu", /* 21 characters */
-	    "1abc",		     /* leading digit */
-	    "_abc",		     /* leading underscore */
-	    "-abc",		     /* leading hyphen */
+	    "abcdefghijklmnopqrstuvwxyz01234", /* 31 bytes */
+	    "1abc",			       /* leading digit */
+	    "-abc",			       /* leading hyphen */
 	    "bad!nick",
 	    "bad.nick",
 	    "bad#nick",
@@ -322,12 +321,18 @@ test_invalid_nicks_are_refused(void)
 		CHECKF(EXPECT_OUT(b, "-!- error: ", line), "/nick %s accepted",
 		       bad[i]);
 	}
-	/* No one saw a rename; the longest valid name is accepted. */
-	tc_send(b, "/nick abcdefghijklmnopqrst\n");
-	CHECK(EXPECT_LINE(b, "-!- bob is now known as abcdefghijklmnopqrst"));
+	/* No one saw a rename; RFC 2812's specials are letters here, and
+	 * the longest valid name is accepted. */
+	tc_send(b, "/nick [b]\\o`b^_{|}-9\n");
+	CHECK(EXPECT_LINE(b, "-!- bob is now known as [b]\\o`b^_{|}-9"));
+	tc_send(b, "/nick abcdefghijklmnopqrstuvwxyz0123\n");
+	CHECK(EXPECT_LINE(b, "-!- [b]\\o`b^_{|}-9 is now known as "
+			     "abcdefghijklmnopqrstuvwxyz0123"));
 	l.n = l.total = 0;
-	CHECK(COLLECT(a, "-!- bob is now known as abcdefghijklmnopqrst", &l));
-	CHECK(LACKS(&l, "-!- bob is now known as"));
+	CHECK(COLLECT(a, "is now known as abcdefghijklmnopqrstuvwxyz0123", &l));
+	/* Before it, of bob's renames only the one to the specials. */
+	CHECK(lines_count(&l, "-!- bob is now known as ") == 1);
+	CHECK(lines_count(&l, "-!- bob is now known as [b]") == 1);
 	int fds[] = {a, b};
 	close_all(fds, 2);
 	ts_free(s);
@@ -755,9 +760,11 @@ test_invalid_room_names_are_refused(void)
 	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
 	REQUIRE(a >= 0 && b >= 0);
 	const char *bad[] = {
-	    "den",	 "#",
-	    "#bad!name", "#bad/name",
-	    "##",	 "#abcdefghijklmnopqrstuvwxyzABCDEFG", /* 33 after # */
+	    "den",
+	    "#",
+	    "#bad,name",
+	    "#bad:name",
+	    "#abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX", /* 50 */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		tc_send(a, "/join %s\n" MARK_CMD, bad[i]);
@@ -767,12 +774,16 @@ test_invalid_room_names_are_refused(void)
 			   lines_count(&l, "alice joined") == 0,
 		       "/join %s was not refused", bad[i]);
 	}
-	/* 32 characters and every allowed kind are fine. */
-	tc_send(a, "/join #abcdefghijklmnopqrstuvwxyzABCDEF\n");
+	/* 49 bytes and every allowed kind are fine. */
+	tc_send(a,
+		"/join #abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW\n");
 	CHECK(EXPECT_LINE(
-	    a, "-!- alice joined #abcdefghijklmnopqrstuvwxyzABCDEF"));
-	tc_send(a, "/join #a-b_c.9\n");
-	CHECK(EXPECT_LINE(a, "-!- alice joined #a-b_c.9"));
+	    a, "-!- alice joined "
+	       "#abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"));
+	tc_send(a, "/join #a-b_c.9!/\xC3\xA9t\xC3\xA9\n");
+	CHECK(EXPECT_LINE(a, "-!- alice joined #a-b_c.9!/\xC3\xA9t\xC3\xA9"));
+	tc_send(a, "/join ##\n");
+	CHECK(EXPECT_LINE(a, "-!- alice joined ##"));
 	tc_send(a, "/join #lobby\nusable\n");
 	CHECK(EXPECT_LINE(b, "#lobby <alice> usable"));
 	int fds[] = {a, b};
@@ -1391,15 +1402,16 @@ test_help_lists_every_command(void)
 }
 
 #define BAD_ROOM                                                               \
-	"-!- error: invalid room name: # then 1-32 letters, digits, _ - or ."
+	"-!- error: invalid room name: # then 1-49 bytes without spaces, "     \
+	"commas, colons or control characters"
 
 /* What alice sends, in order, and the line she gets for it. */
 static const struct {
 	const char *send, *want;
 } room_error_rows[] = {
     {"/who nope", BAD_ROOM},
-    {"/part #bad!", BAD_ROOM},
-    {"/topic #bad! text", BAD_ROOM},
+    {"/part #bad,", BAD_ROOM},
+    {"/topic #bad: text", BAD_ROOM},
     {"/who #nowhere", "-!- error: no such room #nowhere"},
     {"/part #nowhere", "-!- error: you are not in #nowhere"},
     {"/part", "-!- alice left #lobby"},
