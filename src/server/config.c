@@ -27,6 +27,8 @@ config_defaults(struct config *cfg)
 	cfg->shutdown_ms = 3000;
 	cfg->wake_pace_us = 25;
 	cfg->default_room = "#lobby";
+	cfg->network = "parley";
+	cfg->ping_timeout_s = 120;
 }
 
 int

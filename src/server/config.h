@@ -21,6 +21,7 @@ struct config {
 	struct config_listener listen[CONFIG_LISTEN_MAX];
 	int nlisten;
 	int listen_given;    /* --listen was given: no default listeners */
+	int irc_listen_given; /* --irc-listen was given: no IRC defaults */
 	int workers;	     /* 0: one session process per client */
 	int max_clients;     /* connected clients in all */
 	int max_per_address; /* per remote address; 0 = unlimited */
@@ -40,6 +41,11 @@ struct config {
 				     wake-ups of every session; 0 = at once */
 	const char *default_room;
 	int verbose;
+	/* The IRC front end */
+	const char *server_name; /* default: the host name */
+	const char *network;	 /* ISUPPORT NETWORK */
+	const char *motd_path;	 /* message of the day; NULL: none */
+	int ping_timeout_s;	 /* silence before a ping, and after it */
 };
 
 /* Fills the documented defaults. */
@@ -54,5 +60,8 @@ int config_add_listener(struct config *cfg, const char *addr, unsigned proto,
 #define CONFIG_TOPIC_MAX	    300
 #define CONFIG_REASON_MAX	    256 /* bytes of a quit, part or kick reason */
 #define CONFIG_ROOMS_PER_CLIENT_MAX 32 /* ceiling of --max-rooms-per-client */
+#define CONFIG_REALNAME_MAX	    100 /* bytes of an IRC real name */
+#define CONFIG_AWAY_MAX		    CONFIG_REASON_MAX /* of an away message */
+#define CONFIG_NAME_MAX		    63 /* --server-name, --network */
 
 #endif

@@ -66,6 +66,38 @@ names_fold(const char *in, char *out, size_t n)
 	out[i] = '\0';
 }
 
+int
+names_mask_match(const char *mask, const char *name)
+{
+	const char *star = NULL, *retry = NULL;
+
+	/* Greedy with one backtrack point: the last '*' seen. */
+	while (*name) {
+		if (*mask == '*') {
+			star = ++mask;
+			retry = name;
+		} else if (*mask == '?' || tolower((unsigned char)*mask) ==
+					       tolower((unsigned char)*name)) {
+			mask++;
+			name++;
+		} else if (star) {
+			mask = star;
+			name = ++retry;
+		} else {
+			return 0;
+		}
+	}
+	while (*mask == '*')
+		mask++;
+	return *mask == '\0';
+}
+
+int
+names_is_mask(const char *s)
+{
+	return strpbrk(s, "*?") != NULL;
+}
+
 _Static_assert(NAMES_QUOTE_MAX == CONFIG_ROOM_MAX + 1,
 	       "errors quote every valid name whole");
 _Static_assert(OUTBOX_NICK_MAX >= CONFIG_NICK_MAX &&

@@ -19,6 +19,13 @@ int names_room_valid(const char *room);
 /* ASCII lower-case copy into out (n bytes, NUL-terminated). */
 void names_fold(const char *in, char *out, size_t n);
 
+/* Whether name matches mask, ASCII case-insensitively: '*' matches any
+ * run of bytes, '?' any one byte. */
+int names_mask_match(const char *mask, const char *name);
+
+/* Whether s holds a '*' or '?'. */
+int names_is_mask(const char *s);
+
 /* Errors quote a name whole up to this many bytes: a room name's most. */
 #define NAMES_QUOTE_MAX	 50
 #define NAMES_QUOTE_SIZE (NAMES_QUOTE_MAX + 4)

@@ -493,6 +493,10 @@ plain_format(const struct proto_env *env, const struct outbox_view *v,
 
 	(void)env;
 	(void)variant;
+	/* CTCP queries (an IRC client's VERSION, PING) are not for people. */
+	if ((r->kind == OUTBOX_MSG || r->kind == OUTBOX_PRIVMSG) &&
+	    (r->aux & OUTBOX_MSG_CTCP))
+		return 0;
 	switch (r->kind) {
 	case OUTBOX_MSG:
 		if (role == PROTO_ROLE_AUTHOR)
@@ -721,7 +725,8 @@ plain_deliver(struct pconn *pc, const struct outbox_view *v,
 			plain_emitf(pc, "-!- no rooms");
 		break;
 	case OUTBOX_HISTORY:
-		plain_history(pc, v);
+		if (!(r->aux & OUTBOX_MSG_CTCP))
+			plain_history(pc, v);
 		break;
 	default:
 		break;
@@ -770,6 +775,8 @@ plain_event(struct pconn *pc, enum proto_event ev, const char *text, long num)
 	case PROTO_EV_CLOSED:
 		plain_emitf(pc, "-!- disconnected: %s", text);
 		break;
+	case PROTO_EV_PING:
+		break; /* plain clients may stay silent as long as they like */
 	}
 }
 

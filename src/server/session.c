@@ -167,6 +167,9 @@ session_timeout(struct session *s)
 			next = c->linger_until_ms;
 	if (s->shutting_down && (next < 0 || s->shutdown_deadline_ms < next))
 		next = s->shutdown_deadline_ms;
+	if (session_ping_due_ms(s) >= 0 &&
+	    (next < 0 || session_ping_due_ms(s) < next))
+		next = session_ping_due_ms(s);
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
@@ -250,6 +253,7 @@ session_main(const struct session_start *st)
 		if (loop_run_once(s.loop, session_timeout(&s)) < 0)
 			fatal("epoll_wait");
 		session_wake_throttled(&s);
+		session_ping_idle(&s);
 	}
 	for (struct client *c = s.clients, *next; c; c = next) {
 		next = c->next;

@@ -378,6 +378,8 @@ session_read(struct session *s, struct client *c)
 	if (n > 0) {
 		size_t kept = line_strip_telnet(&c->lr, p, (size_t)n);
 		buf_commit(&c->in, kept);
+		c->heard_ms = loop_time_ms(s->loop);
+		c->ping_sent_ms = 0;
 		return;
 	}
 	c->readable = 0;
@@ -421,9 +423,11 @@ static void
 session_handle_line(struct session *s, struct client *c, const char *raw,
 		    size_t raw_len)
 {
-	size_t len = line_sanitize(raw, raw_len, s->scratch);
+	const struct proto *p = c->pc.proto;
+	size_t len = p->sanitize ? p->sanitize(raw, raw_len, s->scratch)
+				 : line_sanitize(raw, raw_len, s->scratch);
 	struct core_op ops[PROTO_OPS_MAX];
-	int n = c->pc.proto->parse(&c->pc, s->scratch, len, ops);
+	int n = p->parse(&c->pc, s->scratch, len, ops);
 
 	session_run_ops(s, c, ops, n);
 }
@@ -537,6 +541,52 @@ session_process_input(struct session *s)
 	}
 }
 
+/* ---- signs of life ------------------------------------------------------- */
+
+/* Looking four times per timeout is precise enough, and costs one pass
+ * over the clients a quarter timeout. */
+static long long
+session_ping_every_ms(const struct session *s)
+{
+	long long every = (long long)s->cfg->ping_timeout_s * 250;
+
+	return every < 100 ? 100 : every;
+}
+
+long long
+session_ping_due_ms(const struct session *s)
+{
+	return s->npinging ? s->ping_check_ms : -1;
+}
+
+void
+session_ping_idle(struct session *s)
+{
+	long long now = loop_time_ms(s->loop);
+	long long timeout = (long long)s->cfg->ping_timeout_s * 1000;
+
+	if (!s->npinging || now < s->ping_check_ms)
+		return;
+	s->ping_check_ms = now + session_ping_every_ms(s);
+	for (struct client *c = s->clients; c; c = c->next) {
+		char why[64];
+		if (!c->pc.proto->pings || !c->opened || c->closing)
+			continue;
+		if (!c->ping_sent_ms && now - c->heard_ms >= timeout) {
+			c->ping_sent_ms = now;
+			c->pc.proto->event(&c->pc, PROTO_EV_PING, NULL,
+					   s->cfg->ping_timeout_s);
+		} else if (c->ping_sent_ms &&
+			   now - c->ping_sent_ms >= timeout) {
+			snprintf(why, sizeof(why), "ping timeout: %d seconds",
+				 s->cfg->ping_timeout_s);
+			log_info("client %s (%s): %s", c->pc.nick, c->addr,
+				 why);
+			session_client_close(s, c, CHANNEL_REASON_TIMEOUT, why);
+		}
+	}
+}
+
 void
 session_wake_throttled(struct session *s)
 {
@@ -630,6 +680,9 @@ session_client_add(struct session *s, const struct channel_client_new *m,
 	c->lr.max_len = s->cfg->max_line;
 	c->tokens = s->cfg->flood_burst;
 	c->tokens_ms = loop_time_ms(s->loop);
+	c->heard_ms = c->tokens_ms;
+	if (proto->pings && s->npinging++ == 0)
+		s->ping_check_ms = c->heard_ms + session_ping_every_ms(s);
 	c->readable = 1;
 	c->writable = 1;
 	if (loop_add(s->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
@@ -674,6 +727,7 @@ session_client_close(struct session *s, struct client *c, int reason,
 		buf_free(&c->out);
 		/* fall through */
 	case CHANNEL_REASON_KICKED:
+	case CHANNEL_REASON_TIMEOUT:
 		c->last_words = 1;
 		c->pc.proto->event(&c->pc, PROTO_EV_CLOSED, text, 0);
 		c->last_words = 0;
@@ -728,6 +782,8 @@ session_client_free(struct session *s, struct client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nclients--;
+	if (c->pc.proto->pings)
+		s->npinging--;
 	if (c->opened)
 		c->pc.proto->close(&c->pc);
 	buf_free(&c->in);

@@ -69,6 +69,9 @@ struct client {
 	int wr_shut;	/* write side shut down: draining input until EOF */
 	long long linger_until_ms;
 
+	long long heard_ms;	/* input last arrived */
+	long long ping_sent_ms; /* asked for a sign of life; 0: not */
+
 	double tokens;
 	long long tokens_ms;
 	long long throttled_until_ms; /* 0 when not throttled */
@@ -125,6 +128,9 @@ struct session {
 	int shutting_down;
 	long long shutdown_deadline_ms;
 	int channel_dead;
+
+	unsigned npinging;	 /* clients whose protocol pings */
+	long long ping_check_ms; /* when to look for silent ones next */
 
 	/* Flow control seen since the last debug line about it. */
 	unsigned pauses, throttles;
@@ -203,6 +209,13 @@ void session_flush(struct session *s);
 void session_reap(struct session *s);
 void session_client_free(struct session *s, struct client *c);
 void session_wake_throttled(struct session *s);
+
+/* Pings clients silent for --ping-timeout and closes those silent for as
+ * long after a ping; looks only every so often. */
+void session_ping_idle(struct session *s);
+
+/* When session_ping_idle next has work, or -1 when no client pings. */
+long long session_ping_due_ms(const struct session *s);
 int session_backlogged(const struct session *s);
 
 /* ---- session_deliver.c ---- */

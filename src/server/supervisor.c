@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -157,6 +158,10 @@ sv_setup(struct supervisor *sv, const struct config *cfg)
 		sv->sessions[i].chan.fd = -1;
 	}
 	registry_init(&sv->reg, cfg);
+	/* Cloaks hide addresses only while nobody knows the key. */
+	if (getrandom(sv->cloak_key, sizeof(sv->cloak_key), 0) !=
+	    (ssize_t)sizeof(sv->cloak_key))
+		fatal("getrandom");
 	sv->loop = loop_new();
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -188,6 +193,7 @@ sv_teardown(struct supervisor *sv)
 	free(sv->sessions);
 	free(sv->marked);
 	free(sv->recbuf);
+	free(sv->motd);
 	outbox_shm_destroy(&sv->shm);
 }
 
@@ -197,7 +203,7 @@ supervisor_run(const struct config *cfg)
 	struct supervisor sv;
 
 	sv_setup(&sv, cfg);
-	if (sv_listen(&sv) < 0)
+	if (sv_motd_load(&sv) < 0 || sv_listen(&sv) < 0)
 		return 1;
 	for (int i = 0; i < cfg->workers; i++)
 		if (sv_spawn(&sv, &sv.sessions[i], -1, NULL, 0, 0) < 0)

@@ -35,6 +35,16 @@ sv_refuse(const struct sv_listener *l, int fd, enum proto_refusal why, long num)
 	close(fd);
 }
 
+/* The host others see for an address: a keyed hash of it, the same for
+ * every connection from it, whatever the protocol. */
+static void
+sv_cloak(const struct supervisor *sv, const char *host, char *out, size_t n)
+{
+	uint64_t h = siphash24(sv->cloak_key, host, strlen(host));
+
+	snprintf(out, n, "%08x.%08x.parley", (unsigned)(h >> 32), (unsigned)h);
+}
+
 static void
 sv_admit(struct supervisor *sv, const struct sv_listener *l, int fd,
 	 const struct sockaddr_storage *ss)
@@ -68,12 +78,14 @@ sv_admit(struct supervisor *sv, const struct sv_listener *l, int fd,
 		return;
 	}
 	c = registry_client_add(&sv->reg, (int)s->index, addr,
-				exempt ? "" : host);
+				exempt ? "" : host,
+				!proto_get(l->proto)->registers);
 	if (!c) {
 		sv_refuse(l, fd, PROTO_REFUSE_FULL, 0);
 		return;
 	}
 	snprintf(c->user, sizeof(c->user), "%s", proto_get(l->proto)->name);
+	sv_cloak(sv, host, c->cloak, sizeof(c->cloak));
 	log_info("client %s connected from %s", c->nick, addr);
 	if (sv->cfg->workers == 0) {
 		int err = sv_spawn(sv, s, fd, c, l->proto, l->transport);

@@ -10,8 +10,10 @@
 
 #include "lib/idmap.h"
 #include "lib/loop.h"
+#include "lib/siphash.h"
 #include "server/channel.h"
 #include "server/config.h"
+#include "server/core.h"
 #include "server/outbox.h"
 #include "server/registry.h"
 
@@ -43,6 +45,15 @@ struct sv_listener {
 	struct supervisor *sv;
 	int fd;
 	unsigned proto, transport; /* what it serves */
+};
+
+/* A parsed request: NUL-terminated copies of its strings. */
+struct sv_req {
+	enum core_op_kind op;
+	unsigned flags;
+	char room[CHANNEL_DATA_MAX + 1];
+	char arg[CHANNEL_DATA_MAX + 1];
+	char text[CHANNEL_DATA_MAX + 1];
 };
 
 struct supervisor {
@@ -80,6 +91,9 @@ struct supervisor {
 	long long accept_resume_ms;
 	long long respawn_due_ms; /* a worker could not be forked: retry */
 	pid_t pid;
+	uint8_t cloak_key[SIPHASH_KEY_BYTES]; /* drawn at start, never shown */
+	char *motd;	     /* --motd's lines, each NUL-terminated */
+	unsigned motd_lines; /* 0: no message of the day */
 };
 
 /* ---- supervisor.c ---- */
@@ -152,6 +166,21 @@ void sv_client_gone(struct supervisor *sv, struct reg_client *c,
 
 /* Producer has new records: put them in the timeline. */
 void sv_mark(struct supervisor *sv, unsigned producer);
+
+/* Ends c's request with err and its parameters (supervisor_chat.c). */
+void sv_reply(struct supervisor *sv, const struct reg_client *c,
+	      enum core_err err, const char *room, const char *arg,
+	      uint64_t num);
+
+/* ---- supervisor_info.c ---- */
+
+/* Reads --motd (if given) into sv->motd. Returns 0, or -1 (logged). */
+int sv_motd_load(struct supervisor *sv);
+
+/* Answers c's CORE_WHO, CORE_WHOIS, CORE_USERS, CORE_LUSERS, CORE_MOTD
+ * or CORE_AWAY request q (records, then the REPLY). */
+void sv_info_request(struct supervisor *sv, struct reg_client *c,
+		     const struct sv_req *q);
 
 /* ---- supervisor_wake.c ---- */
 
