@@ -80,7 +80,8 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/testlib.o \
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o \
-		$(BUILD)/tests/testlib.o $(BUILD)/tests/mesh.o $(LIB_OBJ)
+		$(BUILD)/tests/testlib.o $(BUILD)/tests/mesh.o \
+		$(BUILD)/tests/irc.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 run: $(BUILD)/parleyd

@@ -267,7 +267,8 @@ ts_argv_split(char *s, char **argv, int max)
 	return n;
 }
 
-/* Parses the ports from "listening on 127.0.0.1:PORT" / "[::1]:PORT". */
+/* Parses the ports from "listening on 127.0.0.1:PORT" / "[::1]:PORT"
+ * (and "... (irc over tcp)" for IRC). */
 static void
 ts_parse_ports(struct ts_priv *p)
 {
@@ -275,14 +276,21 @@ ts_parse_ports(struct ts_priv *p)
 
 	while (s && (s = strstr(s, "listening on ")) != NULL) {
 		s += strlen("listening on ");
-		const char *colon = strrchr(s, ':');
 		const char *nl = strchr(s, '\n');
-		if (nl && colon > nl)
-			colon = memrchr(s, ':', (size_t)(nl - s));
+		const char *space = strchr(s, ' ');
+		const char *end = nl ? nl : s + strlen(s);
+		const char *colon = memrchr(s, ':', (size_t)(end - s));
+		int irc = space && space < end &&
+			  strncmp(space, " (irc over tcp)", 15) == 0;
+		if (irc)
+			colon = memrchr(s, ':', (size_t)(space - s));
 		if (!colon)
 			break;
 		int port = atoi(colon + 1);
-		if (*s == '[') {
+		if (irc) {
+			if (*s != '[' && !p->pub.irc_port)
+				p->pub.irc_port = port;
+		} else if (*s == '[') {
 			if (!p->pub.port6)
 				p->pub.port6 = port;
 		} else if (!p->pub.port) {
@@ -306,11 +314,22 @@ ts_start(const char *extra_args)
 	argv[argc++] = "--listen";
 	argv[argc++] = "127.0.0.1:0";
 	snprintf(argbuf, sizeof(argbuf), "%s", extra_args ? extra_args : "");
-	argc += ts_argv_split(argbuf, argv + argc, 60);
-	argv[argc] = NULL;
-	for (int i = 3; i < argc; i++)
+	argc += ts_argv_split(argbuf, argv + argc, 58);
+	int irc_given = 0;
+	for (int i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "--listen") == 0)
 			listeners++;
+		if (strcmp(argv[i], "--irc-listen") == 0) {
+			irc_given = 1;
+			if (i + 1 < argc && strcmp(argv[i + 1], "none") != 0)
+				listeners++;
+		}
+	}
+	if (!irc_given) {
+		argv[argc++] = "--irc-listen";
+		argv[argc++] = "none";
+	}
+	argv[argc] = NULL;
 
 	p = calloc(1, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);

@@ -59,12 +59,15 @@ struct ts_server {
 	pid_t pid;
 	int port;  /* IPv4 port of the first listener */
 	int port6; /* IPv6 port if one was asked for, else 0 */
+	int irc_port; /* IRC port (--irc-listen 127.0.0.1:0), else 0 */
 };
 
 /* Starts build/parleyd (PARLEY_BUILD overrides build/) with
- * "--listen 127.0.0.1:0" and the space-separated extra args, and waits for
- * every "listening on" line. Its stderr is collected by a thread and can be
- * waited on with ts_log_wait. Returns NULL on failure (after a CHECK). */
+ * "--listen 127.0.0.1:0" and the space-separated extra args (and
+ * "--irc-listen none" unless they name IRC listeners: no test takes the
+ * default IRC port), and waits for every "listening on" line. Its stderr
+ * is collected by a thread and can be waited on with ts_log_wait.
+ * Returns NULL on failure (after a CHECK). */
 struct ts_server *ts_start(const char *extra_args);
 
 /* ts_start with the process model's options (tl_init's model) first. */

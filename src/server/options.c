@@ -8,7 +8,9 @@
 #include "server/proto.h"
 #include "server/transport.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +26,61 @@ options_listen(struct config *cfg, const char *value, char *why, size_t n)
 		return -1;
 	}
 	cfg->listen_given = 1;
+	return 0;
+}
+
+static int
+options_irc_listen(struct config *cfg, const char *value, char *why, size_t n)
+{
+	cfg->irc_listen_given = 1;
+	if (strcmp(value, "none") == 0)
+		return 0;
+	if (config_add_listener(cfg, value, PROTO_IRC, TRANSPORT_TCP, 0) < 0) {
+		snprintf(why, n, "at most %d listeners", CONFIG_LISTEN_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* A server or network name: what IRC puts in prefixes and ISUPPORT. */
+static int
+options_name_ok(const char *value, char *why, size_t n)
+{
+	size_t len = strlen(value);
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if (!isalnum(c) && c != '.' && c != '-' && c != '_') {
+			snprintf(why, n, "expected letters, digits, . - or _");
+			return -1;
+		}
+	}
+	if (len == 0 || len > CONFIG_NAME_MAX || value[0] == '.' ||
+	    value[0] == '-') {
+		snprintf(why, n,
+			 "expected 1-%d characters, not starting with "
+			 ". or -",
+			 CONFIG_NAME_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+options_server_name(struct config *cfg, const char *value, char *why, size_t n)
+{
+	if (options_name_ok(value, why, n) < 0)
+		return -1;
+	cfg->server_name = value;
+	return 0;
+}
+
+static int
+options_network(struct config *cfg, const char *value, char *why, size_t n)
+{
+	if (options_name_ok(value, why, n) < 0)
+		return -1;
+	cfg->network = value;
 	return 0;
 }
 
@@ -126,6 +183,19 @@ const struct option_def options_table[] = {
     {"verbose", NULL, OPTION_FLAG, FIELD(verbose), 0, 1, NULL, OPTION_RELOADS,
      "also log requests, refusals, input pauses and\n"
      "wake-ups (debug level)"},
+    {"irc-listen", "HOST:PORT", OPTION_CALL, 0, 0, 0, options_irc_listen,
+     OPTION_REPEATS,
+     "serve IRC here (repeatable; default 127.0.0.1:6667\n"
+     "and [::1]:6667; none: no IRC)"},
+    {"server-name", "NAME", OPTION_CALL, 0, 0, 0, options_server_name, 0,
+     "the IRC server name (default: the host name)"},
+    {"network", "NAME", OPTION_CALL, 0, 0, 0, options_network, 0,
+     "the IRC network name (default parley)"},
+    {"motd", "FILE", OPTION_STRING, FIELD(motd_path), 0, 0, NULL, 0,
+     "IRC message of the day, read at start"},
+    {"ping-timeout", "S", OPTION_INT, FIELD(ping_timeout_s), 1, 86400, NULL, 0,
+     "ping IRC clients silent for S seconds; close\n"
+     "them after S more (default 120)"},
 };
 
 const size_t options_count = sizeof(options_table) / sizeof(options_table[0]);
@@ -172,6 +242,20 @@ options_set(struct config *cfg, const struct option_def *d, const char *value,
 	return 0;
 }
 
+/* The host name, as a server name ("localhost" if it has none or no
+ * usable one). */
+static const char *
+options_host_name(void)
+{
+	static char host[CONFIG_NAME_MAX + 1];
+	char why[64];
+
+	if (gethostname(host, sizeof(host)) < 0 ||
+	    options_name_ok(host, why, sizeof(why)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	return host;
+}
+
 void
 options_finish(struct config *cfg)
 {
@@ -181,8 +265,16 @@ options_finish(struct config *cfg)
 		(void)config_add_listener(cfg, "[::1]:5050", PROTO_PLAIN,
 					  TRANSPORT_TCP, 1);
 	}
+	if (!cfg->irc_listen_given) {
+		(void)config_add_listener(cfg, "127.0.0.1:6667", PROTO_IRC,
+					  TRANSPORT_TCP, 0);
+		(void)config_add_listener(cfg, "[::1]:6667", PROTO_IRC,
+					  TRANSPORT_TCP, 1);
+	}
 	if (cfg->outbox_bytes == 0)
 		cfg->outbox_bytes = cfg->workers > 0 ? 32u << 20 : 1u << 20;
+	if (!cfg->server_name)
+		cfg->server_name = options_host_name();
 }
 
 void
