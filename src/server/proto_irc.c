@@ -296,14 +296,16 @@ irc_put_tags(struct irc_out *o, const struct proto_env *env,
 	}
 	if (caps & IRC_CAP_SERVER_TIME) {
 		irc_puts(o, sep);
+		size_t n = irc_time(v->rec->ts_ms, buf);
 		irc_puts(o, "time=");
-		irc_put(o, buf, irc_time(v->rec->ts_ms, buf));
+		irc_put(o, buf, n);
 		sep = ";";
 	}
 	if ((caps & IRC_CAP_MESSAGE_TAGS) && env->shm) {
 		irc_puts(o, sep);
+		size_t n = outbox_msgid(env->shm, v, buf);
 		irc_puts(o, "msgid=");
-		irc_put(o, buf, outbox_msgid(env->shm, v, buf));
+		irc_put(o, buf, n);
 		if (piece) {
 			char *end = buf + sizeof(buf), *p = end;
 			do

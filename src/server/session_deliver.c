@@ -148,7 +148,7 @@ session_to_room(struct session *s, struct sroom *r, const struct outbox_view *v)
 		struct client *m = r->members[i];
 		unsigned key = session_fmt_key(
 		    m, m->pc.id == src ? PROTO_ROLE_AUTHOR : PROTO_ROLE_MEMBER);
-		if (key != last) {
+		if (key != last || !f) {
 			f = session_line(s, m, v, key);
 			line = s->fmt_buf + f->off;
 			last = key;
