@@ -220,10 +220,12 @@ irc_cmd_mode(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 		irc_num(pc, ERR_USERSDONTMATCH);
 		return 0;
 	}
-	if (m->nparams == 1 || strspn(m->params[1].p, "+-") >= m->params[1].n)
-		irc_num(pc, RPL_UMODEIS);
-	else
-		irc_num(pc, ERR_UMODEUNKNOWNFLAG);
+	for (size_t i = 0; m->nparams > 1 && i < m->params[1].n; i++)
+		if (m->params[1].p[i] != '+' && m->params[1].p[i] != '-') {
+			irc_num(pc, ERR_UMODEUNKNOWNFLAG);
+			return 0;
+		}
+	irc_num(pc, RPL_UMODEIS);
 	return 0;
 }
 

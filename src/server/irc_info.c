@@ -87,7 +87,10 @@ irc_cmd_whois(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 	/* WHOIS [server] nick: the nick comes last; of a list, the first. */
 	struct core_str nick = m->params[m->nparams - 1];
 
-	nick.n = strcspn(irc_str(nick), ",");
+	const char *comma = memchr(nick.p, ',', nick.n);
+
+	if (comma)
+		nick.n = (size_t)(comma - nick.p);
 	irc_remember(pc, nick);
 	ops[0] = (struct core_op){.kind = CORE_WHOIS, .arg = nick};
 	return 1;

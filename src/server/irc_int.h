@@ -174,8 +174,9 @@ size_t irc_time(long long ms, char *out);
  * point there), or NULL when the scratch space is full. */
 char *irc_keep(const char *s, size_t n);
 
-/* A NUL-terminated copy of s (at most IRC_TARGET_MAX bytes, cut on a
- * character boundary) until the next parse, to quote it back. */
+/* A NUL-terminated copy of s without CTCP bytes (it and its NUL fit
+ * IRC_TARGET_MAX bytes, cut on a character boundary) until the next
+ * parse, to quote it back. */
 const char *irc_str(struct core_str s);
 
 /* Builds the line(s) of a message record v (MSG, PRIVMSG, HISTORY) as a

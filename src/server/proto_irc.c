@@ -91,12 +91,15 @@ irc_keep(const char *s, size_t n)
 const char *
 irc_str(struct core_str s)
 {
-	size_t n = line_utf8_cut(s.p, s.n, IRC_TARGET_MAX);
-	char *p = irc_keep(s.p, n + 1);
+	size_t n = line_utf8_cut(s.p, s.n, IRC_TARGET_MAX - 1), k = 0;
+	char *p = irc_keep(s.p, n), *end = irc_keep("", 1);
 
-	if (!p)
+	if (!p || !end)
 		return "";
-	p[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != '\001')
+			p[k++] = p[i];
+	p[k] = '\0';
 	return p;
 }
 
@@ -196,6 +199,27 @@ irc_split(const char *s, size_t len, struct irc_msg *m)
 	return 0;
 }
 
+/* The sanitiser kept CTCP's \001 for PRIVMSG and NOTICE texts; anywhere
+ * else it is a control byte like the others, and goes. */
+static void
+irc_unctcp(struct core_str *s)
+{
+	char *copy;
+	size_t n = 0;
+
+	if (!s->n || !memchr(s->p, '\001', s->n))
+		return;
+	copy = irc_keep(s->p, s->n);
+	if (!copy) {
+		s->n = 0;
+		return;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		if (s->p[i] != '\001')
+			copy[n++] = s->p[i];
+	*s = (struct core_str){copy, n};
+}
+
 static int
 irc_parse(struct pconn *pc, const char *line, size_t len, struct core_op *ops)
 {
@@ -225,6 +249,10 @@ irc_parse(struct pconn *pc, const char *line, size_t len, struct core_op *ops)
 	}
 	if (m.nparams > c->max_params)
 		m.nparams = c->max_params;
+	for (unsigned i = 0; i < m.nparams; i++)
+		if (i != 1 ||
+		    (c->cmd != IRC_CMD_PRIVMSG && c->cmd != IRC_CMD_NOTICE))
+			irc_unctcp(&m.params[i]);
 	st->cmd = c->cmd;
 	st->target[0] = '\0';
 	st->opened = 0;

@@ -682,6 +682,8 @@ test_events_have_their_documented_lines(void)
 	     "-!- disconnected: messages lost\n"},
 	    {PROTO_EV_CLOSED, "server stopped", 0,
 	     "-!- disconnected: server stopped\n"},
+	    /* Plain never pings: a silent client is fine. */
+	    {PROTO_EV_PING, NULL, 120, ""},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -767,6 +769,15 @@ test_broadcast_records_format_as_the_readme_says(void)
 	    {OUTBOX_TOPIC, 0, "alice", "#lobby", "", "",
 	     "-!- alice cleared the topic of #lobby\n",
 	     "-!- alice cleared the topic of #lobby\n"},
+	    /* CTCP queries (from IRC clients) and away changes are not for
+	     * plain clients; the joiner's away message is not shown. */
+	    {OUTBOX_MSG, OUTBOX_MSG_CTCP, "alice", "#lobby", "", "VERSION", "",
+	     ""},
+	    {OUTBOX_PRIVMSG, OUTBOX_MSG_CTCP, "alice", "", "bob", "PING 1", "",
+	     ""},
+	    {OUTBOX_AWAY, 0, "alice", "", "", "lunch", "", ""},
+	    {OUTBOX_JOIN, OUTBOX_ANNOUNCE, "alice", "#lobby", "", "lunch",
+	     "-!- alice joined #lobby\n", "-!- alice joined #lobby\n"},
 	    /* Not broadcast lines: the session or deliver speaks for them. */
 	    {OUTBOX_SHUTDOWN, 0, "", "", "", "", "", ""},
 	    {OUTBOX_REPLY, 0, "", "#lobby", "", "", "", ""},
@@ -979,6 +990,12 @@ test_records_for_one_client_emit_the_documented_lines(void)
 	    {OUTBOX_HISTORY, OUTBOX_MSG_ACTION, 0, "alice", "#lobby", "msgid2",
 	     "waves", 0, T_TS_MS, "#lobby [history 11:48:02Z] * alice waves\n"},
 	    {OUTBOX_REPLY, CORE_OK, 0, "", "", "", "", 0, 0, ""},
+	    {OUTBOX_HISTORY, OUTBOX_MSG_CTCP, 0, "alice", "#lobby", "msgid3",
+	     "VERSION", 0, T_TS_MS, ""},
+	    /* What IRC clients ask about: not plain's to show. */
+	    {OUTBOX_USER_INFO, 0, 0, "bob", "", "", "", 0, 0, ""},
+	    {OUTBOX_LUSERS, 0, 0, "", "", "", "", 0, 0, ""},
+	    {OUTBOX_MOTD, 0, 0, "", "", "", "hello", 0, 0, ""},
 	    /* Broadcast kinds are format's, not deliver's. */
 	    {OUTBOX_MSG, 0, 0, "alice", "#lobby", "", "hello", 0, 0, ""},
 	};
