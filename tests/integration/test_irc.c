@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define S    ":" IRC_SERVER " "
@@ -627,10 +628,13 @@ test_irc_and_plain_clients_chat_both_ways(void)
 	CHECK(plain_gets(c, "*alice* psst back"));
 	irc_send(a, "NOTICE carol :a notice");
 	CHECK(plain_gets(c, "*alice* a notice"));
-	/* A CTCP query is for IRC clients only. */
+	/* A CTCP query is for IRC clients only: the next line carol gets
+	 * is the one after it. */
 	irc_send(a, "PRIVMSG carol :\001VERSION\001");
 	irc_send(a, "PRIVMSG carol :after the query");
-	CHECK(plain_gets(c, "*alice* after the query"));
+	char next[512];
+	CHECK(tc_readline(c, next, sizeof(next), WAIT) > 0 &&
+	      strcmp(next, "*alice* after the query") == 0);
 	/* nick changes, topics, both ways */
 	irc_send(a, "NICK alicia");
 	CHECK(IRC_NEXT(a, ":alice!~alice@*.parley NICK :alicia"));
@@ -952,6 +956,72 @@ test_an_irc_flooder_is_slowed_never_disconnected(void)
 	ts_free(s);
 }
 
+/* ---- start-up and refusals ---------------------------------------------- */
+
+/* parleyd with args: its exit status and the start of what it said. */
+static int
+run_parleyd(const char *args, char *out, size_t n)
+{
+	const char *build = getenv("PARLEY_BUILD");
+	char cmd[512];
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "exec %s/parleyd --listen 127.0.0.1:0 %s 2>&1 </dev/null",
+		 build ? build : "build", args);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (len + 1 < n && fgets(out + len, (int)(n - len), f))
+		len += strlen(out + len);
+	out[len] = '\0';
+	int st = pclose(f);
+	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static const struct {
+	const char *args;
+	int status;
+	const char *says;
+} option_rows[] = {
+    {"--server-name 'bad name'", 2,
+     "parleyd: --server-name: expected letters, digits, . - or _, got "
+     "'bad name'"},
+    {"--network ''", 2, "parleyd: --network: expected 1-63 characters"},
+    {"--ping-timeout 0", 2, "parleyd: --ping-timeout: expected a number"},
+    {"--irc-listen none --motd /nonexistent/motd", 1,
+     "cannot read the message of the day /nonexistent/motd"},
+};
+
+static void
+test_irc_options_are_checked_at_start(void)
+{
+	char out[8192];
+
+	for (size_t i = 0; i < sizeof(option_rows) / sizeof(option_rows[0]);
+	     i++) {
+		int st = run_parleyd(option_rows[i].args, out, sizeof(out));
+		CHECKF(st == option_rows[i].status &&
+			   strstr(out, option_rows[i].says),
+		       "%s: exit %d, \"%.200s\"", option_rows[i].args, st, out);
+	}
+}
+
+static void
+test_a_refused_irc_client_is_told_why_with_error(void)
+{
+	struct ts_server *s = start("--max-clients 1");
+	REQUIRE(s);
+	int c = plain_as(s, "carol"), a = irc_connect(s);
+	REQUIRE(c >= 0 && a >= 0);
+	CHECK(IRC_NEXT(a, "ERROR :Closing link: server full, try again later"));
+	CHECK(tc_wait_eof(a, WAIT) == 0);
+	int fds[] = {a, c};
+	close_all(fds, 2);
+	ts_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -977,5 +1047,7 @@ main(int argc, char **argv)
 	RUN(test_history_on_join_reaches_only_clients_that_can_tell_its_time);
 	RUN(test_silent_clients_are_pinged_and_closed_with_error_when_dead);
 	RUN(test_an_irc_flooder_is_slowed_never_disconnected);
+	RUN(test_irc_options_are_checked_at_start);
+	RUN(test_a_refused_irc_client_is_told_why_with_error);
 	return tl_summary(suite);
 }
