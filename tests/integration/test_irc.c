@@ -941,7 +941,7 @@ test_an_irc_flooder_is_slowed_never_disconnected(void)
 	REQUIRE(a >= 0);
 	char burst[64 * 16] = "";
 	for (int i = 0; i < 60; i++) {
-		char line[16];
+		char line[32];
 		snprintf(line, sizeof(line), "PING :%d\r\n", i);
 		strcat(burst, line);
 	}
