@@ -18,6 +18,9 @@
 #define SV_MOTD_BYTES	 (64 * 1024) /* more of the file is not read */
 #define SV_MOTD_LINE_MAX 400	     /* bytes of one line */
 #define SV_USERS_MAX	 64	     /* nicknames one CORE_USERS looks up */
+/* Clients one WHO mask lists at most: an answer is records in the
+ * supervisor's ring, and one question must not fill it. */
+#define SV_WHO_MAX 256
 
 /* ---- the message of the day ---------------------------------------------- */
 
@@ -148,11 +151,16 @@ sv_who(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 		if (m)
 			sv_user_info(sv, c, m, NULL);
 	} else {
-		for (unsigned i = 0; i < (unsigned)sv->cfg->max_clients; i++) {
+		unsigned found = 0;
+		for (unsigned i = 0;
+		     i < (unsigned)sv->cfg->max_clients && found < SV_WHO_MAX;
+		     i++) {
 			m = &sv->reg.clients[i];
 			if (m->id && m->visible &&
-			    names_mask_match(q->arg, m->nick))
+			    names_mask_match(q->arg, m->nick)) {
 				sv_user_info(sv, c, m, NULL);
+				found++;
+			}
 		}
 	}
 	sv_reply(sv, c, CORE_OK, q->room, q->arg, 0);
