@@ -7,6 +7,7 @@
  */
 #include "../irc.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1022,6 +1023,22 @@ test_a_refused_irc_client_is_told_why_with_error(void)
 	ts_free(s);
 }
 
+static void
+test_shutdown_tells_irc_clients_with_error(void)
+{
+	struct ts_server *s = start("");
+	REQUIRE(s);
+	int a = irc_login(s, "alice", NULL);
+	REQUIRE(a >= 0);
+	kill(s->pid, SIGTERM);
+	CHECK(IRC_NEXT(a, "ERROR :Closing link: server shutting down"));
+	CHECK(tc_wait_eof(a, WAIT) == 0);
+	int st = ts_stop(s, SIGTERM, WAIT);
+	CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	tc_close(a);
+	ts_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1049,5 +1066,6 @@ main(int argc, char **argv)
 	RUN(test_an_irc_flooder_is_slowed_never_disconnected);
 	RUN(test_irc_options_are_checked_at_start);
 	RUN(test_a_refused_irc_client_is_told_why_with_error);
+	RUN(test_shutdown_tells_irc_clients_with_error);
 	return tl_summary(suite);
 }
