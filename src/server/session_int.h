@@ -1,9 +1,9 @@
 /*
- * session_int: the state of a session process, shared by its three
- * modules: session.c (loop, lifecycle, channel), session_client.c (client
- * I/O, framing, flood bucket, send queue, operations) and
- * session_deliver.c (the timeline to the clients). Process-local: nothing
- * here is in shared memory.
+ * session_int: the state of a session process, shared by its modules:
+ * session.c (loop, lifecycle, channel), session_client.c (client I/O,
+ * framing, flood bucket, send queue, operations), session_ping.c (signs
+ * of life) and session_deliver.c (the timeline to the clients).
+ * Process-local: nothing here is in shared memory.
  */
 #ifndef PARLEY_SESSION_INT_H
 #define PARLEY_SESSION_INT_H
@@ -210,12 +210,17 @@ void session_reap(struct session *s);
 void session_client_free(struct session *s, struct client *c);
 void session_wake_throttled(struct session *s);
 
+/* ---- session_ping.c ---- */
+
 /* Pings clients silent for --ping-timeout and closes those silent for as
  * long after a ping; looks only every so often. */
 void session_ping_idle(struct session *s);
 
 /* When session_ping_idle next has work, or -1 when no client pings. */
 long long session_ping_due_ms(const struct session *s);
+
+/* Counts c (just added, heard from now) if its protocol pings. */
+void session_ping_add(struct session *s, struct client *c);
 int session_backlogged(const struct session *s);
 
 /* ---- session_deliver.c ---- */
