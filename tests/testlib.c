@@ -267,7 +267,8 @@ ts_argv_split(char *s, char **argv, int max)
 	return n;
 }
 
-/* Parses the ports from "listening on 127.0.0.1:PORT" / "[::1]:PORT". */
+/* Parses the ports from "listening on 127.0.0.1:PORT" / "[::1]:PORT"
+ * (and "... (irc over tcp)" for IRC). */
 static void
 ts_parse_ports(struct ts_priv *p)
 {
@@ -285,10 +286,14 @@ ts_parse_ports(struct ts_priv *p)
 			break;
 		int port = atoi(colon + 1);
 		if (paren && (!nl || paren < nl)) {
-			/* "(http: ...)": the web listener; others not yet. */
+			/* "(http: ...)": the web listener; "(irc over tcp)";
+			 * others not yet. */
 			if (strncmp(paren, " (http", 6) == 0 &&
 			    !p->pub.http_port && *s != '[')
 				p->pub.http_port = port;
+			if (strncmp(paren, " (irc over tcp)", 15) == 0 &&
+			    !p->pub.irc_port && *s != '[')
+				p->pub.irc_port = port;
 		} else if (*s == '[') {
 			if (!p->pub.port6)
 				p->pub.port6 = port;
@@ -303,7 +308,7 @@ ts_start(const char *extra_args)
 {
 	const char *build = getenv("PARLEY_BUILD");
 	char path[512], argbuf[2048];
-	char *argv[64];
+	char *argv[80];
 	int argc = 0, listeners = 1, pfd[2];
 	struct ts_priv *p;
 
@@ -325,12 +330,22 @@ ts_start(const char *extra_args)
 	}
 	snprintf(argbuf, sizeof(argbuf), "%s", extra_args ? extra_args : "");
 	argc += ts_argv_split(argbuf, argv + argc, 58);
-	argv[argc] = NULL;
-	for (int i = 3; i < argc - 1; i++)
+	int irc_given = 0;
+	for (int i = 3; i < argc - 1; i++) {
+		if (strcmp(argv[i], "--irc-listen") == 0)
+			irc_given = 1;
 		if ((strcmp(argv[i], "--listen") == 0 ||
-		     strcmp(argv[i], "--http-listen") == 0) &&
+		     strcmp(argv[i], "--http-listen") == 0 ||
+		     strcmp(argv[i], "--irc-listen") == 0) &&
 		    strcmp(argv[i + 1], "none") != 0)
 			listeners++;
+	}
+	/* Nor the default IRC port (6667) unless the test names one. */
+	if (!irc_given) {
+		argv[argc++] = "--irc-listen";
+		argv[argc++] = "none";
+	}
+	argv[argc] = NULL;
 
 	p = calloc(1, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);

@@ -60,6 +60,7 @@ struct ts_server {
 	int port;      /* IPv4 port of the first listener */
 	int port6;     /* IPv6 port if one was asked for, else 0 */
 	int http_port; /* IPv4 port of the first --http-listen, else 0 */
+	int irc_port;  /* IRC port (--irc-listen 127.0.0.1:0), else 0 */
 	/* Set by a test that kills a session with SIGSYS itself: ts_free
 	 * otherwise fails the test if the log has "killed by the sandbox"
 	 * (every feature must work inside the session's seccomp filter). */
@@ -68,9 +69,11 @@ struct ts_server {
 
 /* Starts build/parleyd (PARLEY_BUILD overrides build/) with
  * "--listen 127.0.0.1:0", "--http-listen none" unless extra_args has an
- * --http-listen (say 127.0.0.1:0: see http_port), and the space-separated
- * extra args, and waits for every "listening on" line. Its stderr is collected
- * by a thread and can be waited on with ts_log_wait. Returns NULL on failure
+ * --http-listen (say 127.0.0.1:0: see http_port), "--listen-tls none"
+ * and "--irc-listen none" likewise (no test takes a default port), and
+ * the space-separated extra args, and waits for every "listening on" line
+ * of --listen, --http-listen and --irc-listen. Its stderr is collected by
+ * a thread and can be waited on with ts_log_wait. Returns NULL on failure
  * (after a CHECK). */
 struct ts_server *ts_start(const char *extra_args);
 

@@ -13,7 +13,10 @@ core_op_name(enum core_op_kind op)
 	    [CORE_JOIN] = "join",	[CORE_PART] = "part",
 	    [CORE_TOPIC] = "topic",	[CORE_NAMES] = "who",
 	    [CORE_ROOMS] = "rooms",	[CORE_QUIT] = "quit",
-	    [CORE_HELLO] = "hello",
+	    [CORE_HELLO] = "hello",	[CORE_WHO] = "irc who",
+	    [CORE_WHOIS] = "whois",	[CORE_USERS] = "users",
+	    [CORE_LUSERS] = "lusers",	[CORE_MOTD] = "motd",
+	    [CORE_AWAY] = "away",
 	};
 
 	if ((unsigned)op >= sizeof(names) / sizeof(names[0]) || !names[op])
@@ -39,6 +42,7 @@ core_err_name(enum core_err err)
 	    [CORE_ERR_NO_ROOM] = "in no room",
 	    [CORE_ERR_NO_TEXT] = "nothing to send",
 	    [CORE_ERR_UNAVAILABLE] = "unavailable",
+	    [CORE_ERR_NO_MOTD] = "no motd",
 	};
 
 	if ((unsigned)err >= sizeof(names) / sizeof(names[0]) || !names[err])

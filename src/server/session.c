@@ -230,6 +230,9 @@ session_timeout(struct session *s)
 	long long due = session_opening_due(s);
 	if (due >= 0 && (next < 0 || due < next))
 		next = due;
+	due = session_ping_due_ms(s);
+	if (due >= 0 && (next < 0 || due < next))
+		next = due;
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
@@ -329,6 +332,7 @@ session_main(const struct session_start *st)
 			session_settings_changed(&s);
 		session_wake_throttled(&s);
 		session_check_opening(&s);
+		session_ping_idle(&s);
 	}
 	for (struct client *c = s.clients, *next; c; c = next) {
 		next = c->next;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -166,6 +167,10 @@ sv_setup(struct supervisor *sv, struct config *cfg,
 	}
 	registry_init(&sv->reg, cfg);
 	sv_ops_setup(sv);
+	/* Cloaks hide addresses only while nobody knows the key. */
+	if (getrandom(sv->cloak_key, sizeof(sv->cloak_key), 0) !=
+	    (ssize_t)sizeof(sv->cloak_key))
+		fatal("getrandom");
 	sv->loop = loop_new();
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -197,6 +202,7 @@ sv_teardown(struct supervisor *sv)
 	free(sv->sessions);
 	free(sv->marked);
 	free(sv->recbuf);
+	free(sv->motd);
 	outbox_shm_destroy(&sv->shm);
 	sv_ops_teardown(sv);
 }
@@ -208,8 +214,9 @@ supervisor_run(struct config *cfg, const struct config_source *src,
 	struct supervisor sv;
 
 	sv_setup(&sv, cfg, src, text);
-	if (sv_tls_start(&sv) < 0 || sv_listen(&sv) < 0 ||
-	    sv_ops_listen(&sv) < 0 || sv_privileges(&sv) < 0)
+	if (sv_tls_start(&sv) < 0 || sv_motd_load(&sv) < 0 ||
+	    sv_listen(&sv) < 0 || sv_ops_listen(&sv) < 0 ||
+	    sv_privileges(&sv) < 0)
 		return 1;
 	for (int i = 0; i < cfg->workers; i++)
 		if (sv_spawn(&sv, &sv.sessions[i], -1, NULL, 0, 0) < 0)

@@ -12,9 +12,11 @@
 
 #include "lib/idmap.h"
 #include "lib/loop.h"
+#include "lib/siphash.h"
 #include "server/channel.h"
 #include "server/config.h"
 #include "server/config_file.h"
+#include "server/core.h"
 #include "server/live.h"
 #include "server/metrics.h"
 #include "server/notify.h"
@@ -51,6 +53,15 @@ struct sv_listener {
 	struct supervisor *sv;
 	int fd;
 	unsigned proto, transport; /* what it serves */
+};
+
+/* A parsed request: NUL-terminated copies of its strings. */
+struct sv_req {
+	enum core_op_kind op;
+	unsigned flags;
+	char room[CHANNEL_DATA_MAX + 1];
+	char arg[CHANNEL_DATA_MAX + 1];
+	char text[CHANNEL_DATA_MAX + 1];
 };
 
 struct supervisor {
@@ -103,6 +114,11 @@ struct supervisor {
 	unsigned status_clients; /* clients in the last STATUS= */
 	long long status_sent_ms;
 	long long ops_due_ms; /* when sv_ops_tick wants to run; 0: never */
+
+	/* The IRC front end (supervisor_info.c). */
+	uint8_t cloak_key[SIPHASH_KEY_BYTES]; /* drawn at start, never shown */
+	char *motd;	     /* --motd's lines, each NUL-terminated */
+	unsigned motd_lines; /* 0: no message of the day */
 };
 
 /* ---- supervisor.c ---- */
@@ -222,6 +238,21 @@ int sv_tls_start(struct supervisor *sv);
 /* SIGHUP: reloads them; a pair that does not load or match keeps the
  * current one (logged). Workers get the new one over their channels. */
 void sv_tls_reload(struct supervisor *sv);
+
+/* Ends c's request with err and its parameters (supervisor_chat.c). */
+void sv_reply(struct supervisor *sv, const struct reg_client *c,
+	      enum core_err err, const char *room, const char *arg,
+	      uint64_t num);
+
+/* ---- supervisor_info.c ---- */
+
+/* Reads --motd (if given) into sv->motd. Returns 0, or -1 (logged). */
+int sv_motd_load(struct supervisor *sv);
+
+/* Answers c's CORE_WHO, CORE_WHOIS, CORE_USERS, CORE_LUSERS, CORE_MOTD
+ * or CORE_AWAY request q (records, then the REPLY). */
+void sv_info_request(struct supervisor *sv, struct reg_client *c,
+		     const struct sv_req *q);
 
 /* ---- supervisor_wake.c ---- */
 

@@ -20,7 +20,8 @@ let context = null;
 function startServer() {
   return new Promise((resolve, reject) => {
     const p = spawn(path.join(build, "parleyd"),
-      ["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--history", "20"],
+      ["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--irc-listen", "none",
+       "--history", "20"],
       { stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
     const timer = setTimeout(() => reject(new Error("parleyd did not start: " + log)), WAIT);

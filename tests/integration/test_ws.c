@@ -1044,8 +1044,8 @@ test_a_taken_default_http_port_names_the_flag_and_exits_1(void)
 	char args[256];
 	REQUIRE(hold);
 	snprintf(args, sizeof(args),
-		 "%s/parleyd --listen 127.0.0.1:0 --http-listen 127.0.0.1:%d "
-		 "2>&1",
+		 "%s/parleyd --listen 127.0.0.1:0 --irc-listen none "
+		 "--http-listen 127.0.0.1:%d 2>&1",
 		 getenv("PARLEY_BUILD") ? getenv("PARLEY_BUILD") : "build",
 		 hold->http_port);
 	FILE *f = popen(args, "r");

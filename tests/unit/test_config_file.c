@@ -5,6 +5,8 @@
  * table generates (and its commented values are the defaults).
  */
 #include "server/config_file.h"
+#include "server/proto.h"
+#include "server/transport.h"
 
 #include "../testlib.h"
 
@@ -86,6 +88,15 @@ t_call_applied(const struct config *cfg, const char *name)
 	if (strcmp(name, "listen-tls") == 0)
 		return t_listeners(cfg, "listen-tls", l) == 1 &&
 		       strcmp(l[0]->addr, "127.0.0.1:7051") == 0;
+	if (strcmp(name, "irc-listen") == 0)
+		return t_listeners(cfg, "irc-listen", l) == 1 &&
+		       strcmp(l[0]->addr, "127.0.0.1:7667") == 0 &&
+		       l[0]->proto == PROTO_IRC &&
+		       l[0]->transport == TRANSPORT_TCP;
+	if (strcmp(name, "server-name") == 0)
+		return strcmp(cfg->server_name, "irc.chat.test") == 0;
+	if (strcmp(name, "network") == 0)
+		return strcmp(cfg->network, "TestNet") == 0;
 	if (strcmp(name, "http-origin") == 0)
 		return cfg->nhttp_origins == 1 &&
 		       strcmp(cfg->http_origins[0], "http://chat.test") == 0;
@@ -105,6 +116,12 @@ t_call_value(const char *name)
 		return "127.0.0.1:7080";
 	if (strcmp(name, "listen-tls") == 0)
 		return "127.0.0.1:7051";
+	if (strcmp(name, "irc-listen") == 0)
+		return "127.0.0.1:7667";
+	if (strcmp(name, "server-name") == 0)
+		return "irc.chat.test";
+	if (strcmp(name, "network") == 0)
+		return "TestNet";
 	if (strcmp(name, "http-origin") == 0)
 		return "http://chat.test";
 	if (strcmp(name, "workers") == 0)
