@@ -14,7 +14,12 @@ what=${1:-build}
 
 BUILD_DEBS="
 "
+# The real IRC clients of tests/integration/test_irc_clients.c; WeeChat's
+# FIFO plugin, which the test drives it through, is in weechat-plugins.
 TEST_DEBS="
+irssi /usr/bin/irssi
+weechat-headless /usr/bin/weechat-headless
+weechat-plugins /usr/lib/x86_64-linux-gnu/weechat/plugins/fifo.so
 "
 
 missing=
