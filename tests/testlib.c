@@ -459,6 +459,21 @@ ts_log_count(struct ts_server *s, const char *substr)
 	return n;
 }
 
+size_t
+ts_log_copy(struct ts_server *s, char *out, size_t n)
+{
+	struct ts_priv *p = (struct ts_priv *)s;
+	size_t len;
+
+	pthread_mutex_lock(&p->mu);
+	len = p->log_len;
+	if (n > 0)
+		snprintf(out, n, "%.*s", (int)(len < n ? len : n - 1),
+			 p->log ? p->log : "");
+	pthread_mutex_unlock(&p->mu);
+	return len;
+}
+
 int
 ts_listen_port(struct ts_server *s, const char *what, int timeout_ms)
 {

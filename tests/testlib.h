@@ -104,6 +104,11 @@ int ts_listen_port(struct ts_server *s, const char *what, int timeout_ms);
 /* Counts log lines containing substr so far. */
 int ts_log_count(struct ts_server *s, const char *substr);
 
+/* Copies the log collected so far into out (n bytes, NUL-terminated; the
+ * start of the log if it is longer) and returns the whole log's length, so
+ * that a test can read values (such as a second listener's port) from it. */
+size_t ts_log_copy(struct ts_server *s, char *out, size_t n);
+
 /* With hold set, nobody reads the server's stderr any more and its pipe
  * shrinks to one page: it fills up, as with a stalled log reader. hold 0
  * resumes reading with the usual 1 MiB pipe. */

@@ -15,6 +15,9 @@ what=${1:-build}
 BUILD_DEBS="
 libssl-dev /usr/include/openssl/ssl.h
 "
+# The last three are the real IRC clients of
+# tests/integration/test_irc_clients.c; WeeChat's FIFO plugin, which the
+# test drives it through, is in weechat-plugins.
 TEST_DEBS="
 man-db man
 groff-base groff
@@ -22,6 +25,9 @@ chromium /usr/bin/chromium
 nodejs node
 npm npm
 openssl openssl
+irssi /usr/bin/irssi
+weechat-headless /usr/bin/weechat-headless
+weechat-plugins /usr/lib/x86_64-linux-gnu/weechat/plugins/fifo.so
 "
 
 missing=
