@@ -764,6 +764,10 @@ session_client_add(struct session *s, const struct channel_client_new *m,
 	s->st.v.clients[proto->id][t->id]++;
 	s->st.dirty = 1;
 	session_client_open(s, c);
+	/* A handshake done here may have read the client's first lines too
+	 * (TLS: a client that speaks first, as IRC clients do, into
+	 * OpenSSL's buffer): no epoll edge will announce them, so look. */
+	session_mark_ready(s, c);
 }
 
 void
