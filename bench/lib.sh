@@ -53,8 +53,9 @@ pb_stop_server() {
 # port (port 0, read back from its "listening on" line). No HTTP port
 # unless PB_WS=1: then one on port 0 too, in PB_HTTP_PORT, and pb_run
 # connects parley-bench over WebSocket. With PB_IRC=1 it also listens for
-# IRC on 127.0.0.1:0 and PB_PORT is that port; else its default IRC port stays
-# closed (runs must never collide on 6667).
+# IRC on 127.0.0.1:0 and PB_PORT is that port; else its default IRC port
+# stays closed, and so does IRC over TLS (runs must never collide on 6667
+# or 6697).
 pb_start_parleyd() {
 	_build=$1
 	shift
@@ -64,9 +65,9 @@ pb_start_parleyd() {
 		set -- --http-listen none "$@"
 	fi
 	if [ "${PB_IRC:-0}" = 1 ]; then
-		set -- --irc-listen 127.0.0.1:0 "$@"
+		set -- --irc-listen 127.0.0.1:0 --irc-listen-tls none "$@"
 	else
-		set -- --irc-listen none "$@"
+		set -- --irc-listen none --irc-listen-tls none "$@"
 	fi
 	: >"$PB_TMP/parleyd.log"
 	# In a session of its own, as a service manager starts it (DESIGN.md

@@ -330,19 +330,28 @@ ts_start(const char *extra_args)
 	}
 	snprintf(argbuf, sizeof(argbuf), "%s", extra_args ? extra_args : "");
 	argc += ts_argv_split(argbuf, argv + argc, 58);
-	int irc_given = 0;
+	int irc_given = 0, irc_tls_given = 0;
 	for (int i = 3; i < argc - 1; i++) {
 		if (strcmp(argv[i], "--irc-listen") == 0)
 			irc_given = 1;
+		if (strcmp(argv[i], "--irc-listen-tls") == 0)
+			irc_tls_given = 1;
 		if ((strcmp(argv[i], "--listen") == 0 ||
+		     strcmp(argv[i], "--listen-tls") == 0 ||
 		     strcmp(argv[i], "--http-listen") == 0 ||
-		     strcmp(argv[i], "--irc-listen") == 0) &&
+		     strcmp(argv[i], "--irc-listen") == 0 ||
+		     strcmp(argv[i], "--irc-listen-tls") == 0) &&
 		    strcmp(argv[i + 1], "none") != 0)
 			listeners++;
 	}
 	/* Nor the default IRC port (6667) unless the test names one. */
 	if (!irc_given) {
 		argv[argc++] = "--irc-listen";
+		argv[argc++] = "none";
+	}
+	/* Nor the IRC TLS ports (6697) that a certificate brings. */
+	if (!irc_tls_given) {
+		argv[argc++] = "--irc-listen-tls";
 		argv[argc++] = "none";
 	}
 	argv[argc] = NULL;

@@ -69,12 +69,13 @@ struct ts_server {
 
 /* Starts build/parleyd (PARLEY_BUILD overrides build/) with
  * "--listen 127.0.0.1:0", "--http-listen none" unless extra_args has an
- * --http-listen (say 127.0.0.1:0: see http_port), "--listen-tls none"
- * and "--irc-listen none" likewise (no test takes a default port), and
- * the space-separated extra args, and waits for every "listening on" line
- * of --listen, --http-listen and --irc-listen. Its stderr is collected by
- * a thread and can be waited on with ts_log_wait. Returns NULL on failure
- * (after a CHECK). */
+ * --http-listen (say 127.0.0.1:0: see http_port), "--listen-tls none",
+ * "--irc-listen none" and "--irc-listen-tls none" likewise (no test takes
+ * a default port; ts_listen_port finds a TLS listener's port), and the
+ * space-separated extra args, and waits for the "listening on" line of
+ * every listener they name. Its stderr is collected by a thread and can
+ * be waited on with ts_log_wait. Returns NULL on failure (after a
+ * CHECK). */
 struct ts_server *ts_start(const char *extra_args);
 
 /* ts_start with the process model's options (tl_init's model) first. */

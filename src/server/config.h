@@ -61,8 +61,9 @@ struct config {
 	 * certificate file. */
 	const char *tls_cert;
 	const char *tls_key;
-	int listen_tls_given; /* --listen-tls was given: no default ones */
-	const char *user;     /* started as root: become this user */
+	int listen_tls_given;	  /* --listen-tls was given: no default ones */
+	int irc_listen_tls_given; /* --irc-listen-tls was given: likewise */
+	const char *user;	  /* started as root: become this user */
 	/* The IRC front end */
 	const char *server_name; /* default: the host name */
 	const char *network;	 /* ISUPPORT NETWORK */

@@ -95,6 +95,23 @@ options_irc_listen(struct config *cfg, const char *value, char *why, size_t n)
 	return 0;
 }
 
+/* --irc-listen-tls: IRC over TLS, as --listen-tls is for the plain
+ * protocol; "none" for no IRC TLS listener at all. */
+static int
+options_irc_listen_tls(struct config *cfg, const char *value, char *why,
+		       size_t n)
+{
+	cfg->irc_listen_tls_given = 1;
+	if (strcmp(value, "none") == 0)
+		return 0;
+	if (config_add_listener(cfg, value, PROTO_IRC, TRANSPORT_TLS, 0) < 0) {
+		snprintf(why, n, "at most %d listeners", CONFIG_LISTEN_MAX);
+		return -1;
+	}
+	cfg->listen[cfg->nlisten - 1].flag = "irc-listen-tls";
+	return 0;
+}
+
 /* A server or network name: what IRC puts in prefixes and ISUPPORT. */
 static int
 options_name_ok(const char *value, char *why, size_t n)
@@ -315,6 +332,11 @@ const struct option_def options_table[] = {
      OPTION_REPEATS,
      "serve IRC here (repeatable; default 127.0.0.1:6667\n"
      "and [::1]:6667; none: no IRC)"},
+    {"irc-listen-tls", "HOST:PORT", OPTION_CALL, 0, 0, 0,
+     options_irc_listen_tls, OPTION_REPEATS,
+     "serve IRC over TLS here (repeatable; none: not\n"
+     "at all; default with --tls-cert: 127.0.0.1:6697\n"
+     "and [::1]:6697)"},
     {"server-name", "NAME", OPTION_CALL, 0, 0, 0, options_server_name, 0,
      "the IRC server name (default: the host name)"},
     {"network", "NAME", OPTION_CALL, 0, 0, 0, options_network, 0,
@@ -419,6 +441,14 @@ options_finish(struct config *cfg)
 		if (config_add_listener(cfg, "[::1]:6667", PROTO_IRC,
 					TRANSPORT_TCP, 1) == 0)
 			cfg->listen[cfg->nlisten - 1].flag = "irc-listen";
+	}
+	if (cfg->tls_cert && !cfg->irc_listen_tls_given &&
+	    config_add_listener(cfg, "127.0.0.1:6697", PROTO_IRC, TRANSPORT_TLS,
+				0) == 0) {
+		cfg->listen[cfg->nlisten - 1].flag = "irc-listen-tls";
+		if (config_add_listener(cfg, "[::1]:6697", PROTO_IRC,
+					TRANSPORT_TLS, 1) == 0)
+			cfg->listen[cfg->nlisten - 1].flag = "irc-listen-tls";
 	}
 	if (cfg->outbox_bytes == 0)
 		cfg->outbox_bytes = cfg->workers > 0 ? 32u << 20 : 1u << 20;

@@ -165,6 +165,8 @@ sv_listen_off_hint(const struct config_listener *cl)
 		return ", --http-listen none turns HTTP off";
 	if (cl->proto == PROTO_IRC && cl->transport == TRANSPORT_TCP)
 		return ", --irc-listen none turns IRC off";
+	if (cl->proto == PROTO_IRC && cl->transport == TRANSPORT_TLS)
+		return ", --irc-listen-tls none turns IRC over TLS off";
 	return "";
 }
 

@@ -1,9 +1,10 @@
 /*
  * test_irc_clients: real IRC clients against parleyd's IRC front end. Each
- * row of clients[] is one program (irssi under a pty, weechat-headless fed
- * through its FIFO) that joins a room, hears a plain client and is heard by
- * it. Runs in the test process; every client (and ngircd, in the
- * development mode) is a child of it, ended by pid when its test ends.
+ * row of clients[] is one program (irssi under a pty, in plaintext and
+ * over TLS; weechat-headless fed through its FIFO) that joins a room,
+ * hears a plain client and is heard by it. Runs in the test process;
+ * every client (and ngircd, in the development mode) is a child of it,
+ * ended by pid when its test ends.
  *
  *   PARLEY_IRC_CLIENTS_SERVER=ngircd  test the harness against ngircd, with
  *                                     a second IRC connection as the "plain"
@@ -12,6 +13,7 @@
  *                                     homes and logs) and print its path
  */
 #include "../testlib.h"
+#include "../tlslib.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -447,16 +449,33 @@ parleyd_ports(struct target *t)
 	}
 }
 
+/* With tls, a self-signed certificate made in dir, and t->irc_port is
+ * the IRC TLS listener's. */
 static int
-target_start_parleyd(struct target *t)
+target_start_parleyd(struct target *t, const char *dir, int tls)
 {
+	char args[1536];
+
 	if (!parleyd_has_irc()) {
 		CHECKF(0, "parleyd --help lists no --irc-listen: the IRC "
 			  "front end (issue 12) is missing, so no IRC client "
 			  "can join parleyd");
 		return -1;
 	}
-	t->ts = ts_start_model(model, "--irc-listen 127.0.0.1:0");
+	snprintf(args, sizeof(args), "--irc-listen 127.0.0.1:0");
+	if (tls) {
+		if (!CHECKF(tt_cert_make(dir, "server", "localhost",
+					 "DNS:localhost,IP:127.0.0.1", NULL,
+					 0) == 0,
+			    "no certificate for parleyd"))
+			return -1;
+		snprintf(
+		    args, sizeof(args),
+		    "--irc-listen 127.0.0.1:0 --irc-listen-tls 127.0.0.1:0 "
+		    "--tls-cert %s/server.pem --tls-key %s/server.key",
+		    dir, dir);
+	}
+	t->ts = ts_start_model(model, args);
 	if (!t->ts)
 		return -1;
 	int listening =
@@ -466,9 +485,11 @@ target_start_parleyd(struct target *t)
 			       "127.0.0.1:PORT (irc over tcp)\" line"))
 		return -1;
 	parleyd_ports(t);
+	if (tls)
+		t->irc_port = ts_listen_port(t->ts, "irc over tls", 10000);
 	if (!CHECKF(t->irc_port > 0 && t->plain_port > 0,
-		    "no IRC (%d) or plain (%d) port in parleyd's log",
-		    t->irc_port, t->plain_port))
+		    "no IRC%s (%d) or plain (%d) port in parleyd's log",
+		    tls ? " over TLS" : "", t->irc_port, t->plain_port))
 		return -1;
 	return 0;
 }
@@ -552,13 +573,13 @@ target_start_ngircd(struct target *t, const char *dir)
 }
 
 static int
-target_start(struct target *t, const char *dir)
+target_start(struct target *t, const char *dir, int tls)
 {
 	memset(t, 0, sizeof(*t));
 	t->kind = target_kind_chosen();
 	if (t->kind == TARGET_NGIRCD)
 		return target_start_ngircd(t, dir);
-	return target_start_parleyd(t);
+	return target_start_parleyd(t, dir, tls);
 }
 
 static void
@@ -712,6 +733,7 @@ struct client_kind {
 	int (*start)(struct client *c, const struct target *t);
 	int (*say)(struct client *c, const char *text);
 	int (*quit)(struct client *c);
+	int tls; /* to the IRC TLS port, its certificate not verified */
 	const char *room_log; /* relative to the client's home */
 	const char *joined;   /* what room_log shows when the client joined */
 	const char *show[4];  /* logs to show when the test fails */
@@ -802,7 +824,7 @@ static const char irssi_config[] =
     "};\n"
     "servers = (\n"
     "  { address = \"127.0.0.1\"; chatnet = \"" NET "\"; port = \"%d\";\n"
-    "    use_tls = \"no\"; autoconnect = \"no\"; }\n"
+    "    use_tls = \"%s\"; tls_verify = \"no\"; autoconnect = \"no\"; }\n"
     ");\n"
     "channels = (\n"
     "  { name = \"" ROOM "\"; chatnet = \"" NET "\"; autojoin = \"yes\"; }\n"
@@ -817,7 +839,7 @@ irssi_start(struct client *c, const struct target *t)
 	/* The startup file runs once irssi has its terminal: the log it
 	 * opens says that irssi reads what is typed. */
 	if (client_write(c, "config", irssi_config, c->home, c->home,
-			 t->irc_port) < 0 ||
+			 t->irc_port, c->kind->tls ? "yes" : "no") < 0 ||
 	    client_write(c, "startup", "/log open %s/logs/all.log ALL\n",
 			 c->home) < 0)
 		return -1;
@@ -934,6 +956,20 @@ static const struct client_kind clients[] = {
 	.show = {"logs/all.log", "logs/raw.log"},
     },
     {
+	.test =
+	    "test_irssi_over_tls_joins_a_room_and_talks_with_a_plain_client",
+	.name = "irssi",
+	.binary = "/usr/bin/irssi",
+	.nick = "irssi1",
+	.start = irssi_start,
+	.say = irssi_say,
+	.quit = irssi_quit,
+	.tls = 1,
+	.room_log = "logs/" NET "." ROOM ".log",
+	.joined = "has joined " ROOM,
+	.show = {"logs/all.log", "logs/raw.log"},
+    },
+    {
 	.test = "test_weechat_joins_a_room_and_talks_with_a_plain_client",
 	.name = "weechat",
 	.binary = "/usr/bin/weechat-headless",
@@ -992,7 +1028,7 @@ client_talks(const struct client_kind *k, const char *dir)
 		    "%s is not installed (sh tools/deps.sh test installs it)",
 		    k->binary))
 		return;
-	if (target_start(&t, dir) < 0)
+	if (target_start(&t, dir, k->tls) < 0)
 		goto out;
 	pk = &peers[t.kind];
 	if (!CHECKF(pk->join(&p, &t) == 0, "the plain client did not join"))
@@ -1057,6 +1093,9 @@ main(int argc, char **argv)
 		printf("# against ngircd (PARLEY_IRC_CLIENTS_SERVER=ngircd), "
 		       "not parleyd\n");
 	for (size_t i = 0; i < sizeof(clients) / sizeof(*clients); i++) {
+		/* The harness's ngircd has no TLS port. */
+		if (clients[i].tls && target_kind_chosen() == TARGET_NGIRCD)
+			continue;
 		current = &clients[i];
 		tl_run(clients[i].test, test_client_talks);
 	}
