@@ -237,6 +237,8 @@ irc_user_info(struct pconn *pc, const struct outbox_view *v)
 	case IRC_CMD_WHOIS:
 		irc_num(pc, RPL_WHOISUSER, nick, user, host, real);
 		irc_num(pc, RPL_WHOISSERVER, nick, server, IRC_SERVER_INFO);
+		if (aux & OUTBOX_USER_SECURE)
+			irc_num(pc, RPL_WHOISSECURE, nick);
 		if (v->text.n)
 			irc_num(pc, RPL_AWAY, nick, away);
 		idle = (irc_now_ms() - (long long)irc_id(v, 1)) / 1000;

@@ -56,6 +56,7 @@
 #define RPL_MOTDSTART	  "375 :- %s Message of the day -"
 #define RPL_ENDOFMOTD	  "376 :End of /MOTD command"
 #define RPL_TIME	  "391 %s :%s"
+#define RPL_WHOISSECURE	  "671 %s :is using a secure connection"
 
 /* ---- errors ------------------------------------------------------------- */
 

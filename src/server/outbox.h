@@ -70,7 +70,8 @@ enum outbox_kind {
 				   real name; text = away message (empty:
 				   here); room = the room asked about (WHO
 				   #room), else empty; aux = OUTBOX_MEMBER_*
-				   bits (AWAY when away); ids[0] = connected
+				   bits (AWAY when away), and USER_SECURE
+				   when it came over TLS; ids[0] = connected
 				   at, ids[1] = last active (wall-clock ms) */
 	OUTBOX_USER_ROOMS = 47, /* the rooms of client nick: text = their
 				   names separated by spaces */
@@ -100,6 +101,10 @@ enum outbox_kind {
 #define OUTBOX_MEMBER_OP    0x1
 #define OUTBOX_MEMBER_VOICE 0x2
 #define OUTBOX_MEMBER_AWAY  0x4
+
+/* aux of OUTBOX_USER_INFO, beside the OUTBOX_MEMBER_* bits: the client's
+ * transport is encrypted (TLS). Above the bits a NAMES entry spells. */
+#define OUTBOX_USER_SECURE 0x100
 
 #define OUTBOX_NICK_MAX	 32
 #define OUTBOX_USER_MAX	 16

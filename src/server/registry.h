@@ -61,6 +61,7 @@ struct reg_client {
 	char realname[CONFIG_REALNAME_MAX + 1];
 	char away[CONFIG_AWAY_MAX + 1]; /* "": not away */
 	int64_t signon_ms, active_ms;	/* wall clock */
+	int secure;			/* its transport is encrypted (TLS) */
 };
 
 struct registry {

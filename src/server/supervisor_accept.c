@@ -86,6 +86,7 @@ sv_admit(struct supervisor *sv, const struct sv_listener *l, int fd,
 		return;
 	}
 	snprintf(c->user, sizeof(c->user), "%s", proto_get(l->proto)->name);
+	c->secure = transport_get(l->transport)->secure;
 	sv_cloak(sv, host, c->cloak, sizeof(c->cloak));
 	log_info("client %s connected from %s", c->nick, addr);
 	sv->counts[METRICS_ACCEPTED]++;

@@ -114,7 +114,8 @@ sv_user_info(struct supervisor *sv, const struct reg_client *asker,
 
 	sv_put(sv, &(struct outbox_new){
 		       .kind = OUTBOX_USER_INFO,
-		       .aux = m->away[0] ? OUTBOX_MEMBER_AWAY : 0,
+		       .aux = (uint16_t)((m->away[0] ? OUTBOX_MEMBER_AWAY : 0) |
+					 (m->secure ? OUTBOX_USER_SECURE : 0)),
 		       .target = asker->id,
 		       .ids = ids,
 		       .nids = 2,

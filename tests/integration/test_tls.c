@@ -149,6 +149,23 @@ test_a_chain_in_the_certificate_file_verifies_up_to_the_root(void)
 
 /* ---- IRC over TLS -------------------------------------------------------- */
 
+/* Reads t's lines up to the end of a WHOIS (318): 1 if one of them was
+ * 671 (a secure connection), 0 if none, -1 if the end never came. */
+static int
+whois_says_secure(struct tt_conn *t)
+{
+	char line[1024];
+	int secure = 0;
+
+	while (tt_expect(t, "", line, sizeof(line), T_WAIT_MS) >= 0) {
+		if (strstr(line, " 671 "))
+			secure = 1;
+		if (strstr(line, " 318 "))
+			return secure;
+	}
+	return -1;
+}
+
 static void
 test_an_irc_client_over_tls_registers_and_talks_with_a_plain_client(void)
 {
@@ -185,6 +202,18 @@ test_an_irc_client_over_tls_registers_and_talks_with_a_plain_client(void)
 	      strstr(line, want));
 	tc_send(p, "/msg tlsirc psst\n");
 	CHECK(tt_expect(t, "PRIVMSG tlsirc :psst", NULL, 0, T_WAIT_MS) > 0);
+	/* WHOIS tells who came over TLS (671) and who did not. */
+	CHECK(tt_send(t, "WHOIS tlsirc\r\n") == 0);
+	CHECK(whois_says_secure(t) == 1);
+	CHECK(tt_send(t, "WHOIS %s\r\n", pnick) == 0);
+	CHECK(whois_says_secure(t) == 0);
+	char unick[64];
+	struct tt_conn *u = tls_join(port, unick, sizeof(unick));
+	if (CHECK(u)) { /* a plain client over TLS is secure too */
+		CHECK(tt_send(t, "WHOIS %s\r\n", unick) == 0);
+		CHECK(whois_says_secure(t) == 1);
+	}
+	tt_close(u);
 	CHECK(tt_send(t, "QUIT :bye\r\n") == 0);
 	CHECK(tc_expect(p, "-!- tlsirc quit (bye)", NULL, 0, T_WAIT_MS) > 0);
 	CHECK(tt_wait_eof(t, T_WAIT_MS) == 0);

@@ -750,6 +750,21 @@ static const struct deliver_row deliver_rows[] = {
        "312 alice bob irc.test :parley chat server\r\n" S
        "301 alice bob :gone\r\n" S
        "317 alice bob * 1709210096 :seconds idle, signon time\r\n"},
+    {"WHOIS carol",
+     CORE_WHOIS,
+     NULL,
+     {.kind = OUTBOX_USER_INFO,
+      .aux = OUTBOX_USER_SECURE,
+      .nick = {"carol", 5},
+      .user = {"~c", 2},
+      .host = {"y.parley", 8},
+      .arg = {"Carol", 5}},
+     {1709210096789ULL, 1709210096789ULL},
+     2,
+     S "311 alice carol ~c y.parley * :Carol\r\n" S
+       "312 alice carol irc.test :parley chat server\r\n" S
+       "671 alice carol :is using a secure connection\r\n" S
+       "317 alice carol * 1709210096 :seconds idle, signon time\r\n"},
     {"WHOIS bob",
      CORE_WHOIS,
      NULL,
