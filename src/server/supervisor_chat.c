@@ -10,6 +10,7 @@
 #include "server/core.h"
 #include "server/supervisor_int.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +19,9 @@
 #include <time.h>
 
 #define SV_NAMES_CHUNK 360 /* nickname bytes per OUTBOX_NAMES record */
+/* One NAMES entry, FLAGS NICK!USER@HOST, and its NUL. */
+#define SV_NAMES_ENTRY                                                         \
+	(1 + CONFIG_NICK_MAX + 1 + OUTBOX_USER_MAX + 1 + OUTBOX_HOST_MAX + 1)
 
 /* ---- records ------------------------------------------------------------- */
 
@@ -120,25 +124,32 @@ sv_names_chunk(struct supervisor *sv, const struct reg_client *c,
 }
 
 /* The members of r for c, in chunks of about SV_NAMES_CHUNK bytes of
- * nicknames. */
+ * nicknames, and never more than list holds: an entry is up to
+ * SV_NAMES_ENTRY bytes (users and cloaks included), and one that would
+ * not fit starts the next chunk. */
 static void
 sv_names(struct supervisor *sv, const struct reg_client *c,
 	 const struct reg_room *r)
 {
-	char list[4096];
+	char list[4096], entry[SV_NAMES_ENTRY];
 	size_t len = 0, nicks = 0;
 
 	for (unsigned i = 0; i < r->nmembers; i++) {
 		const struct reg_client *m = &sv->reg.clients[r->members[i]];
-		len += (size_t)snprintf(list + len, sizeof(list) - len,
-					"%s%x%s!%s@%s", len ? " " : "",
-					m->away[0] ? OUTBOX_MEMBER_AWAY : 0u,
-					m->nick, m->user, m->cloak);
-		nicks += strlen(m->nick) + 1;
-		if (nicks >= SV_NAMES_CHUNK && i + 1 < r->nmembers) {
+		int n = snprintf(entry, sizeof(entry), "%x%s!%s@%s",
+				 m->away[0] ? OUTBOX_MEMBER_AWAY : 0u, m->nick,
+				 m->user, m->cloak);
+		assert(n > 0 && (size_t)n < sizeof(entry));
+		if (len > 0 && (nicks >= SV_NAMES_CHUNK ||
+				len + 1 + (size_t)n > sizeof(list))) {
 			sv_names_chunk(sv, c, r, list, len, 0);
 			len = nicks = 0;
 		}
+		if (len > 0)
+			list[len++] = ' ';
+		memcpy(list + len, entry, (size_t)n);
+		len += (size_t)n;
+		nicks += strlen(m->nick) + 1;
 	}
 	sv_names_chunk(sv, c, r, list, len, 1);
 }

@@ -679,6 +679,48 @@ test_irc_and_plain_clients_chat_both_ways(void)
 	ts_free(s);
 }
 
+/* Short nicknames make NAMES entries long for their nickname bytes (the
+ * user and the cloak come with each): a big room of them still comes
+ * whole, each member once, in chunks that fit their buffer. */
+#define BIG_ROOM 150
+
+static void
+test_a_big_room_of_short_nicknames_is_named_whole(void)
+{
+	static int fds[BIG_ROOM];
+	char nick[8], line[4096];
+	int made = 0, seen = 0, got = 0;
+	struct ts_server *s = start("");
+	REQUIRE(s);
+	for (; made < BIG_ROOM; made++) {
+		snprintf(nick, sizeof(nick), "%c%d", 'a' + made / 10,
+			 made % 10);
+		if ((fds[made] = plain_as(s, nick)) < 0)
+			break;
+	}
+	int a = made == BIG_ROOM ? irc_login(s, "watcher", NULL) : -1;
+	if (!CHECKF(a >= 0, "%d of %d plain clients, no IRC client", made,
+		    BIG_ROOM))
+		goto out;
+	irc_send(a, "JOIN #lobby");
+	while ((got = irc_read(a, line, sizeof(line), WAIT)) == 0 &&
+	       !strstr(line, " 366 watcher #lobby ")) {
+		const char *names = strstr(line, " 353 watcher = #lobby :");
+		if (!names)
+			continue;
+		names += strlen(" 353 watcher = #lobby :");
+		for (const char *p = names; *p; p += strspn(p, " "))
+			seen++, p += strcspn(p, " ");
+	}
+	CHECKF(got == 0, "no 366 after %d names", seen);
+	CHECKF(seen == BIG_ROOM + 1, "%d names, want %d", seen, BIG_ROOM + 1);
+	CHECK(ts_log_count(s, "killed by") == 0);
+	tc_close(a);
+out:
+	close_all(fds, made);
+	ts_free(s);
+}
+
 static void
 test_long_plain_lines_reach_irc_clients_split_on_character_boundaries(void)
 {
@@ -1059,6 +1101,7 @@ main(int argc, char **argv)
 	RUN(test_over_long_lines_and_tags_get_417_and_nothing_is_relayed);
 	RUN(test_irc_and_plain_clients_chat_both_ways);
 	RUN(test_long_plain_lines_reach_irc_clients_split_on_character_boundaries);
+	RUN(test_a_big_room_of_short_nicknames_is_named_whole);
 	RUN(test_cloaks_hide_addresses_and_are_the_same_for_both_protocols);
 	RUN(test_clients_that_have_not_registered_are_invisible);
 	RUN(test_capabilities_change_what_each_client_gets);
