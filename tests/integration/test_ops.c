@@ -699,6 +699,45 @@ test_a_scrape_after_a_known_workload_counts_what_was_sent(void)
 	ts_free(s);
 }
 
+/* Clients are counted by protocol and transport; an IRC client that
+ * never answers its ping is a ping_timeout disconnect. */
+static void
+test_clients_are_counted_by_protocol_and_ping_timeouts_by_reason(void)
+{
+	const char *plain =
+	    "parley_clients{protocol=\"plain\",transport=\"tcp\"}";
+	const char *irc = "parley_clients{protocol=\"irc\",transport=\"tcp\"}";
+	const char *timeouts =
+	    "parley_disconnects_total{reason=\"ping_timeout\"}";
+	struct ts_server *s;
+	int port, p = -1, i = -1;
+
+	conf_write("metrics-listen 127.0.0.1:0\n");
+	s = start("--irc-listen 127.0.0.1:0 --ping-timeout 1");
+	REQUIRE(s);
+	port = metrics_port(s);
+	REQUIRE(port > 0 && s->irc_port > 0);
+	p = tc_join(s->port, NULL, 0);
+	i = tc_connect(s->irc_port);
+	REQUIRE(p >= 0 && i >= 0);
+	CHECK(tc_send(i, "NICK quiet\r\nUSER q 0 * :q\r\n") == 0);
+	CHECK(tc_expect(i, " 001 quiet ", NULL, 0, 10000) >= 0);
+	CHECK(wait_sample(port, irc, 1) == 1);
+	CHECK(sample(plain) == 1);
+	CHECK(sample("parley_clients{protocol=\"irc\",transport=\"tls\"}") ==
+	      0);
+	CHECK(sample(timeouts) == 0);
+	/* It never answers: a ping after a second, closed after another. */
+	CHECK(tc_expect(i, "PING ", NULL, 0, 10000) >= 0);
+	CHECK(tc_wait_eof(i, 10000) == 0);
+	CHECK(wait_sample(port, timeouts, 1) == 1);
+	CHECK(wait_sample(port, irc, 0) == 0);
+	CHECK(sample(plain) == 1);
+	tc_close(i);
+	tc_close(p);
+	ts_free(s);
+}
+
 static void
 test_a_client_cut_off_for_its_send_queue_is_counted(void)
 {
@@ -872,6 +911,7 @@ main(int argc, char **argv)
 	RUN(test_sighup_shortens_the_history_replayed_on_join);
 	RUN(test_notify_datagrams_reach_a_real_notify_socket);
 	RUN(test_a_scrape_after_a_known_workload_counts_what_was_sent);
+	RUN(test_clients_are_counted_by_protocol_and_ping_timeouts_by_reason);
 	RUN(test_a_client_cut_off_for_its_send_queue_is_counted);
 	RUN(test_killed_sessions_count_as_failures_and_workers_as_restarts);
 	RUN(test_metrics_answers_anything_but_get_metrics_with_an_error);
