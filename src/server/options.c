@@ -341,9 +341,12 @@ const struct option_def options_table[] = {
      "the IRC server name (default: the host name)"},
     {"network", "NAME", OPTION_CALL, 0, 0, 0, options_network, 0,
      "the IRC network name (default parley)"},
-    {"motd", "FILE", OPTION_STRING, FIELD(motd_path), 0, 0, NULL, 0,
-     "IRC message of the day, read at start"},
-    {"ping-timeout", "S", OPTION_INT, FIELD(ping_timeout_s), 1, 86400, NULL, 0,
+    {"motd", "FILE", OPTION_STRING, FIELD(motd_path), 0, 0, NULL,
+     OPTION_RELOADS,
+     "IRC message of the day, read at start and\n"
+     "again at each SIGHUP"},
+    {"ping-timeout", "S", OPTION_INT, FIELD(ping_timeout_s), 1, 86400, NULL,
+     OPTION_RELOADS,
      "ping IRC clients silent for S seconds; close\n"
      "them after S more (default 120)"},
 };

@@ -196,6 +196,9 @@ session_settings_changed(struct session *s)
 	/* Throttled clients wait by the old flood limits: look again. */
 	for (struct client *c = s->throttled; c; c = c->throttled_next)
 		c->throttled_until_ms = loop_time_ms(s->loop);
+	/* The ping pass runs every quarter --ping-timeout: a new one takes
+	 * effect at the next pass, which is now. */
+	s->ping_check_ms = loop_time_ms(s->loop);
 }
 
 static void

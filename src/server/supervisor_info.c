@@ -24,9 +24,10 @@
 
 /* ---- the message of the day ---------------------------------------------- */
 
-/* Appends one line of the file, sanitised and cut, to sv->motd. */
+/* Appends one line of the file, sanitised and cut, to motd. */
 static void
-sv_motd_add(struct supervisor *sv, size_t *used, const char *line, size_t len)
+sv_motd_add(char *motd, size_t *used, unsigned *lines, const char *line,
+	    size_t len)
 {
 	char clean[LINE_SANITIZED_MAX(SV_MOTD_LINE_MAX) + 1];
 	size_t n;
@@ -35,34 +36,30 @@ sv_motd_add(struct supervisor *sv, size_t *used, const char *line, size_t len)
 		len = line_utf8_cut(line, len, SV_MOTD_LINE_MAX);
 	n = line_sanitize(line, len, clean);
 	n = line_utf8_cut(clean, n, SV_MOTD_LINE_MAX);
-	memcpy(sv->motd + *used, clean, n);
-	sv->motd[*used + n] = '\0';
+	memcpy(motd + *used, clean, n);
+	motd[*used + n] = '\0';
 	*used += n + 1;
-	sv->motd_lines++;
+	(*lines)++;
 }
 
-int
-sv_motd_load(struct supervisor *sv)
+/* Reads the file at path into a new *motd of *lines lines. Returns 0, or
+ * -errno when it cannot be read (nothing allocated). */
+static int
+sv_motd_read(const char *path, char **motd, unsigned *lines)
 {
-	const char *path = sv->cfg->motd_path;
 	char *data;
 	size_t len, used = 0;
-	FILE *f;
+	FILE *f = fopen(path, "r");
 
-	if (!path)
-		return 0;
-	f = fopen(path, "r");
-	if (!f) {
-		log_warn("cannot read the message of the day %s: %s", path,
-			 strerror(errno));
-		return -1;
-	}
+	if (!f)
+		return errno ? -errno : -EIO;
 	data = malloc(SV_MOTD_BYTES);
 	/* Sanitising makes a line at most three times longer (U+FFFD for
 	 * each bad byte), and its LF becomes the NUL. */
-	sv->motd = malloc(3 * SV_MOTD_BYTES + SV_MOTD_LINE_MAX + 2);
-	if (!data || !sv->motd)
-		fatal("sv_motd_load");
+	*motd = malloc(3 * SV_MOTD_BYTES + SV_MOTD_LINE_MAX + 2);
+	if (!data || !*motd)
+		fatal("sv_motd_read");
+	*lines = 0;
 	len = fread(data, 1, SV_MOTD_BYTES, f);
 	if (len == SV_MOTD_BYTES && fgetc(f) != EOF)
 		log_warn("message of the day %s: only its first %d bytes are "
@@ -74,13 +71,61 @@ sv_motd_load(struct supervisor *sv)
 		size_t end = nl ? (size_t)(nl - data) : len, n = end - i;
 		if (n > 0 && data[i + n - 1] == '\r')
 			n--;
-		sv_motd_add(sv, &used, data + i, n);
+		sv_motd_add(*motd, &used, lines, data + i, n);
 		i = end + 1;
 	}
 	free(data);
+	return 0;
+}
+
+int
+sv_motd_load(struct supervisor *sv)
+{
+	const char *path = sv->cfg->motd_path;
+	int err;
+
+	if (!path)
+		return 0;
+	err = sv_motd_read(path, &sv->motd, &sv->motd_lines);
+	if (err < 0) {
+		log_warn("cannot read the message of the day %s: %s", path,
+			 strerror(-err));
+		return -1;
+	}
 	log_info("message of the day: %u line%s from %s", sv->motd_lines,
 		 sv->motd_lines == 1 ? "" : "s", path);
 	return 0;
+}
+
+void
+sv_motd_reload(struct supervisor *sv, const struct config *old)
+{
+	const char *path = sv->cfg->motd_path;
+	unsigned lines = 0;
+	char *motd = NULL;
+	int err;
+
+	(void)old;
+	if (!path) {
+		if (sv->motd_lines)
+			log_info("reload: no message of the day any more");
+		free(sv->motd);
+		sv->motd = NULL;
+		sv->motd_lines = 0;
+		return;
+	}
+	err = sv_motd_read(path, &motd, &lines);
+	if (err < 0) {
+		log_warn("reload: cannot read the message of the day %s: %s; "
+			 "keeping the current one",
+			 path, strerror(-err));
+		return;
+	}
+	free(sv->motd);
+	sv->motd = motd;
+	sv->motd_lines = lines;
+	log_info("reload: message of the day: %u line%s from %s", lines,
+		 lines == 1 ? "" : "s", path);
 }
 
 static void

@@ -249,6 +249,10 @@ void sv_reply(struct supervisor *sv, const struct reg_client *c,
 /* Reads --motd (if given) into sv->motd. Returns 0, or -1 (logged). */
 int sv_motd_load(struct supervisor *sv);
 
+/* Reload step: reads --motd again (a new path, or the same file with new
+ * lines); a file that cannot be read keeps the current message (logged). */
+void sv_motd_reload(struct supervisor *sv, const struct config *old);
+
 /* Answers c's CORE_WHO, CORE_WHOIS, CORE_USERS, CORE_LUSERS, CORE_MOTD
  * or CORE_AWAY request q (records, then the REPLY). */
 void sv_info_request(struct supervisor *sv, struct reg_client *c,
