@@ -14,7 +14,7 @@
 
 /* Bump on any change to the types or payloads below, or to the values of
  * enum core_op_kind that requests carry. */
-#define CHANNEL_VERSION 4
+#define CHANNEL_VERSION 5
 
 enum channel_type {
 	/* 1xx: session -> supervisor */
@@ -87,6 +87,8 @@ enum channel_reason {
 	CHANNEL_REASON_LAPPED = 4,   /* messages lost: the reader lapped */
 	CHANNEL_REASON_SHUTDOWN = 5, /* server shutting down */
 	CHANNEL_REASON_KICKED = 6,   /* the supervisor asked */
+	CHANNEL_REASON_TIMEOUT = 7,  /* silent for --ping-timeout after a
+					ping; text says so */
 };
 
 struct channel_client_closed {

@@ -25,6 +25,12 @@ core_op_name(enum core_op_kind op)
 	    [CORE_LOGOUT] = "logout",
 	    [CORE_PASSWORD] = "password",
 	    [CORE_UNREGISTER] = "unregister",
+	    [CORE_WHO] = "irc who",
+	    [CORE_WHOIS] = "whois",
+	    [CORE_USERS] = "users",
+	    [CORE_LUSERS] = "lusers",
+	    [CORE_MOTD] = "motd",
+	    [CORE_AWAY] = "away",
 	};
 
 	if ((unsigned)op >= sizeof(names) / sizeof(names[0]) || !names[op])
@@ -60,6 +66,7 @@ core_err_name(enum core_err err)
 	    [CORE_ERR_PASSWORD_INVALID] = "invalid password",
 	    [CORE_ERR_HISTORY_REF] = "unknown message reference",
 	    [CORE_ERR_LOGGED_IN] = "already logged in",
+	    [CORE_ERR_NO_MOTD] = "no motd",
 	};
 
 	if ((unsigned)err >= sizeof(names) / sizeof(names[0]) || !names[err])

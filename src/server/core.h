@@ -23,11 +23,29 @@ enum core_op_kind {
 	CORE_TOPIC = 6,	  /* room; flags CORE_TOPIC_SET (text) or _CLEAR,
 			     none: show it */
 	CORE_NAMES = 7,	  /* room: its members */
-	CORE_ROOMS = 8,	  /* every room, with counts and topics */
+	CORE_ROOMS = 8,	  /* every room, with counts and topics; room
+			     given: that room's OUTBOX_ROOM_INFO alone */
 	CORE_QUIT = 9,	  /* text = reason */
-	CORE_HELLO = 10,  /* the client is ready to chat; flags
+	CORE_HELLO = 10,  /* the client is ready to chat: others can see
+			     it from now on; arg = its user name and text =
+			     its real name, if it gave them; flags
 			     CORE_HELLO_LOBBY: join the default room, with
 			     CORE_WANT_* for it */
+
+	/* 11-29: asked for by the IRC front end (any protocol may) */
+	CORE_WHO = 11,	  /* room: its members; else arg = a nickname or a
+			     mask (* and ?) matched against nicknames: every
+			     visible client it matches. An OUTBOX_USER_INFO
+			     each; no error when none */
+	CORE_WHOIS = 12,  /* arg = nickname: OUTBOX_USER_INFO, then
+			     OUTBOX_USER_ROOMS */
+	CORE_USERS = 13,  /* text = nicknames separated by spaces: an
+			     OUTBOX_USER_INFO for each one that is connected,
+			     in order */
+	CORE_LUSERS = 14, /* OUTBOX_LUSERS: how many clients and rooms */
+	CORE_MOTD = 15,	  /* OUTBOX_MOTD, one per line of --motd */
+	CORE_AWAY = 16,	  /* text = away message (empty: back); members of
+			     the client's rooms get OUTBOX_AWAY */
 
 	/* 3x: the store (history, accounts); answered by the supervisor
 	 * once the store is done, or at once when it is down */
@@ -106,6 +124,9 @@ enum core_err {
 	CORE_ERR_NO_ROOM = 11,	      /* the client is in no room at all */
 	CORE_ERR_NO_TEXT = 12,	      /* nothing to send */
 	CORE_ERR_UNAVAILABLE = 13,    /* the server cannot answer now */
+
+	/* 14-39: the IRC front end's */
+	CORE_ERR_NO_MOTD = 14, /* no message of the day (--motd) */
 
 	/* 4x: the store and accounts */
 	CORE_ERR_STORE_DOWN = 40,	/* the store is not running (or cannot

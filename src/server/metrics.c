@@ -131,9 +131,13 @@ metrics_pauses(struct metrics_out *o, const struct metric_def *m)
 
 /* Names of enum channel_reason; others are shown by number. */
 static const char *const metrics_reasons[STATS_REASONS] = {
-    [CHANNEL_REASON_QUIT] = "quit",	    [CHANNEL_REASON_LOST] = "lost",
-    [CHANNEL_REASON_SENDQ] = "sendq",	    [CHANNEL_REASON_LAPPED] = "lapped",
-    [CHANNEL_REASON_SHUTDOWN] = "shutdown", [CHANNEL_REASON_KICKED] = "kicked",
+    [CHANNEL_REASON_QUIT] = "quit",
+    [CHANNEL_REASON_LOST] = "lost",
+    [CHANNEL_REASON_SENDQ] = "sendq",
+    [CHANNEL_REASON_LAPPED] = "lapped",
+    [CHANNEL_REASON_SHUTDOWN] = "shutdown",
+    [CHANNEL_REASON_KICKED] = "kicked",
+    [CHANNEL_REASON_TIMEOUT] = "ping_timeout",
 };
 
 static void

@@ -8,7 +8,9 @@
 #include "server/proto.h"
 #include "server/transport.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -93,6 +95,79 @@ options_http_origin(struct config *cfg, const char *value, char *why, size_t n)
 		return -1;
 	}
 	cfg->http_origins[cfg->nhttp_origins++] = value;
+	return 0;
+}
+
+static int
+options_irc_listen(struct config *cfg, const char *value, char *why, size_t n)
+{
+	cfg->irc_listen_given = 1;
+	if (strcmp(value, "none") == 0)
+		return 0;
+	if (config_add_listener(cfg, value, PROTO_IRC, TRANSPORT_TCP, 0) < 0) {
+		snprintf(why, n, "at most %d listeners", CONFIG_LISTEN_MAX);
+		return -1;
+	}
+	cfg->listen[cfg->nlisten - 1].flag = "irc-listen";
+	return 0;
+}
+
+/* --irc-listen-tls: IRC over TLS, as --listen-tls is for the plain
+ * protocol; "none" for no IRC TLS listener at all. */
+static int
+options_irc_listen_tls(struct config *cfg, const char *value, char *why,
+		       size_t n)
+{
+	cfg->irc_listen_tls_given = 1;
+	if (strcmp(value, "none") == 0)
+		return 0;
+	if (config_add_listener(cfg, value, PROTO_IRC, TRANSPORT_TLS, 0) < 0) {
+		snprintf(why, n, "at most %d listeners", CONFIG_LISTEN_MAX);
+		return -1;
+	}
+	cfg->listen[cfg->nlisten - 1].flag = "irc-listen-tls";
+	return 0;
+}
+
+/* A server or network name: what IRC puts in prefixes and ISUPPORT. */
+static int
+options_name_ok(const char *value, char *why, size_t n)
+{
+	size_t len = strlen(value);
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if (!isalnum(c) && c != '.' && c != '-' && c != '_') {
+			snprintf(why, n, "expected letters, digits, . - or _");
+			return -1;
+		}
+	}
+	if (len == 0 || len > CONFIG_NAME_MAX || value[0] == '.' ||
+	    value[0] == '-') {
+		snprintf(why, n,
+			 "expected 1-%d characters, not starting with "
+			 ". or -",
+			 CONFIG_NAME_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+options_server_name(struct config *cfg, const char *value, char *why, size_t n)
+{
+	if (options_name_ok(value, why, n) < 0)
+		return -1;
+	cfg->server_name = value;
+	return 0;
+}
+
+static int
+options_network(struct config *cfg, const char *value, char *why, size_t n)
+{
+	if (options_name_ok(value, why, n) < 0)
+		return -1;
+	cfg->network = value;
 	return 0;
 }
 
@@ -294,6 +369,27 @@ const struct option_def options_table[] = {
      OPTION_RELOADS,
      "and at most MS ms after a message arrives\n"
      "(default 100)"},
+    {"irc-listen", "HOST:PORT", OPTION_CALL, 0, 0, 0, options_irc_listen,
+     OPTION_REPEATS,
+     "serve IRC here (repeatable; default 127.0.0.1:6667\n"
+     "and [::1]:6667; none: no IRC)"},
+    {"irc-listen-tls", "HOST:PORT", OPTION_CALL, 0, 0, 0,
+     options_irc_listen_tls, OPTION_REPEATS,
+     "serve IRC over TLS here (repeatable; none: not\n"
+     "at all; default with --tls-cert: 127.0.0.1:6697\n"
+     "and [::1]:6697)"},
+    {"server-name", "NAME", OPTION_CALL, 0, 0, 0, options_server_name, 0,
+     "the IRC server name (default: the host name)"},
+    {"network", "NAME", OPTION_CALL, 0, 0, 0, options_network, 0,
+     "the IRC network name (default parley)"},
+    {"motd", "FILE", OPTION_STRING, FIELD(motd_path), 0, 0, NULL,
+     OPTION_RELOADS,
+     "IRC message of the day, read at start and\n"
+     "again at each SIGHUP"},
+    {"ping-timeout", "S", OPTION_INT, FIELD(ping_timeout_s), 1, 86400, NULL,
+     OPTION_RELOADS,
+     "ping IRC clients silent for S seconds; close\n"
+     "them after S more (default 120)"},
 };
 
 const size_t options_count = sizeof(options_table) / sizeof(options_table[0]);
@@ -339,6 +435,20 @@ options_set(struct config *cfg, const struct option_def *d, const char *value,
 	return 0;
 }
 
+/* The host name, as a server name ("localhost" if it has none or no
+ * usable one). */
+static const char *
+options_host_name(void)
+{
+	static char host[CONFIG_NAME_MAX + 1];
+	char why[64];
+
+	if (gethostname(host, sizeof(host)) < 0 ||
+	    options_name_ok(host, why, sizeof(why)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	return host;
+}
+
 void
 options_finish(struct config *cfg)
 {
@@ -376,8 +486,26 @@ options_finish(struct config *cfg)
 					TRANSPORT_WSS, 1) == 0)
 			cfg->listen[cfg->nlisten - 1].flag = "https-listen";
 	}
+	if (!cfg->irc_listen_given &&
+	    config_add_listener(cfg, "127.0.0.1:6667", PROTO_IRC, TRANSPORT_TCP,
+				0) == 0) {
+		cfg->listen[cfg->nlisten - 1].flag = "irc-listen";
+		if (config_add_listener(cfg, "[::1]:6667", PROTO_IRC,
+					TRANSPORT_TCP, 1) == 0)
+			cfg->listen[cfg->nlisten - 1].flag = "irc-listen";
+	}
+	if (cfg->tls_cert && !cfg->irc_listen_tls_given &&
+	    config_add_listener(cfg, "127.0.0.1:6697", PROTO_IRC, TRANSPORT_TLS,
+				0) == 0) {
+		cfg->listen[cfg->nlisten - 1].flag = "irc-listen-tls";
+		if (config_add_listener(cfg, "[::1]:6697", PROTO_IRC,
+					TRANSPORT_TLS, 1) == 0)
+			cfg->listen[cfg->nlisten - 1].flag = "irc-listen-tls";
+	}
 	if (cfg->outbox_bytes == 0)
 		cfg->outbox_bytes = cfg->workers > 0 ? 32u << 20 : 1u << 20;
+	if (!cfg->server_name)
+		cfg->server_name = options_host_name();
 	if (cfg->client_slots == 0)
 		cfg->client_slots = cfg->max_clients;
 }

@@ -53,8 +53,8 @@ static const struct plain_command {
 	const char *help;
 } plain_commands[] = {
     {"nick", PLAIN_NICK, ARGS_WORD, "usage: /nick NAME",
-     "/nick NAME              change your nickname (letters, digits, _ -; "
-     "max 20)"},
+     "/nick NAME              change your nickname (letters, digits, "
+     "-[]\\`^_{|}; max 30)"},
     {"join", PLAIN_JOIN, ARGS_WORD, "usage: /join #room",
      "/join #room             join a room (created on first join) or "
      "switch to it"},
@@ -114,12 +114,13 @@ static const struct plain_wording {
 	const char *after;
 } plain_errors[] = {
     [CORE_ERR_NICK_IN_USE] = {"nickname ", P_NAME, " is already taken"},
-    [CORE_ERR_NICK_INVALID] = {"invalid nickname: 1-20 letters, digits, _ "
-			       "or -, starting with a letter",
+    [CORE_ERR_NICK_INVALID] = {"invalid nickname: 1-30 letters, digits or "
+			       "-[]\\`^_{|}, not starting with a digit or -",
 			       P_NONE, ""},
     [CORE_ERR_NICK_SAME] = {"you are already ", P_NAME, ""},
-    [CORE_ERR_ROOM_INVALID] = {"invalid room name: # then 1-32 letters, "
-			       "digits, _ - or .",
+    [CORE_ERR_ROOM_INVALID] = {"invalid room name: # then 1-49 bytes "
+			       "without spaces, commas, colons or control "
+			       "characters",
 			       P_NONE, ""},
     [CORE_ERR_NOT_IN_ROOM] = {"you are not in ", P_NAME, ""},
     [CORE_ERR_NO_SUCH_ROOM] = {"no such room ", P_NAME, ""},
@@ -506,6 +507,10 @@ plain_format(const struct proto_env *env, const struct outbox_view *v,
 
 	(void)env;
 	(void)variant;
+	/* CTCP queries (an IRC client's VERSION, PING) are not for people. */
+	if ((r->kind == OUTBOX_MSG || r->kind == OUTBOX_PRIVMSG) &&
+	    (r->aux & OUTBOX_MSG_CTCP))
+		return 0;
 	switch (r->kind) {
 	case OUTBOX_MSG:
 		if (role == PROTO_ROLE_AUTHOR)
@@ -713,7 +718,8 @@ plain_deliver(struct pconn *pc, const struct outbox_view *v,
 			plain_emitf(pc, "-!- no rooms");
 		break;
 	case OUTBOX_HISTORY:
-		plain_history(pc, v);
+		if (!(r->aux & OUTBOX_MSG_CTCP))
+			plain_history(pc, v);
 		plain_store_seen(pc, v);
 		break;
 	case OUTBOX_WARNING:
@@ -767,6 +773,8 @@ plain_event(struct pconn *pc, enum proto_event ev, const char *text, long num)
 	case PROTO_EV_CLOSED:
 		plain_emitf(pc, "-!- disconnected: %s", text);
 		break;
+	case PROTO_EV_PING:
+		break; /* plain clients may stay silent as long as they like */
 	}
 }
 

@@ -37,6 +37,7 @@ struct reg_room {
 	char topic[CONFIG_TOPIC_MAX + 1];
 	char topic_by[CONFIG_NICK_MAX + 1]; /* who set it */
 	int64_t topic_ms;		    /* when (wall clock) */
+	int64_t created_ms;		    /* wall clock */
 	unsigned *members;		    /* client slots */
 	unsigned nmembers, members_cap;
 	struct reg_hist *hist; /* ring of hist_cap entries */
@@ -55,6 +56,13 @@ struct reg_client {
 	char host[NET_ADDR_STRLEN]; /* per-address key; "" when exempt */
 	struct reg_room *rooms[CONFIG_ROOMS_PER_CLIENT_MAX];
 	unsigned nrooms;
+	/* Others see it (in member lists, lookups, user counts): from the
+	 * start, or once it registers (its protocol's CORE_HELLO). */
+	int visible;
+	char realname[CONFIG_REALNAME_MAX + 1];
+	char away[CONFIG_AWAY_MAX + 1]; /* "": not away */
+	int64_t signon_ms, active_ms;	/* wall clock */
+	int secure;			/* its transport is encrypted (TLS) */
 };
 
 struct registry {
@@ -72,6 +80,7 @@ struct registry {
 	const struct strmap *reserved;
 	uint64_t seq;
 	unsigned guest_seq;
+	unsigned nvisible, max_visible; /* clients others see; their peak */
 	unsigned client_hint, room_hint;
 };
 
@@ -79,10 +88,15 @@ void registry_init(struct registry *reg, const struct config *cfg);
 void registry_free(struct registry *reg);
 
 /* Registers a new client with a free guestN nickname. host is the
- * per-address key ("" when the address is exempt). Returns NULL when the
- * server is full. */
+ * per-address key ("" when the address is exempt); visible: others see it
+ * at once (else once registry_client_show). Returns NULL when the server
+ * is full. */
 struct reg_client *registry_client_add(struct registry *reg, int session,
-				       const char *addr, const char *host);
+				       const char *addr, const char *host,
+				       int visible);
+
+/* Makes c visible to others (no-op if it is), counting it as a user. */
+void registry_client_show(struct registry *reg, struct reg_client *c);
 
 /* A free guestN nickname (not in use, not reserved) into out
  * (CONFIG_NICK_MAX + 1 bytes). */

@@ -196,6 +196,9 @@ session_settings_changed(struct session *s)
 	/* Throttled clients wait by the old flood limits: look again. */
 	for (struct client *c = s->throttled; c; c = c->throttled_next)
 		c->throttled_until_ms = loop_time_ms(s->loop);
+	/* The ping pass runs every quarter --ping-timeout: a new one takes
+	 * effect at the next pass, which is now. */
+	s->ping_check_ms = loop_time_ms(s->loop);
 }
 
 static void
@@ -228,6 +231,9 @@ session_timeout(struct session *s)
 	if (s->shutting_down && (next < 0 || s->shutdown_deadline_ms < next))
 		next = s->shutdown_deadline_ms;
 	long long due = session_opening_due(s);
+	if (due >= 0 && (next < 0 || due < next))
+		next = due;
+	due = session_ping_due_ms(s);
 	if (due >= 0 && (next < 0 || due < next))
 		next = due;
 	if (next < 0)
@@ -330,6 +336,7 @@ session_main(const struct session_start *st)
 			session_settings_changed(&s);
 		session_wake_throttled(&s);
 		session_check_opening(&s);
+		session_ping_idle(&s);
 	}
 	for (struct client *c = s.clients, *next; c; c = next) {
 		next = c->next;

@@ -283,6 +283,13 @@ session_deliver_reply(struct session *s, struct client *c,
 
 	if (v->rec->nids)
 		memcpy(&id, &v->ids[0], sizeof(id));
+	/* From its hello on, the client's records name it as others see
+	 * it. */
+	if (v->rec->aux == CORE_OK && c->pc.pending == CORE_HELLO &&
+	    v->user.n && v->user.n < sizeof(c->user)) {
+		memcpy(c->user, v->user.p, v->user.n);
+		c->user[v->user.n] = '\0';
+	}
 	if (v->rec->aux == CORE_OK && c->pc.pending == CORE_PRIVMSG &&
 	    c->pending_text) {
 		session_count(s, STATS_MSGS_PRIVATE, 1);
@@ -353,6 +360,7 @@ session_deliver(struct session *s, unsigned producer,
 		session_deliver_move(s, v);
 		break;
 	case OUTBOX_QUIT:
+	case OUTBOX_AWAY:
 		session_to_rooms(s, v, NULL);
 		break;
 	case OUTBOX_NICK:
@@ -371,6 +379,10 @@ session_deliver(struct session *s, unsigned producer,
 	case OUTBOX_ROOM_END:
 	case OUTBOX_HISTORY:
 	case OUTBOX_WARNING:
+	case OUTBOX_USER_INFO:
+	case OUTBOX_USER_ROOMS:
+	case OUTBOX_LUSERS:
+	case OUTBOX_MOTD:
 		session_deliver_targeted(s, v);
 		break;
 	default:

@@ -1,9 +1,9 @@
 /*
- * session_int: the state of a session process, shared by its three
- * modules: session.c (loop, lifecycle, channel), session_client.c (client
- * I/O, framing, flood bucket, send queue, operations) and
- * session_deliver.c (the timeline to the clients). Process-local: nothing
- * here is in shared memory.
+ * session_int: the state of a session process, shared by its modules:
+ * session.c (loop, lifecycle, channel), session_client.c (client I/O,
+ * framing, flood bucket, send queue, operations), session_ping.c (signs
+ * of life) and session_deliver.c (the timeline to the clients).
+ * Process-local: nothing here is in shared memory.
  */
 #ifndef PARLEY_SESSION_INT_H
 #define PARLEY_SESSION_INT_H
@@ -73,6 +73,9 @@ struct client {
 	int wr_shut;	/* write side shut down: draining input until EOF */
 	long long linger_until_ms;
 
+	long long heard_ms;	/* input last arrived */
+	long long ping_sent_ms; /* asked for a sign of life; 0: not */
+
 	double tokens;
 	long long tokens_ms;
 	long long throttled_until_ms; /* 0 when not throttled */
@@ -137,6 +140,9 @@ struct session {
 	int shutting_down;
 	long long shutdown_deadline_ms;
 	int channel_dead;
+
+	unsigned npinging;	 /* clients whose protocol pings */
+	long long ping_check_ms; /* when to look for silent ones next */
 
 	/* Flow control seen since the last debug line about it. */
 	unsigned pauses, throttles;
@@ -231,6 +237,18 @@ void session_check_opening(struct session *s);
 
 /* The earliest time a transport must be ready by, or -1. */
 long long session_opening_due(const struct session *s);
+
+/* ---- session_ping.c ---- */
+
+/* Pings clients silent for --ping-timeout and closes those silent for as
+ * long after a ping; looks only every so often. */
+void session_ping_idle(struct session *s);
+
+/* When session_ping_idle next has work, or -1 when no client pings. */
+long long session_ping_due_ms(const struct session *s);
+
+/* Counts c (just added, heard from now) if its protocol pings. */
+void session_ping_add(struct session *s, struct client *c);
 int session_backlogged(const struct session *s);
 
 /* ---- session_deliver.c ---- */

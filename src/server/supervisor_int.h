@@ -13,6 +13,7 @@
 
 #include "lib/idmap.h"
 #include "lib/loop.h"
+#include "lib/siphash.h"
 #include "server/channel.h"
 #include "server/config.h"
 #include "server/config_file.h"
@@ -162,6 +163,11 @@ struct supervisor {
 	unsigned status_clients; /* clients in the last STATUS= */
 	long long status_sent_ms;
 	long long ops_due_ms; /* when sv_ops_tick wants to run; 0: never */
+
+	/* The IRC front end (supervisor_info.c). */
+	uint8_t cloak_key[SIPHASH_KEY_BYTES]; /* drawn at start, never shown */
+	char *motd;	     /* --motd's lines, each NUL-terminated */
+	unsigned motd_lines; /* 0: no message of the day */
 
 	struct sv_store store;
 };
@@ -377,6 +383,20 @@ int sv_store_nick_taken(const struct supervisor *sv, const struct reg_client *c,
 			const char *nick);
 
 void sv_store_teardown(struct supervisor *sv);
+
+/* ---- supervisor_info.c ---- */
+
+/* Reads --motd (if given) into sv->motd. Returns 0, or -1 (logged). */
+int sv_motd_load(struct supervisor *sv);
+
+/* Reload step: reads --motd again (a new path, or the same file with new
+ * lines); a file that cannot be read keeps the current message (logged). */
+void sv_motd_reload(struct supervisor *sv, const struct config *old);
+
+/* Answers c's CORE_WHO, CORE_WHOIS, CORE_USERS, CORE_LUSERS, CORE_MOTD
+ * or CORE_AWAY request q (records, then the REPLY). */
+void sv_info_request(struct supervisor *sv, struct reg_client *c,
+		     const struct sv_req *q);
 
 /* ---- supervisor_wake.c ---- */
 
