@@ -20,7 +20,7 @@ CFLAGS  ?=
 CFLAGS  += $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -DPARLEY_VERSION='"$(VERSION)"' \
 	   -MMD -MP
 LDFLAGS ?=
-LDLIBS  := -lpthread -lm
+LDLIBS  := -lpthread -lm -lcrypt
 
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \

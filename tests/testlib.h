@@ -57,8 +57,8 @@ long long tl_now_ms(void);
 
 struct ts_server {
 	pid_t pid;
-	int port;  /* IPv4 port of the first listener */
-	int port6; /* IPv6 port if one was asked for, else 0 */
+	int port;     /* IPv4 port of the first listener */
+	int port6;    /* IPv6 port if one was asked for, else 0 */
 	int irc_port; /* IRC port (--irc-listen 127.0.0.1:0), else 0 */
 };
 

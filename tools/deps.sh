@@ -13,6 +13,7 @@ set -eu
 what=${1:-build}
 
 BUILD_DEBS="
+libcrypt-dev /usr/include/crypt.h
 "
 TEST_DEBS="
 "

@@ -29,6 +29,7 @@ config_defaults(struct config *cfg)
 	cfg->default_room = "#lobby";
 	cfg->network = "parley";
 	cfg->ping_timeout_s = 120;
+	cfg->room_modes = "+nt";
 }
 
 int

@@ -17,21 +17,30 @@ struct config_listener {
 	int optional;	    /* a default that may be missing (no IPv6) */
 };
 
+#define CONFIG_OPERS_MAX     16
+#define CONFIG_OPER_NAME_MAX 31
+
+/* A server operator: "oper NAME HASH" (a crypt(3) hash, yescrypt). */
+struct config_oper {
+	char name[CONFIG_OPER_NAME_MAX + 1];
+	const char *hash; /* points into the option's value */
+};
+
 struct config {
 	struct config_listener listen[CONFIG_LISTEN_MAX];
 	int nlisten;
-	int listen_given;    /* --listen was given: no default listeners */
+	int listen_given;     /* --listen was given: no default listeners */
 	int irc_listen_given; /* --irc-listen was given: no IRC defaults */
-	int workers;	     /* 0: one session process per client */
-	int max_clients;     /* connected clients in all */
-	int max_per_address; /* per remote address; 0 = unlimited */
-	int limit_loopback;  /* apply max_per_address to loopback too */
-	size_t max_line;     /* bytes per input line, LF excluded */
-	size_t sendq_bytes;  /* per-client send queue before disconnect */
-	int history;	     /* room messages replayed on join */
-	int flood_burst;     /* lines a client may send at once */
-	double flood_rate;   /* lines per second after the burst; 0 = off */
-	int max_rooms;	     /* rooms on the server */
+	int workers;	      /* 0: one session process per client */
+	int max_clients;      /* connected clients in all */
+	int max_per_address;  /* per remote address; 0 = unlimited */
+	int limit_loopback;   /* apply max_per_address to loopback too */
+	size_t max_line;      /* bytes per input line, LF excluded */
+	size_t sendq_bytes;   /* per-client send queue before disconnect */
+	int history;	      /* room messages replayed on join */
+	int flood_burst;      /* lines a client may send at once */
+	double flood_rate;    /* lines per second after the burst; 0 = off */
+	int max_rooms;	      /* rooms on the server */
 	int max_rooms_per_client; /* rooms one client can be in */
 	int join_notices;	  /* announce joins/parts in rooms up to this */
 	size_t outbox_bytes;	  /* ring per producer (power of two) */
@@ -46,6 +55,11 @@ struct config {
 	const char *network;	 /* ISUPPORT NETWORK */
 	const char *motd_path;	 /* message of the day; NULL: none */
 	int ping_timeout_s;	 /* silence before a ping, and after it */
+	/* Moderation */
+	const char *room_modes; /* what a new room starts with (modes.h) */
+	struct config_oper opers[CONFIG_OPERS_MAX];
+	int nopers;
+	int hash_password; /* --hash-password: print a hash and exit */
 };
 
 /* Fills the documented defaults. */
@@ -59,7 +73,7 @@ int config_add_listener(struct config *cfg, const char *addr, unsigned proto,
 #define CONFIG_ROOM_MAX		    49 /* bytes after the '#' */
 #define CONFIG_TOPIC_MAX	    300
 #define CONFIG_REASON_MAX	    256 /* bytes of a quit, part or kick reason */
-#define CONFIG_ROOMS_PER_CLIENT_MAX 32 /* ceiling of --max-rooms-per-client */
+#define CONFIG_ROOMS_PER_CLIENT_MAX 32	/* ceiling of --max-rooms-per-client */
 #define CONFIG_REALNAME_MAX	    100 /* bytes of an IRC real name */
 #define CONFIG_AWAY_MAX		    CONFIG_REASON_MAX /* of an away message */
 #define CONFIG_NAME_MAX		    63 /* --server-name, --network */

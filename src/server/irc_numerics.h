@@ -102,6 +102,7 @@
 #define IRC_REFUSE_FULL	    "server full, try again later"
 #define IRC_REFUSE_PER_ADDR "too many connections from your address (limit %ld)"
 #define IRC_REFUSE_BUSY	    "server busy, try again later"
+#define IRC_REFUSE_BANNED   "You are banned from this server"
 #define IRC_SHUTDOWN	    "server shutting down"
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "server/options.h"
 
+#include "server/modes.h"
 #include "server/proto.h"
 #include "server/transport.h"
 
@@ -130,6 +131,45 @@ options_outbox(struct config *cfg, const char *value, char *why, size_t n)
 	return 0;
 }
 
+static int
+options_room_modes(struct config *cfg, const char *value, char *why, size_t n)
+{
+	unsigned flags;
+
+	if (modes_simple(value, &flags) < 0) {
+		snprintf(why, n, "expected modes of i m n s t, such as +nt");
+		return -1;
+	}
+	cfg->room_modes = value;
+	return 0;
+}
+
+/* "NAME HASH": a server operator and its password's crypt(3) hash. */
+static int
+options_oper(struct config *cfg, const char *value, char *why, size_t n)
+{
+	const char *sp = strchr(value, ' ');
+	size_t len = sp ? (size_t)(sp - value) : 0;
+	struct config_oper *o;
+
+	if (!sp || len == 0 || len > CONFIG_OPER_NAME_MAX || sp[1] == '\0' ||
+	    sp[1] == ' ' || strchr(sp + 1, ' ')) {
+		snprintf(why, n,
+			 "expected NAME HASH (parleyd --hash-password "
+			 "prints a hash)");
+		return -1;
+	}
+	if (cfg->nopers >= CONFIG_OPERS_MAX) {
+		snprintf(why, n, "at most %d operators", CONFIG_OPERS_MAX);
+		return -1;
+	}
+	o = &cfg->opers[cfg->nopers++];
+	memcpy(o->name, value, len);
+	o->name[len] = '\0';
+	o->hash = sp + 1;
+	return 0;
+}
+
 const struct option_def options_table[] = {
     {"listen", "HOST:PORT", OPTION_CALL, 0, 0, 0, options_listen,
      OPTION_REPEATS,
@@ -196,6 +236,15 @@ const struct option_def options_table[] = {
     {"ping-timeout", "S", OPTION_INT, FIELD(ping_timeout_s), 1, 86400, NULL, 0,
      "ping IRC clients silent for S seconds; close\n"
      "them after S more (default 120)"},
+    {"room-modes", "MODES", OPTION_CALL, 0, 0, 0, options_room_modes, 0,
+     "modes a new room starts with, of i m n s t\n"
+     "(default +nt)"},
+    {"oper", "NAME HASH", OPTION_CALL, 0, 0, 0, options_oper, OPTION_REPEATS,
+     "a server operator and its password's hash\n"
+     "(repeatable; --hash-password makes one)"},
+    {"hash-password", NULL, OPTION_FLAG, FIELD(hash_password), 0, 1, NULL, 0,
+     "read a password on stdin, print its hash for\n"
+     "oper, and exit"},
 };
 
 const size_t options_count = sizeof(options_table) / sizeof(options_table[0]);

@@ -658,6 +658,9 @@ irc_refusal(enum proto_refusal why, long num, char *out, size_t n)
 	case PROTO_REFUSE_PER_ADDR:
 		snprintf(text, sizeof(text), IRC_REFUSE_PER_ADDR, num);
 		break;
+	case PROTO_REFUSE_BANNED:
+		snprintf(text, sizeof(text), IRC_REFUSE_BANNED);
+		break;
 	default:
 		snprintf(text, sizeof(text), IRC_REFUSE_BUSY);
 		break;

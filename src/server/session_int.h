@@ -34,6 +34,7 @@ struct sroom {
 	struct proto_room pr;
 	struct client **members;
 	unsigned n, cap;
+	unsigned modes; /* MODES_*, from its JOIN and MODE records */
 };
 
 /* An operation waiting for an outstanding request's reply, with its own
@@ -51,6 +52,9 @@ struct client {
 	char addr[CHANNEL_ADDR_MAX];
 	char user[OUTBOX_USER_MAX + 1];
 	char host[OUTBOX_HOST_MAX + 1];
+	/* Per pc.rooms[i]: its OUTBOX_MEMBER_OP/_VOICE bits there. */
+	uint8_t room_flags[CONFIG_ROOMS_PER_CLIENT_MAX];
+	int oper; /* a server operator: speaks in +m rooms */
 	struct line_reader lr;
 	struct buf in, out;
 	int opened; /* the protocol has greeted it */
@@ -178,8 +182,7 @@ session_mark_dirty(struct session *s, struct client *c)
 /* Queues one line for c; a full send queue closes c. Inline: it runs once
  * per delivery, and most of the time the queue has room. */
 static inline void
-session_send(struct session *s, struct client *c, const char *line,
-	     size_t len)
+session_send(struct session *s, struct client *c, const char *line, size_t len)
 {
 	struct buf *b = &c->out;
 
@@ -230,5 +233,9 @@ void session_read_timeline(struct session *s);
 
 /* Removes c from room r (freeing r once no local client is in it). */
 void session_room_remove(struct session *s, struct client *c, struct sroom *r);
+
+/* Whether c may speak in its room r now (+m: voice, operator or server
+ * operator). */
+int session_may_say(const struct client *c, const struct proto_room *r);
 
 #endif

@@ -51,11 +51,18 @@ sv_admit(struct supervisor *sv, const struct sv_listener *l, int fd,
 {
 	char addr[NET_ADDR_STRLEN], host[NET_ADDR_STRLEN];
 	int exempt = net_is_loopback(ss) && !sv->cfg->limit_loopback;
+	char cloak[OUTBOX_HOST_MAX + 1];
 	struct sv_session *s;
 	struct reg_client *c;
 
 	net_format_addr(ss, addr, sizeof(addr));
 	net_format_host(ss, host, sizeof(host));
+	sv_cloak(sv, host, cloak, sizeof(cloak));
+	if (sv_mod_glined(sv, host, cloak)) {
+		log_warn("refused %s: banned from this server", addr);
+		sv_refuse(l, fd, PROTO_REFUSE_BANNED, 0);
+		return;
+	}
 	if (sv->reg.nclients >= (unsigned)sv->cfg->max_clients) {
 		log_warn("refused %s: server full (%d %s)", addr,
 			 sv->cfg->max_clients,
@@ -85,7 +92,7 @@ sv_admit(struct supervisor *sv, const struct sv_listener *l, int fd,
 		return;
 	}
 	snprintf(c->user, sizeof(c->user), "%s", proto_get(l->proto)->name);
-	sv_cloak(sv, host, c->cloak, sizeof(c->cloak));
+	memcpy(c->cloak, cloak, sizeof(cloak));
 	log_info("client %s connected from %s", c->nick, addr);
 	if (sv->cfg->workers == 0) {
 		int err = sv_spawn(sv, s, fd, c, l->proto, l->transport);

@@ -92,8 +92,10 @@ struct supervisor {
 	long long respawn_due_ms; /* a worker could not be forked: retry */
 	pid_t pid;
 	uint8_t cloak_key[SIPHASH_KEY_BYTES]; /* drawn at start, never shown */
-	char *motd;	     /* --motd's lines, each NUL-terminated */
-	unsigned motd_lines; /* 0: no message of the day */
+	char *motd;		 /* --motd's lines, each NUL-terminated */
+	unsigned motd_lines;	 /* 0: no message of the day */
+	struct sv_gline *glines; /* server-wide bans (supervisor_mod.c) */
+	unsigned nglines;
 };
 
 /* ---- supervisor.c ---- */
@@ -171,6 +173,50 @@ void sv_mark(struct supervisor *sv, unsigned producer);
 void sv_reply(struct supervisor *sv, const struct reg_client *c,
 	      enum core_err err, const char *room, const char *arg,
 	      uint64_t num);
+
+/* Tells c about room r: an OUTBOX_ROOM_INFO (supervisor_chat.c). */
+void sv_room_info(struct supervisor *sv, const struct reg_client *c,
+		  const struct reg_room *r);
+
+/* ---- supervisor_mod.c ---- */
+
+/* Answers c's CORE_MODE .. CORE_GLINE request q. */
+void sv_mod_request(struct supervisor *sv, struct reg_client *c,
+		    const struct sv_req *q);
+
+/* Whether c may join the existing room r with key ("" for none): bans,
+ * +i, +k, +l. If not, replies with why and returns 0. */
+int sv_mod_may_join(struct supervisor *sv, struct reg_client *c,
+		    struct reg_room *r, const char *key);
+
+/* c has just joined r (a new room when c is its only member): sets its
+ * status and a new room's modes; returns c's OUTBOX_MEMBER_* bits. */
+unsigned sv_mod_joined(struct supervisor *sv, struct reg_client *c,
+		       struct reg_room *r);
+
+/* Whether c may set or clear r's topic (+t). */
+int sv_mod_may_topic(struct supervisor *sv, const struct reg_client *c,
+		     struct reg_room *r);
+
+/* Whether c may know of r (+s: members and server operators only). */
+int sv_mod_sees_room(struct supervisor *sv, const struct reg_client *c,
+		     const struct reg_room *r);
+
+/* c's OUTBOX_MEMBER_OP/_VOICE bits in r (0 when not a member). */
+unsigned sv_mod_member_bits(struct supervisor *sv, const struct reg_client *c,
+			    const struct reg_room *r);
+
+/* r's modes as c may see them (modes_format) into out (MODES_TEXT_MAX
+ * bytes); returns the length. */
+size_t sv_mod_modes(struct supervisor *sv, const struct reg_client *c,
+		    const struct reg_room *r, char *out);
+
+/* Whether a server-wide ban matches the address host or its cloak. */
+int sv_mod_glined(const struct supervisor *sv, const char *host,
+		  const char *cloak);
+
+/* Frees the server-wide bans. */
+void sv_mod_free(struct supervisor *sv);
 
 /* ---- supervisor_info.c ---- */
 
