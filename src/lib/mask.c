@@ -24,8 +24,9 @@ mask_glob(const char *pat, const char *s)
 		if (*pat == '*') {
 			star = pat++;
 			resume = s;
-		} else if (*pat && (*pat == '?' || mask_fold((unsigned char)*pat) ==
-						       mask_fold((unsigned char)*s))) {
+		} else if (*pat &&
+			   (*pat == '?' || mask_fold((unsigned char)*pat) ==
+					       mask_fold((unsigned char)*s))) {
 			pat++;
 			s++;
 		} else if (star) {

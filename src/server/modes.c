@@ -28,7 +28,8 @@ modes_flag(char letter)
 int
 modes_key_valid(const char *key, size_t len)
 {
-	if (len == 0 || len > MODES_KEY_MAX)
+	/* Not starting with '#': "/join #a #b" is no key. */
+	if (len == 0 || len > MODES_KEY_MAX || key[0] == '#')
 		return 0;
 	for (size_t i = 0; i < len; i++)
 		if (key[i] <= ' ' || key[i] >= 0x7f || key[i] == ',' ||
@@ -56,8 +57,7 @@ modes_takes_arg(char sign, char letter)
 
 /* The next space-separated word of text from *at; empty at the end. */
 static void
-modes_word(const char *text, size_t len, size_t *at, const char **p,
-	   size_t *n)
+modes_word(const char *text, size_t len, size_t *at, const char **p, size_t *n)
 {
 	size_t i = *at;
 
@@ -86,8 +86,8 @@ modes_limit_ok(const char *p, size_t n)
 }
 
 enum modes_result
-modes_parse(const char *text, size_t len, struct modes_change *out,
-	    size_t max, size_t *n, char *bad)
+modes_parse(const char *text, size_t len, struct modes_change *out, size_t max,
+	    size_t *n, char *bad)
 {
 	const char *letters;
 	size_t nletters, at = 0;

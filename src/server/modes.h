@@ -10,13 +10,13 @@
 #include <stddef.h>
 
 /* A room's flags (and OUTBOX_MODE's ids[0]). */
-#define MODES_INVITE	0x01 /* +i: only the invited join */
-#define MODES_MODERATED 0x02 /* +m: only voiced members and operators speak */
+#define MODES_INVITE	 0x01 /* +i: only the invited join */
+#define MODES_MODERATED	 0x02 /* +m: only voiced members and operators speak */
 #define MODES_NO_OUTSIDE 0x04 /* +n: only members send to it */
-#define MODES_SECRET	0x08 /* +s: hidden from room lists of non-members */
-#define MODES_TOPIC	0x10 /* +t: only operators set the topic */
-#define MODES_KEY	0x20 /* +k: joining takes the key */
-#define MODES_LIMIT	0x40 /* +l: at most so many members */
+#define MODES_SECRET	 0x08 /* +s: hidden from room lists of non-members */
+#define MODES_TOPIC	 0x10 /* +t: only operators set the topic */
+#define MODES_KEY	 0x20 /* +k: joining takes the key */
+#define MODES_LIMIT	 0x40 /* +l: at most so many members */
 
 /* The letters this server knows, as ISUPPORT CHANMODES lists them: lists,
  * always a parameter, a parameter when set, never one; and member
@@ -24,8 +24,9 @@
 #define MODES_CHANMODES "b,k,l,imnst"
 #define MODES_LETTERS	"biklmnostv"
 
-#define MODES_MAX     8	  /* changes one request makes (ISUPPORT MODES) */
-#define MODES_KEY_MAX 23  /* bytes of a key */
+#define MODES_MAX      8   /* changes one request makes (ISUPPORT MODES) */
+#define MODES_KEY_MAX  23  /* bytes of a key */
+#define MODES_BANS_MAX 64  /* bans of a room (ISUPPORT MAXLIST) */
 #define MODES_TEXT_MAX 256 /* a formatted change or mode list */
 
 /* One change: letter with sign '+' or '-', and its parameter (arg_len 0:

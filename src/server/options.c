@@ -144,16 +144,17 @@ options_room_modes(struct config *cfg, const char *value, char *why, size_t n)
 	return 0;
 }
 
-/* "NAME HASH": a server operator and its password's crypt(3) hash. */
+/* "NAME HASH" (or NAME:HASH, easier on a command line): a server
+ * operator and its password's crypt(3) hash, which has neither. */
 static int
 options_oper(struct config *cfg, const char *value, char *why, size_t n)
 {
-	const char *sp = strchr(value, ' ');
-	size_t len = sp ? (size_t)(sp - value) : 0;
+	const char *sp = value + strcspn(value, " :");
+	size_t len = (size_t)(sp - value);
 	struct config_oper *o;
 
-	if (!sp || len == 0 || len > CONFIG_OPER_NAME_MAX || sp[1] == '\0' ||
-	    sp[1] == ' ' || strchr(sp + 1, ' ')) {
+	if (!*sp || len == 0 || len > CONFIG_OPER_NAME_MAX || sp[1] == '\0' ||
+	    strpbrk(sp + 1, " :")) {
 		snprintf(why, n,
 			 "expected NAME HASH (parleyd --hash-password "
 			 "prints a hash)");

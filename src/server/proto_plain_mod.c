@@ -41,9 +41,9 @@ enum plain_mod_cmd {
 static const struct plain_mod_command {
 	const char *name;
 	enum plain_mod_cmd cmd;
-	int room;	/* acts on a room: an optional #room first */
-	int need_word;	/* a word is required */
-	int need_text;	/* text is required */
+	int room;	  /* acts on a room: an optional #room first */
+	int need_word;	  /* a word is required */
+	int need_text;	  /* text is required */
 	const char *mode; /* for /op and friends: the change it makes */
 	const char *usage;
 	const char *help;
@@ -84,7 +84,8 @@ static const struct plain_mod_command {
      "/glines                 list the server bans"},
 };
 
-#define PM_NCOMMANDS (sizeof(plain_mod_commands) / sizeof(plain_mod_commands[0]))
+#define PM_NCOMMANDS                                                           \
+	(sizeof(plain_mod_commands) / sizeof(plain_mod_commands[0]))
 
 /* The text of a change (/op NICK -> "+o NICK") lives here until the next
  * parse, as the operation's strings must. */
@@ -181,8 +182,7 @@ plain_mod_change(const char *mode, struct core_str word)
 	int n = snprintf(plain_mod_scratch, sizeof(plain_mod_scratch),
 			 "%s %.*s", mode, (int)word.n, word.p);
 
-	return (struct core_str){plain_mod_scratch,
-				 n < 0 ? 0 : (size_t)n};
+	return (struct core_str){plain_mod_scratch, n < 0 ? 0 : (size_t)n};
 }
 
 /* From word to the end of text (the words after it), as one string. */
@@ -195,9 +195,9 @@ plain_mod_span(struct core_str word, struct core_str text)
 }
 
 static int
-plain_mod_room_op(const struct plain_mod_command *c,
-		  const struct proto_room *r, struct core_str word,
-		  struct core_str text, struct core_op *op)
+plain_mod_room_op(const struct plain_mod_command *c, const struct proto_room *r,
+		  struct core_str word, struct core_str text,
+		  struct core_op *op)
 {
 	struct core_str room = plain_mod_room_str(r);
 
@@ -289,7 +289,8 @@ plain_mod_parse(struct pconn *pc, const char *name, size_t nlen,
 		} else {
 			word = first;
 			before = at;
-			struct core_str second = plain_mod_word(args, alen, &at);
+			struct core_str second =
+			    plain_mod_word(args, alen, &at);
 			if (c->cmd == PM_INVITE && second.n &&
 			    second.p[0] == '#')
 				room = second;
@@ -347,8 +348,7 @@ plain_mod_puts(struct plain_mod_line *l, const char *s)
 }
 
 size_t
-plain_mod_format(const struct outbox_view *v, enum proto_role role,
-		 char *out)
+plain_mod_format(const struct outbox_view *v, enum proto_role role, char *out)
 {
 	struct plain_mod_line l = {out, 0};
 
@@ -440,8 +440,8 @@ plain_mod_done(struct pconn *pc, const struct outbox_view *v)
 		if (!an)
 			plain_mod_emitf(pc, "-!- end of the server bans");
 		else if (plain_mod_id(v) == CORE_GLINE_REMOVE)
-			plain_mod_emitf(pc, "-!- server ban on %.*s lifted",
-					an, v->arg.p);
+			plain_mod_emitf(pc, "-!- server ban on %.*s lifted", an,
+					v->arg.p);
 		else
 			plain_mod_emitf(pc, "-!- server ban on %.*s set", an,
 					v->arg.p);
@@ -456,8 +456,7 @@ plain_mod_deliver(struct pconn *pc, const struct outbox_view *v)
 {
 	switch (v->rec->kind) {
 	case OUTBOX_INVITE:
-		plain_mod_emitf(pc,
-				"-!- %.*s invites you to %.*s; /join %.*s",
+		plain_mod_emitf(pc, "-!- %.*s invites you to %.*s; /join %.*s",
 				(int)v->nick.n, v->nick.p, (int)v->room.n,
 				v->room.p, (int)v->room.n, v->room.p);
 		return 1;
@@ -471,10 +470,10 @@ plain_mod_deliver(struct pconn *pc, const struct outbox_view *v)
 				v->room.p, (int)v->arg.n, v->arg.p);
 		return 1;
 	case OUTBOX_REPLY:
-		if (v->rec->aux != CORE_OK)
-			return 0;
-		plain_mod_done(pc, v);
-		return 1;
+		/* The protocol's own reply handling goes on after this. */
+		if (v->rec->aux == CORE_OK)
+			plain_mod_done(pc, v);
+		return 0;
 	default:
 		return 0;
 	}
@@ -524,14 +523,15 @@ plain_mod_error(struct pconn *pc, enum core_err err, struct outbox_str room,
 		return 0;
 	names_quote(room.p, room.n, r);
 	names_quote(arg.p, arg.n, a);
-	for (const char *p = w->text; *p && n + NAMES_QUOTE_SIZE + 24 <
-					       sizeof(line); p++) {
-		if (p[0] == '%' && (p[1] == 'R' || p[1] == 'A' || p[1] == 'N')) {
+	for (const char *p = w->text;
+	     *p && n + NAMES_QUOTE_SIZE + 24 < sizeof(line); p++) {
+		if (p[0] == '%' &&
+		    (p[1] == 'R' || p[1] == 'A' || p[1] == 'N')) {
 			int k = p[1] == 'N'
 				    ? snprintf(line + n, sizeof(line) - n,
 					       "%ld", num)
-				    : snprintf(line + n, sizeof(line) - n,
-					       "%s", p[1] == 'R' ? r : a);
+				    : snprintf(line + n, sizeof(line) - n, "%s",
+					       p[1] == 'R' ? r : a);
 			n += k > 0 ? (size_t)k : 0;
 			p++;
 			continue;

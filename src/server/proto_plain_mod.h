@@ -13,8 +13,8 @@
  * current room cur (NULL: none): the operations (at most one), or 0 with
  * its usage error emitted; -1 when it is no moderation command. */
 int plain_mod_parse(struct pconn *pc, const char *name, size_t nlen,
-		    const char *args, size_t alen,
-		    const struct proto_room *cur, struct core_op *ops);
+		    const char *args, size_t alen, const struct proto_room *cur,
+		    struct core_op *ops);
 
 /* Emits the help lines of the moderation commands. */
 void plain_mod_help(struct pconn *pc);
@@ -30,7 +30,7 @@ size_t plain_mod_format(const struct outbox_view *v, enum proto_role role,
 int plain_mod_deliver(struct pconn *pc, const struct outbox_view *v);
 
 /* Emits the wording of a moderation error; returns 0 if err is none. */
-int plain_mod_error(struct pconn *pc, enum core_err err,
-		    struct outbox_str room, struct outbox_str arg, long num);
+int plain_mod_error(struct pconn *pc, enum core_err err, struct outbox_str room,
+		    struct outbox_str arg, long num);
 
 #endif

@@ -40,7 +40,7 @@ struct reg_ban {
 	int64_t at_ms;
 };
 
-#define REGISTRY_BANS_MAX    64 /* per room (ISUPPORT MAXLIST) */
+#define REGISTRY_BANS_MAX    MODES_BANS_MAX
 #define REGISTRY_INVITES_MAX 16 /* open invitations per room */
 
 /* A room's moderation state (supervisor_mod.c keeps it). */

@@ -279,6 +279,17 @@ session_deliver_nick(struct session *s, const struct outbox_view *v)
 
 /* ---- moderation ---------------------------------------------------------- */
 
+/* A server operator acting on a room it is not in sees what it did. */
+static void
+session_to_author_outside(struct session *s, struct sroom *room,
+			  const struct outbox_view *v)
+{
+	struct client *a = session_client_get(s, v->rec->src);
+
+	if (a && (!room || !session_room_flags(a, room)))
+		session_fan(s, a, v, PROTO_ROLE_AUTHOR);
+}
+
 /* A room's modes or its members' status changed: keep what +m needs. */
 static void
 session_deliver_mode(struct session *s, const struct outbox_view *v)
@@ -286,6 +297,7 @@ session_deliver_mode(struct session *s, const struct outbox_view *v)
 	struct sroom *room = session_room_get(s, v->rec->target);
 	uint64_t x;
 
+	session_to_author_outside(s, room, v);
 	if (!room)
 		return;
 	if (v->rec->nids) {
@@ -312,6 +324,7 @@ session_deliver_kick(struct session *s, const struct outbox_view *v)
 	struct client *victim = NULL;
 	uint64_t id = 0;
 
+	session_to_author_outside(s, room, v);
 	if (!room)
 		return;
 	if (v->rec->nids)

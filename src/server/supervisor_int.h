@@ -211,6 +211,19 @@ unsigned sv_mod_member_bits(struct supervisor *sv, const struct reg_client *c,
 size_t sv_mod_modes(struct supervisor *sv, const struct reg_client *c,
 		    const struct reg_room *r, char *out);
 
+/* Wall-clock milliseconds. */
+int64_t sv_mod_now_ms(void);
+
+/* "alice" or "alice (oper admin)": who did it, for the log (static
+ * storage, valid until the next call). */
+const char *sv_mod_who(const struct reg_client *c);
+
+/* ---- supervisor_oper.c ---- */
+
+/* Answers CORE_OPER, CORE_KILL, CORE_WALL and CORE_GLINE. */
+void sv_oper_request(struct supervisor *sv, struct reg_client *c,
+		     const struct sv_req *q);
+
 /* Whether a server-wide ban matches the address host or its cloak. */
 int sv_mod_glined(const struct supervisor *sv, const char *host,
 		  const char *cloak);

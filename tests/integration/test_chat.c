@@ -614,7 +614,9 @@ who_has(const char *line, const char *nick)
 	size_t n = strlen(nick);
 
 	while (p && (p = strstr(p, nick)) != NULL) {
-		if (p[-1] == ' ' && (p[n] == '\0' || p[n] == ' '))
+		/* @ and + mark operators and voiced members. */
+		if ((p[-1] == ' ' || p[-1] == '@' || p[-1] == '+') &&
+		    (p[n] == '\0' || p[n] == ' '))
 			return 1;
 		p += n;
 	}
@@ -689,7 +691,8 @@ test_who_splits_a_long_member_list_over_several_lines(void)
 static void
 test_topic_is_shown_set_and_announced(void)
 {
-	struct ts_server *s = start("");
+	/* Without +t: any member sets the topic. */
+	struct ts_server *s = start("--room-modes +n");
 	REQUIRE(s);
 	int a = join_as(s->port, "alice"), b = join_as(s->port, "bob");
 	int c = join_as(s->port, "carol");
