@@ -65,9 +65,9 @@ irc_mode_room(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 	text = irc_mode_join(m, 1);
 	st->opened = 0;
 	/* "b" or "+b" alone asks for the list. */
-	st->mode_list = m->nparams == 2 &&
-			((text.n == 1 && text.p[0] == 'b') ||
-			 (text.n == 2 && memcmp(text.p, "+b", 2) == 0));
+	st->mode_list =
+	    m->nparams == 2 && ((text.n == 1 && text.p[0] == 'b') ||
+				(text.n == 2 && memcmp(text.p, "+b", 2) == 0));
 	ops[0] = (struct core_op){.kind = CORE_MODE, .room = r, .text = text};
 	return 1;
 }
@@ -98,10 +98,9 @@ int
 irc_cmd_kick(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 {
 	struct core_str r = m->params[0], list = m->params[1];
-	struct core_str why = m->nparams > 2 ? m->params[2] : (struct core_str){
-								  pc->nick,
-								  strlen(
-								      pc->nick)};
+	struct core_str why =
+	    m->nparams > 2 ? m->params[2]
+			   : (struct core_str){pc->nick, strlen(pc->nick)};
 	size_t at = 0;
 	int n = 0;
 
@@ -179,11 +178,11 @@ irc_cmd_gline(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 					  .flags = CORE_GLINE_LIST};
 		return 1;
 	}
-	ops[0] = (struct core_op){
-	    .kind = CORE_GLINE,
-	    .flags = remove ? CORE_GLINE_REMOVE : 0,
-	    .arg = m->params[0],
-	    .text = m->nparams > 1 && !remove ? m->params[1]
+	ops[0] = (struct core_op){.kind = CORE_GLINE,
+				  .flags = remove ? CORE_GLINE_REMOVE : 0,
+				  .arg = m->params[0],
+				  .text = m->nparams > 1 && !remove
+					      ? m->params[1]
 					      : (struct core_str){"", 0}};
 	return 1;
 }

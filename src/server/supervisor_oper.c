@@ -81,10 +81,9 @@ sv_mod_kill(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 	}
 	k.client = t->id;
 	snprintf(k.text, sizeof(k.text), "Killed by %s%s%.*s%s", c->nick,
-		 q->text[0] ? " (" : "", (int)line_utf8_cut(q->text,
-							   strlen(q->text),
-							   CONFIG_REASON_MAX -
-							       64),
+		 q->text[0] ? " (" : "",
+		 (int)line_utf8_cut(q->text, strlen(q->text),
+				    CONFIG_REASON_MAX - 64),
 		 q->text, q->text[0] ? ")" : "");
 	log_info("moderation: %s killed %s (%s): %s", sv_mod_who(c), t->nick,
 		 t->addr, q->text[0] ? q->text : "no reason");
@@ -179,8 +178,8 @@ sv_mod_gline(struct supervisor *sv, struct reg_client *c,
 				 SV_GLINES_MAX);
 			return;
 		}
-		if (!sv->glines &&
-		    !(sv->glines = calloc(SV_GLINES_MAX, sizeof(*sv->glines)))) {
+		if (!sv->glines && !(sv->glines = calloc(
+					 SV_GLINES_MAX, sizeof(*sv->glines)))) {
 			sv_reply(sv, c, CORE_ERR_UNAVAILABLE, NULL, NULL, 0);
 			return;
 		}
@@ -189,19 +188,18 @@ sv_mod_gline(struct supervisor *sv, struct reg_client *c,
 	struct sv_gline *g = &sv->glines[i];
 	memcpy(g->mask, mask, sizeof(mask));
 	snprintf(g->by, sizeof(g->by), "%s", c->nick);
-	snprintf(g->reason, sizeof(g->reason), "%.*s",
-		 (int)line_utf8_cut(q->text, strlen(q->text),
-				    CONFIG_REASON_MAX),
-		 q->text);
+	snprintf(
+	    g->reason, sizeof(g->reason), "%.*s",
+	    (int)line_utf8_cut(q->text, strlen(q->text), CONFIG_REASON_MAX),
+	    q->text);
 	g->at_ms = sv_mod_now_ms();
-	log_info("moderation: %s banned %s from the server (%s)",
-		 sv_mod_who(c), mask, q->text[0] ? q->text : "no reason");
+	log_info("moderation: %s banned %s from the server (%s)", sv_mod_who(c),
+		 mask, q->text[0] ? q->text : "no reason");
 	sv_reply(sv, c, CORE_OK, NULL, mask, 0);
 }
 
 int
-sv_mod_glined(const struct supervisor *sv, const char *host,
-	      const char *cloak)
+sv_mod_glined(const struct supervisor *sv, const char *host, const char *cloak)
 {
 	for (unsigned i = 0; i < sv->nglines; i++)
 		if (mask_glob(sv->glines[i].mask, host) ||

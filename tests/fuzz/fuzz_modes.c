@@ -32,13 +32,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < n; i++) {
 			assert(ch[i].sign == '+' || ch[i].sign == '-');
 			assert(strchr(MODES_LETTERS, ch[i].letter));
-			assert(!ch[i].arg || (ch[i].arg >= text &&
-					      ch[i].arg + ch[i].arg_len <=
-						  text + size &&
-					      ch[i].arg_len > 0));
+			assert(!ch[i].arg ||
+			       (ch[i].arg >= text &&
+				ch[i].arg + ch[i].arg_len <= text + size &&
+				ch[i].arg_len > 0));
 			if (ch[i].letter == 'k' && ch[i].sign == '+')
-				assert(modes_key_valid(ch[i].arg,
-						       ch[i].arg_len));
+				assert(
+				    modes_key_valid(ch[i].arg, ch[i].arg_len));
 			if (ch[i].arg)
 				flags |= modes_flag(ch[i].letter);
 		}

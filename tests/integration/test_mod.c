@@ -16,7 +16,8 @@
 #define WAIT IRC_WAIT_MS
 
 /* parleyd --hash-password for "secret" (yescrypt). */
-#define OPER_HASH "$y$j9T$DCK4CeYpeL5hTRFN173hA/$OISrJD4iyquoQqAcpUhR09nuE9spAE.BIisVJS/eRf4"
+#define OPER_HASH                                                              \
+	"$y$j9T$DCK4CeYpeL5hTRFN173hA/$OISrJD4iyquoQqAcpUhR09nuE9spAE.BIisVJS/eRf4"
 #define OPER_ARGS "--oper admin:" OPER_HASH
 
 static char t_model[256];
@@ -54,8 +55,7 @@ plain_gets_at(int line, int fd, const char *want)
 	char got[4096];
 
 	return CHECKF(tc_expect(fd, want, got, sizeof(got), WAIT) > 0,
-		      "line %d: plain client: no line with \"%s\"", line,
-		      want);
+		      "line %d: plain client: no line with \"%s\"", line, want);
 }
 
 /* Sends a plain line and waits for a line containing want. */
@@ -83,21 +83,20 @@ plain_pair(const struct ts_server *s, int *a, int *b)
 
 /* What a member who is no operator may not do, in the plain protocol. */
 static const char *const plain_privileged[] = {
-    "/op bob",	      "/deop alice",   "/voice bob",	 "/devoice alice",
-    "/kick alice",    "/kick alice go", "/ban carol",	 "/unban carol",
-    "/mode +m",	      "/mode -t",      "/mode +i",	 "/mode +s",
-    "/mode +n",	      "/mode +k key",  "/mode +l 5",	 "/mode -l",
-    "/mode +o bob",   "/mode +b x!*@*", "/topic a new topic",
+    "/op bob",	    "/deop alice",    "/voice bob",	    "/devoice alice",
+    "/kick alice",  "/kick alice go", "/ban carol",	    "/unban carol",
+    "/mode +m",	    "/mode -t",	      "/mode +i",	    "/mode +s",
+    "/mode +n",	    "/mode +k key",   "/mode +l 5",	    "/mode -l",
+    "/mode +o bob", "/mode +b x!*@*", "/topic a new topic",
 };
 
 static const char *const plain_oper_only[] = {
-    "/kill alice", "/kill alice why", "/wall hello", "/gline 10.1.2.3",
-    "/ungline 10.1.2.3", "/glines",
+    "/kill alice",     "/kill alice why",   "/wall hello",
+    "/gline 10.1.2.3", "/ungline 10.1.2.3", "/glines",
 };
 
 static void
-test_a_plain_member_who_is_no_operator_is_refused_each_privileged_command(
-    void)
+test_a_plain_member_who_is_no_operator_is_refused_each_privileged_command(void)
 {
 	struct ts_server *s = start("");
 	int a, b;
@@ -140,8 +139,8 @@ test_who_shows_operators_and_voice_and_the_lobby_has_no_operator(void)
 	/* The default room belongs to the server: nobody runs it, anyone
 	 * sets its topic. */
 	tc_send(a, "/who #lobby\n");
-	CHECK(tc_expect(a, "-!- members of #lobby:", line, sizeof(line),
-			WAIT) > 0);
+	CHECK(tc_expect(a, "-!- members of #lobby:", line, sizeof(line), WAIT) >
+	      0);
 	CHECKF(!strchr(line, '@'), "%s", line);
 	CHECK(plain_do(b, "/topic #lobby hello all",
 		       "-!- bob set the topic of #lobby: hello all"));
@@ -166,8 +165,8 @@ test_a_moderated_room_hears_only_voice_and_operators(void)
 	CHECK(GETS(b, "-!- alice sets mode +v bob on #ops"));
 	tc_send(b, "now I may\n");
 	CHECK(GETS(a, "#ops <bob> now I may"));
-	CHECK(plain_do(a, "/devoice bob",
-		       "-!- alice sets mode -v bob on #ops"));
+	CHECK(
+	    plain_do(a, "/devoice bob", "-!- alice sets mode -v bob on #ops"));
 	CHECK(GETS(b, "-!- alice sets mode -v bob on #ops"));
 	CHECK(plain_do(b, "again", "-!- error: you cannot speak in #ops"));
 	/* An operator speaks; a new operator may set modes. */
@@ -197,7 +196,8 @@ test_a_kicked_client_is_told_why_and_a_banned_one_cannot_rejoin(void)
 	int a, b;
 	REQUIRE(s);
 	REQUIRE(plain_pair(s, &a, &b));
-	CHECK(plain_do(a, "/ban bob", "-!- alice sets mode +b bob!*@* on #ops"));
+	CHECK(
+	    plain_do(a, "/ban bob", "-!- alice sets mode +b bob!*@* on #ops"));
 	CHECK(plain_do(a, "/kick bob flooding",
 		       "-!- alice kicked bob from #ops (flooding)"));
 	CHECK(GETS(b, "-!- alice kicked bob from #ops (flooding)"));
@@ -211,11 +211,14 @@ test_a_kicked_client_is_told_why_and_a_banned_one_cannot_rejoin(void)
 	CHECK(plain_do(a, "/kick nobody", "-!- error: no such nick nobody"));
 	CHECK(plain_do(a, "/unban nobody", "-!- error: no such ban"));
 	/* An account mask parses and matches no one without an account. */
-	CHECK(plain_do(a, "/ban $a:bob", "-!- alice sets mode +b $a:bob on #ops"));
-	CHECK(plain_do(a, "/unban bob", "-!- alice sets mode -b bob!*@* on #ops"));
+	CHECK(plain_do(a, "/ban $a:bob",
+		       "-!- alice sets mode +b $a:bob on #ops"));
+	CHECK(plain_do(a, "/unban bob",
+		       "-!- alice sets mode -b bob!*@* on #ops"));
 	CHECK(plain_do(b, "/join #ops", "-!- bob joined #ops"));
 	/* A ban by the cloak everyone from this address shares. */
 	CHECK(plain_do(a, "/kick bob", "-!- alice kicked bob from #ops"));
+	CHECK(GETS(b, "-!- alice kicked bob from #ops"));
 	CHECK(plain_do(a, "/ban *!*@*.parley",
 		       "-!- alice sets mode +b *!*@*.parley on #ops"));
 	CHECK(plain_do(b, "/join #ops", "-!- error: you are banned from #ops"));
@@ -275,6 +278,7 @@ test_an_invite_only_room_admits_whom_an_operator_invited(void)
 	CHECK(plain_do(c, "/join #ops", "-!- carol joined #ops"));
 	/* The invitation is used up. */
 	CHECK(plain_do(a, "/kick carol", "-!- alice kicked carol from #ops"));
+	CHECK(GETS(c, "-!- alice kicked carol from #ops"));
 	CHECK(plain_do(c, "/join #ops", "-!- error: #ops is invite only"));
 	/* +s hides the room from who is not in it. */
 	CHECK(plain_do(a, "/mode +s", "-!- alice sets mode +s on #ops"));
@@ -322,14 +326,15 @@ test_a_server_operator_kills_walls_and_bans_an_address(void)
 	CHECK(GETS(b, "-!- disconnected: Killed by carol (spamming)"));
 	CHECK(tc_wait_eof(b, WAIT) == 0);
 	CHECK(GETS(a, "-!- bob quit (Killed by carol (spamming))"));
-	CHECK(ts_log_wait(s, "moderation: carol (oper admin) killed bob", WAIT) ==
-	      0);
+	CHECK(ts_log_wait(s, "moderation: carol (oper admin) killed bob",
+			  WAIT) == 0);
 	/* A server-wide ban refuses new connections from the address,
 	 * and no one already here. */
 	CHECK(plain_do(c, "/gline 127.0.0.* abuse",
 		       "-!- server ban on 127.0.0.* set"));
-	CHECK(plain_do(c, "/glines", "-!- server ban: 127.0.0.* (set by carol: "
-				     "abuse)"));
+	CHECK(plain_do(c, "/glines",
+		       "-!- server ban: 127.0.0.* (set by carol: "
+		       "abuse)"));
 	d = tc_connect(s->port);
 	REQUIRE(d >= 0);
 	CHECK(GETS(d, "-!- you are banned from this server"));
@@ -389,8 +394,7 @@ test_hash_password_makes_a_hash_oper_accepts(void)
 /* As IRC_EXCHANGE, but each wanted line may come after others (names,
  * topics, joins a step does not name): the first line matching it. */
 static int
-mod_exchange(int line, const int *fds, const struct irc_step *steps,
-	     size_t n)
+mod_exchange(int line, const int *fds, const struct irc_step *steps, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct irc_step *st = &steps[i];
@@ -454,8 +458,12 @@ test_an_irc_member_who_is_no_operator_gets_482_and_481(void)
 	}
 	/* Queries are for everyone. */
 	static const struct irc_step steps[] = {
-	    {1, "MODE #ops", {{1, S "324 bob #ops +nt"}, {1, S "329 bob #ops *"}}},
-	    {1, "MODE #ops b", {{1, S "368 bob #ops :End of channel ban list"}}},
+	    {1,
+	     "MODE #ops",
+	     {{1, S "324 bob #ops +nt"}, {1, S "329 bob #ops *"}}},
+	    {1,
+	     "MODE #ops b",
+	     {{1, S "368 bob #ops :End of channel ban list"}}},
 	};
 	CHECK(IRC_EXCHANGE(fds, steps));
 	/* alice saw only bob come in. */
@@ -475,62 +483,86 @@ test_irc_operators_set_modes_ban_invite_and_kick(void)
 		      irc_login(s, "carol", "multi-prefix")};
 	REQUIRE(fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0);
 	static const struct irc_step steps[] = {
-	    {0, "JOIN #ops", {{0, ":alice!*@* JOIN #ops"},
-			      {0, S "353 alice = #ops :@alice"}}},
-	    {1, "JOIN #ops", {{1, ":bob!*@* JOIN #ops"}, {0, ":bob!*@* JOIN #ops"}}},
-	    {0, "MODE #ops +ov bob bob",
+	    {0,
+	     "JOIN #ops",
+	     {{0, ":alice!*@* JOIN #ops"}, {0, S "353 alice = #ops :@alice"}}},
+	    {1,
+	     "JOIN #ops",
+	     {{1, ":bob!*@* JOIN #ops"}, {0, ":bob!*@* JOIN #ops"}}},
+	    {0,
+	     "MODE #ops +ov bob bob",
 	     {{0, ":alice!*@* MODE #ops +ov bob bob"},
 	      {1, ":alice!*@* MODE #ops +ov bob bob"}}},
 	    {2, "JOIN #ops", {{2, S "353 carol = #ops :*@+bob*"}}},
-	    {0, "MODE #ops -v+im bob",
+	    {0,
+	     "MODE #ops -v+im bob",
 	     {{0, ":alice!*@* MODE #ops -v+im bob"},
 	      {2, ":alice!*@* MODE #ops -v+im bob"}}},
-	    {2, "PRIVMSG #ops :hi",
+	    {2,
+	     "PRIVMSG #ops :hi",
 	     {{2, S "404 carol #ops :Cannot send to channel (+m)"}}},
-	    {0, "MODE #ops +b carol", {{0, ":alice!*@* MODE #ops +b carol!*@*"}}},
-	    {0, "MODE #ops b",
+	    {0,
+	     "MODE #ops +b carol",
+	     {{0, ":alice!*@* MODE #ops +b carol!*@*"}}},
+	    {0,
+	     "MODE #ops b",
 	     {{0, S "367 alice #ops carol!*@* alice *"},
 	      {0, S "368 alice #ops :End of channel ban list"}}},
-	    {0, "KICK #ops carol :be nice",
+	    {0,
+	     "KICK #ops carol :be nice",
 	     {{0, ":alice!*@* KICK #ops carol :be nice"},
 	      {1, ":alice!*@* KICK #ops carol :be nice"},
 	      {2, ":alice!*@* KICK #ops carol :be nice"}}},
-	    {2, "JOIN #ops", {{2, S "474 carol #ops :Cannot join channel (+b)"}}},
-	    {0, "KICK #ops carol", {{0, S "441 alice carol #ops :They aren't on "
-					  "that channel"}}},
-	    {0, "INVITE bob #ops",
+	    {2,
+	     "JOIN #ops",
+	     {{2, S "474 carol #ops :Cannot join channel (+b)"}}},
+	    {0,
+	     "KICK #ops carol",
+	     {{0, S "441 alice carol #ops :They aren't on "
+		    "that channel"}}},
+	    {0,
+	     "INVITE bob #ops",
 	     {{0, S "443 alice bob #ops :is already on channel"}}},
-	    {0, "INVITE carol #ops",
+	    {0,
+	     "INVITE carol #ops",
 	     {{0, S "341 alice carol #ops"},
 	      {2, ":alice!*@* INVITE carol #ops"}}},
 	    /* An invitation passes the ban and +i. */
 	    {2, "JOIN #ops", {{2, ":carol!*@* JOIN #ops"}}},
-	    {0, "MODE #ops -ib+k carol!*@* sesame",
+	    {0,
+	     "MODE #ops -ib+k carol!*@* sesame",
 	     {{0, ":alice!*@* MODE #ops -ib+k carol!*@* sesame"}}},
 	    {0, "MODE #ops +l 3", {{0, ":alice!*@* MODE #ops +l 3"}}},
 	    {0, "MODE #ops", {{0, S "324 alice #ops +klmnt sesame 3"}}},
 	    {2, "PART #ops", {{2, ":carol!*@* PART #ops"}}},
-	    {2, "JOIN #ops", {{2, S "475 carol #ops :Cannot join channel (+k)"}}},
+	    {2,
+	     "JOIN #ops",
+	     {{2, S "475 carol #ops :Cannot join channel (+k)"}}},
 	    {2, "JOIN #ops sesame", {{2, ":carol!*@* JOIN #ops"}}},
 	    {2, "PART #ops", {{2, ":carol!*@* PART #ops"}}},
 	    {0, "MODE #ops +l 2", {{0, ":alice!*@* MODE #ops +l 2"}}},
-	    {2, "JOIN #ops sesame",
+	    {2,
+	     "JOIN #ops sesame",
 	     {{2, S "471 carol #ops :Cannot join channel (+l)"}}},
 	    {0, "MODE #ops +x", {{0, S "472 alice x :*"}}},
 	    {0, "MODE #ops +o nobody", {{0, S "401 alice nobody :*"}}},
 	    {2, "OPER admin wrong", {{2, S "464 carol :Password incorrect"}}},
-	    {2, "OPER admin secret",
+	    {2,
+	     "OPER admin secret",
 	     {{2, S "381 carol :You are now an IRC operator"}}},
 	    {2, "JOIN #ops", {{2, ":carol!*@* JOIN #ops"}}},
-	    {2, "WALLOPS :hello all",
+	    {2,
+	     "WALLOPS :hello all",
 	     {{0, ":carol!*@* WALLOPS :hello all"},
 	      {1, ":carol!*@* WALLOPS :hello all"},
 	      {2, ":carol!*@* WALLOPS :hello all"}}},
-	    {2, "KILL bob :enough",
+	    {2,
+	     "KILL bob :enough",
 	     {{1, "ERROR :Closing link: Killed by carol (enough)"},
 	      {0, ":bob!*@* QUIT :Killed by carol (enough)"}}},
 	};
-	CHECK(mod_exchange(__LINE__, fds, steps, sizeof(steps) / sizeof(steps[0])));
+	CHECK(mod_exchange(__LINE__, fds, steps,
+			   sizeof(steps) / sizeof(steps[0])));
 	tc_close(fds[0]);
 	tc_close(fds[1]);
 	tc_close(fds[2]);

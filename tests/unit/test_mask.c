@@ -50,8 +50,8 @@ test_masks_are_made_whole_or_refused(void)
 			CHECKF(n < 0, "\"%s\" -> \"%s\", wanted refused", in,
 			       n >= 0 ? out : "");
 		else
-			CHECKF(n >= 0 && strcmp(out, normalize_rows[i].out) ==
-						 0 &&
+			CHECKF(n >= 0 &&
+				   strcmp(out, normalize_rows[i].out) == 0 &&
 				   (size_t)n == strlen(out),
 			       "\"%s\" -> %d \"%s\", wanted \"%s\"", in, n,
 			       n >= 0 ? out : "", normalize_rows[i].out);
@@ -102,8 +102,7 @@ static const struct {
 static void
 test_whole_masks_match_nick_user_cloak_or_account(void)
 {
-	for (size_t i = 0; i < sizeof(match_rows) / sizeof(match_rows[0]);
-	     i++)
+	for (size_t i = 0; i < sizeof(match_rows) / sizeof(match_rows[0]); i++)
 		CHECKF(mask_match(match_rows[i].mask, match_rows[i].who) ==
 			   match_rows[i].match,
 		       "\"%s\" against %s: wanted %d", match_rows[i].mask,
@@ -114,11 +113,17 @@ static const struct {
 	const char *pat, *s;
 	int match;
 } glob_rows[] = {
-    {"", "", 1},	 {"*", "", 1},	     {"*", "abc", 1},
-    {"?", "", 0},	 {"a*c", "abbbc", 1}, {"a*c", "abbb", 0},
+    {"", "", 1},
+    {"*", "", 1},
+    {"*", "abc", 1},
+    {"?", "", 0},
+    {"a*c", "abbbc", 1},
+    {"a*c", "abbb", 0},
     {"*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0},
-    {"10.0.0.*", "10.0.0.7", 1},	    {"10.0.0.*", "10.0.1.7", 0},
-    {"127.0.0.1", "127.0.0.1", 1},	    {"::1", "::1", 1},
+    {"10.0.0.*", "10.0.0.7", 1},
+    {"10.0.0.*", "10.0.1.7", 0},
+    {"127.0.0.1", "127.0.0.1", 1},
+    {"::1", "::1", 1},
 };
 
 static void

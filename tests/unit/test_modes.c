@@ -66,12 +66,11 @@ test_mode_strings_parse_into_changes_or_errors(void)
 		    modes_parse(t, strlen(t), ch, MODES_MAX, &n, &bad);
 		got[0] = '\0';
 		for (size_t k = 0; r == MODES_OK && k < n; k++)
-			o += (size_t)snprintf(got + o, sizeof(got) - o,
-					      "%s%c%c%s%.*s", k ? " " : "",
-					      ch[k].sign, ch[k].letter,
-					      ch[k].arg ? ":" : "",
-					      (int)ch[k].arg_len,
-					      ch[k].arg ? ch[k].arg : "");
+			o += (size_t)snprintf(
+			    got + o, sizeof(got) - o, "%s%c%c%s%.*s",
+			    k ? " " : "", ch[k].sign, ch[k].letter,
+			    ch[k].arg ? ":" : "", (int)ch[k].arg_len,
+			    ch[k].arg ? ch[k].arg : "");
 		if (parse_rows[i].res == MODES_OK)
 			CHECKF(r == MODES_OK &&
 				   strcmp(got, parse_rows[i].changes) == 0,
@@ -142,8 +141,7 @@ static const struct {
     {MODES_KEY | MODES_NO_OUTSIDE, "sesame", 0, 1, "+kn sesame"},
     {MODES_KEY | MODES_NO_OUTSIDE, "sesame", 0, 0, "+kn *"},
     {MODES_KEY | MODES_LIMIT | MODES_INVITE, "k", 5, 1, "+ikl k 5"},
-    {MODES_LIMIT | MODES_SECRET | MODES_MODERATED, "", 65535, 0,
-     "+lms 65535"},
+    {MODES_LIMIT | MODES_SECRET | MODES_MODERATED, "", 65535, 0, "+lms 65535"},
 };
 
 static void
@@ -153,9 +151,9 @@ test_room_modes_format_in_letter_order_with_parameters(void)
 
 	for (size_t i = 0; i < sizeof(format_rows) / sizeof(format_rows[0]);
 	     i++) {
-		size_t n = modes_format(format_rows[i].flags, format_rows[i].key,
-					format_rows[i].limit,
-					format_rows[i].show, out);
+		size_t n = modes_format(
+		    format_rows[i].flags, format_rows[i].key,
+		    format_rows[i].limit, format_rows[i].show, out);
 		CHECKF(n == strlen(out) && strcmp(out, format_rows[i].out) == 0,
 		       "row %zu: \"%s\", wanted \"%s\"", i, out,
 		       format_rows[i].out);
