@@ -28,25 +28,24 @@ irc_mode_room_ok(struct core_str name)
 	return names_room_valid(room);
 }
 
-/* Parameters from..nparams joined by spaces, in scratch space. */
+/* Parameters from..nparams joined by spaces, in scratch space (whose
+ * pieces, kept one after another, are contiguous). */
 static struct core_str
 irc_mode_join(const struct irc_msg *m, unsigned from)
 {
+	char *start = NULL;
 	size_t n = 0;
-	char *p;
 
-	for (unsigned i = from; i < m->nparams; i++)
-		n += m->params[i].n + 1;
-	if (n == 0 || !(p = irc_keep("", n)))
-		return (struct core_str){"", 0};
-	n = 0;
 	for (unsigned i = from; i < m->nparams; i++) {
-		if (n)
-			p[n++] = ' ';
-		memcpy(p + n, m->params[i].p, m->params[i].n);
-		n += m->params[i].n;
+		char *sep = i > from ? irc_keep(" ", 1) : NULL;
+		char *p = irc_keep(m->params[i].p, m->params[i].n);
+		if (!p || (i > from && !sep))
+			return (struct core_str){"", 0};
+		if (!start)
+			start = p;
+		n += m->params[i].n + (i > from);
 	}
-	return (struct core_str){p, n};
+	return start ? (struct core_str){start, n} : (struct core_str){"", 0};
 }
 
 /* MODE of a room: a query (324, 329), the ban list (367, 368) or
