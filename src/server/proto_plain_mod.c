@@ -521,8 +521,9 @@ plain_mod_error(struct pconn *pc, enum core_err err, struct outbox_str room,
 			w = &plain_mod_errors[i];
 	if (!w)
 		return 0;
-	names_quote(room.p, room.n, r);
-	names_quote(arg.p, arg.n, a);
+	/* An operation's empty strings may have no bytes behind them. */
+	names_quote(room.n ? room.p : "", room.n, r);
+	names_quote(arg.n ? arg.p : "", arg.n, a);
 	for (const char *p = w->text;
 	     *p && n + NAMES_QUOTE_SIZE + 24 < sizeof(line); p++) {
 		if (p[0] == '%' &&
