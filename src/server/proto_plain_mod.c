@@ -136,43 +136,31 @@ plain_mod_rest(const char *s, size_t len, size_t at)
 	return (struct core_str){s + at, len - at};
 }
 
-/* The room a command names (word, when it starts with '#'), else the
- * current one; NULL with the error emitted. */
-static const struct proto_room *
+/* The room a command names (word, when it starts with '#': the
+ * supervisor says what it is), else the current one; empty with the
+ * error emitted. */
+static struct core_str
 plain_mod_room(struct pconn *pc, struct core_str word,
 	       const struct proto_room *cur)
 {
 	char room[OUTBOX_ROOM_MAX + 1];
-	const struct proto_room *r;
 
 	if (!word.n) {
-		if (!cur)
+		if (!cur) {
 			plain_mod_emitf(pc, "-!- error: you are not in a room; "
 					    "name one: #room");
-		return cur;
+			return (struct core_str){"", 0};
+		}
+		return (struct core_str){cur->name, strlen(cur->name)};
 	}
 	snprintf(room, sizeof(room), "%.*s", (int)word.n, word.p);
 	if (word.n > CONFIG_ROOM_MAX + 1 || !names_room_valid(room)) {
 		pc->proto->error(pc, CORE_ERR_ROOM_INVALID,
 				 (struct outbox_str){word.p, word.n},
 				 (struct outbox_str){"", 0}, 0);
-		return NULL;
+		return (struct core_str){"", 0};
 	}
-	r = proto_room_named(pc, word.p, word.n);
-	if (r)
-		return r;
-	/* Not one of the client's: the supervisor says what it is. */
-	static struct proto_room named;
-	named.id = 0;
-	memcpy(named.name, word.p, word.n);
-	named.name[word.n] = '\0';
-	return &named;
-}
-
-static struct core_str
-plain_mod_room_str(const struct proto_room *r)
-{
-	return (struct core_str){r->name, strlen(r->name)};
+	return word;
 }
 
 /* "+o NICK": the change a shortcut makes. */
@@ -195,12 +183,10 @@ plain_mod_span(struct core_str word, struct core_str text)
 }
 
 static int
-plain_mod_room_op(const struct plain_mod_command *c, const struct proto_room *r,
+plain_mod_room_op(const struct plain_mod_command *c, struct core_str room,
 		  struct core_str word, struct core_str text,
 		  struct core_op *op)
 {
-	struct core_str room = plain_mod_room_str(r);
-
 	if (c->mode) {
 		*op = (struct core_op){.kind = CORE_MODE,
 				       .room = room,
@@ -268,7 +254,6 @@ plain_mod_parse(struct pconn *pc, const char *name, size_t nlen,
 		struct core_op *ops)
 {
 	const struct plain_mod_command *c = NULL;
-	const struct proto_room *r = NULL;
 	struct core_str first, word, text;
 	size_t at = 0, before;
 
@@ -303,10 +288,10 @@ plain_mod_parse(struct pconn *pc, const char *name, size_t nlen,
 			plain_mod_emitf(pc, "-!- error: %s", c->usage);
 			return 0;
 		}
-		r = plain_mod_room(pc, room, cur);
-		if (!r)
+		room = plain_mod_room(pc, room, cur);
+		if (!room.n)
 			return 0;
-		return plain_mod_room_op(c, r, word, text, ops);
+		return plain_mod_room_op(c, room, word, text, ops);
 	}
 	word = first;
 	text = plain_mod_rest(args, alen, at);
