@@ -89,6 +89,8 @@ enum channel_reason {
 	CHANNEL_REASON_KICKED = 6,   /* the supervisor asked */
 	CHANNEL_REASON_TIMEOUT = 7,  /* silent for --ping-timeout after a
 					ping; text says so */
+	CHANNEL_REASON_KILLED = 8,   /* a server operator's /kill; text
+					says who and why */
 };
 
 struct channel_client_closed {
@@ -126,6 +128,8 @@ struct channel_tls_context {
 struct channel_kick {
 	uint64_t client;
 	char text[CHANNEL_REASON_MAX];
+	uint16_t reason; /* enum channel_reason; 0: CHANNEL_REASON_KICKED */
+	uint16_t reserved[3];
 };
 
 /* ---- the store's channel ---- */

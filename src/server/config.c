@@ -30,6 +30,7 @@ config_defaults(struct config *cfg)
 	cfg->default_room = "#lobby";
 	cfg->network = "parley";
 	cfg->ping_timeout_s = 120;
+	cfg->room_modes = "+nt";
 	cfg->db_path = "parley.db";
 	cfg->history_days = 30;
 	cfg->db_batch = 1000;

@@ -22,6 +22,15 @@ struct config_listener {
 			       when it cannot be bound */
 };
 
+#define CONFIG_OPERS_MAX     16
+#define CONFIG_OPER_NAME_MAX 31
+
+/* A server operator: "oper NAME HASH" (a crypt(3) hash, yescrypt). */
+struct config_oper {
+	char name[CONFIG_OPER_NAME_MAX + 1];
+	const char *hash; /* points into the option's value */
+};
+
 struct config {
 	struct config_listener listen[CONFIG_LISTEN_MAX];
 	int nlisten;
@@ -77,6 +86,11 @@ struct config {
 	const char *network;	 /* ISUPPORT NETWORK */
 	const char *motd_path;	 /* message of the day; NULL: none */
 	int ping_timeout_s;	 /* silence before a ping, and after it */
+	/* Moderation */
+	const char *room_modes; /* what a new room starts with (modes.h) */
+	struct config_oper opers[CONFIG_OPERS_MAX];
+	int nopers;
+	int hash_password; /* --hash-password: print a hash and exit */
 };
 
 /* Fills the documented defaults. */

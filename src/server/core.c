@@ -31,6 +31,14 @@ core_op_name(enum core_op_kind op)
 	    [CORE_LUSERS] = "lusers",
 	    [CORE_MOTD] = "motd",
 	    [CORE_AWAY] = "away",
+	    [CORE_MODE] = "mode",
+	    [CORE_KICK] = "kick",
+	    [CORE_BANS] = "bans",
+	    [CORE_INVITE] = "invite",
+	    [CORE_OPER] = "oper",
+	    [CORE_KILL] = "kill",
+	    [CORE_WALL] = "wall",
+	    [CORE_GLINE] = "gline",
 	};
 
 	if ((unsigned)op >= sizeof(names) / sizeof(names[0]) || !names[op])
@@ -67,6 +75,22 @@ core_err_name(enum core_err err)
 	    [CORE_ERR_HISTORY_REF] = "unknown message reference",
 	    [CORE_ERR_LOGGED_IN] = "already logged in",
 	    [CORE_ERR_NO_MOTD] = "no motd",
+	    [CORE_ERR_CHANOP_NEEDED] = "not room operator",
+	    [CORE_ERR_USER_NOT_IN] = "user not in room",
+	    [CORE_ERR_USER_ON_ROOM] = "user already in room",
+	    [CORE_ERR_UNKNOWN_MODE] = "unknown mode",
+	    [CORE_ERR_ROOM_FULL] = "room full",
+	    [CORE_ERR_INVITE_ONLY] = "invite only",
+	    [CORE_ERR_BANNED] = "banned",
+	    [CORE_ERR_BAD_KEY] = "bad key",
+	    [CORE_ERR_CANNOT_SEND] = "cannot send",
+	    [CORE_ERR_OPER_FAILED] = "oper password mismatch",
+	    [CORE_ERR_NO_OPER_NAME] = "no such oper",
+	    [CORE_ERR_NOT_OPER] = "not a server operator",
+	    [CORE_ERR_MODE_ARG] = "bad mode parameter",
+	    [CORE_ERR_BAD_MASK] = "bad mask",
+	    [CORE_ERR_BAN_LIST_FULL] = "ban list full",
+	    [CORE_ERR_NO_SUCH_BAN] = "no such ban",
 	};
 
 	if ((unsigned)err >= sizeof(names) / sizeof(names[0]) || !names[err])

@@ -1,7 +1,7 @@
 /*
- * irc_channel: IRC's room commands (JOIN, PART, TOPIC, NAMES, LIST, MODE,
- * and KICK, which nobody may) and what the server's answers about rooms
- * look like (332/333, 353/366, 322, 324/329). Session processes.
+ * irc_channel: IRC's room commands (JOIN, PART, TOPIC, NAMES, LIST) and
+ * what the server's answers about rooms look like (332/333, 353/366, 322,
+ * 324/329; irc_mode.c has MODE and KICK). Session processes.
  * Invariant: every operation names a room by a valid name, spelled as the
  * client did; the supervisor decides the rest (and spells it as made).
  */
@@ -58,9 +58,11 @@ int
 irc_cmd_join(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 {
 	struct core_str list = m->params[0];
+	struct core_str keys =
+	    m->nparams > 1 ? m->params[1] : (struct core_str){0};
 	unsigned want = CORE_WANT_TOPIC | CORE_WANT_NAMES;
 	char name[CONFIG_ROOM_MAX + 2];
-	size_t at = 0;
+	size_t at = 0, key_at = 0;
 	int n = 0, targets = 0;
 
 	if (list.n == 1 && list.p[0] == '0')
@@ -71,6 +73,10 @@ irc_cmd_join(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 		want |= CORE_WANT_HISTORY;
 	while (at < list.n) {
 		struct core_str r = irc_next_item(list, &at);
+		/* The keys pair with the rooms in order. */
+		struct core_str key = key_at < keys.n
+					  ? irc_next_item(keys, &key_at)
+					  : (struct core_str){"", 0};
 		if (r.n == 0)
 			continue;
 		if (++targets > IRC_TARGETS_MAX) {
@@ -86,7 +92,7 @@ irc_cmd_join(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 		if (proto_room_named(pc, r.p, r.n))
 			continue;
 		ops[n++] = (struct core_op){
-		    .kind = CORE_JOIN, .flags = want, .room = r};
+		    .kind = CORE_JOIN, .flags = want, .room = r, .arg = key};
 	}
 	return n;
 }
@@ -179,63 +185,6 @@ irc_cmd_list(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 			 irc_str(m->params[0]));
 	ops[0] = (struct core_op){.kind = CORE_ROOMS};
 	return 1;
-}
-
-/* MODE of a room: its modes (always +n, set by nobody), the empty ban
- * list, or a change nobody may make. */
-static int
-irc_mode_room(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
-{
-	struct core_str r = m->params[0], modes;
-	char name[CONFIG_ROOM_MAX + 2];
-
-	if (!irc_room_ok(r, name)) {
-		irc_num(pc, ERR_NOSUCHCHANNEL, irc_str(r));
-		return 0;
-	}
-	if (m->nparams == 1) {
-		ops[0] = (struct core_op){.kind = CORE_ROOMS, .room = r};
-		return 1;
-	}
-	modes = m->params[1];
-	if (m->nparams == 2 &&
-	    ((modes.n == 1 && modes.p[0] == 'b') ||
-	     (modes.n == 2 && memcmp(modes.p, "+b", 2) == 0))) {
-		irc_num(pc, RPL_ENDOFBANLIST, name);
-		return 0;
-	}
-	irc_num(pc, ERR_CHANOPRIVSNEEDED, name);
-	return 0;
-}
-
-int
-irc_cmd_mode(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
-{
-	struct core_str t = m->params[0];
-
-	if (t.n > 0 && t.p[0] == '#')
-		return irc_mode_room(pc, m, ops);
-	/* A user: the client itself, which has no modes to set. */
-	if (t.n != strlen(pc->nick) || strncasecmp(t.p, pc->nick, t.n) != 0) {
-		irc_num(pc, ERR_USERSDONTMATCH);
-		return 0;
-	}
-	for (size_t i = 0; m->nparams > 1 && i < m->params[1].n; i++)
-		if (m->params[1].p[i] != '+' && m->params[1].p[i] != '-') {
-			irc_num(pc, ERR_UMODEUNKNOWNFLAG);
-			return 0;
-		}
-	irc_num(pc, RPL_UMODEIS);
-	return 0;
-}
-
-int
-irc_cmd_kick(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
-{
-	(void)ops;
-	/* Rooms have no operators: nobody may kick. */
-	irc_num(pc, ERR_CHANOPRIVSNEEDED, irc_str(m->params[0]));
-	return 0;
 }
 
 /* ---- what the server says about rooms ----------------------------------- */
@@ -343,7 +292,9 @@ irc_room_info(struct pconn *pc, const struct outbox_view *v)
 
 	irc_cstr(room, sizeof(room), v->room);
 	if (st->cmd == IRC_CMD_MODE) {
-		irc_num(pc, RPL_CHANNELMODEIS, room);
+		char modes[OUTBOX_ARG_MAX + 1];
+		irc_num(pc, RPL_CHANNELMODEIS, room,
+			irc_cstr(modes, sizeof(modes), v->arg));
 		irc_num(pc, RPL_CREATIONTIME, room,
 			(long long)(irc_id(v, 1) / 1000));
 		return;

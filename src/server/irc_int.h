@@ -82,6 +82,12 @@ enum irc_cmd {
 	IRC_CMD_USERHOST,
 	IRC_CMD_ISON,
 	IRC_CMD_AWAY,
+	IRC_CMD_INVITE,
+	IRC_CMD_OPER,
+	IRC_CMD_KILL,
+	IRC_CMD_WALLOPS,
+	IRC_CMD_GLINE,
+	IRC_CMD_UNGLINE,
 };
 
 /* One parsed line. Strings point into the line. */
@@ -116,6 +122,7 @@ struct irc_state {
 	size_t collect_len;
 	unsigned batch_seq; /* batches opened so far */
 	int batch_open;	    /* a history batch is open: its number */
+	int mode_list;	    /* the MODE in progress asks for the bans */
 };
 
 struct irc_command {
@@ -222,10 +229,6 @@ int irc_cmd_names(struct pconn *pc, const struct irc_msg *m,
 		  struct core_op *ops);
 int irc_cmd_list(struct pconn *pc, const struct irc_msg *m,
 		 struct core_op *ops);
-int irc_cmd_mode(struct pconn *pc, const struct irc_msg *m,
-		 struct core_op *ops);
-int irc_cmd_kick(struct pconn *pc, const struct irc_msg *m,
-		 struct core_op *ops);
 
 /* Records for this client about rooms: TOPIC_INFO, NAMES, ROOM_INFO,
  * ROOM_END. */
@@ -233,6 +236,35 @@ void irc_channel_deliver(struct pconn *pc, const struct outbox_view *v);
 
 /* The REPLY of a room request (JOIN, PART, TOPIC, NAMES, ROOMS). */
 void irc_channel_reply(struct pconn *pc, const struct outbox_view *v);
+
+/* ---- irc_mode.c ---- */
+
+int irc_cmd_mode(struct pconn *pc, const struct irc_msg *m,
+		 struct core_op *ops);
+int irc_cmd_kick(struct pconn *pc, const struct irc_msg *m,
+		 struct core_op *ops);
+int irc_cmd_invite(struct pconn *pc, const struct irc_msg *m,
+		   struct core_op *ops);
+int irc_cmd_oper(struct pconn *pc, const struct irc_msg *m,
+		 struct core_op *ops);
+int irc_cmd_kill(struct pconn *pc, const struct irc_msg *m,
+		 struct core_op *ops);
+int irc_cmd_wallops(struct pconn *pc, const struct irc_msg *m,
+		    struct core_op *ops);
+int irc_cmd_gline(struct pconn *pc, const struct irc_msg *m,
+		  struct core_op *ops);
+
+/* OUTBOX_INVITE and OUTBOX_BAN_INFO for this client. */
+void irc_mode_deliver(struct pconn *pc, const struct outbox_view *v);
+
+/* The REPLY of a moderation request (MODE, KICK, BANS, INVITE, OPER,
+ * KILL, WALL, GLINE). */
+void irc_mode_reply(struct pconn *pc, const struct outbox_view *v);
+
+/* Emits the numeric of a moderation error (room r and name a quoted);
+ * returns 0 when err is none of them. */
+int irc_mode_error(struct pconn *pc, enum core_err err, const char *r,
+		   const char *a);
 
 /* ---- irc_message.c ---- */
 

@@ -8,6 +8,7 @@
  */
 #include "server/irc_int.h"
 #include "server/irc_numerics.h"
+#include "server/modes.h"
 
 #include "lib/line.h"
 #include "server/names.h"
@@ -282,18 +283,21 @@ irc_isupport(struct pconn *pc)
 
 	/* At most 13 tokens a line; each true of this server. */
 	snprintf(one, sizeof(one),
-		 "AWAYLEN=%d CASEMAPPING=ascii CHANLIMIT=#:%d CHANMODES=b,,,n "
-		 "CHANNELLEN=%d CHANTYPES=# CLIENTTAGDENY=* LINELEN=%zu "
-		 "MODES=1 NETWORK=%s NICKLEN=%d PREFIX=(ov)@+",
+		 "AWAYLEN=%d CASEMAPPING=ascii CHANLIMIT=#:%d "
+		 "CHANMODES=" MODES_CHANMODES " CHANNELLEN=%d CHANTYPES=# "
+		 "CLIENTTAGDENY=* LINELEN=%zu MODES=%d NETWORK=%s NICKLEN=%d "
+		 "PREFIX=(ov)@+",
 		 CONFIG_AWAY_MAX, cfg->max_rooms_per_client,
-		 CONFIG_ROOM_MAX + 1, irc_linelen(cfg), cfg->network,
+		 CONFIG_ROOM_MAX + 1, irc_linelen(cfg), MODES_MAX, cfg->network,
 		 CONFIG_NICK_MAX);
 	snprintf(two, sizeof(two),
 		 "TARGMAX=JOIN:%d,PART:%d,PRIVMSG:%d,NOTICE:%d,NAMES:1,"
-		 "WHOIS:1,LIST:%d,USERHOST:%d TOPICLEN=%d",
+		 "WHOIS:1,LIST:%d,USERHOST:%d,KICK:%d TOPICLEN=%d KICKLEN=%d "
+		 "MAXLIST=b:%d",
 		 IRC_TARGETS_MAX, IRC_TARGETS_MAX, IRC_TARGETS_MAX,
 		 IRC_TARGETS_MAX, IRC_TARGETS_MAX, IRC_USERHOST_MAX,
-		 CONFIG_TOPIC_MAX);
+		 IRC_TARGETS_MAX, CONFIG_TOPIC_MAX, CONFIG_REASON_MAX,
+		 MODES_BANS_MAX);
 	irc_num(pc, RPL_ISUPPORT, one);
 	irc_num(pc, RPL_ISUPPORT, two);
 }

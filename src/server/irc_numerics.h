@@ -14,7 +14,7 @@
 #define RPL_YOURHOST "002 :Your host is %s, running version parley-%s"
 #define RPL_CREATED  "003 :This server was created %s"
 /* server, version, user modes (none: "-"), channel modes */
-#define RPL_MYINFO   "004 %s parley-%s - bn"
+#define RPL_MYINFO   "004 %s parley-%s - biklmnostv bklov"
 #define RPL_ISUPPORT "005 %s :are supported by this server"
 
 /* ---- replies ------------------------------------------------------------ */
@@ -41,8 +41,7 @@
 #define RPL_LISTSTART	  "321 Channel :Users  Name"
 #define RPL_LIST	  "322 %s %llu :%s"
 #define RPL_LISTEND	  "323 :End of /LIST"
-/* Rooms are always +n: only members speak in them. */
-#define RPL_CHANNELMODEIS "324 %s +n"
+#define RPL_CHANNELMODEIS "324 %s %s"
 #define RPL_CREATIONTIME  "329 %s %lld"
 #define RPL_NOTOPIC	  "331 %s :No topic is set"
 #define RPL_TOPIC	  "332 %s :%s"
@@ -51,7 +50,10 @@
 #define RPL_WHOREPLY	  "352 %s %s %s %s %s %s :0 %s"
 #define RPL_NAMREPLY	  "353 = %s :"
 #define RPL_ENDOFNAMES	  "366 %s :End of /NAMES list"
+#define RPL_INVITING	  "341 %s %s"
+#define RPL_BANLIST	  "367 %s %s %s %lld"
 #define RPL_ENDOFBANLIST  "368 %s :End of channel ban list"
+#define RPL_YOUREOPER	  "381 :You are now an IRC operator"
 #define RPL_MOTD	  "372 :- %s"
 #define RPL_MOTDSTART	  "375 :- %s Message of the day -"
 #define RPL_ENDOFMOTD	  "376 :End of /MOTD command"
@@ -63,6 +65,7 @@
 #define ERR_NOSUCHNICK	     "401 %s :No such nick/channel"
 #define ERR_NOSUCHCHANNEL    "403 %s :No such channel"
 #define ERR_CANNOTSENDTOCHAN "404 %s :Cannot send to channel (join it first)"
+#define ERR_CANNOTSENDTOMOD  "404 %s :Cannot send to channel (+m)"
 #define ERR_TOOMANYCHANNELS                                                    \
 	"405 %s :You have joined too many channels (max %ld)"
 #define ERR_SERVERCHANNELS    "403 %s :Too many channels on this server (max %ld)"
@@ -77,14 +80,26 @@
 #define ERR_NONICKNAMEGIVEN   "431 :No nickname given"
 #define ERR_ERRONEUSNICKNAME  "432 %s :Erroneous nickname"
 #define ERR_NICKNAMEINUSE     "433 %s :Nickname is already in use"
+#define ERR_USERNOTINCHANNEL  "441 %s %s :They aren't on that channel"
 #define ERR_NOTONCHANNEL      "442 %s :You're not on that channel"
+#define ERR_USERONCHANNEL     "443 %s %s :is already on channel"
 #define ERR_NOTREGISTERED     "451 :You have not registered"
 #define ERR_NEEDMOREPARAMS    "461 %s :Not enough parameters"
 #define ERR_ALREADYREGISTERED "462 :You may not reregister"
+#define ERR_PASSWDMISMATCH    "464 :Password incorrect"
+#define ERR_CHANNELISFULL     "471 %s :Cannot join channel (+l)"
+#define ERR_UNKNOWNMODE	      "472 %s :is unknown mode char to me"
+#define ERR_INVITEONLYCHAN    "473 %s :Cannot join channel (+i)"
+#define ERR_BANNEDFROMCHAN    "474 %s :Cannot join channel (+b)"
+#define ERR_BADCHANNELKEY     "475 %s :Cannot join channel (+k)"
 #define ERR_BADCHANMASK	      "476 %s :Bad Channel Mask"
+#define ERR_BANLISTFULL	      "478 %s b :Channel ban list is full"
+#define ERR_NOPRIVILEGES      "481 :Permission Denied- You're not an IRC operator"
 #define ERR_CHANOPRIVSNEEDED  "482 %s :You're not channel operator"
+#define ERR_NOOPERHOST	      "491 :No O-lines for your host"
 #define ERR_UMODEUNKNOWNFLAG  "501 :Unknown MODE flag"
 #define ERR_USERSDONTMATCH    "502 :Cant change mode for other users"
+#define ERR_INVALIDMODEPARAM  "696 %s %s * :Invalid mode parameter"
 
 /* ---- other lines (sent as they are, after the tags) --------------------- */
 
@@ -103,6 +118,7 @@
 #define IRC_REFUSE_FULL	    "server full, try again later"
 #define IRC_REFUSE_PER_ADDR "too many connections from your address (limit %ld)"
 #define IRC_REFUSE_BUSY	    "server busy, try again later"
+#define IRC_REFUSE_BANNED   "You are banned from this server"
 #define IRC_SHUTDOWN	    "server shutting down"
 
 #endif

@@ -162,6 +162,7 @@ metrics_refused(struct metrics_out *o, const struct metric_def *m)
 	    [PROTO_REFUSE_FULL] = "full",
 	    [PROTO_REFUSE_PER_ADDR] = "per_address",
 	    [PROTO_REFUSE_BUSY] = "busy",
+	    [PROTO_REFUSE_BANNED] = "banned",
 	};
 
 	for (unsigned i = 0; i < sizeof(why) / sizeof(why[0]); i++)

@@ -5,6 +5,7 @@
  */
 #include "server/options.h"
 
+#include "server/modes.h"
 #include "server/proto.h"
 #include "server/transport.h"
 
@@ -248,6 +249,46 @@ options_flag(const char *value, int *field, char *why, size_t n)
 	return -1;
 }
 
+static int
+options_room_modes(struct config *cfg, const char *value, char *why, size_t n)
+{
+	unsigned flags;
+
+	if (modes_simple(value, &flags) < 0) {
+		snprintf(why, n, "expected modes of i m n s t, such as +nt");
+		return -1;
+	}
+	cfg->room_modes = value;
+	return 0;
+}
+
+/* "NAME HASH" (or NAME:HASH, easier on a command line): a server
+ * operator and its password's crypt(3) hash, which has neither. */
+static int
+options_oper(struct config *cfg, const char *value, char *why, size_t n)
+{
+	const char *sp = value + strcspn(value, " :");
+	size_t len = (size_t)(sp - value);
+	struct config_oper *o;
+
+	if (!*sp || len == 0 || len > CONFIG_OPER_NAME_MAX || sp[1] == '\0' ||
+	    strpbrk(sp + 1, " :")) {
+		snprintf(why, n,
+			 "expected NAME HASH (parleyd --hash-password "
+			 "prints a hash)");
+		return -1;
+	}
+	if (cfg->nopers >= CONFIG_OPERS_MAX) {
+		snprintf(why, n, "at most %d operators", CONFIG_OPERS_MAX);
+		return -1;
+	}
+	o = &cfg->opers[cfg->nopers++];
+	memcpy(o->name, value, len);
+	o->name[len] = '\0';
+	o->hash = sp + 1;
+	return 0;
+}
+
 const struct option_def options_table[] = {
     {"listen", "HOST:PORT", OPTION_CALL, 0, 0, 0, options_listen,
      OPTION_REPEATS,
@@ -390,6 +431,16 @@ const struct option_def options_table[] = {
      OPTION_RELOADS,
      "ping IRC clients silent for S seconds; close\n"
      "them after S more (default 120)"},
+    {"room-modes", "MODES", OPTION_CALL, 0, 0, 0, options_room_modes, 0,
+     "modes a new room starts with, of i m n s t\n"
+     "(default +nt)"},
+    {"oper", "NAME HASH", OPTION_CALL, 0, 0, 0, options_oper, OPTION_REPEATS,
+     "a server operator and its password's hash\n"
+     "(repeatable; --hash-password makes one)"},
+    {"hash-password", NULL, OPTION_FLAG, FIELD(hash_password), 0, 1, NULL,
+     OPTION_COMMAND_LINE,
+     "read a password on stdin, print its hash for\n"
+     "oper, and exit"},
 };
 
 const size_t options_count = sizeof(options_table) / sizeof(options_table[0]);

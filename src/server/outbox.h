@@ -32,7 +32,9 @@ enum outbox_kind {
 	/* 2x: written by the supervisor: events the members of rooms see */
 	OUTBOX_JOIN = 20,     /* src joined room target; aux =
 				 OUTBOX_ANNOUNCE when every member is told;
-				 text = its away message (empty: none) */
+				 text = its away message (empty: none);
+				 ids[0] = the room's MODES_* flags, ids[1]
+				 = the joiner's OUTBOX_MEMBER_* bits */
 	OUTBOX_PART = 21,     /* src left room target; text = reason; aux as
 				 for JOIN */
 	OUTBOX_QUIT = 22,     /* src left the server; text = reason; ids =
@@ -43,6 +45,17 @@ enum outbox_kind {
 	OUTBOX_SHUTDOWN = 25, /* to everyone: the server is stopping */
 	OUTBOX_AWAY = 26,     /* src is away: text (empty: back again); ids
 				 = rooms whose members are told */
+
+	/* 30-39: moderation's events (supervisor_mod.c) */
+	OUTBOX_MODE = 30,   /* src changed the modes of room target: text =
+			       the changes as applied ("+o-v alice bob");
+			       ids[0] = the room's MODES_* flags after, then
+			       pairs of (client id, its OUTBOX_MEMBER_OP and
+			       _VOICE bits after); src 0: the server */
+	OUTBOX_KICK = 31,   /* src removed ids[0] (nick arg) from room
+			       target; text = reason */
+	OUTBOX_INVITE = 32, /* for client target: src invites it to room */
+	OUTBOX_WALL = 33,   /* to everyone: server operator src says text */
 
 	/* 4x: written by the supervisor for one client, target: answers to
 	 * its requests. Each request ends with exactly one REPLY, after
@@ -60,7 +73,9 @@ enum outbox_kind {
 				   (see OUTBOX_NAMES_*), aux = OUTBOX_LAST on
 				   the last chunk */
 	OUTBOX_ROOM_INFO = 43,	/* room has ids[0] members; text = topic;
-				   ids[1] = when it was made (ms) */
+				   ids[1] = when it was made (ms); arg =
+				   its modes (modes_format; the key shown
+				   to members only) */
 	OUTBOX_ROOM_END = 44,	/* end of a room list of ids[0] rooms */
 	OUTBOX_HISTORY = 45,	/* an earlier room message: nick, user, host,
 				   acct, room and text as in the MSG, ts_ms its
@@ -89,6 +104,10 @@ enum outbox_kind {
 	OUTBOX_WARNING = 61, /* for client target: part of its request could
 				not be done (the request goes on); aux = enum
 				core_err, room and arg its parameters */
+	/* 70-79: moderation's answers */
+	OUTBOX_BAN_INFO = 70, /* a ban of room (empty room: server-wide): arg
+				 = its mask, nick = who set it, text = the
+				 reason (server-wide), ids[0] = when (ms) */
 };
 
 /* aux of OUTBOX_MSG, OUTBOX_PRIVMSG and OUTBOX_HISTORY */

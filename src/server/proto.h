@@ -85,6 +85,7 @@ enum proto_refusal {
 	PROTO_REFUSE_FULL,     /* --max-clients reached */
 	PROTO_REFUSE_PER_ADDR, /* num: --max-per-address */
 	PROTO_REFUSE_BUSY,     /* no session process can take it */
+	PROTO_REFUSE_BANNED,   /* a server-wide ban (/gline) matches it */
 };
 
 struct proto {

@@ -50,6 +50,12 @@ static const struct irc_command irc_commands[] = {
     {"USERHOST", IRC_CMD_USERHOST, irc_cmd_userhost, 1, IRC_USERHOST_MAX, 0},
     {"ISON", IRC_CMD_ISON, irc_cmd_ison, 1, IRC_PARAMS_MAX, 0},
     {"AWAY", IRC_CMD_AWAY, irc_cmd_away, 0, 1, 0},
+    {"INVITE", IRC_CMD_INVITE, irc_cmd_invite, 2, 2, 0},
+    {"OPER", IRC_CMD_OPER, irc_cmd_oper, 2, 2, 0},
+    {"KILL", IRC_CMD_KILL, irc_cmd_kill, 1, 2, 0},
+    {"WALLOPS", IRC_CMD_WALLOPS, irc_cmd_wallops, 1, 1, 0},
+    {"GLINE", IRC_CMD_GLINE, irc_cmd_gline, 0, 2, 0},
+    {"UNGLINE", IRC_CMD_UNGLINE, irc_cmd_gline, 0, 1, 0},
 };
 
 #define IRC_NCOMMANDS (sizeof(irc_commands) / sizeof(irc_commands[0]))
@@ -463,6 +469,27 @@ irc_format(const struct proto_env *env, const struct outbox_view *v,
 		irc_puts(&o, " :");
 		irc_put_cut(&o, v->text);
 		break;
+	case OUTBOX_MODE:
+		irc_start(&o, env, v, caps, NULL, 0);
+		irc_puts(&o, "MODE ");
+		irc_put_str(&o, v->room);
+		irc_puts(&o, " ");
+		irc_put_cut(&o, v->text);
+		break;
+	case OUTBOX_KICK:
+		irc_start(&o, env, v, caps, NULL, 0);
+		irc_puts(&o, "KICK ");
+		irc_put_str(&o, v->room);
+		irc_puts(&o, " ");
+		irc_put_str(&o, v->arg);
+		irc_puts(&o, " :");
+		irc_put_cut(&o, v->text.n ? v->text : v->nick);
+		break;
+	case OUTBOX_WALL:
+		irc_start(&o, env, v, caps, NULL, 0);
+		irc_puts(&o, "WALLOPS :");
+		irc_put_cut(&o, v->text);
+		break;
 	case OUTBOX_AWAY:
 		if (role == PROTO_ROLE_AUTHOR || !(caps & IRC_CAP_AWAY_NOTIFY))
 			return 0;
@@ -534,7 +561,8 @@ irc_error(struct pconn *pc, enum core_err err, struct outbox_str room,
 		irc_num(pc, ERR_NOMOTD);
 		break;
 	default:
-		irc_num(pc, RPL_TRYAGAIN, "*");
+		if (!irc_mode_error(pc, err, r, a))
+			irc_num(pc, RPL_TRYAGAIN, "*");
 		break;
 	}
 }
@@ -558,6 +586,16 @@ irc_reply(struct pconn *pc, const struct outbox_view *v, struct core_op *ops)
 		return 0;
 	case CORE_PRIVMSG:
 		irc_message_reply(pc, v);
+		return 0;
+	case CORE_MODE:
+	case CORE_KICK:
+	case CORE_BANS:
+	case CORE_INVITE:
+	case CORE_OPER:
+	case CORE_KILL:
+	case CORE_WALL:
+	case CORE_GLINE:
+		irc_mode_reply(pc, v);
 		return 0;
 	case CORE_WHO:
 	case CORE_WHOIS:
@@ -589,6 +627,10 @@ irc_deliver(struct pconn *pc, const struct outbox_view *v, struct core_op *ops)
 		break;
 	case OUTBOX_HISTORY:
 		irc_history_deliver(pc, v);
+		break;
+	case OUTBOX_INVITE:
+	case OUTBOX_BAN_INFO:
+		irc_mode_deliver(pc, v);
 		break;
 	case OUTBOX_USER_INFO:
 	case OUTBOX_USER_ROOMS:
@@ -657,6 +699,9 @@ irc_refusal(enum proto_refusal why, long num, char *out, size_t n)
 		break;
 	case PROTO_REFUSE_PER_ADDR:
 		snprintf(text, sizeof(text), IRC_REFUSE_PER_ADDR, num);
+		break;
+	case PROTO_REFUSE_BANNED:
+		snprintf(text, sizeof(text), IRC_REFUSE_BANNED);
 		break;
 	default:
 		snprintf(text, sizeof(text), IRC_REFUSE_BUSY);

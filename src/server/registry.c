@@ -35,6 +35,8 @@ registry_room_free(struct registry *reg, struct reg_room *r)
 		free(r->hist[i].text);
 	free(r->hist);
 	free(r->members);
+	free(r->member_flags);
+	free(r->mod.bans);
 	free(r);
 }
 
@@ -239,6 +241,19 @@ registry_is_member(const struct reg_client *c, const struct reg_room *r)
 	return 0;
 }
 
+uint8_t *
+registry_member_flags(struct registry *reg, const struct reg_client *c,
+		      struct reg_room *r)
+{
+	unsigned slot = REGISTRY_SLOT(c->id);
+
+	(void)reg;
+	for (unsigned i = 0; i < r->nmembers; i++)
+		if (r->members[i] == slot)
+			return &r->member_flags[i];
+	return NULL;
+}
+
 static int
 registry_room_cmp(const void *a, const void *b)
 {
@@ -319,8 +334,13 @@ registry_join(struct registry *reg, struct reg_client *c, const char *name,
 		if (!m)
 			return -ENOSPC;
 		r->members = m;
+		uint8_t *f = realloc(r->member_flags, cap);
+		if (!f)
+			return -ENOSPC;
+		r->member_flags = f;
 		r->members_cap = cap;
 	}
+	r->member_flags[r->nmembers] = 0;
 	r->members[r->nmembers++] = REGISTRY_SLOT(c->id);
 	c->rooms[c->nrooms++] = r;
 	*out = r;
@@ -344,6 +364,7 @@ registry_part(struct registry *reg, struct reg_client *c, struct reg_room *r)
 	for (i = 0; i < r->nmembers; i++) {
 		if (r->members[i] == slot) {
 			r->members[i] = r->members[--r->nmembers];
+			r->member_flags[i] = r->member_flags[r->nmembers];
 			break;
 		}
 	}

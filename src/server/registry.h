@@ -8,9 +8,11 @@
 #ifndef PARLEY_REGISTRY_H
 #define PARLEY_REGISTRY_H
 
+#include "lib/mask.h"
 #include "lib/net.h"
 #include "lib/strmap.h"
 #include "server/config.h"
+#include "server/modes.h"
 #include "server/outbox.h"
 
 #include <stdint.h>
@@ -31,6 +33,27 @@ struct reg_hist {
 	size_t len, cap;
 };
 
+/* A ban of a room: a whole mask (lib/mask.h), who set it and when. */
+struct reg_ban {
+	char mask[MASK_MAX + 1];
+	char by[CONFIG_NICK_MAX + 1];
+	int64_t at_ms;
+};
+
+#define REGISTRY_BANS_MAX    MODES_BANS_MAX
+#define REGISTRY_INVITES_MAX 16 /* open invitations per room */
+
+/* A room's moderation state (supervisor_mod.c keeps it). */
+struct reg_room_mod {
+	unsigned modes; /* MODES_* */
+	char key[MODES_KEY_MAX + 1];
+	unsigned limit;
+	struct reg_ban *bans; /* REGISTRY_BANS_MAX once the first is set */
+	unsigned nbans;
+	uint64_t invited[REGISTRY_INVITES_MAX]; /* client ids, oldest go */
+	unsigned ninvited;
+};
+
 struct reg_room {
 	uint64_t id;
 	char name[CONFIG_ROOM_MAX + 2]; /* spelled as at creation */
@@ -39,10 +62,12 @@ struct reg_room {
 	int64_t topic_ms;		    /* when (wall clock) */
 	int64_t created_ms;		    /* wall clock */
 	unsigned *members;		    /* client slots */
+	uint8_t *member_flags; /* per member: OUTBOX_MEMBER_OP, _VOICE */
 	unsigned nmembers, members_cap;
 	struct reg_hist *hist; /* ring of hist_cap entries */
 	unsigned hist_cap;     /* cfg->history when it was made */
 	unsigned hist_next, hist_count;
+	struct reg_room_mod mod;
 };
 
 struct reg_client {
@@ -63,6 +88,7 @@ struct reg_client {
 	char away[CONFIG_AWAY_MAX + 1]; /* "": not away */
 	int64_t signon_ms, active_ms;	/* wall clock */
 	int secure;			/* its transport is encrypted (TLS) */
+	char oper[CONFIG_OPER_NAME_MAX + 1]; /* server operator as; "": not */
 };
 
 struct registry {
@@ -135,6 +161,11 @@ int registry_part(struct registry *reg, struct reg_client *c,
 		  struct reg_room *room);
 
 int registry_is_member(const struct reg_client *c, const struct reg_room *r);
+
+/* c's OUTBOX_MEMBER_OP/_VOICE bits in r (to read or change), or NULL
+ * when c is not a member. */
+uint8_t *registry_member_flags(struct registry *reg, const struct reg_client *c,
+			       struct reg_room *r);
 
 /* Fills out (room for reg->nrooms) with every room, sorted by name
  * regardless of case. Returns the count. */

@@ -116,8 +116,9 @@ session_handle_message(struct session *s, const struct channel_hdr *h,
 		m.text[sizeof(m.text) - 1] = '\0';
 		struct client *c = session_client_get(s, m.client);
 		if (c)
-			session_client_close(s, c, CHANNEL_REASON_KICKED,
-					     m.text);
+			session_client_close(
+			    s, c, m.reason ? m.reason : CHANNEL_REASON_KICKED,
+			    m.text);
 		break;
 	}
 	case CHANNEL_SHUTDOWN:

@@ -229,6 +229,10 @@ session_say(struct session *s, struct client *c, const struct core_op *op)
 	}
 	if (op->text.n == 0)
 		return;
+	if (!session_may_say(c, r)) {
+		session_fail(c, CORE_ERR_CANNOT_SEND, op);
+		return;
+	}
 	session_count(s, STATS_MSGS_ROOM, 1);
 	outbox_put(&s->w, &(struct outbox_new){
 			      .kind = OUTBOX_MSG,
@@ -807,6 +811,7 @@ session_client_close(struct session *s, struct client *c, int reason,
 		buf_free(&c->out);
 		/* fall through */
 	case CHANNEL_REASON_KICKED:
+	case CHANNEL_REASON_KILLED:
 	case CHANNEL_REASON_TIMEOUT:
 		c->last_words = 1;
 		if (c->opened)

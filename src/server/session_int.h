@@ -35,6 +35,7 @@ struct sroom {
 	struct proto_room pr;
 	struct client **members;
 	unsigned n, cap;
+	unsigned modes; /* MODES_*, from its JOIN and MODE records */
 };
 
 /* An operation waiting for an outstanding request's reply, with its own
@@ -52,6 +53,9 @@ struct client {
 	char addr[CHANNEL_ADDR_MAX];
 	char user[OUTBOX_USER_MAX + 1];
 	char host[OUTBOX_HOST_MAX + 1];
+	/* Per pc.rooms[i]: its OUTBOX_MEMBER_OP/_VOICE bits there. */
+	uint8_t room_flags[CONFIG_ROOMS_PER_CLIENT_MAX];
+	int oper; /* a server operator: speaks in +m rooms */
 	struct line_reader lr;
 	struct buf in, out;
 	int opened;    /* the protocol has greeted it */
@@ -258,5 +262,9 @@ void session_read_timeline(struct session *s);
 
 /* Removes c from room r (freeing r once no local client is in it). */
 void session_room_remove(struct session *s, struct client *c, struct sroom *r);
+
+/* Whether c may speak in its room r now (+m: voice, operator or server
+ * operator). */
+int session_may_say(const struct client *c, const struct proto_room *r);
 
 #endif

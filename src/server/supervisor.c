@@ -211,6 +211,7 @@ sv_teardown(struct supervisor *sv)
 	free(sv->marked);
 	free(sv->recbuf);
 	free(sv->motd);
+	sv_mod_free(sv);
 	outbox_shm_destroy(&sv->shm);
 	sv_ops_teardown(sv);
 }

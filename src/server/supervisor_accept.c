@@ -52,11 +52,18 @@ sv_admit(struct supervisor *sv, const struct sv_listener *l, int fd,
 {
 	char addr[NET_ADDR_STRLEN], host[NET_ADDR_STRLEN];
 	int exempt = net_is_loopback(ss) && !sv->cfg->limit_loopback;
+	char cloak[OUTBOX_HOST_MAX + 1];
 	struct sv_session *s;
 	struct reg_client *c;
 
 	net_format_addr(ss, addr, sizeof(addr));
 	net_format_host(ss, host, sizeof(host));
+	sv_cloak(sv, host, cloak, sizeof(cloak));
+	if (sv_mod_glined(sv, host, cloak)) {
+		log_warn("refused %s: banned from this server", addr);
+		sv_refuse(l, fd, PROTO_REFUSE_BANNED, 0);
+		return;
+	}
 	if (sv->reg.nclients >= (unsigned)sv->cfg->max_clients) {
 		log_warn("refused %s: server full (%d %s)", addr,
 			 sv->cfg->max_clients,
@@ -87,7 +94,7 @@ sv_admit(struct supervisor *sv, const struct sv_listener *l, int fd,
 	}
 	snprintf(c->user, sizeof(c->user), "%s", proto_get(l->proto)->name);
 	c->secure = transport_get(l->transport)->secure;
-	sv_cloak(sv, host, c->cloak, sizeof(c->cloak));
+	memcpy(c->cloak, cloak, sizeof(cloak));
 	log_info("client %s connected from %s", c->nick, addr);
 	sv->counts[METRICS_ACCEPTED]++;
 	if (sv->cfg->workers == 0) {

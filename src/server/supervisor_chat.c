@@ -138,8 +138,9 @@ sv_names(struct supervisor *sv, const struct reg_client *c,
 	for (unsigned i = 0; i < r->nmembers; i++) {
 		const struct reg_client *m = &sv->reg.clients[r->members[i]];
 		int n = snprintf(entry, sizeof(entry), "%x%s!%s@%s",
-				 m->away[0] ? OUTBOX_MEMBER_AWAY : 0u, m->nick,
-				 m->user, m->cloak);
+				 (m->away[0] ? OUTBOX_MEMBER_AWAY : 0u) |
+				     r->member_flags[i],
+				 m->nick, m->user, m->cloak);
 		assert(n > 0 && (size_t)n < sizeof(entry));
 		if (len > 0 && (nicks >= SV_NAMES_CHUNK ||
 				len + 1 + (size_t)n > sizeof(list))) {
@@ -191,9 +192,10 @@ sv_history(struct supervisor *sv, const struct reg_client *c,
 
 static void
 sv_join(struct supervisor *sv, struct reg_client *c, const char *name,
-	unsigned want)
+	const char *key, unsigned want)
 {
 	struct reg_room *r;
+	uint64_t ids[2];
 	int err;
 
 	if (!c->visible) {
@@ -201,6 +203,9 @@ sv_join(struct supervisor *sv, struct reg_client *c, const char *name,
 		sv_reply(sv, c, CORE_ERR_UNAVAILABLE, name, NULL, 0);
 		return;
 	}
+	r = registry_room_find(&sv->reg, name);
+	if (r && !registry_is_member(c, r) && !sv_mod_may_join(sv, c, r, key))
+		return;
 	err = registry_join(&sv->reg, c, name, &r);
 
 	if (err == -EINVAL) {
@@ -221,6 +226,10 @@ sv_join(struct supervisor *sv, struct reg_client *c, const char *name,
 		if (r->nmembers == 1)
 			sv_store_room_made(sv, r);
 		struct outbox_new j = sv_by(c, OUTBOX_JOIN);
+		ids[1] = sv_mod_joined(sv, c, r);
+		ids[0] = r->mod.modes;
+		j.ids = ids;
+		j.nids = 2;
 		j.aux = sv_announces(sv, r) ? OUTBOX_ANNOUNCE : 0;
 		j.target = r->id;
 		j.room = outbox_str(r->name);
@@ -316,11 +325,14 @@ sv_part(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 	sv_reply_ok(sv, c);
 }
 
-static void
+void
 sv_room_info(struct supervisor *sv, const struct reg_client *c,
 	     const struct reg_room *r)
 {
 	uint64_t ids[2] = {r->nmembers, (uint64_t)r->created_ms};
+	char modes[MODES_TEXT_MAX];
+
+	sv_mod_modes(sv, c, r, modes);
 
 	sv_put(sv, &(struct outbox_new){
 		       .kind = OUTBOX_ROOM_INFO,
@@ -328,6 +340,7 @@ sv_room_info(struct supervisor *sv, const struct reg_client *c,
 		       .ids = ids,
 		       .nids = 2,
 		       .room = outbox_str(r->name),
+		       .arg = outbox_str(modes),
 		       .text = outbox_str(r->topic),
 		   });
 }
@@ -341,6 +354,8 @@ sv_rooms(struct supervisor *sv, struct reg_client *c, const char *name)
 
 	if (name[0]) {
 		one = registry_room_find(&sv->reg, name);
+		if (one && !sv_mod_sees_room(sv, c, one))
+			one = NULL;
 		if (one)
 			sv_room_info(sv, c, one);
 		sv_reply(sv, c, one ? CORE_OK : CORE_ERR_NO_SUCH_ROOM, name,
@@ -353,9 +368,12 @@ sv_rooms(struct supervisor *sv, struct reg_client *c, const char *name)
 		return;
 	}
 	n = registry_rooms_by_name(&sv->reg, all);
+	count = 0;
 	for (unsigned i = 0; i < n; i++)
-		sv_room_info(sv, c, all[i]);
-	count = n;
+		if (sv_mod_sees_room(sv, c, all[i])) {
+			sv_room_info(sv, c, all[i]);
+			count++;
+		}
 	sv_put(sv, &(struct outbox_new){
 		       .kind = OUTBOX_ROOM_END,
 		       .target = c->id,
@@ -371,7 +389,7 @@ sv_names_request(struct supervisor *sv, struct reg_client *c, const char *name)
 {
 	struct reg_room *r = registry_room_find(&sv->reg, name);
 
-	if (!r) {
+	if (!r || !sv_mod_sees_room(sv, c, r)) {
 		sv_reply(sv, c, CORE_ERR_NO_SUCH_ROOM, name, NULL, 0);
 		return;
 	}
@@ -392,6 +410,10 @@ sv_topic(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 	    (!(q->flags & CORE_TOPIC_CLEAR) || !r->topic[0])) {
 		sv_topic_info(sv, c, r);
 		sv_reply_ok(sv, c);
+		return;
+	}
+	if (!sv_mod_may_topic(sv, c, r)) {
+		sv_reply(sv, c, CORE_ERR_CHANOP_NEEDED, r->name, NULL, 0);
 		return;
 	}
 	if (strlen(q->text) > CONFIG_TOPIC_MAX) {
@@ -466,7 +488,7 @@ sv_hello(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 	c->realname[n] = '\0';
 	registry_client_show(&sv->reg, c);
 	if (q->flags & CORE_HELLO_LOBBY) {
-		sv_join(sv, c, sv->cfg->default_room, q->flags);
+		sv_join(sv, c, sv->cfg->default_room, "", q->flags);
 		return;
 	}
 	sv_put(sv, &(struct outbox_new){
@@ -533,7 +555,7 @@ sv_request(struct supervisor *sv, struct sv_session *s, const void *payload,
 		sv_nick(sv, c, q.arg);
 		break;
 	case CORE_JOIN:
-		sv_join(sv, c, q.room, q.flags);
+		sv_join(sv, c, q.room, q.arg, q.flags);
 		break;
 	case CORE_PART:
 		sv_part(sv, c, &q);
@@ -566,11 +588,22 @@ sv_request(struct supervisor *sv, struct sv_session *s, const void *payload,
 	case CORE_AWAY:
 		sv_info_request(sv, c, &q);
 		break;
+	case CORE_MODE:
+	case CORE_KICK:
+	case CORE_BANS:
+	case CORE_INVITE:
+	case CORE_OPER:
+	case CORE_KILL:
+	case CORE_WALL:
+	case CORE_GLINE:
+		sv_mod_request(sv, c, &q);
+		break;
 	default:
 		sv_session_bad(sv, s, "unknown request");
 		return;
 	}
-	if (q.op >= CORE_REGISTER && q.op <= CORE_UNREGISTER) {
+	if ((q.op >= CORE_REGISTER && q.op <= CORE_UNREGISTER) ||
+	    q.op == CORE_OPER) {
 		explicit_bzero(q.arg, sizeof(q.arg));
 		explicit_bzero(q.text, sizeof(q.text));
 	}

@@ -157,20 +157,22 @@ sv_user_info(struct supervisor *sv, const struct reg_client *asker,
 {
 	uint64_t ids[2] = {(uint64_t)m->signon_ms, (uint64_t)m->active_ms};
 
-	sv_put(sv, &(struct outbox_new){
-		       .kind = OUTBOX_USER_INFO,
-		       .aux = (uint16_t)((m->away[0] ? OUTBOX_MEMBER_AWAY : 0) |
-					 (m->secure ? OUTBOX_USER_SECURE : 0)),
-		       .target = asker->id,
-		       .ids = ids,
-		       .nids = 2,
-		       .nick = outbox_str(m->nick),
-		       .user = outbox_str(m->user),
-		       .host = outbox_str(m->cloak),
-		       .room = outbox_str(r ? r->name : NULL),
-		       .arg = outbox_str(m->realname),
-		       .text = outbox_str(m->away),
-		   });
+	sv_put(sv,
+	       &(struct outbox_new){
+		   .kind = OUTBOX_USER_INFO,
+		   .aux = (uint16_t)((m->away[0] ? OUTBOX_MEMBER_AWAY : 0) |
+				     (m->secure ? OUTBOX_USER_SECURE : 0) |
+				     (r ? sv_mod_member_bits(sv, m, r) : 0)),
+		   .target = asker->id,
+		   .ids = ids,
+		   .nids = 2,
+		   .nick = outbox_str(m->nick),
+		   .user = outbox_str(m->user),
+		   .host = outbox_str(m->cloak),
+		   .room = outbox_str(r ? r->name : NULL),
+		   .arg = outbox_str(m->realname),
+		   .text = outbox_str(m->away),
+	       });
 }
 
 /* The visible client called nick, or NULL. */

@@ -174,7 +174,8 @@ fuzz_check_op(const struct pconn *pc, const struct core_op *op)
 {
 	char room[OUTBOX_ROOM_MAX + 1];
 
-	assert(op->kind > CORE_NONE && op->kind <= CORE_AWAY);
+	assert((op->kind > CORE_NONE && op->kind <= CORE_AWAY) ||
+	       (op->kind >= CORE_MODE && op->kind <= CORE_GLINE));
 	fuzz_check_str(op->room, 0);
 	fuzz_check_str(op->arg, 0);
 	fuzz_check_str(op->text, 1);

@@ -112,6 +112,12 @@ t_call_applied(const struct config *cfg, const char *name)
 		return cfg->workers == 3;
 	if (strcmp(name, "outbox-size") == 0)
 		return cfg->outbox_bytes == 524288;
+	if (strcmp(name, "room-modes") == 0)
+		return strcmp(cfg->room_modes, "+mst") == 0;
+	if (strcmp(name, "oper") == 0)
+		return cfg->nopers == 1 &&
+		       strcmp(cfg->opers[0].name, "admin") == 0 &&
+		       strcmp(cfg->opers[0].hash, "$y$j9T$salt$hash") == 0;
 	return -1;
 }
 
@@ -140,6 +146,10 @@ t_call_value(const char *name)
 		return "3";
 	if (strcmp(name, "outbox-size") == 0)
 		return "524288";
+	if (strcmp(name, "room-modes") == 0)
+		return "+mst";
+	if (strcmp(name, "oper") == 0)
+		return "admin $y$j9T$salt$hash";
 	return NULL;
 }
 
