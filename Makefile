@@ -126,7 +126,8 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/testlib.o \
 
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o \
 		$(BUILD)/tests/testlib.o $(BUILD)/tests/mesh.o \
-		$(BUILD)/tests/tlslib.o $(BUILD)/tests/wslib.o $(LIB_OBJ)
+		$(BUILD)/tests/tlslib.o $(BUILD)/tests/wslib.o $(BUILD)/tests/irc.o \
+		$(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # The sandbox test installs the sessions' filter itself.

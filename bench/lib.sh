@@ -52,7 +52,10 @@ pb_stop_server() {
 # pb_start_parleyd BUILD [parleyd options...]: fresh parleyd on a free
 # port (port 0, read back from its "listening on" line). No HTTP port
 # unless PB_WS=1: then one on port 0 too, in PB_HTTP_PORT, and pb_run
-# connects parley-bench over WebSocket.
+# connects parley-bench over WebSocket. With PB_IRC=1 it also listens for
+# IRC on 127.0.0.1:0 and PB_PORT is that port; else its default IRC port
+# stays closed, and so does IRC over TLS (runs must never collide on 6667
+# or 6697).
 pb_start_parleyd() {
 	_build=$1
 	shift
@@ -71,6 +74,18 @@ pb_start_parleyd() {
 	*" --https-listen "*) ;;
 	*) set -- --https-listen none "$@" ;;
 	esac
+	case " $* " in
+	*" --irc-listen-tls "*) ;;
+	*) set -- --irc-listen-tls none "$@" ;;
+	esac
+	if [ "${PB_IRC:-0}" = 1 ]; then
+		set -- --irc-listen 127.0.0.1:0 "$@"
+	else
+		case " $* " in
+		*" --irc-listen "*) ;;
+		*) set -- --irc-listen none "$@" ;;
+		esac
+	fi
 	: >"$PB_TMP/parleyd.log"
 	# In a session of its own, as a service manager starts it (DESIGN.md
 	# section 8): the kernel's autogroup then schedules the server's
@@ -92,6 +107,18 @@ pb_start_parleyd() {
 		tail -5 "$PB_TMP/parleyd.log" >&2
 		pb_stop_server
 		return 1
+	fi
+	if [ "${PB_IRC:-0}" = 1 ]; then
+		if ! pb_wait_line "$PB_TMP/parleyd.log" \
+		    'listening on 127\.0\.0\.1:[0-9]* (irc over tcp)' 10; then
+			pb_log "parleyd did not listen for IRC"
+			pb_stop_server
+			return 1
+		fi
+		PB_PORT=$(sed -n \
+		    's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\) (irc over tcp).*/\1/p' \
+		    "$PB_TMP/parleyd.log" | head -n 1)
+		return 0
 	fi
 	PB_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
 	    "$PB_TMP/parleyd.log" | head -n 1)
@@ -187,7 +214,8 @@ pb_wait_quiet() {
 	pb_log "machine still busy: measuring anyway (see other%)"
 }
 
-# pb_start SERVER BUILD: SERVER is parley-fork, parley-w2 or ngircd, or
+# pb_start SERVER BUILD: SERVER is parley-fork, parley-w2 or ngircd,
+# parley-irc-fork and parley-irc-w2 for parleyd's IRC port, or
 # parley-fork-old and parley-w2-old for the parleyd of $PB_OLD_BUILD (an
 # A/B comparison of two builds in one run). Stops the server this script
 # started before, if any: one at a time.
@@ -198,6 +226,9 @@ pb_start() {
 	case $1 in
 	parley-fork) pb_start_parleyd "$2" $PB_PARLEYD_ARGS ;;
 	parley-w2) pb_start_parleyd "$2" --workers 2 $PB_PARLEYD_ARGS ;;
+	parley-irc-fork) PB_IRC=1 pb_start_parleyd "$2" $PB_PARLEYD_ARGS ;;
+	parley-irc-w2)
+		PB_IRC=1 pb_start_parleyd "$2" --workers 2 $PB_PARLEYD_ARGS ;;
 	parley-fork-old) pb_start_parleyd "${PB_OLD_BUILD:?}" $PB_PARLEYD_ARGS ;;
 	parley-w2-old)
 		pb_start_parleyd "${PB_OLD_BUILD:?}" --workers 2 $PB_PARLEYD_ARGS ;;
@@ -213,12 +244,15 @@ pb_run() {
 	_build=$1 _server=$2 _label=$3 _clients=$4 _senders=$5
 	shift 5
 	_port=$PB_PORT
-	if [ "$_server" = ngircd ]; then
-		set -- --proto irc "$@"
-	elif [ "${PB_WS:-0}" = 1 ]; then
-		set -- --ws "$@"
-		_port=$PB_HTTP_PORT
-	fi
+	case $_server in
+	ngircd | parley-irc-*) set -- --proto irc "$@" ;;
+	*)
+		if [ "${PB_WS:-0}" = 1 ]; then
+			set -- --ws "$@"
+			_port=$PB_HTTP_PORT
+		fi
+		;;
+	esac
 	timeout 300 "$_build/parley-bench" --no-progress \
 	    --server-pid "$PB_SERVER_PID" --label "$_label" \
 	    --clients "$_clients" --senders "$_senders" "$@" \

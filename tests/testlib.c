@@ -267,7 +267,8 @@ ts_argv_split(char *s, char **argv, int max)
 	return n;
 }
 
-/* Parses the ports from "listening on 127.0.0.1:PORT" / "[::1]:PORT". */
+/* Parses the ports from "listening on 127.0.0.1:PORT" / "[::1]:PORT"
+ * (and "... (irc over tcp)" for IRC). */
 static void
 ts_parse_ports(struct ts_priv *p)
 {
@@ -286,13 +287,17 @@ ts_parse_ports(struct ts_priv *p)
 		int port = atoi(colon + 1);
 		if (paren && (!nl || paren < nl)) {
 			/* "(http: ...)" and "(https: ...)": the web
-			 * listeners; others by ts_listen_port. */
+			 * listeners; "(irc over tcp)"; others by
+			 * ts_listen_port. */
 			if (strncmp(paren, " (http:", 7) == 0 &&
 			    !p->pub.http_port && *s != '[')
 				p->pub.http_port = port;
 			if (strncmp(paren, " (https:", 8) == 0 &&
 			    !p->pub.https_port && *s != '[')
 				p->pub.https_port = port;
+			if (strncmp(paren, " (irc over tcp)", 15) == 0 &&
+			    !p->pub.irc_port && *s != '[')
+				p->pub.irc_port = port;
 		} else if (*s == '[') {
 			if (!p->pub.port6)
 				p->pub.port6 = port;
@@ -307,7 +312,7 @@ ts_start(const char *extra_args)
 {
 	const char *build = getenv("PARLEY_BUILD");
 	char path[512], argbuf[2048];
-	char *argv[64];
+	char *argv[80];
 	int argc = 0, listeners = 1, pfd[2];
 	struct ts_priv *p;
 
@@ -339,15 +344,35 @@ ts_start(const char *extra_args)
 		argv[argc++] = "none";
 	}
 	snprintf(argbuf, sizeof(argbuf), "%s", extra_args ? extra_args : "");
+	/* Room for the IRC defaults below, and the NULL. */
 	argc += ts_argv_split(argbuf, argv + argc,
-			      (int)(sizeof(argv) / sizeof(argv[0])) - argc - 1);
-	argv[argc] = NULL;
-	for (int i = 3; i < argc - 1; i++)
+			      (int)(sizeof(argv) / sizeof(argv[0])) - argc - 5);
+	int irc_given = 0, irc_tls_given = 0;
+	for (int i = 3; i < argc - 1; i++) {
+		if (strcmp(argv[i], "--irc-listen") == 0)
+			irc_given = 1;
+		if (strcmp(argv[i], "--irc-listen-tls") == 0)
+			irc_tls_given = 1;
 		if ((strcmp(argv[i], "--listen") == 0 ||
+		     strcmp(argv[i], "--listen-tls") == 0 ||
 		     strcmp(argv[i], "--http-listen") == 0 ||
-		     strcmp(argv[i], "--https-listen") == 0) &&
+		     strcmp(argv[i], "--https-listen") == 0 ||
+		     strcmp(argv[i], "--irc-listen") == 0 ||
+		     strcmp(argv[i], "--irc-listen-tls") == 0) &&
 		    strcmp(argv[i + 1], "none") != 0)
 			listeners++;
+	}
+	/* Nor the default IRC port (6667) unless the test names one. */
+	if (!irc_given) {
+		argv[argc++] = "--irc-listen";
+		argv[argc++] = "none";
+	}
+	/* Nor the IRC TLS ports (6697) that a certificate brings. */
+	if (!irc_tls_given) {
+		argv[argc++] = "--irc-listen-tls";
+		argv[argc++] = "none";
+	}
+	argv[argc] = NULL;
 
 	p = calloc(1, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
@@ -459,6 +484,21 @@ ts_log_count(struct ts_server *s, const char *substr)
 	n = ts_count_locked(p, substr);
 	pthread_mutex_unlock(&p->mu);
 	return n;
+}
+
+size_t
+ts_log_copy(struct ts_server *s, char *out, size_t n)
+{
+	struct ts_priv *p = (struct ts_priv *)s;
+	size_t len;
+
+	pthread_mutex_lock(&p->mu);
+	len = p->log_len;
+	if (n > 0)
+		snprintf(out, n, "%.*s", (int)(len < n ? len : n - 1),
+			 p->log ? p->log : "");
+	pthread_mutex_unlock(&p->mu);
+	return len;
 }
 
 int

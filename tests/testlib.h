@@ -62,6 +62,7 @@ struct ts_server {
 	int http_port; /* IPv4 port of the first --http-listen, else 0 */
 	/* IPv4 port of the first --https-listen, else 0. */
 	int https_port;
+	int irc_port; /* IRC port (--irc-listen 127.0.0.1:0), else 0 */
 	/* Set by a test that kills a session with SIGSYS itself: ts_free
 	 * otherwise fails the test if the log has "killed by the sandbox"
 	 * (every feature must work inside the session's seccomp filter). */
@@ -70,12 +71,15 @@ struct ts_server {
 
 /* Starts build/parleyd (PARLEY_BUILD overrides build/) with
  * "--listen 127.0.0.1:0", "--http-listen none" unless extra_args has an
- * --http-listen (say 127.0.0.1:0: see http_port), the same for
- * --listen-tls and --https-listen (https_port), "--db none" likewise
- * unless it has its own, and the space-separated
- * extra args, and waits for every "listening on" line. Its stderr is collected
- * by a thread and can be waited on with ts_log_wait. Returns NULL on failure
- * (after a CHECK). */
+ * --http-listen (say 127.0.0.1:0: see http_port), "--listen-tls none",
+ * "--https-listen none" (see https_port), "--irc-listen none",
+ * "--irc-listen-tls none" and "--db none" likewise (no test takes a
+ * default port or the default database; ts_listen_port finds a TLS
+ * listener's port), and the
+ * space-separated extra args, and waits for the "listening on" line of
+ * every listener they name. Its stderr is collected by a thread and can
+ * be waited on with ts_log_wait. Returns NULL on failure (after a
+ * CHECK). */
 struct ts_server *ts_start(const char *extra_args);
 
 /* ts_start with the process model's options (tl_init's model) first. */
@@ -104,6 +108,11 @@ int ts_listen_port(struct ts_server *s, const char *what, int timeout_ms);
 
 /* Counts log lines containing substr so far. */
 int ts_log_count(struct ts_server *s, const char *substr);
+
+/* Copies the log collected so far into out (n bytes, NUL-terminated; the
+ * start of the log if it is longer) and returns the whole log's length, so
+ * that a test can read values (such as a second listener's port) from it. */
+size_t ts_log_copy(struct ts_server *s, char *out, size_t n);
 
 /* With hold set, nobody reads the server's stderr any more and its pipe
  * shrinks to one page: it fills up, as with a stalled log reader. hold 0

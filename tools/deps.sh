@@ -17,6 +17,9 @@ libssl-dev /usr/include/openssl/ssl.h
 libsqlite3-dev /usr/include/sqlite3.h
 libcrypt-dev /usr/include/crypt.h
 "
+# The last three are the real IRC clients of
+# tests/integration/test_irc_clients.c; WeeChat's FIFO plugin, which the
+# test drives it through, is in weechat-plugins.
 TEST_DEBS="
 sqlite3 sqlite3
 man-db man
@@ -25,6 +28,9 @@ chromium /usr/bin/chromium
 nodejs node
 npm npm
 openssl openssl
+irssi /usr/bin/irssi
+weechat-headless /usr/bin/weechat-headless
+weechat-plugins /usr/lib/x86_64-linux-gnu/weechat/plugins/fifo.so
 "
 
 missing=

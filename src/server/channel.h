@@ -14,7 +14,7 @@
 
 /* Bump on any change to the types or payloads below, or to the values of
  * enum core_op_kind that requests carry. */
-#define CHANNEL_VERSION 5
+#define CHANNEL_VERSION 6
 
 enum channel_type {
 	/* 1xx: session -> supervisor */
@@ -92,6 +92,10 @@ enum channel_reason {
 	CHANNEL_REASON_LAPPED = 4,   /* messages lost: the reader lapped */
 	CHANNEL_REASON_SHUTDOWN = 5, /* server shutting down */
 	CHANNEL_REASON_KICKED = 6,   /* the supervisor asked */
+	CHANNEL_REASON_TIMEOUT = 7,  /* silent for --ping-timeout after a
+					ping; text says so */
+	CHANNEL_REASON_KILLED = 8,   /* a server operator's /kill; text
+					says who and why */
 };
 
 struct channel_client_closed {
@@ -137,6 +141,8 @@ struct channel_flow {
 struct channel_kick {
 	uint64_t client;
 	char text[CHANNEL_REASON_MAX];
+	uint16_t reason; /* enum channel_reason; 0: CHANNEL_REASON_KICKED */
+	uint16_t reserved[3];
 };
 
 /* ---- the store's channel ---- */

@@ -31,6 +31,9 @@ config_defaults(struct config *cfg)
 	cfg->wake_pace_us = 25;
 	cfg->handshake_ms = 10000;
 	cfg->default_room = "#lobby";
+	cfg->network = "parley";
+	cfg->ping_timeout_s = 120;
+	cfg->room_modes = "+nt";
 	cfg->db_path = "parley.db";
 	cfg->history_days = 30;
 	cfg->db_batch = 1000;

@@ -22,11 +22,21 @@ struct config_listener {
 			       when it cannot be bound */
 };
 
+#define CONFIG_OPERS_MAX     16
+#define CONFIG_OPER_NAME_MAX 31
+
+/* A server operator: "oper NAME HASH" (a crypt(3) hash, yescrypt). */
+struct config_oper {
+	char name[CONFIG_OPER_NAME_MAX + 1];
+	const char *hash; /* points into the option's value */
+};
+
 struct config {
 	struct config_listener listen[CONFIG_LISTEN_MAX];
 	int nlisten;
-	int listen_given; /* --listen was given: no default listeners */
-	int http_given;	  /* --http-listen was given (none included) */
+	int listen_given;     /* --listen was given: no default listeners */
+	int irc_listen_given; /* --irc-listen was given: no IRC defaults */
+	int http_given;	      /* --http-listen was given (none included) */
 	const char *http_origins[CONFIG_ORIGIN_MAX]; /* --http-origin */
 	int nhttp_origins;
 	int handshake_ms;    /* every transport handshake (TLS, HTTP,
@@ -69,11 +79,22 @@ struct config {
 	const char *user;     /* started as root: become this user */
 	/* The store (store.c): its database, opened before --user drops
 	 * root (see sv_store_start). */
-	const char *db_path; /* the store's database; "none": off */
-	int store_private;   /* archive private messages too */
-	int history_days;    /* prune stored messages older; 0 = keep */
-	int db_batch;	     /* rows per transaction at most */
-	int db_delay_ms;     /* a row waits at most this for its commit */
+	const char *db_path;	  /* the store's database; "none": off */
+	int store_private;	  /* archive private messages too */
+	int history_days;	  /* prune stored messages older; 0 = keep */
+	int db_batch;		  /* rows per transaction at most */
+	int db_delay_ms;	  /* a row waits at most this for its commit */
+	int irc_listen_tls_given; /* --irc-listen-tls was given: likewise */
+	/* The IRC front end */
+	const char *server_name; /* default: the host name */
+	const char *network;	 /* ISUPPORT NETWORK */
+	const char *motd_path;	 /* message of the day; NULL: none */
+	int ping_timeout_s;	 /* silence before a ping, and after it */
+	/* Moderation */
+	const char *room_modes; /* what a new room starts with (modes.h) */
+	struct config_oper opers[CONFIG_OPERS_MAX];
+	int nopers;
+	int hash_password; /* --hash-password: print a hash and exit */
 };
 
 /* Fills the documented defaults. */
@@ -86,10 +107,13 @@ int config_has_store(const struct config *cfg);
 int config_add_listener(struct config *cfg, const char *addr, unsigned proto,
 			unsigned transport, int optional);
 
-#define CONFIG_NICK_MAX		    20
-#define CONFIG_ROOM_MAX		    32 /* characters after the '#' */
+#define CONFIG_NICK_MAX		    30 /* bytes (OUTBOX_NICK_MAX is more) */
+#define CONFIG_ROOM_MAX		    49 /* bytes after the '#' */
 #define CONFIG_TOPIC_MAX	    300
 #define CONFIG_REASON_MAX	    256 /* bytes of a quit, part or kick reason */
-#define CONFIG_ROOMS_PER_CLIENT_MAX 32 /* ceiling of --max-rooms-per-client */
+#define CONFIG_ROOMS_PER_CLIENT_MAX 32	/* ceiling of --max-rooms-per-client */
+#define CONFIG_REALNAME_MAX	    100 /* bytes of an IRC real name */
+#define CONFIG_AWAY_MAX		    CONFIG_REASON_MAX /* of an away message */
+#define CONFIG_NAME_MAX		    63 /* --server-name, --network */
 
 #endif

@@ -405,6 +405,7 @@ static const struct {
     {"http-listen", "127.0.0.1:5080\n[::1]:5080"},
     {"workers", "0"},
     {"outbox-size", "auto"},
+    {"room-modes", "+nt"},
 };
 
 static void

@@ -23,11 +23,29 @@ enum core_op_kind {
 	CORE_TOPIC = 6,	  /* room; flags CORE_TOPIC_SET (text) or _CLEAR,
 			     none: show it */
 	CORE_NAMES = 7,	  /* room: its members */
-	CORE_ROOMS = 8,	  /* every room, with counts and topics */
+	CORE_ROOMS = 8,	  /* every room, with counts and topics; room
+			     given: that room's OUTBOX_ROOM_INFO alone */
 	CORE_QUIT = 9,	  /* text = reason */
-	CORE_HELLO = 10,  /* the client is ready to chat; flags
+	CORE_HELLO = 10,  /* the client is ready to chat: others can see
+			     it from now on; arg = its user name and text =
+			     its real name, if it gave them; flags
 			     CORE_HELLO_LOBBY: join the default room, with
 			     CORE_WANT_* for it */
+
+	/* 11-29: asked for by the IRC front end (any protocol may) */
+	CORE_WHO = 11,	  /* room: its members; else arg = a nickname or a
+			     mask (* and ?) matched against nicknames: every
+			     visible client it matches. An OUTBOX_USER_INFO
+			     each; no error when none */
+	CORE_WHOIS = 12,  /* arg = nickname: OUTBOX_USER_INFO, then
+			     OUTBOX_USER_ROOMS */
+	CORE_USERS = 13,  /* text = nicknames separated by spaces: an
+			     OUTBOX_USER_INFO for each one that is connected,
+			     in order */
+	CORE_LUSERS = 14, /* OUTBOX_LUSERS: how many clients and rooms */
+	CORE_MOTD = 15,	  /* OUTBOX_MOTD, one per line of --motd */
+	CORE_AWAY = 16,	  /* text = away message (empty: back); members of
+			     the client's rooms get OUTBOX_AWAY */
 
 	/* 3x: the store (history, accounts); answered by the supervisor
 	 * once the store is done, or at once when it is down */
@@ -45,6 +63,19 @@ enum core_op_kind {
 				 is given up for a guest one */
 	CORE_PASSWORD = 34,   /* arg = the old password, text = the new */
 	CORE_UNREGISTER = 35, /* text = password: deletes the account */
+	/* 40-59: moderation (supervisor_mod.c) */
+	CORE_MODE = 40,	  /* room; text = changes ("+o-v alice bob", modes.h);
+			     empty: OUTBOX_ROOM_INFO with its modes */
+	CORE_KICK = 41,	  /* room, arg = nickname, text = reason */
+	CORE_BANS = 42,	  /* room: an OUTBOX_BAN_INFO per ban */
+	CORE_INVITE = 43, /* room, arg = nickname: it may join (+i) */
+	CORE_OPER = 44,	  /* arg = operator name, text = password */
+	CORE_KILL = 45,	  /* arg = nickname, text = reason (server operator) */
+	CORE_WALL = 46,	  /* text: OUTBOX_WALL to everyone (server operator) */
+	CORE_GLINE = 47,  /* arg = address mask, text = reason; flags
+			     CORE_GLINE_REMOVE lifts it, CORE_GLINE_LIST (no
+			     arg) lists them as OUTBOX_BAN_INFO (server
+			     operator) */
 };
 
 /* flags of CORE_JOIN (and CORE_HELLO): what the joiner gets besides the
@@ -66,6 +97,9 @@ enum core_op_kind {
 
 /* flags of CORE_LOGIN */
 #define CORE_LOGIN_KEEP_NICK 0x1 /* do not take the account's nickname */
+/* flags of CORE_GLINE */
+#define CORE_GLINE_REMOVE 0x1
+#define CORE_GLINE_LIST	  0x2
 
 /* flags of CORE_TOPIC */
 #define CORE_TOPIC_SET	 0x1
@@ -107,6 +141,9 @@ enum core_err {
 	CORE_ERR_NO_TEXT = 12,	      /* nothing to send */
 	CORE_ERR_UNAVAILABLE = 13,    /* the server cannot answer now */
 
+	/* 14-39: the IRC front end's */
+	CORE_ERR_NO_MOTD = 14, /* no message of the day (--motd) */
+
 	/* 4x: the store and accounts */
 	CORE_ERR_STORE_DOWN = 40,	/* the store is not running (or cannot
 					   write its database) right now */
@@ -121,6 +158,24 @@ enum core_err {
 	CORE_ERR_PASSWORD_INVALID = 47, /* num: the shortest allowed */
 	CORE_ERR_HISTORY_REF = 48,	/* arg: an unknown message reference */
 	CORE_ERR_LOGGED_IN = 49,	/* arg: already logged in to it */
+	/* 50-69: moderation's */
+	CORE_ERR_CHANOP_NEEDED = 50, /* room: not its operator */
+	CORE_ERR_USER_NOT_IN = 51,   /* room, arg: that nick is not in it */
+	CORE_ERR_USER_ON_ROOM = 52,  /* room, arg: already in it (invite) */
+	CORE_ERR_UNKNOWN_MODE = 53,  /* room, arg = the letter */
+	CORE_ERR_ROOM_FULL = 54,     /* room (+l) */
+	CORE_ERR_INVITE_ONLY = 55,   /* room (+i) */
+	CORE_ERR_BANNED = 56,	     /* room: a ban matches the client */
+	CORE_ERR_BAD_KEY = 57,	     /* room (+k) */
+	CORE_ERR_CANNOT_SEND = 58,   /* room: +m without voice, or +n */
+	CORE_ERR_OPER_FAILED = 59,   /* wrong operator password */
+	CORE_ERR_NO_OPER_NAME = 60,  /* no such operator name */
+	CORE_ERR_NOT_OPER = 61,	     /* only server operators may */
+	CORE_ERR_MODE_ARG = 62,	     /* room, arg = the letter: its parameter
+					is missing or malformed */
+	CORE_ERR_BAD_MASK = 63,	     /* arg: not a usable mask */
+	CORE_ERR_BAN_LIST_FULL = 64, /* room, num: the most bans a room has */
+	CORE_ERR_NO_SUCH_BAN = 65,   /* room (or none: server-wide), arg */
 };
 
 /* Names for logs ("join", "no such nick"; "unknown" for other values). */

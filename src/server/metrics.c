@@ -140,9 +140,13 @@ metrics_flow_wait(struct metrics_out *o, const struct metric_def *m)
 
 /* Names of enum channel_reason; others are shown by number. */
 static const char *const metrics_reasons[STATS_REASONS] = {
-    [CHANNEL_REASON_QUIT] = "quit",	    [CHANNEL_REASON_LOST] = "lost",
-    [CHANNEL_REASON_SENDQ] = "sendq",	    [CHANNEL_REASON_LAPPED] = "lapped",
-    [CHANNEL_REASON_SHUTDOWN] = "shutdown", [CHANNEL_REASON_KICKED] = "kicked",
+    [CHANNEL_REASON_QUIT] = "quit",
+    [CHANNEL_REASON_LOST] = "lost",
+    [CHANNEL_REASON_SENDQ] = "sendq",
+    [CHANNEL_REASON_LAPPED] = "lapped",
+    [CHANNEL_REASON_SHUTDOWN] = "shutdown",
+    [CHANNEL_REASON_KICKED] = "kicked",
+    [CHANNEL_REASON_TIMEOUT] = "ping_timeout",
 };
 
 static void
@@ -167,6 +171,7 @@ metrics_refused(struct metrics_out *o, const struct metric_def *m)
 	    [PROTO_REFUSE_FULL] = "full",
 	    [PROTO_REFUSE_PER_ADDR] = "per_address",
 	    [PROTO_REFUSE_BUSY] = "busy",
+	    [PROTO_REFUSE_BANNED] = "banned",
 	};
 
 	for (unsigned i = 0; i < sizeof(why) / sizeof(why[0]); i++)

@@ -5,10 +5,13 @@
  */
 #include "server/options.h"
 
+#include "server/modes.h"
 #include "server/proto.h"
 #include "server/transport.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,6 +100,79 @@ options_http_origin(struct config *cfg, const char *value, char *why, size_t n)
 }
 
 static int
+options_irc_listen(struct config *cfg, const char *value, char *why, size_t n)
+{
+	cfg->irc_listen_given = 1;
+	if (strcmp(value, "none") == 0)
+		return 0;
+	if (config_add_listener(cfg, value, PROTO_IRC, TRANSPORT_TCP, 0) < 0) {
+		snprintf(why, n, "at most %d listeners", CONFIG_LISTEN_MAX);
+		return -1;
+	}
+	cfg->listen[cfg->nlisten - 1].flag = "irc-listen";
+	return 0;
+}
+
+/* --irc-listen-tls: IRC over TLS, as --listen-tls is for the plain
+ * protocol; "none" for no IRC TLS listener at all. */
+static int
+options_irc_listen_tls(struct config *cfg, const char *value, char *why,
+		       size_t n)
+{
+	cfg->irc_listen_tls_given = 1;
+	if (strcmp(value, "none") == 0)
+		return 0;
+	if (config_add_listener(cfg, value, PROTO_IRC, TRANSPORT_TLS, 0) < 0) {
+		snprintf(why, n, "at most %d listeners", CONFIG_LISTEN_MAX);
+		return -1;
+	}
+	cfg->listen[cfg->nlisten - 1].flag = "irc-listen-tls";
+	return 0;
+}
+
+/* A server or network name: what IRC puts in prefixes and ISUPPORT. */
+static int
+options_name_ok(const char *value, char *why, size_t n)
+{
+	size_t len = strlen(value);
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if (!isalnum(c) && c != '.' && c != '-' && c != '_') {
+			snprintf(why, n, "expected letters, digits, . - or _");
+			return -1;
+		}
+	}
+	if (len == 0 || len > CONFIG_NAME_MAX || value[0] == '.' ||
+	    value[0] == '-') {
+		snprintf(why, n,
+			 "expected 1-%d characters, not starting with "
+			 ". or -",
+			 CONFIG_NAME_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+options_server_name(struct config *cfg, const char *value, char *why, size_t n)
+{
+	if (options_name_ok(value, why, n) < 0)
+		return -1;
+	cfg->server_name = value;
+	return 0;
+}
+
+static int
+options_network(struct config *cfg, const char *value, char *why, size_t n)
+{
+	if (options_name_ok(value, why, n) < 0)
+		return -1;
+	cfg->network = value;
+	return 0;
+}
+
+static int
 options_number(const char *s, long long min, long long max, long long *out)
 {
 	char *end;
@@ -171,6 +247,46 @@ options_flag(const char *value, int *field, char *why, size_t n)
 	}
 	snprintf(why, n, "expected yes or no");
 	return -1;
+}
+
+static int
+options_room_modes(struct config *cfg, const char *value, char *why, size_t n)
+{
+	unsigned flags;
+
+	if (modes_simple(value, &flags) < 0) {
+		snprintf(why, n, "expected modes of i m n s t, such as +nt");
+		return -1;
+	}
+	cfg->room_modes = value;
+	return 0;
+}
+
+/* "NAME HASH" (or NAME:HASH, easier on a command line): a server
+ * operator and its password's crypt(3) hash, which has neither. */
+static int
+options_oper(struct config *cfg, const char *value, char *why, size_t n)
+{
+	const char *sp = value + strcspn(value, " :");
+	size_t len = (size_t)(sp - value);
+	struct config_oper *o;
+
+	if (!*sp || len == 0 || len > CONFIG_OPER_NAME_MAX || sp[1] == '\0' ||
+	    strpbrk(sp + 1, " :")) {
+		snprintf(why, n,
+			 "expected NAME HASH (parleyd --hash-password "
+			 "prints a hash)");
+		return -1;
+	}
+	if (cfg->nopers >= CONFIG_OPERS_MAX) {
+		snprintf(why, n, "at most %d operators", CONFIG_OPERS_MAX);
+		return -1;
+	}
+	o = &cfg->opers[cfg->nopers++];
+	memcpy(o->name, value, len);
+	o->name[len] = '\0';
+	o->hash = sp + 1;
+	return 0;
 }
 
 const struct option_def options_table[] = {
@@ -308,6 +424,37 @@ const struct option_def options_table[] = {
      OPTION_RELOADS,
      "and at most MS ms after a message arrives\n"
      "(default 100; at most half --stall-timeout)"},
+    {"irc-listen", "HOST:PORT", OPTION_CALL, 0, 0, 0, options_irc_listen,
+     OPTION_REPEATS,
+     "serve IRC here (repeatable; default 127.0.0.1:6667\n"
+     "and [::1]:6667; none: no IRC)"},
+    {"irc-listen-tls", "HOST:PORT", OPTION_CALL, 0, 0, 0,
+     options_irc_listen_tls, OPTION_REPEATS,
+     "serve IRC over TLS here (repeatable; none: not\n"
+     "at all; default with --tls-cert: 127.0.0.1:6697\n"
+     "and [::1]:6697)"},
+    {"server-name", "NAME", OPTION_CALL, 0, 0, 0, options_server_name, 0,
+     "the IRC server name (default: the host name)"},
+    {"network", "NAME", OPTION_CALL, 0, 0, 0, options_network, 0,
+     "the IRC network name (default parley)"},
+    {"motd", "FILE", OPTION_STRING, FIELD(motd_path), 0, 0, NULL,
+     OPTION_RELOADS,
+     "IRC message of the day, read at start and\n"
+     "again at each SIGHUP"},
+    {"ping-timeout", "S", OPTION_INT, FIELD(ping_timeout_s), 1, 86400, NULL,
+     OPTION_RELOADS,
+     "ping IRC clients silent for S seconds; close\n"
+     "them after S more (default 120)"},
+    {"room-modes", "MODES", OPTION_CALL, 0, 0, 0, options_room_modes, 0,
+     "modes a new room starts with, of i m n s t\n"
+     "(default +nt)"},
+    {"oper", "NAME HASH", OPTION_CALL, 0, 0, 0, options_oper, OPTION_REPEATS,
+     "a server operator and its password's hash\n"
+     "(repeatable; --hash-password makes one)"},
+    {"hash-password", NULL, OPTION_FLAG, FIELD(hash_password), 0, 1, NULL,
+     OPTION_COMMAND_LINE,
+     "read a password on stdin, print its hash for\n"
+     "oper, and exit"},
 };
 
 const size_t options_count = sizeof(options_table) / sizeof(options_table[0]);
@@ -353,6 +500,20 @@ options_set(struct config *cfg, const struct option_def *d, const char *value,
 	return 0;
 }
 
+/* The host name, as a server name ("localhost" if it has none or no
+ * usable one). */
+static const char *
+options_host_name(void)
+{
+	static char host[CONFIG_NAME_MAX + 1];
+	char why[64];
+
+	if (gethostname(host, sizeof(host)) < 0 ||
+	    options_name_ok(host, why, sizeof(why)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	return host;
+}
+
 void
 options_finish(struct config *cfg)
 {
@@ -390,8 +551,26 @@ options_finish(struct config *cfg)
 					TRANSPORT_WSS, 1) == 0)
 			cfg->listen[cfg->nlisten - 1].flag = "https-listen";
 	}
+	if (!cfg->irc_listen_given &&
+	    config_add_listener(cfg, "127.0.0.1:6667", PROTO_IRC, TRANSPORT_TCP,
+				0) == 0) {
+		cfg->listen[cfg->nlisten - 1].flag = "irc-listen";
+		if (config_add_listener(cfg, "[::1]:6667", PROTO_IRC,
+					TRANSPORT_TCP, 1) == 0)
+			cfg->listen[cfg->nlisten - 1].flag = "irc-listen";
+	}
+	if (cfg->tls_cert && !cfg->irc_listen_tls_given &&
+	    config_add_listener(cfg, "127.0.0.1:6697", PROTO_IRC, TRANSPORT_TLS,
+				0) == 0) {
+		cfg->listen[cfg->nlisten - 1].flag = "irc-listen-tls";
+		if (config_add_listener(cfg, "[::1]:6697", PROTO_IRC,
+					TRANSPORT_TLS, 1) == 0)
+			cfg->listen[cfg->nlisten - 1].flag = "irc-listen-tls";
+	}
 	if (cfg->outbox_bytes == 0)
 		cfg->outbox_bytes = cfg->workers > 0 ? 32u << 20 : 1u << 20;
+	if (!cfg->server_name)
+		cfg->server_name = options_host_name();
 	if (cfg->client_slots == 0)
 		cfg->client_slots = cfg->max_clients;
 	if (cfg->sendq_hard_bytes == 0)

@@ -17,7 +17,7 @@
  * OUTBOX_VERSION on any change (all processes come from one binary, so the
  * version only guards against mistakes in this file). A record says what
  * happened, never how a protocol spells it (DESIGN.md section 9). */
-#define OUTBOX_VERSION 4
+#define OUTBOX_VERSION 5
 
 enum outbox_kind {
 	OUTBOX_PAD = 0, /* filler to the end of the ring; skipped */
@@ -31,7 +31,10 @@ enum outbox_kind {
 
 	/* 2x: written by the supervisor: events the members of rooms see */
 	OUTBOX_JOIN = 20,     /* src joined room target; aux =
-				 OUTBOX_ANNOUNCE when every member is told */
+				 OUTBOX_ANNOUNCE when every member is told;
+				 text = its away message (empty: none);
+				 ids[0] = the room's MODES_* flags, ids[1]
+				 = the joiner's OUTBOX_MEMBER_* bits */
 	OUTBOX_PART = 21,     /* src left room target; text = reason; aux as
 				 for JOIN */
 	OUTBOX_QUIT = 22,     /* src left the server; text = reason; ids =
@@ -40,6 +43,19 @@ enum outbox_kind {
 	OUTBOX_TOPIC = 24,    /* src set the topic of room target to text;
 				 empty text: cleared */
 	OUTBOX_SHUTDOWN = 25, /* to everyone: the server is stopping */
+	OUTBOX_AWAY = 26,     /* src is away: text (empty: back again); ids
+				 = rooms whose members are told */
+
+	/* 30-39: moderation's events (supervisor_mod.c) */
+	OUTBOX_MODE = 30,   /* src changed the modes of room target: text =
+			       the changes as applied ("+o-v alice bob");
+			       ids[0] = the room's MODES_* flags after, then
+			       pairs of (client id, its OUTBOX_MEMBER_OP and
+			       _VOICE bits after); src 0: the server */
+	OUTBOX_KICK = 31,   /* src removed ids[0] (nick arg) from room
+			       target; text = reason */
+	OUTBOX_INVITE = 32, /* for client target: src invites it to room */
+	OUTBOX_WALL = 33,   /* to everyone: server operator src says text */
 
 	/* 4x: written by the supervisor for one client, target: answers to
 	 * its requests. Each request ends with exactly one REPLY, after
@@ -47,13 +63,19 @@ enum outbox_kind {
 	OUTBOX_REPLY = 40,	/* aux = enum core_err (0: done); room, arg and
 				   ids[0] are the error's parameters, or on
 				   success the room joined (ids[0] its id) or
-				   the client resolved (ids[0], arg = nick) */
+				   the client resolved (ids[0], arg = nick,
+				   text = its away message); for CORE_HELLO,
+				   nick, user and host are the client as
+				   others see it from now on */
 	OUTBOX_TOPIC_INFO = 41, /* room's topic is text (empty: none), set by
 				   arg at ids[0] (ms; 0: unknown) */
 	OUTBOX_NAMES = 42,	/* members of room: text is a list of entries
 				   (see OUTBOX_NAMES_*), aux = OUTBOX_LAST on
 				   the last chunk */
-	OUTBOX_ROOM_INFO = 43,	/* room has ids[0] members; text = topic */
+	OUTBOX_ROOM_INFO = 43,	/* room has ids[0] members; text = topic;
+				   ids[1] = when it was made (ms); arg =
+				   its modes (modes_format; the key shown
+				   to members only) */
 	OUTBOX_ROOM_END = 44,	/* end of a room list of ids[0] rooms */
 	OUTBOX_HISTORY = 45,	/* an earlier room message: nick, user, host,
 				   acct, room and text as in the MSG, ts_ms its
@@ -61,17 +83,40 @@ enum outbox_kind {
 				   store (the only kind it writes), ids[0] is
 				   its sequence number in the room */
 
+	/* 46-59: answers the IRC front end asks for (any protocol may) */
+	OUTBOX_USER_INFO = 46,	/* a client: nick, user, host, acct; arg =
+				   real name; text = away message (empty:
+				   here); room = the room asked about (WHO
+				   #room), else empty; aux = OUTBOX_MEMBER_*
+				   bits (AWAY when away), and USER_SECURE
+				   when it came over TLS; ids[0] = connected
+				   at, ids[1] = last active (wall-clock ms) */
+	OUTBOX_USER_ROOMS = 47, /* the rooms of client nick: text = their
+				   names separated by spaces */
+	OUTBOX_LUSERS = 48,	/* ids[0] visible clients, ids[1] clients not
+				   yet visible (registering), ids[2] rooms,
+				   ids[3] the most visible clients at once */
+	OUTBOX_MOTD = 49,	/* one line of the message of the day: text */
+
 	/* 6x: the store and accounts, written by the supervisor */
 	OUTBOX_ACCOUNT = 60, /* src is now logged in as acct (empty: logged
 				out); ids = rooms whose members are told */
 	OUTBOX_WARNING = 61, /* for client target: part of its request could
 				not be done (the request goes on); aux = enum
 				core_err, room and arg its parameters */
+	/* 70-79: moderation's answers */
+	OUTBOX_BAN_INFO = 70, /* a ban of room (empty room: server-wide): arg
+				 = its mask, nick = who set it, text = the
+				 reason (server-wide), ids[0] = when (ms) */
 };
 
 /* aux of OUTBOX_MSG, OUTBOX_PRIVMSG and OUTBOX_HISTORY */
 #define OUTBOX_MSG_ACTION 0x1 /* an action ("/me waves") */
 #define OUTBOX_MSG_NOTICE 0x2 /* a notice: never answered automatically */
+#define OUTBOX_MSG_CTCP                                                        \
+	0x4 /* a client-to-client query other than an                          \
+	       action (text: "VERSION", "PING 123");                           \
+	       protocols without CTCP show nothing */
 
 /* aux of OUTBOX_JOIN and OUTBOX_PART */
 #define OUTBOX_ANNOUNCE 0x1
@@ -85,6 +130,10 @@ enum outbox_kind {
 #define OUTBOX_MEMBER_OP    0x1
 #define OUTBOX_MEMBER_VOICE 0x2
 #define OUTBOX_MEMBER_AWAY  0x4
+
+/* aux of OUTBOX_USER_INFO, beside the OUTBOX_MEMBER_* bits: the client's
+ * transport is encrypted (TLS). Above the bits a NAMES entry spells. */
+#define OUTBOX_USER_SECURE 0x100
 
 #define OUTBOX_NICK_MAX	 32
 #define OUTBOX_USER_MAX	 16

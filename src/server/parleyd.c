@@ -10,6 +10,7 @@
 #include "server/options.h"
 #include "server/supervisor.h"
 
+#include <crypt.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -130,6 +131,37 @@ parleyd_raise_nofile(const struct config *cfg)
 			 cfg->workers == 1 ? "" : "s");
 }
 
+/* --hash-password: a password on stdin (one line) -> its yescrypt hash
+ * on stdout, for an "oper NAME HASH" line. */
+static int
+parleyd_hash_password(void)
+{
+	char pw[512], *salt, *hash;
+	size_t n;
+
+	if (!fgets(pw, sizeof(pw), stdin)) {
+		fprintf(stderr, "parleyd: --hash-password: no password on "
+				"stdin\n");
+		return 2;
+	}
+	n = strcspn(pw, "\r\n");
+	pw[n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "parleyd: --hash-password: empty password\n");
+		return 2;
+	}
+	salt = crypt_gensalt_ra("$y$", 0, NULL, 0);
+	hash = salt ? crypt(pw, salt) : NULL;
+	explicit_bzero(pw, sizeof(pw));
+	free(salt);
+	if (!hash || hash[0] == '*') {
+		fprintf(stderr, "parleyd: --hash-password: crypt failed\n");
+		return 1;
+	}
+	printf("%s\n", hash);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -140,6 +172,11 @@ main(int argc, char **argv)
 	int rc;
 
 	parleyd_parse(argc, argv, &cfg, &src, &text);
+	if (cfg.hash_password) {
+		free((void *)src.args);
+		config_text_free(text);
+		return parleyd_hash_password();
+	}
 	log_init("supervisor", cfg.verbose ? LOG_DEBUG : LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);

@@ -16,6 +16,7 @@ proto_get(unsigned id)
 {
 	static const struct proto *const all[PROTO_COUNT] = {
 	    [PROTO_PLAIN] = &proto_plain,
+	    [PROTO_IRC] = &proto_irc,
 	};
 
 	return id < PROTO_COUNT ? all[id] : NULL;

@@ -1,7 +1,7 @@
 /*
  * proto: the interface every client protocol implements (plain lines in
- * proto_plain.c; IRC next). A protocol has two pure halves: parse (one
- * framed, sanitised input line -> core operations, or replies of its own)
+ * proto_plain.c, IRC in proto_irc.c). A protocol has two pure halves: parse
+ * (one framed, sanitised input line -> core operations, or replies of its own)
  * and format (a record -> the bytes of one line). Run in session processes.
  * Protocols do no I/O: they hand lines to their connection's emit callback,
  * which queues them for the client (or, under a fuzzer, collects them).
@@ -19,6 +19,7 @@
 /* Which protocol a listener serves; travels in CHANNEL_CLIENT_NEW. */
 enum proto_id {
 	PROTO_PLAIN = 0,
+	PROTO_IRC = 1,
 	PROTO_COUNT,
 };
 
@@ -56,8 +57,10 @@ struct pconn {
 	void (*emit)(struct pconn *pc, const char *line, size_t len);
 };
 
-#define PROTO_VARIANTS 16
-#define PROTO_OPS_MAX  8 /* operations one line or record may yield */
+#define PROTO_VARIANTS 32
+/* Operations one line or record may yield: enough to leave every room
+ * at once (IRC's JOIN 0). */
+#define PROTO_OPS_MAX  CONFIG_ROOMS_PER_CLIENT_MAX
 #define PROTO_LINE_MAX (OUTBOX_REC_MAX + 512) /* a formatted line */
 
 /* Who a broadcast record goes to. */
@@ -72,6 +75,9 @@ enum proto_event {
 	PROTO_EV_LINE_TOO_LONG, /* num: the limit; the line was discarded */
 	PROTO_EV_SHUTDOWN,	/* the server is stopping */
 	PROTO_EV_CLOSED,	/* the server closes the connection: text */
+	PROTO_EV_PING,		/* silent for --ping-timeout (num: seconds):
+				   ask for a sign of life (only protocols
+				   with pings set) */
 };
 
 /* Why the supervisor refuses a connection before any session has it. */
@@ -79,11 +85,21 @@ enum proto_refusal {
 	PROTO_REFUSE_FULL,     /* --max-clients reached */
 	PROTO_REFUSE_PER_ADDR, /* num: --max-per-address */
 	PROTO_REFUSE_BUSY,     /* no session process can take it */
+	PROTO_REFUSE_BANNED,   /* a server-wide ban (/gline) matches it */
 };
 
 struct proto {
 	const char *name;
 	enum proto_id id;
+	/* Its clients stay invisible to others (no member lists, lookups
+	 * or counts as users) until their CORE_HELLO: they register. */
+	int registers;
+	/* Its silent clients get PROTO_EV_PING after --ping-timeout, and
+	 * are closed (CHANNEL_REASON_TIMEOUT) after as long again. */
+	int pings;
+	/* Sanitises one framed line into out (LINE_SANITIZED_MAX(len)
+	 * bytes) before parse; returns its length. NULL: line_sanitize. */
+	size_t (*sanitize)(const char *in, size_t len, char *out);
 	/* The connection is ready (its transport too): set up state, greet.
 	 * Returns how many operations it put in ops (PROTO_OPS_MAX). */
 	int (*open)(struct pconn *pc, struct core_op *ops);
@@ -99,9 +115,10 @@ struct proto {
 	void (*error)(struct pconn *pc, enum core_err err,
 		      struct outbox_str room, struct outbox_str arg, long num);
 	/* Formats a broadcast record (MSG, PRIVMSG, JOIN, PART, QUIT, NICK,
-	 * TOPIC) for a recipient of this variant and role into out (at
-	 * least PROTO_LINE_MAX bytes). Pure. Returns the length; 0 when such
-	 * a recipient gets nothing. */
+	 * TOPIC, AWAY) for a recipient of this variant and role into out
+	 * (at least PROTO_LINE_MAX bytes): its line, or lines where the
+	 * protocol needs several. Pure. Returns the length; 0 when such a
+	 * recipient gets nothing. */
 	size_t (*format)(const struct proto_env *env,
 			 const struct outbox_view *v, unsigned variant,
 			 enum proto_role role, char *out);
@@ -144,5 +161,6 @@ struct proto_room *proto_room_named(const struct pconn *pc, const char *name,
 struct proto_room *proto_room_by_id(const struct pconn *pc, uint64_t id);
 
 extern const struct proto proto_plain;
+extern const struct proto proto_irc;
 
 #endif

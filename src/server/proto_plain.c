@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "server/names.h"
 #include "server/proto_plain_int.h"
+#include "server/proto_plain_mod.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,10 +54,10 @@ static const struct plain_command {
 	const char *help;
 } plain_commands[] = {
     {"nick", PLAIN_NICK, ARGS_WORD, "usage: /nick NAME",
-     "/nick NAME              change your nickname (letters, digits, _ -; "
-     "max 20)"},
-    {"join", PLAIN_JOIN, ARGS_WORD, "usage: /join #room",
-     "/join #room             join a room (created on first join) or "
+     "/nick NAME              change your nickname (letters, digits, "
+     "-[]\\`^_{|}; max 30)"},
+    {"join", PLAIN_JOIN, ARGS_OPT_ROOM_TEXT, "usage: /join #room [KEY]",
+     "/join #room [KEY]       join a room (created on first join) or "
      "switch to it"},
     {"part", PLAIN_PART, ARGS_OPT_ROOM_TEXT, "usage: /part [#room] [reason]",
      "/part [#room] [reason]  leave a room (default: the current one)"},
@@ -114,12 +115,13 @@ static const struct plain_wording {
 	const char *after;
 } plain_errors[] = {
     [CORE_ERR_NICK_IN_USE] = {"nickname ", P_NAME, " is already taken"},
-    [CORE_ERR_NICK_INVALID] = {"invalid nickname: 1-20 letters, digits, _ "
-			       "or -, starting with a letter",
+    [CORE_ERR_NICK_INVALID] = {"invalid nickname: 1-30 letters, digits or "
+			       "-[]\\`^_{|}, not starting with a digit or -",
 			       P_NONE, ""},
     [CORE_ERR_NICK_SAME] = {"you are already ", P_NAME, ""},
-    [CORE_ERR_ROOM_INVALID] = {"invalid room name: # then 1-32 letters, "
-			       "digits, _ - or .",
+    [CORE_ERR_ROOM_INVALID] = {"invalid room name: # then 1-49 bytes "
+			       "without spaces, commas, colons or control "
+			       "characters",
 			       P_NONE, ""},
     [CORE_ERR_NOT_IN_ROOM] = {"you are not in ", P_NAME, ""},
     [CORE_ERR_NO_SUCH_ROOM] = {"no such room ", P_NAME, ""},
@@ -310,10 +312,18 @@ plain_room_name_ok(struct pconn *pc, struct core_str name)
 }
 
 static int
-plain_join(struct pconn *pc, struct core_str room, struct core_op *op)
+plain_join(struct pconn *pc, struct core_str room, struct core_str key,
+	   struct core_op *op)
 {
 	struct proto_room *r;
 
+	/* A word not starting with '#' came as text: an invalid name. */
+	if (!room.n && key.n)
+		room = key, key = (struct core_str){"", 0};
+	if (!room.n || memchr(key.p, ' ', key.n)) {
+		plain_error_text(pc, "usage: /join #room [KEY]");
+		return 0;
+	}
 	if (!plain_room_name_ok(pc, room))
 		return 0;
 	r = proto_room_named(pc, room.p, room.n);
@@ -324,7 +334,8 @@ plain_join(struct pconn *pc, struct core_str room, struct core_op *op)
 	}
 	*op = (struct core_op){.kind = CORE_JOIN,
 			       .flags = CORE_WANT_TOPIC | CORE_WANT_HISTORY,
-			       .room = room};
+			       .room = room,
+			       .arg = key};
 	return 1;
 }
 
@@ -383,7 +394,7 @@ plain_command(struct pconn *pc, const struct plain_command *c,
 		*op = (struct core_op){.kind = CORE_NICK, .arg = word};
 		return 1;
 	case PLAIN_JOIN:
-		return plain_join(pc, word, op);
+		return plain_join(pc, word, text, op);
 	case PLAIN_PART:
 		r = plain_named_or_current(pc, word, "/join #room");
 		if (!r)
@@ -424,6 +435,7 @@ plain_command(struct pconn *pc, const struct plain_command *c,
 	case PLAIN_HELP:
 		for (size_t i = 0; i < PLAIN_NCOMMANDS; i++)
 			plain_emitf(pc, "-!- help: %s", plain_commands[i].help);
+		plain_mod_help(pc);
 		plain_emitf(pc, "-!- help: %s", plain_help_text);
 		return 0;
 	default:
@@ -449,6 +461,11 @@ plain_parse(struct pconn *pc, const char *line, size_t len, struct core_op *ops)
 	name_end = plain_word_end(line, 1, len);
 	c = plain_lookup(line + 1, name_end - 1);
 	if (!c) {
+		int n =
+		    plain_mod_parse(pc, line + 1, name_end - 1, line + name_end,
+				    len - name_end, plain_current(pc), ops);
+		if (n >= 0)
+			return n;
 		plain_error_text(pc,
 				 "unknown command; /help lists the commands");
 		return 0;
@@ -506,6 +523,10 @@ plain_format(const struct proto_env *env, const struct outbox_view *v,
 
 	(void)env;
 	(void)variant;
+	/* CTCP queries (an IRC client's VERSION, PING) are not for people. */
+	if ((r->kind == OUTBOX_MSG || r->kind == OUTBOX_PRIVMSG) &&
+	    (r->aux & OUTBOX_MSG_CTCP))
+		return 0;
 	switch (r->kind) {
 	case OUTBOX_MSG:
 		if (role == PROTO_ROLE_AUTHOR)
@@ -562,7 +583,7 @@ plain_format(const struct proto_env *env, const struct outbox_view *v,
 		plain_puts(&l, ": ");
 		break;
 	default:
-		return 0;
+		return plain_mod_format(v, role, out);
 	}
 	plain_put_str(&l, v->text);
 	return plain_end(&l);
@@ -579,7 +600,9 @@ plain_self(struct pconn *pc, const struct outbox_view *v)
 		plain_store_joined(pc, v);
 		return;
 	}
-	if (v->rec->kind != OUTBOX_PART || st->current != v->rec->target)
+	/* A kick reaches self for the one kicked: it left the room too. */
+	if ((v->rec->kind != OUTBOX_PART && v->rec->kind != OUTBOX_KICK) ||
+	    st->current != v->rec->target)
 		return;
 	st->current = pc->nrooms ? pc->rooms[pc->nrooms - 1]->id : 0;
 	if (st->current)
@@ -604,7 +627,8 @@ plain_error(struct pconn *pc, enum core_err err, struct outbox_str room,
 		return;
 	}
 	if (!w) {
-		plain_error_text(pc, "the server refused that");
+		if (!plain_mod_error(pc, err, room, arg, num))
+			plain_error_text(pc, "the server refused that");
 		return;
 	}
 	switch (w->param) {
@@ -641,10 +665,15 @@ plain_names(struct pconn *pc, const struct outbox_view *v)
 		bang = memchr(p, '!', (size_t)(e - p));
 		if (!bang)
 			bang = e;
-		if (p + 1 < bang && n + (size_t)(bang - p) + 2 < sizeof(line))
+		unsigned flags =
+		    (unsigned)(*p >= 'a' ? *p - 'a' + 10 : *p - '0') & 0xf;
+		const char *mark = flags & OUTBOX_MEMBER_OP	 ? "@"
+				   : flags & OUTBOX_MEMBER_VOICE ? "+"
+								 : "";
+		if (p + 1 < bang && n + (size_t)(bang - p) + 3 < sizeof(line))
 			n += (size_t)snprintf(line + n, sizeof(line) - n,
-					      " %.*s", (int)(bang - p - 1),
-					      p + 1);
+					      " %s%.*s", mark,
+					      (int)(bang - p - 1), p + 1);
 		p = e + 1;
 	}
 	if (n == (size_t)snprintf(NULL, 0, "-!- members of %.*s:",
@@ -685,6 +714,8 @@ plain_deliver(struct pconn *pc, const struct outbox_view *v,
 	(void)ops;
 	if (r->nids)
 		memcpy(&n, &v->ids[0], sizeof(n));
+	if (plain_mod_deliver(pc, v))
+		return 0;
 	switch (r->kind) {
 	case OUTBOX_REPLY:
 		plain_reply(pc, v);
@@ -713,7 +744,8 @@ plain_deliver(struct pconn *pc, const struct outbox_view *v,
 			plain_emitf(pc, "-!- no rooms");
 		break;
 	case OUTBOX_HISTORY:
-		plain_history(pc, v);
+		if (!(r->aux & OUTBOX_MSG_CTCP))
+			plain_history(pc, v);
 		plain_store_seen(pc, v);
 		break;
 	case OUTBOX_WARNING:
@@ -767,6 +799,8 @@ plain_event(struct pconn *pc, enum proto_event ev, const char *text, long num)
 	case PROTO_EV_CLOSED:
 		plain_emitf(pc, "-!- disconnected: %s", text);
 		break;
+	case PROTO_EV_PING:
+		break; /* plain clients may stay silent as long as they like */
 	}
 }
 
@@ -787,6 +821,9 @@ plain_refusal(enum proto_refusal why, long num, char *out, size_t n)
 		break;
 	case PROTO_REFUSE_BUSY:
 		len = snprintf(out, n, "-!- server busy, try again later\n");
+		break;
+	case PROTO_REFUSE_BANNED:
+		len = snprintf(out, n, "-!- you are banned from this server\n");
 		break;
 	}
 	if (len < 0 || n == 0)

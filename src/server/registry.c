@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 void
 registry_init(struct registry *reg, const struct config *cfg)
@@ -34,6 +35,8 @@ registry_room_free(struct registry *reg, struct reg_room *r)
 		free(r->hist[i].text);
 	free(r->hist);
 	free(r->members);
+	free(r->member_flags);
+	free(r->mod.bans);
 	free(r);
 }
 
@@ -76,9 +79,29 @@ registry_host_adjust(struct registry *reg, const char *host, int delta)
 		log_warn("out of memory counting clients of %s", host);
 }
 
+/* Wall-clock milliseconds. */
+static int64_t
+registry_now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+void
+registry_client_show(struct registry *reg, struct reg_client *c)
+{
+	if (c->visible)
+		return;
+	c->visible = 1;
+	if (++reg->nvisible > reg->max_visible)
+		reg->max_visible = reg->nvisible;
+}
+
 struct reg_client *
 registry_client_add(struct registry *reg, int session, const char *addr,
-		    const char *host)
+		    const char *host, int visible)
 {
 	unsigned max = (unsigned)reg->cfg->client_slots, slot;
 	struct reg_client *c = NULL;
@@ -109,6 +132,9 @@ registry_client_add(struct registry *reg, int session, const char *addr,
 	}
 	registry_host_adjust(reg, c->host, 1);
 	reg->nclients++;
+	c->signon_ms = c->active_ms = registry_now_ms();
+	if (visible)
+		registry_client_show(reg, c);
 	return c;
 }
 
@@ -145,6 +171,8 @@ registry_client_remove(struct registry *reg, struct reg_client *c)
 	names_fold(c->nick, folded, sizeof(folded));
 	strmap_del(&reg->nicks, folded);
 	registry_host_adjust(reg, c->host, -1);
+	if (c->visible)
+		reg->nvisible--;
 	c->id = 0;
 	reg->nclients--;
 }
@@ -213,6 +241,19 @@ registry_is_member(const struct reg_client *c, const struct reg_room *r)
 	return 0;
 }
 
+uint8_t *
+registry_member_flags(struct registry *reg, const struct reg_client *c,
+		      struct reg_room *r)
+{
+	unsigned slot = REGISTRY_SLOT(c->id);
+
+	(void)reg;
+	for (unsigned i = 0; i < r->nmembers; i++)
+		if (r->members[i] == slot)
+			return &r->member_flags[i];
+	return NULL;
+}
+
 static int
 registry_room_cmp(const void *a, const void *b)
 {
@@ -257,6 +298,7 @@ registry_room_create(struct registry *reg, const char *name)
 	if (!found || !(r = calloc(1, sizeof(*r))))
 		return NULL;
 	r->id = registry_make_id(reg, slot);
+	r->created_ms = registry_now_ms();
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	if (strmap_put(&reg->by_name, folded, r) < 0) {
 		free(r);
@@ -292,8 +334,13 @@ registry_join(struct registry *reg, struct reg_client *c, const char *name,
 		if (!m)
 			return -ENOSPC;
 		r->members = m;
+		uint8_t *f = realloc(r->member_flags, cap);
+		if (!f)
+			return -ENOSPC;
+		r->member_flags = f;
 		r->members_cap = cap;
 	}
+	r->member_flags[r->nmembers] = 0;
 	r->members[r->nmembers++] = REGISTRY_SLOT(c->id);
 	c->rooms[c->nrooms++] = r;
 	*out = r;
@@ -317,6 +364,7 @@ registry_part(struct registry *reg, struct reg_client *c, struct reg_room *r)
 	for (i = 0; i < r->nmembers; i++) {
 		if (r->members[i] == slot) {
 			r->members[i] = r->members[--r->nmembers];
+			r->member_flags[i] = r->member_flags[r->nmembers];
 			break;
 		}
 	}

@@ -8,9 +8,11 @@
 #ifndef PARLEY_REGISTRY_H
 #define PARLEY_REGISTRY_H
 
+#include "lib/mask.h"
 #include "lib/net.h"
 #include "lib/strmap.h"
 #include "server/config.h"
+#include "server/modes.h"
 #include "server/outbox.h"
 
 #include <stdint.h>
@@ -31,17 +33,41 @@ struct reg_hist {
 	size_t len, cap;
 };
 
+/* A ban of a room: a whole mask (lib/mask.h), who set it and when. */
+struct reg_ban {
+	char mask[MASK_MAX + 1];
+	char by[CONFIG_NICK_MAX + 1];
+	int64_t at_ms;
+};
+
+#define REGISTRY_BANS_MAX    MODES_BANS_MAX
+#define REGISTRY_INVITES_MAX 16 /* open invitations per room */
+
+/* A room's moderation state (supervisor_mod.c keeps it). */
+struct reg_room_mod {
+	unsigned modes; /* MODES_* */
+	char key[MODES_KEY_MAX + 1];
+	unsigned limit;
+	struct reg_ban *bans; /* REGISTRY_BANS_MAX once the first is set */
+	unsigned nbans;
+	uint64_t invited[REGISTRY_INVITES_MAX]; /* client ids, oldest go */
+	unsigned ninvited;
+};
+
 struct reg_room {
 	uint64_t id;
 	char name[CONFIG_ROOM_MAX + 2]; /* spelled as at creation */
 	char topic[CONFIG_TOPIC_MAX + 1];
 	char topic_by[CONFIG_NICK_MAX + 1]; /* who set it */
 	int64_t topic_ms;		    /* when (wall clock) */
+	int64_t created_ms;		    /* wall clock */
 	unsigned *members;		    /* client slots */
+	uint8_t *member_flags; /* per member: OUTBOX_MEMBER_OP, _VOICE */
 	unsigned nmembers, members_cap;
 	struct reg_hist *hist; /* ring of hist_cap entries */
 	unsigned hist_cap;     /* cfg->history when it was made */
 	unsigned hist_next, hist_count;
+	struct reg_room_mod mod;
 };
 
 struct reg_client {
@@ -55,6 +81,14 @@ struct reg_client {
 	char host[NET_ADDR_STRLEN]; /* per-address key; "" when exempt */
 	struct reg_room *rooms[CONFIG_ROOMS_PER_CLIENT_MAX];
 	unsigned nrooms;
+	/* Others see it (in member lists, lookups, user counts): from the
+	 * start, or once it registers (its protocol's CORE_HELLO). */
+	int visible;
+	char realname[CONFIG_REALNAME_MAX + 1];
+	char away[CONFIG_AWAY_MAX + 1]; /* "": not away */
+	int64_t signon_ms, active_ms;	/* wall clock */
+	int secure;			/* its transport is encrypted (TLS) */
+	char oper[CONFIG_OPER_NAME_MAX + 1]; /* server operator as; "": not */
 };
 
 struct registry {
@@ -72,6 +106,7 @@ struct registry {
 	const struct strmap *reserved;
 	uint64_t seq;
 	unsigned guest_seq;
+	unsigned nvisible, max_visible; /* clients others see; their peak */
 	unsigned client_hint, room_hint;
 };
 
@@ -79,10 +114,15 @@ void registry_init(struct registry *reg, const struct config *cfg);
 void registry_free(struct registry *reg);
 
 /* Registers a new client with a free guestN nickname. host is the
- * per-address key ("" when the address is exempt). Returns NULL when the
- * server is full. */
+ * per-address key ("" when the address is exempt); visible: others see it
+ * at once (else once registry_client_show). Returns NULL when the server
+ * is full. */
 struct reg_client *registry_client_add(struct registry *reg, int session,
-				       const char *addr, const char *host);
+				       const char *addr, const char *host,
+				       int visible);
+
+/* Makes c visible to others (no-op if it is), counting it as a user. */
+void registry_client_show(struct registry *reg, struct reg_client *c);
 
 /* A free guestN nickname (not in use, not reserved) into out
  * (CONFIG_NICK_MAX + 1 bytes). */
@@ -121,6 +161,11 @@ int registry_part(struct registry *reg, struct reg_client *c,
 		  struct reg_room *room);
 
 int registry_is_member(const struct reg_client *c, const struct reg_room *r);
+
+/* c's OUTBOX_MEMBER_OP/_VOICE bits in r (to read or change), or NULL
+ * when c is not a member. */
+uint8_t *registry_member_flags(struct registry *reg, const struct reg_client *c,
+			       struct reg_room *r);
 
 /* Fills out (room for reg->nrooms) with every room, sorted by name
  * regardless of case. Returns the count. */

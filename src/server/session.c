@@ -119,8 +119,9 @@ session_handle_message(struct session *s, const struct channel_hdr *h,
 		m.text[sizeof(m.text) - 1] = '\0';
 		struct client *c = session_client_get(s, m.client);
 		if (c)
-			session_client_close(s, c, CHANNEL_REASON_KICKED,
-					     m.text);
+			session_client_close(
+			    s, c, m.reason ? m.reason : CHANNEL_REASON_KICKED,
+			    m.text);
 		break;
 	}
 	case CHANNEL_SHUTDOWN:
@@ -206,6 +207,9 @@ session_settings_changed(struct session *s)
 	/* Throttled clients wait by the old flood limits: look again. */
 	for (struct client *c = s->throttled; c; c = c->throttled_next)
 		c->throttled_until_ms = loop_time_ms(s->loop);
+	/* The ping pass runs every quarter --ping-timeout: a new one takes
+	 * effect at the next pass, which is now. */
+	s->ping_check_ms = loop_time_ms(s->loop);
 }
 
 static void
@@ -243,6 +247,9 @@ session_timeout(struct session *s)
 	if (s->shutting_down && (next < 0 || s->shutdown_deadline_ms < next))
 		next = s->shutdown_deadline_ms;
 	long long due = session_opening_due(s);
+	if (due >= 0 && (next < 0 || due < next))
+		next = due;
+	due = session_ping_due_ms(s);
 	if (due >= 0 && (next < 0 || due < next))
 		next = due;
 	if (next < 0)
@@ -348,6 +355,7 @@ session_main(const struct session_start *st)
 			session_settings_changed(&s);
 		session_wake_throttled(&s);
 		session_check_opening(&s);
+		session_ping_idle(&s);
 	}
 	flow_reader_leave(&s.rd); /* nobody waits for us any more */
 	for (struct client *c = s.clients, *next; c; c = next) {

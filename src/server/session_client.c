@@ -253,6 +253,8 @@ session_read(struct session *s, struct client *c)
 		session_count(s, STATS_BYTES_IN, (uint64_t)n);
 		size_t kept = line_strip_telnet(&c->lr, p, (size_t)n);
 		buf_commit(&c->in, kept);
+		c->heard_ms = loop_time_ms(s->loop);
+		c->ping_sent_ms = 0;
 		return;
 	}
 	c->readable = 0;
@@ -267,9 +269,11 @@ static void
 session_handle_line(struct session *s, struct client *c, const char *raw,
 		    size_t raw_len)
 {
-	size_t len = line_sanitize(raw, raw_len, s->scratch);
+	const struct proto *p = c->pc.proto;
+	size_t len = p->sanitize ? p->sanitize(raw, raw_len, s->scratch)
+				 : line_sanitize(raw, raw_len, s->scratch);
 	struct core_op ops[PROTO_OPS_MAX];
-	int n = c->pc.proto->parse(&c->pc, s->scratch, len, ops);
+	int n = p->parse(&c->pc, s->scratch, len, ops);
 
 	session_run_ops(s, c, ops, n);
 }
@@ -396,7 +400,11 @@ session_client_open(struct session *s, struct client *c)
 		s->st.v.clients[c->pc.proto->id][c->x.t->id]--;
 		s->st.v.clients[p->id][c->x.t->id]++;
 		s->st.dirty = 1;
+		/* Counted by pinging too (IRC over WebSocket pings). */
+		if (c->pc.proto->pings)
+			s->npinging--;
 		c->pc.proto = p;
+		session_ping_add(s, c);
 	}
 	n = c->pc.proto->open(&c->pc, ops);
 	if (n < 0) {
@@ -578,6 +586,8 @@ session_client_add(struct session *s, const struct channel_client_new *m,
 	c->lr.max_len = s->cfg->max_line;
 	c->tokens = s->cfg->flood_burst;
 	c->tokens_ms = loop_time_ms(s->loop);
+	c->heard_ms = c->tokens_ms;
+	session_ping_add(s, c);
 	c->readable = 1;
 	c->writable = 1;
 	if (loop_add(s->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
@@ -593,6 +603,10 @@ session_client_add(struct session *s, const struct channel_client_new *m,
 	s->st.v.clients[proto->id][t->id]++;
 	s->st.dirty = 1;
 	session_client_open(s, c);
+	/* A handshake done here may have read the client's first lines too
+	 * (TLS: a client that speaks first, as IRC clients do, into
+	 * OpenSSL's buffer): no epoll edge will announce them, so look. */
+	session_mark_ready(s, c);
 }
 
 void
@@ -629,6 +643,8 @@ session_client_close(struct session *s, struct client *c, int reason,
 		session_out_drop(c);
 		/* fall through */
 	case CHANNEL_REASON_KICKED:
+	case CHANNEL_REASON_KILLED:
+	case CHANNEL_REASON_TIMEOUT:
 		c->last_words = 1;
 		if (c->opened)
 			c->pc.proto->event(&c->pc, PROTO_EV_CLOSED, text, 0);
@@ -699,6 +715,8 @@ session_client_free(struct session *s, struct client *c)
 	s->nclients--;
 	s->st.v.clients[c->pc.proto->id][c->x.t->id]--;
 	s->st.dirty = 1;
+	if (c->pc.proto->pings)
+		s->npinging--;
 	if (c->opened)
 		c->pc.proto->close(&c->pc);
 	buf_free(&c->in);

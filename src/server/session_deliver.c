@@ -7,6 +7,7 @@
  * clients are told and disconnected.
  */
 #include "lib/log.h"
+#include "server/modes.h"
 #include "server/session_int.h"
 
 #include <errno.h>
@@ -47,7 +48,32 @@ session_room_add(struct session *s, struct client *c, uint64_t id,
 			fatal("session_room_add");
 	}
 	r->members[r->n++] = c;
+	c->room_flags[c->pc.nrooms] = 0;
 	c->pc.rooms[c->pc.nrooms++] = &r->pr;
+}
+
+/* c's status bits in r, to read or change; NULL when not a member. */
+static uint8_t *
+session_room_flags(struct client *c, const struct sroom *r)
+{
+	for (unsigned i = 0; i < c->pc.nrooms; i++)
+		if (c->pc.rooms[i] == &r->pr)
+			return &c->room_flags[i];
+	return NULL;
+}
+
+int
+session_may_say(const struct client *c, const struct proto_room *r)
+{
+	const struct sroom *sr = (const struct sroom *)r;
+
+	if (!(sr->modes & MODES_MODERATED) || c->oper)
+		return 1;
+	for (unsigned i = 0; i < c->pc.nrooms; i++)
+		if (c->pc.rooms[i] == r)
+			return (c->room_flags[i] &
+				(OUTBOX_MEMBER_OP | OUTBOX_MEMBER_VOICE)) != 0;
+	return 0;
 }
 
 void
@@ -62,6 +88,7 @@ session_room_remove(struct session *s, struct client *c, struct sroom *r)
 	/* Keep the client's rooms in join order: the last is the newest. */
 	memmove(&c->pc.rooms[i], &c->pc.rooms[i + 1],
 		(n - i - 1) * sizeof(c->pc.rooms[0]));
+	memmove(&c->room_flags[i], &c->room_flags[i + 1], n - i - 1);
 	c->pc.nrooms--;
 	for (i = 0; i < r->n; i++) {
 		if (r->members[i] == c) {
@@ -231,6 +258,14 @@ session_deliver_move(struct session *s, const struct outbox_view *v)
 	room = session_room_get(s, r->target);
 	if (!room)
 		return;
+	if (r->kind == OUTBOX_JOIN && r->nids >= 2) {
+		uint64_t ids[2];
+		memcpy(ids, v->ids, sizeof(ids));
+		room->modes = (unsigned)ids[0];
+		uint8_t *f = c ? session_room_flags(c, room) : NULL;
+		if (f)
+			*f = (uint8_t)ids[1];
+	}
 	if (r->aux & OUTBOX_ANNOUNCE)
 		(void)session_to_room(s, room, v);
 	else if (c)
@@ -271,6 +306,75 @@ session_deliver_nick(struct session *s, const struct outbox_view *v)
 	session_self(c, v);
 }
 
+/* ---- moderation ---------------------------------------------------------- */
+
+/* A server operator acting on a room it is not in sees what it did. */
+static void
+session_to_author_outside(struct session *s, struct sroom *room,
+			  const struct outbox_view *v)
+{
+	struct client *a = session_client_get(s, v->rec->src);
+
+	if (a && (!room || !session_room_flags(a, room)))
+		session_fan(s, a, v, PROTO_ROLE_AUTHOR);
+}
+
+/* A room's modes or its members' status changed: keep what +m needs. */
+static void
+session_deliver_mode(struct session *s, const struct outbox_view *v)
+{
+	struct sroom *room = session_room_get(s, v->rec->target);
+	uint64_t x;
+
+	session_to_author_outside(s, room, v);
+	if (!room)
+		return;
+	if (v->rec->nids) {
+		memcpy(&x, &v->ids[0], sizeof(x));
+		room->modes = (unsigned)x;
+	}
+	for (unsigned i = 1; i + 1 < v->rec->nids; i += 2) {
+		uint64_t id, bits;
+		memcpy(&id, &v->ids[i], sizeof(id));
+		memcpy(&bits, &v->ids[i + 1], sizeof(bits));
+		struct client *m = session_client_get(s, id);
+		uint8_t *f = m ? session_room_flags(m, room) : NULL;
+		if (f)
+			*f = (uint8_t)bits;
+	}
+	session_to_room(s, room, v);
+}
+
+/* Every member sees a kick, the kicked one too; then it is out. */
+static void
+session_deliver_kick(struct session *s, const struct outbox_view *v)
+{
+	struct sroom *room = session_room_get(s, v->rec->target);
+	struct client *victim = NULL;
+	uint64_t id = 0;
+
+	session_to_author_outside(s, room, v);
+	if (!room)
+		return;
+	if (v->rec->nids)
+		memcpy(&id, &v->ids[0], sizeof(id));
+	victim = id ? session_client_get(s, id) : NULL;
+	session_to_room(s, room, v);
+	if (victim && session_room_flags(victim, room)) {
+		session_room_remove(s, victim, room);
+		session_self(victim, v);
+	}
+}
+
+/* A wall: every client of this session. */
+static void
+session_deliver_wall(struct session *s, const struct outbox_view *v)
+{
+	for (struct client *c = s->clients; c; c = c->next)
+		if (!c->closing)
+			session_fan(s, c, v, session_role(c, v));
+}
+
 /* The end of c's request: a private message goes out once its target is
  * known, then c's input resumes. Both happen with c's input, when the
  * outbox has room: reading the timeline never writes to it, so a reader
@@ -285,6 +389,15 @@ session_deliver_reply(struct session *s, struct client *c,
 
 	if (v->rec->nids)
 		memcpy(&id, &v->ids[0], sizeof(id));
+	/* From its hello on, the client's records name it as others see
+	 * it. */
+	if (v->rec->aux == CORE_OK && c->pc.pending == CORE_HELLO &&
+	    v->user.n && v->user.n < sizeof(c->user)) {
+		memcpy(c->user, v->user.p, v->user.n);
+		c->user[v->user.n] = '\0';
+	}
+	if (v->rec->aux == CORE_OK && c->pc.pending == CORE_OPER)
+		c->oper = 1;
 	privmsg = v->rec->aux == CORE_OK && c->pc.pending == CORE_PRIVMSG &&
 		  c->pending_text;
 	n = c->pc.proto->deliver(&c->pc, v, ops);
@@ -342,6 +455,7 @@ session_deliver(struct session *s, unsigned producer,
 		session_deliver_move(s, v);
 		break;
 	case OUTBOX_QUIT:
+	case OUTBOX_AWAY:
 		session_to_rooms(s, v, NULL);
 		break;
 	case OUTBOX_NICK:
@@ -353,6 +467,17 @@ session_deliver(struct session *s, unsigned producer,
 	case OUTBOX_SHUTDOWN:
 		session_begin_shutdown(s, PROTO_EV_SHUTDOWN, NULL);
 		break;
+	case OUTBOX_MODE:
+		session_deliver_mode(s, v);
+		break;
+	case OUTBOX_KICK:
+		session_deliver_kick(s, v);
+		break;
+	case OUTBOX_WALL:
+		session_deliver_wall(s, v);
+		break;
+	case OUTBOX_INVITE:
+	case OUTBOX_BAN_INFO:
 	case OUTBOX_REPLY:
 	case OUTBOX_TOPIC_INFO:
 	case OUTBOX_NAMES:
@@ -360,6 +485,10 @@ session_deliver(struct session *s, unsigned producer,
 	case OUTBOX_ROOM_END:
 	case OUTBOX_HISTORY:
 	case OUTBOX_WARNING:
+	case OUTBOX_USER_INFO:
+	case OUTBOX_USER_ROOMS:
+	case OUTBOX_LUSERS:
+	case OUTBOX_MOTD:
 		session_deliver_targeted(s, v);
 		break;
 	default:

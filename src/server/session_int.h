@@ -1,8 +1,9 @@
 /*
- * session_int: the state of a session process, shared by its four
- * modules: session.c (loop, lifecycle, channel), session_client.c (client
- * I/O, framing, flood bucket, send queue), session_ops.c (core operations,
- * outbox room) and session_deliver.c (the timeline to the clients).
+ * session_int: the state of a session process, shared by its modules:
+ * session.c (loop, lifecycle, channel), session_client.c (client I/O,
+ * framing, flood bucket, send queue), session_ops.c (core operations,
+ * outbox room), session_ping.c (signs of life) and session_deliver.c (the
+ * timeline to the clients).
  * Process-local: nothing here is in shared memory but what flow.h says.
  */
 #ifndef PARLEY_SESSION_INT_H
@@ -38,6 +39,7 @@ struct sroom {
 	struct proto_room pr;
 	struct client **members;
 	unsigned n, cap;
+	unsigned modes; /* MODES_*, from its JOIN and MODE records */
 };
 
 /* An operation waiting for an outstanding request's reply, or for room
@@ -58,6 +60,9 @@ struct client {
 	char addr[CHANNEL_ADDR_MAX];
 	char user[OUTBOX_USER_MAX + 1];
 	char host[OUTBOX_HOST_MAX + 1];
+	/* Per pc.rooms[i]: its OUTBOX_MEMBER_OP/_VOICE bits there. */
+	uint8_t room_flags[CONFIG_ROOMS_PER_CLIENT_MAX];
+	int oper; /* a server operator: speaks in +m rooms */
 	struct line_reader lr;
 	struct buf in, out;
 	int opened;    /* the protocol has greeted it */
@@ -81,6 +86,9 @@ struct client {
 	int in_oversoft;	  /* on the session's oversoft list */
 	int wr_shut; /* write side shut down: draining input until EOF */
 	long long linger_until_ms;
+
+	long long heard_ms;	/* input last arrived */
+	long long ping_sent_ms; /* asked for a sign of life; 0: not */
 
 	double tokens;
 	long long tokens_ms;
@@ -155,6 +163,9 @@ struct session {
 	int shutting_down;
 	long long shutdown_deadline_ms;
 	int channel_dead;
+
+	unsigned npinging;	 /* clients whose protocol pings */
+	long long ping_check_ms; /* when to look for silent ones next */
 
 	/* Flow control seen since the last debug line about it. */
 	unsigned pauses, throttles;
@@ -288,6 +299,18 @@ long long session_opening_due(const struct session *s);
  * --sendq-seconds; returns the ms until the next is due, or -1. */
 int session_check_sendq(struct session *s, int cut);
 
+/* ---- session_ping.c ---- */
+
+/* Pings clients silent for --ping-timeout and closes those silent for as
+ * long after a ping; looks only every so often. */
+void session_ping_idle(struct session *s);
+
+/* When session_ping_idle next has work, or -1 when no client pings. */
+long long session_ping_due_ms(const struct session *s);
+
+/* Counts c (just added, heard from now) if its protocol pings. */
+void session_ping_add(struct session *s, struct client *c);
+
 /* ---- session_deliver.c ---- */
 
 /* If the supervisor has marked this reader out (stalled), does what a
@@ -300,5 +323,9 @@ void session_read_timeline(struct session *s);
 
 /* Removes c from room r (freeing r once no local client is in it). */
 void session_room_remove(struct session *s, struct client *c, struct sroom *r);
+
+/* Whether c may speak in its room r now (+m: voice, operator or server
+ * operator). */
+int session_may_say(const struct client *c, const struct proto_room *r);
 
 #endif

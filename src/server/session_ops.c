@@ -147,6 +147,10 @@ session_say(struct session *s, struct client *c, const struct core_op *op)
 	}
 	if (op->text.n == 0)
 		return SESSION_OP_DONE;
+	if (!session_may_say(c, r)) {
+		session_fail(c, CORE_ERR_CANNOT_SEND, op);
+		return SESSION_OP_DONE;
+	}
 	struct outbox_new m = {
 	    .kind = OUTBOX_MSG,
 	    .aux = (uint16_t)op->flags,

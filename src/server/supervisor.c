@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -180,6 +181,10 @@ sv_setup(struct supervisor *sv, struct config *cfg,
 	registry_init(&sv->reg, cfg);
 	sv_ops_setup(sv);
 	sv_store_setup(sv);
+	/* Cloaks hide addresses only while nobody knows the key. */
+	if (getrandom(sv->cloak_key, sizeof(sv->cloak_key), 0) !=
+	    (ssize_t)sizeof(sv->cloak_key))
+		fatal("getrandom");
 	sv->loop = loop_new();
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -214,6 +219,8 @@ sv_teardown(struct supervisor *sv)
 	free(sv->sessions);
 	free(sv->marked);
 	free(sv->recbuf);
+	free(sv->motd);
+	sv_mod_free(sv);
 	outbox_shm_destroy(&sv->shm);
 	sv_ops_teardown(sv);
 }
@@ -229,9 +236,9 @@ supervisor_run(struct config *cfg, const struct config_source *src,
 	 * and, after a respawn, reopens its database and journal as the
 	 * same user; and before any session: it reads the timeline from its
 	 * very start, and a database it cannot open is one line and exit 1. */
-	if (sv_tls_start(&sv) < 0 || sv_listen(&sv) < 0 ||
-	    sv_ops_listen(&sv) < 0 || sv_privileges(&sv) < 0 ||
-	    sv_store_start(&sv) < 0)
+	if (sv_tls_start(&sv) < 0 || sv_motd_load(&sv) < 0 ||
+	    sv_listen(&sv) < 0 || sv_ops_listen(&sv) < 0 ||
+	    sv_privileges(&sv) < 0 || sv_store_start(&sv) < 0)
 		return 1;
 	for (int i = 0; i < cfg->workers; i++)
 		if (sv_spawn(&sv, &sv.sessions[i], -1, NULL, 0, 0) < 0)

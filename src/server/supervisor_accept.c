@@ -36,17 +36,34 @@ sv_refuse(const struct sv_listener *l, int fd, enum proto_refusal why, long num)
 	close(fd);
 }
 
+/* The host others see for an address: a keyed hash of it, the same for
+ * every connection from it, whatever the protocol. */
+static void
+sv_cloak(const struct supervisor *sv, const char *host, char *out, size_t n)
+{
+	uint64_t h = siphash24(sv->cloak_key, host, strlen(host));
+
+	snprintf(out, n, "%08x.%08x.parley", (unsigned)(h >> 32), (unsigned)h);
+}
+
 static void
 sv_admit(struct supervisor *sv, const struct sv_listener *l, int fd,
 	 const struct sockaddr_storage *ss)
 {
 	char addr[NET_ADDR_STRLEN], host[NET_ADDR_STRLEN];
 	int exempt = net_is_loopback(ss) && !sv->cfg->limit_loopback;
+	char cloak[OUTBOX_HOST_MAX + 1];
 	struct sv_session *s;
 	struct reg_client *c;
 
 	net_format_addr(ss, addr, sizeof(addr));
 	net_format_host(ss, host, sizeof(host));
+	sv_cloak(sv, host, cloak, sizeof(cloak));
+	if (sv_mod_glined(sv, host, cloak)) {
+		log_warn("refused %s: banned from this server", addr);
+		sv_refuse(l, fd, PROTO_REFUSE_BANNED, 0);
+		return;
+	}
 	if (sv->reg.nclients >= (unsigned)sv->cfg->max_clients) {
 		log_warn("refused %s: server full (%d %s)", addr,
 			 sv->cfg->max_clients,
@@ -69,12 +86,15 @@ sv_admit(struct supervisor *sv, const struct sv_listener *l, int fd,
 		return;
 	}
 	c = registry_client_add(&sv->reg, (int)s->index, addr,
-				exempt ? "" : host);
+				exempt ? "" : host,
+				!proto_get(l->proto)->registers);
 	if (!c) {
 		sv_refuse(l, fd, PROTO_REFUSE_FULL, 0);
 		return;
 	}
 	snprintf(c->user, sizeof(c->user), "%s", proto_get(l->proto)->name);
+	c->secure = transport_get(l->transport)->secure;
+	memcpy(c->cloak, cloak, sizeof(cloak));
 	log_info("client %s connected from %s", c->nick, addr);
 	sv->counts[METRICS_ACCEPTED]++;
 	if (sv->cfg->workers == 0) {
@@ -173,6 +193,21 @@ sv_on_listen(struct loop *loop, int fd, uint32_t events, void *arg)
 	}
 }
 
+/* How to turn off a listener whose default address is taken. */
+static const char *
+sv_listen_off_hint(const struct config_listener *cl)
+{
+	if (cl->transport == TRANSPORT_WS)
+		return ", --http-listen none turns HTTP off";
+	if (cl->transport == TRANSPORT_WSS)
+		return ", --https-listen none turns HTTPS off";
+	if (cl->proto == PROTO_IRC && cl->transport == TRANSPORT_TCP)
+		return ", --irc-listen none turns IRC off";
+	if (cl->proto == PROTO_IRC && cl->transport == TRANSPORT_TLS)
+		return ", --irc-listen-tls none turns IRC over TLS off";
+	return "";
+}
+
 int
 sv_listen(struct supervisor *sv)
 {
@@ -196,11 +231,7 @@ sv_listen(struct supervisor *sv)
 			log_warn("cannot listen on %s: %s (--%s HOST:PORT sets "
 				 "another address%s)",
 				 cl->addr, strerror(-fd), cl->flag,
-				 cl->transport == TRANSPORT_WS
-				     ? ", --http-listen none turns HTTP off"
-				 : cl->transport == TRANSPORT_WSS
-				     ? ", --https-listen none turns HTTPS off"
-				     : "");
+				 sv_listen_off_hint(cl));
 			return -1;
 		}
 		if (fd < 0) {

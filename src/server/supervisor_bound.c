@@ -106,6 +106,48 @@ sv_request_worst(struct supervisor *sv, const struct sv_req *q)
 		 * registered one. */
 		return 2 * outbox_rec_bound(CONFIG_ROOMS_PER_CLIENT_MAX, 0) +
 		       reply;
+	case CORE_WHO:
+		/* One record per client it may list (a mask: anyone). */
+		return (sv->reg.nclients + 1) *
+			   outbox_rec_bound(2, CONFIG_REALNAME_MAX) +
+		       reply;
+	case CORE_WHOIS:
+	case CORE_USERS:
+		/* Per nickname asked for: its record, its rooms, its away
+		 * message; a line holds at most max_line of them. */
+		return (size_t)(sv->cfg->max_line / 2 + 1) * 3 *
+			   outbox_rec_bound(2, OUTBOX_TEXT_MAX) +
+		       reply;
+	case CORE_LUSERS:
+		return outbox_rec_bound(4, 0) + reply;
+	case CORE_MOTD:
+		return (sv->motd_lines + 1) *
+			   outbox_rec_bound(0, OUTBOX_TEXT_MAX) +
+		       reply;
+	case CORE_AWAY:
+		return outbox_rec_bound(CONFIG_ROOMS_PER_CLIENT_MAX,
+					OUTBOX_TEXT_MAX) +
+		       reply;
+	case CORE_BANS:
+		return (REGISTRY_BANS_MAX + 1) *
+			   outbox_rec_bound(2, OUTBOX_TEXT_MAX) +
+		       reply;
+	case CORE_MODE:
+	case CORE_KICK:
+	case CORE_INVITE:
+	case CORE_OPER:
+	case CORE_WALL:
+	case CORE_GLINE:
+		/* An event or two (a mode change with its member list, a kick,
+		 * an invitation and its answer) and the reply; a mode query
+		 * is its ban list at most. */
+		return (REGISTRY_BANS_MAX + 4) *
+			   outbox_rec_bound(2 * CONFIG_ROOMS_PER_CLIENT_MAX + 1,
+					    OUTBOX_TEXT_MAX) +
+		       reply;
+	case CORE_KILL:
+		return SV_QUIT_BOUND +
+		       2 * outbox_rec_bound(2, OUTBOX_TEXT_MAX) + reply;
 	case CORE_HISTORY:
 	case CORE_REGISTER:
 	case CORE_LOGIN:

@@ -14,13 +14,29 @@
 #include "server/names.h"
 #include "server/supervisor_int.h"
 
+#include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* One NAMES entry, FLAGS NICK!USER@HOST, and its NUL. */
+#define SV_NAMES_ENTRY                                                         \
+	(1 + CONFIG_NICK_MAX + 1 + OUTBOX_USER_MAX + 1 + OUTBOX_HOST_MAX + 1)
+
 /* ---- records ------------------------------------------------------------- */
+
+/* Wall-clock milliseconds. */
+static int64_t
+sv_now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
 
 struct outbox_new
 sv_by(const struct reg_client *c, uint16_t kind)
@@ -111,24 +127,33 @@ sv_names_chunk(struct supervisor *sv, const struct reg_client *c,
 }
 
 /* The members of r for c, in chunks of about SV_NAMES_CHUNK bytes of
- * nicknames. */
+ * nicknames, and never more than list holds: an entry is up to
+ * SV_NAMES_ENTRY bytes (users and cloaks included), and one that would
+ * not fit starts the next chunk. */
 static void
 sv_names(struct supervisor *sv, const struct reg_client *c,
 	 const struct reg_room *r)
 {
-	char list[SV_NAMES_TEXT];
+	char list[SV_NAMES_TEXT], entry[SV_NAMES_ENTRY];
 	size_t len = 0, nicks = 0;
 
 	for (unsigned i = 0; i < r->nmembers; i++) {
 		const struct reg_client *m = &sv->reg.clients[r->members[i]];
-		len += (size_t)snprintf(list + len, sizeof(list) - len,
-					"%s%x%s!%s@%s", len ? " " : "", 0u,
-					m->nick, m->user, m->cloak);
-		nicks += strlen(m->nick) + 1;
-		if (nicks >= SV_NAMES_CHUNK && i + 1 < r->nmembers) {
+		int n = snprintf(entry, sizeof(entry), "%x%s!%s@%s",
+				 (m->away[0] ? OUTBOX_MEMBER_AWAY : 0u) |
+				     r->member_flags[i],
+				 m->nick, m->user, m->cloak);
+		assert(n > 0 && (size_t)n < sizeof(entry));
+		if (len > 0 && (nicks >= SV_NAMES_CHUNK ||
+				len + 1 + (size_t)n > sizeof(list))) {
 			sv_names_chunk(sv, c, r, list, len, 0);
 			len = nicks = 0;
 		}
+		if (len > 0)
+			list[len++] = ' ';
+		memcpy(list + len, entry, (size_t)n);
+		len += (size_t)n;
+		nicks += strlen(m->nick) + 1;
 	}
 	sv_names_chunk(sv, c, r, list, len, 1);
 }
@@ -169,10 +194,21 @@ sv_history(struct supervisor *sv, const struct reg_client *c,
 
 static void
 sv_join(struct supervisor *sv, struct reg_client *c, const char *name,
-	unsigned want)
+	const char *key, unsigned want)
 {
 	struct reg_room *r;
-	int err = registry_join(&sv->reg, c, name, &r);
+	uint64_t ids[2];
+	int err;
+
+	if (!c->visible) {
+		/* Only a client others can see is ever a member. */
+		sv_reply(sv, c, CORE_ERR_UNAVAILABLE, name, NULL, 0);
+		return;
+	}
+	r = registry_room_find(&sv->reg, name);
+	if (r && !registry_is_member(c, r) && !sv_mod_may_join(sv, c, r, key))
+		return;
+	err = registry_join(&sv->reg, c, name, &r);
 
 	if (err == -EINVAL) {
 		sv_reply(sv, c, CORE_ERR_ROOM_INVALID, name, NULL, 0);
@@ -192,9 +228,14 @@ sv_join(struct supervisor *sv, struct reg_client *c, const char *name,
 		if (r->nmembers == 1)
 			sv_store_room_made(sv, r);
 		struct outbox_new j = sv_by(c, OUTBOX_JOIN);
+		ids[1] = sv_mod_joined(sv, c, r);
+		ids[0] = r->mod.modes;
+		j.ids = ids;
+		j.nids = 2;
 		j.aux = sv_announces(sv, r) ? OUTBOX_ANNOUNCE : 0;
 		j.target = r->id;
 		j.room = outbox_str(r->name);
+		j.text = outbox_str(c->away);
 		sv_put(sv, &j);
 		if ((want & CORE_WANT_TOPIC) && r->topic[0])
 			sv_topic_info(sv, c, r);
@@ -260,7 +301,9 @@ sv_member_room(struct supervisor *sv, struct reg_client *c, const char *name)
 	struct reg_room *r = registry_room_find(&sv->reg, name);
 
 	if (!r || !registry_is_member(c, r)) {
-		sv_reply(sv, c, CORE_ERR_NOT_IN_ROOM, name, NULL, 0);
+		sv_reply(sv, c,
+			 r ? CORE_ERR_NOT_IN_ROOM : CORE_ERR_NO_SUCH_ROOM, name,
+			 NULL, 0);
 		return NULL;
 	}
 	return r;
@@ -284,30 +327,55 @@ sv_part(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 	sv_reply_ok(sv, c);
 }
 
-static void
-sv_rooms(struct supervisor *sv, struct reg_client *c)
+void
+sv_room_info(struct supervisor *sv, const struct reg_client *c,
+	     const struct reg_room *r)
 {
-	struct reg_room **all = malloc((sv->reg.nrooms + 1) * sizeof(*all));
+	uint64_t ids[2] = {r->nmembers, (uint64_t)r->created_ms};
+	char modes[MODES_TEXT_MAX];
+
+	sv_mod_modes(sv, c, r, modes);
+
+	sv_put(sv, &(struct outbox_new){
+		       .kind = OUTBOX_ROOM_INFO,
+		       .target = c->id,
+		       .ids = ids,
+		       .nids = 2,
+		       .room = outbox_str(r->name),
+		       .arg = outbox_str(modes),
+		       .text = outbox_str(r->topic),
+		   });
+}
+
+static void
+sv_rooms(struct supervisor *sv, struct reg_client *c, const char *name)
+{
+	struct reg_room **all, *one;
 	unsigned n;
 	uint64_t count;
 
+	if (name[0]) {
+		one = registry_room_find(&sv->reg, name);
+		if (one && !sv_mod_sees_room(sv, c, one))
+			one = NULL;
+		if (one)
+			sv_room_info(sv, c, one);
+		sv_reply(sv, c, one ? CORE_OK : CORE_ERR_NO_SUCH_ROOM, name,
+			 NULL, 0);
+		return;
+	}
+	all = malloc((sv->reg.nrooms + 1) * sizeof(*all));
 	if (!all) {
 		sv_reply(sv, c, CORE_ERR_UNAVAILABLE, NULL, NULL, 0);
 		return;
 	}
 	n = registry_rooms_by_name(&sv->reg, all);
-	for (unsigned i = 0; i < n; i++) {
-		count = all[i]->nmembers;
-		sv_put(sv, &(struct outbox_new){
-			       .kind = OUTBOX_ROOM_INFO,
-			       .target = c->id,
-			       .ids = &count,
-			       .nids = 1,
-			       .room = outbox_str(all[i]->name),
-			       .text = outbox_str(all[i]->topic),
-			   });
-	}
-	count = n;
+	count = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (sv_mod_sees_room(sv, c, all[i])) {
+			sv_room_info(sv, c, all[i]);
+			count++;
+		}
 	sv_put(sv, &(struct outbox_new){
 		       .kind = OUTBOX_ROOM_END,
 		       .target = c->id,
@@ -323,7 +391,7 @@ sv_names_request(struct supervisor *sv, struct reg_client *c, const char *name)
 {
 	struct reg_room *r = registry_room_find(&sv->reg, name);
 
-	if (!r) {
+	if (!r || !sv_mod_sees_room(sv, c, r)) {
 		sv_reply(sv, c, CORE_ERR_NO_SUCH_ROOM, name, NULL, 0);
 		return;
 	}
@@ -346,6 +414,10 @@ sv_topic(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 		sv_reply_ok(sv, c);
 		return;
 	}
+	if (!sv_mod_may_topic(sv, c, r)) {
+		sv_reply(sv, c, CORE_ERR_CHANOP_NEEDED, r->name, NULL, 0);
+		return;
+	}
 	if (strlen(q->text) > CONFIG_TOPIC_MAX) {
 		sv_reply(sv, c, CORE_ERR_TOPIC_TOO_LONG, r->name, NULL,
 			 CONFIG_TOPIC_MAX);
@@ -357,9 +429,7 @@ sv_topic(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 	else
 		r->topic[0] = '\0';
 	snprintf(r->topic_by, sizeof(r->topic_by), "%s", c->nick);
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	r->topic_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	r->topic_ms = sv_now_ms();
 	sv_store_topic_set(sv, r);
 	/* The record has the same time: the store keeps it as when. */
 	struct outbox_new t = sv_by(c, OUTBOX_TOPIC);
@@ -376,11 +446,60 @@ sv_resolve(struct supervisor *sv, struct reg_client *c, const char *nick)
 {
 	struct reg_client *t = registry_nick_find(&sv->reg, nick);
 
-	if (!t) {
+	if (!t || !t->visible) {
 		sv_reply(sv, c, CORE_ERR_NO_SUCH_NICK, NULL, nick, 0);
 		return;
 	}
-	sv_reply(sv, c, CORE_OK, NULL, t->nick, t->id);
+	c->active_ms = sv_now_ms();
+	sv_put(sv, &(struct outbox_new){
+		       .kind = OUTBOX_REPLY,
+		       .target = c->id,
+		       .ids = &t->id,
+		       .nids = 1,
+		       .arg = outbox_str(t->nick),
+		       .text = outbox_str(t->away),
+		   });
+}
+
+/* Copies the user name a protocol gave, keeping only what is safe in a
+ * nick!user@host: letters, digits and ~ . _ - */
+static void
+sv_user_copy(char *out, size_t n, const char *in)
+{
+	size_t o = 0;
+
+	for (; *in && o + 1 < n; in++)
+		if (isalnum((unsigned char)*in) || strchr("~._-", *in))
+			out[o++] = *in;
+	out[o] = '\0';
+}
+
+/* The client is ready: others see it from now on, under the user and
+ * real name it gave; the reply says how others see it. */
+static void
+sv_hello(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
+{
+	char user[OUTBOX_USER_MAX + 1];
+	size_t n;
+
+	sv_user_copy(user, sizeof(user), q->arg);
+	if (user[0])
+		memcpy(c->user, user, sizeof(user));
+	n = line_utf8_cut(q->text, strlen(q->text), CONFIG_REALNAME_MAX);
+	memcpy(c->realname, q->text, n);
+	c->realname[n] = '\0';
+	registry_client_show(&sv->reg, c);
+	if (q->flags & CORE_HELLO_LOBBY) {
+		sv_join(sv, c, sv->cfg->default_room, "", q->flags);
+		return;
+	}
+	sv_put(sv, &(struct outbox_new){
+		       .kind = OUTBOX_REPLY,
+		       .target = c->id,
+		       .nick = outbox_str(c->nick),
+		       .user = outbox_str(c->user),
+		       .host = outbox_str(c->cloak),
+		   });
 }
 
 /* Copies the request in payload into q; returns 0 or -1 if malformed. */
@@ -434,6 +553,20 @@ sv_op_known(enum core_op_kind op)
 	case CORE_LOGOUT:
 	case CORE_PASSWORD:
 	case CORE_UNREGISTER:
+	case CORE_WHO:
+	case CORE_WHOIS:
+	case CORE_USERS:
+	case CORE_LUSERS:
+	case CORE_MOTD:
+	case CORE_AWAY:
+	case CORE_MODE:
+	case CORE_KICK:
+	case CORE_BANS:
+	case CORE_INVITE:
+	case CORE_OPER:
+	case CORE_KILL:
+	case CORE_WALL:
+	case CORE_GLINE:
 		return 1;
 	default:
 		return 0;
@@ -444,7 +577,8 @@ sv_op_known(enum core_op_kind op)
 static void
 sv_req_forget(struct sv_req *q)
 {
-	if (q->op >= CORE_REGISTER && q->op <= CORE_UNREGISTER) {
+	if ((q->op >= CORE_REGISTER && q->op <= CORE_UNREGISTER) ||
+	    q->op == CORE_OPER) {
 		explicit_bzero(q->arg, sizeof(q->arg));
 		explicit_bzero(q->text, sizeof(q->text));
 	}
@@ -457,22 +591,19 @@ sv_request_run(struct supervisor *sv, struct reg_client *c, struct sv_req *q)
 {
 	switch (q->op) {
 	case CORE_HELLO:
-		if (q->flags & CORE_HELLO_LOBBY)
-			sv_join(sv, c, sv->cfg->default_room, q->flags);
-		else
-			sv_reply_ok(sv, c);
+		sv_hello(sv, c, q);
 		break;
 	case CORE_NICK:
 		sv_nick(sv, c, q->arg);
 		break;
 	case CORE_JOIN:
-		sv_join(sv, c, q->room, q->flags);
+		sv_join(sv, c, q->room, q->arg, q->flags);
 		break;
 	case CORE_PART:
 		sv_part(sv, c, q);
 		break;
 	case CORE_ROOMS:
-		sv_rooms(sv, c);
+		sv_rooms(sv, c, q->room);
 		break;
 	case CORE_NAMES:
 		sv_names_request(sv, c, q->room);
@@ -490,6 +621,24 @@ sv_request_run(struct supervisor *sv, struct reg_client *c, struct sv_req *q)
 	case CORE_PASSWORD:
 	case CORE_UNREGISTER:
 		sv_store_request(sv, c, q);
+		break;
+	case CORE_WHO:
+	case CORE_WHOIS:
+	case CORE_USERS:
+	case CORE_LUSERS:
+	case CORE_MOTD:
+	case CORE_AWAY:
+		sv_info_request(sv, c, q);
+		break;
+	case CORE_MODE:
+	case CORE_KICK:
+	case CORE_BANS:
+	case CORE_INVITE:
+	case CORE_OPER:
+	case CORE_KILL:
+	case CORE_WALL:
+	case CORE_GLINE:
+		sv_mod_request(sv, c, q);
 		break;
 	default:
 		break;
@@ -709,6 +858,7 @@ sv_remember(struct supervisor *sv, unsigned producer, uint64_t from,
 		struct reg_client *c = registry_client_get(&sv->reg, r->src);
 		if (!room || !c || !registry_is_member(c, room))
 			continue;
+		c->active_ms = r->ts_ms;
 		registry_history_add(&sv->reg, room, &v);
 	}
 }

@@ -15,6 +15,7 @@
 
 #include "lib/idmap.h"
 #include "lib/loop.h"
+#include "lib/siphash.h"
 #include "server/channel.h"
 #include "server/config.h"
 #include "server/config_file.h"
@@ -211,6 +212,13 @@ struct supervisor {
 	long long flow_due_ms;	       /* next liveness check; 0: none due */
 	unsigned deferrals; /* requests deferred since the debug line */
 	long long deferrals_logged_ms;
+
+	/* The IRC front end (supervisor_info.c). */
+	uint8_t cloak_key[SIPHASH_KEY_BYTES]; /* drawn at start, never shown */
+	char *motd;		 /* --motd's lines, each NUL-terminated */
+	unsigned motd_lines;	 /* 0: no message of the day */
+	struct sv_gline *glines; /* server-wide bans (supervisor_mod.c) */
+	unsigned nglines;
 
 	struct sv_store store;
 };
@@ -515,6 +523,76 @@ int sv_store_nick_taken(const struct supervisor *sv, const struct reg_client *c,
 			const char *nick);
 
 void sv_store_teardown(struct supervisor *sv);
+/* Tells c about room r: an OUTBOX_ROOM_INFO (supervisor_chat.c). */
+void sv_room_info(struct supervisor *sv, const struct reg_client *c,
+		  const struct reg_room *r);
+
+/* ---- supervisor_mod.c ---- */
+
+/* Answers c's CORE_MODE .. CORE_GLINE request q. */
+void sv_mod_request(struct supervisor *sv, struct reg_client *c,
+		    const struct sv_req *q);
+
+/* Whether c may join the existing room r with key ("" for none): bans,
+ * +i, +k, +l. If not, replies with why and returns 0. */
+int sv_mod_may_join(struct supervisor *sv, struct reg_client *c,
+		    struct reg_room *r, const char *key);
+
+/* c has just joined r (a new room when c is its only member): sets its
+ * status and a new room's modes; returns c's OUTBOX_MEMBER_* bits. */
+unsigned sv_mod_joined(struct supervisor *sv, struct reg_client *c,
+		       struct reg_room *r);
+
+/* Whether c may set or clear r's topic (+t). */
+int sv_mod_may_topic(struct supervisor *sv, const struct reg_client *c,
+		     struct reg_room *r);
+
+/* Whether c may know of r (+s: members and server operators only). */
+int sv_mod_sees_room(struct supervisor *sv, const struct reg_client *c,
+		     const struct reg_room *r);
+
+/* c's OUTBOX_MEMBER_OP/_VOICE bits in r (0 when not a member). */
+unsigned sv_mod_member_bits(struct supervisor *sv, const struct reg_client *c,
+			    const struct reg_room *r);
+
+/* r's modes as c may see them (modes_format) into out (MODES_TEXT_MAX
+ * bytes); returns the length. */
+size_t sv_mod_modes(struct supervisor *sv, const struct reg_client *c,
+		    const struct reg_room *r, char *out);
+
+/* Wall-clock milliseconds. */
+int64_t sv_mod_now_ms(void);
+
+/* "alice" or "alice (oper admin)": who did it, for the log (static
+ * storage, valid until the next call). */
+const char *sv_mod_who(const struct reg_client *c);
+
+/* ---- supervisor_oper.c ---- */
+
+/* Answers CORE_OPER, CORE_KILL, CORE_WALL and CORE_GLINE. */
+void sv_oper_request(struct supervisor *sv, struct reg_client *c,
+		     const struct sv_req *q);
+
+/* Whether a server-wide ban matches the address host or its cloak. */
+int sv_mod_glined(const struct supervisor *sv, const char *host,
+		  const char *cloak);
+
+/* Frees the server-wide bans. */
+void sv_mod_free(struct supervisor *sv);
+
+/* ---- supervisor_info.c ---- */
+
+/* Reads --motd (if given) into sv->motd. Returns 0, or -1 (logged). */
+int sv_motd_load(struct supervisor *sv);
+
+/* Reload step: reads --motd again (a new path, or the same file with new
+ * lines); a file that cannot be read keeps the current message (logged). */
+void sv_motd_reload(struct supervisor *sv, const struct config *old);
+
+/* Answers c's CORE_WHO, CORE_WHOIS, CORE_USERS, CORE_LUSERS, CORE_MOTD
+ * or CORE_AWAY request q (records, then the REPLY). */
+void sv_info_request(struct supervisor *sv, struct reg_client *c,
+		     const struct sv_req *q);
 
 /* ---- supervisor_wake.c ---- */
 

@@ -89,6 +89,7 @@ static const struct sv_reload_step sv_reload_steps[] = {
     {"capacity", sv_reload_capacity},
     {"history", sv_reload_history},
     {"flow control", sv_reload_flow},
+    {"message of the day", sv_motd_reload},
     /* new steps go here, before the live block is published */
     {"live settings", sv_reload_live},
     /* After it: the store takes its settings from the live block. */

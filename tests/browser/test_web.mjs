@@ -36,7 +36,8 @@ function startServer(cert, key) {
     const p = spawn(path.join(build, "parleyd"),
       ["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--history", "20",
         "--tls-cert", cert, "--tls-key", key, "--listen-tls", "none",
-        "--https-listen", "127.0.0.1:0", "--db", "none"],
+        "--https-listen", "127.0.0.1:0", "--db", "none",
+        "--irc-listen", "none", "--irc-listen-tls", "none"],
       { stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
     const timer = setTimeout(() => reject(new Error("parleyd did not start: " + log)), WAIT);

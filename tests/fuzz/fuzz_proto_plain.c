@@ -148,7 +148,10 @@ fuzz_check_str(const struct pconn *pc, const struct core_op *op,
 	}
 	int quit_reason = op->kind == CORE_QUIT && s.p == op->text.p &&
 			  s.n == 4 && memcmp(s.p, "quit", 4) == 0;
-	assert(in_line || in_room || quit_reason);
+	/* /op NICK and friends make their change ("+o NICK"). */
+	int change = op->kind == CORE_MODE && s.p == op->text.p &&
+		     (s.p[0] == '+' || s.p[0] == '-');
+	assert(in_line || in_room || quit_reason || change);
 	fuzz_touch(s.p, s.n);
 }
 
@@ -170,7 +173,8 @@ fuzz_check_op(const struct pconn *pc, const struct core_op *op,
 {
 	char room[OUTBOX_ROOM_MAX + 1];
 
-	assert(op->kind > CORE_NONE && op->kind <= CORE_HELLO);
+	assert((op->kind > CORE_NONE && op->kind <= CORE_HELLO) ||
+	       (op->kind >= CORE_MODE && op->kind <= CORE_GLINE));
 	fuzz_check_str(pc, op, op->room, line, len);
 	fuzz_check_str(pc, op, op->arg, line, len);
 	fuzz_check_str(pc, op, op->text, line, len);

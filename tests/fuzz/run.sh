@@ -26,6 +26,7 @@ max_len_of() {
 	case "$1" in
 	fuzz_line) echo 4096 ;;
 	fuzz_proto_plain) echo 40000 ;;
+	fuzz_proto_irc) echo 40000 ;;
 	fuzz_channel) echo 8192 ;;
 	fuzz_outbox) echo 40000 ;;
 	*) echo 4096 ;;

@@ -325,6 +325,68 @@ test_sighup_shortens_the_history_replayed_on_join(void)
 	ts_free(s);
 }
 
+/* Writes text to path (aside and renamed); 0 or -1. */
+static int
+file_put(const char *path, const char *text)
+{
+	char tmp[300];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	fclose(f);
+	return rename(tmp, path);
+}
+
+/* SIGHUP reads the message of the day again (a file that cannot be read
+ * keeps the current one) and gives running IRC clients a new ping
+ * timeout. */
+static void
+test_sighup_rereads_the_motd_and_changes_the_ping_timeout(void)
+{
+	char motd[300], conf[700];
+	struct ts_server *s;
+	int i = -1;
+
+	snprintf(motd, sizeof(motd), "%s/motd", t_dir);
+	REQUIRE(file_put(motd, "first day\n") == 0);
+	snprintf(conf, sizeof(conf), "motd %s\nping-timeout 600\n", motd);
+	conf_write(conf);
+	s = start("--irc-listen 127.0.0.1:0");
+	REQUIRE(s && s->irc_port > 0);
+	i = tc_connect(s->irc_port);
+	REQUIRE(i >= 0);
+	CHECK(tc_send(i, "NICK motd\r\nUSER m 0 * :m\r\n") == 0);
+	CHECK(tc_expect(i, " 372 motd :- first day", NULL, 0, 10000) >= 0);
+	CHECK(tc_expect(i, " 376 motd ", NULL, 0, 10000) >= 0);
+
+	REQUIRE(file_put(motd, "second day\nand more\n") == 0);
+	snprintf(conf, sizeof(conf), "motd %s\nping-timeout 1\n", motd);
+	conf_write(conf);
+	CHECK(reload(s, "reloaded: 1 setting changed", 1) == 0);
+	CHECK(ts_log_count(s, "reload: message of the day: 2 lines from ") ==
+	      1);
+	CHECK(tc_send(i, "MOTD\r\n") == 0);
+	CHECK(tc_expect(i, " 372 motd :- second day", NULL, 0, 10000) >= 0);
+	CHECK(tc_expect(i, " 372 motd :- and more", NULL, 0, 10000) >= 0);
+	/* Silent now: pinged after a second, not ten minutes. */
+	CHECK(tc_expect(i, "PING ", NULL, 0, 10000) >= 0);
+	CHECK(tc_send(i, "PONG :x\r\n") == 0);
+
+	conf_write("motd /nonexistent/motd\nping-timeout 1\n");
+	CHECK(reload(s, "reloaded: 1 setting changed", 2) == 0);
+	CHECK(ts_log_count(s, "reload: cannot read the message of the day "
+			      "/nonexistent/motd") == 1);
+	CHECK(tc_send(i, "MOTD\r\n") == 0);
+	CHECK(tc_expect(i, " 372 motd :- second day", NULL, 0, 10000) >= 0);
+	tc_close(i);
+	ts_free(s);
+	unlink(motd);
+}
+
 /* ---- notify -------------------------------------------------------------- */
 
 /* Receives one datagram within timeout_ms into buf; its length or -1. */
@@ -699,6 +761,45 @@ test_a_scrape_after_a_known_workload_counts_what_was_sent(void)
 	ts_free(s);
 }
 
+/* Clients are counted by protocol and transport; an IRC client that
+ * never answers its ping is a ping_timeout disconnect. */
+static void
+test_clients_are_counted_by_protocol_and_ping_timeouts_by_reason(void)
+{
+	const char *plain =
+	    "parley_clients{protocol=\"plain\",transport=\"tcp\"}";
+	const char *irc = "parley_clients{protocol=\"irc\",transport=\"tcp\"}";
+	const char *timeouts =
+	    "parley_disconnects_total{reason=\"ping_timeout\"}";
+	struct ts_server *s;
+	int port, p = -1, i = -1;
+
+	conf_write("metrics-listen 127.0.0.1:0\n");
+	s = start("--irc-listen 127.0.0.1:0 --ping-timeout 1");
+	REQUIRE(s);
+	port = metrics_port(s);
+	REQUIRE(port > 0 && s->irc_port > 0);
+	p = tc_join(s->port, NULL, 0);
+	i = tc_connect(s->irc_port);
+	REQUIRE(p >= 0 && i >= 0);
+	CHECK(tc_send(i, "NICK quiet\r\nUSER q 0 * :q\r\n") == 0);
+	CHECK(tc_expect(i, " 001 quiet ", NULL, 0, 10000) >= 0);
+	CHECK(wait_sample(port, irc, 1) == 1);
+	CHECK(sample(plain) == 1);
+	CHECK(sample("parley_clients{protocol=\"irc\",transport=\"tls\"}") ==
+	      0);
+	CHECK(sample(timeouts) == 0);
+	/* It never answers: a ping after a second, closed after another. */
+	CHECK(tc_expect(i, "PING ", NULL, 0, 10000) >= 0);
+	CHECK(tc_wait_eof(i, 10000) == 0);
+	CHECK(wait_sample(port, timeouts, 1) == 1);
+	CHECK(wait_sample(port, irc, 0) == 0);
+	CHECK(sample(plain) == 1);
+	tc_close(i);
+	tc_close(p);
+	ts_free(s);
+}
+
 static void
 test_a_client_cut_off_for_its_send_queue_is_counted(void)
 {
@@ -870,8 +971,10 @@ main(int argc, char **argv)
 	RUN(test_a_broken_file_at_reload_keeps_the_running_config);
 	RUN(test_reload_logs_what_needs_a_restart_and_keeps_it);
 	RUN(test_sighup_shortens_the_history_replayed_on_join);
+	RUN(test_sighup_rereads_the_motd_and_changes_the_ping_timeout);
 	RUN(test_notify_datagrams_reach_a_real_notify_socket);
 	RUN(test_a_scrape_after_a_known_workload_counts_what_was_sent);
+	RUN(test_clients_are_counted_by_protocol_and_ping_timeouts_by_reason);
 	RUN(test_a_client_cut_off_for_its_send_queue_is_counted);
 	RUN(test_killed_sessions_count_as_failures_and_workers_as_restarts);
 	RUN(test_metrics_answers_anything_but_get_metrics_with_an_error);

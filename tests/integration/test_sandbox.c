@@ -203,8 +203,17 @@ test_an_unknown_user_stops_the_start(void)
 	char path[512], out[4096], err[4096];
 
 	snprintf(path, sizeof(path), "%s/parleyd", build ? build : "build");
-	char *argv[] = {path,	  "--listen",	       "127.0.0.1:0",
-			"--user", "no-such-user-here", NULL};
+	/* No default ports: it binds before it looks the user up. */
+	char *argv[] = {path,
+			"--listen",
+			"127.0.0.1:0",
+			"--http-listen",
+			"none",
+			"--irc-listen",
+			"none",
+			"--user",
+			"no-such-user-here",
+			NULL};
 	CHECK(tt_run(argv, NULL, out, err, sizeof(out), T_WAIT_MS) == 1);
 	CHECKF(strstr(err, "--user: no user no-such-user-here"), "stderr: %s",
 	       err);

@@ -148,22 +148,106 @@ test_a_chain_in_the_certificate_file_verifies_up_to_the_root(void)
 	ts_free(s);
 }
 
+/* ---- IRC over TLS -------------------------------------------------------- */
+
+/* Reads t's lines up to the end of a WHOIS (318): 1 if one of them was
+ * 671 (a secure connection), 0 if none, -1 if the end never came. */
+static int
+whois_says_secure(struct tt_conn *t)
+{
+	char line[1024];
+	int secure = 0;
+
+	while (tt_expect(t, "", line, sizeof(line), T_WAIT_MS) >= 0) {
+		if (strstr(line, " 671 "))
+			secure = 1;
+		if (strstr(line, " 318 "))
+			return secure;
+	}
+	return -1;
+}
+
+static void
+test_an_irc_client_over_tls_registers_and_talks_with_a_plain_client(void)
+{
+	struct tt_opts o = {.ca_file = ca_pem, .host = "localhost"};
+	char pnick[64], why[256], want[256];
+	int port = 0;
+	struct ts_server *s =
+	    start_tls(a_pem, a_key, "--irc-listen-tls 127.0.0.1:0", &port);
+	struct tt_conn *t = NULL;
+	int p = -1;
+
+	REQUIRE(s);
+	int irc_port = ts_listen_port(s, "irc over tls", T_WAIT_MS);
+	REQUIRE(irc_port > 0 && irc_port != port);
+	p = tc_join(s->port, pnick, sizeof(pnick));
+	t = tt_connect(irc_port, &o, why, sizeof(why), T_WAIT_MS);
+	if (!CHECKF(p >= 0 && t, "TLS connect: %s", why))
+		goto out;
+	/* Registration is the client's move, as on the plaintext port. */
+	CHECK(tt_send(t, "NICK tlsirc\r\nUSER tu 0 * :over TLS\r\n") == 0);
+	CHECK(tt_expect(t, " 001 tlsirc :", NULL, 0, T_WAIT_MS) > 0);
+	CHECK(tt_expect(t, " 422 tlsirc ", NULL, 0, T_WAIT_MS) > 0);
+	CHECK(tt_send(t, "JOIN #lobby\r\n") == 0);
+	CHECK(tt_expect(t, " 366 tlsirc #lobby ", NULL, 0, T_WAIT_MS) > 0);
+	CHECK(tc_expect(p, "-!- tlsirc joined #lobby", NULL, 0, T_WAIT_MS) > 0);
+	CHECK(tt_send(t, "PRIVMSG #lobby :hello over tls\r\n") == 0);
+	CHECK(tc_expect(p, "#lobby <tlsirc> hello over tls", NULL, 0,
+			T_WAIT_MS) > 0);
+	tc_send(p, "hello in plaintext\n");
+	snprintf(want, sizeof(want), ":%s!plain@", pnick);
+	char line[512];
+	CHECK(tt_expect(t, "PRIVMSG #lobby :hello in plaintext", line,
+			sizeof(line), T_WAIT_MS) > 0 &&
+	      strstr(line, want));
+	tc_send(p, "/msg tlsirc psst\n");
+	CHECK(tt_expect(t, "PRIVMSG tlsirc :psst", NULL, 0, T_WAIT_MS) > 0);
+	/* WHOIS tells who came over TLS (671) and who did not. */
+	CHECK(tt_send(t, "WHOIS tlsirc\r\n") == 0);
+	CHECK(whois_says_secure(t) == 1);
+	CHECK(tt_send(t, "WHOIS %s\r\n", pnick) == 0);
+	CHECK(whois_says_secure(t) == 0);
+	char unick[64];
+	struct tt_conn *u = tls_join(port, unick, sizeof(unick));
+	if (CHECK(u)) { /* a plain client over TLS is secure too */
+		CHECK(tt_send(t, "WHOIS %s\r\n", unick) == 0);
+		CHECK(whois_says_secure(t) == 1);
+	}
+	tt_close(u);
+	CHECK(tt_send(t, "QUIT :bye\r\n") == 0);
+	CHECK(tc_expect(p, "-!- tlsirc quit (bye)", NULL, 0, T_WAIT_MS) > 0);
+	CHECK(tt_wait_eof(t, T_WAIT_MS) == 0);
+	check_no_sanitizer_reports(s);
+out:
+	tt_close(t);
+	tc_close(p);
+	ts_free(s);
+}
+
 /* ---- the wrong protocol -------------------------------------------------- */
+
+/* The ports of the wrong-protocol test. */
+enum wrong_port { ON_PLAIN, ON_TLS, ON_IRC, ON_IRC_TLS, ON_PORTS };
 
 struct wrong_row {
 	const char *name;
-	int on_tls_port;  /* else on the plaintext port */
+	enum wrong_port on;
 	const char *text; /* bytes to send; NULL: a real ClientHello */
 	const char *log;  /* the reason in the one log line */
 };
 
 static const struct wrong_row wrong_rows[] = {
-    {"a plaintext line on the TLS port", 1, "hello\n",
+    {"a plaintext line on the TLS port", ON_TLS, "hello\n",
      "left: plaintext on a TLS port"},
-    {"an HTTP request on the TLS port", 1, "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-     "left: plaintext on a TLS port"},
-    {"a ClientHello on the plaintext port", 0, NULL,
+    {"an HTTP request on the TLS port", ON_TLS,
+     "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "left: plaintext on a TLS port"},
+    {"a ClientHello on the plaintext port", ON_PLAIN, NULL,
      "left: TLS handshake on a plaintext port"},
+    {"a ClientHello on the IRC plaintext port", ON_IRC, NULL,
+     "left: TLS handshake on a plaintext port"},
+    {"a plaintext IRC registration on the IRC TLS port", ON_IRC_TLS,
+     "NICK plainirc\r\nUSER u 0 * :x\r\n", "left: plaintext on a TLS port"},
 };
 
 /* Sends the row's bytes on a fresh connection that the server accepts
@@ -195,18 +279,25 @@ static void
 test_the_wrong_protocol_on_each_port_is_closed_with_one_log_line(void)
 {
 	char wnick[64], line[512];
-	int port = 0;
-	struct ts_server *s = start_tls(a_pem, a_key, "", &port);
+	int ports[ON_PORTS] = {0};
+	struct ts_server *s =
+	    start_tls(a_pem, a_key,
+		      "--irc-listen 127.0.0.1:0 --irc-listen-tls 127.0.0.1:0",
+		      &ports[ON_TLS]);
 	int watcher = -1;
 
 	REQUIRE(s);
+	ports[ON_PLAIN] = s->port;
+	ports[ON_IRC] = s->irc_port;
+	ports[ON_IRC_TLS] = ts_listen_port(s, "irc over tls", T_WAIT_MS);
+	REQUIRE(ports[ON_IRC] > 0 && ports[ON_IRC_TLS] > 0);
 	watcher = tc_join(s->port, wnick, sizeof(wnick));
 	REQUIRE(watcher >= 0);
 	for (size_t i = 0; i < sizeof(wrong_rows) / sizeof(wrong_rows[0]);
 	     i++) {
 		const struct wrong_row *r = &wrong_rows[i];
 		int before = ts_log_count(s, r->log);
-		int fd = wrong_connect(s, r->on_tls_port ? port : s->port, r);
+		int fd = wrong_connect(s, ports[r->on], r);
 		if (!CHECKF(fd >= 0, "%s: connect", r->name))
 			continue;
 		/* Nothing comes back: no greeting, no TLS alert. */
@@ -800,6 +891,7 @@ main(int argc, char **argv)
 	}
 	RUN(test_tls_and_plaintext_clients_chat_in_one_room);
 	RUN(test_a_chain_in_the_certificate_file_verifies_up_to_the_root);
+	RUN(test_an_irc_client_over_tls_registers_and_talks_with_a_plain_client);
 	RUN(test_the_wrong_protocol_on_each_port_is_closed_with_one_log_line);
 	RUN(test_a_client_hello_after_the_join_closes_at_the_first_read);
 	RUN(test_a_stalled_handshake_is_closed_while_others_chat);

@@ -129,6 +129,10 @@ static const struct {
      "Sec-WebSocket-Protocol: parley"},
     {"Sec-WebSocket-Protocol: x-unknown\r\n", "400",
      "no subprotocol this server speaks"},
+    {"Sec-WebSocket-Protocol: x-unknown, text.ircv3.net, parley\r\n", "101",
+     "Sec-WebSocket-Protocol: text.ircv3.net"},
+    {"Sec-WebSocket-Protocol: binary.ircv3.net\r\n", "101",
+     "Sec-WebSocket-Protocol: binary.ircv3.net"},
     {"Origin: http://evil.example\r\n", "403", "origin not allowed"},
     {"Origin: null\r\n", "403", NULL},
 };
@@ -258,6 +262,45 @@ test_websocket_and_tcp_users_talk_in_one_room(void)
 	CHECKF(line[strlen(line) - 1] == 'c', "frame ends in \"%s\"", line);
 	tc_close(t);
 	wc_free(w);
+}
+
+/* A client that asks for text.ircv3.net speaks IRC (one message per
+ * frame, no CR LF), talks with a TCP client, and is pinged like any IRC
+ * client once silent for --ping-timeout. */
+static void
+test_an_ircv3_subprotocol_speaks_irc_and_is_pinged(void)
+{
+	char head[2048], line[1024];
+	struct ts_server *s =
+	    ts_start_model(model, "--http-listen 127.0.0.1:0 --ping-timeout 1");
+	REQUIRE(s);
+	struct wc *w = wc_upgrade(s->http_port,
+				  "Sec-WebSocket-Protocol: text.ircv3.net\r\n",
+				  head, sizeof(head));
+	int t = tc_join(s->port, NULL, 0);
+	REQUIRE(w && t >= 0);
+	CHECKF(strncmp(head, "HTTP/1.1 101 ", 13) == 0, "%.100s", head);
+	/* No plain welcome: IRC waits for its registration. */
+	REQUIRE(wc_text(w, "NICK wsirc") == 0);
+	REQUIRE(wc_text(w, "USER w 0 * :over a WebSocket") == 0);
+	CHECK(wc_expect(w, " 001 wsirc :", line, sizeof(line)) == 0);
+	CHECKF(line[0] == ':' && line[strlen(line) - 1] != '\n', "frame \"%s\"",
+	       line);
+	REQUIRE(wc_text(w, "JOIN #lobby") == 0);
+	CHECK(wc_expect(w, " 366 wsirc #lobby ", NULL, 0) == 0);
+	REQUIRE(wc_text(w, "PRIVMSG #lobby :hello from ircv3") == 0);
+	CHECK(tc_expect(t, "#lobby <wsirc> hello from ircv3", NULL, 0,
+			WAIT_MS) >= 0);
+	REQUIRE(tc_send(t, "hi over tcp\n") == 0);
+	CHECK(wc_expect(w, "PRIVMSG #lobby :hi over tcp", NULL, 0) == 0);
+	/* Silent for a second: it counts among the pinging clients. */
+	CHECK(wc_expect(w, "PING ", line, sizeof(line)) == 0);
+	CHECK(wc_text(w, "PONG :x") == 0);
+	REQUIRE(wc_text(w, "QUIT :done") == 0);
+	CHECK(tc_expect(t, "-!- wsirc quit (done)", NULL, 0, WAIT_MS) >= 0);
+	tc_close(t);
+	wc_free(w);
+	ts_free(s);
 }
 
 /* ---- RFC 6455 conformance, after Autobahn's cases ----------------------- */
@@ -819,8 +862,8 @@ test_a_taken_default_http_port_names_the_flag_and_exits_1(void)
 	char args[256];
 	REQUIRE(hold);
 	snprintf(args, sizeof(args),
-		 "%s/parleyd --listen 127.0.0.1:0 --http-listen 127.0.0.1:%d "
-		 "2>&1",
+		 "%s/parleyd --listen 127.0.0.1:0 --irc-listen none "
+		 "--http-listen 127.0.0.1:%d 2>&1",
 		 getenv("PARLEY_BUILD") ? getenv("PARLEY_BUILD") : "build",
 		 hold->http_port);
 	FILE *f = popen(args, "r");
@@ -852,6 +895,7 @@ main(int argc, char **argv)
 	RUN(test_bad_handshakes_are_refused_with_400_or_426);
 	RUN(test_origin_is_checked_against_our_own_and_http_origin);
 	RUN(test_websocket_and_tcp_users_talk_in_one_room);
+	RUN(test_an_ircv3_subprotocol_speaks_irc_and_is_pinged);
 	RUN(test_rfc6455_cases_after_autobahn_1_to_7_and_9);
 	RUN(test_a_websocket_client_that_does_not_read_is_cut_off_for_its_send_queue);
 	RUN(test_closing_from_our_side_ends_in_a_close_frame_and_eof);

@@ -5,6 +5,7 @@
  * table generates (and its commented values are the defaults).
  */
 #include "server/config_file.h"
+#include "server/proto.h"
 #include "server/transport.h"
 
 #include "../testlib.h"
@@ -90,6 +91,20 @@ t_call_applied(const struct config *cfg, const char *name)
 	if (strcmp(name, "https-listen") == 0)
 		return t_listeners(cfg, "https-listen", l) == 1 &&
 		       strcmp(l[0]->addr, "127.0.0.1:7443") == 0;
+	if (strcmp(name, "irc-listen") == 0)
+		return t_listeners(cfg, "irc-listen", l) == 1 &&
+		       strcmp(l[0]->addr, "127.0.0.1:7667") == 0 &&
+		       l[0]->proto == PROTO_IRC &&
+		       l[0]->transport == TRANSPORT_TCP;
+	if (strcmp(name, "irc-listen-tls") == 0)
+		return t_listeners(cfg, "irc-listen-tls", l) == 1 &&
+		       strcmp(l[0]->addr, "127.0.0.1:7697") == 0 &&
+		       l[0]->proto == PROTO_IRC &&
+		       l[0]->transport == TRANSPORT_TLS;
+	if (strcmp(name, "server-name") == 0)
+		return strcmp(cfg->server_name, "irc.chat.test") == 0;
+	if (strcmp(name, "network") == 0)
+		return strcmp(cfg->network, "TestNet") == 0;
 	if (strcmp(name, "http-origin") == 0)
 		return cfg->nhttp_origins == 1 &&
 		       strcmp(cfg->http_origins[0], "http://chat.test") == 0;
@@ -97,6 +112,12 @@ t_call_applied(const struct config *cfg, const char *name)
 		return cfg->workers == 3;
 	if (strcmp(name, "outbox-size") == 0)
 		return cfg->outbox_bytes == 524288;
+	if (strcmp(name, "room-modes") == 0)
+		return strcmp(cfg->room_modes, "+mst") == 0;
+	if (strcmp(name, "oper") == 0)
+		return cfg->nopers == 1 &&
+		       strcmp(cfg->opers[0].name, "admin") == 0 &&
+		       strcmp(cfg->opers[0].hash, "$y$j9T$salt$hash") == 0;
 	return -1;
 }
 
@@ -111,12 +132,24 @@ t_call_value(const char *name)
 		return "127.0.0.1:7051";
 	if (strcmp(name, "https-listen") == 0)
 		return "127.0.0.1:7443";
+	if (strcmp(name, "irc-listen") == 0)
+		return "127.0.0.1:7667";
+	if (strcmp(name, "irc-listen-tls") == 0)
+		return "127.0.0.1:7697";
+	if (strcmp(name, "server-name") == 0)
+		return "irc.chat.test";
+	if (strcmp(name, "network") == 0)
+		return "TestNet";
 	if (strcmp(name, "http-origin") == 0)
 		return "http://chat.test";
 	if (strcmp(name, "workers") == 0)
 		return "3";
 	if (strcmp(name, "outbox-size") == 0)
 		return "524288";
+	if (strcmp(name, "room-modes") == 0)
+		return "+mst";
+	if (strcmp(name, "oper") == 0)
+		return "admin $y$j9T$salt$hash";
 	return NULL;
 }
 
@@ -125,8 +158,8 @@ t_call_value(const char *name)
 static const char *
 t_needs(const char *name)
 {
-	static const char *const need_cert[] = {"listen-tls", "tls-key",
-						"https-listen"};
+	static const char *const need_cert[] = {"listen-tls", "irc-listen-tls",
+						"tls-key", "https-listen"};
 
 	for (size_t i = 0; i < sizeof(need_cert) / sizeof(need_cert[0]); i++)
 		if (strcmp(name, need_cert[i]) == 0)
@@ -277,6 +310,12 @@ test_no_file_gives_the_defaults_and_the_default_listeners(void)
 	const struct config_listener *l[CONFIG_LISTEN_MAX];
 	CHECK(t_listeners(&cfg, "listen", l) == 2 && l[1]->optional);
 	CHECK(t_listeners(&cfg, "http-listen", l) == 2 && l[1]->optional);
+	CHECK(t_listeners(&cfg, "irc-listen", l) == 2 && l[1]->optional &&
+	      strcmp(l[0]->addr, "127.0.0.1:6667") == 0 &&
+	      l[0]->proto == PROTO_IRC);
+	/* No certificate, no TLS listener of either protocol. */
+	CHECK(t_listeners(&cfg, "listen-tls", l) == 0);
+	CHECK(t_listeners(&cfg, "irc-listen-tls", l) == 0);
 	CHECK(cfg.outbox_bytes == 1u << 20);
 	CHECK(cfg.config_path == NULL && cfg.metrics_listen == NULL);
 	config_text_free(text);
@@ -327,6 +366,59 @@ test_a_certificate_brings_default_tls_and_https_listeners(void)
 			    l[0]->transport == TRANSPORT_WSS),
 		       "row %zu: %s", i, n > 0 ? l[0]->addr : "none");
 		CHECKF(n < 2 || l[1]->optional, "row %zu: IPv6 optional", i);
+		config_text_free(text);
+	}
+}
+
+/* A certificate brings the TLS listeners of both protocols (5051, 6697);
+ * each flag's none, or an address of its own, replaces only its own. */
+static const struct {
+	const char *name, *value; /* beside --tls-cert; NULL: nothing */
+	int plain_tls, irc_tls;	  /* listeners of each flag */
+	const char *irc_tls_addr; /* the first one's address */
+} t_tls_rows[] = {
+    {NULL, NULL, 2, 2, "127.0.0.1:6697"},
+    {"irc-listen-tls", "none", 2, 0, NULL},
+    {"listen-tls", "none", 0, 2, "127.0.0.1:6697"},
+    {"irc-listen-tls", "127.0.0.1:7000", 2, 1, "127.0.0.1:7000"},
+    {"irc-listen", "none", 2, 2, "127.0.0.1:6697"},
+};
+
+static void
+test_a_certificate_brings_tls_listeners_for_plain_and_irc(void)
+{
+	const struct config_listener *l[CONFIG_LISTEN_MAX];
+	struct config cfg;
+	struct config_text *text;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(t_tls_rows) / sizeof(t_tls_rows[0]);
+	     i++) {
+		const char *name = t_tls_rows[i].name;
+		int r =
+		    name ? t_build(&cfg, &text, err, sizeof(err), 0, "tls-cert",
+				   "/nonexistent/cert.pem", name,
+				   t_tls_rows[i].value, NULL)
+			 : t_build(&cfg, &text, err, sizeof(err), 0, "tls-cert",
+				   "/nonexistent/cert.pem", NULL);
+		if (!CHECKF(r == 0, "row %zu: %s", i, err))
+			continue;
+		int plain = t_listeners(&cfg, "listen-tls", l);
+		CHECKF(plain == t_tls_rows[i].plain_tls,
+		       "row %zu: %d plain TLS listeners", i, plain);
+		int irc = t_listeners(&cfg, "irc-listen-tls", l);
+		CHECKF(irc == t_tls_rows[i].irc_tls,
+		       "row %zu: %d IRC TLS listeners", i, irc);
+		if (irc > 0)
+			CHECKF(l[0]->proto == PROTO_IRC &&
+				   l[0]->transport == TRANSPORT_TLS &&
+				   strcmp(l[0]->addr,
+					  t_tls_rows[i].irc_tls_addr) == 0,
+			       "row %zu: %s", i, l[0]->addr);
+		if (irc == 2)
+			CHECKF(strcmp(l[1]->addr, "[::1]:6697") == 0 &&
+				   l[1]->optional,
+			       "row %zu: %s", i, l[1]->addr);
 		config_text_free(text);
 	}
 }
@@ -611,6 +703,7 @@ main(int argc, char **argv)
 	RUN(test_command_line_flags_override_the_file);
 	RUN(test_no_file_gives_the_defaults_and_the_default_listeners);
 	RUN(test_a_certificate_brings_default_tls_and_https_listeners);
+	RUN(test_a_certificate_brings_tls_listeners_for_plain_and_irc);
 	RUN(test_each_error_names_the_file_and_the_line);
 	RUN(test_unreadable_nul_and_overlong_files_are_errors);
 	RUN(test_a_bad_value_is_an_error_even_where_a_flag_overrides_it);

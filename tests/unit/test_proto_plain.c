@@ -404,9 +404,10 @@ test_nick_takes_exactly_one_word(void)
 }
 
 #define JOIN_FLAGS (CORE_WANT_TOPIC | CORE_WANT_HISTORY)
-#define ROOM_INVALID                                                           \
-	"-!- error: invalid room name: # then 1-32 letters, digits, _ - or "   \
-	".\n"
+#define ROOM_INVALID_TEXT                                                      \
+	"-!- error: invalid room name: # then 1-49 bytes without spaces, "     \
+	"commas, colons or control characters"
+#define ROOM_INVALID ROOM_INVALID_TEXT "\n"
 
 static void
 test_join_takes_exactly_one_valid_room(void)
@@ -418,18 +419,29 @@ test_join_takes_exactly_one_valid_room(void)
 	     .room = "#c"},
 	    {FX_TWO_ROOMS, "/join #a-b_c.9", .kind = CORE_JOIN,
 	     .flags = JOIN_FLAGS, .room = "#a-b_c.9"},
-	    {FX_TWO_ROOMS, "/join #abcdefghijklmnopqrstuvwxyz012345",
+	    /* 49 bytes after the '#': the longest. */
+	    {FX_TWO_ROOMS,
+	     "/join #abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklm",
 	     .kind = CORE_JOIN, .flags = JOIN_FLAGS,
-	     .room = "#abcdefghijklmnopqrstuvwxyz012345"},
-	    USAGE("/join", "usage: /join #room"),
-	    USAGE("/join #a #b", "usage: /join #room"),
+	     .room = "#abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklm"},
+	    /* Any UTF-8 but spaces, commas, colons and controls, as IRC. */
+	    {FX_TWO_ROOMS, "/join #a!b", .kind = CORE_JOIN, .flags = JOIN_FLAGS,
+	     .room = "#a!b"},
+	    {FX_TWO_ROOMS, "/join #\xc3\xa9t\xc3\xa9", .kind = CORE_JOIN,
+	     .flags = JOIN_FLAGS, .room = "#\xc3\xa9t\xc3\xa9"},
+	    {FX_TWO_ROOMS, "/join ##", .kind = CORE_JOIN, .flags = JOIN_FLAGS,
+	     .room = "##"},
+	    USAGE("/join", "usage: /join #room [KEY]"),
+	    USAGE("/join #a b c", "usage: /join #room [KEY]"),
+	    {FX_TWO_ROOMS, "/join #c sesame", .kind = CORE_JOIN,
+	     .flags = JOIN_FLAGS, .room = "#c", .arg = "sesame"},
 	    EMITS(FX_TWO_ROOMS, "/join c", ROOM_INVALID),
 	    EMITS(FX_TWO_ROOMS, "/join #", ROOM_INVALID),
-	    EMITS(FX_TWO_ROOMS, "/join #a!b", ROOM_INVALID),
-	    EMITS(FX_TWO_ROOMS, "/join #\xc3\xa9t\xc3\xa9", ROOM_INVALID),
-	    EMITS(FX_TWO_ROOMS, "/join ##", ROOM_INVALID),
-	    /* 33 characters after the '#'. */
-	    EMITS(FX_TWO_ROOMS, "/join #abcdefghijklmnopqrstuvwxyz0123456",
+	    EMITS(FX_TWO_ROOMS, "/join #a,b", ROOM_INVALID),
+	    EMITS(FX_TWO_ROOMS, "/join #a:b", ROOM_INVALID),
+	    /* 50 bytes after the '#'. */
+	    EMITS(FX_TWO_ROOMS,
+		  "/join #abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmn",
 		  ROOM_INVALID),
 	    EMITS(FX_TWO_ROOMS,
 		  "/join #abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnop"
@@ -532,15 +544,9 @@ test_topic_shows_or_sets_the_current_rooms_topic(void)
 	     .flags = CORE_TOPIC_SET, .room = "#lobby", .text = "- -"},
 	    EMITS(FX_TWO_ROOMS, "/topic #nope text",
 		  "-!- error: you are not in #nope\n"),
-	    EMITS(FX_TWO_ROOMS, "/topic #no!pe text",
-		  "-!- error: invalid room name: # then 1-32 letters, digits, "
-		  "_ - or .\n"),
-	    EMITS(FX_TWO_ROOMS, "/who #no!pe",
-		  "-!- error: invalid room name: # then 1-32 letters, digits, "
-		  "_ - or .\n"),
-	    EMITS(FX_TWO_ROOMS, "/part #no!pe",
-		  "-!- error: invalid room name: # then 1-32 letters, digits, "
-		  "_ - or .\n"),
+	    EMITS(FX_TWO_ROOMS, "/topic #no,pe text", ROOM_INVALID),
+	    EMITS(FX_TWO_ROOMS, "/who #no:pe", ROOM_INVALID),
+	    EMITS(FX_TWO_ROOMS, "/part #no,pe", ROOM_INVALID),
 	};
 
 	RUN_ROWS(rows);
@@ -614,6 +620,78 @@ test_unknown_commands_and_prefixes_are_errors(void)
 	RUN_ROWS(rows);
 }
 
+/* ---- moderation --------------------------------------------------------- */
+
+static void
+test_moderation_commands_parse_into_operations_or_usage(void)
+{
+	static const struct parse_row rows[] = {
+	    {FX_TWO_ROOMS, "/op bob", .kind = CORE_MODE, .room = "#lobby",
+	     .text = "+o bob"},
+	    {FX_TWO_ROOMS, "/deop #rust bob", .kind = CORE_MODE,
+	     .room = "#rust", .text = "-o bob"},
+	    {FX_TWO_ROOMS, "/voice bob", .kind = CORE_MODE, .room = "#lobby",
+	     .text = "+v bob"},
+	    {FX_TWO_ROOMS, "/devoice bob", .kind = CORE_MODE, .room = "#lobby",
+	     .text = "-v bob"},
+	    {FX_TWO_ROOMS, "/ban *!*@x.parley", .kind = CORE_MODE,
+	     .room = "#lobby", .text = "+b *!*@x.parley"},
+	    {FX_TWO_ROOMS, "/unban $a:bob", .kind = CORE_MODE, .room = "#lobby",
+	     .text = "-b $a:bob"},
+	    {FX_TWO_ROOMS, "/kick bob", .kind = CORE_KICK, .room = "#lobby",
+	     .arg = "bob"},
+	    {FX_TWO_ROOMS, "/kick #rust bob be  nice ", .kind = CORE_KICK,
+	     .room = "#rust", .arg = "bob", .text = "be  nice"},
+	    {FX_TWO_ROOMS, "/bans", .kind = CORE_BANS, .room = "#lobby"},
+	    {FX_TWO_ROOMS, "/bans #elsewhere", .kind = CORE_BANS,
+	     .room = "#elsewhere"},
+	    {FX_TWO_ROOMS, "/invite bob", .kind = CORE_INVITE, .room = "#lobby",
+	     .arg = "bob"},
+	    {FX_TWO_ROOMS, "/invite bob #rust", .kind = CORE_INVITE,
+	     .room = "#rust", .arg = "bob"},
+	    {FX_TWO_ROOMS, "/invite #rust bob", .kind = CORE_INVITE,
+	     .room = "#rust", .arg = "bob"},
+	    {FX_TWO_ROOMS, "/mode", .kind = CORE_MODE, .room = "#lobby"},
+	    {FX_TWO_ROOMS, "/mode #x", .kind = CORE_MODE, .room = "#x"},
+	    {FX_TWO_ROOMS, "/mode +kl key 5", .kind = CORE_MODE,
+	     .room = "#lobby", .text = "+kl key 5"},
+	    {FX_TWO_ROOMS, "/mode #rust -m", .kind = CORE_MODE, .room = "#rust",
+	     .text = "-m"},
+	    {FX_TWO_ROOMS, "/oper admin pass word", .kind = CORE_OPER,
+	     .arg = "admin", .text = "pass word"},
+	    {FX_TWO_ROOMS, "/kill bob", .kind = CORE_KILL, .arg = "bob"},
+	    {FX_TWO_ROOMS, "/kill bob go away", .kind = CORE_KILL, .arg = "bob",
+	     .text = "go away"},
+	    {FX_TWO_ROOMS, "/wall hello all", .kind = CORE_WALL,
+	     .text = "hello all"},
+	    {FX_TWO_ROOMS, "/gline 10.0.0.* abuse", .kind = CORE_GLINE,
+	     .arg = "10.0.0.*", .text = "abuse"},
+	    {FX_TWO_ROOMS, "/ungline 10.0.0.*", .kind = CORE_GLINE,
+	     .flags = CORE_GLINE_REMOVE, .arg = "10.0.0.*"},
+	    {FX_TWO_ROOMS, "/glines", .kind = CORE_GLINE,
+	     .flags = CORE_GLINE_LIST},
+	    {FX_NO_ROOM, "/kill bob", .kind = CORE_KILL, .arg = "bob"},
+	    USAGE("/op", "usage: /op [#room] NICK"),
+	    USAGE("/op a b", "usage: /op [#room] NICK"),
+	    USAGE("/kick", "usage: /kick [#room] NICK [reason]"),
+	    USAGE("/ban", "usage: /ban [#room] MASK"),
+	    USAGE("/invite", "usage: /invite [#room] NICK"),
+	    USAGE("/oper admin", "usage: /oper NAME PASSWORD"),
+	    USAGE("/kill", "usage: /kill NICK [reason]"),
+	    USAGE("/wall", "usage: /wall text"),
+	    USAGE("/gline", "usage: /gline ADDRESS [reason]"),
+	    USAGE("/ungline a b", "usage: /ungline ADDRESS"),
+	    USAGE("/glines x", "usage: /glines"),
+	    EMITS(FX_TWO_ROOMS, "/op #bad,room bob",
+		  "-!- error: invalid room name: # then 1-49 bytes without "
+		  "spaces, commas, colons or control characters\n"),
+	    EMITS(FX_NO_ROOM, "/op bob",
+		  "-!- error: you are not in a room; name one: #room\n"),
+	};
+
+	RUN_ROWS(rows);
+}
+
 static void
 test_account_commands_take_their_passwords_as_words(void)
 {
@@ -650,10 +728,13 @@ static void
 test_help_has_a_line_per_command_whatever_the_case(void)
 {
 	static const char *const names[] = {
-	    "/nick",  "/join",	 "/part",     "/rooms",
-	    "/who",   "/topic",	 "/msg",      "/me",
-	    "/quit",  "/help",	 "/history",  "/register",
-	    "/login", "/logout", "/password", "/unregister"};
+	    "/nick",	   "/join",	"/part",  "/rooms",  "/who",
+	    "/topic",	   "/msg",	"/me",	  "/quit",   "/help",
+	    "/history",	   "/register", "/login", "/logout", "/password",
+	    "/unregister", "/op",	"/deop",  "/voice",  "/devoice",
+	    "/kick",	   "/ban",	"/unban", "/bans",   "/invite",
+	    "/mode",	   "/oper",	"/kill",  "/wall",   "/gline",
+	    "/ungline",	   "/glines"};
 	static const char *const spellings[] = {"/help ", "/HeLp", "/HELP  "};
 	struct core_op ops[PROTO_OPS_MAX];
 	char want[sizeof(t_fake.out)];
@@ -727,6 +808,8 @@ test_events_have_their_documented_lines(void)
 	     "-!- disconnected: messages lost\n"},
 	    {PROTO_EV_CLOSED, "server stopped", 0,
 	     "-!- disconnected: server stopped\n"},
+	    /* Plain never pings: a silent client is fine. */
+	    {PROTO_EV_PING, NULL, 120, ""},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -812,6 +895,15 @@ test_broadcast_records_format_as_the_readme_says(void)
 	    {OUTBOX_TOPIC, 0, "alice", "#lobby", "", "",
 	     "-!- alice cleared the topic of #lobby\n",
 	     "-!- alice cleared the topic of #lobby\n"},
+	    /* CTCP queries (from IRC clients) and away changes are not for
+	     * plain clients; the joiner's away message is not shown. */
+	    {OUTBOX_MSG, OUTBOX_MSG_CTCP, "alice", "#lobby", "", "VERSION", "",
+	     ""},
+	    {OUTBOX_PRIVMSG, OUTBOX_MSG_CTCP, "alice", "", "bob", "PING 1", "",
+	     ""},
+	    {OUTBOX_AWAY, 0, "alice", "", "", "lunch", "", ""},
+	    {OUTBOX_JOIN, OUTBOX_ANNOUNCE, "alice", "#lobby", "", "lunch",
+	     "-!- alice joined #lobby\n", "-!- alice joined #lobby\n"},
 	    /* Not broadcast lines: the session or deliver speaks for them. */
 	    {OUTBOX_SHUTDOWN, 0, "", "", "", "", "", ""},
 	    {OUTBOX_REPLY, 0, "", "#lobby", "", "", "", ""},
@@ -929,8 +1021,8 @@ test_errors_are_spelled_with_their_parameter_directly_and_in_replies(void)
 	    {CORE_ERR_NICK_IN_USE, "", "bob", 0,
 	     "-!- error: nickname bob is already taken\n"},
 	    {CORE_ERR_NICK_INVALID, "", "9x", 0,
-	     "-!- error: invalid nickname: 1-20 letters, digits, _ or -, "
-	     "starting with a letter\n"},
+	     "-!- error: invalid nickname: 1-30 letters, digits or "
+	     "-[]\\`^_{|}, not starting with a digit or -\n"},
 	    {CORE_ERR_NICK_SAME, "", "alice", 0,
 	     "-!- error: you are already alice\n"},
 	    {CORE_ERR_ROOM_INVALID, "#a!b", "", 0, ROOM_INVALID},
@@ -1006,10 +1098,10 @@ test_records_for_one_client_emit_the_documented_lines(void)
 	    {OUTBOX_TOPIC_INFO, 0, 1, "", "#lobby", "", "", 0, 0,
 	     "-!- #lobby has no topic\n"},
 	    {OUTBOX_NAMES, OUTBOX_LAST, 0, "", "#r", "", "0a!u@h 1b!u@h", 0, 0,
-	     "-!- members of #r: a b\n"},
+	     "-!- members of #r: a @b\n"},
 	    {OUTBOX_NAMES, 0, 0, "", "#lobby", "",
 	     "7alice!al@192.0.2.1 0bob!b@::1 2carol!c@h", 0, 0,
-	     "-!- members of #lobby: alice bob carol\n"},
+	     "-!- members of #lobby: @alice bob +carol\n"},
 	    {OUTBOX_NAMES, OUTBOX_LAST, 0, "", "#lobby", "", "", 0, 0, ""},
 	    {OUTBOX_ROOM_INFO, 0, 1, "", "#lobby", "", "", 1, 0,
 	     "-!- #lobby: 1 member, no topic\n"},
@@ -1024,6 +1116,12 @@ test_records_for_one_client_emit_the_documented_lines(void)
 	    {OUTBOX_HISTORY, OUTBOX_MSG_ACTION, 0, "alice", "#lobby", "msgid2",
 	     "waves", 0, T_TS_MS, "#lobby [history 11:48:02Z] * alice waves\n"},
 	    {OUTBOX_REPLY, CORE_OK, 0, "", "", "", "", 0, 0, ""},
+	    {OUTBOX_HISTORY, OUTBOX_MSG_CTCP, 0, "alice", "#lobby", "msgid3",
+	     "VERSION", 0, T_TS_MS, ""},
+	    /* What IRC clients ask about: not plain's to show. */
+	    {OUTBOX_USER_INFO, 0, 0, "bob", "", "", "", 0, 0, ""},
+	    {OUTBOX_LUSERS, 0, 0, "", "", "", "", 0, 0, ""},
+	    {OUTBOX_MOTD, 0, 0, "", "", "", "hello", 0, 0, ""},
 	    /* Broadcast kinds are format's, not deliver's. */
 	    {OUTBOX_MSG, 0, 0, "alice", "#lobby", "", "hello", 0, 0, ""},
 	};
@@ -1171,6 +1269,7 @@ main(void)
 	RUN(test_command_names_are_case_insensitive);
 	RUN(test_unknown_commands_and_prefixes_are_errors);
 	RUN(test_account_commands_take_their_passwords_as_words);
+	RUN(test_moderation_commands_parse_into_operations_or_usage);
 	RUN(test_help_has_a_line_per_command_whatever_the_case);
 	RUN(test_open_greets_and_says_hello_and_close_frees_the_state);
 	RUN(test_events_have_their_documented_lines);

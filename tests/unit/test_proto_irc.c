@@ -1,0 +1,1062 @@
+/*
+ * Unit tests for the IRC front end through struct proto only: lines
+ * parsed into core operations or numerics, broadcast records (written to
+ * a real ring and read back) formatted for each capability variant and
+ * role, records for one client delivered as their numerics, the
+ * sanitiser, server-time and the splitting of long messages. Tables of
+ * rows; expected lines are patterns ('*' any run) where ids vary.
+ */
+#include "server/irc_int.h"
+
+#include "../testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T_CLIENT_ID 7
+#define T_RING	    (1u << 18)
+
+static const char *const t_room_names[] = {"#lobby", "#rust", "#c", "#new"};
+#define T_NROOM_NAMES (sizeof(t_room_names) / sizeof(t_room_names[0]))
+
+struct fake {
+	struct pconn pc; /* first: the emit callback casts back */
+	struct proto_room rooms[CONFIG_ROOMS_PER_CLIENT_MAX];
+	char out[128 * 1024];
+	size_t out_len;
+	int lines, bad_lines;
+};
+
+static struct fake t_fake;
+static struct config t_cfg;
+static struct outbox_shm t_shm;
+static struct outbox_writer t_w;
+static struct proto_env t_env = {.cfg = &t_cfg, .shm = &t_shm};
+static uint64_t t_rbuf[OUTBOX_REC_MAX / 8 + 1];
+static char t_line[PROTO_LINE_MAX];
+
+static int
+t_match(const char *p, const char *s)
+{
+	const char *star = NULL, *retry = NULL;
+
+	while (*s) {
+		if (*p == '*') {
+			star = ++p;
+			retry = s;
+		} else if (*p == *s) {
+			p++;
+			s++;
+		} else if (star) {
+			p = star;
+			s = ++retry;
+		} else {
+			return 0;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
+/* Every line a client gets ends in CR LF, holds no other CR, LF or NUL,
+ * and fits IRC's 512 bytes. */
+static int
+t_line_ok(const char *line, size_t len)
+{
+	return len >= 2 && len <= 512 && line[len - 1] == '\n' &&
+	       line[len - 2] == '\r' && !memchr(line, '\n', len - 1) &&
+	       !memchr(line, '\r', len - 2) && !memchr(line, '\0', len);
+}
+
+static void
+fake_emit_cb(struct pconn *pc, const char *line, size_t len)
+{
+	struct fake *f = (struct fake *)pc;
+
+	if (!t_line_ok(line, len))
+		f->bad_lines++;
+	if (len >= sizeof(f->out) - f->out_len)
+		return;
+	memcpy(f->out + f->out_len, line, len);
+	f->out_len += len;
+	f->out[f->out_len] = '\0';
+	f->lines++;
+}
+
+static void
+fake_clear(struct fake *f)
+{
+	f->out_len = 0;
+	f->out[0] = '\0';
+	f->lines = f->bad_lines = 0;
+}
+
+static uint64_t
+room_id(const char *name)
+{
+	for (size_t i = 0; i < T_NROOM_NAMES; i++)
+		if (strcmp(t_room_names[i], name) == 0)
+			return i + 1;
+	return 0;
+}
+
+/* Writes a record to the test ring and reads it back, as sessions do. */
+static const struct outbox_view *
+rec_view(const struct outbox_new *rec)
+{
+	static struct outbox_view v;
+	uint64_t pos = t_w.head;
+
+	outbox_put(&t_w, rec);
+	if (!CHECKF(outbox_read(&t_shm, 1, &pos, t_w.head, t_rbuf, &v) == 1,
+		    "record of kind %u did not come back", rec->kind))
+		return NULL;
+	return &v;
+}
+
+static int
+t_parse(struct fake *f, const char *line, struct core_op *ops)
+{
+	return proto_irc.parse(&f->pc, line, strlen(line), ops);
+}
+
+/* The REPLY of the pending request, delivered; returns its ops. */
+static int
+t_reply(struct fake *f, enum core_op_kind pending, const struct outbox_new *r,
+	struct core_op *ops)
+{
+	const struct outbox_view *v = rec_view(r);
+
+	f->pc.pending = pending;
+	return v ? proto_irc.deliver(&f->pc, v, ops) : 0;
+}
+
+enum fixture {
+	FX_REG,	  /* registered as alice, in #lobby and #rust */
+	FX_UNREG, /* connected, nothing said yet */
+};
+
+/* A connection in the fixture's state, having asked for caps (space
+ * separated; NULL none), with nothing emitted yet. */
+static struct fake *
+fake_open(enum fixture fx, const char *caps)
+{
+	struct fake *f = &t_fake;
+	struct core_op ops[PROTO_OPS_MAX];
+	char req[256];
+
+	if (f->pc.state)
+		proto_irc.close(&f->pc);
+	memset(&f->pc, 0, sizeof(f->pc));
+	f->pc.proto = &proto_irc;
+	f->pc.env = &t_env;
+	f->pc.id = T_CLIENT_ID;
+	f->pc.emit = fake_emit_cb;
+	snprintf(f->pc.nick, sizeof(f->pc.nick), "guest1");
+	CHECK(proto_irc.open(&f->pc, ops) == 0);
+	if (fx == FX_REG) {
+		if (caps) {
+			snprintf(req, sizeof(req), "CAP REQ :%s", caps);
+			t_parse(f, req, ops);
+		}
+		CHECK(t_parse(f, "NICK alice", ops) == 1);
+		snprintf(f->pc.nick, sizeof(f->pc.nick), "alice");
+		CHECK(t_reply(f, CORE_NICK,
+			      &(struct outbox_new){.kind = OUTBOX_REPLY,
+						   .target = T_CLIENT_ID},
+			      ops) == 0);
+		CHECK(t_parse(f, "USER al 0 * :Alice", ops) == !caps);
+		if (caps)
+			CHECK(t_parse(f, "CAP END", ops) == 1);
+		CHECK(t_reply(f, CORE_HELLO,
+			      &(struct outbox_new){
+				  .kind = OUTBOX_REPLY,
+				  .target = T_CLIENT_ID,
+				  .nick = outbox_str("alice"),
+				  .user = outbox_str("~al"),
+				  .host = outbox_str("a.b.parley")},
+			      ops) == 2);
+		f->pc.pending = CORE_NONE;
+		f->pc.nrooms = 0;
+		for (int i = 0; i < 2; i++) {
+			struct proto_room *r = &f->rooms[i];
+			r->id = (uint64_t)i + 1;
+			snprintf(r->name, sizeof(r->name), "%s",
+				 t_room_names[i]);
+			f->pc.rooms[f->pc.nrooms++] = r;
+		}
+	}
+	fake_clear(f);
+	return f;
+}
+
+static int
+str_is(struct core_str s, const char *want)
+{
+	want = want ? want : "";
+	return s.n == strlen(want) && (s.n == 0 || memcmp(s.p, want, s.n) == 0);
+}
+
+/* ---- parse -------------------------------------------------------------- */
+
+struct parse_row {
+	enum fixture fx;
+	const char *line;
+	int n; /* operations */
+	enum core_op_kind kind;
+	unsigned flags;
+	const char *room, *arg, *text; /* of the first; NULL: empty */
+	const char *emitted;	       /* a pattern; NULL: nothing */
+};
+
+#define S	  ":irc.test "
+#define JOIN_WANT (CORE_WANT_TOPIC | CORE_WANT_NAMES)
+
+static const struct parse_row parse_rows[] = {
+    {FX_REG, "PRIVMSG #lobby :hi", 1, CORE_SAY, 0, "#lobby", NULL, "hi", NULL},
+    {FX_REG, "privmsg #LOBBY hi", 1, CORE_SAY, 0, "#lobby", NULL, "hi", NULL},
+    {FX_REG, "@+x=y :me!u@h PRIVMSG bob :yo", 1, CORE_PRIVMSG, 0, NULL, "bob",
+     "yo", NULL},
+    {FX_REG, "PRIVMSG #lobby :\001ACTION waves\001", 1, CORE_SAY,
+     OUTBOX_MSG_ACTION, "#lobby", NULL, "waves", NULL},
+    {FX_REG, "PRIVMSG #lobby :\001ACTION waves", 1, CORE_SAY, OUTBOX_MSG_ACTION,
+     "#lobby", NULL, "waves", NULL},
+    {FX_REG, "PRIVMSG bob :\001VERSION\001", 1, CORE_PRIVMSG, OUTBOX_MSG_CTCP,
+     NULL, "bob", "VERSION", NULL},
+    {FX_REG, "PRIVMSG bob :a\001b\001", 1, CORE_PRIVMSG, 0, NULL, "bob", "ab",
+     NULL},
+    {FX_REG, "NOTICE bob :psst", 1, CORE_PRIVMSG, OUTBOX_MSG_NOTICE, NULL,
+     "bob", "psst", NULL},
+    {FX_REG, "PRIVMSG #rust,bob :both", 2, CORE_SAY, 0, "#rust", NULL, "both",
+     NULL},
+    {FX_REG, "PRIVMSG #nope :x", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "404 alice #nope :Cannot send to channel (join it first)\r\n"},
+    {FX_REG, "NOTICE #nope :x", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
+    {FX_REG, "PRIVMSG #lobby :\001ACTION\001", 0, CORE_NONE, 0, NULL, NULL,
+     NULL, NULL},
+    {FX_REG, "PRIVMSG bob", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "412 alice :No text to send\r\n"},
+    {FX_REG, "JOIN #a,#b key", 2, CORE_JOIN, JOIN_WANT, "#a", "key", NULL,
+     NULL}, /* the keys pair with the rooms */
+    {FX_REG, "JOIN #lobby", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
+    {FX_REG, "JOIN 0", 2, CORE_PART, 0, "#lobby", NULL, NULL, NULL},
+    {FX_REG, "JOIN a", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "476 alice a :Bad Channel Mask\r\n"},
+    {FX_REG, "PART #lobby :see you", 1, CORE_PART, 0, "#lobby", NULL, "see you",
+     NULL},
+    /* CTCP's byte is text only in PRIVMSG and NOTICE; elsewhere it goes. */
+    {FX_REG, "PART #lobby :a\001b\001", 1, CORE_PART, 0, "#lobby", NULL, "ab",
+     NULL},
+    {FX_REG, "TOPIC #lobby :\001ACTION x", 1, CORE_TOPIC, CORE_TOPIC_SET,
+     "#lobby", NULL, "ACTION x", NULL},
+    {FX_REG, "TOPIC #lobby", 1, CORE_TOPIC, 0, "#lobby", NULL, NULL, NULL},
+    {FX_REG, "TOPIC #lobby :", 1, CORE_TOPIC, CORE_TOPIC_CLEAR, "#lobby", NULL,
+     NULL, NULL},
+    {FX_REG, "TOPIC #lobby :rules", 1, CORE_TOPIC, CORE_TOPIC_SET, "#lobby",
+     NULL, "rules", NULL},
+    {FX_REG, "NAMES #rust,#c", 1, CORE_NAMES, 0, "#rust", NULL, NULL, NULL},
+    {FX_REG, "NAMES", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "366 alice * :End of /NAMES list\r\n"},
+    {FX_REG, "LIST", 1, CORE_ROOMS, 0, NULL, NULL, NULL, NULL},
+    {FX_REG, "MODE #lobby", 1, CORE_MODE, 0, "#lobby", NULL, NULL, NULL},
+    {FX_REG, "MODE #lobby +b", 1, CORE_MODE, 0, "#lobby", NULL, "+b", NULL},
+    {FX_REG, "MODE #lobby +ov-k a b", 1, CORE_MODE, 0, "#lobby", NULL,
+     "+ov-k a b", NULL},
+    {FX_REG, "MODE #lobby :+m", 1, CORE_MODE, 0, "#lobby", NULL, "+m", NULL},
+    {FX_REG, "MODE #a,b +m", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "403 alice #a,b :No such channel\r\n"},
+    {FX_REG, "INVITE bob #lobby", 1, CORE_INVITE, 0, "#lobby", "bob", NULL,
+     NULL},
+    {FX_REG, "INVITE bob lobby", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "403 alice lobby :No such channel\r\n"},
+    {FX_REG, "OPER admin :pass word", 1, CORE_OPER, 0, NULL, "admin",
+     "pass word", NULL},
+    {FX_REG, "KILL bob :spam", 1, CORE_KILL, 0, NULL, "bob", "spam", NULL},
+    {FX_REG, "WALLOPS :hello", 1, CORE_WALL, 0, NULL, NULL, "hello", NULL},
+    {FX_REG, "GLINE 10.0.0.* :abuse", 1, CORE_GLINE, 0, NULL, "10.0.0.*",
+     "abuse", NULL},
+    {FX_REG, "GLINE", 1, CORE_GLINE, CORE_GLINE_LIST, NULL, NULL, NULL, NULL},
+    {FX_REG, "UNGLINE 10.0.0.*", 1, CORE_GLINE, CORE_GLINE_REMOVE, NULL,
+     "10.0.0.*", NULL, NULL},
+    {FX_REG, "MODE ALICE", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "221 alice +\r\n"},
+    {FX_REG, "WHO #lobby", 1, CORE_WHO, 0, "#lobby", NULL, NULL, NULL},
+    {FX_REG, "WHO bo*", 1, CORE_WHO, 0, NULL, "bo*", NULL, NULL},
+    {FX_REG, "WHO", 1, CORE_WHO, 0, NULL, "*", NULL, NULL},
+    {FX_REG, "WHO 0", 1, CORE_WHO, 0, NULL, "*", NULL, NULL},
+    {FX_REG, "WHOIS irc.test bob", 1, CORE_WHOIS, 0, NULL, "bob", NULL, NULL},
+    {FX_REG, "WHOIS bob,carol", 1, CORE_WHOIS, 0, NULL, "bob", NULL, NULL},
+    {FX_REG, "USERHOST a b", 1, CORE_USERS, 0, NULL, NULL, "a b", NULL},
+    {FX_REG, "ISON a b c", 1, CORE_USERS, 0, NULL, NULL, "a b c", NULL},
+    {FX_REG, "ISON :a b", 1, CORE_USERS, 0, NULL, NULL, "a b", NULL},
+    {FX_REG, "AWAY :gone \001fishing", 1, CORE_AWAY, 0, NULL, NULL,
+     "gone fishing", NULL},
+    {FX_REG, "AWAY", 1, CORE_AWAY, 0, NULL, NULL, NULL, NULL},
+    {FX_REG, "LUSERS", 1, CORE_LUSERS, 0, NULL, NULL, NULL, NULL},
+    {FX_REG, "MOTD", 1, CORE_MOTD, 0, NULL, NULL, NULL, NULL},
+    {FX_REG, "NICK bob", 1, CORE_NICK, 0, NULL, "bob", NULL, NULL},
+    {FX_REG, "NICK alice", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
+    {FX_REG, "QUIT :bye", 1, CORE_QUIT, 0, NULL, NULL, "bye",
+     "ERROR :Closing link: bye\r\n"},
+    {FX_REG, "QUIT", 1, CORE_QUIT, 0, NULL, NULL, "quit",
+     "ERROR :Closing link: quit\r\n"},
+    {FX_REG, "PING :x y", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "PONG irc.test :x y\r\n"},
+    {FX_REG, "VERSION", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "351 alice parley-* irc.test :*\r\n" S "005 *\r\n" S "005 *\r\n"},
+    {FX_REG, "TIME", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "391 alice irc.test :* UTC\r\n"},
+    {FX_REG, "KICK #lobby bob", 1, CORE_KICK, 0, "#lobby", "bob", "alice",
+     NULL},
+    {FX_REG, "KICK #lobby bob :go", 1, CORE_KICK, 0, "#lobby", "bob", "go",
+     NULL},
+    {FX_REG, "TAGMSG #lobby", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
+    {FX_REG, "PONG :x", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
+    {FX_REG, "", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
+    {FX_REG, "   ", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
+    {FX_REG, ":only.a.source", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
+    {FX_REG, "FROB", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "421 alice FROB :Unknown command\r\n"},
+    {FX_REG, "USER a b c :d", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "462 alice :You may not reregister\r\n"},
+    {FX_UNREG, "JOIN #a", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "451 * :You have not registered\r\n"},
+    {FX_UNREG, "NICK bob", 1, CORE_NICK, 0, NULL, "bob", NULL, NULL},
+    {FX_UNREG, "NICK -x", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "432 * -x :Erroneous nickname\r\n"},
+    {FX_UNREG, "USER u 0 * :R", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
+    {FX_UNREG, "USER u 0 *", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "461 * USER :Not enough parameters\r\n"},
+    {FX_UNREG, "USER u 0 * :", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "461 * USER :Not enough parameters\r\n"},
+    {FX_UNREG, "CAP LS 302", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "CAP * LS :away-notify batch cap-notify echo-message "
+       "message-tags multi-prefix server-time userhost-in-names\r\n"},
+    {FX_UNREG, "CAP REQ :echo-message bogus", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "CAP * NAK :echo-message bogus\r\n"},
+    {FX_UNREG, "CAP END", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
+    {FX_UNREG, "PING", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "409 * :No origin specified\r\n"},
+};
+
+static void
+run_parse_row(size_t i, const struct parse_row *row)
+{
+	struct fake *f = fake_open(row->fx, NULL);
+	size_t len = strlen(row->line);
+	char *line = malloc(len ? len : 1); /* exact size: ASan sees past */
+	struct core_op ops[PROTO_OPS_MAX];
+	int n, ok;
+
+	REQUIRE(line);
+	memcpy(line, row->line, len);
+	memset(ops, 0x5a, sizeof(ops));
+	n = proto_irc.parse(&f->pc, line, len, ops);
+	ok = n == row->n && !f->bad_lines &&
+	     t_match(row->emitted ? row->emitted : "", f->out);
+	if (ok && n > 0)
+		ok = ops[0].kind == row->kind && ops[0].flags == row->flags &&
+		     str_is(ops[0].room, row->room) &&
+		     str_is(ops[0].arg, row->arg) &&
+		     str_is(ops[0].text, row->text);
+	CHECKF(ok,
+	       "row %zu \"%s\": %d ops (kind %d flags %#x room \"%.*s\" arg "
+	       "\"%.*s\" text \"%.*s\"), emitted \"%s\"",
+	       i, row->line, n, n > 0 ? (int)ops[0].kind : -1,
+	       n > 0 ? ops[0].flags : 0, n > 0 ? (int)ops[0].room.n : 0,
+	       n > 0 ? ops[0].room.p : "", n > 0 ? (int)ops[0].arg.n : 0,
+	       n > 0 ? ops[0].arg.p : "", n > 0 ? (int)ops[0].text.n : 0,
+	       n > 0 ? ops[0].text.p : "", f->out);
+	free(line);
+}
+
+static void
+test_lines_parse_into_operations_or_numerics(void)
+{
+	for (size_t i = 0; i < sizeof(parse_rows) / sizeof(parse_rows[0]); i++)
+		run_parse_row(i, &parse_rows[i]);
+}
+
+static void
+test_registration_needs_nick_user_and_cap_end_in_any_order(void)
+{
+	struct core_op ops[PROTO_OPS_MAX];
+	struct fake *f = fake_open(FX_UNREG, NULL);
+
+	CHECK(t_parse(f, "CAP LS 302", ops) == 0);
+	CHECK(t_parse(f, "USER u 0 * :Real Name", ops) == 0);
+	CHECK(t_parse(f, "NICK zed", ops) == 1 && ops[0].kind == CORE_NICK);
+	snprintf(f->pc.nick, sizeof(f->pc.nick), "zed");
+	/* The nick is taken, but CAP is not over: no hello yet. */
+	CHECK(t_reply(f, CORE_NICK,
+		      &(struct outbox_new){.kind = OUTBOX_REPLY,
+					   .target = T_CLIENT_ID},
+		      ops) == 0);
+	CHECK(f->pc.variant == 0);
+	fake_clear(f);
+	CHECK(t_parse(f, "CAP END", ops) == 1);
+	CHECK(ops[0].kind == CORE_HELLO && str_is(ops[0].arg, "~u") &&
+	      str_is(ops[0].text, "Real Name"));
+	CHECK(t_reply(f, CORE_HELLO,
+		      &(struct outbox_new){.kind = OUTBOX_REPLY,
+					   .target = T_CLIENT_ID,
+					   .user = outbox_str("~u"),
+					   .host = outbox_str("c.d.parley")},
+		      ops) == 2);
+	CHECK(ops[0].kind == CORE_LUSERS && ops[1].kind == CORE_MOTD);
+	CHECK(f->pc.variant == 1 + IRC_CAP_CAP_NOTIFY % 16);
+	CHECKF(t_match(S "001 zed :Welcome to the parley IRC Network "
+			 "zed!~u@c.d.parley\r\n" S "002 *\r\n" S "003 *\r\n" S
+			 "004 zed irc.test parley-* - biklmnostv bklov\r\n" S
+			 "005 zed AWAYLEN=256 *\r\n" S "005 zed TARGMAX=*\r\n",
+		       f->out),
+	       "welcome: %s", f->out);
+	CHECK(!f->bad_lines);
+	/* A taken nick before registration: 433 to "*". */
+	f = fake_open(FX_UNREG, NULL);
+	CHECK(t_parse(f, "NICK bob", ops) == 1);
+	t_reply(f, CORE_NICK,
+		&(struct outbox_new){.kind = OUTBOX_REPLY,
+				     .aux = CORE_ERR_NICK_IN_USE,
+				     .target = T_CLIENT_ID,
+				     .arg = outbox_str("bob")},
+		ops);
+	CHECKF(strcmp(f->out, S "433 * bob :Nickname is already in use\r\n") ==
+		   0,
+	       "%s", f->out);
+}
+
+static void
+test_tags_longer_than_4094_bytes_get_417(void)
+{
+	char line[5000];
+	struct core_op ops[PROTO_OPS_MAX];
+	struct fake *f = fake_open(FX_REG, NULL);
+
+	memset(line, 'a', sizeof(line));
+	line[0] = '@';
+	memcpy(line + 1 + 4094, " PRIVMSG bob :x", 16);
+	CHECK(t_parse(f, line, ops) == 1);
+	CHECK(f->out_len == 0);
+	memset(line, 'a', sizeof(line));
+	line[0] = '@';
+	memcpy(line + 1 + 4095, " PRIVMSG bob :x", 16);
+	CHECK(t_parse(f, line, ops) == 0);
+	CHECK(strcmp(f->out, S "417 alice :Input line was too long\r\n") == 0);
+}
+
+/* ---- the sanitiser ------------------------------------------------------ */
+
+static void
+test_the_sanitiser_keeps_ctcp_and_drops_colours_whole(void)
+{
+	static const struct {
+		const char *in, *out;
+	} rows[] = {
+	    {"plain text", "plain text"},
+	    {"\001ACTION x\001", "\001ACTION x\001"},
+	    {"\002bold\002 \037under\037", "bold under"},
+	    {"\00304red\003 and \0034,12both\003.", "red and both."},
+	    {"\0031,2345", "45"},
+	    {"\004ff00ffpink\004 \004FF00FF,00ff00x", "pink x"},
+	    {"tab\there", "tab here"},
+	    {"bad \xff byte", "bad \xEF\xBF\xBD byte"},
+	    {"\003", ""},
+	};
+	char out[256];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t n =
+		    proto_irc.sanitize(rows[i].in, strlen(rows[i].in), out);
+		out[n] = '\0';
+		CHECKF(strcmp(out, rows[i].out) == 0, "row %zu: \"%s\"", i,
+		       out);
+	}
+}
+
+/* ---- format ------------------------------------------------------------- */
+
+struct format_row {
+	uint16_t kind, aux;
+	const char *room, *arg, *text;
+	unsigned caps;
+	int registered;
+	enum proto_role role;
+	const char *want; /* a pattern; "" nothing */
+};
+
+#define BOB ":bob!~b@x.y.parley "
+#define MEM PROTO_ROLE_MEMBER
+#define AUT PROTO_ROLE_AUTHOR
+#define ST  IRC_CAP_SERVER_TIME
+#define MT  IRC_CAP_MESSAGE_TAGS
+#define EM  IRC_CAP_ECHO_MESSAGE
+#define AN  IRC_CAP_AWAY_NOTIFY
+
+static const struct format_row format_rows[] = {
+    {OUTBOX_MSG, 0, "#lobby", NULL, "hi", 0, 1, MEM,
+     BOB "PRIVMSG #lobby :hi\r\n"},
+    {OUTBOX_MSG, 0, "#lobby", NULL, "hi", 0, 1, AUT, ""},
+    {OUTBOX_MSG, 0, "#lobby", NULL, "hi", EM, 1, AUT,
+     BOB "PRIVMSG #lobby :hi\r\n"},
+    {OUTBOX_MSG, 0, "#lobby", NULL, "hi", 0, 0, MEM, ""},
+    {OUTBOX_MSG, OUTBOX_MSG_ACTION, "#lobby", NULL, "waves", 0, 1, MEM,
+     BOB "PRIVMSG #lobby :\001ACTION waves\001\r\n"},
+    {OUTBOX_MSG, OUTBOX_MSG_NOTICE, "#lobby", NULL, "note", 0, 1, MEM,
+     BOB "NOTICE #lobby :note\r\n"},
+    {OUTBOX_PRIVMSG, OUTBOX_MSG_CTCP, NULL, "alice", "VERSION", 0, 1, MEM,
+     BOB "PRIVMSG alice :\001VERSION\001\r\n"},
+    {OUTBOX_PRIVMSG, 0, NULL, "alice", "psst", ST, 1, MEM,
+     "@time=2024-02-29T12:34:56.789Z " BOB "PRIVMSG alice :psst\r\n"},
+    {OUTBOX_PRIVMSG, 0, NULL, "alice", "psst", MT, 1, MEM,
+     "@msgid=* " BOB "PRIVMSG alice :psst\r\n"},
+    {OUTBOX_PRIVMSG, 0, NULL, "alice", "psst", ST | MT, 1, MEM,
+     "@time=2024-02-29T12:34:56.789Z;msgid=* " BOB "PRIVMSG alice :psst\r\n"},
+    {OUTBOX_JOIN, 0, "#lobby", NULL, NULL, 0, 1, MEM, BOB "JOIN #lobby\r\n"},
+    {OUTBOX_JOIN, 0, "#lobby", NULL, NULL, 0, 1, AUT, BOB "JOIN #lobby\r\n"},
+    {OUTBOX_JOIN, 0, "#lobby", NULL, "lunch", AN, 1, MEM,
+     BOB "JOIN #lobby\r\n" BOB "AWAY :lunch\r\n"},
+    {OUTBOX_JOIN, 0, "#lobby", NULL, "lunch", AN, 1, AUT,
+     BOB "JOIN #lobby\r\n"},
+    {OUTBOX_JOIN, 0, "#lobby", NULL, "lunch", 0, 1, MEM, BOB "JOIN #lobby\r\n"},
+    {OUTBOX_JOIN, 0, "#lobby", NULL, NULL, 0, 0, AUT, ""},
+    {OUTBOX_PART, 0, "#lobby", NULL, NULL, 0, 1, MEM, BOB "PART #lobby\r\n"},
+    {OUTBOX_PART, 0, "#lobby", NULL, "bye", 0, 1, MEM,
+     BOB "PART #lobby :bye\r\n"},
+    {OUTBOX_QUIT, 0, NULL, NULL, "connection lost", 0, 1, MEM,
+     BOB "QUIT :connection lost\r\n"},
+    {OUTBOX_NICK, 0, NULL, "robert", NULL, 0, 1, AUT, BOB "NICK :robert\r\n"},
+    {OUTBOX_NICK, 0, NULL, "robert", NULL, 0, 0, AUT, ""},
+    {OUTBOX_TOPIC, 0, "#lobby", NULL, "new", 0, 1, MEM,
+     BOB "TOPIC #lobby :new\r\n"},
+    {OUTBOX_TOPIC, 0, "#lobby", NULL, NULL, 0, 1, AUT,
+     BOB "TOPIC #lobby :\r\n"},
+    {OUTBOX_AWAY, 0, NULL, NULL, "gone", AN, 1, MEM, BOB "AWAY :gone\r\n"},
+    {OUTBOX_AWAY, 0, NULL, NULL, NULL, AN, 1, MEM, BOB "AWAY\r\n"},
+    {OUTBOX_AWAY, 0, NULL, NULL, "gone", AN, 1, AUT, ""},
+    {OUTBOX_AWAY, 0, NULL, NULL, "gone", 0, 1, MEM, ""},
+    {OUTBOX_SHUTDOWN, 0, NULL, NULL, NULL, 0, 1, MEM, ""},
+};
+
+static void
+test_broadcast_records_are_formatted_per_variant_and_role(void)
+{
+	for (size_t i = 0; i < sizeof(format_rows) / sizeof(format_rows[0]);
+	     i++) {
+		const struct format_row *row = &format_rows[i];
+		uint64_t room = row->room ? room_id(row->room) : 0;
+		const struct outbox_view *v = rec_view(&(struct outbox_new){
+		    .kind = row->kind,
+		    .aux = row->aux,
+		    .src = 9,
+		    .target = row->kind == OUTBOX_PRIVMSG ? T_CLIENT_ID : room,
+		    .ts_ms = 1709210096789LL,
+		    .nick = outbox_str("bob"),
+		    .user = outbox_str("~b"),
+		    .host = outbox_str("x.y.parley"),
+		    .room = outbox_str(row->room),
+		    .arg = outbox_str(row->arg),
+		    .text = outbox_str(row->text),
+		});
+		if (!v)
+			continue;
+		size_t n = proto_irc.format(
+		    &t_env, v, irc_variant(row->registered, row->caps),
+		    row->role, t_line);
+		t_line[n] = '\0';
+		CHECKF(t_match(row->want, t_line) &&
+			   (n == 0 || t_line[n - 1] == '\n'),
+		       "row %zu: \"%s\"", i, t_line);
+	}
+}
+
+static void
+test_long_messages_are_split_into_lines_that_fit(void)
+{
+	char text[3001];
+	const char *p;
+	size_t got = 0;
+	int lines = 0;
+
+	/* 1000 three-byte characters. */
+	for (int i = 0; i < 1000; i++)
+		memcpy(text + 3 * i, "\xE2\x82\xAC", 3);
+	text[3000] = '\0';
+	const struct outbox_view *v = rec_view(&(struct outbox_new){
+	    .kind = OUTBOX_MSG,
+	    .aux = OUTBOX_MSG_ACTION,
+	    .src = 9,
+	    .target = 1,
+	    .nick = outbox_str("bob"),
+	    .user = outbox_str("~b"),
+	    .host = outbox_str("x.y.parley"),
+	    .room = outbox_str("#lobby"),
+	    .text = outbox_str(text),
+	});
+	REQUIRE(v);
+	size_t n = proto_irc.format(&t_env, v, irc_variant(1, ST | MT),
+				    PROTO_ROLE_MEMBER, t_line);
+	t_line[n] = '\0';
+	for (p = t_line; *p; lines++) {
+		const char *end = strstr(p, "\r\n"), *tags_end = strchr(p, ' ');
+		const char *body = strstr(p, " :\001ACTION ");
+		REQUIRE(end && tags_end && body && body < end);
+		/* Within LINELEN once the tags are left out. */
+		CHECKF(end + 2 - (tags_end + 1) <= 512, "line %d: %d bytes",
+		       lines, (int)(end + 2 - (tags_end + 1)));
+		body += strlen(" :\001ACTION ");
+		CHECK(end[-1] == '\001');
+		CHECK((end - 1 - body) % 3 == 0);
+		CHECK(memcmp(body, text + got, (size_t)(end - 1 - body)) == 0);
+		got += (size_t)(end - 1 - body);
+		/* Each line has a message id of its own. */
+		CHECK(lines == 0 || strstr(p, "msgid=") != NULL);
+		p = end + 2;
+	}
+	CHECK(got == 3000 && lines >= 7);
+}
+
+static void
+test_server_time_is_utc_with_milliseconds(void)
+{
+	static const struct {
+		long long ms;
+		const char *want;
+	} rows[] = {
+	    {0, "1970-01-01T00:00:00.000Z"},
+	    {1709210096789LL, "2024-02-29T12:34:56.789Z"},
+	    {946684799999LL, "1999-12-31T23:59:59.999Z"},
+	    {4107542400000LL, "2100-03-01T00:00:00.000Z"},
+	    {-5, "1970-01-01T00:00:00.000Z"},
+	};
+	char out[32];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t n = irc_time(rows[i].ms, out);
+		CHECKF(n == 24 && strcmp(out, rows[i].want) == 0, "row %zu: %s",
+		       i, out);
+	}
+}
+
+/* ---- records for one client --------------------------------------------- */
+
+struct deliver_row {
+	const char *line; /* parsed first: the command in progress */
+	enum core_op_kind pending;
+	const char *caps;
+	struct outbox_new rec;
+	uint64_t ids[4];
+	unsigned nids;
+	const char *want; /* a pattern */
+};
+
+#define NAMES_LIST "0bob!~b@x.parley 1op!~o@y.parley 3ov!~v@z.parley"
+
+static const struct deliver_row deliver_rows[] = {
+    {"TOPIC #lobby",
+     CORE_TOPIC,
+     NULL,
+     {.kind = OUTBOX_TOPIC_INFO,
+      .room = {"#lobby", 6},
+      .arg = {"bob", 3},
+      .text = {"rules", 5}},
+     {1709210096789ULL},
+     1,
+     S "332 alice #lobby :rules\r\n" S "333 alice #lobby bob 1709210096\r\n"},
+    {"TOPIC #lobby",
+     CORE_TOPIC,
+     NULL,
+     {.kind = OUTBOX_TOPIC_INFO, .room = {"#lobby", 6}},
+     {0},
+     1,
+     S "331 alice #lobby :No topic is set\r\n"},
+    {"NAMES #lobby",
+     CORE_NAMES,
+     NULL,
+     {.kind = OUTBOX_NAMES,
+      .aux = OUTBOX_LAST,
+      .room = {"#lobby", 6},
+      .text = {NAMES_LIST, sizeof(NAMES_LIST) - 1}},
+     {0},
+     0,
+     S "353 alice = #lobby :bob @op @ov\r\n" S
+       "366 alice #lobby :End of /NAMES list\r\n"},
+    {"NAMES #lobby",
+     CORE_NAMES,
+     "multi-prefix userhost-in-names",
+     {.kind = OUTBOX_NAMES,
+      .room = {"#lobby", 6},
+      .text = {NAMES_LIST, sizeof(NAMES_LIST) - 1}},
+     {0},
+     0,
+     S "353 alice = #lobby :bob!~b@x.parley @op!~o@y.parley "
+       "@+ov!~v@z.parley\r\n"},
+    {"NAMES #nope",
+     CORE_NAMES,
+     NULL,
+     {.kind = OUTBOX_REPLY, .aux = CORE_ERR_NO_SUCH_ROOM, .room = {"#nope", 5}},
+     {0},
+     0,
+     S "366 alice #nope :End of /NAMES list\r\n"},
+    {"LIST",
+     CORE_ROOMS,
+     NULL,
+     {.kind = OUTBOX_ROOM_INFO, .room = {"#lobby", 6}, .text = {"t", 1}},
+     {3, 5000},
+     2,
+     S "321 alice Channel :Users  Name\r\n" S "322 alice #lobby 3 :t\r\n"},
+    {"LIST #rust",
+     CORE_ROOMS,
+     NULL,
+     {.kind = OUTBOX_ROOM_INFO, .room = {"#lobby", 6}},
+     {3, 5000},
+     2,
+     S "321 *\r\n"},
+    {"LIST",
+     CORE_ROOMS,
+     NULL,
+     {.kind = OUTBOX_ROOM_END},
+     {0},
+     1,
+     S "321 *\r\n" S "323 alice :End of /LIST\r\n"},
+    {"MODE #lobby",
+     CORE_ROOMS,
+     NULL,
+     {.kind = OUTBOX_ROOM_INFO, .room = {"#lobby", 6}, .arg = {"+nt", 3}},
+     {3, 5000},
+     2,
+     S "324 alice #lobby +nt\r\n" S "329 alice #lobby 5\r\n"},
+    {"MODE #nope",
+     CORE_ROOMS,
+     NULL,
+     {.kind = OUTBOX_REPLY, .aux = CORE_ERR_NO_SUCH_ROOM, .room = {"#nope", 5}},
+     {0},
+     0,
+     S "403 alice #nope :No such channel\r\n"},
+    {"WHO #lobby",
+     CORE_WHO,
+     NULL,
+     {.kind = OUTBOX_USER_INFO,
+      .aux = OUTBOX_MEMBER_AWAY,
+      .nick = {"bob", 3},
+      .user = {"~b", 2},
+      .host = {"x.parley", 8},
+      .room = {"#lobby", 6},
+      .arg = {"Bob B", 5},
+      .text = {"gone", 4}},
+     {0, 0},
+     2,
+     S "352 alice #lobby ~b x.parley irc.test bob G :0 Bob B\r\n"},
+    {"WHO #lobby",
+     CORE_WHO,
+     NULL,
+     {.kind = OUTBOX_REPLY, .room = {"#lobby", 6}},
+     {0},
+     0,
+     S "315 alice #lobby :End of WHO list\r\n"},
+    {"WHOIS bob",
+     CORE_WHOIS,
+     NULL,
+     {.kind = OUTBOX_USER_INFO,
+      .nick = {"bob", 3},
+      .user = {"plain", 5},
+      .host = {"x.parley", 8},
+      .text = {"gone", 4}},
+     {1709210096789ULL, 1709210096789ULL},
+     2,
+     S "311 alice bob plain x.parley * :bob\r\n" S
+       "312 alice bob irc.test :parley chat server\r\n" S
+       "301 alice bob :gone\r\n" S
+       "317 alice bob * 1709210096 :seconds idle, signon time\r\n"},
+    {"WHOIS carol",
+     CORE_WHOIS,
+     NULL,
+     {.kind = OUTBOX_USER_INFO,
+      .aux = OUTBOX_USER_SECURE,
+      .nick = {"carol", 5},
+      .user = {"~c", 2},
+      .host = {"y.parley", 8},
+      .arg = {"Carol", 5}},
+     {1709210096789ULL, 1709210096789ULL},
+     2,
+     S "311 alice carol ~c y.parley * :Carol\r\n" S
+       "312 alice carol irc.test :parley chat server\r\n" S
+       "671 alice carol :is using a secure connection\r\n" S
+       "317 alice carol * 1709210096 :seconds idle, signon time\r\n"},
+    {"WHOIS bob",
+     CORE_WHOIS,
+     NULL,
+     {.kind = OUTBOX_USER_ROOMS, .nick = {"bob", 3}, .text = {"#a #b", 5}},
+     {0},
+     0,
+     S "319 alice bob :#a #b\r\n"},
+    {"WHOIS nobody",
+     CORE_WHOIS,
+     NULL,
+     {.kind = OUTBOX_REPLY, .aux = CORE_ERR_NO_SUCH_NICK, .arg = {"nobody", 6}},
+     {0},
+     0,
+     S "401 alice nobody :No such nick/channel\r\n" S
+       "318 alice nobody :End of /WHOIS list\r\n"},
+    {"PRIVMSG bob :hi",
+     CORE_PRIVMSG,
+     NULL,
+     {.kind = OUTBOX_REPLY, .arg = {"bob", 3}, .text = {"lunch", 5}},
+     {9},
+     1,
+     S "301 alice bob :lunch\r\n"},
+    {"NOTICE bob :hi",
+     CORE_PRIVMSG,
+     NULL,
+     {.kind = OUTBOX_REPLY, .arg = {"bob", 3}, .text = {"lunch", 5}},
+     {9},
+     1,
+     ""},
+    {"NOTICE bob :hi",
+     CORE_PRIVMSG,
+     NULL,
+     {.kind = OUTBOX_REPLY, .aux = CORE_ERR_NO_SUCH_NICK, .arg = {"bob", 3}},
+     {0},
+     1,
+     ""},
+    {"JOIN #x",
+     CORE_JOIN,
+     NULL,
+     {.kind = OUTBOX_REPLY, .aux = CORE_ERR_CLIENT_ROOMS, .room = {"#x", 2}},
+     {16},
+     1,
+     S "405 alice #x :You have joined too many channels (max 16)\r\n"},
+    {"PART #x",
+     CORE_PART,
+     NULL,
+     {.kind = OUTBOX_REPLY, .aux = CORE_ERR_NOT_IN_ROOM, .room = {"#x", 2}},
+     {0},
+     1,
+     S "442 alice #x :You're not on that channel\r\n"},
+    {"LUSERS",
+     CORE_LUSERS,
+     NULL,
+     {.kind = OUTBOX_LUSERS},
+     {5, 2, 3, 9},
+     4,
+     S "251 alice :There are 5 users and 0 invisible on 1 servers\r\n" S
+       "253 alice 2 :unknown connection(s)\r\n" S
+       "254 alice 3 :channels formed\r\n" S
+       "255 alice :I have 5 clients and 0 servers\r\n" S
+       "265 alice 5 9 :Current local users 5, max 9\r\n" S
+       "266 alice 5 9 :Current global users 5, max 9\r\n"},
+    {"MOTD",
+     CORE_MOTD,
+     NULL,
+     {.kind = OUTBOX_MOTD, .text = {"hello", 5}},
+     {0},
+     0,
+     S "375 alice :- irc.test Message of the day -\r\n" S
+       "372 alice :- hello\r\n"},
+    {"MOTD",
+     CORE_MOTD,
+     NULL,
+     {.kind = OUTBOX_REPLY},
+     {0},
+     0,
+     S "376 alice :End of /MOTD command\r\n"},
+    {"MOTD",
+     CORE_MOTD,
+     NULL,
+     {.kind = OUTBOX_REPLY, .aux = CORE_ERR_NO_MOTD},
+     {0},
+     0,
+     S "422 alice :MOTD File is missing\r\n"},
+    {"USERHOST bob",
+     CORE_USERS,
+     NULL,
+     {.kind = OUTBOX_USER_INFO,
+      .nick = {"bob", 3},
+      .user = {"~b", 2},
+      .host = {"h", 1}},
+     {0},
+     0,
+     ""},
+    {"AWAY :x",
+     CORE_AWAY,
+     NULL,
+     {.kind = OUTBOX_REPLY},
+     {0},
+     0,
+     S "306 alice :You have been marked as being away\r\n"},
+    {"AWAY",
+     CORE_AWAY,
+     NULL,
+     {.kind = OUTBOX_REPLY},
+     {0},
+     0,
+     S "305 alice :You are no longer marked as being away\r\n"},
+    {"LIST",
+     CORE_ROOMS,
+     NULL,
+     {.kind = OUTBOX_REPLY, .aux = CORE_ERR_UNAVAILABLE},
+     {0},
+     0,
+     S "263 alice * :Please wait a while and try again\r\n"},
+};
+
+static void
+test_records_for_one_client_emit_their_numerics(void)
+{
+	struct core_op ops[PROTO_OPS_MAX];
+
+	for (size_t i = 0; i < sizeof(deliver_rows) / sizeof(deliver_rows[0]);
+	     i++) {
+		const struct deliver_row *row = &deliver_rows[i];
+		struct fake *f = fake_open(FX_REG, row->caps);
+		struct outbox_new rec = row->rec;
+		rec.target = T_CLIENT_ID;
+		rec.ids = row->ids;
+		rec.nids = row->nids;
+		t_parse(f, row->line, ops);
+		fake_clear(f);
+		f->pc.pending = row->pending;
+		const struct outbox_view *v = rec_view(&rec);
+		if (!v)
+			continue;
+		CHECK(proto_irc.deliver(&f->pc, v, ops) == 0);
+		CHECKF(t_match(row->want, f->out) && !f->bad_lines,
+		       "row %zu (%s): \"%s\"", i, row->line, f->out);
+	}
+}
+
+static void
+test_userhost_and_ison_collect_then_answer_on_the_reply(void)
+{
+	struct core_op ops[PROTO_OPS_MAX];
+	struct fake *f = fake_open(FX_REG, NULL);
+	static const char *const users[] = {"bob", "carol"};
+
+	for (int round = 0; round < 2; round++) {
+		t_parse(f, round ? "ISON bob carol x" : "USERHOST bob carol x",
+			ops);
+		f->pc.pending = CORE_USERS;
+		for (int i = 0; i < 2; i++) {
+			const struct outbox_view *v =
+			    rec_view(&(struct outbox_new){
+				.kind = OUTBOX_USER_INFO,
+				.target = T_CLIENT_ID,
+				.nick = outbox_str(users[i]),
+				.user = outbox_str("~u"),
+				.host = outbox_str("h.parley"),
+				.text = outbox_str(i ? "away" : NULL)});
+			REQUIRE(v);
+			proto_irc.deliver(&f->pc, v, ops);
+		}
+		fake_clear(f);
+		t_reply(f, CORE_USERS,
+			&(struct outbox_new){.kind = OUTBOX_REPLY,
+					     .target = T_CLIENT_ID},
+			ops);
+		CHECKF(strcmp(f->out, round ? S "303 alice :bob carol\r\n"
+					    : S "302 alice :bob=+~u@h.parley "
+						"carol=-~u@h.parley\r\n") == 0,
+		       "round %d: %s", round, f->out);
+	}
+}
+
+static void
+test_history_comes_with_its_time_in_a_batch_only_for_those_who_asked(void)
+{
+	static const struct {
+		const char *caps, *want;
+	} rows[] = {
+	    {NULL, ""},
+	    {"server-time",
+	     "@time=2024-02-29T12:34:56.789Z " BOB "PRIVMSG #lobby :old\r\n"},
+	    {"server-time batch message-tags",
+	     S "BATCH +h1 chathistory #lobby\r\n"
+	       "@batch=h1;time=2024-02-29T12:34:56.789Z;msgid=m1d " BOB
+	       "PRIVMSG #lobby :old\r\n" S "BATCH -h1\r\n"},
+	};
+	struct core_op ops[PROTO_OPS_MAX];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct fake *f = fake_open(FX_REG, rows[i].caps);
+		t_parse(f, "JOIN #new", ops);
+		f->pc.pending = CORE_JOIN;
+		const struct outbox_view *v = rec_view(
+		    &(struct outbox_new){.kind = OUTBOX_HISTORY,
+					 .target = T_CLIENT_ID,
+					 .ts_ms = 1709210096789LL,
+					 .nick = outbox_str("bob"),
+					 .user = outbox_str("~b"),
+					 .host = outbox_str("x.y.parley"),
+					 .room = outbox_str("#lobby"),
+					 .arg = outbox_str("m1d"),
+					 .text = outbox_str("old")});
+		REQUIRE(v);
+		proto_irc.deliver(&f->pc, v, ops);
+		t_reply(f, CORE_JOIN,
+			&(struct outbox_new){.kind = OUTBOX_REPLY,
+					     .target = T_CLIENT_ID},
+			ops);
+		CHECKF(strcmp(f->out, rows[i].want) == 0, "row %zu: %s", i,
+		       f->out);
+	}
+}
+
+/* ---- events and refusals ------------------------------------------------ */
+
+static void
+test_events_and_refusals_have_their_lines(void)
+{
+	struct fake *f = fake_open(FX_REG, NULL);
+	char out[256];
+
+	proto_irc.event(&f->pc, PROTO_EV_LINE_TOO_LONG, NULL, 1024);
+	proto_irc.event(&f->pc, PROTO_EV_PING, NULL, 120);
+	proto_irc.event(&f->pc, PROTO_EV_CLOSED, "send queue exceeded", 0);
+	proto_irc.event(&f->pc, PROTO_EV_SHUTDOWN, NULL, 0);
+	CHECKF(strcmp(f->out, S "417 alice :Input line was too long\r\n"
+				"PING :irc.test\r\n"
+				"ERROR :Closing link: send queue exceeded\r\n"
+				"ERROR :Closing link: server shutting "
+				"down\r\n") == 0,
+	       "%s", f->out);
+	size_t n = proto_refusal_line(PROTO_IRC, PROTO_REFUSE_PER_ADDR, 16, out,
+				      sizeof(out));
+	CHECK(n == strlen(out) &&
+	      strcmp(out, "ERROR :Closing link: too many connections from "
+			  "your address (limit 16)\r\n") == 0);
+	n = proto_refusal_line(PROTO_IRC, PROTO_REFUSE_FULL, 0, out,
+			       sizeof(out));
+	CHECK(strcmp(out, "ERROR :Closing link: server full, try again "
+			  "later\r\n") == 0);
+	proto_irc.close(&f->pc);
+	CHECK(f->pc.state == NULL);
+}
+
+int
+main(void)
+{
+	config_defaults(&t_cfg);
+	t_cfg.server_name = "irc.test";
+	if (outbox_shm_create(&t_shm, 2, T_RING, T_RING, 16) != 0) {
+		fprintf(stderr, "outbox_shm_create failed\n");
+		return 1;
+	}
+	outbox_writer_init(&t_w, &t_shm, 1);
+	RUN(test_lines_parse_into_operations_or_numerics);
+	RUN(test_registration_needs_nick_user_and_cap_end_in_any_order);
+	RUN(test_tags_longer_than_4094_bytes_get_417);
+	RUN(test_the_sanitiser_keeps_ctcp_and_drops_colours_whole);
+	RUN(test_broadcast_records_are_formatted_per_variant_and_role);
+	RUN(test_long_messages_are_split_into_lines_that_fit);
+	RUN(test_server_time_is_utc_with_milliseconds);
+	RUN(test_records_for_one_client_emit_their_numerics);
+	RUN(test_userhost_and_ison_collect_then_answer_on_the_reply);
+	RUN(test_history_comes_with_its_time_in_a_batch_only_for_those_who_asked);
+	RUN(test_events_and_refusals_have_their_lines);
+	if (t_fake.pc.state)
+		proto_irc.close(&t_fake.pc);
+	outbox_shm_destroy(&t_shm);
+	return tl_summary("unit_proto_irc");
+}
