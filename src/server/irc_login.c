@@ -346,6 +346,8 @@ irc_login_reply(struct pconn *pc, const struct outbox_view *v,
 			irc_copy(nick, sizeof(nick), v->arg);
 			if (err == CORE_ERR_NICK_IN_USE)
 				irc_num(pc, ERR_NICKNAMEINUSE, nick);
+			else if (err == CORE_ERR_NICK_REGISTERED)
+				irc_num(pc, ERR_NICKNAMEREGISTERED, nick);
 			else
 				irc_num(pc, ERR_ERRONEUSNICKNAME, nick);
 			return 0;

@@ -529,6 +529,9 @@ irc_error(struct pconn *pc, enum core_err err, struct outbox_str room,
 	case CORE_ERR_NICK_IN_USE:
 		irc_num(pc, ERR_NICKNAMEINUSE, a);
 		break;
+	case CORE_ERR_NICK_REGISTERED:
+		irc_num(pc, ERR_NICKNAMEREGISTERED, a);
+		break;
 	case CORE_ERR_NICK_INVALID:
 		irc_num(pc, ERR_ERRONEUSNICKNAME, a);
 		break;

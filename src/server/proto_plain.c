@@ -622,7 +622,7 @@ plain_error(struct pconn *pc, enum core_err err, struct outbox_str room,
 		: NULL;
 	const struct outbox_str *name = room.n ? &room : &arg;
 
-	if (err >= CORE_ERR_STORE_DOWN) {
+	if (err >= CORE_ERR_STORE_DOWN && err <= CORE_ERR_LOGGED_IN) {
 		plain_store_error(pc, err, room, arg, num);
 		return;
 	}

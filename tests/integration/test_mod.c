@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S    ":" IRC_SERVER " "
 #define WAIT IRC_WAIT_MS
@@ -228,6 +229,76 @@ test_a_kicked_client_is_told_why_and_a_banned_one_cannot_rejoin(void)
 	tc_close(a);
 	tc_close(b);
 	ts_free(s);
+}
+
+/* Account bans against real accounts (the store, a database of the
+ * test's own): bob registers and is logged in, carol is a guest. */
+static const struct {
+	const char *mask;
+	int bob_refused, carol_refused;
+} t_account_bans[] = {
+    {"$a:bob", 1, 0},
+    {"$a:BOB", 1, 0}, /* account names fold case as nicknames do */
+    {"$a", 1, 0},     /* anyone logged in */
+    {"$a:carol", 0, 0},
+};
+
+static void
+test_an_account_ban_refuses_the_logged_in_account_it_names(void)
+{
+	char dir[] = "/tmp/parley-mod.XXXXXX", args[256], cmd[300];
+	char line[128];
+	int a, b, c;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(args, sizeof(args), "--db %s/parley.db", dir);
+	struct ts_server *s = start(args);
+	REQUIRE(s);
+	REQUIRE(plain_pair(s, &a, &b));
+	c = plain_as(s, "carol");
+	REQUIRE(c >= 0);
+	CHECK(plain_do(b, "/register hunter22", "-!- registered bob"));
+	for (size_t i = 0;
+	     i < sizeof(t_account_bans) / sizeof(t_account_bans[0]); i++) {
+		const char *m = t_account_bans[i].mask;
+		snprintf(line, sizeof(line), "/ban %s", m);
+		CHECKF(plain_do(a, line, "-!- alice sets mode +b"), "row %zu",
+		       i);
+		CHECKF(
+		    plain_do(a, "/kick bob", "-!- alice kicked bob from #ops"),
+		    "row %zu", i);
+		CHECK(GETS(b, "-!- alice kicked bob from #ops"));
+		CHECKF(plain_do(b, "/join #ops",
+				t_account_bans[i].bob_refused
+				    ? "-!- error: you are banned from #ops"
+				    : "-!- bob joined #ops"),
+		       "row %zu (%s): bob", i, m);
+		CHECKF(plain_do(c, "/join #ops",
+				t_account_bans[i].carol_refused
+				    ? "-!- error: you are banned from #ops"
+				    : "-!- carol joined #ops"),
+		       "row %zu (%s): carol", i, m);
+		/* Back to the start: no ban, bob in, carol out. */
+		snprintf(line, sizeof(line), "/unban %s", m);
+		CHECKF(plain_do(a, line, "-!- alice sets mode -b"), "row %zu",
+		       i);
+		if (!t_account_bans[i].bob_refused)
+			CHECK(plain_do(b, "/part #ops", "-!- bob left #ops"));
+		CHECK(plain_do(b, "/join #ops", "-!- bob joined #ops"));
+		if (!t_account_bans[i].carol_refused)
+			CHECK(plain_do(c, "/part #ops", "-!- carol left #ops"));
+	}
+	/* Logged out, bob is no account: its ban passes him. */
+	CHECK(plain_do(a, "/ban $a:bob", "-!- alice sets mode +b $a:bob"));
+	CHECK(plain_do(a, "/kick bob", "-!- alice kicked bob from #ops"));
+	CHECK(plain_do(b, "/logout", "-!- you are logged out"));
+	CHECK(plain_do(b, "/join #ops", "joined #ops"));
+	tc_close(a);
+	tc_close(b);
+	tc_close(c);
+	ts_free(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
 }
 
 static void
@@ -619,6 +690,7 @@ main(int argc, char **argv)
 	RUN(test_who_shows_operators_and_voice_and_the_lobby_has_no_operator);
 	RUN(test_a_moderated_room_hears_only_voice_and_operators);
 	RUN(test_a_kicked_client_is_told_why_and_a_banned_one_cannot_rejoin);
+	RUN(test_an_account_ban_refuses_the_logged_in_account_it_names);
 	RUN(test_a_key_and_a_limit_keep_a_room_closed);
 	RUN(test_an_invite_only_room_admits_whom_an_operator_invited);
 	RUN(test_a_server_operator_kills_walls_and_bans_an_address);
