@@ -279,12 +279,15 @@ outbox_take_mark(struct outbox_shm *shm, unsigned producer)
 }
 
 void
-outbox_timeline_append(struct outbox_shm *shm, unsigned producer, uint64_t head)
+outbox_timeline_append(struct outbox_shm *shm, unsigned producer, uint64_t from,
+		       uint64_t head)
 {
 	uint64_t h = shm->tl->head;
 	struct timeline_entry *e = &shm->tl_ent[h & (shm->tl->cap - 1)];
 
 	e->producer = producer;
+	e->len =
+	    head - from < UINT32_MAX ? (uint32_t)(head - from) : UINT32_MAX;
 	e->head = head;
 	__atomic_store_n(&shm->tl->head, h + 1, __ATOMIC_SEQ_CST);
 }

@@ -31,7 +31,7 @@ sv_commit(struct supervisor *sv)
 		return;
 	(void)outbox_publish(&sv->w);
 	tl = outbox_timeline_head(&sv->shm);
-	outbox_timeline_append(&sv->shm, 0, sv->w.head);
+	outbox_timeline_append(&sv->shm, 0, sv->marked[0], sv->w.head);
 	sv->marked[0] = sv->w.head;
 	sv->tl_dirty = 1;
 	sv_flow_marked(sv, 0, tl, sv->w.head);

@@ -73,7 +73,6 @@ sv_child(struct supervisor *sv, struct sv_session *s, int chan_fd,
 	     * in the parent before fork, with sv->marked as of then (the
 	     * shared head may have moved on since). */
 	    .tl_pos = tl_pos,
-	    .cursors = sv->marked,
 	    .client = m,
 	    .client_fd = client_fd,
 	    .live = &sv->settings,
