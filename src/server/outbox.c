@@ -15,10 +15,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The page size, asked once: outbox_ring() needs it for every record. */
 static size_t
 outbox_page(void)
 {
-	return (size_t)sysconf(_SC_PAGESIZE);
+	static size_t page;
+
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	return page;
 }
 
 static struct outbox_prod_sh *
