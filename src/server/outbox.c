@@ -62,6 +62,17 @@ outbox_ring(const struct outbox_shm *shm, unsigned producer)
 	return (char *)outbox_prod(shm, producer) + outbox_page();
 }
 
+int
+outbox_ring_discard(const struct outbox_shm *shm, unsigned producer)
+{
+	/* Punches the ring out of the shared memory object: every mapping
+	 * of it reads zeros there, and its pages go back to the kernel. */
+	if (madvise(outbox_ring(shm, producer), outbox_ring_size(shm, producer),
+		    MADV_REMOVE) < 0)
+		return -errno;
+	return 0;
+}
+
 static int
 outbox_size_ok(size_t n)
 {

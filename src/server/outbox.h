@@ -296,6 +296,12 @@ int outbox_publish(struct outbox_writer *w);
 
 /* ---- the supervisor's side of marks and the timeline ---- */
 
+/* Gives producer's ring pages back to the kernel (the ring reads as zeros
+ * until written again; the head and every position stay). Only for a ring
+ * whose producer is gone and whose every record every reader has passed.
+ * Returns 0 or -errno. */
+int outbox_ring_discard(const struct outbox_shm *shm, unsigned producer);
+
 /* Clears producer's pending flag, then reads its head (in that order, so no
  * record is ever left without a mark). */
 uint64_t outbox_take_mark(struct outbox_shm *shm, unsigned producer);

@@ -187,6 +187,7 @@ sv_session_release(struct supervisor *sv, struct sv_session *s)
 	sv_ops_release(sv, s);
 	flow_slot_close(&sv->shm, s->index);
 	s->pid = 0;
+	sv_ring_retire(sv, (unsigned)sv_producer(s));
 	sv_respawn(sv);
 }
 
