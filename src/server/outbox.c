@@ -15,10 +15,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The page size, asked once: outbox_ring() needs it for every record. */
 static size_t
 outbox_page(void)
 {
-	return (size_t)sysconf(_SC_PAGESIZE);
+	static size_t page;
+
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	return page;
 }
 
 static struct outbox_prod_sh *
@@ -55,6 +60,17 @@ static char *
 outbox_ring(const struct outbox_shm *shm, unsigned producer)
 {
 	return (char *)outbox_prod(shm, producer) + outbox_page();
+}
+
+int
+outbox_ring_discard(const struct outbox_shm *shm, unsigned producer)
+{
+	/* Punches the ring out of the shared memory object: every mapping
+	 * of it reads zeros there, and its pages go back to the kernel. */
+	if (madvise(outbox_ring(shm, producer), outbox_ring_size(shm, producer),
+		    MADV_REMOVE) < 0)
+		return -errno;
+	return 0;
 }
 
 static int
@@ -279,12 +295,15 @@ outbox_take_mark(struct outbox_shm *shm, unsigned producer)
 }
 
 void
-outbox_timeline_append(struct outbox_shm *shm, unsigned producer, uint64_t head)
+outbox_timeline_append(struct outbox_shm *shm, unsigned producer, uint64_t from,
+		       uint64_t head)
 {
 	uint64_t h = shm->tl->head;
 	struct timeline_entry *e = &shm->tl_ent[h & (shm->tl->cap - 1)];
 
 	e->producer = producer;
+	e->len =
+	    head - from < UINT32_MAX ? (uint32_t)(head - from) : UINT32_MAX;
 	e->head = head;
 	__atomic_store_n(&shm->tl->head, h + 1, __ATOMIC_SEQ_CST);
 }

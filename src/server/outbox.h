@@ -204,7 +204,8 @@ struct outbox_new {
 /* A timeline entry: "producer's records up to head are next in order". */
 struct timeline_entry {
 	uint32_t producer;
-	uint32_t reserved;
+	uint32_t len; /* the mark covers [head - len, head) of its ring
+			 (UINT32_MAX: longer, so a reader finds it lapped) */
 	uint64_t head;
 };
 
@@ -344,13 +345,22 @@ int outbox_publish(struct outbox_writer *w);
 
 /* ---- the supervisor's side of marks and the timeline ---- */
 
+/* Gives producer's ring pages back to the kernel (the ring reads as zeros
+ * until written again; the head and every position stay). Only for a ring
+ * whose producer is gone and whose every record every reader has passed.
+ * Returns 0 or -errno. */
+int outbox_ring_discard(const struct outbox_shm *shm, unsigned producer);
+
 /* Clears producer's pending flag, then reads its head (in that order, so no
  * record is ever left without a mark). */
 uint64_t outbox_take_mark(struct outbox_shm *shm, unsigned producer);
 
-/* Appends (producer, head) to the timeline and publishes it. */
+/* Appends the mark of producer's records [from, head) to the timeline and
+ * publishes it. Each entry says where its records start, so that a reader
+ * needs no position per producer (DESIGN.md section 3: one reader's state
+ * is its timeline position). */
 void outbox_timeline_append(struct outbox_shm *shm, unsigned producer,
-			    uint64_t head);
+			    uint64_t from, uint64_t head);
 
 static inline uint64_t
 outbox_timeline_head(const struct outbox_shm *shm)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -293,14 +294,19 @@ session_setup(struct session *s, const struct session_start *st)
 	s->free_from = flow_free_from(s->shm, st->producer);
 	s->tl_pos = st->tl_pos;
 	s->store_producer = st->store_producer;
-	s->cursors = malloc(s->shm->nprod * sizeof(*s->cursors));
 	s->recbuf =
 	    aligned_alloc(OUTBOX_REC_ALIGN, (OUTBOX_REC_MAX + 7) & ~(size_t)7);
 	s->scratch = malloc(LINE_SANITIZED_MAX(s->cfg->max_line) + 1);
-	s->by_slot = calloc((size_t)s->cfg->client_slots, sizeof(*s->by_slot));
-	if (!s->cursors || !s->recbuf || !s->scratch || !s->by_slot)
+	/* Mapped, not allocated: a page becomes memory only once a client
+	 * of its slots is here (one page for a one-client session, however
+	 * large --max-clients is). */
+	s->by_slot =
+	    mmap(NULL, (size_t)s->cfg->client_slots * sizeof(*s->by_slot),
+		 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->by_slot == MAP_FAILED)
+		s->by_slot = NULL;
+	if (!s->recbuf || !s->scratch || !s->by_slot)
 		fatal("session_setup");
-	memcpy(s->cursors, st->cursors, s->shm->nprod * sizeof(*s->cursors));
 	s->loop = loop_new();
 	channel_init(&s->chan, st->channel_fd);
 	sigemptyset(&mask);

@@ -30,7 +30,6 @@ struct session_start {
 	/* Where to start reading: the timeline position and, per producer,
 	 * the head the timeline had marked there (nprod entries). */
 	uint64_t tl_pos;
-	const uint64_t *cursors;
 	/* Fork model: the client to serve (NULL for a worker). */
 	const struct channel_client_new *client;
 	int client_fd;

@@ -512,11 +512,9 @@ session_lapped(struct session *s, const char *how)
 		session_client_close(s, c, CHANNEL_REASON_LAPPED,
 				     "messages lost");
 	}
-	/* The timeline head is published first, the producer heads taken
-	 * after it (flow_reader_rejoin). */
+	/* The timeline head is published first (flow_reader_rejoin); every
+	 * entry after it says where its records start. */
 	s->tl_pos = flow_reader_rejoin(&s->rd);
-	for (unsigned p = 0; p < s->shm->nprod; p++)
-		s->cursors[p] = outbox_producer_head(s->shm, p);
 }
 
 int
@@ -543,8 +541,8 @@ session_read_timeline(struct session *s)
 	while ((r = outbox_timeline_read(s->shm, s->tl_pos, &e)) == 1) {
 		if (e.producer >= s->shm->nprod)
 			fatalx("timeline names producer %u", e.producer);
-		while ((r = outbox_read(s->shm, e.producer,
-					&s->cursors[e.producer], e.head,
+		uint64_t pos = e.head - e.len;
+		while ((r = outbox_read(s->shm, e.producer, &pos, e.head,
 					s->recbuf, &v)) == 1)
 			session_deliver(s, e.producer, &v);
 		if (r < 0)

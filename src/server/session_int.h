@@ -132,7 +132,6 @@ struct session {
 	int worker;
 
 	uint64_t tl_pos;
-	uint64_t *cursors;
 	unsigned store_producer; /* 0: none */
 	void *recbuf;
 	char *scratch; /* sanitised input line */

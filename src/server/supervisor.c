@@ -32,7 +32,7 @@ sv_commit(struct supervisor *sv)
 		return;
 	(void)outbox_publish(&sv->w);
 	tl = outbox_timeline_head(&sv->shm);
-	outbox_timeline_append(&sv->shm, 0, sv->w.head);
+	outbox_timeline_append(&sv->shm, 0, sv->marked[0], sv->w.head);
 	sv->marked[0] = sv->w.head;
 	sv->tl_dirty = 1;
 	sv_flow_marked(sv, 0, tl, sv->w.head);
@@ -128,6 +128,8 @@ sv_timeout(struct supervisor *sv)
 		next = store_due;
 	if (sv->flow_due_ms && (next < 0 || sv->flow_due_ms < next))
 		next = sv->flow_due_ms;
+	if (sv->ring_due_ms && (next < 0 || sv->ring_due_ms < next))
+		next = sv->ring_due_ms;
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
@@ -168,10 +170,11 @@ sv_setup(struct supervisor *sv, struct config *cfg,
 	}
 	outbox_writer_init(&sv->w, &sv->shm, 0);
 	sv->marked = calloc(nprod, sizeof(*sv->marked));
+	sv->retired_at = calloc(nprod, sizeof(*sv->retired_at));
 	sv->sessions = calloc(sv->nsessions, sizeof(*sv->sessions));
 	sv->recbuf =
 	    aligned_alloc(OUTBOX_REC_ALIGN, (OUTBOX_REC_MAX + 7) & ~(size_t)7);
-	if (!sv->marked || !sv->sessions || !sv->recbuf)
+	if (!sv->marked || !sv->retired_at || !sv->sessions || !sv->recbuf)
 		fatal("supervisor memory");
 	for (unsigned i = 0; i < sv->nsessions; i++) {
 		sv->sessions[i].index = i;
@@ -218,6 +221,7 @@ sv_teardown(struct supervisor *sv)
 	idmap_free(&sv->by_pid);
 	free(sv->sessions);
 	free(sv->marked);
+	free(sv->retired_at);
 	free(sv->recbuf);
 	free(sv->motd);
 	sv_mod_free(sv);
@@ -253,6 +257,7 @@ supervisor_run(struct config *cfg, const struct config_source *src,
 			fatal("epoll_wait");
 		sv_wake(&sv);
 		sv_flow_tick(&sv);
+		sv_ring_tick(&sv);
 		sv_accept_resume(&sv);
 		sv_respawn(&sv);
 		sv_escalate(&sv);

@@ -879,7 +879,7 @@ sv_mark_now(struct supervisor *sv, unsigned producer)
 	if (sv->cfg->history > 0 && sv->store.state == SV_STORE_OFF)
 		sv_remember(sv, producer, sv->marked[producer], head);
 	tl = outbox_timeline_head(&sv->shm);
-	outbox_timeline_append(&sv->shm, producer, head);
+	outbox_timeline_append(&sv->shm, producer, sv->marked[producer], head);
 	sv->marked[producer] = head;
 	sv->tl_dirty = 1;
 	sv_flow_marked(sv, producer, tl, head);

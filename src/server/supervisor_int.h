@@ -206,6 +206,11 @@ struct supervisor {
 	struct sv_deferred *deferred, **deferred_tail;
 	unsigned ndeferred;
 	uint64_t tl_min; /* least live reader position, last seen */
+	/* Rings of departed sessions (supervisor_ring.c): per producer, 0
+	 * or one past the timeline head when it left. */
+	uint64_t *retired_at;
+	unsigned nretired;
+	long long ring_due_ms; /* next look at them; 0: none left */
 	uint64_t free0;	 /* every live reader has read ring 0 below this */
 	int accept_held; /* no room for one more client's quit */
 	int flow_updating, flow_again; /* sv_flow_update is running */
@@ -402,6 +407,16 @@ size_t sv_request_worst(struct supervisor *sv, const struct sv_req *q);
 size_t sv_ring0_size(const struct config *cfg);
 
 /* ---- supervisor_flow.c ---- */
+
+/* ---- supervisor_ring.c ---- */
+
+/* The session of producer has gone: its ring is given back once every
+ * live reader has passed the timeline's present head, unless a new
+ * session takes the producer first. */
+void sv_ring_retire(struct supervisor *sv, unsigned producer);
+
+/* Gives back the rings every reader has passed. Cheap when none wait. */
+void sv_ring_tick(struct supervisor *sv);
 
 void sv_flow_setup(struct supervisor *sv);
 void sv_flow_teardown(struct supervisor *sv);

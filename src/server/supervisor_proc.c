@@ -73,7 +73,6 @@ sv_child(struct supervisor *sv, struct sv_session *s, int chan_fd,
 	     * in the parent before fork, with sv->marked as of then (the
 	     * shared head may have moved on since). */
 	    .tl_pos = tl_pos,
-	    .cursors = sv->marked,
 	    .client = m,
 	    .client_fd = client_fd,
 	    .live = &sv->settings,
@@ -188,6 +187,7 @@ sv_session_release(struct supervisor *sv, struct sv_session *s)
 	sv_ops_release(sv, s);
 	flow_slot_close(&sv->shm, s->index);
 	s->pid = 0;
+	sv_ring_retire(sv, (unsigned)sv_producer(s));
 	sv_respawn(sv);
 }
 

@@ -97,7 +97,7 @@ static void
 t_advance_timeline(struct outbox_shm *shm, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		outbox_timeline_append(shm, 1, i * 8);
+		outbox_timeline_append(shm, 1, i ? (i - 1) * 8 : 0, i * 8);
 }
 
 static void

@@ -535,15 +535,21 @@ test_timeline_entries_round_trip_and_lapping_gives_estale(void)
 	CHECK(outbox_timeline_head(&shm) == 0);
 	CHECK(outbox_timeline_read(&shm, 0, &e) == 0);
 	for (uint64_t i = 0; i < 10; i++)
-		outbox_timeline_append(&shm, (unsigned)(i % 3), i * 1000);
+		outbox_timeline_append(&shm, (unsigned)(i % 3), i * 1000 - i,
+				       i * 1000);
 	CHECK(outbox_timeline_head(&shm) == 10);
 	for (uint64_t i = 0; i < 10; i++) {
 		CHECK(outbox_timeline_read(&shm, i, &e) == 1);
-		CHECK(e.producer == i % 3 && e.head == i * 1000);
+		CHECK(e.producer == i % 3 && e.head == i * 1000 && e.len == i);
 	}
-	CHECK(outbox_timeline_read(&shm, 10, &e) == 0);
-	for (uint64_t i = 10; i < 30; i++)
-		outbox_timeline_append(&shm, (unsigned)(i % 3), i * 1000);
+	/* A mark longer than 32 bits says so (its reader is lapped). */
+	outbox_timeline_append(&shm, 1, 0, 1ULL << 33);
+	CHECK(outbox_timeline_read(&shm, 10, &e) == 1);
+	CHECK(e.len == UINT32_MAX && e.head == 1ULL << 33);
+	CHECK(outbox_timeline_read(&shm, 11, &e) == 0);
+	for (uint64_t i = 11; i < 30; i++)
+		outbox_timeline_append(&shm, (unsigned)(i % 3), i * 1000,
+				       i * 1000);
 	/* head 30, capacity 16: entries 15..29 are still there. */
 	static const struct {
 		uint64_t at;
