@@ -306,6 +306,13 @@ unsigned sv_kill_sessions(struct supervisor *sv);
 void sv_request(struct supervisor *sv, struct sv_session *s,
 		const void *payload, int len);
 
+/* The ids of c's rooms whose size allows notices (all: every room), for
+ * QUIT and NICK; ids has room for CONFIG_ROOMS_PER_CLIENT_MAX. */
+unsigned sv_room_ids(struct supervisor *sv, const struct reg_client *c,
+		     uint64_t *ids, int all);
+
+/* ---- supervisor_timeline.c ---- */
+
 /* A session closed one of its clients. */
 void sv_client_closed(struct supervisor *sv, struct sv_session *s,
 		      const void *payload, int len);
@@ -317,6 +324,8 @@ void sv_client_gone(struct supervisor *sv, struct reg_client *c,
 /* Producer has new records: put them in the timeline (or, while the
  * timeline has no room, owe the mark until it has). */
 void sv_mark(struct supervisor *sv, unsigned producer);
+
+/* ---- supervisor_chat.c: records ---- */
 
 /* A record about c (author c, as others see it). */
 struct outbox_new sv_by(const struct reg_client *c, uint16_t kind);
