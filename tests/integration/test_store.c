@@ -562,8 +562,11 @@ run_parleyd(const char *db, uid_t uid, char *err, size_t n)
 		close(pfd[0]);
 		if (uid != (uid_t)-1 && (setgid(uid) < 0 || setuid(uid) < 0))
 			_exit(126);
+		/* No default port: another server may hold them. */
 		execl(path, path, "--listen", "127.0.0.1:0", "--http-listen",
-		      "none", "--db", db, (char *)NULL);
+		      "none", "--irc-listen", "none", "--irc-listen-tls",
+		      "none", "--https-listen", "none", "--db", db,
+		      (char *)NULL);
 		_exit(127);
 	}
 	close(pfd[1]);

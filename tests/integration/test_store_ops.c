@@ -365,6 +365,7 @@ run_parleyd(const char *args, char *out, size_t n)
 
 	snprintf(cmd, sizeof(cmd),
 		 "exec %s/parleyd --listen 127.0.0.1:0 --http-listen none "
+		 "--irc-listen none --irc-listen-tls none --https-listen none "
 		 "%s 2>&1",
 		 build ? build : "build", args);
 	if (!(fp = popen(cmd, "r")))
