@@ -151,7 +151,11 @@ fuzz_check_str(const struct pconn *pc, const struct core_op *op,
 	/* /op NICK and friends make their change ("+o NICK"). */
 	int change = op->kind == CORE_MODE && s.p == op->text.p &&
 		     (s.p[0] == '+' || s.p[0] == '-');
-	assert(in_line || in_room || quit_reason || change);
+	/* /history names where the last page ended ("seq=N", "ms=N", "*"). */
+	int history_ref = op->kind == CORE_HISTORY && s.p == op->arg.p &&
+			  (s.p[0] == '*' || memcmp(s.p, "seq=", 4) == 0 ||
+			   memcmp(s.p, "ms=", 3) == 0);
+	assert(in_line || in_room || quit_reason || change || history_ref);
 	fuzz_touch(s.p, s.n);
 }
 
@@ -174,6 +178,7 @@ fuzz_check_op(const struct pconn *pc, const struct core_op *op,
 	char room[OUTBOX_ROOM_MAX + 1];
 
 	assert((op->kind > CORE_NONE && op->kind <= CORE_HELLO) ||
+	       (op->kind >= CORE_HISTORY && op->kind <= CORE_UNREGISTER) ||
 	       (op->kind >= CORE_MODE && op->kind <= CORE_GLINE));
 	fuzz_check_str(pc, op, op->room, line, len);
 	fuzz_check_str(pc, op, op->arg, line, len);
