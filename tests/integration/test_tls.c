@@ -823,8 +823,11 @@ tls_sendq_run(const struct tls_sendq_row *k)
 		    eof ? "then the" : "no") &&
 	    ts_log_line(s, " left: ", line, sizeof(line)) == 0)
 		printf("  %s\n", line);
-	CHECKF(ts_log_count(s, k->why) == 1, "%s: not cut off for %s", k->name,
-	       k->why);
+	/* The client may hear of it before the log thread has read the
+	 * supervisor's line: wait for the line, then count. */
+	CHECKF(ts_log_wait(s, k->why, T_WAIT_MS) == 0 &&
+		   ts_log_count(s, k->why) == 1,
+	       "%s: not cut off for %s", k->name, k->why);
 	CHECK(ts_log_count(s, "send queue exceeded (") == 1);
 	check_no_sanitizer_reports(s);
 out:
