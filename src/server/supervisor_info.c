@@ -15,9 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SV_MOTD_BYTES	 (64 * 1024) /* more of the file is not read */
-#define SV_MOTD_LINE_MAX 400	     /* bytes of one line */
-#define SV_USERS_MAX	 64	     /* nicknames one CORE_USERS looks up */
+#define SV_USERS_MAX 64 /* nicknames one CORE_USERS looks up */
 /* Clients one WHO mask lists at most: an answer is records in the
  * supervisor's ring, and one question must not fill it. */
 #define SV_WHO_MAX 256
