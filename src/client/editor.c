@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define EDITOR_CTRL(c) ((c)&0x1f)
 #define EDITOR_ESC     0x1b
@@ -198,10 +199,30 @@ editor_history_step(struct editor *ed, int dir)
 	return EDITOR_CHANGED;
 }
 
+/* Commands whose line carries a password: never kept in the history, so
+ * that the up arrow cannot show it to someone at the keyboard later. */
+static const char *const editor_secret_cmds[] = {
+    "/login", "/register", "/password", "/unregister", "/oper", "/msg nickserv",
+};
+
+int
+editor_line_is_secret(const char *s)
+{
+	for (size_t i = 0;
+	     i < sizeof(editor_secret_cmds) / sizeof(editor_secret_cmds[0]);
+	     i++) {
+		size_t n = strlen(editor_secret_cmds[i]);
+		if (strncasecmp(s, editor_secret_cmds[i], n) == 0 &&
+		    (s[n] == ' ' || s[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
 static void
 editor_history_add(struct editor *ed, const char *s)
 {
-	if (s[0] == '\0')
+	if (s[0] == '\0' || editor_line_is_secret(s))
 		return;
 	if (ed->history_len > 0 &&
 	    strcmp(ed->history[ed->history_len - 1], s) == 0)

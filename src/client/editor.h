@@ -59,6 +59,10 @@ enum editor_event editor_feed(struct editor *ed, unsigned char c);
  * editor_line gives; cut to fit), cursor at its end, off the history. */
 void editor_set_line(struct editor *ed, const char *s);
 
+/* 1 if line s carries a password (/login, /register, /password,
+ * /unregister, /oper, a message to NickServ): the history never keeps it. */
+int editor_line_is_secret(const char *s);
+
 /* The last submitted line (NUL-terminated, valid UTF-8, no controls). */
 const char *editor_line(const struct editor *ed);
 

@@ -204,6 +204,46 @@ test_history_walks_back_and_restores_the_draft(void)
 	editor_free(&ed);
 }
 
+static const struct {
+	const char *line;
+	int secret;
+} secret_rows[] = {
+    {"/login hunter2", 1},
+    {"/LOGIN alice hunter2", 1},
+    {"/register hunter2", 1},
+    {"/password old new", 1},
+    {"/unregister pw", 1},
+    {"/oper admin pw", 1},
+    {"/msg NickServ IDENTIFY pw", 1},
+    {"/loginx", 0},
+    {"/msg bob hi", 0},
+    {"hello /login pw", 0},
+    {"/join #a", 0},
+};
+
+static void
+test_lines_with_passwords_are_not_kept_in_the_history(void)
+{
+	struct editor ed;
+	char keys[128];
+
+	for (size_t i = 0; i < sizeof(secret_rows) / sizeof(secret_rows[0]);
+	     i++) {
+		editor_init(&ed);
+		snprintf(keys, sizeof(keys), "%s\r", secret_rows[i].line);
+		CHECK(t_keys(&ed, keys) == EDITOR_SUBMIT);
+		CHECK(strcmp(editor_line(&ed), secret_rows[i].line) == 0);
+		CHECK(editor_line_is_secret(secret_rows[i].line) ==
+		      secret_rows[i].secret);
+		CHECK(ed.history_len == !secret_rows[i].secret);
+		t_keys(&ed, "\x1b[A");
+		CHECK(secret_rows[i].secret
+			  ? ed.buf[0] == '\0'
+			  : strcmp(ed.buf, secret_rows[i].line) == 0);
+		editor_free(&ed);
+	}
+}
+
 static void
 test_history_keeps_the_newest_lines(void)
 {
@@ -399,6 +439,7 @@ main(void)
 	RUN(test_unknown_escape_sequences_are_swallowed_whole);
 	RUN(test_history_walks_back_and_restores_the_draft);
 	RUN(test_history_keeps_the_newest_lines);
+	RUN(test_lines_with_passwords_are_not_kept_in_the_history);
 	RUN(test_a_full_line_refuses_more_input);
 	RUN(test_render_draws_prompt_line_and_cursor);
 	RUN(test_render_scrolls_a_long_line_to_keep_the_cursor_visible);
