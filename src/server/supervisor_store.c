@@ -9,6 +9,7 @@
 #include "lib/log.h"
 #include "server/names.h"
 #include "server/supervisor_int.h"
+#include "server/tls_ctx.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -115,6 +116,9 @@ sv_store_child(struct supervisor *sv, int chan_fd)
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != sv->pid)
 		_exit(1);
 	sv_child_close_fds(keep, 6);
+	/* The store never runs TLS: its copy of the server's private key
+	 * goes (OpenSSL wipes key material as it frees it). */
+	tls_ctx_install(NULL, 0);
 	store_main(&start);
 }
 
