@@ -2,8 +2,9 @@
  * proto_plain: the plain line protocol of the README (nc, telnet, the
  * parley client). Its whole surface reads in two places: the command table
  * (what a client may send) and the wording below (every line the server
- * sends). Pure: run by session processes and fuzzed; it keeps one piece of
- * state per client, the current room.
+ * sends; the lines of broadcast records are in proto_plain_format.c). Pure: run
+ * by session processes and fuzzed; it keeps one piece of state per client, the
+ * current room.
  */
 #include "server/proto.h"
 
@@ -476,117 +477,6 @@ plain_parse(struct pconn *pc, const char *line, size_t len, struct core_op *ops)
 		return 0;
 	}
 	return plain_command(pc, c, word, text, ops);
-}
-
-/* ---- format: lines every member of a room gets -------------------------- */
-
-/* A line being built from pieces, without printf: formatting runs once
- * per record in every session, and in the fork model that is once per
- * delivery. Record strings are bounded, so PROTO_LINE_MAX always fits. */
-struct plain_line {
-	char *p;
-	size_t n;
-};
-
-static void
-plain_put(struct plain_line *l, const char *s, size_t n)
-{
-	memcpy(l->p + l->n, s, n);
-	l->n += n;
-}
-
-static void
-plain_puts(struct plain_line *l, const char *s)
-{
-	plain_put(l, s, strlen(s));
-}
-
-static void
-plain_put_str(struct plain_line *l, struct outbox_str s)
-{
-	plain_put(l, s.p, s.n);
-}
-
-static size_t
-plain_end(struct plain_line *l)
-{
-	l->p[l->n++] = '\n';
-	return l->n;
-}
-
-static size_t
-plain_format(const struct proto_env *env, const struct outbox_view *v,
-	     unsigned variant, enum proto_role role, char *out)
-{
-	const struct outbox_rec *r = v->rec;
-	struct plain_line l = {out, 0};
-
-	(void)env;
-	(void)variant;
-	/* CTCP queries (an IRC client's VERSION, PING) are not for people. */
-	if ((r->kind == OUTBOX_MSG || r->kind == OUTBOX_PRIVMSG) &&
-	    (r->aux & OUTBOX_MSG_CTCP))
-		return 0;
-	switch (r->kind) {
-	case OUTBOX_MSG:
-		if (role == PROTO_ROLE_AUTHOR)
-			return 0; /* the client shows what it said itself */
-		plain_put_str(&l, v->room);
-		plain_puts(&l, r->aux & OUTBOX_MSG_ACTION ? " * " : " <");
-		plain_put_str(&l, v->nick);
-		plain_puts(&l, r->aux & OUTBOX_MSG_ACTION ? " " : "> ");
-		break;
-	case OUTBOX_PRIVMSG:
-		if (role == PROTO_ROLE_AUTHOR) {
-			plain_puts(&l, "-> *");
-			plain_put_str(&l, v->arg);
-		} else {
-			plain_puts(&l, "*");
-			plain_put_str(&l, v->nick);
-		}
-		plain_puts(&l, "* ");
-		break;
-	case OUTBOX_JOIN:
-	case OUTBOX_PART:
-		plain_puts(&l, "-!- ");
-		plain_put_str(&l, v->nick);
-		plain_puts(&l, r->kind == OUTBOX_JOIN ? " joined " : " left ");
-		plain_put_str(&l, v->room);
-		if (r->kind == OUTBOX_JOIN || !v->text.n)
-			return plain_end(&l);
-		plain_puts(&l, " (");
-		plain_put_str(&l, v->text);
-		plain_puts(&l, ")");
-		return plain_end(&l);
-	case OUTBOX_QUIT:
-		plain_puts(&l, "-!- ");
-		plain_put_str(&l, v->nick);
-		plain_puts(&l, " quit (");
-		plain_put_str(&l, v->text);
-		plain_puts(&l, ")");
-		return plain_end(&l);
-	case OUTBOX_NICK:
-		plain_puts(&l, "-!- ");
-		plain_put_str(&l, v->nick);
-		plain_puts(&l, " is now known as ");
-		plain_put_str(&l, v->arg);
-		return plain_end(&l);
-	case OUTBOX_TOPIC:
-		plain_puts(&l, "-!- ");
-		plain_put_str(&l, v->nick);
-		plain_puts(&l, v->text.n ? " set the topic of "
-					 : " cleared the "
-					   "topic of ");
-		plain_put_str(&l, v->room);
-		if (!v->text.n)
-			return plain_end(&l);
-		plain_puts(&l, ": ");
-		break;
-	default:
-		return plain_mod_format(v, role, out);
-	}
-	plain_put_str(&l, v->text);
-	return plain_end(&l);
 }
 
 /* After the client's own join or part: the current room follows. */

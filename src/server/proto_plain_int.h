@@ -1,8 +1,8 @@
 /*
  * proto_plain_int: what the plain protocol's two files share:
- * proto_plain.c (the command table, parsing, formatting, the wording of
- * the chat) and proto_plain_store.c (the history and account commands and
- * their wording). Pure; run by sessions.
+ * proto_plain.c (the command table, parsing, the wording of the chat),
+ * proto_plain_format.c (broadcast lines) and proto_plain_store.c (the history
+ * and account commands and their wording). Pure; run by sessions.
  */
 #ifndef PARLEY_PROTO_PLAIN_INT_H
 #define PARLEY_PROTO_PLAIN_INT_H
@@ -32,6 +32,11 @@ enum plain_store_cmd {
 	PLAIN_STORE_PASSWORD,
 	PLAIN_STORE_UNREGISTER,
 };
+
+/* The line of broadcast record v for a member (or, role AUTHOR, its
+ * author) into out (PROTO_LINE_MAX); returns its length, 0 for none. */
+size_t plain_format(const struct proto_env *env, const struct outbox_view *v,
+		    unsigned variant, enum proto_role role, char *out);
 
 void plain_emitf(struct pconn *pc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
