@@ -44,37 +44,6 @@ sv_motd_bound(unsigned lines)
 	       3 * SV_MOTD_BYTES + SV_MOTD_LINE_MAX;
 }
 
-/* The most any one request may write with the registry full (every client
- * slot taken, --max-rooms rooms, the longest message of the day): the
- * largest case of sv_request_worst. Ring 0 must hold it, or that request
- * would wait for room forever. */
-static size_t
-sv_request_ceiling(const struct config *cfg)
-{
-	size_t reply = outbox_rec_bound(1, 0);
-	size_t who = ((size_t)cfg->client_slots + 1) *
-		     outbox_rec_bound(2, CONFIG_REALNAME_MAX);
-	size_t rooms = ((size_t)cfg->max_rooms + 1) *
-		       outbox_rec_bound(1, CONFIG_TOPIC_MAX);
-	size_t whois = (size_t)(cfg->max_line / 2 + 1) * 3 *
-		       outbox_rec_bound(2, OUTBOX_TEXT_MAX);
-	size_t motd = sv_motd_bound(SV_MOTD_BYTES + 1);
-	size_t mod = (REGISTRY_BANS_MAX + 4) *
-		     outbox_rec_bound(2 * CONFIG_ROOMS_PER_CLIENT_MAX + 1,
-				      OUTBOX_TEXT_MAX);
-	size_t most = who;
-
-	if (rooms > most)
-		most = rooms;
-	if (whois > most)
-		most = whois;
-	if (motd > most)
-		most = motd;
-	if (mod > most)
-		most = mod;
-	return most + reply;
-}
-
 size_t
 sv_ring0_size(const struct config *cfg)
 {
@@ -84,11 +53,8 @@ sv_ring0_size(const struct config *cfg)
 	    sv_join_bound(CORE_WANT_TOPIC | CORE_WANT_NAMES | CORE_WANT_HISTORY,
 			  all, (unsigned)cfg->history,
 			  LINE_SANITIZED_MAX(cfg->max_line));
-	size_t one = sv_request_ceiling(cfg);
 	size_t size = 16u << 20;
 
-	if (one > need)
-		need = one;
 	if (cfg->outbox_bytes > size)
 		size = cfg->outbox_bytes;
 	while (size < 2 * need && size < (1u << 30))
@@ -151,16 +117,21 @@ sv_request_worst(struct supervisor *sv, const struct sv_req *q)
 		return 2 * outbox_rec_bound(CONFIG_ROOMS_PER_CLIENT_MAX, 0) +
 		       reply;
 	case CORE_WHO:
-		/* One record per client it may list (a mask: anyone). */
+		/* One record per client it may list (a mask: anyone), its
+		 * text the away message, its arg (within the record's
+		 * bound) the real name. */
 		return (sv->reg.nclients + 1) *
-			   outbox_rec_bound(2, CONFIG_REALNAME_MAX) +
+			   outbox_rec_bound(2, CONFIG_AWAY_MAX) +
 		       reply;
 	case CORE_WHOIS:
+		/* The client's record and its rooms. */
+		return outbox_rec_bound(2, CONFIG_AWAY_MAX) +
+		       outbox_rec_bound(0, CONFIG_ROOMS_PER_CLIENT_MAX *
+					       (CONFIG_ROOM_MAX + 2)) +
+		       reply;
 	case CORE_USERS:
-		/* Per nickname asked for: its record, its rooms, its away
-		 * message; a line holds at most max_line of them. */
-		return (size_t)(sv->cfg->max_line / 2 + 1) * 3 *
-			   outbox_rec_bound(2, OUTBOX_TEXT_MAX) +
+		/* A record per nickname it looks up. */
+		return SV_USERS_MAX * outbox_rec_bound(2, CONFIG_AWAY_MAX) +
 		       reply;
 	case CORE_LUSERS:
 		return outbox_rec_bound(4, 0) + reply;

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SV_USERS_MAX 64 /* nicknames one CORE_USERS looks up */
 /* Clients one WHO mask lists at most: an answer is records in the
  * supervisor's ring, and one question must not fill it. */
 #define SV_WHO_MAX 256

@@ -35,6 +35,7 @@
 
 #define SV_MOTD_BYTES	  (64 * 1024) /* more of --motd is not read */
 #define SV_MOTD_LINE_MAX  400	      /* bytes of one of its lines */
+#define SV_USERS_MAX	  64	      /* nicknames one CORE_USERS looks up */
 #define SV_CHANNEL_QUEUE  (4u << 20)  /* a session this far behind is stuck */
 #define SV_WAKE_GROUPS	  8
 #define SV_DEBUG_EVERY_MS 1000 /* at most one summary line a second */
