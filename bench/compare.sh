@@ -11,7 +11,9 @@
 # -n repetitions (default 3); -o also write the raw summary lines to FILE;
 # -s the servers to compare (default "parley-fork parley-w2 ngircd";
 # parley-irc-fork and parley-irc-w2 run the same workloads over parleyd's
-# IRC port; parley-fork-old and parley-w2-old run the parleyd of
+# IRC port; parley-db-fork and parley-db-w2 with the store on (a fresh
+# --db for each run; the others run --db none); parley-fork-old and
+# parley-w2-old run the parleyd of
 # PB_OLD_BUILD, for an A/B of two builds);
 # -w only these workloads of workloads.conf (default: all of them).
 # PB_DURATION / PB_RATE_DURATION set the closed / open loop seconds (2 / 5);

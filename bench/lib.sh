@@ -229,6 +229,13 @@ pb_start() {
 	parley-irc-fork) PB_IRC=1 pb_start_parleyd "$2" $PB_PARLEYD_ARGS ;;
 	parley-irc-w2)
 		PB_IRC=1 pb_start_parleyd "$2" --workers 2 $PB_PARLEYD_ARGS ;;
+	parley-db-fork | parley-db-w2)
+		# The store on, with a fresh database for every run.
+		rm -f "$PB_TMP"/bench.db "$PB_TMP"/bench.db-*
+		_w=
+		[ "$1" = parley-db-w2 ] && _w="--workers 2"
+		pb_start_parleyd "$2" --db "$PB_TMP/bench.db" $_w \
+		    $PB_PARLEYD_ARGS ;;
 	parley-fork-old) pb_start_parleyd "${PB_OLD_BUILD:?}" $PB_PARLEYD_ARGS ;;
 	parley-w2-old)
 		pb_start_parleyd "${PB_OLD_BUILD:?}" --workers 2 $PB_PARLEYD_ARGS ;;
