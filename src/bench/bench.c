@@ -31,7 +31,7 @@
 
 #include "bench/bench_int.h"
 
-static int64_t
+int64_t
 bench_now(void)
 {
 	struct timespec ts;
@@ -84,11 +84,8 @@ bench_client_queue(struct bench *b, unsigned int id)
 	}
 }
 
-static void bench_out_raw(struct bench *b, unsigned int id, const char *s,
-			  size_t len);
-
 /* Queues lines for a client: over WebSocket, one masked frame each. */
-static void
+void
 bench_out_append(struct bench *b, unsigned int id, const char *s, size_t len)
 {
 	if (!b->cfg->ws) {
@@ -99,7 +96,7 @@ bench_out_append(struct bench *b, unsigned int id, const char *s, size_t len)
 	bench_out_raw(b, id, (const char *)b->wsbuf, n);
 }
 
-static void
+void
 bench_out_raw(struct bench *b, unsigned int id, const char *s, size_t len)
 {
 	struct bench_client *c = &b->clients[id];
@@ -337,162 +334,6 @@ bench_client_ready(struct bench *b, unsigned int id)
 		return;
 	c->state = BENCH_READY;
 	b->ready++;
-}
-
-/* --- sending ------------------------------------------------------------ */
-
-static void
-bench_send(struct bench *b, struct bench_sender *s, int64_t t_ns)
-{
-	char line[PAYLOAD_MAX_LEN + 128];
-	struct payload p = {.sender = (uint32_t)(s - b->senders),
-			    .seq = s->sent,
-			    .t_ns = (uint64_t)t_ns};
-	size_t len = 0;
-
-	if (b->cfg->proto == BENCH_PROTO_IRC)
-		len = (size_t)snprintf(line, sizeof(line),
-				       "PRIVMSG %s :", b->cfg->room);
-	len += payload_format(line + len, &p, b->cfg->size);
-	if (b->cfg->proto == BENCH_PROTO_IRC)
-		line[len++] = '\r';
-	line[len++] = '\n';
-	bench_out_append(b, s->client, line, len);
-	s->sent++;
-	b->sent_total++;
-	b->t_last_activity = b->now;
-}
-
-static int
-bench_may_send(const struct bench *b, const struct bench_sender *s)
-{
-	if (b->cfg->messages && s->sent >= b->cfg->messages)
-		return 0;
-	if (b->t_stop && b->now >= b->t_stop)
-		return 0;
-	return b->clients[s->client].state == BENCH_READY;
-}
-
-/* Closed loop: keep window messages in flight; in flight means not yet
- * received by every other client. */
-static void
-bench_closed_fill(struct bench *b, struct bench_sender *s)
-{
-	int64_t t = bench_now();
-
-	while (s->sent - s->completed < b->cfg->window) {
-		if (!bench_may_send(b, s)) {
-			if (b->cfg->messages && s->sent >= b->cfg->messages &&
-			    !s->done) {
-				s->done = 1;
-				b->senders_done++;
-			}
-			return;
-		}
-		bench_send(b, s, t);
-	}
-}
-
-void
-bench_closed_reached(struct bench *b, struct bench_sender *s, uint32_t seq)
-{
-	uint32_t w = b->cfg->window;
-
-	if (seq < s->completed || seq >= s->sent)
-		return;
-	if (++s->reach[seq % w] < b->receivers)
-		return;
-	while (s->completed < s->sent &&
-	       s->reach[s->completed % w] >= b->receivers) {
-		s->reach[s->completed % w] = 0;
-		s->completed++;
-	}
-	bench_closed_fill(b, s);
-}
-
-/* When message ol_k of sender ol_i is due (see bench_open_due()). */
-static int64_t
-bench_open_next_due(const struct bench *b)
-{
-	assert(b->nsenders > 0);
-	return b->t0 + (int64_t)b->ol_k * b->period_ns +
-	       (int64_t)b->ol_i * b->period_ns / b->nsenders;
-}
-
-/* Open loop: message k of sender i is due at t0 + k*period + i*period/S,
- * so the whole schedule is one cursor. The payload carries the due time:
- * a late send (ours or a blocked socket) shows up as latency. */
-static void
-bench_open_due(struct bench *b)
-{
-	int64_t due;
-
-	for (;;) {
-		struct bench_sender *s = &b->senders[b->ol_i];
-
-		due = bench_open_next_due(b);
-		if ((b->cfg->messages && b->ol_k >= b->cfg->messages) ||
-		    (b->t_stop && due >= b->t_stop)) {
-			b->sending_done = 1;
-			return;
-		}
-		if (due > b->now)
-			return;
-		if (b->clients[s->client].state == BENCH_READY)
-			bench_send(b, s, due);
-		else
-			s->sent++; /* a gone sender: its seq is skipped */
-		if (++b->ol_i == b->nsenders) {
-			b->ol_i = 0;
-			b->ol_k++;
-		}
-	}
-}
-
-/* --ws: the response head, then frames; each text message is a line.
- * Returns the bytes of buf[0..len) left for next time. */
-static size_t
-bench_ws_input(struct bench *b, unsigned int id, char *buf, size_t len,
-	       int64_t t)
-{
-	struct bench_client *c = &b->clients[id];
-	size_t pos = 0, used;
-	struct ws_result res;
-	char *end;
-
-	if (!c->ws_open) {
-		end = memmem(buf, len, "\r\n\r\n", 4);
-		if (!end)
-			return len;
-		if (wsclient_check_head(buf, (size_t)(end - buf) + 4) < 0) {
-			bench_client_close(b, id, "WebSocket upgrade refused");
-			return 0;
-		}
-		c->ws_open = 1;
-		pos = (size_t)(end - buf) + 4;
-	}
-	while (c->state != BENCH_CLOSED) {
-		ws_reader_next(c->rd, (uint8_t *)buf + pos, len - pos, &used,
-			       &res);
-		pos += used;
-		if (res.ev == WS_EV_NEED_MORE)
-			break;
-		if (res.ev == WS_EV_MESSAGE) {
-			bench_line(b, id, (const char *)res.data, res.len, t);
-		} else if (res.ev == WS_EV_PING) {
-			uint8_t pong[WS_CONTROL_MAX + WS_HEADER_MAX];
-			uint8_t mask[4] = {1, 2, 3, 4};
-			size_t n = ws_frame_encode(pong, WS_OP_PONG, res.data,
-						   res.len, mask);
-			bench_out_raw(b, id, (const char *)pong, n);
-		} else if (res.ev != WS_EV_PONG) {
-			bench_client_close(b, id,
-					   res.ev == WS_EV_CLOSE
-					       ? "WebSocket closed"
-					       : "bad WebSocket frame");
-		}
-	}
-	return len - pos;
 }
 
 /* Reads into rbuf after the carried bytes: the count, 0 at the end,

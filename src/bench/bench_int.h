@@ -1,7 +1,8 @@
 /*
  * bench_int: what the load engine's files share (bench.c runs the loop and
- * the clients, bench_lines.c reads the servers' lines). One process; no
- * state outside struct bench.
+ * the clients, bench_send.c the senders, bench_lines.c reads the servers'
+ * lines and WebSocket frames). One process; no state outside struct
+ * bench.
  */
 #ifndef PARLEY_BENCH_BENCH_INT_H
 #define PARLEY_BENCH_BENCH_INT_H
@@ -89,6 +90,25 @@ void bench_client_close(struct bench *b, unsigned int id, const char *why);
 void bench_client_ready(struct bench *b, unsigned int id);
 void bench_closed_reached(struct bench *b, struct bench_sender *s,
 			  uint32_t seq);
+
+/* The monotonic clock in ns; appends len bytes to client id's output. */
+int64_t bench_now(void);
+/* Queues bytes as they are (no WebSocket framing: bench_out_append frames
+ * them with --ws). */
+void bench_out_raw(struct bench *b, unsigned int id, const char *s, size_t len);
+void bench_out_append(struct bench *b, unsigned int id, const char *s,
+		      size_t len);
+
+/* Closed loop: sends what s's window allows. Open loop: when the next
+ * message is due, and sends those that are. */
+void bench_closed_fill(struct bench *b, struct bench_sender *s);
+int64_t bench_open_next_due(const struct bench *b);
+void bench_open_due(struct bench *b);
+
+/* --ws: the response head, then frames; each text message is a line.
+ * Returns the bytes of buf[0..len) left for next time. */
+size_t bench_ws_input(struct bench *b, unsigned int id, char *buf, size_t len,
+		      int64_t t);
 
 /* One line from client id's server (without its newline), read at t. */
 void bench_line(struct bench *b, unsigned int id, const char *s, size_t len,

@@ -8,6 +8,8 @@
 
 #include "bench/bench_int.h"
 #include "bench/payload.h"
+#include "bench/wsclient.h"
+#include "lib/ws.h"
 
 /* --- receiving ---------------------------------------------------------- */
 
@@ -241,4 +243,50 @@ bench_line(struct bench *b, unsigned int id, const char *s, size_t len,
 		bench_irc_line(b, id, s, len, t);
 	else
 		bench_parley_line(b, id, s, len, t);
+}
+
+/* --ws: the response head, then frames; each text message is a line.
+ * Returns the bytes of buf[0..len) left for next time. */
+size_t
+bench_ws_input(struct bench *b, unsigned int id, char *buf, size_t len,
+	       int64_t t)
+{
+	struct bench_client *c = &b->clients[id];
+	size_t pos = 0, used;
+	struct ws_result res;
+	char *end;
+
+	if (!c->ws_open) {
+		end = memmem(buf, len, "\r\n\r\n", 4);
+		if (!end)
+			return len;
+		if (wsclient_check_head(buf, (size_t)(end - buf) + 4) < 0) {
+			bench_client_close(b, id, "WebSocket upgrade refused");
+			return 0;
+		}
+		c->ws_open = 1;
+		pos = (size_t)(end - buf) + 4;
+	}
+	while (c->state != BENCH_CLOSED) {
+		ws_reader_next(c->rd, (uint8_t *)buf + pos, len - pos, &used,
+			       &res);
+		pos += used;
+		if (res.ev == WS_EV_NEED_MORE)
+			break;
+		if (res.ev == WS_EV_MESSAGE) {
+			bench_line(b, id, (const char *)res.data, res.len, t);
+		} else if (res.ev == WS_EV_PING) {
+			uint8_t pong[WS_CONTROL_MAX + WS_HEADER_MAX];
+			uint8_t mask[4] = {1, 2, 3, 4};
+			size_t n = ws_frame_encode(pong, WS_OP_PONG, res.data,
+						   res.len, mask);
+			bench_out_raw(b, id, (const char *)pong, n);
+		} else if (res.ev != WS_EV_PONG) {
+			bench_client_close(b, id,
+					   res.ev == WS_EV_CLOSE
+					       ? "WebSocket closed"
+					       : "bad WebSocket frame");
+		}
+	}
+	return len - pos;
 }
