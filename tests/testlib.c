@@ -636,6 +636,83 @@ ts_fd_count(pid_t pid)
 	return n - 1; /* the DIR's own fd */
 }
 
+/* The inode of the server's end of the TCP connection whose client end is
+ * fd, from /proc/net/tcp; 0 if not found. */
+static unsigned long
+ts_server_inode(int fd, int server_port)
+{
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	char line[512];
+	unsigned long inode = 0;
+	FILE *f;
+
+	if (getsockname(fd, (struct sockaddr *)&me, &len) < 0)
+		return 0;
+	f = fopen("/proc/net/tcp", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned lport, rport, st;
+		unsigned long ino;
+		if (sscanf(line,
+			   " %*d: %*x:%x %*x:%x %x %*x:%*x %*x:%*x %*x %*d "
+			   "%*d %lu",
+			   &lport, &rport, &st, &ino) != 4)
+			continue;
+		if (lport == (unsigned)server_port &&
+		    rport == ntohs(me.sin_port) && ino != 0) {
+			inode = ino;
+			break;
+		}
+	}
+	fclose(f);
+	return inode;
+}
+
+static int
+ts_pid_has_inode(pid_t pid, unsigned long inode)
+{
+	char path[64], link[64], want[64];
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		char p[512];
+		ssize_t n;
+		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+		n = readlink(p, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			found = strcmp(link, want) == 0;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* The child of the server that holds the client's connection, or -1. */
+pid_t
+ts_session_of(struct ts_server *s, int fd)
+{
+	pid_t kids[512];
+	unsigned long inode = ts_server_inode(fd, s->port);
+	int nk = ts_children(s->pid, kids, 512);
+
+	if (!inode)
+		return -1;
+	for (int k = 0; k < nk; k++)
+		if (ts_pid_has_inode(kids[k], inode))
+			return kids[k];
+	return -1;
+}
+
 /* ---- clients ------------------------------------------------------------ */
 
 #define TC_MAX_FD 65536

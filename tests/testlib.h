@@ -133,6 +133,11 @@ int ts_children(pid_t pid, pid_t *out, int max);
 /* Number of open fds of pid, from /proc/PID/fd. */
 int ts_fd_count(pid_t pid);
 
+/* The child of the server that holds the server's end of the TCP
+ * connection whose client end is fd (found through /proc/net/tcp and the
+ * children's /proc/PID/fd), or -1. */
+pid_t ts_session_of(struct ts_server *s, int fd);
+
 /* ---- clients ------------------------------------------------------------ */
 
 /* Connects to 127.0.0.1:port (or ::1 when port6 is set with tc_connect6).

@@ -29,85 +29,6 @@ start(const char *args)
 	return ts_start_model(model_args, args);
 }
 
-/* ---- which process serves a client -------------------------------------- */
-
-/* The inode of the server's end of the TCP connection whose client end is
- * fd, from /proc/net/tcp; 0 if not found. */
-static unsigned long
-fault_server_inode(int fd, int server_port)
-{
-	struct sockaddr_in me;
-	socklen_t len = sizeof(me);
-	char line[512];
-	unsigned long inode = 0;
-	FILE *f;
-
-	if (getsockname(fd, (struct sockaddr *)&me, &len) < 0)
-		return 0;
-	f = fopen("/proc/net/tcp", "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned lport, rport, st;
-		unsigned long ino;
-		if (sscanf(line,
-			   " %*d: %*x:%x %*x:%x %x %*x:%*x %*x:%*x %*x %*d "
-			   "%*d %lu",
-			   &lport, &rport, &st, &ino) != 4)
-			continue;
-		if (lport == (unsigned)server_port &&
-		    rport == ntohs(me.sin_port) && ino != 0) {
-			inode = ino;
-			break;
-		}
-	}
-	fclose(f);
-	return inode;
-}
-
-static int
-fault_pid_has_inode(pid_t pid, unsigned long inode)
-{
-	char path[64], link[64], want[64];
-	struct dirent *de;
-	DIR *d;
-	int found = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	snprintf(want, sizeof(want), "socket:[%lu]", inode);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while (!found && (de = readdir(d))) {
-		char p[512];
-		ssize_t n;
-		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-		n = readlink(p, link, sizeof(link) - 1);
-		if (n > 0) {
-			link[n] = '\0';
-			found = strcmp(link, want) == 0;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
-/* The child of the server that holds the client's connection, or -1. */
-static pid_t
-fault_session_of(struct ts_server *s, int fd)
-{
-	pid_t kids[512];
-	unsigned long inode = fault_server_inode(fd, s->port);
-	int nk = ts_children(s->pid, kids, 512);
-
-	if (!inode)
-		return -1;
-	for (int k = 0; k < nk; k++)
-		if (fault_pid_has_inode(kids[k], inode))
-			return kids[k];
-	return -1;
-}
-
 /* ---- a mesh pump that also counts server notices ------------------------ */
 
 enum { FC_MAX = 16 };
@@ -460,7 +381,7 @@ kill_round(int round)
 	REQUIRE(s);
 	REQUIRE(fault_join(c, N, s->port) == 0);
 	for (int i = 0; i < N; i++) {
-		pid_of[i] = fault_session_of(s, c[i].m.fd);
+		pid_of[i] = ts_session_of(s, c[i].m.fd);
 		/* Never kill(-1, ...): no pid, no test. */
 		if (!CHECKF(pid_of[i] > 0, "round %d: no process for client %d",
 			    round, i))
@@ -580,7 +501,7 @@ test_stopped_session_is_lapped_then_disconnected_others_unaffected(void)
 	REQUIRE(s);
 	REQUIRE(fault_join(c, N, s->port) == 0);
 	for (int i = 0; i < N; i++) {
-		pid_of[i] = fault_session_of(s, c[i].m.fd);
+		pid_of[i] = ts_session_of(s, c[i].m.fd);
 		if (!CHECKF(pid_of[i] > 0, "no process for client %d", i))
 			goto out;
 	}
@@ -964,8 +885,8 @@ test_stopped_worker_never_blocks_the_supervisor(void)
 	a = tc_join(s->port, NULL, 0);
 	b = tc_join(s->port, NULL, 0);
 	REQUIRE(a >= 0 && b >= 0);
-	pid_t stopped = fault_session_of(s, a);
-	REQUIRE(stopped > 0 && fault_session_of(s, b) != stopped);
+	pid_t stopped = ts_session_of(s, a);
+	REQUIRE(stopped > 0 && ts_session_of(s, b) != stopped);
 	REQUIRE(kill(stopped, SIGSTOP) == 0);
 	for (int i = 0; i < N; i++)
 		REQUIRE((fds[i] = tc_connect(s->port)) >= 0);

@@ -617,83 +617,6 @@ test_client_that_never_reads_is_cut_off_by_time_or_at_once_others_lose_nothing(
 
 /* ---- a stopped reader --------------------------------------------------- */
 
-/* The inode of the server's end of the TCP connection whose client end is
- * fd, from /proc/net/tcp; 0 if not found. */
-static unsigned long
-fl_server_inode(int fd, int server_port)
-{
-	struct sockaddr_in me;
-	socklen_t len = sizeof(me);
-	char line[512];
-	unsigned long inode = 0;
-	FILE *f;
-
-	if (getsockname(fd, (struct sockaddr *)&me, &len) < 0)
-		return 0;
-	f = fopen("/proc/net/tcp", "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned lport, rport, st;
-		unsigned long ino;
-		if (sscanf(line,
-			   " %*d: %*x:%x %*x:%x %x %*x:%*x %*x:%*x %*x %*d "
-			   "%*d %lu",
-			   &lport, &rport, &st, &ino) != 4)
-			continue;
-		if (lport == (unsigned)server_port &&
-		    rport == ntohs(me.sin_port) && ino != 0) {
-			inode = ino;
-			break;
-		}
-	}
-	fclose(f);
-	return inode;
-}
-
-static int
-fl_pid_has_inode(pid_t pid, unsigned long inode)
-{
-	char path[64], link[64], want[64];
-	struct dirent *de;
-	DIR *d;
-	int found = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	snprintf(want, sizeof(want), "socket:[%lu]", inode);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while (!found && (de = readdir(d))) {
-		char p[512];
-		ssize_t n;
-		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-		n = readlink(p, link, sizeof(link) - 1);
-		if (n > 0) {
-			link[n] = '\0';
-			found = strcmp(link, want) == 0;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
-/* The child of the server that holds the client's connection, or -1. */
-static pid_t
-fl_process_of(struct ts_server *s, int fd)
-{
-	pid_t kids[512];
-	unsigned long inode = fl_server_inode(fd, s->port);
-	int nk = ts_children(s->pid, kids, 512);
-
-	if (!inode)
-		return -1;
-	for (int k = 0; k < nk; k++)
-		if (fl_pid_has_inode(kids[k], inode))
-			return kids[k];
-	return -1;
-}
-
 static unsigned fl_stopped;
 
 static int
@@ -725,7 +648,7 @@ test_stopped_reader_holds_writers_back_until_the_stall_timeout_then_is_lapped(
 	if (!CHECK(fl_join(&g, c, N, s->port) == 0))
 		goto out;
 	for (int i = 0; i < N; i++) {
-		pid_of[i] = fl_process_of(s, c[i].m.fd);
+		pid_of[i] = ts_session_of(s, c[i].m.fd);
 		if (!CHECKF(pid_of[i] > 0, "no process for client %d", i))
 			goto out;
 	}
@@ -863,14 +786,14 @@ test_supervisor_ring_waits_for_a_stopped_reader_instead_of_lapping_it(void)
 	if (!CHECKF(fl_pump(&g, fl_owners_done, NULL, 120000) == 0,
 		    "the rooms were not set up"))
 		goto out;
-	pid_t stop_pid = fl_process_of(s, c[stopped].m.fd);
-	asker_pid = fl_process_of(s, c[asker].m.fd);
+	pid_t stop_pid = ts_session_of(s, c[stopped].m.fd);
+	asker_pid = ts_session_of(s, c[asker].m.fd);
 	if (!CHECK(stop_pid > 0 && asker_pid > 0))
 		goto out;
 	victim = stop_pid;
 	if (victim == asker_pid) { /* one worker has both: swap roles */
 		for (int i = 0; i < RING0_OWNERS; i++)
-			if (fl_process_of(s, c[i].m.fd) != victim) {
+			if (ts_session_of(s, c[i].m.fd) != victim) {
 				asker = i;
 				break;
 			}
@@ -879,7 +802,7 @@ test_supervisor_ring_waits_for_a_stopped_reader_instead_of_lapping_it(void)
 	}
 	ring0_asker = asker;
 	for (int i = 0; i < N; i++)
-		if (fl_process_of(s, c[i].m.fd) == victim)
+		if (ts_session_of(s, c[i].m.fd) == victim)
 			c[i].frozen = 1;
 	c[asker].room_lines = 0;
 	if (!CHECK(kill(victim, SIGSTOP) == 0))
