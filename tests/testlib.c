@@ -115,6 +115,8 @@ tl_now_ms(void)
 #define TS_MAX 16
 
 #define TS_LOG_PIPE_BYTES (1 << 20)
+/* How long ts_run waits for parleyd to finish. */
+#define TS_RUN_MS 30000
 
 struct ts_priv {
 	struct ts_server pub;
@@ -307,6 +309,35 @@ ts_parse_ports(struct ts_priv *p)
 	}
 }
 
+/* What ts_start and ts_run add after "--listen 127.0.0.1:0" unless the
+ * test's args name the option: no test takes a default port (tests run
+ * side by side) or the default database (parley.db in the working
+ * directory, which every test would share). A new default listener is
+ * one more row. */
+static const char *const ts_default_off[] = {
+    "--http-listen",	/* 5080 */
+    "--listen-tls",	/* 5051, which a certificate brings */
+    "--db",		/* parley.db */
+    "--https-listen",	/* 5443, likewise */
+    "--irc-listen",	/* 6667 */
+    "--irc-listen-tls", /* 6697, likewise */
+};
+
+#define TS_DEFAULT_OFF (sizeof(ts_default_off) / sizeof(ts_default_off[0]))
+
+/* Whether args (space separated) has the word opt, or opt=VALUE. */
+static int
+ts_args_name(const char *args, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	for (const char *p = args; p && (p = strstr(p, opt)); p += n)
+		if ((p == args || p[-1] == ' ') &&
+		    (p[n] == ' ' || p[n] == '=' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
 struct ts_server *
 ts_start(const char *extra_args)
 {
@@ -321,38 +352,16 @@ ts_start(const char *extra_args)
 	argv[argc++] = path;
 	argv[argc++] = "--listen";
 	argv[argc++] = "127.0.0.1:0";
-	/* No default HTTP port (5080) unless the test asks for HTTP: tests
-	 * run side by side. */
-	if (!extra_args || !strstr(extra_args, "--http-listen")) {
-		argv[argc++] = "--http-listen";
-		argv[argc++] = "none";
-	}
-	/* Nor the default TLS ports (5051) that a certificate brings. */
-	if (!extra_args || !strstr(extra_args, "--listen-tls")) {
-		argv[argc++] = "--listen-tls";
-		argv[argc++] = "none";
-	}
-	/* The default database (parley.db in the working directory) would
-	 * be shared by every test: a test that wants one names its own. */
-	if (!extra_args || !strstr(extra_args, "--db ")) {
-		argv[argc++] = "--db";
-		argv[argc++] = "none";
-	}
-	/* Nor the default HTTPS ports (5443) that a certificate brings. */
-	if (!extra_args || !strstr(extra_args, "--https-listen")) {
-		argv[argc++] = "--https-listen";
+	for (size_t i = 0; i < TS_DEFAULT_OFF; i++) {
+		if (ts_args_name(extra_args, ts_default_off[i]))
+			continue;
+		argv[argc++] = (char *)ts_default_off[i];
 		argv[argc++] = "none";
 	}
 	snprintf(argbuf, sizeof(argbuf), "%s", extra_args ? extra_args : "");
-	/* Room for the IRC defaults below, and the NULL. */
 	argc += ts_argv_split(argbuf, argv + argc,
-			      (int)(sizeof(argv) / sizeof(argv[0])) - argc - 5);
-	int irc_given = 0, irc_tls_given = 0;
+			      (int)(sizeof(argv) / sizeof(argv[0])) - argc - 1);
 	for (int i = 3; i < argc - 1; i++) {
-		if (strcmp(argv[i], "--irc-listen") == 0)
-			irc_given = 1;
-		if (strcmp(argv[i], "--irc-listen-tls") == 0)
-			irc_tls_given = 1;
 		if ((strcmp(argv[i], "--listen") == 0 ||
 		     strcmp(argv[i], "--listen-tls") == 0 ||
 		     strcmp(argv[i], "--http-listen") == 0 ||
@@ -361,16 +370,6 @@ ts_start(const char *extra_args)
 		     strcmp(argv[i], "--irc-listen-tls") == 0) &&
 		    strcmp(argv[i + 1], "none") != 0)
 			listeners++;
-	}
-	/* Nor the default IRC port (6667) unless the test names one. */
-	if (!irc_given) {
-		argv[argc++] = "--irc-listen";
-		argv[argc++] = "none";
-	}
-	/* Nor the IRC TLS ports (6697) that a certificate brings. */
-	if (!irc_tls_given) {
-		argv[argc++] = "--irc-listen-tls";
-		argv[argc++] = "none";
 	}
 	argv[argc] = NULL;
 
@@ -586,6 +585,67 @@ ts_free(struct ts_server *s)
 	       kill_line ? kill_line : "");
 	free(p->log);
 	free(p);
+}
+
+int
+ts_run_as(const char *args, uid_t uid, char *out, size_t n)
+{
+	const char *build = getenv("PARLEY_BUILD");
+	char cmd[2048];
+	size_t len = 0, used;
+	int pfd[2], st = -1;
+	pid_t pid;
+
+	used = (size_t)snprintf(cmd, sizeof(cmd),
+				"exec %s/parleyd --listen 127.0.0.1:0",
+				build ? build : "build");
+	for (size_t i = 0; i < TS_DEFAULT_OFF && used < sizeof(cmd); i++)
+		if (!ts_args_name(args, ts_default_off[i]))
+			used += (size_t)snprintf(cmd + used, sizeof(cmd) - used,
+						 " %s none", ts_default_off[i]);
+	if (used < sizeof(cmd))
+		snprintf(cmd + used, sizeof(cmd) - used, " %s 2>&1 </dev/null",
+			 args ? args : "");
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		if (uid != (uid_t)-1 && (setgid(uid) < 0 || setuid(uid) < 0))
+			_exit(126);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		return -1;
+	}
+	long long deadline = tl_now_ms() + TS_RUN_MS;
+	while (len + 1 < n) {
+		struct pollfd pl = {.fd = pfd[0], .events = POLLIN};
+		long long left = deadline - tl_now_ms();
+		if (left <= 0 || poll(&pl, 1, (int)left) <= 0)
+			break;
+		ssize_t r = read(pfd[0], out + len, n - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	if (n)
+		out[len] = '\0';
+	close(pfd[0]);
+	if (ts_wait_gone(pid, TS_RUN_MS) < 0)
+		kill(pid, SIGKILL);
+	if (waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int
+ts_run(const char *args, char *out, size_t n)
+{
+	return ts_run_as(args, (uid_t)-1, out, n);
 }
 
 int

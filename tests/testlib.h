@@ -75,7 +75,7 @@ struct ts_server {
  * "--https-listen none" (see https_port), "--irc-listen none",
  * "--irc-listen-tls none" and "--db none" likewise (no test takes a
  * default port or the default database; ts_listen_port finds a TLS
- * listener's port), and the
+ * listener's port; the list is ts_default_off in testlib.c), and the
  * space-separated extra args, and waits for the "listening on" line of
  * every listener they name. Its stderr is collected by a thread and can
  * be waited on with ts_log_wait. Returns NULL on failure (after a
@@ -125,6 +125,16 @@ int ts_stop(struct ts_server *s, int sig, int timeout_ms);
 
 /* SIGKILLs the server if still running, reaps it, frees s. */
 void ts_free(struct ts_server *s);
+
+/* Runs parleyd to its exit, as ts_start would start it ("--listen
+ * 127.0.0.1:0" and every default port and the default database off
+ * unless args names the option) but with args read by the shell (quotes
+ * work), stdin from /dev/null, stdout and stderr into out (n bytes,
+ * NUL-terminated). Blocks up to 30 s. Returns the exit status, or -1
+ * (killed by a signal, or not run). ts_run_as runs it as uid (setgid and
+ * setuid to it first) unless uid is (uid_t)-1. */
+int ts_run(const char *args, char *out, size_t n);
+int ts_run_as(const char *args, uid_t uid, char *out, size_t n);
 
 /* The pids of the server's direct children, read from /proc. Returns the
  * count (at most max). */

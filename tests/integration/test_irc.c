@@ -1006,29 +1006,6 @@ test_an_irc_flooder_is_slowed_never_disconnected(void)
 
 /* ---- start-up and refusals ---------------------------------------------- */
 
-/* parleyd with args: its exit status and the start of what it said. */
-static int
-run_parleyd(const char *args, char *out, size_t n)
-{
-	const char *build = getenv("PARLEY_BUILD");
-	char cmd[512];
-	size_t len = 0;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd),
-		 "exec %s/parleyd --listen 127.0.0.1:0 --http-listen none %s "
-		 "2>&1 </dev/null",
-		 build ? build : "build", args);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (len + 1 < n && fgets(out + len, (int)(n - len), f))
-		len += strlen(out + len);
-	out[len] = '\0';
-	int st = pclose(f);
-	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static const struct {
 	const char *args;
 	int status;
@@ -1050,7 +1027,7 @@ test_irc_options_are_checked_at_start(void)
 
 	for (size_t i = 0; i < sizeof(option_rows) / sizeof(option_rows[0]);
 	     i++) {
-		int st = run_parleyd(option_rows[i].args, out, sizeof(out));
+		int st = ts_run(option_rows[i].args, out, sizeof(out));
 		CHECKF(st == option_rows[i].status &&
 			   strstr(out, option_rows[i].says),
 		       "%s: exit %d, \"%.200s\"", option_rows[i].args, st, out);

@@ -59,28 +59,6 @@ reload(struct ts_server *s, const char *outcome, int count)
 	return ts_log_wait_count(s, outcome, count, 10000);
 }
 
-/* Runs build/parleyd with args, stdout and stderr into out; returns the
- * exit status, or -1. */
-static int
-run_parleyd(const char *args, char *out, size_t n)
-{
-	const char *build = getenv("PARLEY_BUILD");
-	char cmd[1024];
-	size_t len = 0;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "exec %s/parleyd %s 2>&1",
-		 build ? build : "build", args);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (len + 1 < n && fgets(out + len, (int)(n - len), f))
-		len += strlen(out + len);
-	out[len] = '\0';
-	int st = pclose(f);
-	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* A client connects; returns its fd if it was refused with a line
  * containing refusal, else -1 (closed). */
 static int
@@ -144,15 +122,15 @@ test_a_bad_config_file_names_its_line_and_exits_2(void)
 	for (size_t i = 0; i < sizeof(bad_file_rows) / sizeof(bad_file_rows[0]);
 	     i++) {
 		conf_write(bad_file_rows[i].text);
-		int st = run_parleyd(args, out, sizeof(out));
+		int st = ts_run(args, out, sizeof(out));
 		snprintf(want, sizeof(want), "parleyd: %s%s", t_conf,
 			 bad_file_rows[i].first);
 		CHECKF(st == 2, "%s: exit %d", bad_file_rows[i].text, st);
 		CHECKF(strncmp(out, want, strlen(want)) == 0, "\"%s\" for %s",
 		       out, bad_file_rows[i].text);
 	}
-	CHECK(run_parleyd("--config /nonexistent/parleyd.conf", out,
-			  sizeof(out)) == 2);
+	CHECK(ts_run("--config /nonexistent/parleyd.conf", out, sizeof(out)) ==
+	      2);
 	CHECKF(strcmp(out, "parleyd: cannot read /nonexistent/parleyd.conf: "
 			   "No such file or directory\n") == 0,
 	       "%s", out);

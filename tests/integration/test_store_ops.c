@@ -357,34 +357,6 @@ store_pid(struct ts_server *s, const char *db)
 	return -1;
 }
 
-/* Runs parleyd with args to its exit; stderr into out. Returns the exit
- * status, or -1. */
-static int
-run_parleyd(const char *args, char *out, size_t n)
-{
-	const char *build = getenv("PARLEY_BUILD");
-	char cmd[1024];
-	size_t len = 0;
-	FILE *fp;
-
-	snprintf(cmd, sizeof(cmd),
-		 "exec %s/parleyd --listen 127.0.0.1:0 --http-listen none "
-		 "--irc-listen none --irc-listen-tls none --https-listen none "
-		 "%s 2>&1",
-		 build ? build : "build", args);
-	if (!(fp = popen(cmd, "r")))
-		return -1;
-	while (len + 1 < n) {
-		size_t r = fread(out + len, 1, n - 1 - len, fp);
-		if (r == 0)
-			break;
-		len += r;
-	}
-	out[len] = '\0';
-	int st = pclose(fp);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void
 test_with_user_the_store_opens_its_database_as_that_user(void)
 {
@@ -441,7 +413,7 @@ test_with_user_the_store_opens_its_database_as_that_user(void)
 	CHECK(chown(f.dir, 0, 0) == 0 && chmod(f.dir, 0755) == 0);
 	CHECK(unlink(f.db) == 0);
 	snprintf(args, sizeof(args), "--user nobody --db %s", f.db);
-	CHECK(run_parleyd(args, err, sizeof(err)) == 1);
+	CHECK(ts_run(args, err, sizeof(err)) == 1);
 	CHECKF(strstr(err, "the store runs as user nobody") &&
 		   strstr(err, f.db),
 	       "stderr: %s", err);
