@@ -127,6 +127,7 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/testlib.o \
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o \
 		$(BUILD)/tests/testlib.o $(BUILD)/tests/mesh.o \
 		$(BUILD)/tests/tlslib.o $(BUILD)/tests/wslib.o $(BUILD)/tests/irc.o \
+		$(BUILD)/tests/storelib.o \
 		$(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
