@@ -22,8 +22,7 @@
 #define W_WAIT_MS 10000
 
 static char model_args[256];
-static char dir[256];
-static char ca_pem[512], a_pem[512], a_key[512], b_pem[512], b_key[512];
+static struct tt_pki pki; /* the CA, a and b (tlslib.h) */
 
 /* parleyd with an https port (and the extra args), its port in *port. */
 static struct ts_server *
@@ -50,7 +49,7 @@ start_https(const char *cert, const char *key, const char *extra, int *port)
 static struct wc *
 wss_connect(int port)
 {
-	struct tt_opts o = {.ca_file = ca_pem, .host = "localhost"};
+	struct tt_opts o = {.ca_file = pki.ca_pem, .host = "localhost"};
 	char why[256];
 	struct tt_conn *t = tt_connect(port, &o, why, sizeof(why), W_WAIT_MS);
 
@@ -92,7 +91,7 @@ test_the_page_over_https_then_wss_chat_with_a_plain_client(void)
 {
 	char head[4096], want[256], line[1024];
 	int port = 0, p = -1;
-	struct ts_server *s = start_https(a_pem, a_key, "", &port);
+	struct ts_server *s = start_https(pki.a_pem, pki.a_key, "", &port);
 	struct wc *page = NULL, *w = NULL;
 
 	REQUIRE(s);
@@ -158,7 +157,7 @@ test_plaintext_http_on_the_https_port_is_closed_with_one_log_line(void)
 	socklen_t len = sizeof(sa);
 	char line[512], addr[64];
 	int port = 0, fd = -1;
-	struct ts_server *s = start_https(a_pem, a_key, "", &port);
+	struct ts_server *s = start_https(pki.a_pem, pki.a_key, "", &port);
 
 	REQUIRE(s);
 	fd = tc_connect(port);
@@ -227,7 +226,7 @@ test_a_bad_origin_is_refused_over_wss_as_over_ws(void)
 {
 	int port = 0;
 	struct ts_server *s =
-	    start_https(a_pem, a_key,
+	    start_https(pki.a_pem, pki.a_key,
 			"--http-listen 127.0.0.1:0 --http-origin "
 			"https://kiwi.test",
 			&port);
@@ -275,8 +274,8 @@ test_one_deadline_covers_the_tls_handshake_and_the_upgrade(void)
 	static const unsigned char half_record[] = {0x16, 0x03, 0x01};
 	static const char half_request[] = "GET /ws HTTP/1.1\r\nHost: x";
 	int port = 0;
-	struct ts_server *s =
-	    start_https(a_pem, a_key, "--handshake-timeout 1000", &port);
+	struct ts_server *s = start_https(pki.a_pem, pki.a_key,
+					  "--handshake-timeout 1000", &port);
 	struct wc *joined = NULL, *in_http = NULL;
 	int silent = -1, in_tls = -1;
 
@@ -331,9 +330,9 @@ test_reload_gives_new_https_connections_the_new_certificate(void)
 	struct ts_server *s = NULL;
 	int port = 0;
 
-	tt_path(dir, "cur.pem", cur_pem, sizeof(cur_pem));
-	tt_path(dir, "cur.key", cur_key, sizeof(cur_key));
-	REQUIRE(install(cur_pem, cur_key, a_pem, a_key) == 0);
+	tt_path(pki.dir, "cur.pem", cur_pem, sizeof(cur_pem));
+	tt_path(pki.dir, "cur.key", cur_key, sizeof(cur_key));
+	REQUIRE(install(cur_pem, cur_key, pki.a_pem, pki.a_key) == 0);
 	s = start_https(cur_pem, cur_key, "", &port);
 	REQUIRE(s);
 	w1 = wss_join(port);
@@ -341,7 +340,7 @@ test_reload_gives_new_https_connections_the_new_certificate(void)
 		goto out;
 	tt_peer_cn(w1->tls, cn, sizeof(cn));
 	CHECKF(strcmp(cn, "first") == 0, "before: %s", cn);
-	CHECK(install(cur_pem, cur_key, b_pem, b_key) == 0);
+	CHECK(install(cur_pem, cur_key, pki.b_pem, pki.b_key) == 0);
 	kill(s->pid, SIGHUP);
 	CHECK(ts_log_wait(s, "TLS certificate reloaded: CN=second",
 			  W_WAIT_MS) == 0);
@@ -379,15 +378,15 @@ test_https_needs_a_certificate_and_a_taken_port_names_the_flag(void)
 			   "--tls-cert FILE"),
 	       "stderr: %s", err);
 
-	struct ts_server *hold = start_https(a_pem, a_key, "", &port);
+	struct ts_server *hold = start_https(pki.a_pem, pki.a_key, "", &port);
 	REQUIRE(hold);
 	snprintf(taken, sizeof(taken), "127.0.0.1:%d", port);
 	char *clash[] = {path,		"--listen",
 			 "127.0.0.1:0", "--http-listen",
 			 "none",	"--listen-tls",
 			 "none",	"--tls-cert",
-			 a_pem,		"--tls-key",
-			 a_key,		"--https-listen",
+			 pki.a_pem,	"--tls-key",
+			 pki.a_key,	"--https-listen",
 			 taken,		NULL};
 	CHECK(tt_run(clash, NULL, out, err, sizeof(out), W_WAIT_MS) == 1);
 	CHECKF(strstr(err, "Address already in use (--https-listen HOST:PORT "
@@ -399,32 +398,14 @@ test_https_needs_a_certificate_and_a_taken_port_names_the_flag(void)
 
 /* ---- main ---------------------------------------------------------------- */
 
-static int
-make_certs(void)
-{
-	if (tt_dir_make(dir, sizeof(dir)) < 0 ||
-	    tt_cert_make(dir, "ca", "parley test CA", NULL, NULL, 1) < 0 ||
-	    tt_cert_make(dir, "a", "first", "DNS:localhost,IP:127.0.0.1", "ca",
-			 0) < 0 ||
-	    tt_cert_make(dir, "b", "second", "DNS:localhost,IP:127.0.0.1", "ca",
-			 0) < 0)
-		return -1;
-	tt_path(dir, "ca.pem", ca_pem, sizeof(ca_pem));
-	tt_path(dir, "a.pem", a_pem, sizeof(a_pem));
-	tt_path(dir, "a.key", a_key, sizeof(a_key));
-	tt_path(dir, "b.pem", b_pem, sizeof(b_pem));
-	tt_path(dir, "b.key", b_key, sizeof(b_key));
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
 	char suite[64];
 
 	tl_init(argc, argv, "wss", model_args, sizeof(model_args), suite);
-	if (!CHECK(make_certs() == 0)) {
-		tt_dir_remove(dir);
+	if (!CHECK(tt_pki_make(&pki) == 0)) {
+		tt_dir_remove(pki.dir);
 		return tl_summary(suite);
 	}
 	RUN(test_the_page_over_https_then_wss_chat_with_a_plain_client);
@@ -433,6 +414,6 @@ main(int argc, char **argv)
 	RUN(test_one_deadline_covers_the_tls_handshake_and_the_upgrade);
 	RUN(test_reload_gives_new_https_connections_the_new_certificate);
 	RUN(test_https_needs_a_certificate_and_a_taken_port_names_the_flag);
-	tt_dir_remove(dir);
+	tt_dir_remove(pki.dir);
 	return tl_summary(suite);
 }
