@@ -987,6 +987,13 @@ tc_close(int fd)
 	close(fd);
 }
 
+void
+tc_close_all(const int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		tc_close(fds[i]);
+}
+
 int
 ts_log_line(struct ts_server *s, const char *substr, char *out, size_t n)
 {

@@ -176,4 +176,7 @@ int tc_join(int port, char *nick, size_t n);
 /* Closes fd and forgets its buffered input. */
 void tc_close(int fd);
 
+/* tc_close on each of the n fds (those below 0 are skipped). */
+void tc_close_all(const int *fds, int n);
+
 #endif
