@@ -177,7 +177,8 @@ fuzz:
 fuzz-run: $(FUZZ_BIN)
 	sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BIN)
 
-$(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(SERVER_OBJ) $(LIB_OBJ)
+$(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/fuzzlib.o \
+		$(SERVER_OBJ) $(LIB_OBJ)
 	$(CC) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS)
 
 bench: $(BINS)
