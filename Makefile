@@ -131,6 +131,10 @@ $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o \
 		$(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
+# The protocol unit tests share a connection fixture.
+$(BUILD)/tests/unit/test_proto_irc $(BUILD)/tests/unit/test_proto_plain: \
+		$(BUILD)/tests/unit/protofix.o
+
 # The sandbox test installs the sessions' filter itself.
 $(BUILD)/tests/integration/test_sandbox: $(BUILD)/src/server/sandbox.o
 
