@@ -587,6 +587,20 @@ ts_free(struct ts_server *s)
 	free(p);
 }
 
+void
+ts_check_no_sanitizer_reports_at(const char *file, int line,
+				 struct ts_server *s, const char *also)
+{
+	const char *const reports[] = {"AddressSanitizer",
+				       "runtime error:", also};
+
+	for (size_t i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
+		int n = reports[i] ? ts_log_count(s, reports[i]) : 0;
+		tl_check(n == 0, file, line, "%d log lines with \"%s\"", n,
+			 reports[i] ? reports[i] : "");
+	}
+}
+
 int
 ts_run_as(const char *args, uid_t uid, char *out, size_t n)
 {

@@ -119,6 +119,14 @@ size_t ts_log_copy(struct ts_server *s, char *out, size_t n);
  * resumes reading with the usual 1 MiB pipe. */
 void ts_log_hold(struct ts_server *s, int hold);
 
+/* Records a failure at file:line for every AddressSanitizer or UBSan
+ * ("runtime error:") report in the server's log so far, and for every
+ * line containing also (when not NULL: "LeakSanitizer", "killed by"). */
+void ts_check_no_sanitizer_reports_at(const char *file, int line,
+				      struct ts_server *s, const char *also);
+#define TS_CHECK_NO_SANITIZER_REPORTS(s, also)                                 \
+	ts_check_no_sanitizer_reports_at(__FILE__, __LINE__, s, also)
+
 /* Sends sig and waits for exit up to timeout_ms; returns the wait status,
  * or -1 on timeout (the server is then killed with SIGKILL). */
 int ts_stop(struct ts_server *s, int sig, int timeout_ms);

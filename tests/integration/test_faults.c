@@ -343,16 +343,6 @@ check_who_is_survivors(struct burst *b)
 	}
 }
 
-/* Under `make asan` a sanitizer report in any server process is a
- * failure even when the process survived it. */
-static void
-check_no_sanitizer_reports(struct ts_server *s)
-{
-	CHECK(ts_log_count(s, "AddressSanitizer") == 0);
-	CHECK(ts_log_count(s, "runtime error:") == 0);
-	CHECK(ts_log_count(s, "LeakSanitizer") == 0);
-}
-
 /* ---- tests -------------------------------------------------------------- */
 
 static int
@@ -450,7 +440,7 @@ kill_round(int round)
 out:
 	fault_close(c, N);
 	if (s)
-		check_no_sanitizer_reports(s);
+		TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -566,7 +556,7 @@ out:
 		kill(pid_of[0], SIGCONT);
 	fault_close(c, N);
 	if (s)
-		check_no_sanitizer_reports(s);
+		TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -604,7 +594,7 @@ test_awake_sessions_are_not_lapped_by_an_unthrottled_burst(void)
 	       ts_log_count(s, "session fell behind"));
 	fault_close(c, N);
 	if (s)
-		check_no_sanitizer_reports(s);
+		TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -696,7 +686,7 @@ out:
 	if (b >= 0)
 		tc_close(b);
 	if (s)
-		check_no_sanitizer_reports(s);
+		TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -774,7 +764,7 @@ test_tls_hello_and_http_on_plain_port_are_survived(void)
 	if (b >= 0)
 		tc_close(b);
 	if (s)
-		check_no_sanitizer_reports(s);
+		TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -804,7 +794,7 @@ test_half_closed_client_line_is_delivered_then_it_is_announced_gone(void)
 	tc_close(a);
 	tc_close(h);
 	if (s)
-		check_no_sanitizer_reports(s);
+		TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -864,7 +854,7 @@ test_client_that_never_reads_is_disconnected_others_unaffected(void)
 	CHECK(ts_log_count(s, "killed by signal") == 0);
 	fault_close(c, N + 1);
 	if (s)
-		check_no_sanitizer_reports(s);
+		TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -913,7 +903,7 @@ test_stopped_worker_never_blocks_the_supervisor(void)
 		tc_close(fds[i]);
 	tc_close(a);
 	tc_close(b);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -953,7 +943,7 @@ test_stalled_log_reader_never_blocks_the_server(void)
 	}
 	CHECK(ts_log_count(s, "log lines dropped: stderr was full") > 0);
 	tc_close(b);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 

@@ -296,15 +296,6 @@ fl_metric(struct ts_server *s, const char *name)
 	return -1;
 }
 
-/* Under `make asan` a sanitizer report in any server process fails. */
-static void
-check_no_sanitizer_reports(struct ts_server *s)
-{
-	CHECK(ts_log_count(s, "AddressSanitizer") == 0);
-	CHECK(ts_log_count(s, "runtime error:") == 0);
-	CHECK(ts_log_count(s, "LeakSanitizer") == 0);
-}
-
 /* Everyone in mask got every marker of every sender in senders (but its
  * own). */
 static unsigned fl_readers, fl_senders;
@@ -424,7 +415,7 @@ test_garbage_sprayers_beside_fast_readers_lose_and_disconnect_nothing(void)
 	CHECK(ts_log_count(s, "killed by signal") == 0);
 out:
 	fl_close(&g);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -504,7 +495,7 @@ test_burst_over_a_small_sendq_cuts_off_no_reader_that_keeps_up(void)
 	CHECK(ts_log_count(s, "session fell behind") == 0);
 out:
 	fl_close(&g);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -602,7 +593,7 @@ sendq_run(const struct sendq_case *k)
 	CHECK(ts_log_count(s, "left: send queue exceeded") == 1);
 out:
 	fl_close(&g);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -711,7 +702,7 @@ out:
 	if (victim > 0)
 		kill(victim, SIGCONT);
 	fl_close(&g);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -835,7 +826,7 @@ out:
 	if (victim > 0)
 		kill(victim, SIGCONT);
 	fl_close(&g);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 

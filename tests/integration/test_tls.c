@@ -73,14 +73,6 @@ tls_join(int port, char *nick, size_t n)
 	return c;
 }
 
-static void
-check_no_sanitizer_reports(struct ts_server *s)
-{
-	CHECK(ts_log_count(s, "AddressSanitizer") == 0);
-	CHECK(ts_log_count(s, "runtime error:") == 0);
-	CHECK(ts_log_count(s, "killed by") == 0);
-}
-
 /* ---- chat ---------------------------------------------------------------- */
 
 static void
@@ -120,7 +112,7 @@ test_tls_and_plaintext_clients_chat_in_one_room(void)
 	snprintf(want, sizeof(want), "-!- %s quit (bye)", tnick);
 	CHECK(tc_expect(p, want, NULL, 0, T_WAIT_MS) > 0);
 	CHECK(tt_wait_eof(t, T_WAIT_MS) == 0);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 out:
 	tt_close(t);
 	tc_close(p);
@@ -217,7 +209,7 @@ test_an_irc_client_over_tls_registers_and_talks_with_a_plain_client(void)
 	CHECK(tt_send(t, "QUIT :bye\r\n") == 0);
 	CHECK(tc_expect(p, "-!- tlsirc quit (bye)", NULL, 0, T_WAIT_MS) > 0);
 	CHECK(tt_wait_eof(t, T_WAIT_MS) == 0);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 out:
 	tt_close(t);
 	tc_close(p);
@@ -320,7 +312,7 @@ test_the_wrong_protocol_on_each_port_is_closed_with_one_log_line(void)
 		CHECKF(!strstr(line, " joined ") && !strstr(line, " quit"),
 		       "watcher saw '%s'", line);
 	}
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 	tc_close(after);
 	tc_close(watcher);
 	ts_free(s);
@@ -358,7 +350,7 @@ test_a_client_hello_after_the_join_closes_at_the_first_read(void)
 	CHECK(ts_log_line(s, "TLS handshake on a plaintext port", line,
 			  sizeof(line)) == 0 &&
 	      strstr(line, want));
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 	tc_close(late);
 	tc_close(watcher);
 	ts_free(s);
@@ -409,7 +401,7 @@ test_a_stalled_handshake_is_closed_while_others_chat(void)
 		snprintf(want, sizeof(want), "#lobby <%s> still here", nick);
 		CHECK(tc_expect(p, want, NULL, 0, T_WAIT_MS) > 0);
 	}
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 	tt_close(t);
 	tc_close(p);
 	tc_close(silent);
@@ -489,7 +481,7 @@ test_reload_gives_new_connections_the_new_certificate(void)
 			 n2);
 		CHECK(tt_expect(t1, want, NULL, 0, T_WAIT_MS) > 0);
 	}
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 	tt_close(t1);
 	tt_close(t2);
 	ts_free(s);
@@ -545,7 +537,7 @@ test_a_bad_certificate_at_reload_keeps_the_current_one(void)
 		tt_close(t);
 	}
 	CHECK(ts_log_count(s, "TLS certificate reloaded") == 0);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 	ts_free(s);
 	unlink(junk);
 }
@@ -682,7 +674,7 @@ test_the_client_verifies_the_server(void)
 			CHECKF(err[0] == '\0', "%s: stderr: %s", r->name, err);
 		}
 	}
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 	ts_free(s);
 }
 
@@ -828,7 +820,7 @@ tls_sendq_run(const struct tls_sendq_row *k)
 		   ts_log_count(s, k->why) == 1,
 	       "%s: not cut off for %s", k->name, k->why);
 	CHECK(ts_log_count(s, "send queue exceeded (") == 1);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 out:
 	tt_close(t);
 	tc_close(p);

@@ -76,14 +76,6 @@ wss_join(int port)
 	return c;
 }
 
-static void
-check_no_sanitizer_reports(struct ts_server *s)
-{
-	CHECK(ts_log_count(s, "AddressSanitizer") == 0);
-	CHECK(ts_log_count(s, "runtime error:") == 0);
-	CHECK(ts_log_count(s, "killed by") == 0);
-}
-
 /* ---- the page and the chat ----------------------------------------------- */
 
 static void
@@ -139,7 +131,7 @@ test_the_page_over_https_then_wss_chat_with_a_plain_client(void)
 	CHECK(wc_expect_eof(w) == 0);
 	snprintf(want, sizeof(want), "-!- %s quit (bye)", w->nick);
 	CHECK(tc_expect(p, want, NULL, 0, W_WAIT_MS) >= 0);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 out:
 	wc_free(page);
 	wc_free(w);
@@ -176,7 +168,7 @@ test_plaintext_http_on_the_https_port_is_closed_with_one_log_line(void)
 	      strstr(line, " left: plaintext on a TLS port"));
 	CHECKF(ts_log_count(s, addr) == 1, "%d lines name %s",
 	       ts_log_count(s, addr), addr);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 out:
 	tc_close(fd);
 	ts_free(s);
@@ -262,7 +254,7 @@ test_a_bad_origin_is_refused_over_wss_as_over_ws(void)
 	}
 	CHECK(ts_log_wait(s, "left: https GET /ws: 403 origin not allowed",
 			  W_WAIT_MS) == 0);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 	ts_free(s);
 }
 
@@ -302,7 +294,7 @@ test_one_deadline_covers_the_tls_handshake_and_the_upgrade(void)
 	/* The client whose handshakes were done goes on. */
 	CHECK(wc_text(joined, "/nick still") == 0);
 	CHECK(wc_expect(joined, "now known as still", NULL, 0) == 0);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 out:
 	wc_free(joined);
 	wc_free(in_http);
@@ -353,7 +345,7 @@ test_reload_gives_new_https_connections_the_new_certificate(void)
 	CHECK(wc_text(w1, "from the old one") == 0);
 	snprintf(want, sizeof(want), "#lobby <%s> from the old one", w1->nick);
 	CHECK(wc_expect(w2, want, NULL, 0) == 0);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 out:
 	wc_free(w1);
 	wc_free(w2);
