@@ -787,6 +787,97 @@ ts_session_of(struct ts_server *s, int fd)
 	return -1;
 }
 
+/* ---- metrics ------------------------------------------------------------ */
+
+static char ts_body[65536]; /* the last scrape */
+
+int
+ts_metrics_port(struct ts_server *s)
+{
+	static const char prefix[] = "metrics on http://127.0.0.1:";
+	char line[512];
+	const char *p;
+
+	if (ts_log_wait(s, prefix, 10000) < 0 ||
+	    ts_log_line(s, prefix, line, sizeof(line)) < 0 ||
+	    !(p = strstr(line, prefix)))
+		return -1;
+	return atoi(p + strlen(prefix));
+}
+
+int
+ts_http(int port, const char *request, long len, char *out, size_t n)
+{
+	int fd = tc_connect(port);
+	size_t got = 0;
+	long long deadline = tl_now_ms() + 15000;
+
+	if (fd < 0)
+		return -1;
+	if (len < 0)
+		len = (long)strlen(request);
+	(void)send(fd, request, (size_t)len, MSG_NOSIGNAL);
+	while (got + 1 < n && tl_now_ms() < deadline) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, (int)(deadline - tl_now_ms())) != 1)
+			break;
+		ssize_t r = recv(fd, out + got, n - 1 - got, 0);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	out[got] = '\0';
+	close(fd);
+	return (int)got;
+}
+
+int
+ts_scrape(int port)
+{
+	return ts_http(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", -1,
+		       ts_body, sizeof(ts_body));
+}
+
+const char *
+ts_scraped(void)
+{
+	return ts_body;
+}
+
+double
+ts_sample(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = ts_body; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == ts_body || p[-1] == '\n') && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+	return -1;
+}
+
+double
+ts_wait_sample(int port, const char *name, double want)
+{
+	long long deadline = tl_now_ms() + 10000;
+	double v = -1;
+
+	for (;;) {
+		if (ts_scrape(port) > 0)
+			v = ts_sample(name);
+		if (v == want || tl_now_ms() >= deadline)
+			return v;
+		(void)poll(NULL, 0, 20); /* a scrape interval */
+	}
+}
+
+double
+ts_metric(struct ts_server *s, const char *name)
+{
+	int port = ts_metrics_port(s);
+
+	return port > 0 && ts_scrape(port) > 0 ? ts_sample(name) : -1;
+}
+
 /* ---- clients ------------------------------------------------------------ */
 
 #define TC_MAX_FD 65536

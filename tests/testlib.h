@@ -156,6 +156,35 @@ int ts_fd_count(pid_t pid);
  * children's /proc/PID/fd), or -1. */
 pid_t ts_session_of(struct ts_server *s, int fd);
 
+/* ---- metrics ------------------------------------------------------------ */
+
+/* Waits up to 10 s for the "metrics on http://127.0.0.1:PORT" line of a
+ * server started with --metrics-listen 127.0.0.1:0: PORT, or -1. */
+int ts_metrics_port(struct ts_server *s);
+
+/* Sends request (len bytes; -1: strlen) to 127.0.0.1:port and reads the
+ * response until the server closes, for up to 15 s, into out (n bytes,
+ * NUL-terminated). Returns its length, or -1. */
+int ts_http(int port, const char *request, long len, char *out, size_t n);
+
+/* GET /metrics into a buffer of testlib's (ts_scraped). Returns the
+ * response's length, or -1. */
+int ts_scrape(int port);
+
+/* The last ts_scrape's response, headers and all. */
+const char *ts_scraped(void);
+
+/* The value of sample name (with its labels) in the last scrape, or -1. */
+double ts_sample(const char *name);
+
+/* Scrapes until sample name is want, for up to 10 s (counters are
+ * published once per loop iteration of each session); returns the last
+ * value seen. */
+double ts_wait_sample(int port, const char *name, double want);
+
+/* One scrape of the server's metrics: the value of sample name, or -1. */
+double ts_metric(struct ts_server *s, const char *name);
+
 /* ---- clients ------------------------------------------------------------ */
 
 /* Connects to 127.0.0.1:port (or ::1 when port6 is set with tc_connect6).

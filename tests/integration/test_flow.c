@@ -262,40 +262,6 @@ fl_dump(const struct fl_group *g)
 	}
 }
 
-/* The value of sample name (with its labels) from the server's
- * --metrics-listen 127.0.0.1:0, or -1. */
-static double
-fl_metric(struct ts_server *s, const char *name)
-{
-	static char body[65536];
-	const char *req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", *p;
-	char line[512];
-	size_t got = 0, n = strlen(name);
-	long long deadline = tl_now_ms() + 10000;
-	int fd;
-
-	if (ts_log_line(s, "metrics on http://127.0.0.1:", line, sizeof(line)) <
-		0 ||
-	    !(p = strstr(line, "http://127.0.0.1:")) ||
-	    (fd = tc_connect(atoi(p + 17))) < 0)
-		return -1;
-	(void)send(fd, req, strlen(req), MSG_NOSIGNAL);
-	while (got + 1 < sizeof(body) && tl_now_ms() < deadline) {
-		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		ssize_t r;
-		if (poll(&pf, 1, 1000) < 0 ||
-		    (r = recv(fd, body + got, sizeof(body) - 1 - got, 0)) <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	body[got] = '\0';
-	for (p = body; (p = strstr(p, name)) != NULL; p += n)
-		if (p[-1] == '\n' && p[n] == ' ')
-			return strtod(p + n + 1, NULL);
-	return -1;
-}
-
 /* Everyone in mask got every marker of every sender in senders (but its
  * own). */
 static unsigned fl_readers, fl_senders;
@@ -670,9 +636,9 @@ test_stopped_reader_holds_writers_back_until_the_stall_timeout_then_is_lapped(
 	/* The operator sees it: one stall, and the senders' sessions paused
 	 * for room in their outbox and waited (the stall timeout, at
 	 * least, in all: only that it was counted is checked). */
-	CHECK(fl_metric(s, "parley_stalled_readers_total") == 1);
-	CHECK(fl_metric(s, "parley_input_pauses_total{cause=\"outbox\"}") >= 1);
-	CHECK(fl_metric(s, "parley_flow_wait_seconds_total") > 0);
+	CHECK(ts_metric(s, "parley_stalled_readers_total") == 1);
+	CHECK(ts_metric(s, "parley_input_pauses_total{cause=\"outbox\"}") >= 1);
+	CHECK(ts_metric(s, "parley_flow_wait_seconds_total") > 0);
 	/* Resumed, it finds itself lapped at once: its clients are told and
 	 * disconnected; what they got before is whole and in order. */
 	REQUIRE(kill(victim, SIGCONT) == 0);

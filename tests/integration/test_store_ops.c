@@ -368,98 +368,39 @@ test_a_reload_gives_the_running_store_history_days_and_store_private(void)
 
 /* ---- metrics ------------------------------------------------------------- */
 
-static char t_body[65536];
-
-/* GET /metrics into t_body; returns its length, or -1. */
-static int
-scrape(int port)
-{
-	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-	long long deadline = tl_now_ms() + T_WAIT_MS;
-	size_t got = 0;
-	int fd = tc_connect(port);
-
-	if (fd < 0)
-		return -1;
-	(void)send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL);
-	while (got + 1 < sizeof(t_body) && tl_now_ms() < deadline) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, (int)(deadline - tl_now_ms())) != 1)
-			break;
-		ssize_t r = recv(fd, t_body + got, sizeof(t_body) - 1 - got, 0);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	t_body[got] = '\0';
-	close(fd);
-	return (int)got;
-}
-
-/* The value of sample name in t_body, or -1. */
-static long long
-sample(const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = t_body; (p = strstr(p, name)) != NULL; p += n)
-		if ((p == t_body || p[-1] == '\n') && p[n] == ' ')
-			return atoll(p + n + 1);
-	return -1;
-}
-
-/* Scrapes until sample name is want; returns the last value seen. */
-static long long
-wait_sample(int port, const char *name, long long want)
-{
-	long long deadline = tl_now_ms() + T_WAIT_MS, v = -1;
-
-	for (;;) {
-		if (scrape(port) > 0)
-			v = sample(name);
-		if (v == want || tl_now_ms() >= deadline)
-			return v;
-		(void)poll(NULL, 0, 20); /* a scrape interval */
-	}
-}
-
 static void
 test_metrics_show_the_store_health_queue_rows_and_restarts(void)
 {
 	struct sl_fixture f;
 	struct ts_server *s;
-	char line[512];
-	const char *p;
 	int a, b, port = -1;
 	pid_t store;
 
 	sl_fixture_make(&f, "store-ops");
 	s = start(&f, "--metrics-listen 127.0.0.1:0");
 	REQUIRE(s);
-	if (ts_log_wait(s, "metrics on http://", T_WAIT_MS) == 0 &&
-	    ts_log_line(s, "metrics on http://", line, sizeof(line)) == 0 &&
-	    (p = strstr(line, "http://127.0.0.1:")))
-		port = atoi(p + strlen("http://127.0.0.1:"));
+	port = ts_metrics_port(s);
 	REQUIRE(port > 0);
 	a = client(s, "alice");
 	b = client(s, "bob");
 	REQUIRE(a >= 0 && b >= 0);
 	CHECK(say(a, b, "one"));
 	CHECK(say(a, b, "two"));
-	CHECK(wait_sample(port, "parley_store_rows_total", 2) == 2);
-	CHECK(sample("parley_store_up") == 1);
-	CHECK(sample("parley_store_queue_requests") == 0);
-	CHECK(sample("parley_store_restarts_total") == 0);
-	CHECK(sample("parley_store_commits_total") >= 1);
-	CHECK(strstr(t_body, "# TYPE parley_store_queue_requests gauge\n"));
+	CHECK(ts_wait_sample(port, "parley_store_rows_total", 2) == 2);
+	CHECK(ts_sample("parley_store_up") == 1);
+	CHECK(ts_sample("parley_store_queue_requests") == 0);
+	CHECK(ts_sample("parley_store_restarts_total") == 0);
+	CHECK(ts_sample("parley_store_commits_total") >= 1);
+	CHECK(
+	    strstr(ts_scraped(), "# TYPE parley_store_queue_requests gauge\n"));
 	/* A store killed is respawned, counted, and up again. */
 	store = sl_store_pid(s, f.db);
 	REQUIRE(store > 0);
 	CHECK(kill(store, SIGKILL) == 0);
-	CHECK(wait_sample(port, "parley_store_restarts_total", 1) == 1);
-	CHECK(wait_sample(port, "parley_store_up", 1) == 1);
+	CHECK(ts_wait_sample(port, "parley_store_restarts_total", 1) == 1);
+	CHECK(ts_wait_sample(port, "parley_store_up", 1) == 1);
 	CHECK(say(a, b, "three"));
-	CHECK(wait_sample(port, "parley_store_rows_total", 3) == 3);
+	CHECK(ts_wait_sample(port, "parley_store_rows_total", 3) == 3);
 	tc_close(a);
 	tc_close(b);
 	ts_free(s);
@@ -489,10 +430,7 @@ test_a_stopped_store_is_declared_stalled_and_chat_goes_on_without_it(void)
 		      "--db-delay 5 --sendq 67108864 "
 		      "--metrics-listen 127.0.0.1:0");
 	REQUIRE(s);
-	if (ts_log_wait(s, "metrics on http://", T_WAIT_MS) == 0 &&
-	    ts_log_line(s, "metrics on http://", line, sizeof(line)) == 0 &&
-	    (p = strstr(line, "http://127.0.0.1:")))
-		port = atoi(p + strlen("http://127.0.0.1:"));
+	port = ts_metrics_port(s);
 	a = client(s, "alice");
 	b = client(s, "bob");
 	if (!CHECK(port > 0 && a >= 0 && b >= 0))
@@ -530,8 +468,9 @@ test_a_stopped_store_is_declared_stalled_and_chat_goes_on_without_it(void)
 	}
 	CHECKF(lost > 0, "lost %lld", lost);
 	CHECK(ts_log_count(s, "not archived; archiving again") == 1);
-	CHECK(wait_sample(port, "parley_store_unarchived_total", lost) == lost);
-	CHECK(sample("parley_stalled_readers_total") == 1);
+	CHECK(ts_wait_sample(port, "parley_store_unarchived_total", lost) ==
+	      lost);
+	CHECK(ts_sample("parley_stalled_readers_total") == 1);
 	/* It archives again after its rejoin; what it had is still there. */
 	CHECK(say(a, b, "after the rejoin"));
 	CHECK(sl_sql_wait(f.db,
