@@ -250,6 +250,15 @@ tt_pki_make(struct tt_pki *p)
 	return 0;
 }
 
+int
+tt_cert_install(const char *cur_pem, const char *cur_key, const char *pem,
+		const char *key)
+{
+	const char *const c[] = {pem, NULL}, *const k[] = {key, NULL};
+
+	return tt_cat(cur_pem, c) == 0 && tt_cat(cur_key, k) == 0 ? 0 : -1;
+}
+
 /* ---- the client ---------------------------------------------------------- */
 
 struct tt_conn {

@@ -46,6 +46,11 @@ struct tt_pki {
 /* Makes them and fills in the paths. 0 or -1. */
 int tt_pki_make(struct tt_pki *p);
 
+/* Copies the certificate pem to cur_pem and its key to cur_key, each in
+ * one rename (what an operator does before a reload). 0 or -1. */
+int tt_cert_install(const char *cur_pem, const char *cur_key, const char *pem,
+		    const char *key);
+
 /* ---- a TLS client -------------------------------------------------------- */
 
 struct tt_conn;

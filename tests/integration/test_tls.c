@@ -429,15 +429,6 @@ test_tls_1_1_is_refused(void)
 
 /* ---- reload -------------------------------------------------------------- */
 
-static int
-install(const char *cur_pem, const char *cur_key, const char *pem,
-	const char *key)
-{
-	const char *const c[] = {pem, NULL}, *const k[] = {key, NULL};
-
-	return tt_cat(cur_pem, c) == 0 && tt_cat(cur_key, k) == 0 ? 0 : -1;
-}
-
 static void
 reload(struct ts_server *s, const char *log)
 {
@@ -458,14 +449,14 @@ test_reload_gives_new_connections_the_new_certificate(void)
 
 	tt_path(pki.dir, "cur.pem", cur_pem, sizeof(cur_pem));
 	tt_path(pki.dir, "cur.key", cur_key, sizeof(cur_key));
-	REQUIRE(install(cur_pem, cur_key, pki.a_pem, pki.a_key) == 0);
+	REQUIRE(tt_cert_install(cur_pem, cur_key, pki.a_pem, pki.a_key) == 0);
 	s = start_tls(cur_pem, cur_key, "", &port);
 	REQUIRE(s);
 	t1 = tls_join(port, n1, sizeof(n1));
 	REQUIRE(t1);
 	tt_peer_cn(t1, cn, sizeof(cn));
 	CHECKF(strcmp(cn, "first") == 0, "before: %s", cn);
-	CHECK(install(cur_pem, cur_key, pki.b_pem, pki.b_key) == 0);
+	CHECK(tt_cert_install(cur_pem, cur_key, pki.b_pem, pki.b_key) == 0);
 	reload(s, "TLS certificate reloaded: CN=second");
 	t2 = tls_join(port, n2, sizeof(n2));
 	if (CHECK(t2)) {
@@ -516,13 +507,14 @@ test_a_bad_certificate_at_reload_keeps_the_current_one(void)
 	REQUIRE(f);
 	fputs("not a certificate\n", f);
 	fclose(f);
-	REQUIRE(install(cur_pem, cur_key, pki.a_pem, pki.a_key) == 0);
+	REQUIRE(tt_cert_install(cur_pem, cur_key, pki.a_pem, pki.a_key) == 0);
 	s = start_tls(cur_pem, cur_key, "", &port);
 	REQUIRE(s);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct bad_row *r = &rows[i];
 		if (r->cert) {
-			CHECK(install(cur_pem, cur_key, r->cert, r->key) == 0);
+			CHECK(tt_cert_install(cur_pem, cur_key, r->cert,
+					      r->key) == 0);
 		} else {
 			unlink(cur_pem);
 			unlink(cur_key);

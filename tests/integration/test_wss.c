@@ -305,15 +305,6 @@ out:
 
 /* ---- reload -------------------------------------------------------------- */
 
-static int
-install(const char *cur_pem, const char *cur_key, const char *pem,
-	const char *key)
-{
-	const char *const c[] = {pem, NULL}, *const k[] = {key, NULL};
-
-	return tt_cat(cur_pem, c) == 0 && tt_cat(cur_key, k) == 0 ? 0 : -1;
-}
-
 static void
 test_reload_gives_new_https_connections_the_new_certificate(void)
 {
@@ -324,7 +315,7 @@ test_reload_gives_new_https_connections_the_new_certificate(void)
 
 	tt_path(pki.dir, "cur.pem", cur_pem, sizeof(cur_pem));
 	tt_path(pki.dir, "cur.key", cur_key, sizeof(cur_key));
-	REQUIRE(install(cur_pem, cur_key, pki.a_pem, pki.a_key) == 0);
+	REQUIRE(tt_cert_install(cur_pem, cur_key, pki.a_pem, pki.a_key) == 0);
 	s = start_https(cur_pem, cur_key, "", &port);
 	REQUIRE(s);
 	w1 = wss_join(port);
@@ -332,7 +323,7 @@ test_reload_gives_new_https_connections_the_new_certificate(void)
 		goto out;
 	tt_peer_cn(w1->tls, cn, sizeof(cn));
 	CHECKF(strcmp(cn, "first") == 0, "before: %s", cn);
-	CHECK(install(cur_pem, cur_key, pki.b_pem, pki.b_key) == 0);
+	CHECK(tt_cert_install(cur_pem, cur_key, pki.b_pem, pki.b_key) == 0);
 	kill(s->pid, SIGHUP);
 	CHECK(ts_log_wait(s, "TLS certificate reloaded: CN=second",
 			  W_WAIT_MS) == 0);
