@@ -223,16 +223,9 @@ fault_queue_msgs(struct fclient *c, int sender, int count, size_t pad)
 static long
 fault_sender_count(const struct mesh_client *c, int sender)
 {
-	int next = 0;
+	size_t n;
 
-	for (size_t i = 0; i < c->ngot; i++) {
-		if (c->got[i].sender != sender)
-			continue;
-		if (c->got[i].seq != next)
-			return -1;
-		next++;
-	}
-	return next;
+	return mesh_sender_in_order(c, sender, &n) == 0 ? (long)n : -1;
 }
 
 /* On a timeout: what each client got from each sender. */
