@@ -694,21 +694,16 @@ test_the_client_refuses_a_certificate_for_another_name(void)
 static void
 test_a_tls_listener_without_a_certificate_is_a_usage_error(void)
 {
-	const char *build = getenv("PARLEY_BUILD");
-	char path[512], out[4096], err[4096];
+	char args[1280], err[4096];
 
-	snprintf(path, sizeof(path), "%s/parleyd", build ? build : "build");
-	char *argv[] = {path,		"--listen",    "127.0.0.1:0",
-			"--listen-tls", "127.0.0.1:0", NULL};
-	CHECK(tt_run(argv, NULL, out, err, sizeof(out), T_WAIT_MS) == 2);
+	CHECK(ts_run("--listen-tls 127.0.0.1:0", err, sizeof(err)) == 2);
 	CHECKF(strstr(err, "parleyd: TLS listener 127.0.0.1:0 needs "
 			   "--tls-cert FILE"),
 	       "stderr: %s", err);
-	char *bad[] = {
-	    path,	   "--listen",	 "127.0.0.1:0", "--listen-tls",
-	    "127.0.0.1:0", "--tls-cert", pki.b_pem,	"--tls-key",
-	    pki.a_key,	   NULL};
-	CHECK(tt_run(bad, NULL, out, err, sizeof(out), T_WAIT_MS) == 1);
+	snprintf(args, sizeof(args),
+		 "--listen-tls 127.0.0.1:0 --tls-cert %s --tls-key %s",
+		 pki.b_pem, pki.a_key);
+	CHECK(ts_run(args, err, sizeof(err)) == 1);
 	CHECKF(strstr(err, "the key does not match the certificate"),
 	       "stderr: %s", err);
 }

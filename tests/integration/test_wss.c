@@ -348,30 +348,21 @@ out:
 static void
 test_https_needs_a_certificate_and_a_taken_port_names_the_flag(void)
 {
-	const char *build = getenv("PARLEY_BUILD");
-	char path[512], out[4096], err[4096], taken[64];
+	char args[1280], err[4096];
 	int port = 0;
 
-	snprintf(path, sizeof(path), "%s/parleyd", build ? build : "build");
-	char *nocert[] = {
-	    path,   "--listen",	      "127.0.0.1:0", "--http-listen",
-	    "none", "--https-listen", "127.0.0.1:0", NULL};
-	CHECK(tt_run(nocert, NULL, out, err, sizeof(out), W_WAIT_MS) == 2);
+	CHECK(ts_run("--https-listen 127.0.0.1:0", err, sizeof(err)) == 2);
 	CHECKF(strstr(err, "parleyd: TLS listener 127.0.0.1:0 needs "
 			   "--tls-cert FILE"),
 	       "stderr: %s", err);
 
 	struct ts_server *hold = start_https(pki.a_pem, pki.a_key, "", &port);
 	REQUIRE(hold);
-	snprintf(taken, sizeof(taken), "127.0.0.1:%d", port);
-	char *clash[] = {path,		"--listen",
-			 "127.0.0.1:0", "--http-listen",
-			 "none",	"--listen-tls",
-			 "none",	"--tls-cert",
-			 pki.a_pem,	"--tls-key",
-			 pki.a_key,	"--https-listen",
-			 taken,		NULL};
-	CHECK(tt_run(clash, NULL, out, err, sizeof(out), W_WAIT_MS) == 1);
+	snprintf(args, sizeof(args),
+		 "--listen-tls none --tls-cert %s --tls-key %s --https-listen "
+		 "127.0.0.1:%d",
+		 pki.a_pem, pki.a_key, port);
+	CHECK(ts_run(args, err, sizeof(err)) == 1);
 	CHECKF(strstr(err, "Address already in use (--https-listen HOST:PORT "
 			   "sets another address, --https-listen none turns "
 			   "HTTPS off)"),
