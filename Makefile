@@ -127,8 +127,13 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/testlib.o \
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o \
 		$(BUILD)/tests/testlib.o $(BUILD)/tests/mesh.o \
 		$(BUILD)/tests/tlslib.o $(BUILD)/tests/wslib.o $(BUILD)/tests/irc.o \
+		$(BUILD)/tests/storelib.o \
 		$(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# The protocol unit tests share a connection fixture.
+$(BUILD)/tests/unit/test_proto_irc $(BUILD)/tests/unit/test_proto_plain: \
+		$(BUILD)/tests/unit/protofix.o
 
 # The sandbox test installs the sessions' filter itself.
 $(BUILD)/tests/integration/test_sandbox: $(BUILD)/src/server/sandbox.o
@@ -176,7 +181,8 @@ fuzz:
 fuzz-run: $(FUZZ_BIN)
 	sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BIN)
 
-$(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(SERVER_OBJ) $(LIB_OBJ)
+$(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/fuzzlib.o \
+		$(SERVER_OBJ) $(LIB_OBJ)
 	$(CC) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS)
 
 bench: $(BINS)

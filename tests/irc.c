@@ -209,3 +209,38 @@ irc_exchange_at(const char *file, int line, const int *fds,
 	}
 	return 1;
 }
+
+int
+irc_plain_as(const struct ts_server *s, const char *nick)
+{
+	char old[64], want[160];
+	int fd = tc_join(s->port, old, sizeof(old));
+
+	if (!CHECKF(fd >= 0, "plain client cannot join"))
+		return -1;
+	tc_send(fd, "/nick %s\n", nick);
+	snprintf(want, sizeof(want), "-!- %s is now known as %s", old, nick);
+	if (!CHECKF(tc_expect(fd, want, NULL, 0, IRC_WAIT_MS) > 0,
+		    "plain client: no \"%s\"", want)) {
+		tc_close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+irc_plain_gets_at(const char *file, int line, int fd, const char *want)
+{
+	char got[4096];
+
+	return tl_check(tc_expect(fd, want, got, sizeof(got), IRC_WAIT_MS) > 0,
+			file, line, "plain client: no line with \"%s\"", want);
+}
+
+int
+irc_plain_do_at(const char *file, int line, int fd, const char *send,
+		const char *want)
+{
+	tc_send(fd, "%s\n", send);
+	return irc_plain_gets_at(file, line, fd, want);
+}

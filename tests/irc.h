@@ -59,6 +59,20 @@ int irc_connect(const struct ts_server *s);
  * or 422). Returns the fd, or -1 after a failed check. */
 int irc_login(const struct ts_server *s, const char *nick, const char *caps);
 
+/* A plain client (tc_join on the server's port) renamed to nick, its
+ * rename seen. Returns the fd, or -1 after a failed check. */
+int irc_plain_as(const struct ts_server *s, const char *nick);
+
+/* Reads the plain client's lines until one contains want, within
+ * IRC_WAIT_MS: 1, or 0 after a failed check (at the caller's file and
+ * line). IRC_PLAIN_DO sends send (LF added) first. */
+int irc_plain_gets_at(const char *file, int line, int fd, const char *want);
+int irc_plain_do_at(const char *file, int line, int fd, const char *send,
+		    const char *want);
+#define IRC_PLAIN_GETS(fd, want) irc_plain_gets_at(__FILE__, __LINE__, fd, want)
+#define IRC_PLAIN_DO(fd, send, want)                                           \
+	irc_plain_do_at(__FILE__, __LINE__, fd, send, want)
+
 /* One step of an exchange: client who sends send (NULL: nothing), then
  * each client named in want gets the next line matching its pattern,
  * in order. */

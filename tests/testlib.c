@@ -115,6 +115,8 @@ tl_now_ms(void)
 #define TS_MAX 16
 
 #define TS_LOG_PIPE_BYTES (1 << 20)
+/* How long ts_run waits for parleyd to finish. */
+#define TS_RUN_MS 30000
 
 struct ts_priv {
 	struct ts_server pub;
@@ -307,6 +309,35 @@ ts_parse_ports(struct ts_priv *p)
 	}
 }
 
+/* What ts_start and ts_run add after "--listen 127.0.0.1:0" unless the
+ * test's args name the option: no test takes a default port (tests run
+ * side by side) or the default database (parley.db in the working
+ * directory, which every test would share). A new default listener is
+ * one more row. */
+static const char *const ts_default_off[] = {
+    "--http-listen",	/* 5080 */
+    "--listen-tls",	/* 5051, which a certificate brings */
+    "--db",		/* parley.db */
+    "--https-listen",	/* 5443, likewise */
+    "--irc-listen",	/* 6667 */
+    "--irc-listen-tls", /* 6697, likewise */
+};
+
+#define TS_DEFAULT_OFF (sizeof(ts_default_off) / sizeof(ts_default_off[0]))
+
+/* Whether args (space separated) has the word opt, or opt=VALUE. */
+static int
+ts_args_name(const char *args, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	for (const char *p = args; p && (p = strstr(p, opt)); p += n)
+		if ((p == args || p[-1] == ' ') &&
+		    (p[n] == ' ' || p[n] == '=' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
 struct ts_server *
 ts_start(const char *extra_args)
 {
@@ -321,38 +352,16 @@ ts_start(const char *extra_args)
 	argv[argc++] = path;
 	argv[argc++] = "--listen";
 	argv[argc++] = "127.0.0.1:0";
-	/* No default HTTP port (5080) unless the test asks for HTTP: tests
-	 * run side by side. */
-	if (!extra_args || !strstr(extra_args, "--http-listen")) {
-		argv[argc++] = "--http-listen";
-		argv[argc++] = "none";
-	}
-	/* Nor the default TLS ports (5051) that a certificate brings. */
-	if (!extra_args || !strstr(extra_args, "--listen-tls")) {
-		argv[argc++] = "--listen-tls";
-		argv[argc++] = "none";
-	}
-	/* The default database (parley.db in the working directory) would
-	 * be shared by every test: a test that wants one names its own. */
-	if (!extra_args || !strstr(extra_args, "--db ")) {
-		argv[argc++] = "--db";
-		argv[argc++] = "none";
-	}
-	/* Nor the default HTTPS ports (5443) that a certificate brings. */
-	if (!extra_args || !strstr(extra_args, "--https-listen")) {
-		argv[argc++] = "--https-listen";
+	for (size_t i = 0; i < TS_DEFAULT_OFF; i++) {
+		if (ts_args_name(extra_args, ts_default_off[i]))
+			continue;
+		argv[argc++] = (char *)ts_default_off[i];
 		argv[argc++] = "none";
 	}
 	snprintf(argbuf, sizeof(argbuf), "%s", extra_args ? extra_args : "");
-	/* Room for the IRC defaults below, and the NULL. */
 	argc += ts_argv_split(argbuf, argv + argc,
-			      (int)(sizeof(argv) / sizeof(argv[0])) - argc - 5);
-	int irc_given = 0, irc_tls_given = 0;
+			      (int)(sizeof(argv) / sizeof(argv[0])) - argc - 1);
 	for (int i = 3; i < argc - 1; i++) {
-		if (strcmp(argv[i], "--irc-listen") == 0)
-			irc_given = 1;
-		if (strcmp(argv[i], "--irc-listen-tls") == 0)
-			irc_tls_given = 1;
 		if ((strcmp(argv[i], "--listen") == 0 ||
 		     strcmp(argv[i], "--listen-tls") == 0 ||
 		     strcmp(argv[i], "--http-listen") == 0 ||
@@ -361,16 +370,6 @@ ts_start(const char *extra_args)
 		     strcmp(argv[i], "--irc-listen-tls") == 0) &&
 		    strcmp(argv[i + 1], "none") != 0)
 			listeners++;
-	}
-	/* Nor the default IRC port (6667) unless the test names one. */
-	if (!irc_given) {
-		argv[argc++] = "--irc-listen";
-		argv[argc++] = "none";
-	}
-	/* Nor the IRC TLS ports (6697) that a certificate brings. */
-	if (!irc_tls_given) {
-		argv[argc++] = "--irc-listen-tls";
-		argv[argc++] = "none";
 	}
 	argv[argc] = NULL;
 
@@ -588,6 +587,81 @@ ts_free(struct ts_server *s)
 	free(p);
 }
 
+void
+ts_check_no_sanitizer_reports_at(const char *file, int line,
+				 struct ts_server *s, const char *also)
+{
+	const char *const reports[] = {"AddressSanitizer",
+				       "runtime error:", also};
+
+	for (size_t i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
+		int n = reports[i] ? ts_log_count(s, reports[i]) : 0;
+		tl_check(n == 0, file, line, "%d log lines with \"%s\"", n,
+			 reports[i] ? reports[i] : "");
+	}
+}
+
+int
+ts_run_as(const char *args, uid_t uid, char *out, size_t n)
+{
+	const char *build = getenv("PARLEY_BUILD");
+	char cmd[2048];
+	size_t len = 0, used;
+	int pfd[2], st = -1;
+	pid_t pid;
+
+	used = (size_t)snprintf(cmd, sizeof(cmd),
+				"exec %s/parleyd --listen 127.0.0.1:0",
+				build ? build : "build");
+	for (size_t i = 0; i < TS_DEFAULT_OFF && used < sizeof(cmd); i++)
+		if (!ts_args_name(args, ts_default_off[i]))
+			used += (size_t)snprintf(cmd + used, sizeof(cmd) - used,
+						 " %s none", ts_default_off[i]);
+	if (used < sizeof(cmd))
+		snprintf(cmd + used, sizeof(cmd) - used, " %s 2>&1 </dev/null",
+			 args ? args : "");
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		if (uid != (uid_t)-1 && (setgid(uid) < 0 || setuid(uid) < 0))
+			_exit(126);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		return -1;
+	}
+	long long deadline = tl_now_ms() + TS_RUN_MS;
+	while (len + 1 < n) {
+		struct pollfd pl = {.fd = pfd[0], .events = POLLIN};
+		long long left = deadline - tl_now_ms();
+		if (left <= 0 || poll(&pl, 1, (int)left) <= 0)
+			break;
+		ssize_t r = read(pfd[0], out + len, n - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	if (n)
+		out[len] = '\0';
+	close(pfd[0]);
+	if (ts_wait_gone(pid, TS_RUN_MS) < 0)
+		kill(pid, SIGKILL);
+	if (waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int
+ts_run(const char *args, char *out, size_t n)
+{
+	return ts_run_as(args, (uid_t)-1, out, n);
+}
+
 int
 ts_children(pid_t pid, pid_t *out, int max)
 {
@@ -634,6 +708,174 @@ ts_fd_count(pid_t pid)
 			n++;
 	closedir(d);
 	return n - 1; /* the DIR's own fd */
+}
+
+/* The inode of the server's end of the TCP connection whose client end is
+ * fd, from /proc/net/tcp; 0 if not found. */
+static unsigned long
+ts_server_inode(int fd, int server_port)
+{
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	char line[512];
+	unsigned long inode = 0;
+	FILE *f;
+
+	if (getsockname(fd, (struct sockaddr *)&me, &len) < 0)
+		return 0;
+	f = fopen("/proc/net/tcp", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned lport, rport, st;
+		unsigned long ino;
+		if (sscanf(line,
+			   " %*d: %*x:%x %*x:%x %x %*x:%*x %*x:%*x %*x %*d "
+			   "%*d %lu",
+			   &lport, &rport, &st, &ino) != 4)
+			continue;
+		if (lport == (unsigned)server_port &&
+		    rport == ntohs(me.sin_port) && ino != 0) {
+			inode = ino;
+			break;
+		}
+	}
+	fclose(f);
+	return inode;
+}
+
+static int
+ts_pid_has_inode(pid_t pid, unsigned long inode)
+{
+	char path[64], link[64], want[64];
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		char p[512];
+		ssize_t n;
+		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+		n = readlink(p, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			found = strcmp(link, want) == 0;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* The child of the server that holds the client's connection, or -1. */
+pid_t
+ts_session_of(struct ts_server *s, int fd)
+{
+	pid_t kids[512];
+	unsigned long inode = ts_server_inode(fd, s->port);
+	int nk = ts_children(s->pid, kids, 512);
+
+	if (!inode)
+		return -1;
+	for (int k = 0; k < nk; k++)
+		if (ts_pid_has_inode(kids[k], inode))
+			return kids[k];
+	return -1;
+}
+
+/* ---- metrics ------------------------------------------------------------ */
+
+static char ts_body[65536]; /* the last scrape */
+
+int
+ts_metrics_port(struct ts_server *s)
+{
+	static const char prefix[] = "metrics on http://127.0.0.1:";
+	char line[512];
+	const char *p;
+
+	if (ts_log_wait(s, prefix, 10000) < 0 ||
+	    ts_log_line(s, prefix, line, sizeof(line)) < 0 ||
+	    !(p = strstr(line, prefix)))
+		return -1;
+	return atoi(p + strlen(prefix));
+}
+
+int
+ts_http(int port, const char *request, long len, char *out, size_t n)
+{
+	int fd = tc_connect(port);
+	size_t got = 0;
+	long long deadline = tl_now_ms() + 15000;
+
+	if (fd < 0)
+		return -1;
+	if (len < 0)
+		len = (long)strlen(request);
+	(void)send(fd, request, (size_t)len, MSG_NOSIGNAL);
+	while (got + 1 < n && tl_now_ms() < deadline) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, (int)(deadline - tl_now_ms())) != 1)
+			break;
+		ssize_t r = recv(fd, out + got, n - 1 - got, 0);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	out[got] = '\0';
+	close(fd);
+	return (int)got;
+}
+
+int
+ts_scrape(int port)
+{
+	return ts_http(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", -1,
+		       ts_body, sizeof(ts_body));
+}
+
+const char *
+ts_scraped(void)
+{
+	return ts_body;
+}
+
+double
+ts_sample(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = ts_body; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == ts_body || p[-1] == '\n') && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+	return -1;
+}
+
+double
+ts_wait_sample(int port, const char *name, double want)
+{
+	long long deadline = tl_now_ms() + 10000;
+	double v = -1;
+
+	for (;;) {
+		if (ts_scrape(port) > 0)
+			v = ts_sample(name);
+		if (v == want || tl_now_ms() >= deadline)
+			return v;
+		(void)poll(NULL, 0, 20); /* a scrape interval */
+	}
+}
+
+double
+ts_metric(struct ts_server *s, const char *name)
+{
+	int port = ts_metrics_port(s);
+
+	return port > 0 && ts_scrape(port) > 0 ? ts_sample(name) : -1;
 }
 
 /* ---- clients ------------------------------------------------------------ */
@@ -848,6 +1090,13 @@ tc_close(int fd)
 		tc_in[fd] = NULL;
 	}
 	close(fd);
+}
+
+void
+tc_close_all(const int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		tc_close(fds[i]);
 }
 
 int

@@ -75,7 +75,7 @@ struct ts_server {
  * "--https-listen none" (see https_port), "--irc-listen none",
  * "--irc-listen-tls none" and "--db none" likewise (no test takes a
  * default port or the default database; ts_listen_port finds a TLS
- * listener's port), and the
+ * listener's port; the list is ts_default_off in testlib.c), and the
  * space-separated extra args, and waits for the "listening on" line of
  * every listener they name. Its stderr is collected by a thread and can
  * be waited on with ts_log_wait. Returns NULL on failure (after a
@@ -119,6 +119,14 @@ size_t ts_log_copy(struct ts_server *s, char *out, size_t n);
  * resumes reading with the usual 1 MiB pipe. */
 void ts_log_hold(struct ts_server *s, int hold);
 
+/* Records a failure at file:line for every AddressSanitizer or UBSan
+ * ("runtime error:") report in the server's log so far, and for every
+ * line containing also (when not NULL: "LeakSanitizer", "killed by"). */
+void ts_check_no_sanitizer_reports_at(const char *file, int line,
+				      struct ts_server *s, const char *also);
+#define TS_CHECK_NO_SANITIZER_REPORTS(s, also)                                 \
+	ts_check_no_sanitizer_reports_at(__FILE__, __LINE__, s, also)
+
 /* Sends sig and waits for exit up to timeout_ms; returns the wait status,
  * or -1 on timeout (the server is then killed with SIGKILL). */
 int ts_stop(struct ts_server *s, int sig, int timeout_ms);
@@ -126,12 +134,56 @@ int ts_stop(struct ts_server *s, int sig, int timeout_ms);
 /* SIGKILLs the server if still running, reaps it, frees s. */
 void ts_free(struct ts_server *s);
 
+/* Runs parleyd to its exit, as ts_start would start it ("--listen
+ * 127.0.0.1:0" and every default port and the default database off
+ * unless args names the option) but with args read by the shell (quotes
+ * work), stdin from /dev/null, stdout and stderr into out (n bytes,
+ * NUL-terminated). Blocks up to 30 s. Returns the exit status, or -1
+ * (killed by a signal, or not run). ts_run_as runs it as uid (setgid and
+ * setuid to it first) unless uid is (uid_t)-1. */
+int ts_run(const char *args, char *out, size_t n);
+int ts_run_as(const char *args, uid_t uid, char *out, size_t n);
+
 /* The pids of the server's direct children, read from /proc. Returns the
  * count (at most max). */
 int ts_children(pid_t pid, pid_t *out, int max);
 
 /* Number of open fds of pid, from /proc/PID/fd. */
 int ts_fd_count(pid_t pid);
+
+/* The child of the server that holds the server's end of the TCP
+ * connection whose client end is fd (found through /proc/net/tcp and the
+ * children's /proc/PID/fd), or -1. */
+pid_t ts_session_of(struct ts_server *s, int fd);
+
+/* ---- metrics ------------------------------------------------------------ */
+
+/* Waits up to 10 s for the "metrics on http://127.0.0.1:PORT" line of a
+ * server started with --metrics-listen 127.0.0.1:0: PORT, or -1. */
+int ts_metrics_port(struct ts_server *s);
+
+/* Sends request (len bytes; -1: strlen) to 127.0.0.1:port and reads the
+ * response until the server closes, for up to 15 s, into out (n bytes,
+ * NUL-terminated). Returns its length, or -1. */
+int ts_http(int port, const char *request, long len, char *out, size_t n);
+
+/* GET /metrics into a buffer of testlib's (ts_scraped). Returns the
+ * response's length, or -1. */
+int ts_scrape(int port);
+
+/* The last ts_scrape's response, headers and all. */
+const char *ts_scraped(void);
+
+/* The value of sample name (with its labels) in the last scrape, or -1. */
+double ts_sample(const char *name);
+
+/* Scrapes until sample name is want, for up to 10 s (counters are
+ * published once per loop iteration of each session); returns the last
+ * value seen. */
+double ts_wait_sample(int port, const char *name, double want);
+
+/* One scrape of the server's metrics: the value of sample name, or -1. */
+double ts_metric(struct ts_server *s, const char *name);
 
 /* ---- clients ------------------------------------------------------------ */
 
@@ -160,5 +212,8 @@ int tc_join(int port, char *nick, size_t n);
 
 /* Closes fd and forgets its buffered input. */
 void tc_close(int fd);
+
+/* tc_close on each of the n fds (those below 0 are skipped). */
+void tc_close_all(const int *fds, int n);
 
 #endif

@@ -232,6 +232,33 @@ tt_cat(const char *path, const char *const *files)
 	return 0;
 }
 
+int
+tt_pki_make(struct tt_pki *p)
+{
+	if (tt_dir_make(p->dir, sizeof(p->dir)) < 0 ||
+	    tt_cert_make(p->dir, "ca", "parley test CA", NULL, NULL, 1) < 0 ||
+	    tt_cert_make(p->dir, "a", "first", "DNS:localhost,IP:127.0.0.1",
+			 "ca", 0) < 0 ||
+	    tt_cert_make(p->dir, "b", "second", "DNS:localhost,IP:127.0.0.1",
+			 "ca", 0) < 0)
+		return -1;
+	tt_path(p->dir, "ca.pem", p->ca_pem, sizeof(p->ca_pem));
+	tt_path(p->dir, "a.pem", p->a_pem, sizeof(p->a_pem));
+	tt_path(p->dir, "a.key", p->a_key, sizeof(p->a_key));
+	tt_path(p->dir, "b.pem", p->b_pem, sizeof(p->b_pem));
+	tt_path(p->dir, "b.key", p->b_key, sizeof(p->b_key));
+	return 0;
+}
+
+int
+tt_cert_install(const char *cur_pem, const char *cur_key, const char *pem,
+		const char *key)
+{
+	const char *const c[] = {pem, NULL}, *const k[] = {key, NULL};
+
+	return tt_cat(cur_pem, c) == 0 && tt_cat(cur_key, k) == 0 ? 0 : -1;
+}
+
 /* ---- the client ---------------------------------------------------------- */
 
 struct tt_conn {

@@ -32,6 +32,25 @@ void tt_path(const char *dir, const char *name, char *out, size_t n);
  * path, replacing it in one rename. 0 or -1. */
 int tt_cat(const char *path, const char *const *files);
 
+/* The certificates most TLS tests share, in a fresh tt_dir_make directory
+ * (remove it with tt_dir_remove(dir)): a CA "ca" (CN "parley test CA")
+ * and two server certificates it signed, "a" (CN "first") and "b" (CN
+ * "second"), both for DNS:localhost and IP:127.0.0.1. */
+struct tt_pki {
+	char dir[256];
+	char ca_pem[512];
+	char a_pem[512], a_key[512];
+	char b_pem[512], b_key[512];
+};
+
+/* Makes them and fills in the paths. 0 or -1. */
+int tt_pki_make(struct tt_pki *p);
+
+/* Copies the certificate pem to cur_pem and its key to cur_key, each in
+ * one rename (what an operator does before a reload). 0 or -1. */
+int tt_cert_install(const char *cur_pem, const char *cur_key, const char *pem,
+		    const char *key);
+
 /* ---- a TLS client -------------------------------------------------------- */
 
 struct tt_conn;

@@ -16,6 +16,7 @@
  * in #lobby. A record comes as [selector][caps?][pending operation]
  * [command][record bytes].
  */
+#include "fuzzlib.h"
 #include "lib/line.h"
 #include "server/irc_int.h"
 #include "server/names.h"
@@ -59,16 +60,6 @@ static struct config fuzz_cfg;
 static struct outbox_shm fuzz_shm;
 static struct proto_env fuzz_env = {.cfg = &fuzz_cfg, .shm = &fuzz_shm};
 
-static void
-fuzz_touch(const void *p, size_t n)
-{
-	volatile unsigned sum = 0;
-
-	for (size_t i = 0; i < n; i++)
-		sum += ((const unsigned char *)p)[i];
-	(void)sum;
-}
-
 /* One line: CR LF at its end and nowhere else, no NUL, and at most max
  * bytes from from on. */
 static void
@@ -79,17 +70,6 @@ fuzz_check_line(const char *line, size_t len, size_t from, size_t max)
 	assert(memchr(line, '\r', len - 2) == NULL);
 	assert(memchr(line, '\0', len) == NULL);
 	assert(from < len && len - from <= max);
-}
-
-static void
-fuzz_check_utf8(const char *line, size_t len)
-{
-	for (size_t i = 0; i < len;) {
-		size_t k =
-		    line_utf8_len((const unsigned char *)line + i, len - i);
-		assert(k >= 1);
-		i += k;
-	}
 }
 
 static void
@@ -213,19 +193,11 @@ static void
 fuzz_parse_line(struct fuzz_conn *fc, const uint8_t *raw, size_t raw_len)
 {
 	struct core_op ops[PROTO_OPS_MAX];
-	char *clean = malloc(LINE_SANITIZED_MAX(raw_len) + 1);
-	char *line;
 	size_t len;
+	char *line =
+	    fuzz_sanitized_copy(proto_irc.sanitize, raw, raw_len, &len);
 	int n;
 
-	assert(clean);
-	len = proto_irc.sanitize((const char *)raw, raw_len, clean);
-	assert(len <= LINE_SANITIZED_MAX(raw_len));
-	/* An exact copy: ASan sees any read past len. */
-	line = malloc(len ? len : 1);
-	assert(line);
-	memcpy(line, clean, len);
-	free(clean);
 	memset(ops, 0xA5, sizeof(ops));
 	n = proto_irc.parse(&fc->pc, line, len, ops);
 	assert(n >= 0 && n <= PROTO_OPS_MAX);
@@ -254,17 +226,6 @@ fuzz_lines(unsigned sel, unsigned caps, const uint8_t *data, size_t size)
 
 /* ---- records ------------------------------------------------------------ */
 
-/* Writers only store sanitised text: no control bytes. */
-static void
-fuzz_clean_str(struct outbox_str s)
-{
-	char *p = (char *)(uintptr_t)s.p;
-
-	for (size_t i = 0; i < s.n; i++)
-		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
-			p[i] = '?';
-}
-
 static void
 fuzz_record(unsigned sel, unsigned caps, const uint8_t *data, size_t size)
 {
@@ -278,24 +239,9 @@ fuzz_record(unsigned sel, unsigned caps, const uint8_t *data, size_t size)
 	unsigned pending = data[0], command = data[1];
 	data += 2;
 	size -= 2;
-	/* 8-aligned exact-size copy, as outbox_read hands it over. */
-	copy = aligned_alloc(8, (size + 7) & ~(size_t)7);
+	copy = fuzz_record_copy(data, size, &v);
 	if (!copy)
 		return;
-	memcpy(copy, data, size);
-	if (outbox_decode(copy, size, &v) < 0) {
-		free(copy);
-		return;
-	}
-	v.producer = 1;
-	v.pos = 0;
-	fuzz_clean_str(v.nick);
-	fuzz_clean_str(v.user);
-	fuzz_clean_str(v.host);
-	fuzz_clean_str(v.acct);
-	fuzz_clean_str(v.room);
-	fuzz_clean_str(v.arg);
-	fuzz_clean_str(v.text);
 	for (unsigned variant = 0; variant <= 1 + IRC_CAPS_BROADCAST; variant++)
 		for (int role = 0; role < PROTO_ROLE_COUNT; role++) {
 			size_t n =

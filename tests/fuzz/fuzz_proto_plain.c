@@ -13,6 +13,7 @@
  * else the whole input is lines for a client in #lobby. A record comes as
  * [selector][pending operation][record bytes].
  */
+#include "fuzzlib.h"
 #include "lib/line.h"
 #include "server/names.h"
 #include "server/proto.h"
@@ -41,16 +42,6 @@ static char *fuzz_out; /* PROTO_LINE_MAX bytes exactly */
 static struct config fuzz_cfg;
 static const struct proto_env fuzz_env = {.cfg = &fuzz_cfg};
 
-static void
-fuzz_touch(const void *p, size_t n)
-{
-	volatile unsigned sum = 0;
-
-	for (size_t i = 0; i < n; i++)
-		sum += ((const unsigned char *)p)[i];
-	(void)sum;
-}
-
 /* One line as a client gets it: LF-terminated, no other LF, no CR, no
  * NUL. */
 static void
@@ -61,17 +52,6 @@ fuzz_check_line(const char *line, size_t len)
 	assert(memchr(line, '\n', len - 1) == NULL);
 	assert(memchr(line, '\r', len) == NULL);
 	assert(memchr(line, '\0', len) == NULL);
-}
-
-static void
-fuzz_check_utf8(const char *line, size_t len)
-{
-	for (size_t i = 0; i < len;) {
-		size_t k =
-		    line_utf8_len((const unsigned char *)line + i, len - i);
-		assert(k >= 1);
-		i += k;
-	}
 }
 
 static void
@@ -224,19 +204,10 @@ static void
 fuzz_parse_line(struct fuzz_conn *fc, const uint8_t *raw, size_t raw_len)
 {
 	struct core_op ops[PROTO_OPS_MAX];
-	char *clean = malloc(LINE_SANITIZED_MAX(raw_len) + 1);
-	char *line;
 	size_t len;
+	char *line = fuzz_sanitized_copy(line_sanitize, raw, raw_len, &len);
 	int n;
 
-	assert(clean);
-	len = line_sanitize((const char *)raw, raw_len, clean);
-	assert(len <= LINE_SANITIZED_MAX(raw_len));
-	/* An exact copy: ASan sees any read past len. */
-	line = malloc(len ? len : 1);
-	assert(line);
-	memcpy(line, clean, len);
-	free(clean);
 	memset(ops, 0xA5, sizeof(ops));
 	n = proto_plain.parse(&fc->pc, line, len, ops);
 	assert(n >= 0 && n <= PROTO_OPS_MAX);
@@ -264,17 +235,6 @@ fuzz_lines(unsigned sel, const uint8_t *data, size_t size)
 }
 
 /* ---- records ------------------------------------------------------------ */
-
-/* Writers only store sanitised text: no control bytes. */
-static void
-fuzz_clean_str(struct outbox_str s)
-{
-	char *p = (char *)(uintptr_t)s.p;
-
-	for (size_t i = 0; i < s.n; i++)
-		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
-			p[i] = '?';
-}
 
 /* What the session does before self(): the client's rooms change. */
 static void
@@ -305,25 +265,10 @@ fuzz_record(unsigned sel, unsigned pending, const uint8_t *data, size_t size)
 	struct core_op ops[PROTO_OPS_MAX];
 	struct outbox_view v;
 	struct fuzz_conn fc;
-	/* 8-aligned exact-size copy, as outbox_read hands it over. */
-	void *copy = aligned_alloc(8, (size + 7) & ~(size_t)7);
+	void *copy = fuzz_record_copy(data, size, &v);
 
 	if (!copy)
 		return;
-	memcpy(copy, data, size);
-	if (outbox_decode(copy, size, &v) < 0) {
-		free(copy);
-		return;
-	}
-	v.producer = 1;
-	v.pos = 0;
-	fuzz_clean_str(v.nick);
-	fuzz_clean_str(v.user);
-	fuzz_clean_str(v.host);
-	fuzz_clean_str(v.acct);
-	fuzz_clean_str(v.room);
-	fuzz_clean_str(v.arg);
-	fuzz_clean_str(v.text);
 	for (int role = 0; role < PROTO_ROLE_COUNT; role++) {
 		size_t n = proto_plain.format(&fuzz_env, &v, 0,
 					      (enum proto_role)role, fuzz_out);

@@ -226,13 +226,6 @@ repeat(char *out, size_t n, const char *prefix, const char *unit, int count,
 #define MARK_CMD  MARK_SEND "\n"
 #define MARK_LINE "-!- error: unknown command"
 
-static void
-close_all(int *fds, int n)
-{
-	for (int i = 0; i < n; i++)
-		tc_close(fds[i]);
-}
-
 /* ---- a server, its clients, and conversations as tables ----------------- */
 
 /* A test's clients, as bits: the first nick given to chat_open is A. */
@@ -250,7 +243,7 @@ struct chat {
 static void
 chat_close(struct chat *c)
 {
-	close_all(c->fd, c->n);
+	tc_close_all(c->fd, c->n);
 	ts_free(c->s);
 	c->s = NULL;
 	c->n = 0;
@@ -812,7 +805,7 @@ test_who_splits_a_long_member_list_over_several_lines(void)
 	CHECKF(lines >= 2, "%d /who lines for %d long nicks", lines, N);
 	for (int i = 0; i < N; i++)
 		CHECKF(seen[i] == 1, "member %d listed %d times", i, seen[i]);
-	close_all(fd, N);
+	tc_close_all(fd, N);
 	ts_free(s);
 }
 
@@ -2082,7 +2075,7 @@ test_50_megabytes_of_random_bytes_leave_the_server_serving(void)
 	tc_close(n);
 	for (int i = 0; i < NZ; i++)
 		tc_close(z[i].fd);
-	close_all(k.fd, 2);
+	tc_close_all(k.fd, 2);
 	free(z);
 	ts_free(s);
 }

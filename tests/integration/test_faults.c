@@ -29,85 +29,6 @@ start(const char *args)
 	return ts_start_model(model_args, args);
 }
 
-/* ---- which process serves a client -------------------------------------- */
-
-/* The inode of the server's end of the TCP connection whose client end is
- * fd, from /proc/net/tcp; 0 if not found. */
-static unsigned long
-fault_server_inode(int fd, int server_port)
-{
-	struct sockaddr_in me;
-	socklen_t len = sizeof(me);
-	char line[512];
-	unsigned long inode = 0;
-	FILE *f;
-
-	if (getsockname(fd, (struct sockaddr *)&me, &len) < 0)
-		return 0;
-	f = fopen("/proc/net/tcp", "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned lport, rport, st;
-		unsigned long ino;
-		if (sscanf(line,
-			   " %*d: %*x:%x %*x:%x %x %*x:%*x %*x:%*x %*x %*d "
-			   "%*d %lu",
-			   &lport, &rport, &st, &ino) != 4)
-			continue;
-		if (lport == (unsigned)server_port &&
-		    rport == ntohs(me.sin_port) && ino != 0) {
-			inode = ino;
-			break;
-		}
-	}
-	fclose(f);
-	return inode;
-}
-
-static int
-fault_pid_has_inode(pid_t pid, unsigned long inode)
-{
-	char path[64], link[64], want[64];
-	struct dirent *de;
-	DIR *d;
-	int found = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	snprintf(want, sizeof(want), "socket:[%lu]", inode);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while (!found && (de = readdir(d))) {
-		char p[512];
-		ssize_t n;
-		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-		n = readlink(p, link, sizeof(link) - 1);
-		if (n > 0) {
-			link[n] = '\0';
-			found = strcmp(link, want) == 0;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
-/* The child of the server that holds the client's connection, or -1. */
-static pid_t
-fault_session_of(struct ts_server *s, int fd)
-{
-	pid_t kids[512];
-	unsigned long inode = fault_server_inode(fd, s->port);
-	int nk = ts_children(s->pid, kids, 512);
-
-	if (!inode)
-		return -1;
-	for (int k = 0; k < nk; k++)
-		if (fault_pid_has_inode(kids[k], inode))
-			return kids[k];
-	return -1;
-}
-
 /* ---- a mesh pump that also counts server notices ------------------------ */
 
 enum { FC_MAX = 16 };
@@ -302,16 +223,9 @@ fault_queue_msgs(struct fclient *c, int sender, int count, size_t pad)
 static long
 fault_sender_count(const struct mesh_client *c, int sender)
 {
-	int next = 0;
+	size_t n;
 
-	for (size_t i = 0; i < c->ngot; i++) {
-		if (c->got[i].sender != sender)
-			continue;
-		if (c->got[i].seq != next)
-			return -1;
-		next++;
-	}
-	return next;
+	return mesh_sender_in_order(c, sender, &n) == 0 ? (long)n : -1;
 }
 
 /* On a timeout: what each client got from each sender. */
@@ -422,16 +336,6 @@ check_who_is_survivors(struct burst *b)
 	}
 }
 
-/* Under `make asan` a sanitizer report in any server process is a
- * failure even when the process survived it. */
-static void
-check_no_sanitizer_reports(struct ts_server *s)
-{
-	CHECK(ts_log_count(s, "AddressSanitizer") == 0);
-	CHECK(ts_log_count(s, "runtime error:") == 0);
-	CHECK(ts_log_count(s, "LeakSanitizer") == 0);
-}
-
 /* ---- tests -------------------------------------------------------------- */
 
 static int
@@ -460,7 +364,7 @@ kill_round(int round)
 	REQUIRE(s);
 	REQUIRE(fault_join(c, N, s->port) == 0);
 	for (int i = 0; i < N; i++) {
-		pid_of[i] = fault_session_of(s, c[i].m.fd);
+		pid_of[i] = ts_session_of(s, c[i].m.fd);
 		/* Never kill(-1, ...): no pid, no test. */
 		if (!CHECKF(pid_of[i] > 0, "round %d: no process for client %d",
 			    round, i))
@@ -529,7 +433,7 @@ kill_round(int round)
 out:
 	fault_close(c, N);
 	if (s)
-		check_no_sanitizer_reports(s);
+		TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -580,7 +484,7 @@ test_stopped_session_is_lapped_then_disconnected_others_unaffected(void)
 	REQUIRE(s);
 	REQUIRE(fault_join(c, N, s->port) == 0);
 	for (int i = 0; i < N; i++) {
-		pid_of[i] = fault_session_of(s, c[i].m.fd);
+		pid_of[i] = ts_session_of(s, c[i].m.fd);
 		if (!CHECKF(pid_of[i] > 0, "no process for client %d", i))
 			goto out;
 	}
@@ -645,7 +549,7 @@ out:
 		kill(pid_of[0], SIGCONT);
 	fault_close(c, N);
 	if (s)
-		check_no_sanitizer_reports(s);
+		TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -683,7 +587,7 @@ test_awake_sessions_are_not_lapped_by_an_unthrottled_burst(void)
 	       ts_log_count(s, "session fell behind"));
 	fault_close(c, N);
 	if (s)
-		check_no_sanitizer_reports(s);
+		TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -775,7 +679,7 @@ out:
 	if (b >= 0)
 		tc_close(b);
 	if (s)
-		check_no_sanitizer_reports(s);
+		TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -853,7 +757,7 @@ test_tls_hello_and_http_on_plain_port_are_survived(void)
 	if (b >= 0)
 		tc_close(b);
 	if (s)
-		check_no_sanitizer_reports(s);
+		TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -883,7 +787,7 @@ test_half_closed_client_line_is_delivered_then_it_is_announced_gone(void)
 	tc_close(a);
 	tc_close(h);
 	if (s)
-		check_no_sanitizer_reports(s);
+		TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -943,7 +847,7 @@ test_client_that_never_reads_is_disconnected_others_unaffected(void)
 	CHECK(ts_log_count(s, "killed by signal") == 0);
 	fault_close(c, N + 1);
 	if (s)
-		check_no_sanitizer_reports(s);
+		TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -964,8 +868,8 @@ test_stopped_worker_never_blocks_the_supervisor(void)
 	a = tc_join(s->port, NULL, 0);
 	b = tc_join(s->port, NULL, 0);
 	REQUIRE(a >= 0 && b >= 0);
-	pid_t stopped = fault_session_of(s, a);
-	REQUIRE(stopped > 0 && fault_session_of(s, b) != stopped);
+	pid_t stopped = ts_session_of(s, a);
+	REQUIRE(stopped > 0 && ts_session_of(s, b) != stopped);
 	REQUIRE(kill(stopped, SIGSTOP) == 0);
 	for (int i = 0; i < N; i++)
 		REQUIRE((fds[i] = tc_connect(s->port)) >= 0);
@@ -992,7 +896,7 @@ test_stopped_worker_never_blocks_the_supervisor(void)
 		tc_close(fds[i]);
 	tc_close(a);
 	tc_close(b);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -1032,7 +936,7 @@ test_stalled_log_reader_never_blocks_the_server(void)
 	}
 	CHECK(ts_log_count(s, "log lines dropped: stderr was full") > 0);
 	tc_close(b);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 

@@ -262,49 +262,6 @@ fl_dump(const struct fl_group *g)
 	}
 }
 
-/* The value of sample name (with its labels) from the server's
- * --metrics-listen 127.0.0.1:0, or -1. */
-static double
-fl_metric(struct ts_server *s, const char *name)
-{
-	static char body[65536];
-	const char *req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", *p;
-	char line[512];
-	size_t got = 0, n = strlen(name);
-	long long deadline = tl_now_ms() + 10000;
-	int fd;
-
-	if (ts_log_line(s, "metrics on http://127.0.0.1:", line, sizeof(line)) <
-		0 ||
-	    !(p = strstr(line, "http://127.0.0.1:")) ||
-	    (fd = tc_connect(atoi(p + 17))) < 0)
-		return -1;
-	(void)send(fd, req, strlen(req), MSG_NOSIGNAL);
-	while (got + 1 < sizeof(body) && tl_now_ms() < deadline) {
-		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		ssize_t r;
-		if (poll(&pf, 1, 1000) < 0 ||
-		    (r = recv(fd, body + got, sizeof(body) - 1 - got, 0)) <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	body[got] = '\0';
-	for (p = body; (p = strstr(p, name)) != NULL; p += n)
-		if (p[-1] == '\n' && p[n] == ' ')
-			return strtod(p + n + 1, NULL);
-	return -1;
-}
-
-/* Under `make asan` a sanitizer report in any server process fails. */
-static void
-check_no_sanitizer_reports(struct ts_server *s)
-{
-	CHECK(ts_log_count(s, "AddressSanitizer") == 0);
-	CHECK(ts_log_count(s, "runtime error:") == 0);
-	CHECK(ts_log_count(s, "LeakSanitizer") == 0);
-}
-
 /* Everyone in mask got every marker of every sender in senders (but its
  * own). */
 static unsigned fl_readers, fl_senders;
@@ -424,7 +381,7 @@ test_garbage_sprayers_beside_fast_readers_lose_and_disconnect_nothing(void)
 	CHECK(ts_log_count(s, "killed by signal") == 0);
 out:
 	fl_close(&g);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -504,7 +461,7 @@ test_burst_over_a_small_sendq_cuts_off_no_reader_that_keeps_up(void)
 	CHECK(ts_log_count(s, "session fell behind") == 0);
 out:
 	fl_close(&g);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -602,7 +559,7 @@ sendq_run(const struct sendq_case *k)
 	CHECK(ts_log_count(s, "left: send queue exceeded") == 1);
 out:
 	fl_close(&g);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -616,83 +573,6 @@ test_client_that_never_reads_is_cut_off_by_time_or_at_once_others_lose_nothing(
 }
 
 /* ---- a stopped reader --------------------------------------------------- */
-
-/* The inode of the server's end of the TCP connection whose client end is
- * fd, from /proc/net/tcp; 0 if not found. */
-static unsigned long
-fl_server_inode(int fd, int server_port)
-{
-	struct sockaddr_in me;
-	socklen_t len = sizeof(me);
-	char line[512];
-	unsigned long inode = 0;
-	FILE *f;
-
-	if (getsockname(fd, (struct sockaddr *)&me, &len) < 0)
-		return 0;
-	f = fopen("/proc/net/tcp", "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned lport, rport, st;
-		unsigned long ino;
-		if (sscanf(line,
-			   " %*d: %*x:%x %*x:%x %x %*x:%*x %*x:%*x %*x %*d "
-			   "%*d %lu",
-			   &lport, &rport, &st, &ino) != 4)
-			continue;
-		if (lport == (unsigned)server_port &&
-		    rport == ntohs(me.sin_port) && ino != 0) {
-			inode = ino;
-			break;
-		}
-	}
-	fclose(f);
-	return inode;
-}
-
-static int
-fl_pid_has_inode(pid_t pid, unsigned long inode)
-{
-	char path[64], link[64], want[64];
-	struct dirent *de;
-	DIR *d;
-	int found = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	snprintf(want, sizeof(want), "socket:[%lu]", inode);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while (!found && (de = readdir(d))) {
-		char p[512];
-		ssize_t n;
-		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-		n = readlink(p, link, sizeof(link) - 1);
-		if (n > 0) {
-			link[n] = '\0';
-			found = strcmp(link, want) == 0;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
-/* The child of the server that holds the client's connection, or -1. */
-static pid_t
-fl_process_of(struct ts_server *s, int fd)
-{
-	pid_t kids[512];
-	unsigned long inode = fl_server_inode(fd, s->port);
-	int nk = ts_children(s->pid, kids, 512);
-
-	if (!inode)
-		return -1;
-	for (int k = 0; k < nk; k++)
-		if (fl_pid_has_inode(kids[k], inode))
-			return kids[k];
-	return -1;
-}
 
 static unsigned fl_stopped;
 
@@ -725,7 +605,7 @@ test_stopped_reader_holds_writers_back_until_the_stall_timeout_then_is_lapped(
 	if (!CHECK(fl_join(&g, c, N, s->port) == 0))
 		goto out;
 	for (int i = 0; i < N; i++) {
-		pid_of[i] = fl_process_of(s, c[i].m.fd);
+		pid_of[i] = ts_session_of(s, c[i].m.fd);
 		if (!CHECKF(pid_of[i] > 0, "no process for client %d", i))
 			goto out;
 	}
@@ -756,9 +636,9 @@ test_stopped_reader_holds_writers_back_until_the_stall_timeout_then_is_lapped(
 	/* The operator sees it: one stall, and the senders' sessions paused
 	 * for room in their outbox and waited (the stall timeout, at
 	 * least, in all: only that it was counted is checked). */
-	CHECK(fl_metric(s, "parley_stalled_readers_total") == 1);
-	CHECK(fl_metric(s, "parley_input_pauses_total{cause=\"outbox\"}") >= 1);
-	CHECK(fl_metric(s, "parley_flow_wait_seconds_total") > 0);
+	CHECK(ts_metric(s, "parley_stalled_readers_total") == 1);
+	CHECK(ts_metric(s, "parley_input_pauses_total{cause=\"outbox\"}") >= 1);
+	CHECK(ts_metric(s, "parley_flow_wait_seconds_total") > 0);
 	/* Resumed, it finds itself lapped at once: its clients are told and
 	 * disconnected; what they got before is whole and in order. */
 	REQUIRE(kill(victim, SIGCONT) == 0);
@@ -788,7 +668,7 @@ out:
 	if (victim > 0)
 		kill(victim, SIGCONT);
 	fl_close(&g);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 
@@ -863,14 +743,14 @@ test_supervisor_ring_waits_for_a_stopped_reader_instead_of_lapping_it(void)
 	if (!CHECKF(fl_pump(&g, fl_owners_done, NULL, 120000) == 0,
 		    "the rooms were not set up"))
 		goto out;
-	pid_t stop_pid = fl_process_of(s, c[stopped].m.fd);
-	asker_pid = fl_process_of(s, c[asker].m.fd);
+	pid_t stop_pid = ts_session_of(s, c[stopped].m.fd);
+	asker_pid = ts_session_of(s, c[asker].m.fd);
 	if (!CHECK(stop_pid > 0 && asker_pid > 0))
 		goto out;
 	victim = stop_pid;
 	if (victim == asker_pid) { /* one worker has both: swap roles */
 		for (int i = 0; i < RING0_OWNERS; i++)
-			if (fl_process_of(s, c[i].m.fd) != victim) {
+			if (ts_session_of(s, c[i].m.fd) != victim) {
 				asker = i;
 				break;
 			}
@@ -879,7 +759,7 @@ test_supervisor_ring_waits_for_a_stopped_reader_instead_of_lapping_it(void)
 	}
 	ring0_asker = asker;
 	for (int i = 0; i < N; i++)
-		if (fl_process_of(s, c[i].m.fd) == victim)
+		if (ts_session_of(s, c[i].m.fd) == victim)
 			c[i].frozen = 1;
 	c[asker].room_lines = 0;
 	if (!CHECK(kill(victim, SIGSTOP) == 0))
@@ -912,7 +792,7 @@ out:
 	if (victim > 0)
 		kill(victim, SIGCONT);
 	fl_close(&g);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "LeakSanitizer");
 	ts_free(s);
 }
 

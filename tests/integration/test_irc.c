@@ -25,41 +25,6 @@ start(const char *extra)
 	return irc_start(t_model, extra);
 }
 
-/* A plain client renamed to nick; -1 after a failed check. */
-static int
-plain_as(const struct ts_server *s, const char *nick)
-{
-	char old[64], want[160];
-	int fd = tc_join(s->port, old, sizeof(old));
-
-	if (!CHECKF(fd >= 0, "plain client cannot join"))
-		return -1;
-	tc_send(fd, "/nick %s\n", nick);
-	snprintf(want, sizeof(want), "-!- %s is now known as %s", old, nick);
-	if (!CHECK(tc_expect(fd, want, NULL, 0, WAIT) > 0)) {
-		tc_close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* The plain client's next line containing want. */
-static int
-plain_gets(int fd, const char *want)
-{
-	char line[4096];
-
-	return CHECKF(tc_expect(fd, want, line, sizeof(line), WAIT) > 0,
-		      "plain client: no line with \"%s\"", want);
-}
-
-static void
-close_all(const int *fds, int n)
-{
-	for (int i = 0; i < n; i++)
-		tc_close(fds[i]);
-}
-
 /* ---- registration ------------------------------------------------------- */
 
 static void
@@ -242,7 +207,7 @@ test_a_taken_or_bad_nick_is_refused_and_registration_goes_on(void)
 	    {1, "NICK [b]\\o`b^_{|}-9", {{1, S "001 [b]\\o`b^_{|}-9 :*"}}},
 	};
 	CHECK(IRC_EXCHANGE(fds, steps));
-	close_all(fds, 2);
+	tc_close_all(fds, 2);
 	ts_free(s);
 }
 
@@ -309,7 +274,7 @@ trio_start(struct trio *t, const char *extra, const char *caps)
 		return 0;
 	t->fds[0] = irc_login(t->s, "alice", caps);
 	t->fds[1] = irc_login(t->s, "bob", caps);
-	t->fds[2] = plain_as(t->s, "carol");
+	t->fds[2] = irc_plain_as(t->s, "carol");
 	if (t->fds[0] < 0 || t->fds[1] < 0 || t->fds[2] < 0)
 		return 0;
 	irc_send(t->fds[0], "JOIN #room");
@@ -320,7 +285,7 @@ trio_start(struct trio *t, const char *extra, const char *caps)
 	    !IRC_NEXT(t->fds[0], ":bob!~bob@*.parley JOIN #room"))
 		return 0;
 	tc_send(t->fds[2], "/join #room\n");
-	return plain_gets(t->fds[2], "-!- carol joined #room") &&
+	return IRC_PLAIN_GETS(t->fds[2], "-!- carol joined #room") &&
 	       IRC_NEXT(t->fds[0], ":carol!plain@*.parley JOIN #room") &&
 	       IRC_NEXT(t->fds[1], ":carol!plain@*.parley JOIN #room");
 }
@@ -328,7 +293,7 @@ trio_start(struct trio *t, const char *extra, const char *caps)
 static void
 trio_free(struct trio *t)
 {
-	close_all(t->fds, 3);
+	tc_close_all(t->fds, 3);
 	ts_free(t->s);
 }
 
@@ -503,7 +468,7 @@ test_every_bad_input_gets_its_numeric_and_the_connection_stays_usable(void)
 	struct ts_server *s = start("--flood-burst 100");
 	REQUIRE(s);
 	int a = irc_login(s, "alice", NULL), b = irc_login(s, "bob", NULL);
-	int c = plain_as(s, "carol");
+	int c = irc_plain_as(s, "carol");
 	REQUIRE(a >= 0 && b >= 0 && c >= 0);
 	for (size_t i = 0; i < sizeof(bad_rows) / sizeof(bad_rows[0]); i++) {
 		irc_send(a, "%s", bad_rows[i].send);
@@ -524,7 +489,7 @@ test_every_bad_input_gets_its_numeric_and_the_connection_stays_usable(void)
 	irc_send(a, "PRIVMSG bob :still here");
 	CHECK(IRC_NEXT(b, ":alice!~alice@*.parley PRIVMSG bob :still here"));
 	int fds[] = {a, b, c};
-	close_all(fds, 3);
+	tc_close_all(fds, 3);
 	ts_free(s);
 }
 
@@ -562,7 +527,7 @@ test_too_many_targets_get_407_after_the_first_eight(void)
 	CHECK(IRC_NEXT(a, S "322 alice #1 1 :"));
 	CHECK(IRC_NEXT(a, S "323 *"));
 	int fds[] = {a, b};
-	close_all(fds, 2);
+	tc_close_all(fds, 2);
 	ts_free(s);
 }
 
@@ -594,7 +559,7 @@ test_over_long_lines_and_tags_get_417_and_nothing_is_relayed(void)
 	CHECK(IRC_NEXT(b, "@msgid=* :alice!* PRIVMSG bob :after"));
 	free(big);
 	int fds[] = {a, b};
-	close_all(fds, 2);
+	tc_close_all(fds, 2);
 	ts_free(s);
 }
 
@@ -606,7 +571,7 @@ test_irc_and_plain_clients_chat_both_ways(void)
 	/* Without +t, so that the plain member sets the topic too. */
 	struct ts_server *s = start("--room-modes +n");
 	REQUIRE(s);
-	int a = irc_login(s, "alice", NULL), c = plain_as(s, "carol");
+	int a = irc_login(s, "alice", NULL), c = irc_plain_as(s, "carol");
 	REQUIRE(a >= 0 && c >= 0);
 	irc_send(a, "JOIN #ops");
 	REQUIRE(IRC_UNTIL(a, S "366 alice #ops :End of /NAMES list"));
@@ -619,16 +584,16 @@ test_irc_and_plain_clients_chat_both_ways(void)
 	CHECK(IRC_NEXT(a, ":carol!plain@*.parley PRIVMSG #ops :\001ACTION "
 			  "waves\001"));
 	CHECK(IRC_NEXT(a, ":carol!plain@*.parley PRIVMSG alice :psst"));
-	CHECK(plain_gets(c, "-> *alice* psst"));
+	CHECK(IRC_PLAIN_GETS(c, "-> *alice* psst"));
 	/* IRC -> plain: message, action, private message, notice */
 	irc_send(a, "PRIVMSG #ops :hi carol");
-	CHECK(plain_gets(c, "#ops <alice> hi carol"));
+	CHECK(IRC_PLAIN_GETS(c, "#ops <alice> hi carol"));
 	irc_send(a, "PRIVMSG #ops :\001ACTION bows\001");
-	CHECK(plain_gets(c, "#ops * alice bows"));
+	CHECK(IRC_PLAIN_GETS(c, "#ops * alice bows"));
 	irc_send(a, "PRIVMSG carol :psst back");
-	CHECK(plain_gets(c, "*alice* psst back"));
+	CHECK(IRC_PLAIN_GETS(c, "*alice* psst back"));
 	irc_send(a, "NOTICE carol :a notice");
-	CHECK(plain_gets(c, "*alice* a notice"));
+	CHECK(IRC_PLAIN_GETS(c, "*alice* a notice"));
 	/* A CTCP query is for IRC clients only: the next line carol gets
 	 * is the one after it. */
 	irc_send(a, "PRIVMSG carol :\001VERSION\001");
@@ -639,26 +604,26 @@ test_irc_and_plain_clients_chat_both_ways(void)
 	/* nick changes, topics, both ways */
 	irc_send(a, "NICK alicia");
 	CHECK(IRC_NEXT(a, ":alice!~alice@*.parley NICK :alicia"));
-	CHECK(plain_gets(c, "-!- alice is now known as alicia"));
+	CHECK(IRC_PLAIN_GETS(c, "-!- alice is now known as alicia"));
 	tc_send(c, "/nick caroline\n");
 	CHECK(IRC_NEXT(a, ":carol!plain@*.parley NICK :caroline"));
 	tc_send(c, "/topic #ops plain topic\n");
 	CHECK(IRC_NEXT(a, ":caroline!plain@*.parley TOPIC #ops :plain topic"));
 	irc_send(a, "TOPIC #ops :irc topic");
 	CHECK(IRC_NEXT(a, ":alicia!~alice@*.parley TOPIC #ops :irc topic"));
-	CHECK(plain_gets(c, "-!- alicia set the topic of #ops: irc topic"));
+	CHECK(IRC_PLAIN_GETS(c, "-!- alicia set the topic of #ops: irc topic"));
 	irc_send(a, "TOPIC #ops :");
 	CHECK(IRC_NEXT(a, ":alicia!~alice@*.parley TOPIC #ops :"));
-	CHECK(plain_gets(c, "-!- alicia cleared the topic of #ops"));
+	CHECK(IRC_PLAIN_GETS(c, "-!- alicia cleared the topic of #ops"));
 	/* parts and joins, both ways */
 	irc_send(a, "PART #ops :later");
 	CHECK(IRC_NEXT(a, ":alicia!~alice@*.parley PART #ops :later"));
-	CHECK(plain_gets(c, "-!- alicia left #ops (later)"));
+	CHECK(IRC_PLAIN_GETS(c, "-!- alicia left #ops (later)"));
 	irc_send(a, "JOIN #ops");
 	CHECK(IRC_NEXT(a, ":alicia!~alice@*.parley JOIN #ops"));
 	CHECK(IRC_NEXT(a, S "353 alicia = #ops :caroline alicia"));
 	CHECK(IRC_NEXT(a, S "366 alicia #ops :End of /NAMES list"));
-	CHECK(plain_gets(c, "-!- alicia joined #ops"));
+	CHECK(IRC_PLAIN_GETS(c, "-!- alicia joined #ops"));
 	tc_send(c, "/part #ops bye all\n");
 	CHECK(IRC_NEXT(a, ":caroline!plain@*.parley PART #ops :bye all"));
 	/* quits, both ways */
@@ -666,16 +631,16 @@ test_irc_and_plain_clients_chat_both_ways(void)
 	CHECK(IRC_NEXT(a, ":caroline!plain@*.parley JOIN #ops"));
 	CHECK(IRC_NEXT(a, ":caroline!plain@*.parley QUIT :see you"));
 	tc_close(c);
-	c = plain_as(s, "dan");
+	c = irc_plain_as(s, "dan");
 	REQUIRE(c >= 0);
 	tc_send(c, "/join #ops\n");
 	CHECK(IRC_NEXT(a, ":dan!plain@*.parley JOIN #ops"));
 	irc_send(a, "QUIT :so long");
 	CHECK(IRC_NEXT(a, "ERROR :Closing link: so long"));
 	CHECK(tc_wait_eof(a, WAIT) == 0);
-	CHECK(plain_gets(c, "-!- alicia quit (so long)"));
+	CHECK(IRC_PLAIN_GETS(c, "-!- alicia quit (so long)"));
 	int fds[] = {a, c};
-	close_all(fds, 2);
+	tc_close_all(fds, 2);
 	ts_free(s);
 }
 
@@ -695,7 +660,7 @@ test_a_big_room_of_short_nicknames_is_named_whole(void)
 	for (; made < BIG_ROOM; made++) {
 		snprintf(nick, sizeof(nick), "%c%d", 'a' + made / 10,
 			 made % 10);
-		if ((fds[made] = plain_as(s, nick)) < 0)
+		if ((fds[made] = irc_plain_as(s, nick)) < 0)
 			break;
 	}
 	int a = made == BIG_ROOM ? irc_login(s, "watcher", NULL) : -1;
@@ -717,7 +682,7 @@ test_a_big_room_of_short_nicknames_is_named_whole(void)
 	CHECK(ts_log_count(s, "killed by") == 0);
 	tc_close(a);
 out:
-	close_all(fds, made);
+	tc_close_all(fds, made);
 	ts_free(s);
 }
 
@@ -728,7 +693,7 @@ test_long_plain_lines_reach_irc_clients_split_on_character_boundaries(void)
 	char text[3000], got[8192], joined[4096] = "";
 	size_t n = 0;
 	REQUIRE(s);
-	int a = irc_login(s, "alice", NULL), c = plain_as(s, "carol");
+	int a = irc_login(s, "alice", NULL), c = irc_plain_as(s, "carol");
 	REQUIRE(a >= 0 && c >= 0);
 	irc_send(a, "JOIN #lobby");
 	REQUIRE(IRC_UNTIL(a, S "366 alice #lobby :*"));
@@ -752,7 +717,7 @@ test_long_plain_lines_reach_irc_clients_split_on_character_boundaries(void)
 	}
 	CHECK(strcmp(joined, text) == 0);
 	int fds[] = {a, c};
-	close_all(fds, 2);
+	tc_close_all(fds, 2);
 	ts_free(s);
 }
 
@@ -762,7 +727,7 @@ test_cloaks_hide_addresses_and_are_the_same_for_both_protocols(void)
 	struct ts_server *s = start("");
 	char welcome[512], whois[512];
 	REQUIRE(s);
-	int c = plain_as(s, "carol"), a = irc_connect(s);
+	int c = irc_plain_as(s, "carol"), a = irc_connect(s);
 	REQUIRE(a >= 0 && c >= 0);
 	irc_send(a, "NICK alice");
 	irc_send(a, "USER a 0 * :A");
@@ -783,7 +748,7 @@ test_cloaks_hide_addresses_and_are_the_same_for_both_protocols(void)
 	/* The server's log keeps the real address. */
 	CHECK(ts_log_wait(s, "connected from 127.0.0.1:", WAIT) == 0);
 	int fds[] = {a, c};
-	close_all(fds, 2);
+	tc_close_all(fds, 2);
 	ts_free(s);
 }
 
@@ -793,7 +758,7 @@ test_clients_that_have_not_registered_are_invisible(void)
 	struct ts_server *s = start("");
 	REQUIRE(s);
 	int a = irc_login(s, "alice", NULL), g = irc_connect(s);
-	int c = plain_as(s, "carol");
+	int c = irc_plain_as(s, "carol");
 	REQUIRE(a >= 0 && g >= 0 && c >= 0);
 	irc_send(g, "NICK ghost");
 	CHECK(IRC_SYNC(g) == 0);
@@ -819,7 +784,7 @@ test_clients_that_have_not_registered_are_invisible(void)
 	int fds[] = {a, g};
 	CHECK(IRC_EXCHANGE(fds, steps));
 	tc_send(c, "/msg spook hello\n");
-	CHECK(plain_gets(c, "-!- error: no such nick spook"));
+	CHECK(IRC_PLAIN_GETS(c, "-!- error: no such nick spook"));
 	CHECK(IRC_SYNC(g) == 0);
 	/* Registered, it shows up. */
 	irc_send(g, "USER g 0 * :G");
@@ -827,7 +792,7 @@ test_clients_that_have_not_registered_are_invisible(void)
 	irc_send(a, "ISON spook");
 	CHECK(IRC_NEXT(a, S "303 alice :spook"));
 	int all[] = {a, g, c};
-	close_all(all, 3);
+	tc_close_all(all, 3);
 	ts_free(s);
 }
 
@@ -894,7 +859,7 @@ test_capabilities_change_what_each_client_gets(void)
 	 * away-notify. */
 	CHECK(IRC_SYNC(bare) == 0);
 	CHECK(IRC_SYNC(echo) == 0);
-	close_all(fds, 3);
+	tc_close_all(fds, 3);
 	ts_free(s);
 }
 
@@ -904,13 +869,13 @@ test_history_on_join_reaches_only_clients_that_can_tell_its_time(void)
 	struct ts_server *s = start("");
 	int m;
 	REQUIRE(s);
-	int c = plain_as(s, "carol");
+	int c = irc_plain_as(s, "carol");
 	REQUIRE(c >= 0);
 	tc_send(c, "/join #h\nfirst\n/me second\n");
-	CHECK(plain_gets(c, "-!- carol joined #h"));
+	CHECK(IRC_PLAIN_GETS(c, "-!- carol joined #h"));
 	/* Mark the end of what carol said with her own /who. */
 	tc_send(c, "/who\n");
-	CHECK(plain_gets(c, "-!- members of #h: @carol"));
+	CHECK(IRC_PLAIN_GETS(c, "-!- members of #h: @carol"));
 	int plainirc = irc_login(s, "old", "");
 	int timed = irc_login(s, "timed", "server-time");
 	int batched = irc_login(s, "batched", "server-time batch");
@@ -941,7 +906,7 @@ test_history_on_join_reaches_only_clients_that_can_tell_its_time(void)
 	};
 	int fds[] = {plainirc, timed, batched};
 	CHECK(IRC_EXCHANGE(fds, steps));
-	close_all(fds, 3);
+	tc_close_all(fds, 3);
 	tc_close(c);
 	ts_free(s);
 }
@@ -955,7 +920,7 @@ test_silent_clients_are_pinged_and_closed_with_error_when_dead(void)
 	char got[512];
 	REQUIRE(s);
 	int a = irc_login(s, "alice", NULL), b = irc_login(s, "bob", NULL);
-	int c = plain_as(s, "carol");
+	int c = irc_plain_as(s, "carol");
 	REQUIRE(a >= 0 && b >= 0 && c >= 0);
 	irc_send(a, "JOIN #lobby");
 	REQUIRE(IRC_UNTIL(a, S "366 *"));
@@ -966,16 +931,16 @@ test_silent_clients_are_pinged_and_closed_with_error_when_dead(void)
 	CHECK(IRC_UNTIL(a, "PING :" IRC_SERVER));
 	CHECK(IRC_NEXT(a, "ERROR :Closing link: ping timeout: 1 seconds"));
 	CHECK(tc_wait_eof(a, WAIT) == 0);
-	CHECK(plain_gets(c, "-!- alice quit (ping timeout: 1 seconds)"));
+	CHECK(IRC_PLAIN_GETS(c, "-!- alice quit (ping timeout: 1 seconds)"));
 	/* bob is pinged again and still there; carol (plain) never is. */
 	CHECK(IRC_UNTIL(b, "PING :" IRC_SERVER));
 	irc_send(b, "PRIVMSG carol :alive");
-	CHECK(plain_gets(c, "*bob* alive"));
+	CHECK(IRC_PLAIN_GETS(c, "*bob* alive"));
 	tc_send(c, "/msg bob me too\n");
 	CHECK(IRC_UNTIL(b, ":carol!plain@*.parley PRIVMSG bob :me too"));
 	(void)got;
 	int fds[] = {a, b, c};
-	close_all(fds, 3);
+	tc_close_all(fds, 3);
 	ts_free(s);
 }
 
@@ -1006,29 +971,6 @@ test_an_irc_flooder_is_slowed_never_disconnected(void)
 
 /* ---- start-up and refusals ---------------------------------------------- */
 
-/* parleyd with args: its exit status and the start of what it said. */
-static int
-run_parleyd(const char *args, char *out, size_t n)
-{
-	const char *build = getenv("PARLEY_BUILD");
-	char cmd[512];
-	size_t len = 0;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd),
-		 "exec %s/parleyd --listen 127.0.0.1:0 --http-listen none %s "
-		 "2>&1 </dev/null",
-		 build ? build : "build", args);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (len + 1 < n && fgets(out + len, (int)(n - len), f))
-		len += strlen(out + len);
-	out[len] = '\0';
-	int st = pclose(f);
-	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static const struct {
 	const char *args;
 	int status;
@@ -1050,7 +992,7 @@ test_irc_options_are_checked_at_start(void)
 
 	for (size_t i = 0; i < sizeof(option_rows) / sizeof(option_rows[0]);
 	     i++) {
-		int st = run_parleyd(option_rows[i].args, out, sizeof(out));
+		int st = ts_run(option_rows[i].args, out, sizeof(out));
 		CHECKF(st == option_rows[i].status &&
 			   strstr(out, option_rows[i].says),
 		       "%s: exit %d, \"%.200s\"", option_rows[i].args, st, out);
@@ -1062,12 +1004,12 @@ test_a_refused_irc_client_is_told_why_with_error(void)
 {
 	struct ts_server *s = start("--max-clients 1");
 	REQUIRE(s);
-	int c = plain_as(s, "carol"), a = irc_connect(s);
+	int c = irc_plain_as(s, "carol"), a = irc_connect(s);
 	REQUIRE(c >= 0 && a >= 0);
 	CHECK(IRC_NEXT(a, "ERROR :Closing link: server full, try again later"));
 	CHECK(tc_wait_eof(a, WAIT) == 0);
 	int fds[] = {a, c};
-	close_all(fds, 2);
+	tc_close_all(fds, 2);
 	ts_free(s);
 }
 

@@ -29,55 +29,17 @@ start(const char *extra)
 	return irc_start(t_model, extra);
 }
 
-/* A plain client renamed to nick; -1 after a failed check. */
-static int
-plain_as(const struct ts_server *s, const char *nick)
-{
-	char old[64], want[160];
-	int fd = tc_join(s->port, old, sizeof(old));
-
-	if (!CHECKF(fd >= 0, "plain client cannot join"))
-		return -1;
-	tc_send(fd, "/nick %s\n", nick);
-	snprintf(want, sizeof(want), "-!- %s is now known as %s", old, nick);
-	if (!CHECK(tc_expect(fd, want, NULL, 0, WAIT) > 0)) {
-		tc_close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* The plain client's next line containing want (line 0: the caller's). */
-#define GETS(fd, want) plain_gets_at(__LINE__, fd, want)
-
-static int
-plain_gets_at(int line, int fd, const char *want)
-{
-	char got[4096];
-
-	return CHECKF(tc_expect(fd, want, got, sizeof(got), WAIT) > 0,
-		      "line %d: plain client: no line with \"%s\"", line, want);
-}
-
-/* Sends a plain line and waits for a line containing want. */
-static int
-plain_do(int fd, const char *send, const char *want)
-{
-	tc_send(fd, "%s\n", send);
-	return GETS(fd, want);
-}
-
 /* alice makes #ops (its operator), bob joins; both see bob join. */
 static int
 plain_pair(const struct ts_server *s, int *a, int *b)
 {
-	*a = plain_as(s, "alice");
-	*b = plain_as(s, "bob");
+	*a = irc_plain_as(s, "alice");
+	*b = irc_plain_as(s, "bob");
 	if (*a < 0 || *b < 0)
 		return 0;
-	return plain_do(*a, "/join #ops", "-!- alice joined #ops") &&
-	       plain_do(*b, "/join #ops", "-!- bob joined #ops") &&
-	       GETS(*a, "-!- bob joined #ops");
+	return IRC_PLAIN_DO(*a, "/join #ops", "-!- alice joined #ops") &&
+	       IRC_PLAIN_DO(*b, "/join #ops", "-!- bob joined #ops") &&
+	       IRC_PLAIN_GETS(*a, "-!- bob joined #ops");
 }
 
 /* ---- room operators ----------------------------------------------------- */
@@ -103,21 +65,22 @@ test_a_plain_member_who_is_no_operator_is_refused_each_privileged_command(void)
 	int a, b;
 	REQUIRE(s);
 	REQUIRE(plain_pair(s, &a, &b));
-	CHECK(plain_do(a, "/who", "-!- members of #ops: "));
+	CHECK(IRC_PLAIN_DO(a, "/who", "-!- members of #ops: "));
 	for (size_t i = 0;
 	     i < sizeof(plain_privileged) / sizeof(plain_privileged[0]); i++)
-		CHECKF(plain_do(b, plain_privileged[i],
-				"-!- error: you are not an operator of #ops"),
-		       "%s", plain_privileged[i]);
+		CHECKF(
+		    IRC_PLAIN_DO(b, plain_privileged[i],
+				 "-!- error: you are not an operator of #ops"),
+		    "%s", plain_privileged[i]);
 	for (size_t i = 0;
 	     i < sizeof(plain_oper_only) / sizeof(plain_oper_only[0]); i++)
-		CHECKF(plain_do(b, plain_oper_only[i],
-				"-!- error: only server operators may do "
-				"that"),
+		CHECKF(IRC_PLAIN_DO(b, plain_oper_only[i],
+				    "-!- error: only server operators may do "
+				    "that"),
 		       "%s", plain_oper_only[i]);
 	/* Listing is for everyone; nothing changed. */
-	CHECK(plain_do(b, "/bans", "-!- end of the bans of #ops"));
-	CHECK(plain_do(b, "/mode", "-!- modes of #ops: +nt"));
+	CHECK(IRC_PLAIN_DO(b, "/bans", "-!- end of the bans of #ops"));
+	CHECK(IRC_PLAIN_DO(b, "/mode", "-!- modes of #ops: +nt"));
 	tc_close(a);
 	tc_close(b);
 	ts_free(s);
@@ -131,8 +94,9 @@ test_who_shows_operators_and_voice_and_the_lobby_has_no_operator(void)
 	char line[512];
 	REQUIRE(s);
 	REQUIRE(plain_pair(s, &a, &b));
-	CHECK(plain_do(a, "/voice bob", "-!- alice sets mode +v bob on #ops"));
-	CHECK(GETS(b, "-!- alice sets mode +v bob on #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/voice bob",
+			   "-!- alice sets mode +v bob on #ops"));
+	CHECK(IRC_PLAIN_GETS(b, "-!- alice sets mode +v bob on #ops"));
 	tc_send(a, "/who\n");
 	CHECK(tc_expect(a, "-!- members of #ops:", line, sizeof(line), WAIT) >
 	      0);
@@ -143,9 +107,9 @@ test_who_shows_operators_and_voice_and_the_lobby_has_no_operator(void)
 	CHECK(tc_expect(a, "-!- members of #lobby:", line, sizeof(line), WAIT) >
 	      0);
 	CHECKF(!strchr(line, '@'), "%s", line);
-	CHECK(plain_do(b, "/topic #lobby hello all",
-		       "-!- bob set the topic of #lobby: hello all"));
-	CHECK(plain_do(b, "/mode #lobby", "-!- modes of #lobby: +n"));
+	CHECK(IRC_PLAIN_DO(b, "/topic #lobby hello all",
+			   "-!- bob set the topic of #lobby: hello all"));
+	CHECK(IRC_PLAIN_DO(b, "/mode #lobby", "-!- modes of #lobby: +n"));
 	tc_close(a);
 	tc_close(b);
 	ts_free(s);
@@ -158,31 +122,34 @@ test_a_moderated_room_hears_only_voice_and_operators(void)
 	int a, b;
 	REQUIRE(s);
 	REQUIRE(plain_pair(s, &a, &b));
-	CHECK(plain_do(a, "/mode +m", "-!- alice sets mode +m on #ops"));
-	CHECK(GETS(b, "-!- alice sets mode +m on #ops"));
-	CHECK(plain_do(b, "quiet please",
-		       "-!- error: you cannot speak in #ops (+m"));
-	CHECK(plain_do(a, "/voice bob", "-!- alice sets mode +v bob on #ops"));
-	CHECK(GETS(b, "-!- alice sets mode +v bob on #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/mode +m", "-!- alice sets mode +m on #ops"));
+	CHECK(IRC_PLAIN_GETS(b, "-!- alice sets mode +m on #ops"));
+	CHECK(IRC_PLAIN_DO(b, "quiet please",
+			   "-!- error: you cannot speak in #ops (+m"));
+	CHECK(IRC_PLAIN_DO(a, "/voice bob",
+			   "-!- alice sets mode +v bob on #ops"));
+	CHECK(IRC_PLAIN_GETS(b, "-!- alice sets mode +v bob on #ops"));
 	tc_send(b, "now I may\n");
-	CHECK(GETS(a, "#ops <bob> now I may"));
-	CHECK(
-	    plain_do(a, "/devoice bob", "-!- alice sets mode -v bob on #ops"));
-	CHECK(GETS(b, "-!- alice sets mode -v bob on #ops"));
-	CHECK(plain_do(b, "again", "-!- error: you cannot speak in #ops"));
+	CHECK(IRC_PLAIN_GETS(a, "#ops <bob> now I may"));
+	CHECK(IRC_PLAIN_DO(a, "/devoice bob",
+			   "-!- alice sets mode -v bob on #ops"));
+	CHECK(IRC_PLAIN_GETS(b, "-!- alice sets mode -v bob on #ops"));
+	CHECK(IRC_PLAIN_DO(b, "again", "-!- error: you cannot speak in #ops"));
 	/* An operator speaks; a new operator may set modes. */
-	CHECK(plain_do(a, "/op bob", "-!- alice sets mode +o bob on #ops"));
-	CHECK(GETS(b, "-!- alice sets mode +o bob on #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/op bob", "-!- alice sets mode +o bob on #ops"));
+	CHECK(IRC_PLAIN_GETS(b, "-!- alice sets mode +o bob on #ops"));
 	tc_send(b, "op speaks\n");
-	CHECK(GETS(a, "#ops <bob> op speaks"));
-	CHECK(plain_do(b, "/deop alice", "-!- bob sets mode -o alice on #ops"));
-	CHECK(plain_do(a, "/mode -m",
-		       "-!- error: you are not an operator of #ops"));
+	CHECK(IRC_PLAIN_GETS(a, "#ops <bob> op speaks"));
+	CHECK(IRC_PLAIN_DO(b, "/deop alice",
+			   "-!- bob sets mode -o alice on #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/mode -m",
+			   "-!- error: you are not an operator of #ops"));
 	/* +t: only operators set the topic. */
-	CHECK(plain_do(a, "/topic mine",
-		       "-!- error: you are not an operator of #ops"));
-	CHECK(plain_do(b, "/mode -t+s", "-!- bob sets mode -t+s on #ops"));
-	CHECK(plain_do(a, "/topic mine", "-!- alice set the topic of #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/topic mine",
+			   "-!- error: you are not an operator of #ops"));
+	CHECK(IRC_PLAIN_DO(b, "/mode -t+s", "-!- bob sets mode -t+s on #ops"));
+	CHECK(
+	    IRC_PLAIN_DO(a, "/topic mine", "-!- alice set the topic of #ops"));
 	tc_close(a);
 	tc_close(b);
 	ts_free(s);
@@ -197,35 +164,39 @@ test_a_kicked_client_is_told_why_and_a_banned_one_cannot_rejoin(void)
 	int a, b;
 	REQUIRE(s);
 	REQUIRE(plain_pair(s, &a, &b));
-	CHECK(
-	    plain_do(a, "/ban bob", "-!- alice sets mode +b bob!*@* on #ops"));
-	CHECK(plain_do(a, "/kick bob flooding",
-		       "-!- alice kicked bob from #ops (flooding)"));
-	CHECK(GETS(b, "-!- alice kicked bob from #ops (flooding)"));
-	CHECK(GETS(b, "-!- now talking in #lobby"));
-	CHECK(plain_do(b, "/join #ops", "-!- error: you are banned from #ops"));
-	CHECK(plain_do(a, "/bans", "-!- ban on #ops: bob!*@* (set by alice)"));
-	CHECK(GETS(a, "-!- end of the bans of #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/ban bob",
+			   "-!- alice sets mode +b bob!*@* on #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/kick bob flooding",
+			   "-!- alice kicked bob from #ops (flooding)"));
+	CHECK(IRC_PLAIN_GETS(b, "-!- alice kicked bob from #ops (flooding)"));
+	CHECK(IRC_PLAIN_GETS(b, "-!- now talking in #lobby"));
+	CHECK(IRC_PLAIN_DO(b, "/join #ops",
+			   "-!- error: you are banned from #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/bans",
+			   "-!- ban on #ops: bob!*@* (set by alice)"));
+	CHECK(IRC_PLAIN_GETS(a, "-!- end of the bans of #ops"));
 	/* Bad masks and a second kick of someone gone. */
-	CHECK(plain_do(a, "/ban a!b!c", "-!- error: invalid mask"));
-	CHECK(plain_do(a, "/kick bob", "-!- error: bob is not in #ops"));
-	CHECK(plain_do(a, "/kick nobody", "-!- error: no such nick nobody"));
-	CHECK(plain_do(a, "/unban nobody", "-!- error: no such ban"));
+	CHECK(IRC_PLAIN_DO(a, "/ban a!b!c", "-!- error: invalid mask"));
+	CHECK(IRC_PLAIN_DO(a, "/kick bob", "-!- error: bob is not in #ops"));
+	CHECK(
+	    IRC_PLAIN_DO(a, "/kick nobody", "-!- error: no such nick nobody"));
+	CHECK(IRC_PLAIN_DO(a, "/unban nobody", "-!- error: no such ban"));
 	/* An account mask parses and matches no one without an account. */
-	CHECK(plain_do(a, "/ban $a:bob",
-		       "-!- alice sets mode +b $a:bob on #ops"));
-	CHECK(plain_do(a, "/unban bob",
-		       "-!- alice sets mode -b bob!*@* on #ops"));
-	CHECK(plain_do(b, "/join #ops", "-!- bob joined #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/ban $a:bob",
+			   "-!- alice sets mode +b $a:bob on #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/unban bob",
+			   "-!- alice sets mode -b bob!*@* on #ops"));
+	CHECK(IRC_PLAIN_DO(b, "/join #ops", "-!- bob joined #ops"));
 	/* A ban by the cloak everyone from this address shares. */
-	CHECK(plain_do(a, "/kick bob", "-!- alice kicked bob from #ops"));
-	CHECK(GETS(b, "-!- alice kicked bob from #ops"));
-	CHECK(plain_do(a, "/ban *!*@*.parley",
-		       "-!- alice sets mode +b *!*@*.parley on #ops"));
-	CHECK(plain_do(b, "/join #ops", "-!- error: you are banned from #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/kick bob", "-!- alice kicked bob from #ops"));
+	CHECK(IRC_PLAIN_GETS(b, "-!- alice kicked bob from #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/ban *!*@*.parley",
+			   "-!- alice sets mode +b *!*@*.parley on #ops"));
+	CHECK(IRC_PLAIN_DO(b, "/join #ops",
+			   "-!- error: you are banned from #ops"));
 	/* Nothing a moderator did closed bob's connection. */
 	tc_send(b, "/msg alice still here\n");
-	CHECK(GETS(a, "*bob* still here"));
+	CHECK(IRC_PLAIN_GETS(a, "*bob* still here"));
 	tc_close(a);
 	tc_close(b);
 	ts_free(s);
@@ -255,44 +226,46 @@ test_an_account_ban_refuses_the_logged_in_account_it_names(void)
 	struct ts_server *s = start(args);
 	REQUIRE(s);
 	REQUIRE(plain_pair(s, &a, &b));
-	c = plain_as(s, "carol");
+	c = irc_plain_as(s, "carol");
 	REQUIRE(c >= 0);
-	CHECK(plain_do(b, "/register hunter22", "-!- registered bob"));
+	CHECK(IRC_PLAIN_DO(b, "/register hunter22", "-!- registered bob"));
 	for (size_t i = 0;
 	     i < sizeof(t_account_bans) / sizeof(t_account_bans[0]); i++) {
 		const char *m = t_account_bans[i].mask;
 		snprintf(line, sizeof(line), "/ban %s", m);
-		CHECKF(plain_do(a, line, "-!- alice sets mode +b"), "row %zu",
-		       i);
-		CHECKF(
-		    plain_do(a, "/kick bob", "-!- alice kicked bob from #ops"),
-		    "row %zu", i);
-		CHECK(GETS(b, "-!- alice kicked bob from #ops"));
-		CHECKF(plain_do(b, "/join #ops",
-				t_account_bans[i].bob_refused
-				    ? "-!- error: you are banned from #ops"
-				    : "-!- bob joined #ops"),
+		CHECKF(IRC_PLAIN_DO(a, line, "-!- alice sets mode +b"),
+		       "row %zu", i);
+		CHECKF(IRC_PLAIN_DO(a, "/kick bob",
+				    "-!- alice kicked bob from #ops"),
+		       "row %zu", i);
+		CHECK(IRC_PLAIN_GETS(b, "-!- alice kicked bob from #ops"));
+		CHECKF(IRC_PLAIN_DO(b, "/join #ops",
+				    t_account_bans[i].bob_refused
+					? "-!- error: you are banned from #ops"
+					: "-!- bob joined #ops"),
 		       "row %zu (%s): bob", i, m);
-		CHECKF(plain_do(c, "/join #ops",
-				t_account_bans[i].carol_refused
-				    ? "-!- error: you are banned from #ops"
-				    : "-!- carol joined #ops"),
+		CHECKF(IRC_PLAIN_DO(c, "/join #ops",
+				    t_account_bans[i].carol_refused
+					? "-!- error: you are banned from #ops"
+					: "-!- carol joined #ops"),
 		       "row %zu (%s): carol", i, m);
 		/* Back to the start: no ban, bob in, carol out. */
 		snprintf(line, sizeof(line), "/unban %s", m);
-		CHECKF(plain_do(a, line, "-!- alice sets mode -b"), "row %zu",
-		       i);
+		CHECKF(IRC_PLAIN_DO(a, line, "-!- alice sets mode -b"),
+		       "row %zu", i);
 		if (!t_account_bans[i].bob_refused)
-			CHECK(plain_do(b, "/part #ops", "-!- bob left #ops"));
-		CHECK(plain_do(b, "/join #ops", "-!- bob joined #ops"));
+			CHECK(
+			    IRC_PLAIN_DO(b, "/part #ops", "-!- bob left #ops"));
+		CHECK(IRC_PLAIN_DO(b, "/join #ops", "-!- bob joined #ops"));
 		if (!t_account_bans[i].carol_refused)
-			CHECK(plain_do(c, "/part #ops", "-!- carol left #ops"));
+			CHECK(IRC_PLAIN_DO(c, "/part #ops",
+					   "-!- carol left #ops"));
 	}
 	/* Logged out, bob is no account: its ban passes him. */
-	CHECK(plain_do(a, "/ban $a:bob", "-!- alice sets mode +b $a:bob"));
-	CHECK(plain_do(a, "/kick bob", "-!- alice kicked bob from #ops"));
-	CHECK(plain_do(b, "/logout", "-!- you are logged out"));
-	CHECK(plain_do(b, "/join #ops", "joined #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/ban $a:bob", "-!- alice sets mode +b $a:bob"));
+	CHECK(IRC_PLAIN_DO(a, "/kick bob", "-!- alice kicked bob from #ops"));
+	CHECK(IRC_PLAIN_DO(b, "/logout", "-!- you are logged out"));
+	CHECK(IRC_PLAIN_DO(b, "/join #ops", "joined #ops"));
 	tc_close(a);
 	tc_close(b);
 	tc_close(c);
@@ -308,22 +281,28 @@ test_a_key_and_a_limit_keep_a_room_closed(void)
 	int a, b, c;
 	REQUIRE(s);
 	REQUIRE(plain_pair(s, &a, &b));
-	c = plain_as(s, "carol");
+	c = irc_plain_as(s, "carol");
 	REQUIRE(c >= 0);
-	CHECK(plain_do(a, "/mode +k", "-!- error: mode k needs a parameter"));
-	CHECK(plain_do(a, "/mode +kl sesame 2",
-		       "-!- alice sets mode +kl sesame 2 on #ops"));
-	CHECK(plain_do(a, "/mode", "-!- modes of #ops: +klnt sesame 2"));
+	CHECK(
+	    IRC_PLAIN_DO(a, "/mode +k", "-!- error: mode k needs a parameter"));
+	CHECK(IRC_PLAIN_DO(a, "/mode +kl sesame 2",
+			   "-!- alice sets mode +kl sesame 2 on #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/mode", "-!- modes of #ops: +klnt sesame 2"));
 	/* Who is not in the room sees that it has a key, not the key. */
-	CHECK(plain_do(c, "/mode #ops", "-!- modes of #ops: +klnt * 2"));
-	CHECK(plain_do(c, "/join #ops", "-!- error: #ops needs its key"));
-	CHECK(plain_do(c, "/join #ops wrong", "-!- error: #ops needs its key"));
-	CHECK(plain_do(c, "/join #ops sesame", "-!- error: #ops is full (+l)"));
-	CHECK(plain_do(a, "/mode +l 3", "-!- alice sets mode +l 3 on #ops"));
-	CHECK(plain_do(c, "/join #ops sesame", "-!- carol joined #ops"));
-	CHECK(plain_do(a, "/mode -kl", "-!- alice sets mode -kl * on #ops"));
-	CHECK(plain_do(a, "/mode +l 0", "-!- error: mode l needs a parameter"));
-	CHECK(plain_do(a, "/mode +x", "-!- error: unknown mode x"));
+	CHECK(IRC_PLAIN_DO(c, "/mode #ops", "-!- modes of #ops: +klnt * 2"));
+	CHECK(IRC_PLAIN_DO(c, "/join #ops", "-!- error: #ops needs its key"));
+	CHECK(IRC_PLAIN_DO(c, "/join #ops wrong",
+			   "-!- error: #ops needs its key"));
+	CHECK(IRC_PLAIN_DO(c, "/join #ops sesame",
+			   "-!- error: #ops is full (+l)"));
+	CHECK(
+	    IRC_PLAIN_DO(a, "/mode +l 3", "-!- alice sets mode +l 3 on #ops"));
+	CHECK(IRC_PLAIN_DO(c, "/join #ops sesame", "-!- carol joined #ops"));
+	CHECK(
+	    IRC_PLAIN_DO(a, "/mode -kl", "-!- alice sets mode -kl * on #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/mode +l 0",
+			   "-!- error: mode l needs a parameter"));
+	CHECK(IRC_PLAIN_DO(a, "/mode +x", "-!- error: unknown mode x"));
 	tc_close(a);
 	tc_close(b);
 	tc_close(c);
@@ -337,26 +316,28 @@ test_an_invite_only_room_admits_whom_an_operator_invited(void)
 	int a, b, c;
 	REQUIRE(s);
 	REQUIRE(plain_pair(s, &a, &b));
-	c = plain_as(s, "carol");
+	c = irc_plain_as(s, "carol");
 	REQUIRE(c >= 0);
-	CHECK(plain_do(a, "/mode +i", "-!- alice sets mode +i on #ops"));
-	CHECK(plain_do(c, "/join #ops", "-!- error: #ops is invite only"));
-	CHECK(plain_do(b, "/invite carol",
-		       "-!- error: you are not an operator of #ops"));
-	CHECK(plain_do(a, "/invite bob", "-!- error: bob is already in #ops"));
-	CHECK(plain_do(a, "/invite carol", "-!- invited carol to #ops"));
-	CHECK(GETS(c, "-!- alice invites you to #ops; /join #ops"));
-	CHECK(plain_do(c, "/join #ops", "-!- carol joined #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/mode +i", "-!- alice sets mode +i on #ops"));
+	CHECK(IRC_PLAIN_DO(c, "/join #ops", "-!- error: #ops is invite only"));
+	CHECK(IRC_PLAIN_DO(b, "/invite carol",
+			   "-!- error: you are not an operator of #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/invite bob",
+			   "-!- error: bob is already in #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/invite carol", "-!- invited carol to #ops"));
+	CHECK(IRC_PLAIN_GETS(c, "-!- alice invites you to #ops; /join #ops"));
+	CHECK(IRC_PLAIN_DO(c, "/join #ops", "-!- carol joined #ops"));
 	/* The invitation is used up. */
-	CHECK(plain_do(a, "/kick carol", "-!- alice kicked carol from #ops"));
-	CHECK(GETS(c, "-!- alice kicked carol from #ops"));
-	CHECK(plain_do(c, "/join #ops", "-!- error: #ops is invite only"));
+	CHECK(
+	    IRC_PLAIN_DO(a, "/kick carol", "-!- alice kicked carol from #ops"));
+	CHECK(IRC_PLAIN_GETS(c, "-!- alice kicked carol from #ops"));
+	CHECK(IRC_PLAIN_DO(c, "/join #ops", "-!- error: #ops is invite only"));
 	/* +s hides the room from who is not in it. */
-	CHECK(plain_do(a, "/mode +s", "-!- alice sets mode +s on #ops"));
-	CHECK(plain_do(c, "/who #ops", "-!- error: no such room #ops"));
-	CHECK(plain_do(a, "/rooms", "-!- #ops: 2 members"));
+	CHECK(IRC_PLAIN_DO(a, "/mode +s", "-!- alice sets mode +s on #ops"));
+	CHECK(IRC_PLAIN_DO(c, "/who #ops", "-!- error: no such room #ops"));
+	CHECK(IRC_PLAIN_DO(a, "/rooms", "-!- #ops: 2 members"));
 	tc_send(c, "/rooms\n");
-	CHECK(GETS(c, "-!- #lobby:"));
+	CHECK(IRC_PLAIN_GETS(c, "-!- #lobby:"));
 	tc_send(c, "/who #lobby\n");
 	char line[512];
 	CHECK(tc_expect(c, "-!- members of #lobby", line, sizeof(line), WAIT) >
@@ -376,39 +357,41 @@ test_a_server_operator_kills_walls_and_bans_an_address(void)
 	int a, b, c, d;
 	REQUIRE(s);
 	REQUIRE(plain_pair(s, &a, &b));
-	c = plain_as(s, "carol");
+	c = irc_plain_as(s, "carol");
 	REQUIRE(c >= 0);
-	CHECK(plain_do(c, "/oper admin wrong",
-		       "-!- error: wrong operator password"));
-	CHECK(plain_do(c, "/oper nobody secret",
-		       "-!- error: no such operator nobody"));
-	CHECK(plain_do(c, "/oper admin secret",
-		       "-!- you are now a server operator"));
+	CHECK(IRC_PLAIN_DO(c, "/oper admin wrong",
+			   "-!- error: wrong operator password"));
+	CHECK(IRC_PLAIN_DO(c, "/oper nobody secret",
+			   "-!- error: no such operator nobody"));
+	CHECK(IRC_PLAIN_DO(c, "/oper admin secret",
+			   "-!- you are now a server operator"));
 	CHECK(ts_log_wait(s, "carol (127.0.0.1:", WAIT) == 0);
 	CHECK(ts_log_wait(s, "is now server operator admin", WAIT) == 0);
 	/* An operator of the server acts as one in any room. */
-	CHECK(plain_do(c, "/mode #ops +m", "-!- carol sets mode +m on #ops"));
-	CHECK(GETS(a, "-!- carol sets mode +m on #ops"));
-	CHECK(plain_do(c, "/wall maintenance at noon",
-		       "-!- wall from carol: maintenance at noon"));
-	CHECK(GETS(a, "-!- wall from carol: maintenance at noon"));
-	CHECK(GETS(b, "-!- wall from carol: maintenance at noon"));
-	CHECK(plain_do(c, "/kill bob spamming", "-!- killed bob"));
-	CHECK(GETS(b, "-!- disconnected: Killed by carol (spamming)"));
+	CHECK(
+	    IRC_PLAIN_DO(c, "/mode #ops +m", "-!- carol sets mode +m on #ops"));
+	CHECK(IRC_PLAIN_GETS(a, "-!- carol sets mode +m on #ops"));
+	CHECK(IRC_PLAIN_DO(c, "/wall maintenance at noon",
+			   "-!- wall from carol: maintenance at noon"));
+	CHECK(IRC_PLAIN_GETS(a, "-!- wall from carol: maintenance at noon"));
+	CHECK(IRC_PLAIN_GETS(b, "-!- wall from carol: maintenance at noon"));
+	CHECK(IRC_PLAIN_DO(c, "/kill bob spamming", "-!- killed bob"));
+	CHECK(
+	    IRC_PLAIN_GETS(b, "-!- disconnected: Killed by carol (spamming)"));
 	CHECK(tc_wait_eof(b, WAIT) == 0);
-	CHECK(GETS(a, "-!- bob quit (Killed by carol (spamming))"));
+	CHECK(IRC_PLAIN_GETS(a, "-!- bob quit (Killed by carol (spamming))"));
 	CHECK(ts_log_wait(s, "moderation: carol (oper admin) killed bob",
 			  WAIT) == 0);
 	/* A server-wide ban refuses new connections from the address,
 	 * and no one already here. */
-	CHECK(plain_do(c, "/gline 127.0.0.* abuse",
-		       "-!- server ban on 127.0.0.* set"));
-	CHECK(plain_do(c, "/glines",
-		       "-!- server ban: 127.0.0.* (set by carol: "
-		       "abuse)"));
+	CHECK(IRC_PLAIN_DO(c, "/gline 127.0.0.* abuse",
+			   "-!- server ban on 127.0.0.* set"));
+	CHECK(IRC_PLAIN_DO(c, "/glines",
+			   "-!- server ban: 127.0.0.* (set by carol: "
+			   "abuse)"));
 	d = tc_connect(s->port);
 	REQUIRE(d >= 0);
-	CHECK(GETS(d, "-!- you are banned from this server"));
+	CHECK(IRC_PLAIN_GETS(d, "-!- you are banned from this server"));
 	CHECK(tc_wait_eof(d, WAIT) == 0);
 	tc_close(d);
 	d = irc_connect(s);
@@ -417,10 +400,10 @@ test_a_server_operator_kills_walls_and_bans_an_address(void)
 			  "server"));
 	tc_close(d);
 	tc_send(a, "/msg carol still here\n");
-	CHECK(GETS(c, "*alice* still here"));
-	CHECK(plain_do(c, "/ungline 127.0.0.*",
-		       "-!- server ban on 127.0.0.* lifted"));
-	d = plain_as(s, "dave");
+	CHECK(IRC_PLAIN_GETS(c, "*alice* still here"));
+	CHECK(IRC_PLAIN_DO(c, "/ungline 127.0.0.*",
+			   "-!- server ban on 127.0.0.* lifted"));
+	d = irc_plain_as(s, "dave");
 	CHECK(d >= 0);
 	tc_close(d);
 	tc_close(a);
@@ -448,14 +431,14 @@ test_hash_password_makes_a_hash_oper_accepts(void)
 	snprintf(cmd, sizeof(cmd), "--oper root:%s", hash);
 	struct ts_server *s = start(cmd);
 	REQUIRE(s);
-	int a = plain_as(s, "alice");
+	int a = irc_plain_as(s, "alice");
 	REQUIRE(a >= 0);
-	CHECK(plain_do(a, "/oper root", "-!- error: usage: /oper"));
-	CHECK(plain_do(a, "/oper root sesame",
-		       "-!- error: wrong operator password"));
+	CHECK(IRC_PLAIN_DO(a, "/oper root", "-!- error: usage: /oper"));
+	CHECK(IRC_PLAIN_DO(a, "/oper root sesame",
+			   "-!- error: wrong operator password"));
 	/* The password is the rest of the line: spaces included. */
-	CHECK(plain_do(a, "/oper root open sesame",
-		       "-!- you are now a server operator"));
+	CHECK(IRC_PLAIN_DO(a, "/oper root open sesame",
+			   "-!- you are now a server operator"));
 	tc_close(a);
 	ts_free(s);
 }
@@ -648,33 +631,35 @@ test_irc_and_plain_users_see_each_others_moderation(void)
 	struct ts_server *s = start("");
 	REQUIRE(s);
 	int irc = irc_login(s, "ivan", NULL);
-	int p = plain_as(s, "paula");
+	int p = irc_plain_as(s, "paula");
 	REQUIRE(irc >= 0 && p >= 0);
-	CHECK(plain_do(p, "/join #mix", "-!- paula joined #mix"));
+	CHECK(IRC_PLAIN_DO(p, "/join #mix", "-!- paula joined #mix"));
 	irc_send(irc, "JOIN #mix");
 	CHECK(IRC_UNTIL(irc, S "353 ivan = #mix :*@paula*"));
-	CHECK(GETS(p, "-!- ivan joined #mix"));
+	CHECK(IRC_PLAIN_GETS(p, "-!- ivan joined #mix"));
 	/* Plain acts, IRC sees it. */
-	CHECK(plain_do(p, "/op ivan", "-!- paula sets mode +o ivan on #mix"));
+	CHECK(
+	    IRC_PLAIN_DO(p, "/op ivan", "-!- paula sets mode +o ivan on #mix"));
 	CHECK(IRC_UNTIL(irc, ":paula!*@* MODE #mix +o ivan"));
-	CHECK(plain_do(p, "/mode +m", "-!- paula sets mode +m on #mix"));
+	CHECK(IRC_PLAIN_DO(p, "/mode +m", "-!- paula sets mode +m on #mix"));
 	CHECK(IRC_UNTIL(irc, ":paula!*@* MODE #mix +m"));
 	/* IRC acts, plain sees it. */
 	irc_send(irc, "MODE #mix -o paula");
-	CHECK(GETS(p, "-!- ivan sets mode -o paula on #mix"));
-	CHECK(plain_do(p, "muted?", "-!- error: you cannot speak in #mix"));
+	CHECK(IRC_PLAIN_GETS(p, "-!- ivan sets mode -o paula on #mix"));
+	CHECK(IRC_PLAIN_DO(p, "muted?", "-!- error: you cannot speak in #mix"));
 	irc_send(irc, "MODE #mix +v paula");
-	CHECK(GETS(p, "-!- ivan sets mode +v paula on #mix"));
+	CHECK(IRC_PLAIN_GETS(p, "-!- ivan sets mode +v paula on #mix"));
 	tc_send(p, "voiced\n");
 	CHECK(IRC_UNTIL(irc, ":paula!*@* PRIVMSG #mix :voiced"));
 	tc_send(p, "/who\n");
-	CHECK(GETS(p, "-!- members of #mix:"));
+	CHECK(IRC_PLAIN_GETS(p, "-!- members of #mix:"));
 	irc_send(irc, "KICK #mix paula :out");
-	CHECK(GETS(p, "-!- ivan kicked paula from #mix (out)"));
+	CHECK(IRC_PLAIN_GETS(p, "-!- ivan kicked paula from #mix (out)"));
 	CHECK(IRC_UNTIL(irc, ":ivan!*@* KICK #mix paula :out"));
 	irc_send(irc, "MODE #mix +b paula");
 	CHECK(IRC_UNTIL(irc, ":ivan!*@* MODE #mix +b paula!*@*"));
-	CHECK(plain_do(p, "/join #mix", "-!- error: you are banned from #mix"));
+	CHECK(IRC_PLAIN_DO(p, "/join #mix",
+			   "-!- error: you are banned from #mix"));
 	tc_close(irc);
 	tc_close(p);
 	ts_free(s);

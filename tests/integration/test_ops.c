@@ -59,28 +59,6 @@ reload(struct ts_server *s, const char *outcome, int count)
 	return ts_log_wait_count(s, outcome, count, 10000);
 }
 
-/* Runs build/parleyd with args, stdout and stderr into out; returns the
- * exit status, or -1. */
-static int
-run_parleyd(const char *args, char *out, size_t n)
-{
-	const char *build = getenv("PARLEY_BUILD");
-	char cmd[1024];
-	size_t len = 0;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "exec %s/parleyd %s 2>&1",
-		 build ? build : "build", args);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (len + 1 < n && fgets(out + len, (int)(n - len), f))
-		len += strlen(out + len);
-	out[len] = '\0';
-	int st = pclose(f);
-	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* A client connects; returns its fd if it was refused with a line
  * containing refusal, else -1 (closed). */
 static int
@@ -144,15 +122,15 @@ test_a_bad_config_file_names_its_line_and_exits_2(void)
 	for (size_t i = 0; i < sizeof(bad_file_rows) / sizeof(bad_file_rows[0]);
 	     i++) {
 		conf_write(bad_file_rows[i].text);
-		int st = run_parleyd(args, out, sizeof(out));
+		int st = ts_run(args, out, sizeof(out));
 		snprintf(want, sizeof(want), "parleyd: %s%s", t_conf,
 			 bad_file_rows[i].first);
 		CHECKF(st == 2, "%s: exit %d", bad_file_rows[i].text, st);
 		CHECKF(strncmp(out, want, strlen(want)) == 0, "\"%s\" for %s",
 		       out, bad_file_rows[i].text);
 	}
-	CHECK(run_parleyd("--config /nonexistent/parleyd.conf", out,
-			  sizeof(out)) == 2);
+	CHECK(ts_run("--config /nonexistent/parleyd.conf", out, sizeof(out)) ==
+	      2);
 	CHECKF(strcmp(out, "parleyd: cannot read /nonexistent/parleyd.conf: "
 			   "No such file or directory\n") == 0,
 	       "%s", out);
@@ -485,87 +463,6 @@ test_notify_datagrams_reach_a_real_notify_socket(void)
 
 /* ---- metrics ------------------------------------------------------------- */
 
-static int
-metrics_port(struct ts_server *s)
-{
-	char line[512];
-	const char *p;
-
-	if (ts_log_wait(s, "metrics on http://", 10000) < 0 ||
-	    ts_log_line(s, "metrics on http://", line, sizeof(line)) < 0)
-		return -1;
-	p = strstr(line, "http://127.0.0.1:");
-	return p ? atoi(p + strlen("http://127.0.0.1:")) : -1;
-}
-
-/* Sends request (len bytes; -1: strlen) and reads the response until the
- * server closes; returns its length, or -1. */
-static int
-http(int port, const char *request, long len, char *out, size_t n)
-{
-	int fd = tc_connect(port);
-	size_t got = 0;
-	long long deadline = tl_now_ms() + 15000;
-
-	if (fd < 0)
-		return -1;
-	if (len < 0)
-		len = (long)strlen(request);
-	(void)send(fd, request, (size_t)len, MSG_NOSIGNAL);
-	while (got + 1 < n && tl_now_ms() < deadline) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, (int)(deadline - tl_now_ms())) != 1)
-			break;
-		ssize_t r = recv(fd, out + got, n - 1 - got, 0);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	out[got] = '\0';
-	close(fd);
-	return (int)got;
-}
-
-static char t_body[65536];
-
-static int
-scrape(int port)
-{
-	return http(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", -1,
-		    t_body, sizeof(t_body));
-}
-
-/* The value of the sample "name" (with its labels) in t_body, or -1. */
-static long long
-sample(const char *name)
-{
-	const char *p = t_body;
-	size_t n = strlen(name);
-
-	while ((p = strstr(p, name)) != NULL) {
-		if ((p == t_body || p[-1] == '\n') && p[n] == ' ')
-			return atoll(p + n + 1);
-		p += n;
-	}
-	return -1;
-}
-
-/* Scrapes until sample name is want (counters are published once per
- * loop iteration of each session); returns the last value seen. */
-static long long
-wait_sample(int port, const char *name, long long want)
-{
-	long long deadline = tl_now_ms() + 10000, v = -1;
-
-	for (;;) {
-		if (scrape(port) > 0)
-			v = sample(name);
-		if (v == want || tl_now_ms() >= deadline)
-			return v;
-		(void)poll(NULL, 0, 20); /* a scrape interval */
-	}
-}
-
 /* A client whose every received byte is counted. */
 struct counted {
 	int fd;
@@ -684,7 +581,7 @@ test_a_scrape_after_a_known_workload_counts_what_was_sent(void)
 	conf_write("metrics-listen 127.0.0.1:0\n");
 	s = start("");
 	REQUIRE(s);
-	port = metrics_port(s);
+	port = ts_metrics_port(s);
 	REQUIRE(port > 0);
 	for (int i = 0; i < 3; i++) {
 		memset(&cl[i], 0, sizeof(cl[i]));
@@ -714,48 +611,49 @@ test_a_scrape_after_a_known_workload_counts_what_was_sent(void)
 	const char *to2[] = {"> room message 4", "* private 0", "* private 1"};
 	CHECK(counted_expect_all(&cl[1], to1, 3) == 0);
 	CHECK(counted_expect_all(&cl[2], to2, 3) == 0);
-	CHECK(wait_sample(port, "parley_deliveries_total", 14) == 14);
+	CHECK(ts_wait_sample(port, "parley_deliveries_total", 14) == 14);
 	/* Every byte written is one the clients read (all arrive). */
 	long long out = -1, deadline = tl_now_ms() + 10000;
 	do {
 		received = counted_drain(cl, 3);
-		if (scrape(port) > 0)
-			out = sample("parley_bytes_out_total");
+		if (ts_scrape(port) > 0)
+			out = ts_sample("parley_bytes_out_total");
 	} while (out != (long long)received && tl_now_ms() < deadline &&
 		 poll(NULL, 0, 20) == 0);
 	CHECKF(out == (long long)received, "bytes out %lld, received %zu", out,
 	       received);
-	CHECK(wait_sample(port, "parley_bytes_in_total", (long long)sent) ==
+	CHECK(ts_wait_sample(port, "parley_bytes_in_total", (long long)sent) ==
 	      (long long)sent);
-	CHECK(sample("parley_messages_in_total{kind=\"room\"}") == 5);
-	CHECK(sample("parley_messages_in_total{kind=\"private\"}") == 2);
-	CHECK(sample("parley_clients{protocol=\"plain\",transport=\"tcp\"}") ==
-	      3);
-	CHECK(sample("parley_rooms") == 1);
-	CHECK(sample("parley_connections_total") == 3);
-	CHECK(sample("parley_session_processes") == (t_workers ? 2 : 3));
-	CHECK(sample("parley_disconnects_total{reason=\"quit\"}") == 0);
-	CHECK(sample("parley_timeline_lag_entries") >= 0);
-	CHECK(strstr(t_body, "HTTP/1.1 200 OK\r\n") == t_body);
-	CHECK(strstr(t_body, "\r\nContent-Type: text/plain; version=0.0.4"));
-	CHECK(strstr(t_body, "# TYPE parley_deliveries_total counter\n"));
+	CHECK(ts_sample("parley_messages_in_total{kind=\"room\"}") == 5);
+	CHECK(ts_sample("parley_messages_in_total{kind=\"private\"}") == 2);
+	CHECK(ts_sample(
+		  "parley_clients{protocol=\"plain\",transport=\"tcp\"}") == 3);
+	CHECK(ts_sample("parley_rooms") == 1);
+	CHECK(ts_sample("parley_connections_total") == 3);
+	CHECK(ts_sample("parley_session_processes") == (t_workers ? 2 : 3));
+	CHECK(ts_sample("parley_disconnects_total{reason=\"quit\"}") == 0);
+	CHECK(ts_sample("parley_timeline_lag_entries") >= 0);
+	CHECK(strncmp(ts_scraped(), "HTTP/1.1 200 OK\r\n", 17) == 0);
+	CHECK(strstr(ts_scraped(),
+		     "\r\nContent-Type: text/plain; version=0.0.4"));
+	CHECK(strstr(ts_scraped(), "# TYPE parley_deliveries_total counter\n"));
 
 	/* Leaving: one /quit, one closed socket. The fork model's session
 	 * processes exit: their counts must not go back. */
 	CHECK(tc_send(cl[2].fd, "/quit bye\n") == 0);
 	tc_close(cl[1].fd);
-	CHECK(wait_sample(port, "parley_disconnects_total{reason=\"quit\"}",
-			  1) == 1);
-	CHECK(wait_sample(port, "parley_disconnects_total{reason=\"lost\"}",
-			  1) == 1);
-	CHECK(wait_sample(
+	CHECK(ts_wait_sample(port, "parley_disconnects_total{reason=\"quit\"}",
+			     1) == 1);
+	CHECK(ts_wait_sample(port, "parley_disconnects_total{reason=\"lost\"}",
+			     1) == 1);
+	CHECK(ts_wait_sample(
 		  port, "parley_clients{protocol=\"plain\",transport=\"tcp\"}",
 		  1) == 1);
-	CHECK(wait_sample(port, "parley_session_processes",
-			  t_workers ? 2 : 1) == (t_workers ? 2 : 1));
-	CHECK(sample("parley_deliveries_total") >= 14);
-	CHECK(sample("parley_messages_in_total{kind=\"room\"}") == 5);
-	CHECK(sample("parley_bytes_in_total") >= (long long)sent);
+	CHECK(ts_wait_sample(port, "parley_session_processes",
+			     t_workers ? 2 : 1) == (t_workers ? 2 : 1));
+	CHECK(ts_sample("parley_deliveries_total") >= 14);
+	CHECK(ts_sample("parley_messages_in_total{kind=\"room\"}") == 5);
+	CHECK(ts_sample("parley_bytes_in_total") >= (long long)sent);
 	close(cl[2].fd);
 	close(cl[0].fd);
 	ts_free(s);
@@ -777,24 +675,24 @@ test_clients_are_counted_by_protocol_and_ping_timeouts_by_reason(void)
 	conf_write("metrics-listen 127.0.0.1:0\n");
 	s = start("--irc-listen 127.0.0.1:0 --ping-timeout 1");
 	REQUIRE(s);
-	port = metrics_port(s);
+	port = ts_metrics_port(s);
 	REQUIRE(port > 0 && s->irc_port > 0);
 	p = tc_join(s->port, NULL, 0);
 	i = tc_connect(s->irc_port);
 	REQUIRE(p >= 0 && i >= 0);
 	CHECK(tc_send(i, "NICK quiet\r\nUSER q 0 * :q\r\n") == 0);
 	CHECK(tc_expect(i, " 001 quiet ", NULL, 0, 10000) >= 0);
-	CHECK(wait_sample(port, irc, 1) == 1);
-	CHECK(sample(plain) == 1);
-	CHECK(sample("parley_clients{protocol=\"irc\",transport=\"tls\"}") ==
+	CHECK(ts_wait_sample(port, irc, 1) == 1);
+	CHECK(ts_sample(plain) == 1);
+	CHECK(ts_sample("parley_clients{protocol=\"irc\",transport=\"tls\"}") ==
 	      0);
-	CHECK(sample(timeouts) == 0);
+	CHECK(ts_sample(timeouts) == 0);
 	/* It never answers: a ping after a second, closed after another. */
 	CHECK(tc_expect(i, "PING ", NULL, 0, 10000) >= 0);
 	CHECK(tc_wait_eof(i, 10000) == 0);
-	CHECK(wait_sample(port, timeouts, 1) == 1);
-	CHECK(wait_sample(port, irc, 0) == 0);
-	CHECK(sample(plain) == 1);
+	CHECK(ts_wait_sample(port, timeouts, 1) == 1);
+	CHECK(ts_wait_sample(port, irc, 0) == 0);
+	CHECK(ts_sample(plain) == 1);
 	tc_close(i);
 	tc_close(p);
 	ts_free(s);
@@ -810,7 +708,7 @@ test_a_client_cut_off_for_its_send_queue_is_counted(void)
 	conf_write("metrics-listen 127.0.0.1:0\nsendq 8192\nflood-rate 0\n");
 	s = start("");
 	REQUIRE(s);
-	port = metrics_port(s);
+	port = ts_metrics_port(s);
 	REQUIRE(port > 0);
 	a = tc_join(s->port, NULL, 0);
 	b = tc_connect(s->port);
@@ -831,8 +729,8 @@ test_a_client_cut_off_for_its_send_queue_is_counted(void)
 		if (tc_send(a, "%s\n", big) < 0)
 			break;
 	CHECK(tc_expect(a, want, NULL, 0, 30000) >= 0);
-	CHECK(wait_sample(port, "parley_sendq_cutoffs_total", 1) == 1);
-	CHECK(sample("parley_disconnects_total{reason=\"sendq\"}") == 1);
+	CHECK(ts_wait_sample(port, "parley_sendq_cutoffs_total", 1) == 1);
+	CHECK(ts_sample("parley_disconnects_total{reason=\"sendq\"}") == 1);
 	tc_close(a);
 	tc_close(b);
 	ts_free(s);
@@ -848,16 +746,17 @@ test_killed_sessions_count_as_failures_and_workers_as_restarts(void)
 	conf_write("metrics-listen 127.0.0.1:0\n");
 	s = start("");
 	REQUIRE(s);
-	port = metrics_port(s);
+	port = ts_metrics_port(s);
 	REQUIRE(port > 0);
 	a = tc_join(s->port, NULL, 0);
 	REQUIRE(a >= 0);
-	CHECK(scrape(port) > 0 && sample("parley_session_failures_total") == 0);
+	CHECK(ts_scrape(port) > 0 &&
+	      ts_sample("parley_session_failures_total") == 0);
 	REQUIRE(ts_children(s->pid, kids, 8) >= 1);
 	kill(kids[0], SIGKILL);
-	CHECK(wait_sample(port, "parley_session_failures_total", 1) == 1);
-	CHECK(wait_sample(port, "parley_worker_restarts_total",
-			  t_workers ? 1 : 0) == (t_workers ? 1 : 0));
+	CHECK(ts_wait_sample(port, "parley_session_failures_total", 1) == 1);
+	CHECK(ts_wait_sample(port, "parley_worker_restarts_total",
+			     t_workers ? 1 : 0) == (t_workers ? 1 : 0));
 	b = tc_join(s->port, NULL, 0);
 	CHECK(b >= 0);
 	tc_close(a);
@@ -892,11 +791,11 @@ test_metrics_answers_anything_but_get_metrics_with_an_error(void)
 	conf_write("metrics-listen 127.0.0.1:0\n");
 	s = start("");
 	REQUIRE(s);
-	port = metrics_port(s);
+	port = ts_metrics_port(s);
 	REQUIRE(port > 0);
 	for (size_t i = 0; i < sizeof(http_rows) / sizeof(http_rows[0]); i++) {
-		CHECK(http(port, http_rows[i].request, -1, out, sizeof(out)) >
-		      0);
+		CHECK(ts_http(port, http_rows[i].request, -1, out,
+			      sizeof(out)) > 0);
 		CHECKF(strncmp(out, http_rows[i].status,
 			       strlen(http_rows[i].status)) == 0,
 		       "%s: got %.60s", http_rows[i].request, out);
@@ -905,10 +804,10 @@ test_metrics_answers_anything_but_get_metrics_with_an_error(void)
 	snprintf(big, sizeof(big), "GET /metrics HTTP/1.1\r\nX-Pad: ");
 	memset(big + strlen(big), 'a', 6000);
 	big[6100] = '\0';
-	CHECK(http(port, big, 6100, out, sizeof(out)) > 0);
+	CHECK(ts_http(port, big, 6100, out, sizeof(out)) > 0);
 	CHECKF(strncmp(out, "HTTP/1.1 431 ", 13) == 0, "%.60s", out);
 	/* A request that never ends: closed at the deadline. */
-	CHECK(http(port, "GET /metr", -1, out, sizeof(out)) >= 0);
+	CHECK(ts_http(port, "GET /metr", -1, out, sizeof(out)) >= 0);
 	CHECKF(strncmp(out, "HTTP/1.1 408 Request Timeout\r\n", 30) == 0,
 	       "%.60s", out);
 	/* More connections than it serves at once: the extra ones are
@@ -919,7 +818,7 @@ test_metrics_answers_anything_but_get_metrics_with_an_error(void)
 	for (int i = 0; i < 12; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	CHECK(wait_sample(port, "parley_rooms", 0) == 0);
+	CHECK(ts_wait_sample(port, "parley_rooms", 0) == 0);
 	ts_free(s);
 }
 
@@ -935,19 +834,19 @@ test_a_scrape_never_waits_for_a_stopped_session(void)
 	conf_write("metrics-listen 127.0.0.1:0\n");
 	s = start("");
 	REQUIRE(s);
-	port = metrics_port(s);
+	port = ts_metrics_port(s);
 	REQUIRE(port > 0);
 	a = tc_join(s->port, NULL, 0);
 	REQUIRE(a >= 0);
-	CHECK(wait_sample(
+	CHECK(ts_wait_sample(
 		  port, "parley_clients{protocol=\"plain\",transport=\"tcp\"}",
 		  1) == 1);
 	n = ts_children(s->pid, kids, 8);
 	for (int i = 0; i < n; i++)
 		kill(kids[i], SIGSTOP);
-	CHECK(scrape(port) > 0);
-	CHECK(sample("parley_clients{protocol=\"plain\",transport=\"tcp\"}") ==
-	      1);
+	CHECK(ts_scrape(port) > 0);
+	CHECK(ts_sample(
+		  "parley_clients{protocol=\"plain\",transport=\"tcp\"}") == 1);
 	for (int i = 0; i < n; i++)
 		kill(kids[i], SIGCONT);
 	tc_close(a);

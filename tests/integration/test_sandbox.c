@@ -199,22 +199,10 @@ test_started_as_root_without_user_it_says_so_once(void)
 static void
 test_an_unknown_user_stops_the_start(void)
 {
-	const char *build = getenv("PARLEY_BUILD");
-	char path[512], out[4096], err[4096];
+	char err[4096];
 
-	snprintf(path, sizeof(path), "%s/parleyd", build ? build : "build");
-	/* No default ports: it binds before it looks the user up. */
-	char *argv[] = {path,
-			"--listen",
-			"127.0.0.1:0",
-			"--http-listen",
-			"none",
-			"--irc-listen",
-			"none",
-			"--user",
-			"no-such-user-here",
-			NULL};
-	CHECK(tt_run(argv, NULL, out, err, sizeof(out), T_WAIT_MS) == 1);
+	/* No default ports (ts_run): it binds before it looks the user up. */
+	CHECK(ts_run("--user no-such-user-here", err, sizeof(err)) == 1);
 	CHECKF(strstr(err, "--user: no user no-such-user-here"), "stderr: %s",
 	       err);
 	CHECK(strstr(err, "listening on") == NULL);

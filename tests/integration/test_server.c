@@ -494,28 +494,6 @@ test_verbose_logs_requests_and_refusals_at_debug_level_only(void)
 	}
 }
 
-/* Runs build/parleyd with args, stdout and stderr into out; returns the
- * exit status, or -1. */
-static int
-run_parleyd(const char *args, char *out, size_t n)
-{
-	const char *build = getenv("PARLEY_BUILD");
-	char cmd[512];
-	size_t len = 0;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "exec %s/parleyd %s 2>&1",
-		 build ? build : "build", args);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (len + 1 < n && fgets(out + len, (int)(n - len), f))
-		len += strlen(out + len);
-	out[len] = '\0';
-	int st = pclose(f);
-	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* Bad command lines, and the line parleyd starts its answer with. */
 static const struct {
 	const char *args, *first;
@@ -535,14 +513,14 @@ test_bad_options_are_named_by_parleyd_and_exit_2(void)
 
 	for (size_t i = 0;
 	     i < sizeof(bad_option_rows) / sizeof(bad_option_rows[0]); i++) {
-		int st = run_parleyd(bad_option_rows[i].args, out, sizeof(out));
+		int st = ts_run(bad_option_rows[i].args, out, sizeof(out));
 		CHECKF(st == 2, "%s: exit %d", bad_option_rows[i].args, st);
 		CHECKF(strncmp(out, bad_option_rows[i].first,
 			       strlen(bad_option_rows[i].first)) == 0,
 		       "%s: \"%.80s\"", bad_option_rows[i].args, out);
 	}
 	/* --help: exit 0, no line ends in a space. */
-	CHECK(run_parleyd("--help", out, sizeof(out)) == 0);
+	CHECK(ts_run("--help", out, sizeof(out)) == 0);
 	CHECK(strncmp(out, "usage: parleyd", 14) == 0);
 	CHECKF(!strstr(out, " \n"), "a --help line ends in a space");
 }

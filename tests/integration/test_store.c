@@ -8,7 +8,7 @@
  * checked with the sqlite3 CLI; the process model comes from
  * PARLEY_TEST_ARGS.
  */
-#include "../testlib.h"
+#include "../storelib.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,114 +29,10 @@ static char model_args[256];
 
 /* ---- fixtures ------------------------------------------------------------ */
 
-/* A fresh directory with the database path in it. */
-struct fixture {
-	char dir[64];
-	char db[128];
-};
-
-static void
-fixture_make(struct fixture *f)
-{
-	snprintf(f->dir, sizeof(f->dir), "/tmp/parley-store.XXXXXX");
-	if (!mkdtemp(f->dir))
-		abort();
-	snprintf(f->db, sizeof(f->db), "%s/parley.db", f->dir);
-}
-
-static void
-fixture_free(struct fixture *f)
-{
-	char cmd[256];
-
-	(void)chmod(f->dir, 0700);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "  could not remove %s\n", f->dir);
-}
-
 static struct ts_server *
-start(const struct fixture *f, const char *args)
+start(const struct sl_fixture *f, const char *args)
 {
-	char all[1024];
-
-	snprintf(all, sizeof(all), "--db %s %s", f->db, args);
-	return ts_start_model(model_args, all);
-}
-
-/* The first line the sqlite3 CLI prints for sql against db, in out.
- * Returns 0, or -1 if it printed nothing. */
-static int
-sql(const char *db, const char *query, char *out, size_t n)
-{
-	char cmd[1024];
-	FILE *p;
-	int ok;
-
-	snprintf(cmd, sizeof(cmd), "sqlite3 -batch '%s' \"%s\" 2>&1", db,
-		 query);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	ok = fgets(out, (int)n, p) != NULL;
-	pclose(p);
-	if (ok)
-		out[strcspn(out, "\n")] = '\0';
-	return ok ? 0 : -1;
-}
-
-static long long
-sql_int(const char *db, const char *query)
-{
-	char out[256];
-
-	return sql(db, query, out, sizeof(out)) == 0 ? atoll(out) : -1;
-}
-
-/* Waits until query answers want. */
-static int
-sql_wait(const char *db, const char *query, long long want, int timeout_ms)
-{
-	long long deadline = tl_now_ms() + timeout_ms;
-
-	while (tl_now_ms() < deadline) {
-		if (sql_int(db, query) == want)
-			return 0;
-		(void)poll(NULL, 0, 50); /* polls the file for the event */
-	}
-	return -1;
-}
-
-/* The child of the server that has db open: the store. */
-static pid_t
-store_pid(struct ts_server *s, const char *db)
-{
-	pid_t kids[512];
-	int n = ts_children(s->pid, kids, 512);
-
-	for (int k = 0; k < n; k++) {
-		char path[64], link[256];
-		struct dirent *de;
-		DIR *d;
-		snprintf(path, sizeof(path), "/proc/%d/fd", (int)kids[k]);
-		if (!(d = opendir(path)))
-			continue;
-		while ((de = readdir(d))) {
-			char p[512];
-			ssize_t len;
-			snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-			len = readlink(p, link, sizeof(link) - 1);
-			if (len <= 0)
-				continue;
-			link[len] = '\0';
-			if (strcmp(link, db) == 0) {
-				closedir(d);
-				return kids[k];
-			}
-		}
-		closedir(d);
-	}
-	return -1;
+	return sl_start(f, model_args, args);
 }
 
 /* Connects and waits for the join of #lobby (and its history). */
@@ -190,10 +86,10 @@ burst(int a, int b, int from, int n)
 static void
 check_stored_prefix(const char *db, long long n)
 {
-	long long count = sql_int(db, "SELECT count(*) FROM messages");
+	long long count = sl_sql_int(db, "SELECT count(*) FROM messages");
 	long long distinct =
-	    sql_int(db, "SELECT count(DISTINCT text) FROM messages");
-	long long in_order = sql_int(
+	    sl_sql_int(db, "SELECT count(DISTINCT text) FROM messages");
+	long long in_order = sl_sql_int(
 	    db, "SELECT count(*) FROM messages WHERE text = 'm ' || seq");
 
 	CHECKF(count == n, "%lld messages stored, want %lld", count, n);
@@ -207,11 +103,11 @@ check_stored_prefix(const char *db, long long n)
 static void
 test_messages_before_a_sigterm_restart_are_in_the_history_after_it(void)
 {
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	int a, b;
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store");
 	s = start(&f, "--history 5");
 	REQUIRE(s);
 	a = client(s);
@@ -232,9 +128,9 @@ test_messages_before_a_sigterm_restart_are_in_the_history_after_it(void)
 	CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d", st);
 	CHECK(ts_log_wait(s, "everything before it archived", 0) == 0);
 	ts_free(s);
-	CHECK(sql_int(f.db,
-		      "SELECT count(*) FROM rooms WHERE topic = "
-		      "'kept across restarts' AND topic_by = 'guest1'") == 1);
+	CHECK(sl_sql_int(
+		  f.db, "SELECT count(*) FROM rooms WHERE topic = "
+			"'kept across restarts' AND topic_by = 'guest1'") == 1);
 
 	s = start(&f, "--history 5");
 	REQUIRE(s);
@@ -255,7 +151,7 @@ test_messages_before_a_sigterm_restart_are_in_the_history_after_it(void)
 	      strstr(line, "* guest1 waves"));
 	tc_close(c);
 	ts_free(s);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 static void
@@ -270,12 +166,12 @@ test_history_pages_back_oldest_first_until_there_is_no_more(void)
 	    {"/history 10", 1, 4, "-!- history of #lobby: 4 messages"},
 	    {"/history", 0, 0, "-!- no earlier messages in #lobby"},
 	};
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	char want[64], line[512];
 	int a, b, c;
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store");
 	s = start(&f, "--history 3 --flood-rate 0");
 	REQUIRE(s);
 	a = client(s);
@@ -306,17 +202,17 @@ test_history_pages_back_oldest_first_until_there_is_no_more(void)
 	tc_close(b);
 	tc_close(c);
 	ts_free(s);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 static void
 test_messages_older_than_history_days_are_pruned(void)
 {
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	int a, b;
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store");
 	s = start(&f, "--flood-rate 0");
 	REQUIRE(s);
 	a = client(s);
@@ -327,17 +223,18 @@ test_messages_older_than_history_days_are_pruned(void)
 	CHECK(ts_stop(s, SIGTERM, T_WAIT_MS) == 0);
 	ts_free(s);
 	/* Two of them are made 40 days old. */
-	CHECK(sql_int(f.db, "UPDATE messages SET ts_ms = ts_ms - 40 * "
-			    "86400000 WHERE seq <= 2; SELECT changes()") == 2);
+	CHECK(sl_sql_int(f.db,
+			 "UPDATE messages SET ts_ms = ts_ms - 40 * "
+			 "86400000 WHERE seq <= 2; SELECT changes()") == 2);
 	s = start(&f, "--history-days 30");
 	REQUIRE(s);
 	CHECK(ts_log_wait(s, "pruning messages older than 30 days",
 			  T_WAIT_MS) == 0);
-	CHECK(sql_wait(f.db, "SELECT min(seq) FROM messages", 3, T_WAIT_MS) ==
-	      0);
-	CHECK(sql_int(f.db, "SELECT count(*) FROM messages") == 2);
+	CHECK(sl_sql_wait(f.db, "SELECT min(seq) FROM messages", 3,
+			  T_WAIT_MS) == 0);
+	CHECK(sl_sql_int(f.db, "SELECT count(*) FROM messages") == 2);
 	ts_free(s);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 /* ---- crashes ------------------------------------------------------------- */
@@ -345,21 +242,21 @@ test_messages_older_than_history_days_are_pruned(void)
 static void
 test_killing_the_store_under_load_leaves_no_gap_in_the_history(void)
 {
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	pid_t store;
 	int a, b;
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store");
 	s = start(&f, "--flood-rate 0 --db-batch 16 --db-delay 5");
 	REQUIRE(s);
 	a = client(s);
 	b = client(s);
 	CHECK(burst(a, b, 1, 1000) == 0);
 	/* Killed once it has committed: it must resume, not start over. */
-	CHECK(sql_wait(f.db, "SELECT count(*) >= 500 FROM messages", 1,
-		       T_WAIT_MS) == 0);
-	store = store_pid(s, f.db);
+	CHECK(sl_sql_wait(f.db, "SELECT count(*) >= 500 FROM messages", 1,
+			  T_WAIT_MS) == 0);
+	store = sl_store_pid(s, f.db);
 	REQUIRE(store > 0);
 	CHECK(kill(store, SIGKILL) == 0);
 	CHECK(burst(a, b, 1001, 1000) == 0);
@@ -371,26 +268,26 @@ test_killing_the_store_under_load_leaves_no_gap_in_the_history(void)
 	CHECK(ts_stop(s, SIGTERM, T_WAIT_MS) == 0);
 	ts_free(s);
 	check_stored_prefix(f.db, 3000);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 static void
 test_killing_the_whole_server_loses_at_most_the_last_batch(void)
 {
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	pid_t kids[512];
 	int a, b, n;
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store");
 	/* Commits by count only: 20 batches of 50, and 25 left over. */
 	s = start(&f, "--flood-rate 0 --db-batch 50 --db-delay 60000");
 	REQUIRE(s);
 	a = client(s);
 	b = client(s);
 	CHECK(burst(a, b, 1, 1025) == 0);
-	CHECK(sql_wait(f.db, "SELECT count(*) FROM messages", 1000,
-		       T_WAIT_MS) == 0);
+	CHECK(sl_sql_wait(f.db, "SELECT count(*) FROM messages", 1000,
+			  T_WAIT_MS) == 0);
 	/* Every process at once: none gets to clean up. */
 	CHECK(kill(s->pid, SIGSTOP) == 0);
 	n = ts_children(s->pid, kids, 512);
@@ -409,7 +306,7 @@ test_killing_the_whole_server_loses_at_most_the_last_batch(void)
 	CHECK(tc_expect(c, "> m 1000", NULL, 0, T_WAIT_MS) > 0);
 	tc_close(c);
 	ts_free(s);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 /* ---- accounts ------------------------------------------------------------ */
@@ -453,24 +350,24 @@ test_register_log_in_out_change_password_unregister_and_protection(void)
 	    {0, "/logout", "-!- error: you are not logged in"},
 	    {0, "/login alice newpass99", "login as alice failed"},
 	};
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	int fds[2];
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store");
 	/* Debug lines too: no password is ever in the log. */
 	s = start(&f, "--verbose");
 	REQUIRE(s);
 	fds[0] = client(s);
 	fds[1] = client(s);
 	run_steps(fds, steps, sizeof(steps) / sizeof(steps[0]));
-	CHECK(sql_int(f.db, "SELECT count(*) FROM accounts") == 0);
+	CHECK(sl_sql_int(f.db, "SELECT count(*) FROM accounts") == 0);
 	CHECK(ts_log_count(s, "hunter22") == 0 &&
 	      ts_log_count(s, "newpass99") == 0);
 	tc_close(fds[0]);
 	tc_close(fds[1]);
 	ts_free(s);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 static void
@@ -481,12 +378,12 @@ test_a_registered_nickname_stays_protected_after_a_restart(void)
 	    {0, "/login bob hunter22", "is now known as bob"},
 	    {1, "/nick Bob", "-!- error: nickname Bob is registered"},
 	};
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	char hash[256];
 	int fds[2];
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store");
 	s = start(&f, "");
 	REQUIRE(s);
 	fds[0] = client(s);
@@ -495,8 +392,8 @@ test_a_registered_nickname_stays_protected_after_a_restart(void)
 	tc_close(fds[0]);
 	CHECK(ts_stop(s, SIGTERM, T_WAIT_MS) == 0);
 	ts_free(s);
-	CHECK(sql(f.db, "SELECT hash FROM accounts WHERE name = 'bob'", hash,
-		  sizeof(hash)) == 0 &&
+	CHECK(sl_sql(f.db, "SELECT hash FROM accounts WHERE name = 'bob'", hash,
+		     sizeof(hash)) == 0 &&
 	      strncmp(hash, "$y$", 3) == 0);
 	s = start(&f, "");
 	REQUIRE(s);
@@ -507,17 +404,17 @@ test_a_registered_nickname_stays_protected_after_a_restart(void)
 	tc_close(fds[0]);
 	tc_close(fds[1]);
 	ts_free(s);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 static void
 test_failed_logins_are_rate_limited_per_account(void)
 {
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	int a, b;
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store");
 	s = start(&f, "");
 	REQUIRE(s);
 	a = client(s);
@@ -537,55 +434,10 @@ test_failed_logins_are_rate_limited_per_account(void)
 	tc_close(a);
 	tc_close(b);
 	ts_free(s);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 /* ---- databases that cannot be used --------------------------------------- */
-
-/* Runs parleyd (as uid, unless -1) to its exit; its stderr into err.
- * Returns the wait status, or -1. */
-static int
-run_parleyd(const char *db, uid_t uid, char *err, size_t n)
-{
-	const char *build = getenv("PARLEY_BUILD");
-	char path[512];
-	int pfd[2], st = -1;
-	size_t len = 0;
-	pid_t pid;
-
-	snprintf(path, sizeof(path), "%s/parleyd", build ? build : "build");
-	if (pipe(pfd) < 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		if (uid != (uid_t)-1 && (setgid(uid) < 0 || setuid(uid) < 0))
-			_exit(126);
-		/* No default port: another server may hold them. */
-		execl(path, path, "--listen", "127.0.0.1:0", "--http-listen",
-		      "none", "--irc-listen", "none", "--irc-listen-tls",
-		      "none", "--https-listen", "none", "--db", db,
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	for (;;) {
-		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		if (poll(&p, 1, T_WAIT_MS) <= 0)
-			break;
-		ssize_t r = read(pfd[0], err + len, n - 1 - len);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	err[len] = '\0';
-	close(pfd[0]);
-	if (ts_wait_gone(pid, T_WAIT_MS) < 0)
-		kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return st;
-}
 
 /* It exited 1 with exactly one warning, which says want (besides the
  * one a server started as root without --user gives). */
@@ -600,8 +452,7 @@ check_refused(const char *what, int st, const char *err, const char *want)
 		if (!root || (eol && root > eol))
 			warnings++;
 	}
-	CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: exit status %#x",
-	       what, st);
+	CHECKF(st == 1, "%s: exit status %d", what, st);
 	CHECKF(warnings == 1 && strstr(err, want),
 	       "%s: %d warnings, want one with \"%s\": %s", what, warnings,
 	       want, err);
@@ -626,17 +477,17 @@ bad_db_make(enum bad_db kind, const char *db)
 			close(fd);
 		break;
 	case BAD_FOREIGN:
-		(void)sql(db, "CREATE TABLE notes (x); SELECT 1", out,
-			  sizeof(out));
+		(void)sl_sql(db, "CREATE TABLE notes (x); SELECT 1", out,
+			     sizeof(out));
 		break;
 	case BAD_DIRECTORY:
 		CHECK(mkdir(db, 0755) == 0);
 		break;
 	case BAD_NEWER: {
-		(void)sql(db,
-			  "PRAGMA application_id = 1349676153; PRAGMA "
-			  "user_version = 99; CREATE TABLE t (x); SELECT 1",
-			  out, sizeof(out));
+		(void)sl_sql(db,
+			     "PRAGMA application_id = 1349676153; PRAGMA "
+			     "user_version = 99; CREATE TABLE t (x); SELECT 1",
+			     out, sizeof(out));
 		break;
 	}
 	}
@@ -657,15 +508,17 @@ test_a_corrupt_or_foreign_database_is_one_line_and_exit_1(void)
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct fixture f;
+		struct sl_fixture f;
 		char err[8192];
-		fixture_make(&f);
+		sl_fixture_make(&f, "store");
 		bad_db_make(rows[i].kind, f.db);
-		int st = run_parleyd(f.db, (uid_t)-1, err, sizeof(err));
+		char args[512];
+		snprintf(args, sizeof(args), "--db %s", f.db);
+		int st = ts_run(args, err, sizeof(err));
 		check_refused(rows[i].what, st, err, rows[i].want);
 		CHECKF(strstr(err, f.db), "%s: the line names the file: %s",
 		       rows[i].what, err);
-		fixture_free(&f);
+		sl_fixture_free(&f);
 	}
 }
 
@@ -687,9 +540,9 @@ test_a_read_only_directory_is_one_line_and_exit_1(void)
 		uid = pw->pw_uid;
 	}
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct fixture f;
+		struct sl_fixture f;
 		char err[8192];
-		fixture_make(&f);
+		sl_fixture_make(&f, "store");
 		if (rows[i].existing) {
 			struct ts_server *s = start(&f, "");
 			CHECK(s && ts_stop(s, SIGTERM, T_WAIT_MS) == 0);
@@ -697,9 +550,11 @@ test_a_read_only_directory_is_one_line_and_exit_1(void)
 				ts_free(s);
 		}
 		CHECK(chmod(f.dir, 0555) == 0);
-		int st = run_parleyd(f.db, uid, err, sizeof(err));
+		char args[512];
+		snprintf(args, sizeof(args), "--db %s", f.db);
+		int st = ts_run_as(args, uid, err, sizeof(err));
 		check_refused(rows[i].what, st, err, rows[i].want);
-		fixture_free(&f);
+		sl_fixture_free(&f);
 	}
 }
 
@@ -730,12 +585,12 @@ test_with_the_store_down_chat_goes_on_and_history_and_logins_fail(void)
 	     "history and accounts are unavailable right now"},
 	    {1, "/nick dave", "-!- error: nickname dave is registered"},
 	};
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	pid_t store;
 	int fds[2];
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store");
 	s = start(&f, "--history 10");
 	REQUIRE(s);
 	fds[0] = client(s);
@@ -747,12 +602,12 @@ test_with_the_store_down_chat_goes_on_and_history_and_logins_fail(void)
 	char away[16] = ".away";
 	CHECK(move_db(f.db, "", away) == 0);
 	CHECK(mkdir(f.db, 0755) == 0);
-	store = store_pid(s, f.db);
+	store = sl_store_pid(s, f.db);
 	if (store < 0) {
 		/* It holds the moved file: find it by that name. */
 		char moved[256];
 		snprintf(moved, sizeof(moved), "%s%s", f.db, away);
-		store = store_pid(s, moved);
+		store = sl_store_pid(s, moved);
 	}
 	REQUIRE(store > 0);
 	CHECK(kill(store, SIGKILL) == 0);
@@ -780,7 +635,7 @@ test_with_the_store_down_chat_goes_on_and_history_and_logins_fail(void)
 	tc_close(fds[0]);
 	tc_close(fds[1]);
 	ts_free(s);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 /* A full disk, made with a file size limit the store inherits (its
@@ -788,13 +643,13 @@ test_with_the_store_down_chat_goes_on_and_history_and_logins_fail(void)
 static void
 test_a_full_disk_stops_commits_until_it_has_room_and_loses_nothing(void)
 {
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	struct rlimit was, small;
 	pid_t store;
 	int a, b;
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store");
 	REQUIRE(getrlimit(RLIMIT_FSIZE, &was) == 0);
 	small = was;
 	small.rlim_cur = 256 * 1024;
@@ -816,7 +671,7 @@ test_a_full_disk_stops_commits_until_it_has_room_and_loses_nothing(void)
 	CHECK(tc_expect(b, "> while the disk is full", NULL, 0, T_WAIT_MS) > 0);
 	CHECK(
 	    say_expect(a, "/history", "history and accounts are unavailable"));
-	store = store_pid(s, f.db);
+	store = sl_store_pid(s, f.db);
 	REQUIRE(store > 0);
 	CHECK(prlimit(store, RLIMIT_FSIZE, &was, NULL) == 0);
 	CHECK(ts_log_wait(s, "commits work again", T_WAIT_MS * 2) == 0);
@@ -826,18 +681,18 @@ test_a_full_disk_stops_commits_until_it_has_room_and_loses_nothing(void)
 			T_WAIT_MS) > 0 &&
 	      strstr(line, "[history "));
 	tc_close(c);
-	long long sent = sql_int(f.db, "SELECT max(seq) FROM messages");
+	long long sent = sl_sql_int(f.db, "SELECT max(seq) FROM messages");
 	tc_close(a);
 	tc_close(b);
 	CHECK(ts_stop(s, SIGTERM, T_WAIT_MS) == 0);
 	ts_free(s);
 	/* Every "m N" and the one line, each once, in order. */
 	CHECK(sent > 1);
-	CHECK(sql_int(f.db, "SELECT count(*) FROM messages WHERE text = "
-			    "'m ' || seq") == sent - 1);
-	CHECK(sql_int(f.db, "SELECT count(DISTINCT seq) FROM messages") ==
+	CHECK(sl_sql_int(f.db, "SELECT count(*) FROM messages WHERE text = "
+			       "'m ' || seq") == sent - 1);
+	CHECK(sl_sql_int(f.db, "SELECT count(DISTINCT seq) FROM messages") ==
 	      sent);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 int

@@ -7,7 +7,7 @@
  * store's /metrics. Stored rows are checked with the sqlite3 CLI; the
  * process model comes from PARLEY_TEST_ARGS.
  */
-#include "../testlib.h"
+#include "../storelib.h"
 
 #include <dirent.h>
 #include <poll.h>
@@ -26,45 +26,15 @@ static char model_args[256];
 
 /* ---- fixtures ------------------------------------------------------------ */
 
-/* A fresh directory with the database (and a config file) in it. */
-struct fixture {
-	char dir[64];
-	char db[128];
-	char conf[128];
-};
-
-static void
-fixture_make(struct fixture *f)
-{
-	snprintf(f->dir, sizeof(f->dir), "/tmp/parley-store-ops.XXXXXX");
-	if (!mkdtemp(f->dir))
-		abort();
-	snprintf(f->db, sizeof(f->db), "%s/parley.db", f->dir);
-	snprintf(f->conf, sizeof(f->conf), "%s/parleyd.conf", f->dir);
-}
-
-static void
-fixture_free(struct fixture *f)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "  could not remove %s\n", f->dir);
-}
-
 static struct ts_server *
-start(const struct fixture *f, const char *args)
+start(const struct sl_fixture *f, const char *args)
 {
-	char all[1024];
-
-	snprintf(all, sizeof(all), "--db %s %s", f->db, args);
-	return ts_start_model(model_args, all);
+	return sl_start(f, model_args, args);
 }
 
 /* Writes the config file aside and renames it in, as an editor does. */
 static void
-conf_write(const struct fixture *f, const char *text)
+conf_write(const struct sl_fixture *f, const char *text)
 {
 	char tmp[160];
 	FILE *fp;
@@ -77,49 +47,6 @@ conf_write(const struct fixture *f, const char *text)
 	fclose(fp);
 	if (rename(tmp, f->conf) < 0)
 		abort();
-}
-
-/* The first line the sqlite3 CLI prints for query against db, in out.
- * Returns 0, or -1 if it printed nothing. */
-static int
-sql(const char *db, const char *query, char *out, size_t n)
-{
-	char cmd[1024];
-	FILE *p;
-	int ok;
-
-	snprintf(cmd, sizeof(cmd), "sqlite3 -batch '%s' \"%s\" 2>&1", db,
-		 query);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	ok = fgets(out, (int)n, p) != NULL;
-	pclose(p);
-	if (ok)
-		out[strcspn(out, "\n")] = '\0';
-	return ok ? 0 : -1;
-}
-
-static long long
-sql_int(const char *db, const char *query)
-{
-	char out[256];
-
-	return sql(db, query, out, sizeof(out)) == 0 ? atoll(out) : -1;
-}
-
-/* Waits until query answers want. */
-static int
-sql_wait(const char *db, const char *query, long long want)
-{
-	long long deadline = tl_now_ms() + T_WAIT_MS;
-
-	while (tl_now_ms() < deadline) {
-		if (sql_int(db, query) == want)
-			return 0;
-		(void)poll(NULL, 0, 50); /* polls the file for the event */
-	}
-	return -1;
 }
 
 /* Connects as nick (after the join of #lobby). Returns the fd or -1. */
@@ -193,11 +120,11 @@ test_a_topic_survives_a_sigterm_restart_with_who_set_it_and_when(void)
 	const size_t n = sizeof(topic_rows) / sizeof(topic_rows[0]);
 	char line[512], want[512], when[32];
 	long long ms[8];
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	int a, b;
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store-ops");
 	s = start(&f, "");
 	REQUIRE(s);
 	a = client(s, "alice");
@@ -224,13 +151,13 @@ test_a_topic_survives_a_sigterm_restart_with_who_set_it_and_when(void)
 			 "topic_by %s",
 			 topic_rows[i].room,
 			 topic_rows[i].topic ? "= 'alice'" : "IS NULL");
-		CHECKF(sql_int(f.db, line) == 1, "%s: stored as set by alice",
-		       topic_rows[i].room);
+		CHECKF(sl_sql_int(f.db, line) == 1,
+		       "%s: stored as set by alice", topic_rows[i].room);
 		snprintf(line, sizeof(line),
 			 "SELECT coalesce(topic_ms, 0) FROM rooms WHERE "
 			 "display = '%s'",
 			 topic_rows[i].room);
-		ms[i] = sql_int(f.db, line);
+		ms[i] = sl_sql_int(f.db, line);
 	}
 
 	s = start(&f, "--verbose");
@@ -277,20 +204,20 @@ test_a_topic_survives_a_sigterm_restart_with_who_set_it_and_when(void)
 			 "SELECT count(*) FROM rooms WHERE display = '%s' AND "
 			 "topic_by = 'alice' AND topic_ms = %lld",
 			 topic_rows[i].room, ms[i]);
-		CHECKF(sql_int(f.db, line) == 1, "%s: still alice's",
+		CHECKF(sl_sql_int(f.db, line) == 1, "%s: still alice's",
 		       topic_rows[i].room);
 	}
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 static void
 test_a_topic_outlives_its_room_being_empty(void)
 {
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	int a;
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store-ops");
 	s = start(&f, "");
 	REQUIRE(s);
 	a = client(s, "alice");
@@ -303,7 +230,7 @@ test_a_topic_outlives_its_room_being_empty(void)
 	CHECK(say_expect(a, "/join #den", "-!- topic of #den: tea at five"));
 	tc_close(a);
 	ts_free(s);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 /* ---- --user -------------------------------------------------------------- */
@@ -326,71 +253,12 @@ proc_uid(pid_t pid, char *out, size_t n)
 		}
 	fclose(fp);
 }
-
-/* The child of the server that has db open: the store. */
-static pid_t
-store_pid(struct ts_server *s, const char *db)
-{
-	pid_t kids[512];
-	int n = ts_children(s->pid, kids, 512);
-
-	for (int k = 0; k < n; k++) {
-		char path[64], link[256], p[512];
-		struct dirent *de;
-		DIR *d;
-		snprintf(path, sizeof(path), "/proc/%d/fd", (int)kids[k]);
-		if (!(d = opendir(path)))
-			continue;
-		while ((de = readdir(d))) {
-			snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-			ssize_t len = readlink(p, link, sizeof(link) - 1);
-			if (len <= 0)
-				continue;
-			link[len] = '\0';
-			if (strcmp(link, db) == 0) {
-				closedir(d);
-				return kids[k];
-			}
-		}
-		closedir(d);
-	}
-	return -1;
-}
-
-/* Runs parleyd with args to its exit; stderr into out. Returns the exit
- * status, or -1. */
-static int
-run_parleyd(const char *args, char *out, size_t n)
-{
-	const char *build = getenv("PARLEY_BUILD");
-	char cmd[1024];
-	size_t len = 0;
-	FILE *fp;
-
-	snprintf(cmd, sizeof(cmd),
-		 "exec %s/parleyd --listen 127.0.0.1:0 --http-listen none "
-		 "--irc-listen none --irc-listen-tls none --https-listen none "
-		 "%s 2>&1",
-		 build ? build : "build", args);
-	if (!(fp = popen(cmd, "r")))
-		return -1;
-	while (len + 1 < n) {
-		size_t r = fread(out + len, 1, n - 1 - len, fp);
-		if (r == 0)
-			break;
-		len += r;
-	}
-	out[len] = '\0';
-	int st = pclose(fp);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void
 test_with_user_the_store_opens_its_database_as_that_user(void)
 {
 	const struct passwd *pw;
 	char uid[256], want[64], args[256], err[8192];
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	struct stat sb;
 	int a, b;
@@ -401,7 +269,7 @@ test_with_user_the_store_opens_its_database_as_that_user(void)
 	}
 	pw = getpwnam("nobody");
 	REQUIRE(pw);
-	fixture_make(&f);
+	sl_fixture_make(&f, "store-ops");
 	/* A state directory that belongs to the user, as systemd's
 	 * StateDirectory= makes one. */
 	REQUIRE(chown(f.dir, pw->pw_uid, pw->pw_gid) == 0);
@@ -423,7 +291,7 @@ test_with_user_the_store_opens_its_database_as_that_user(void)
 			if (c >= 0)
 				tc_close(c);
 		}
-		pid_t store = store_pid(s, f.db);
+		pid_t store = sl_store_pid(s, f.db);
 		CHECK(store > 0);
 		proc_uid(store, uid, sizeof(uid));
 		snprintf(want, sizeof(want), "%u\t%u\t%u\t%u",
@@ -441,12 +309,12 @@ test_with_user_the_store_opens_its_database_as_that_user(void)
 	CHECK(chown(f.dir, 0, 0) == 0 && chmod(f.dir, 0755) == 0);
 	CHECK(unlink(f.db) == 0);
 	snprintf(args, sizeof(args), "--user nobody --db %s", f.db);
-	CHECK(run_parleyd(args, err, sizeof(err)) == 1);
+	CHECK(ts_run(args, err, sizeof(err)) == 1);
 	CHECKF(strstr(err, "the store runs as user nobody") &&
 		   strstr(err, f.db),
 	       "stderr: %s", err);
 	CHECKF(!strstr(err, "listening on"), "it listened: %s", err);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 /* ---- reload -------------------------------------------------------------- */
@@ -454,12 +322,12 @@ test_with_user_the_store_opens_its_database_as_that_user(void)
 static void
 test_a_reload_gives_the_running_store_history_days_and_store_private(void)
 {
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	char line[256];
 	int a, b;
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store-ops");
 	conf_write(&f, "history-days 0\nflood-rate 0\n");
 	snprintf(line, sizeof(line), "--config %s", f.conf);
 	s = start(&f, line);
@@ -472,126 +340,71 @@ test_a_reload_gives_the_running_store_history_days_and_store_private(void)
 		CHECK(say(a, b, line));
 	}
 	CHECK(say_expect(a, "/msg bob before", "-> *bob* before"));
-	CHECK(sql_wait(f.db, "SELECT count(*) FROM messages", 4) == 0);
+	CHECK(sl_sql_wait(f.db, "SELECT count(*) FROM messages", 4,
+			  T_WAIT_MS) == 0);
 	/* Two of them are made 40 days old: with history-days 0 they stay. */
-	CHECK(sql_int(f.db, "UPDATE messages SET ts_ms = ts_ms - 40 * "
-			    "86400000 WHERE seq <= 2; SELECT changes()") == 2);
+	CHECK(sl_sql_int(f.db,
+			 "UPDATE messages SET ts_ms = ts_ms - 40 * "
+			 "86400000 WHERE seq <= 2; SELECT changes()") == 2);
 
 	conf_write(&f, "history-days 30\nstore-private yes\nflood-rate 0\n");
 	kill(s->pid, SIGHUP);
 	CHECK(ts_log_wait(s, "reloaded: 2 settings changed", T_WAIT_MS) == 0);
 	CHECK(ts_log_wait(s, "pruning messages older than 30 days",
 			  T_WAIT_MS) == 0);
-	CHECK(sql_wait(f.db, "SELECT min(seq) FROM messages", 3) == 0);
-	CHECK(sql_int(f.db, "SELECT count(*) FROM messages") == 2);
+	CHECK(sl_sql_wait(f.db, "SELECT min(seq) FROM messages", 3,
+			  T_WAIT_MS) == 0);
+	CHECK(sl_sql_int(f.db, "SELECT count(*) FROM messages") == 2);
 	CHECK(say_expect(a, "/msg bob after", "-> *bob* after"));
-	CHECK(sql_wait(f.db, "SELECT count(*) FROM private_messages", 1) == 0);
-	CHECK(sql_int(f.db, "SELECT count(*) FROM private_messages WHERE "
-			    "text = 'after'") == 1);
+	CHECK(sl_sql_wait(f.db, "SELECT count(*) FROM private_messages", 1,
+			  T_WAIT_MS) == 0);
+	CHECK(sl_sql_int(f.db, "SELECT count(*) FROM private_messages WHERE "
+			       "text = 'after'") == 1);
 	tc_close(a);
 	tc_close(b);
 	stop(s);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 /* ---- metrics ------------------------------------------------------------- */
 
-static char t_body[65536];
-
-/* GET /metrics into t_body; returns its length, or -1. */
-static int
-scrape(int port)
-{
-	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-	long long deadline = tl_now_ms() + T_WAIT_MS;
-	size_t got = 0;
-	int fd = tc_connect(port);
-
-	if (fd < 0)
-		return -1;
-	(void)send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL);
-	while (got + 1 < sizeof(t_body) && tl_now_ms() < deadline) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, (int)(deadline - tl_now_ms())) != 1)
-			break;
-		ssize_t r = recv(fd, t_body + got, sizeof(t_body) - 1 - got, 0);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	t_body[got] = '\0';
-	close(fd);
-	return (int)got;
-}
-
-/* The value of sample name in t_body, or -1. */
-static long long
-sample(const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = t_body; (p = strstr(p, name)) != NULL; p += n)
-		if ((p == t_body || p[-1] == '\n') && p[n] == ' ')
-			return atoll(p + n + 1);
-	return -1;
-}
-
-/* Scrapes until sample name is want; returns the last value seen. */
-static long long
-wait_sample(int port, const char *name, long long want)
-{
-	long long deadline = tl_now_ms() + T_WAIT_MS, v = -1;
-
-	for (;;) {
-		if (scrape(port) > 0)
-			v = sample(name);
-		if (v == want || tl_now_ms() >= deadline)
-			return v;
-		(void)poll(NULL, 0, 20); /* a scrape interval */
-	}
-}
-
 static void
 test_metrics_show_the_store_health_queue_rows_and_restarts(void)
 {
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
-	char line[512];
-	const char *p;
 	int a, b, port = -1;
 	pid_t store;
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store-ops");
 	s = start(&f, "--metrics-listen 127.0.0.1:0");
 	REQUIRE(s);
-	if (ts_log_wait(s, "metrics on http://", T_WAIT_MS) == 0 &&
-	    ts_log_line(s, "metrics on http://", line, sizeof(line)) == 0 &&
-	    (p = strstr(line, "http://127.0.0.1:")))
-		port = atoi(p + strlen("http://127.0.0.1:"));
+	port = ts_metrics_port(s);
 	REQUIRE(port > 0);
 	a = client(s, "alice");
 	b = client(s, "bob");
 	REQUIRE(a >= 0 && b >= 0);
 	CHECK(say(a, b, "one"));
 	CHECK(say(a, b, "two"));
-	CHECK(wait_sample(port, "parley_store_rows_total", 2) == 2);
-	CHECK(sample("parley_store_up") == 1);
-	CHECK(sample("parley_store_queue_requests") == 0);
-	CHECK(sample("parley_store_restarts_total") == 0);
-	CHECK(sample("parley_store_commits_total") >= 1);
-	CHECK(strstr(t_body, "# TYPE parley_store_queue_requests gauge\n"));
+	CHECK(ts_wait_sample(port, "parley_store_rows_total", 2) == 2);
+	CHECK(ts_sample("parley_store_up") == 1);
+	CHECK(ts_sample("parley_store_queue_requests") == 0);
+	CHECK(ts_sample("parley_store_restarts_total") == 0);
+	CHECK(ts_sample("parley_store_commits_total") >= 1);
+	CHECK(
+	    strstr(ts_scraped(), "# TYPE parley_store_queue_requests gauge\n"));
 	/* A store killed is respawned, counted, and up again. */
-	store = store_pid(s, f.db);
+	store = sl_store_pid(s, f.db);
 	REQUIRE(store > 0);
 	CHECK(kill(store, SIGKILL) == 0);
-	CHECK(wait_sample(port, "parley_store_restarts_total", 1) == 1);
-	CHECK(wait_sample(port, "parley_store_up", 1) == 1);
+	CHECK(ts_wait_sample(port, "parley_store_restarts_total", 1) == 1);
+	CHECK(ts_wait_sample(port, "parley_store_up", 1) == 1);
 	CHECK(say(a, b, "three"));
-	CHECK(wait_sample(port, "parley_store_rows_total", 3) == 3);
+	CHECK(ts_wait_sample(port, "parley_store_rows_total", 3) == 3);
 	tc_close(a);
 	tc_close(b);
 	ts_free(s);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 /* ---- flow control -------------------------------------------------------- */
@@ -604,7 +417,7 @@ test_metrics_show_the_store_health_queue_rows_and_restarts(void)
 static void
 test_a_stopped_store_is_declared_stalled_and_chat_goes_on_without_it(void)
 {
-	struct fixture f;
+	struct sl_fixture f;
 	struct ts_server *s;
 	char line[512], want[64], pad[1001];
 	const char *p;
@@ -612,25 +425,22 @@ test_a_stopped_store_is_declared_stalled_and_chat_goes_on_without_it(void)
 	long long lost = -1;
 	pid_t store = -1;
 
-	fixture_make(&f);
+	sl_fixture_make(&f, "store-ops");
 	s = start(&f, "--flood-rate 0 --outbox-size 262144 --stall-timeout 500 "
 		      "--db-delay 5 --sendq 67108864 "
 		      "--metrics-listen 127.0.0.1:0");
 	REQUIRE(s);
-	if (ts_log_wait(s, "metrics on http://", T_WAIT_MS) == 0 &&
-	    ts_log_line(s, "metrics on http://", line, sizeof(line)) == 0 &&
-	    (p = strstr(line, "http://127.0.0.1:")))
-		port = atoi(p + strlen("http://127.0.0.1:"));
+	port = ts_metrics_port(s);
 	a = client(s, "alice");
 	b = client(s, "bob");
 	if (!CHECK(port > 0 && a >= 0 && b >= 0))
 		goto out;
 	CHECK(say(a, b, "before the stop"));
-	CHECK(sql_wait(f.db,
-		       "SELECT count(*) FROM messages WHERE text = 'before "
-		       "the stop'",
-		       1) == 0);
-	store = store_pid(s, f.db);
+	CHECK(sl_sql_wait(f.db,
+			  "SELECT count(*) FROM messages WHERE text = 'before "
+			  "the stop'",
+			  1, T_WAIT_MS) == 0);
+	store = sl_store_pid(s, f.db);
 	if (!CHECK(store > 0) || !CHECK(kill(store, SIGSTOP) == 0))
 		goto out;
 	/* About 600 KB through a 256 KiB ring: alice's session must wait
@@ -658,23 +468,24 @@ test_a_stopped_store_is_declared_stalled_and_chat_goes_on_without_it(void)
 	}
 	CHECKF(lost > 0, "lost %lld", lost);
 	CHECK(ts_log_count(s, "not archived; archiving again") == 1);
-	CHECK(wait_sample(port, "parley_store_unarchived_total", lost) == lost);
-	CHECK(sample("parley_stalled_readers_total") == 1);
+	CHECK(ts_wait_sample(port, "parley_store_unarchived_total", lost) ==
+	      lost);
+	CHECK(ts_sample("parley_stalled_readers_total") == 1);
 	/* It archives again after its rejoin; what it had is still there. */
 	CHECK(say(a, b, "after the rejoin"));
-	CHECK(sql_wait(f.db,
-		       "SELECT count(*) FROM messages WHERE text = 'after "
-		       "the rejoin'",
-		       1) == 0);
-	CHECK(sql_int(f.db, "SELECT count(*) FROM messages WHERE text = "
-			    "'before the stop'") == 1);
+	CHECK(sl_sql_wait(f.db,
+			  "SELECT count(*) FROM messages WHERE text = 'after "
+			  "the rejoin'",
+			  1, T_WAIT_MS) == 0);
+	CHECK(sl_sql_int(f.db, "SELECT count(*) FROM messages WHERE text = "
+			       "'before the stop'") == 1);
 out:
 	if (store > 0)
 		kill(store, SIGCONT);
 	tc_close(a);
 	tc_close(b);
 	ts_free(s);
-	fixture_free(&f);
+	sl_fixture_free(&f);
 }
 
 int

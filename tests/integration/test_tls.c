@@ -21,11 +21,10 @@
 #define T_WAIT_MS 10000
 
 static char model_args[256];
-static char dir[256];
 static int workers;
 
 /* The files every test uses (made once in main). */
-static char ca_pem[512], a_pem[512], a_key[512], b_pem[512], b_key[512];
+static struct tt_pki pki; /* the CA, a and b (tlslib.h) */
 static char self_pem[512], other_pem[512], other_key[512];
 static char chain_pem[512], leafmid_key[512];
 
@@ -53,7 +52,7 @@ start_tls(const char *cert, const char *key, const char *extra, int *tls_port)
 static struct tt_conn *
 tls_join(int port, char *nick, size_t n)
 {
-	struct tt_opts o = {.ca_file = ca_pem, .host = "localhost"};
+	struct tt_opts o = {.ca_file = pki.ca_pem, .host = "localhost"};
 	char why[256], line[512], want[256];
 	struct tt_conn *c = tt_connect(port, &o, why, sizeof(why), T_WAIT_MS);
 
@@ -74,14 +73,6 @@ tls_join(int port, char *nick, size_t n)
 	return c;
 }
 
-static void
-check_no_sanitizer_reports(struct ts_server *s)
-{
-	CHECK(ts_log_count(s, "AddressSanitizer") == 0);
-	CHECK(ts_log_count(s, "runtime error:") == 0);
-	CHECK(ts_log_count(s, "killed by") == 0);
-}
-
 /* ---- chat ---------------------------------------------------------------- */
 
 static void
@@ -89,7 +80,7 @@ test_tls_and_plaintext_clients_chat_in_one_room(void)
 {
 	char tnick[64], pnick[64], want[256];
 	int port = 0;
-	struct ts_server *s = start_tls(a_pem, a_key, "", &port);
+	struct ts_server *s = start_tls(pki.a_pem, pki.a_key, "", &port);
 	struct tt_conn *t = NULL;
 	int p = -1;
 
@@ -121,7 +112,7 @@ test_tls_and_plaintext_clients_chat_in_one_room(void)
 	snprintf(want, sizeof(want), "-!- %s quit (bye)", tnick);
 	CHECK(tc_expect(p, want, NULL, 0, T_WAIT_MS) > 0);
 	CHECK(tt_wait_eof(t, T_WAIT_MS) == 0);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 out:
 	tt_close(t);
 	tc_close(p);
@@ -170,11 +161,11 @@ whois_says_secure(struct tt_conn *t)
 static void
 test_an_irc_client_over_tls_registers_and_talks_with_a_plain_client(void)
 {
-	struct tt_opts o = {.ca_file = ca_pem, .host = "localhost"};
+	struct tt_opts o = {.ca_file = pki.ca_pem, .host = "localhost"};
 	char pnick[64], why[256], want[256];
 	int port = 0;
-	struct ts_server *s =
-	    start_tls(a_pem, a_key, "--irc-listen-tls 127.0.0.1:0", &port);
+	struct ts_server *s = start_tls(pki.a_pem, pki.a_key,
+					"--irc-listen-tls 127.0.0.1:0", &port);
 	struct tt_conn *t = NULL;
 	int p = -1;
 
@@ -218,7 +209,7 @@ test_an_irc_client_over_tls_registers_and_talks_with_a_plain_client(void)
 	CHECK(tt_send(t, "QUIT :bye\r\n") == 0);
 	CHECK(tc_expect(p, "-!- tlsirc quit (bye)", NULL, 0, T_WAIT_MS) > 0);
 	CHECK(tt_wait_eof(t, T_WAIT_MS) == 0);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 out:
 	tt_close(t);
 	tc_close(p);
@@ -281,7 +272,7 @@ test_the_wrong_protocol_on_each_port_is_closed_with_one_log_line(void)
 	char wnick[64], line[512];
 	int ports[ON_PORTS] = {0};
 	struct ts_server *s =
-	    start_tls(a_pem, a_key,
+	    start_tls(pki.a_pem, pki.a_key,
 		      "--irc-listen 127.0.0.1:0 --irc-listen-tls 127.0.0.1:0",
 		      &ports[ON_TLS]);
 	int watcher = -1;
@@ -321,7 +312,7 @@ test_the_wrong_protocol_on_each_port_is_closed_with_one_log_line(void)
 		CHECKF(!strstr(line, " joined ") && !strstr(line, " quit"),
 		       "watcher saw '%s'", line);
 	}
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 	tc_close(after);
 	tc_close(watcher);
 	ts_free(s);
@@ -336,7 +327,7 @@ test_a_client_hello_after_the_join_closes_at_the_first_read(void)
 	unsigned char hello[4096];
 	char wnick[64], nick[64], want[256];
 	int port = 0, n = tt_client_hello(hello, sizeof(hello));
-	struct ts_server *s = start_tls(a_pem, a_key, "", &port);
+	struct ts_server *s = start_tls(pki.a_pem, pki.a_key, "", &port);
 	int watcher = -1, late = -1;
 
 	REQUIRE(s);
@@ -359,7 +350,7 @@ test_a_client_hello_after_the_join_closes_at_the_first_read(void)
 	CHECK(ts_log_line(s, "TLS handshake on a plaintext port", line,
 			  sizeof(line)) == 0 &&
 	      strstr(line, want));
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 	tc_close(late);
 	tc_close(watcher);
 	ts_free(s);
@@ -372,7 +363,7 @@ test_a_stalled_handshake_is_closed_while_others_chat(void)
 	char nick[64], pnick[64], want[256];
 	int port = 0;
 	struct ts_server *s =
-	    start_tls(a_pem, a_key, "--handshake-timeout 1500", &port);
+	    start_tls(pki.a_pem, pki.a_key, "--handshake-timeout 1500", &port);
 	struct tt_conn *t = NULL;
 	int silent = -1, stalled = -1, p = -1;
 
@@ -410,7 +401,7 @@ test_a_stalled_handshake_is_closed_while_others_chat(void)
 		snprintf(want, sizeof(want), "#lobby <%s> still here", nick);
 		CHECK(tc_expect(p, want, NULL, 0, T_WAIT_MS) > 0);
 	}
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 	tt_close(t);
 	tc_close(p);
 	tc_close(silent);
@@ -425,7 +416,7 @@ test_tls_1_1_is_refused(void)
 			    .max_version = TLS1_1_VERSION};
 	char why[256];
 	int port = 0;
-	struct ts_server *s = start_tls(a_pem, a_key, "", &port);
+	struct ts_server *s = start_tls(pki.a_pem, pki.a_key, "", &port);
 
 	REQUIRE(s);
 	struct tt_conn *t = tt_connect(port, &o, why, sizeof(why), T_WAIT_MS);
@@ -437,15 +428,6 @@ test_tls_1_1_is_refused(void)
 }
 
 /* ---- reload -------------------------------------------------------------- */
-
-static int
-install(const char *cur_pem, const char *cur_key, const char *pem,
-	const char *key)
-{
-	const char *const c[] = {pem, NULL}, *const k[] = {key, NULL};
-
-	return tt_cat(cur_pem, c) == 0 && tt_cat(cur_key, k) == 0 ? 0 : -1;
-}
 
 static void
 reload(struct ts_server *s, const char *log)
@@ -465,16 +447,16 @@ test_reload_gives_new_connections_the_new_certificate(void)
 	struct ts_server *s = NULL;
 	int port = 0;
 
-	tt_path(dir, "cur.pem", cur_pem, sizeof(cur_pem));
-	tt_path(dir, "cur.key", cur_key, sizeof(cur_key));
-	REQUIRE(install(cur_pem, cur_key, a_pem, a_key) == 0);
+	tt_path(pki.dir, "cur.pem", cur_pem, sizeof(cur_pem));
+	tt_path(pki.dir, "cur.key", cur_key, sizeof(cur_key));
+	REQUIRE(tt_cert_install(cur_pem, cur_key, pki.a_pem, pki.a_key) == 0);
 	s = start_tls(cur_pem, cur_key, "", &port);
 	REQUIRE(s);
 	t1 = tls_join(port, n1, sizeof(n1));
 	REQUIRE(t1);
 	tt_peer_cn(t1, cn, sizeof(cn));
 	CHECKF(strcmp(cn, "first") == 0, "before: %s", cn);
-	CHECK(install(cur_pem, cur_key, b_pem, b_key) == 0);
+	CHECK(tt_cert_install(cur_pem, cur_key, pki.b_pem, pki.b_key) == 0);
 	reload(s, "TLS certificate reloaded: CN=second");
 	t2 = tls_join(port, n2, sizeof(n2));
 	if (CHECK(t2)) {
@@ -490,7 +472,7 @@ test_reload_gives_new_connections_the_new_certificate(void)
 			 n2);
 		CHECK(tt_expect(t1, want, NULL, 0, T_WAIT_MS) > 0);
 	}
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 	tt_close(t1);
 	tt_close(t2);
 	ts_free(s);
@@ -509,15 +491,15 @@ test_a_bad_certificate_at_reload_keeps_the_current_one(void)
 	struct ts_server *s = NULL;
 	int port = 0;
 
-	tt_path(dir, "cur.pem", cur_pem, sizeof(cur_pem));
-	tt_path(dir, "cur.key", cur_key, sizeof(cur_key));
-	tt_path(dir, "junk.txt", junk, sizeof(junk));
+	tt_path(pki.dir, "cur.pem", cur_pem, sizeof(cur_pem));
+	tt_path(pki.dir, "cur.key", cur_key, sizeof(cur_key));
+	tt_path(pki.dir, "junk.txt", junk, sizeof(junk));
 	const struct bad_row rows[] = {
-	    {"junk for a certificate", junk, a_key,
+	    {"junk for a certificate", junk, pki.a_key,
 	     "no certificate in the certificate file"},
-	    {"the key of another certificate", b_pem, a_key,
+	    {"the key of another certificate", pki.b_pem, pki.a_key,
 	     "the key does not match the certificate"},
-	    {"junk for a key", a_pem, junk,
+	    {"junk for a key", pki.a_pem, junk,
 	     "no private key in the key file, or an encrypted one"},
 	    {"no files", NULL, NULL, "cannot read"},
 	};
@@ -525,13 +507,14 @@ test_a_bad_certificate_at_reload_keeps_the_current_one(void)
 	REQUIRE(f);
 	fputs("not a certificate\n", f);
 	fclose(f);
-	REQUIRE(install(cur_pem, cur_key, a_pem, a_key) == 0);
+	REQUIRE(tt_cert_install(cur_pem, cur_key, pki.a_pem, pki.a_key) == 0);
 	s = start_tls(cur_pem, cur_key, "", &port);
 	REQUIRE(s);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct bad_row *r = &rows[i];
 		if (r->cert) {
-			CHECK(install(cur_pem, cur_key, r->cert, r->key) == 0);
+			CHECK(tt_cert_install(cur_pem, cur_key, r->cert,
+					      r->key) == 0);
 		} else {
 			unlink(cur_pem);
 			unlink(cur_key);
@@ -546,7 +529,7 @@ test_a_bad_certificate_at_reload_keeps_the_current_one(void)
 		tt_close(t);
 	}
 	CHECK(ts_log_count(s, "TLS certificate reloaded") == 0);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 	ts_free(s);
 	unlink(junk);
 }
@@ -559,11 +542,11 @@ test_a_ticket_resumes_in_another_session_process(void)
 	static const int versions[] = {TLS1_2_VERSION, TLS1_3_VERSION};
 	char why[256];
 	int port = 0;
-	struct ts_server *s = start_tls(a_pem, a_key, "", &port);
+	struct ts_server *s = start_tls(pki.a_pem, pki.a_key, "", &port);
 
 	REQUIRE(s);
 	for (size_t i = 0; i < 2; i++) {
-		struct tt_opts o = {.ca_file = ca_pem,
+		struct tt_opts o = {.ca_file = pki.ca_pem,
 				    .host = "localhost",
 				    .max_version = versions[i]};
 		struct tt_conn *first =
@@ -636,7 +619,7 @@ run_client(const char *args, const char *addr, char *out, char *err, size_t n)
 	argv[argc++] = "--tls";
 	for (char *tok = strtok(buf, " "); tok && argc < 12;
 	     tok = strtok(NULL, " "))
-		argv[argc++] = strcmp(tok, "CA") == 0	  ? ca_pem
+		argv[argc++] = strcmp(tok, "CA") == 0	  ? pki.ca_pem
 			       : strcmp(tok, "SELF") == 0 ? self_pem
 							  : tok;
 	argv[argc++] = (char *)addr;
@@ -659,7 +642,7 @@ test_the_client_verifies_the_server(void)
 {
 	char out[8192], err[8192], addr[128];
 	int port = 0;
-	struct ts_server *s = start_tls(a_pem, a_key, "", &port);
+	struct ts_server *s = start_tls(pki.a_pem, pki.a_key, "", &port);
 
 	REQUIRE(s);
 	setenv("PARLEY_GRACE_MS", "5000", 1);
@@ -683,7 +666,7 @@ test_the_client_verifies_the_server(void)
 			CHECKF(err[0] == '\0', "%s: stderr: %s", r->name, err);
 		}
 	}
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 	ts_free(s);
 }
 
@@ -711,21 +694,16 @@ test_the_client_refuses_a_certificate_for_another_name(void)
 static void
 test_a_tls_listener_without_a_certificate_is_a_usage_error(void)
 {
-	const char *build = getenv("PARLEY_BUILD");
-	char path[512], out[4096], err[4096];
+	char args[1280], err[4096];
 
-	snprintf(path, sizeof(path), "%s/parleyd", build ? build : "build");
-	char *argv[] = {path,		"--listen",    "127.0.0.1:0",
-			"--listen-tls", "127.0.0.1:0", NULL};
-	CHECK(tt_run(argv, NULL, out, err, sizeof(out), T_WAIT_MS) == 2);
+	CHECK(ts_run("--listen-tls 127.0.0.1:0", err, sizeof(err)) == 2);
 	CHECKF(strstr(err, "parleyd: TLS listener 127.0.0.1:0 needs "
 			   "--tls-cert FILE"),
 	       "stderr: %s", err);
-	char *bad[] = {
-	    path,	   "--listen",	 "127.0.0.1:0", "--listen-tls",
-	    "127.0.0.1:0", "--tls-cert", b_pem,		"--tls-key",
-	    a_key,	   NULL};
-	CHECK(tt_run(bad, NULL, out, err, sizeof(out), T_WAIT_MS) == 1);
+	snprintf(args, sizeof(args),
+		 "--listen-tls 127.0.0.1:0 --tls-cert %s --tls-key %s",
+		 pki.b_pem, pki.a_key);
+	CHECK(ts_run(args, err, sizeof(err)) == 1);
 	CHECKF(strstr(err, "the key does not match the certificate"),
 	       "stderr: %s", err);
 }
@@ -785,9 +763,9 @@ tls_sendq_run(const struct tls_sendq_row *k)
 {
 	char tnick[64], pnick[64], want[256], pad[TLS_SENDQ_PAD + 1];
 	struct tt_opts o = {
-	    .ca_file = ca_pem, .host = "localhost", .rcvbuf = 4096};
+	    .ca_file = pki.ca_pem, .host = "localhost", .rcvbuf = 4096};
 	int port = 0, p = -1, torn, notice, eof, whole;
-	struct ts_server *s = start_tls(a_pem, a_key, k->args, &port);
+	struct ts_server *s = start_tls(pki.a_pem, pki.a_key, k->args, &port);
 	struct tt_conn *t = NULL;
 	char why[256], line[512];
 
@@ -829,7 +807,7 @@ tls_sendq_run(const struct tls_sendq_row *k)
 		   ts_log_count(s, k->why) == 1,
 	       "%s: not cut off for %s", k->name, k->why);
 	CHECK(ts_log_count(s, "send queue exceeded (") == 1);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 out:
 	tt_close(t);
 	tc_close(p);
@@ -849,34 +827,24 @@ test_a_tls_client_that_does_not_read_is_cut_off_for_its_send_queue(void)
 static int
 make_certs(void)
 {
-	if (tt_dir_make(dir, sizeof(dir)) < 0 ||
-	    tt_cert_make(dir, "ca", "parley test CA", NULL, NULL, 1) < 0 ||
-	    tt_cert_make(dir, "a", "first", "DNS:localhost,IP:127.0.0.1", "ca",
-			 0) < 0 ||
-	    tt_cert_make(dir, "b", "second", "DNS:localhost,IP:127.0.0.1", "ca",
-			 0) < 0 ||
-	    tt_cert_make(dir, "other", "other.example", "DNS:other.example",
+	if (tt_pki_make(&pki) < 0 ||
+	    tt_cert_make(pki.dir, "other", "other.example", "DNS:other.example",
 			 "ca", 0) < 0 ||
-	    tt_cert_make(dir, "self", "localhost", "DNS:localhost", NULL, 1) <
-		0 ||
-	    tt_cert_make(dir, "mid", "parley test intermediate", NULL, "ca",
+	    tt_cert_make(pki.dir, "self", "localhost", "DNS:localhost", NULL,
 			 1) < 0 ||
-	    tt_cert_make(dir, "leafmid", "leafmid", "DNS:localhost", "mid", 0) <
-		0)
+	    tt_cert_make(pki.dir, "mid", "parley test intermediate", NULL, "ca",
+			 1) < 0 ||
+	    tt_cert_make(pki.dir, "leafmid", "leafmid", "DNS:localhost", "mid",
+			 0) < 0)
 		return -1;
-	tt_path(dir, "ca.pem", ca_pem, sizeof(ca_pem));
-	tt_path(dir, "a.pem", a_pem, sizeof(a_pem));
-	tt_path(dir, "a.key", a_key, sizeof(a_key));
-	tt_path(dir, "b.pem", b_pem, sizeof(b_pem));
-	tt_path(dir, "b.key", b_key, sizeof(b_key));
-	tt_path(dir, "self.pem", self_pem, sizeof(self_pem));
-	tt_path(dir, "other.pem", other_pem, sizeof(other_pem));
-	tt_path(dir, "other.key", other_key, sizeof(other_key));
-	tt_path(dir, "leafmid.key", leafmid_key, sizeof(leafmid_key));
-	tt_path(dir, "chain.pem", chain_pem, sizeof(chain_pem));
+	tt_path(pki.dir, "self.pem", self_pem, sizeof(self_pem));
+	tt_path(pki.dir, "other.pem", other_pem, sizeof(other_pem));
+	tt_path(pki.dir, "other.key", other_key, sizeof(other_key));
+	tt_path(pki.dir, "leafmid.key", leafmid_key, sizeof(leafmid_key));
+	tt_path(pki.dir, "chain.pem", chain_pem, sizeof(chain_pem));
 	char leafmid[512], mid[512];
-	tt_path(dir, "leafmid.pem", leafmid, sizeof(leafmid));
-	tt_path(dir, "mid.pem", mid, sizeof(mid));
+	tt_path(pki.dir, "leafmid.pem", leafmid, sizeof(leafmid));
+	tt_path(pki.dir, "mid.pem", mid, sizeof(mid));
 	const char *const chain[] = {leafmid, mid, NULL};
 	return tt_cat(chain_pem, chain);
 }
@@ -889,7 +857,7 @@ main(int argc, char **argv)
 	workers =
 	    tl_init(argc, argv, "tls", model_args, sizeof(model_args), suite);
 	if (!CHECK(make_certs() == 0)) {
-		tt_dir_remove(dir);
+		tt_dir_remove(pki.dir);
 		return tl_summary(suite);
 	}
 	RUN(test_tls_and_plaintext_clients_chat_in_one_room);
@@ -906,6 +874,6 @@ main(int argc, char **argv)
 	RUN(test_the_client_refuses_a_certificate_for_another_name);
 	RUN(test_a_tls_listener_without_a_certificate_is_a_usage_error);
 	RUN(test_a_tls_client_that_does_not_read_is_cut_off_for_its_send_queue);
-	tt_dir_remove(dir);
+	tt_dir_remove(pki.dir);
 	return tl_summary(suite);
 }

@@ -859,22 +859,12 @@ test_a_taken_default_http_port_names_the_flag_and_exits_1(void)
 	/* Hold a port, then ask parleyd for it as --http-listen. */
 	struct ts_server *hold =
 	    ts_start_model(model, "--http-listen 127.0.0.1:0");
-	char args[256];
+	char args[64], out[4096];
 	REQUIRE(hold);
-	snprintf(args, sizeof(args),
-		 "%s/parleyd --listen 127.0.0.1:0 --irc-listen none "
-		 "--http-listen 127.0.0.1:%d 2>&1",
-		 getenv("PARLEY_BUILD") ? getenv("PARLEY_BUILD") : "build",
+	snprintf(args, sizeof(args), "--http-listen 127.0.0.1:%d",
 		 hold->http_port);
-	FILE *f = popen(args, "r");
-	char out[4096] = "";
-	size_t len = 0;
-	REQUIRE(f);
-	while (len + 1 < sizeof(out) &&
-	       fgets(out + len, (int)(sizeof(out) - len), f))
-		len += strlen(out + len);
-	int st = pclose(f);
-	CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit %d", st);
+	int st = ts_run(args, out, sizeof(out));
+	CHECKF(st == 1, "exit %d", st);
 	CHECKF(strstr(out, "Address already in use (--http-listen HOST:PORT "
 			   "sets another address, --http-listen none turns "
 			   "HTTP off)"),

@@ -22,8 +22,7 @@
 #define W_WAIT_MS 10000
 
 static char model_args[256];
-static char dir[256];
-static char ca_pem[512], a_pem[512], a_key[512], b_pem[512], b_key[512];
+static struct tt_pki pki; /* the CA, a and b (tlslib.h) */
 
 /* parleyd with an https port (and the extra args), its port in *port. */
 static struct ts_server *
@@ -50,7 +49,7 @@ start_https(const char *cert, const char *key, const char *extra, int *port)
 static struct wc *
 wss_connect(int port)
 {
-	struct tt_opts o = {.ca_file = ca_pem, .host = "localhost"};
+	struct tt_opts o = {.ca_file = pki.ca_pem, .host = "localhost"};
 	char why[256];
 	struct tt_conn *t = tt_connect(port, &o, why, sizeof(why), W_WAIT_MS);
 
@@ -77,14 +76,6 @@ wss_join(int port)
 	return c;
 }
 
-static void
-check_no_sanitizer_reports(struct ts_server *s)
-{
-	CHECK(ts_log_count(s, "AddressSanitizer") == 0);
-	CHECK(ts_log_count(s, "runtime error:") == 0);
-	CHECK(ts_log_count(s, "killed by") == 0);
-}
-
 /* ---- the page and the chat ----------------------------------------------- */
 
 static void
@@ -92,7 +83,7 @@ test_the_page_over_https_then_wss_chat_with_a_plain_client(void)
 {
 	char head[4096], want[256], line[1024];
 	int port = 0, p = -1;
-	struct ts_server *s = start_https(a_pem, a_key, "", &port);
+	struct ts_server *s = start_https(pki.a_pem, pki.a_key, "", &port);
 	struct wc *page = NULL, *w = NULL;
 
 	REQUIRE(s);
@@ -140,7 +131,7 @@ test_the_page_over_https_then_wss_chat_with_a_plain_client(void)
 	CHECK(wc_expect_eof(w) == 0);
 	snprintf(want, sizeof(want), "-!- %s quit (bye)", w->nick);
 	CHECK(tc_expect(p, want, NULL, 0, W_WAIT_MS) >= 0);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 out:
 	wc_free(page);
 	wc_free(w);
@@ -158,7 +149,7 @@ test_plaintext_http_on_the_https_port_is_closed_with_one_log_line(void)
 	socklen_t len = sizeof(sa);
 	char line[512], addr[64];
 	int port = 0, fd = -1;
-	struct ts_server *s = start_https(a_pem, a_key, "", &port);
+	struct ts_server *s = start_https(pki.a_pem, pki.a_key, "", &port);
 
 	REQUIRE(s);
 	fd = tc_connect(port);
@@ -177,7 +168,7 @@ test_plaintext_http_on_the_https_port_is_closed_with_one_log_line(void)
 	      strstr(line, " left: plaintext on a TLS port"));
 	CHECKF(ts_log_count(s, addr) == 1, "%d lines name %s",
 	       ts_log_count(s, addr), addr);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 out:
 	tc_close(fd);
 	ts_free(s);
@@ -227,7 +218,7 @@ test_a_bad_origin_is_refused_over_wss_as_over_ws(void)
 {
 	int port = 0;
 	struct ts_server *s =
-	    start_https(a_pem, a_key,
+	    start_https(pki.a_pem, pki.a_key,
 			"--http-listen 127.0.0.1:0 --http-origin "
 			"https://kiwi.test",
 			&port);
@@ -263,7 +254,7 @@ test_a_bad_origin_is_refused_over_wss_as_over_ws(void)
 	}
 	CHECK(ts_log_wait(s, "left: https GET /ws: 403 origin not allowed",
 			  W_WAIT_MS) == 0);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 	ts_free(s);
 }
 
@@ -275,8 +266,8 @@ test_one_deadline_covers_the_tls_handshake_and_the_upgrade(void)
 	static const unsigned char half_record[] = {0x16, 0x03, 0x01};
 	static const char half_request[] = "GET /ws HTTP/1.1\r\nHost: x";
 	int port = 0;
-	struct ts_server *s =
-	    start_https(a_pem, a_key, "--handshake-timeout 1000", &port);
+	struct ts_server *s = start_https(pki.a_pem, pki.a_key,
+					  "--handshake-timeout 1000", &port);
 	struct wc *joined = NULL, *in_http = NULL;
 	int silent = -1, in_tls = -1;
 
@@ -303,7 +294,7 @@ test_one_deadline_covers_the_tls_handshake_and_the_upgrade(void)
 	/* The client whose handshakes were done goes on. */
 	CHECK(wc_text(joined, "/nick still") == 0);
 	CHECK(wc_expect(joined, "now known as still", NULL, 0) == 0);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 out:
 	wc_free(joined);
 	wc_free(in_http);
@@ -314,15 +305,6 @@ out:
 
 /* ---- reload -------------------------------------------------------------- */
 
-static int
-install(const char *cur_pem, const char *cur_key, const char *pem,
-	const char *key)
-{
-	const char *const c[] = {pem, NULL}, *const k[] = {key, NULL};
-
-	return tt_cat(cur_pem, c) == 0 && tt_cat(cur_key, k) == 0 ? 0 : -1;
-}
-
 static void
 test_reload_gives_new_https_connections_the_new_certificate(void)
 {
@@ -331,9 +313,9 @@ test_reload_gives_new_https_connections_the_new_certificate(void)
 	struct ts_server *s = NULL;
 	int port = 0;
 
-	tt_path(dir, "cur.pem", cur_pem, sizeof(cur_pem));
-	tt_path(dir, "cur.key", cur_key, sizeof(cur_key));
-	REQUIRE(install(cur_pem, cur_key, a_pem, a_key) == 0);
+	tt_path(pki.dir, "cur.pem", cur_pem, sizeof(cur_pem));
+	tt_path(pki.dir, "cur.key", cur_key, sizeof(cur_key));
+	REQUIRE(tt_cert_install(cur_pem, cur_key, pki.a_pem, pki.a_key) == 0);
 	s = start_https(cur_pem, cur_key, "", &port);
 	REQUIRE(s);
 	w1 = wss_join(port);
@@ -341,7 +323,7 @@ test_reload_gives_new_https_connections_the_new_certificate(void)
 		goto out;
 	tt_peer_cn(w1->tls, cn, sizeof(cn));
 	CHECKF(strcmp(cn, "first") == 0, "before: %s", cn);
-	CHECK(install(cur_pem, cur_key, b_pem, b_key) == 0);
+	CHECK(tt_cert_install(cur_pem, cur_key, pki.b_pem, pki.b_key) == 0);
 	kill(s->pid, SIGHUP);
 	CHECK(ts_log_wait(s, "TLS certificate reloaded: CN=second",
 			  W_WAIT_MS) == 0);
@@ -354,7 +336,7 @@ test_reload_gives_new_https_connections_the_new_certificate(void)
 	CHECK(wc_text(w1, "from the old one") == 0);
 	snprintf(want, sizeof(want), "#lobby <%s> from the old one", w1->nick);
 	CHECK(wc_expect(w2, want, NULL, 0) == 0);
-	check_no_sanitizer_reports(s);
+	TS_CHECK_NO_SANITIZER_REPORTS(s, "killed by");
 out:
 	wc_free(w1);
 	wc_free(w2);
@@ -366,30 +348,21 @@ out:
 static void
 test_https_needs_a_certificate_and_a_taken_port_names_the_flag(void)
 {
-	const char *build = getenv("PARLEY_BUILD");
-	char path[512], out[4096], err[4096], taken[64];
+	char args[1280], err[4096];
 	int port = 0;
 
-	snprintf(path, sizeof(path), "%s/parleyd", build ? build : "build");
-	char *nocert[] = {
-	    path,   "--listen",	      "127.0.0.1:0", "--http-listen",
-	    "none", "--https-listen", "127.0.0.1:0", NULL};
-	CHECK(tt_run(nocert, NULL, out, err, sizeof(out), W_WAIT_MS) == 2);
+	CHECK(ts_run("--https-listen 127.0.0.1:0", err, sizeof(err)) == 2);
 	CHECKF(strstr(err, "parleyd: TLS listener 127.0.0.1:0 needs "
 			   "--tls-cert FILE"),
 	       "stderr: %s", err);
 
-	struct ts_server *hold = start_https(a_pem, a_key, "", &port);
+	struct ts_server *hold = start_https(pki.a_pem, pki.a_key, "", &port);
 	REQUIRE(hold);
-	snprintf(taken, sizeof(taken), "127.0.0.1:%d", port);
-	char *clash[] = {path,		"--listen",
-			 "127.0.0.1:0", "--http-listen",
-			 "none",	"--listen-tls",
-			 "none",	"--tls-cert",
-			 a_pem,		"--tls-key",
-			 a_key,		"--https-listen",
-			 taken,		NULL};
-	CHECK(tt_run(clash, NULL, out, err, sizeof(out), W_WAIT_MS) == 1);
+	snprintf(args, sizeof(args),
+		 "--listen-tls none --tls-cert %s --tls-key %s --https-listen "
+		 "127.0.0.1:%d",
+		 pki.a_pem, pki.a_key, port);
+	CHECK(ts_run(args, err, sizeof(err)) == 1);
 	CHECKF(strstr(err, "Address already in use (--https-listen HOST:PORT "
 			   "sets another address, --https-listen none turns "
 			   "HTTPS off)"),
@@ -399,32 +372,14 @@ test_https_needs_a_certificate_and_a_taken_port_names_the_flag(void)
 
 /* ---- main ---------------------------------------------------------------- */
 
-static int
-make_certs(void)
-{
-	if (tt_dir_make(dir, sizeof(dir)) < 0 ||
-	    tt_cert_make(dir, "ca", "parley test CA", NULL, NULL, 1) < 0 ||
-	    tt_cert_make(dir, "a", "first", "DNS:localhost,IP:127.0.0.1", "ca",
-			 0) < 0 ||
-	    tt_cert_make(dir, "b", "second", "DNS:localhost,IP:127.0.0.1", "ca",
-			 0) < 0)
-		return -1;
-	tt_path(dir, "ca.pem", ca_pem, sizeof(ca_pem));
-	tt_path(dir, "a.pem", a_pem, sizeof(a_pem));
-	tt_path(dir, "a.key", a_key, sizeof(a_key));
-	tt_path(dir, "b.pem", b_pem, sizeof(b_pem));
-	tt_path(dir, "b.key", b_key, sizeof(b_key));
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
 	char suite[64];
 
 	tl_init(argc, argv, "wss", model_args, sizeof(model_args), suite);
-	if (!CHECK(make_certs() == 0)) {
-		tt_dir_remove(dir);
+	if (!CHECK(tt_pki_make(&pki) == 0)) {
+		tt_dir_remove(pki.dir);
 		return tl_summary(suite);
 	}
 	RUN(test_the_page_over_https_then_wss_chat_with_a_plain_client);
@@ -433,6 +388,6 @@ main(int argc, char **argv)
 	RUN(test_one_deadline_covers_the_tls_handshake_and_the_upgrade);
 	RUN(test_reload_gives_new_https_connections_the_new_certificate);
 	RUN(test_https_needs_a_certificate_and_a_taken_port_names_the_flag);
-	tt_dir_remove(dir);
+	tt_dir_remove(pki.dir);
 	return tl_summary(suite);
 }

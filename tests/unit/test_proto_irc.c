@@ -9,31 +9,13 @@
 #include "server/irc_int.h"
 
 #include "../testlib.h"
+#include "protofix.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define T_CLIENT_ID 7
-#define T_RING	    (1u << 18)
-
-static const char *const t_room_names[] = {"#lobby", "#rust", "#c", "#new"};
-#define T_NROOM_NAMES (sizeof(t_room_names) / sizeof(t_room_names[0]))
-
-struct fake {
-	struct pconn pc; /* first: the emit callback casts back */
-	struct proto_room rooms[CONFIG_ROOMS_PER_CLIENT_MAX];
-	char out[128 * 1024];
-	size_t out_len;
-	int lines, bad_lines;
-};
-
-static struct fake t_fake;
-static struct config t_cfg;
-static struct outbox_shm t_shm;
-static struct outbox_writer t_w;
-static struct proto_env t_env = {.cfg = &t_cfg, .shm = &t_shm};
-static uint64_t t_rbuf[OUTBOX_REC_MAX / 8 + 1];
+static struct pf_conn t_fake;
 static char t_line[PROTO_LINE_MAX];
 
 static int
@@ -70,64 +52,18 @@ t_line_ok(const char *line, size_t len)
 	       !memchr(line, '\r', len - 2) && !memchr(line, '\0', len);
 }
 
-static void
-fake_emit_cb(struct pconn *pc, const char *line, size_t len)
-{
-	struct fake *f = (struct fake *)pc;
-
-	if (!t_line_ok(line, len))
-		f->bad_lines++;
-	if (len >= sizeof(f->out) - f->out_len)
-		return;
-	memcpy(f->out + f->out_len, line, len);
-	f->out_len += len;
-	f->out[f->out_len] = '\0';
-	f->lines++;
-}
-
-static void
-fake_clear(struct fake *f)
-{
-	f->out_len = 0;
-	f->out[0] = '\0';
-	f->lines = f->bad_lines = 0;
-}
-
-static uint64_t
-room_id(const char *name)
-{
-	for (size_t i = 0; i < T_NROOM_NAMES; i++)
-		if (strcmp(t_room_names[i], name) == 0)
-			return i + 1;
-	return 0;
-}
-
-/* Writes a record to the test ring and reads it back, as sessions do. */
-static const struct outbox_view *
-rec_view(const struct outbox_new *rec)
-{
-	static struct outbox_view v;
-	uint64_t pos = t_w.head;
-
-	outbox_put(&t_w, rec);
-	if (!CHECKF(outbox_read(&t_shm, 1, &pos, t_w.head, t_rbuf, &v) == 1,
-		    "record of kind %u did not come back", rec->kind))
-		return NULL;
-	return &v;
-}
-
 static int
-t_parse(struct fake *f, const char *line, struct core_op *ops)
+t_parse(struct pf_conn *f, const char *line, struct core_op *ops)
 {
 	return proto_irc.parse(&f->pc, line, strlen(line), ops);
 }
 
 /* The REPLY of the pending request, delivered; returns its ops. */
 static int
-t_reply(struct fake *f, enum core_op_kind pending, const struct outbox_new *r,
-	struct core_op *ops)
+t_reply(struct pf_conn *f, enum core_op_kind pending,
+	const struct outbox_new *r, struct core_op *ops)
 {
-	const struct outbox_view *v = rec_view(r);
+	const struct outbox_view *v = pf_rec_view(r);
 
 	f->pc.pending = pending;
 	return v ? proto_irc.deliver(&f->pc, v, ops) : 0;
@@ -140,10 +76,10 @@ enum fixture {
 
 /* A connection in the fixture's state, having asked for caps (space
  * separated; NULL none), with nothing emitted yet. */
-static struct fake *
+static struct pf_conn *
 fake_open(enum fixture fx, const char *caps)
 {
-	struct fake *f = &t_fake;
+	struct pf_conn *f = &t_fake;
 	struct core_op ops[PROTO_OPS_MAX];
 	char req[256];
 
@@ -151,9 +87,10 @@ fake_open(enum fixture fx, const char *caps)
 		proto_irc.close(&f->pc);
 	memset(&f->pc, 0, sizeof(f->pc));
 	f->pc.proto = &proto_irc;
-	f->pc.env = &t_env;
-	f->pc.id = T_CLIENT_ID;
-	f->pc.emit = fake_emit_cb;
+	f->pc.env = &pf_env;
+	f->pc.id = PF_CLIENT_ID;
+	f->pc.emit = pf_emit_cb;
+	f->line_ok = t_line_ok;
 	snprintf(f->pc.nick, sizeof(f->pc.nick), "guest1");
 	CHECK(proto_irc.open(&f->pc, ops) == 0);
 	if (fx == FX_REG) {
@@ -165,7 +102,7 @@ fake_open(enum fixture fx, const char *caps)
 		snprintf(f->pc.nick, sizeof(f->pc.nick), "alice");
 		CHECK(t_reply(f, CORE_NICK,
 			      &(struct outbox_new){.kind = OUTBOX_REPLY,
-						   .target = T_CLIENT_ID},
+						   .target = PF_CLIENT_ID},
 			      ops) == 0);
 		CHECK(t_parse(f, "USER al 0 * :Alice", ops) == !caps);
 		if (caps)
@@ -173,7 +110,7 @@ fake_open(enum fixture fx, const char *caps)
 		CHECK(t_reply(f, CORE_HELLO,
 			      &(struct outbox_new){
 				  .kind = OUTBOX_REPLY,
-				  .target = T_CLIENT_ID,
+				  .target = PF_CLIENT_ID,
 				  .nick = outbox_str("alice"),
 				  .user = outbox_str("~al"),
 				  .host = outbox_str("a.b.parley")},
@@ -184,11 +121,11 @@ fake_open(enum fixture fx, const char *caps)
 			struct proto_room *r = &f->rooms[i];
 			r->id = (uint64_t)i + 1;
 			snprintf(r->name, sizeof(r->name), "%s",
-				 t_room_names[i]);
+				 pf_room_names[i]);
 			f->pc.rooms[f->pc.nrooms++] = r;
 		}
 	}
-	fake_clear(f);
+	pf_clear(f);
 	return f;
 }
 
@@ -344,14 +281,12 @@ static const struct parse_row parse_rows[] = {
 static void
 run_parse_row(size_t i, const struct parse_row *row)
 {
-	struct fake *f = fake_open(row->fx, NULL);
+	struct pf_conn *f = fake_open(row->fx, NULL);
 	size_t len = strlen(row->line);
-	char *line = malloc(len ? len : 1); /* exact size: ASan sees past */
+	char *line = pf_exact_copy(row->line, len); /* ASan sees past */
 	struct core_op ops[PROTO_OPS_MAX];
 	int n, ok;
 
-	REQUIRE(line);
-	memcpy(line, row->line, len);
 	memset(ops, 0x5a, sizeof(ops));
 	n = proto_irc.parse(&f->pc, line, len, ops);
 	ok = n == row->n && !f->bad_lines &&
@@ -383,7 +318,7 @@ static void
 test_registration_needs_nick_user_and_cap_end_in_any_order(void)
 {
 	struct core_op ops[PROTO_OPS_MAX];
-	struct fake *f = fake_open(FX_UNREG, NULL);
+	struct pf_conn *f = fake_open(FX_UNREG, NULL);
 
 	CHECK(t_parse(f, "CAP LS 302", ops) == 0);
 	CHECK(t_parse(f, "USER u 0 * :Real Name", ops) == 0);
@@ -392,16 +327,16 @@ test_registration_needs_nick_user_and_cap_end_in_any_order(void)
 	/* The nick is taken, but CAP is not over: no hello yet. */
 	CHECK(t_reply(f, CORE_NICK,
 		      &(struct outbox_new){.kind = OUTBOX_REPLY,
-					   .target = T_CLIENT_ID},
+					   .target = PF_CLIENT_ID},
 		      ops) == 0);
 	CHECK(f->pc.variant == 0);
-	fake_clear(f);
+	pf_clear(f);
 	CHECK(t_parse(f, "CAP END", ops) == 1);
 	CHECK(ops[0].kind == CORE_HELLO && str_is(ops[0].arg, "~u") &&
 	      str_is(ops[0].text, "Real Name"));
 	CHECK(t_reply(f, CORE_HELLO,
 		      &(struct outbox_new){.kind = OUTBOX_REPLY,
-					   .target = T_CLIENT_ID,
+					   .target = PF_CLIENT_ID,
 					   .user = outbox_str("~u"),
 					   .host = outbox_str("c.d.parley")},
 		      ops) == 2);
@@ -420,7 +355,7 @@ test_registration_needs_nick_user_and_cap_end_in_any_order(void)
 	t_reply(f, CORE_NICK,
 		&(struct outbox_new){.kind = OUTBOX_REPLY,
 				     .aux = CORE_ERR_NICK_IN_USE,
-				     .target = T_CLIENT_ID,
+				     .target = PF_CLIENT_ID,
 				     .arg = outbox_str("bob")},
 		ops);
 	CHECKF(strcmp(f->out, S "433 * bob :Nickname is already in use\r\n") ==
@@ -433,7 +368,7 @@ test_tags_longer_than_4094_bytes_get_417(void)
 {
 	char line[5000];
 	struct core_op ops[PROTO_OPS_MAX];
-	struct fake *f = fake_open(FX_REG, NULL);
+	struct pf_conn *f = fake_open(FX_REG, NULL);
 
 	memset(line, 'a', sizeof(line));
 	line[0] = '@';
@@ -546,12 +481,12 @@ test_broadcast_records_are_formatted_per_variant_and_role(void)
 	for (size_t i = 0; i < sizeof(format_rows) / sizeof(format_rows[0]);
 	     i++) {
 		const struct format_row *row = &format_rows[i];
-		uint64_t room = row->room ? room_id(row->room) : 0;
-		const struct outbox_view *v = rec_view(&(struct outbox_new){
+		uint64_t room = row->room ? pf_room_id(row->room) : 0;
+		const struct outbox_view *v = pf_rec_view(&(struct outbox_new){
 		    .kind = row->kind,
 		    .aux = row->aux,
 		    .src = 9,
-		    .target = row->kind == OUTBOX_PRIVMSG ? T_CLIENT_ID : room,
+		    .target = row->kind == OUTBOX_PRIVMSG ? PF_CLIENT_ID : room,
 		    .ts_ms = 1709210096789LL,
 		    .nick = outbox_str("bob"),
 		    .user = outbox_str("~b"),
@@ -563,7 +498,7 @@ test_broadcast_records_are_formatted_per_variant_and_role(void)
 		if (!v)
 			continue;
 		size_t n = proto_irc.format(
-		    &t_env, v, irc_variant(row->registered, row->caps),
+		    &pf_env, v, irc_variant(row->registered, row->caps),
 		    row->role, t_line);
 		t_line[n] = '\0';
 		CHECKF(t_match(row->want, t_line) &&
@@ -584,7 +519,7 @@ test_long_messages_are_split_into_lines_that_fit(void)
 	for (int i = 0; i < 1000; i++)
 		memcpy(text + 3 * i, "\xE2\x82\xAC", 3);
 	text[3000] = '\0';
-	const struct outbox_view *v = rec_view(&(struct outbox_new){
+	const struct outbox_view *v = pf_rec_view(&(struct outbox_new){
 	    .kind = OUTBOX_MSG,
 	    .aux = OUTBOX_MSG_ACTION,
 	    .src = 9,
@@ -596,7 +531,7 @@ test_long_messages_are_split_into_lines_that_fit(void)
 	    .text = outbox_str(text),
 	});
 	REQUIRE(v);
-	size_t n = proto_irc.format(&t_env, v, irc_variant(1, ST | MT),
+	size_t n = proto_irc.format(&pf_env, v, irc_variant(1, ST | MT),
 				    PROTO_ROLE_MEMBER, t_line);
 	t_line[n] = '\0';
 	for (p = t_line; *p; lines++) {
@@ -910,15 +845,15 @@ test_records_for_one_client_emit_their_numerics(void)
 	for (size_t i = 0; i < sizeof(deliver_rows) / sizeof(deliver_rows[0]);
 	     i++) {
 		const struct deliver_row *row = &deliver_rows[i];
-		struct fake *f = fake_open(FX_REG, row->caps);
+		struct pf_conn *f = fake_open(FX_REG, row->caps);
 		struct outbox_new rec = row->rec;
-		rec.target = T_CLIENT_ID;
+		rec.target = PF_CLIENT_ID;
 		rec.ids = row->ids;
 		rec.nids = row->nids;
 		t_parse(f, row->line, ops);
-		fake_clear(f);
+		pf_clear(f);
 		f->pc.pending = row->pending;
-		const struct outbox_view *v = rec_view(&rec);
+		const struct outbox_view *v = pf_rec_view(&rec);
 		if (!v)
 			continue;
 		CHECK(proto_irc.deliver(&f->pc, v, ops) == 0);
@@ -931,7 +866,7 @@ static void
 test_userhost_and_ison_collect_then_answer_on_the_reply(void)
 {
 	struct core_op ops[PROTO_OPS_MAX];
-	struct fake *f = fake_open(FX_REG, NULL);
+	struct pf_conn *f = fake_open(FX_REG, NULL);
 	static const char *const users[] = {"bob", "carol"};
 
 	for (int round = 0; round < 2; round++) {
@@ -940,9 +875,9 @@ test_userhost_and_ison_collect_then_answer_on_the_reply(void)
 		f->pc.pending = CORE_USERS;
 		for (int i = 0; i < 2; i++) {
 			const struct outbox_view *v =
-			    rec_view(&(struct outbox_new){
+			    pf_rec_view(&(struct outbox_new){
 				.kind = OUTBOX_USER_INFO,
-				.target = T_CLIENT_ID,
+				.target = PF_CLIENT_ID,
 				.nick = outbox_str(users[i]),
 				.user = outbox_str("~u"),
 				.host = outbox_str("h.parley"),
@@ -950,10 +885,10 @@ test_userhost_and_ison_collect_then_answer_on_the_reply(void)
 			REQUIRE(v);
 			proto_irc.deliver(&f->pc, v, ops);
 		}
-		fake_clear(f);
+		pf_clear(f);
 		t_reply(f, CORE_USERS,
 			&(struct outbox_new){.kind = OUTBOX_REPLY,
-					     .target = T_CLIENT_ID},
+					     .target = PF_CLIENT_ID},
 			ops);
 		CHECKF(strcmp(f->out, round ? S "303 alice :bob carol\r\n"
 					    : S "302 alice :bob=+~u@h.parley "
@@ -979,12 +914,12 @@ test_history_comes_with_its_time_in_a_batch_only_for_those_who_asked(void)
 	struct core_op ops[PROTO_OPS_MAX];
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct fake *f = fake_open(FX_REG, rows[i].caps);
+		struct pf_conn *f = fake_open(FX_REG, rows[i].caps);
 		t_parse(f, "JOIN #new", ops);
 		f->pc.pending = CORE_JOIN;
-		const struct outbox_view *v = rec_view(
+		const struct outbox_view *v = pf_rec_view(
 		    &(struct outbox_new){.kind = OUTBOX_HISTORY,
-					 .target = T_CLIENT_ID,
+					 .target = PF_CLIENT_ID,
 					 .ts_ms = 1709210096789LL,
 					 .nick = outbox_str("bob"),
 					 .user = outbox_str("~b"),
@@ -996,7 +931,7 @@ test_history_comes_with_its_time_in_a_batch_only_for_those_who_asked(void)
 		proto_irc.deliver(&f->pc, v, ops);
 		t_reply(f, CORE_JOIN,
 			&(struct outbox_new){.kind = OUTBOX_REPLY,
-					     .target = T_CLIENT_ID},
+					     .target = PF_CLIENT_ID},
 			ops);
 		CHECKF(strcmp(f->out, rows[i].want) == 0, "row %zu: %s", i,
 		       f->out);
@@ -1008,7 +943,7 @@ test_history_comes_with_its_time_in_a_batch_only_for_those_who_asked(void)
 static void
 test_events_and_refusals_have_their_lines(void)
 {
-	struct fake *f = fake_open(FX_REG, NULL);
+	struct pf_conn *f = fake_open(FX_REG, NULL);
 	char out[256];
 
 	proto_irc.event(&f->pc, PROTO_EV_LINE_TOO_LONG, NULL, 1024);
@@ -1037,13 +972,9 @@ test_events_and_refusals_have_their_lines(void)
 int
 main(void)
 {
-	config_defaults(&t_cfg);
-	t_cfg.server_name = "irc.test";
-	if (outbox_shm_create(&t_shm, 2, T_RING, T_RING, 16) != 0) {
-		fprintf(stderr, "outbox_shm_create failed\n");
+	if (pf_init() < 0)
 		return 1;
-	}
-	outbox_writer_init(&t_w, &t_shm, 1);
+	pf_cfg.server_name = "irc.test";
 	RUN(test_lines_parse_into_operations_or_numerics);
 	RUN(test_registration_needs_nick_user_and_cap_end_in_any_order);
 	RUN(test_tags_longer_than_4094_bytes_get_417);
@@ -1057,6 +988,6 @@ main(void)
 	RUN(test_events_and_refusals_have_their_lines);
 	if (t_fake.pc.state)
 		proto_irc.close(&t_fake.pc);
-	outbox_shm_destroy(&t_shm);
+	outbox_shm_destroy(&pf_shm);
 	return tl_summary("unit_proto_irc");
 }

@@ -4,7 +4,7 @@
  * ring and read back) formatted and delivered byte for byte as the README
  * says, the current room as joins and parts come back, events, refusals.
  */
-#include "server/proto.h"
+#include "protofix.h"
 
 #include "../testlib.h"
 
@@ -14,92 +14,26 @@
 
 /* ---- a connection as a session holds it --------------------------------- */
 
-/* Rooms the fixtures use; a room's id is its index + 1. */
-static const char *const t_room_names[] = {"#lobby", "#rust", "#c", "#new"};
+static struct pf_conn t_fake;
 
-#define T_NROOM_NAMES (sizeof(t_room_names) / sizeof(t_room_names[0]))
-#define T_CLIENT_ID   7
-
-struct fake {
-	struct pconn pc; /* first: the emit callback casts back */
-	struct proto_room rooms[CONFIG_ROOMS_PER_CLIENT_MAX];
-	char out[64 * 1024]; /* every emitted line, in order */
-	size_t out_len;
-	int lines;
-	int bad_lines; /* not exactly one LF, at the end; or a CR or NUL */
-	int overflow;
-};
-
-static struct fake t_fake;
-static struct config t_cfg;
-static struct outbox_shm t_shm;
-static struct outbox_writer t_w;
-static struct proto_env t_env = {.cfg = &t_cfg, .shm = &t_shm};
-static uint64_t t_rbuf[OUTBOX_REC_MAX / 8 + 1];
-
-#define T_RING (1u << 18)
-
-static void
-fake_emit_cb(struct pconn *pc, const char *line, size_t len)
+/* Every line a client gets ends in its one LF and holds no CR or NUL. */
+static int
+t_line_ok(const char *line, size_t len)
 {
-	struct fake *f = (struct fake *)pc;
-
-	if (len == 0 || line[len - 1] != '\n' || memchr(line, '\n', len - 1) ||
-	    memchr(line, '\r', len) || memchr(line, '\0', len))
-		f->bad_lines++;
-	if (len >= sizeof(f->out) - f->out_len) {
-		f->overflow = 1;
-		return;
-	}
-	memcpy(f->out + f->out_len, line, len);
-	f->out_len += len;
-	f->out[f->out_len] = '\0';
-	f->lines++;
-}
-
-static void
-fake_clear(struct fake *f)
-{
-	f->out_len = 0;
-	f->out[0] = '\0';
-	f->lines = 0;
-	f->bad_lines = 0;
-	f->overflow = 0;
-}
-
-/* The id of a fixture room, or 0. */
-static uint64_t
-room_id(const char *name)
-{
-	for (size_t i = 0; i < T_NROOM_NAMES; i++)
-		if (strcmp(t_room_names[i], name) == 0)
-			return i + 1;
-	return 0;
-}
-
-/* Writes a record to the test ring and reads it back, as sessions do. */
-static const struct outbox_view *
-rec_view(const struct outbox_new *rec)
-{
-	static struct outbox_view v;
-	uint64_t pos = t_w.head;
-
-	outbox_put(&t_w, rec);
-	if (!CHECKF(outbox_read(&t_shm, 1, &pos, t_w.head, t_rbuf, &v) == 1,
-		    "record of kind %u did not come back", rec->kind))
-		return NULL;
-	return &v;
+	return len > 0 && line[len - 1] == '\n' &&
+	       !memchr(line, '\n', len - 1) && !memchr(line, '\r', len) &&
+	       !memchr(line, '\0', len);
 }
 
 /* The client's own join or part of room, as self() is told of it. */
 static void
-fake_self_move(struct fake *f, uint16_t kind, const char *room)
+fake_self_move(struct pf_conn *f, uint16_t kind, const char *room)
 {
-	const struct outbox_view *v = rec_view(&(struct outbox_new){
+	const struct outbox_view *v = pf_rec_view(&(struct outbox_new){
 	    .kind = kind,
 	    .aux = OUTBOX_ANNOUNCE,
-	    .src = T_CLIENT_ID,
-	    .target = room_id(room),
+	    .src = PF_CLIENT_ID,
+	    .target = pf_room_id(room),
 	    .nick = outbox_str(f->pc.nick),
 	    .user = outbox_str("al"),
 	    .host = outbox_str("192.0.2.1"),
@@ -112,7 +46,7 @@ fake_self_move(struct fake *f, uint16_t kind, const char *room)
 
 /* Sets pc->rooms to the space-separated fixture rooms (newest last). */
 static void
-fake_set_rooms(struct fake *f, const char *rooms)
+fake_set_rooms(struct pf_conn *f, const char *rooms)
 {
 	char copy[256], *save = NULL;
 
@@ -121,8 +55,8 @@ fake_set_rooms(struct fake *f, const char *rooms)
 	for (char *name = strtok_r(copy, " ", &save); name;
 	     name = strtok_r(NULL, " ", &save)) {
 		struct proto_room *r = &f->rooms[f->pc.nrooms];
-		CHECKF(room_id(name), "fixture room %s has no id", name);
-		r->id = room_id(name);
+		CHECKF(pf_room_id(name), "fixture room %s has no id", name);
+		r->id = pf_room_id(name);
 		snprintf(r->name, sizeof(r->name), "%s", name);
 		f->pc.rooms[f->pc.nrooms++] = r;
 	}
@@ -130,30 +64,31 @@ fake_set_rooms(struct fake *f, const char *rooms)
 
 /* A freshly opened connection of nick alice in rooms, current room
  * current (NULL: none), with nothing emitted yet. */
-static struct fake *
+static struct pf_conn *
 fake_open(const char *rooms, const char *current)
 {
-	struct fake *f = &t_fake;
+	struct pf_conn *f = &t_fake;
 	struct core_op ops[PROTO_OPS_MAX];
 
 	if (f->pc.state)
 		proto_plain.close(&f->pc);
 	memset(&f->pc, 0, sizeof(f->pc));
 	f->pc.proto = &proto_plain;
-	f->pc.env = &t_env;
-	f->pc.id = T_CLIENT_ID;
+	f->pc.env = &pf_env;
+	f->pc.id = PF_CLIENT_ID;
 	snprintf(f->pc.nick, sizeof(f->pc.nick), "alice");
-	f->pc.emit = fake_emit_cb;
+	f->pc.emit = pf_emit_cb;
+	f->line_ok = t_line_ok;
 	CHECK(proto_plain.open(&f->pc, ops) == 1);
 	fake_set_rooms(f, rooms);
 	if (current)
 		fake_self_move(f, OUTBOX_JOIN, current);
-	fake_clear(f);
+	pf_clear(f);
 	return f;
 }
 
 static int
-fake_out_is(const struct fake *f, const char *want)
+fake_out_is(const struct pf_conn *f, const char *want)
 {
 	return !f->overflow && !f->bad_lines && strcmp(f->out, want) == 0;
 }
@@ -229,17 +164,15 @@ run_parse_row(const struct parse_row *row)
 	    [FX_TWO_ROOMS] = "#lobby #rust",
 	    [FX_NO_ROOM] = "",
 	};
-	struct fake *f =
+	struct pf_conn *f =
 	    fake_open(fixture_rooms[row->fixture],
 		      row->fixture == FX_TWO_ROOMS ? "#lobby" : NULL);
 	size_t len = row->len ? row->len : strlen(row->line);
 	/* An exact-size copy: ASan sees any read past len. */
-	char *line = malloc(len ? len : 1);
+	char *line = pf_exact_copy(row->line, len);
 	struct core_op ops[PROTO_OPS_MAX];
 	int want_n = row->kind != CORE_NONE, n, ok;
 
-	REQUIRE(line);
-	memcpy(line, row->line, len);
 	memset(ops, 0x5a, sizeof(ops));
 	n = proto_plain.parse(&f->pc, line, len, ops);
 	ok = n == want_n && fake_out_is(f, row->emitted ? row->emitted : "");
@@ -461,13 +394,13 @@ test_join_of_a_room_already_joined_switches_without_an_operation(void)
 	    EMITS(FX_TWO_ROOMS, "/join #lobby", "-!- now talking in #lobby\n"),
 	};
 	struct core_op ops[PROTO_OPS_MAX];
-	struct fake *f;
+	struct pf_conn *f;
 
 	RUN_ROWS(rows);
 	/* And the room it switched to is current from then on. */
 	f = fake_open("#lobby #rust", "#lobby");
 	CHECK(proto_plain.parse(&f->pc, "/join #rust", 11, ops) == 0);
-	fake_clear(f);
+	pf_clear(f);
 	REQUIRE(proto_plain.parse(&f->pc, "hi", 2, ops) == 1);
 	CHECK(ops[0].kind == CORE_SAY &&
 	      str_is(ops[0].room.p, ops[0].room.n, "#rust"));
@@ -738,7 +671,7 @@ test_help_has_a_line_per_command_whatever_the_case(void)
 	static const char *const spellings[] = {"/help ", "/HeLp", "/HELP  "};
 	struct core_op ops[PROTO_OPS_MAX];
 	char want[sizeof(t_fake.out)];
-	struct fake *f = fake_open("#lobby", "#lobby");
+	struct pf_conn *f = fake_open("#lobby", "#lobby");
 
 	REQUIRE(proto_plain.parse(&f->pc, "/help", 5, ops) == 0);
 	CHECK(!f->bad_lines && !f->overflow);
@@ -771,7 +704,7 @@ static void
 test_open_greets_and_says_hello_and_close_frees_the_state(void)
 {
 	struct core_op ops[PROTO_OPS_MAX];
-	struct fake *f = fake_open(NULL, NULL);
+	struct pf_conn *f = fake_open(NULL, NULL);
 
 	proto_plain.close(&f->pc);
 	CHECK(f->pc.state == NULL);
@@ -813,7 +746,7 @@ test_events_have_their_documented_lines(void)
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct fake *f = fake_open("#lobby", "#lobby");
+		struct pf_conn *f = fake_open("#lobby", "#lobby");
 		proto_plain.event(&f->pc, rows[i].ev, rows[i].text,
 				  rows[i].num);
 		CHECKF(fake_out_is(f, rows[i].want), "event %d: \"%s\"",
@@ -922,11 +855,11 @@ test_broadcast_records_format_as_the_readme_says(void)
 	}
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct format_row *row = &rows[i];
-		uint64_t ids[1] = {room_id("#lobby")};
-		const struct outbox_view *v = rec_view(&(struct outbox_new){
+		uint64_t ids[1] = {pf_room_id("#lobby")};
+		const struct outbox_view *v = pf_rec_view(&(struct outbox_new){
 		    .kind = row->kind,
 		    .aux = row->aux,
-		    .src = T_CLIENT_ID,
+		    .src = PF_CLIENT_ID,
 		    .target = row->kind == OUTBOX_PRIVMSG ? 9 : 1,
 		    .ids = ids,
 		    .nids = row->kind == OUTBOX_QUIT || row->kind == OUTBOX_NICK
@@ -947,7 +880,7 @@ test_broadcast_records_format_as_the_readme_says(void)
 					       ? row->author
 					       : row->member;
 			size_t n = proto_plain.format(
-			    &t_env, v, 0, (enum proto_role)role, out);
+			    &pf_env, v, 0, (enum proto_role)role, out);
 			CHECKF(n == strlen(want) && memcmp(out, want, n) == 0,
 			       "kind %u aux %u role %d: \"%.*s\"", row->kind,
 			       row->aux, role, (int)n, out);
@@ -978,10 +911,10 @@ test_longest_records_format_whole_within_the_line_limit(void)
 	for (size_t i = 0; i < sizeof(text); i += 3)
 		memcpy(text + i, "\xe4\xb8\x96", 3);
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		const struct outbox_view *v = rec_view(&(struct outbox_new){
+		const struct outbox_view *v = pf_rec_view(&(struct outbox_new){
 		    .kind = kinds[i],
 		    .aux = OUTBOX_ANNOUNCE,
-		    .src = T_CLIENT_ID,
+		    .src = PF_CLIENT_ID,
 		    .target = 1,
 		    .nick = {nick, sizeof(nick)},
 		    .user = outbox_str("al"),
@@ -993,7 +926,7 @@ test_longest_records_format_whole_within_the_line_limit(void)
 		if (!v)
 			continue;
 		size_t n =
-		    proto_plain.format(&t_env, v, 0, PROTO_ROLE_MEMBER, out);
+		    proto_plain.format(&pf_env, v, 0, PROTO_ROLE_MEMBER, out);
 		int has_text =
 		    kinds[i] != OUTBOX_JOIN && kinds[i] != OUTBOX_NICK;
 		CHECKF(n > 0 && n <= PROTO_LINE_MAX && out[n - 1] == '\n' &&
@@ -1052,7 +985,7 @@ test_errors_are_spelled_with_their_parameter_directly_and_in_replies(void)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct error_row *row = &rows[i];
 		uint64_t num = (uint64_t)row->num;
-		struct fake *f = fake_open("#lobby", "#lobby");
+		struct pf_conn *f = fake_open("#lobby", "#lobby");
 
 		proto_plain.error(&f->pc, row->err, outbox_str(row->room),
 				  outbox_str(row->arg), row->num);
@@ -1060,10 +993,10 @@ test_errors_are_spelled_with_their_parameter_directly_and_in_replies(void)
 		       (int)row->err, f->out);
 		f = fake_open("#lobby", "#lobby");
 		f->pc.pending = CORE_JOIN;
-		const struct outbox_view *v = rec_view(&(struct outbox_new){
+		const struct outbox_view *v = pf_rec_view(&(struct outbox_new){
 		    .kind = OUTBOX_REPLY,
 		    .aux = (uint16_t)row->err,
-		    .target = T_CLIENT_ID,
+		    .target = PF_CLIENT_ID,
 		    .ids = &num,
 		    .nids = 1,
 		    .room = outbox_str(row->room),
@@ -1129,11 +1062,11 @@ test_records_for_one_client_emit_the_documented_lines(void)
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct deliver_row *row = &rows[i];
-		struct fake *f = fake_open("#lobby", "#lobby");
-		const struct outbox_view *v = rec_view(&(struct outbox_new){
+		struct pf_conn *f = fake_open("#lobby", "#lobby");
+		const struct outbox_view *v = pf_rec_view(&(struct outbox_new){
 		    .kind = row->kind,
 		    .aux = row->aux,
-		    .target = T_CLIENT_ID,
+		    .target = PF_CLIENT_ID,
 		    .ts_ms = row->ts_ms,
 		    .ids = &row->id0,
 		    .nids = row->nids,
@@ -1172,11 +1105,11 @@ test_a_join_reply_makes_the_joined_room_current(void)
 	struct core_op ops[PROTO_OPS_MAX];
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct fake *f = fake_open("#lobby #rust", "#rust");
-		uint64_t id = room_id(rows[i].room);
-		const struct outbox_view *v = rec_view(&(struct outbox_new){
+		struct pf_conn *f = fake_open("#lobby #rust", "#rust");
+		uint64_t id = pf_room_id(rows[i].room);
+		const struct outbox_view *v = pf_rec_view(&(struct outbox_new){
 		    .kind = OUTBOX_REPLY,
-		    .target = T_CLIENT_ID,
+		    .target = PF_CLIENT_ID,
 		    .ids = &id,
 		    .nids = 1,
 		    .room = outbox_str(rows[i].room),
@@ -1221,12 +1154,12 @@ test_own_joins_and_parts_move_the_current_room(void)
 	struct core_op ops[PROTO_OPS_MAX];
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct fake *f = fake_open(NULL, rows[i].current);
+		struct pf_conn *f = fake_open(NULL, rows[i].current);
 		fake_set_rooms(f, rows[i].rooms);
 		fake_self_move(f, rows[i].kind, rows[i].room);
 		CHECKF(fake_out_is(f, rows[i].emitted),
 		       "row %zu: self emitted \"%s\"", i, f->out);
-		fake_clear(f);
+		pf_clear(f);
 		int n = proto_plain.parse(&f->pc, "hi", 2, ops);
 		if (rows[i].then)
 			CHECKF(n == 1 && ops[0].kind == CORE_SAY &&
@@ -1244,12 +1177,8 @@ test_own_joins_and_parts_move_the_current_room(void)
 int
 main(void)
 {
-	config_defaults(&t_cfg);
-	if (outbox_shm_create(&t_shm, 2, T_RING, T_RING, 16) != 0) {
-		fprintf(stderr, "outbox_shm_create failed\n");
+	if (pf_init() < 0)
 		return 1;
-	}
-	outbox_writer_init(&t_w, &t_shm, 1);
 
 	RUN(test_plain_text_is_a_message_to_the_current_room_kept_verbatim);
 	RUN(test_empty_and_blank_lines_are_ignored_even_without_a_room);
@@ -1282,6 +1211,6 @@ main(void)
 	RUN(test_own_joins_and_parts_move_the_current_room);
 	if (t_fake.pc.state)
 		proto_plain.close(&t_fake.pc);
-	outbox_shm_destroy(&t_shm);
+	outbox_shm_destroy(&pf_shm);
 	return tl_summary("unit_proto_plain");
 }
