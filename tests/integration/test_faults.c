@@ -795,10 +795,12 @@ static void
 test_client_that_never_reads_is_disconnected_others_unaffected(void)
 {
 	enum { N = 3, M = 3000, PAD = 900 };
-	/* Paced so the test's readers keep up; the non-reader still gets
-	 * megabytes. */
+	/* Paced so the test's readers keep up, with a send queue that
+	 * outlasts a loaded machine's pauses in the test's one reading
+	 * thread (256 kB once cut off all three readers at 2/3 of the
+	 * burst); the non-reader still gets 8 MB. */
 	struct ts_server *s = start("--flood-rate 5000 --flood-burst 100 "
-				    "--sendq 262144");
+				    "--sendq 1048576");
 	struct fclient c[N + 1];
 	struct burst b = {.g = {c, N + 1}, .each = M};
 	int small = 4096;
