@@ -332,8 +332,28 @@ static const struct parse_row parse_rows[] = {
     {FX_UNREG, "USER u 0 * :", 0, CORE_NONE, 0, NULL, NULL, NULL,
      S "461 * USER :Not enough parameters\r\n"},
     {FX_UNREG, "CAP LS 302", 0, CORE_NONE, 0, NULL, NULL, NULL,
-     S "CAP * LS :away-notify batch cap-notify echo-message "
-       "message-tags multi-prefix server-time userhost-in-names\r\n"},
+     S "CAP * LS :account-notify account-tag away-notify batch cap-notify "
+       "echo-message message-tags multi-prefix sasl=PLAIN server-time "
+       "userhost-in-names\r\n"},
+    /* Accounts: NickServ's commands are core operations, a NOTICE to
+     * it nothing; AUTHENTICATE needs the sasl capability. */
+    {FX_REG, "PRIVMSG NickServ :IDENTIFY alice pw12345678", 1, CORE_LOGIN, 0,
+     NULL, "alice", "pw12345678", NULL},
+    {FX_REG, "PRIVMSG nickserv :identify pw12345678", 1, CORE_LOGIN, 0, NULL,
+     "", "pw12345678", NULL},
+    {FX_REG, "PRIVMSG NickServ :REGISTER pw12345678 a@example.com", 1,
+     CORE_REGISTER, 0, NULL, "", "pw12345678", NULL},
+    {FX_REG, "PRIVMSG NickServ :LOGOUT", 1, CORE_LOGOUT, 0, NULL, "", "", NULL},
+    {FX_REG, "NOTICE NickServ :HELP", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
+    {FX_REG, "PRIVMSG NickServ :IDENTIFY", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     ":NickServ!NickServ@services. NOTICE alice :Usage: IDENTIFY "
+     "[account] password\r\n"},
+    {FX_REG, "NICK NickServ", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "432 alice NickServ :Erroneous nickname\r\n"},
+    {FX_UNREG, "AUTHENTICATE PLAIN", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "904 * :SASL authentication failed\r\n"},
+    {FX_UNREG, "PASS alice:pw12345678", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     NULL},
     {FX_UNREG, "CAP REQ :echo-message bogus", 0, CORE_NONE, 0, NULL, NULL, NULL,
      S "CAP * NAK :echo-message bogus\r\n"},
     {FX_UNREG, "CAP END", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
