@@ -90,6 +90,16 @@ irc_sasl_fail(struct pconn *pc, int numeric, struct core_op *ops)
 	return irc_login_try(pc, ops);
 }
 
+/* Whether s[0..n) has a control byte (no account or password has). */
+static int
+irc_sasl_controls(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* authzid NUL authcid NUL password: the login it asks for, or -1. */
 static int
 irc_sasl_plain(const char *msg, size_t n, struct core_op *ops)
@@ -107,7 +117,7 @@ irc_sasl_plain(const char *msg, size_t n, struct core_op *ops)
 	zn = (size_t)(c - 1 - z);
 	cn = (size_t)(p - 1 - c);
 	if (cn == 0 || cn > CONFIG_NICK_MAX || p == end ||
-	    memchr(p, '\0', (size_t)(end - p)))
+	    irc_sasl_controls(c, cn) || irc_sasl_controls(p, (size_t)(end - p)))
 		return -1;
 	/* Only itself: an authorization identity is the account or none. */
 	if (zn && (zn != cn || strncasecmp(z, c, cn) != 0))

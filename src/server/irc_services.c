@@ -18,8 +18,7 @@
 struct irc_service_cmd {
 	const char *name;
 	const char *usage; /* for HELP and a wrong use */
-	int (*run)(struct pconn *pc, struct core_str words,
-		   struct core_op *op);
+	int (*run)(struct pconn *pc, struct core_str words, struct core_op *op);
 };
 
 struct irc_service {
@@ -119,7 +118,8 @@ nickserv_help(struct pconn *pc, struct core_str words, struct core_op *op)
 			   "NickServ keeps nicknames for their accounts:");
 	for (size_t i = 0; i < sizeof(nickserv_cmds) / sizeof(nickserv_cmds[0]);
 	     i++)
-		irc_service_notice(pc, NICKSERV, "  %s", nickserv_cmds[i].usage);
+		irc_service_notice(pc, NICKSERV, "  %s",
+				   nickserv_cmds[i].usage);
 	irc_service_notice(pc, NICKSERV, "End of help");
 	return 0;
 }
@@ -134,8 +134,8 @@ nickserv_error(struct pconn *pc, enum core_err err, const char *a, long num)
 				   "again soon");
 		break;
 	case CORE_ERR_NO_STORE:
-		irc_service_notice(pc, NICKSERV,
-				   "This server keeps no database: no accounts");
+		irc_service_notice(
+		    pc, NICKSERV, "This server keeps no database: no accounts");
 		break;
 	case CORE_ERR_LOGIN_FAILED:
 		irc_service_notice(pc, NICKSERV,
@@ -149,8 +149,7 @@ nickserv_error(struct pconn *pc, enum core_err err, const char *a, long num)
 				   num);
 		break;
 	case CORE_ERR_ACCOUNT_EXISTS:
-		irc_service_notice(pc, NICKSERV, "%s is already registered",
-				   a);
+		irc_service_notice(pc, NICKSERV, "%s is already registered", a);
 		break;
 	case CORE_ERR_NOT_LOGGED_IN:
 		irc_service_notice(pc, NICKSERV, "You are not logged in");
@@ -189,8 +188,8 @@ nickserv_reply(struct pconn *pc, const struct outbox_view *v)
 	}
 	switch (pc->pending) {
 	case CORE_LOGIN:
-		irc_service_notice(pc, NICKSERV, "You are now identified for %s",
-				   a);
+		irc_service_notice(pc, NICKSERV,
+				   "You are now identified for %s", a);
 		irc_logged_in(pc, a);
 		break;
 	case CORE_REGISTER:
@@ -235,8 +234,8 @@ irc_service_named(const char *name, size_t n)
 }
 
 int
-irc_service_line(struct pconn *pc, struct core_str target,
-		 struct core_str text, struct core_op *op, int *nops)
+irc_service_line(struct pconn *pc, struct core_str target, struct core_str text,
+		 struct core_op *op, int *nops)
 {
 	const struct irc_service *svc = irc_service_find(target.p, target.n);
 	struct irc_state *st = irc_state(pc);

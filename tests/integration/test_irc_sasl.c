@@ -82,8 +82,8 @@ static void
 plain(const char *z, const char *c, const char *p, char *out)
 {
 	char raw[256];
-	size_t n = (size_t)snprintf(raw, sizeof(raw), "%s%c%s%c%s", z, 0, c,
-				    0, p);
+	size_t n =
+	    (size_t)snprintf(raw, sizeof(raw), "%s%c%s%c%s", z, 0, c, 0, p);
 
 	b64(raw, n, out);
 }
@@ -126,7 +126,12 @@ struct sasl_row {
 
 #define CAPS_IN                                                                \
 	{"CAP LS 302", {S "CAP * LS :*sasl=PLAIN*"}},                          \
-	    {"CAP REQ :sasl", {S "CAP * ACK :sasl"}}
+	{                                                                      \
+		"CAP REQ :sasl",                                               \
+		{                                                              \
+			S "CAP * ACK :sasl"                                    \
+		}                                                              \
+	}
 
 static void
 run_sasl_row(const struct ts_server *s, const struct sasl_row *row)
@@ -331,8 +336,12 @@ test_nickserv_registers_identifies_from_another_connection_and_logs_out(void)
 	      {0, NS "erin :  LOGOUT"},
 	      {0, NS "erin :  HELP"},
 	      {0, NS "erin :End of help"}}},
-	    {0, "PRIVMSG NickServ :FROB", {{0, NS "erin :Unknown command FROB*"}}},
-	    {0, "PRIVMSG NickServ :REGISTER", {{0, NS "erin :Usage: REGISTER*"}}},
+	    {0,
+	     "PRIVMSG NickServ :FROB",
+	     {{0, NS "erin :Unknown command FROB*"}}},
+	    {0,
+	     "PRIVMSG NickServ :REGISTER",
+	     {{0, NS "erin :Usage: REGISTER*"}}},
 	    {0,
 	     "PRIVMSG NickServ :REGISTER " PW " erin@example.com",
 	     {{0, NS "erin :erin is now registered to you*"},
@@ -356,7 +365,8 @@ test_nickserv_registers_identifies_from_another_connection_and_logs_out(void)
 	     {{1, ":frank!*@* NICK :erin"},
 	      {1, NS "erin :You are now identified for erin"},
 	      {1, S "900 erin erin!*@* erin :*"}}},
-	    {1, "PRIVMSG NickServ :IDENTIFY erin " PW,
+	    {1,
+	     "PRIVMSG NickServ :IDENTIFY erin " PW,
 	     {{1, NS "erin :You are already logged in as erin*"}}},
 	    {1, "NICK NickServ", {{1, S "432 erin NickServ :*"}}},
 	};
@@ -493,7 +503,8 @@ store_of(const struct ts_server *s, const char *path)
 		while ((de = readdir(dp))) {
 			snprintf(fdp, sizeof(fdp), "%s/%s", dir, de->d_name);
 			ssize_t len = readlink(fdp, link, sizeof(link) - 1);
-			if (len > 0 && (link[len] = '\0', !strcmp(link, path))) {
+			if (len > 0 &&
+			    (link[len] = '\0', !strcmp(link, path))) {
 				closedir(dp);
 				return kids[k];
 			}
