@@ -20,6 +20,7 @@
 #define S    ":" IRC_SERVER " "
 #define WAIT IRC_WAIT_MS
 #define PW   "hunter22"
+#define NS   ":NickServ!NickServ@services. NOTICE "
 
 #define IRC_SASL_LINE 400 /* the most base64 one AUTHENTICATE carries */
 
@@ -88,7 +89,8 @@ plain(const char *z, const char *c, const char *p, char *out)
 	b64(raw, n, out);
 }
 
-/* An IRC client registers nick with NickServ, then leaves. */
+/* An IRC client registers nick with NickServ, then logs out, which gives
+ * the nickname up at once (for a guest one), and leaves. */
 static int
 register_nick(const struct ts_server *s, const char *nick)
 {
@@ -103,6 +105,8 @@ register_nick(const struct ts_server *s, const char *nick)
 		 "registered*",
 		 nick, nick);
 	int ok = IRC_UNTIL(fd, want);
+	irc_send(fd, "PRIVMSG NickServ :LOGOUT");
+	ok = ok && IRC_UNTIL(fd, NS "guest* :You are now logged out");
 	irc_send(fd, "QUIT");
 	ok = ok && IRC_UNTIL(fd, "ERROR :*");
 	tc_close(fd);
@@ -197,56 +201,56 @@ test_sasl_plain_logs_in_fails_aborts_and_refuses_as_the_spec_says(void)
 	    {"a wrong password: 904, and registration goes on",
 	     wrong,
 	     {CAPS_IN,
-	      {"NICK carol", {NULL}},
+	      {"NICK carol3", {NULL}},
 	      {"USER c 0 * :C", {NULL}},
 	      {"AUTHENTICATE PLAIN", {"AUTHENTICATE +"}},
-	      {"%R", {S "904 carol :SASL authentication failed"}},
-	      {"CAP END", {S "001 carol :*"}}}},
+	      {"%R", {S "904 carol3 :SASL authentication failed"}},
+	      {"CAP END", {S "001 carol3 :*"}}}},
 	    {"another authorization identity: 904",
 	     other,
 	     {CAPS_IN,
-	      {"NICK carol", {NULL}},
+	      {"NICK carol4", {NULL}},
 	      {"AUTHENTICATE PLAIN", {"AUTHENTICATE +"}},
-	      {"%R", {S "904 carol :*"}}}},
+	      {"%R", {S "904 carol4 :*"}}}},
 	    {"an abort: 906",
 	     ok,
 	     {CAPS_IN,
-	      {"NICK carol", {NULL}},
+	      {"NICK carol5", {NULL}},
 	      {"AUTHENTICATE PLAIN", {"AUTHENTICATE +"}},
-	      {"AUTHENTICATE *", {S "906 carol :SASL authentication aborted"}},
+	      {"AUTHENTICATE *", {S "906 carol5 :SASL authentication aborted"}},
 	      {"USER c 0 * :C", {NULL}},
-	      {"CAP END", {S "001 carol :*"}}}},
+	      {"CAP END", {S "001 carol5 :*"}}}},
 	    {"bad base64: 904",
 	     "!!not*base64",
 	     {CAPS_IN,
-	      {"NICK carol", {NULL}},
+	      {"NICK carol6", {NULL}},
 	      {"AUTHENTICATE PLAIN", {"AUTHENTICATE +"}},
-	      {"%R", {S "904 carol :*"}}}},
+	      {"%R", {S "904 carol6 :*"}}}},
 	    {"a line over 400 bytes: 905",
 	     longer,
 	     {CAPS_IN,
-	      {"NICK carol", {NULL}},
+	      {"NICK carol7", {NULL}},
 	      {"AUTHENTICATE PLAIN", {"AUTHENTICATE +"}},
-	      {"%R", {S "905 carol :SASL message too long"}}}},
+	      {"%R", {S "905 carol7 :SASL message too long"}}}},
 	    {"a full 400-byte line waits for more: + ends it",
 	     chunk,
 	     {CAPS_IN,
-	      {"NICK carol", {NULL}},
+	      {"NICK carol8", {NULL}},
 	      {"AUTHENTICATE PLAIN", {"AUTHENTICATE +"}},
 	      {"%R", {NULL}},
 	      {"PING :between", {S "PONG " IRC_SERVER " :between"}},
-	      {"AUTHENTICATE +", {S "904 carol :*"}}}},
+	      {"AUTHENTICATE +", {S "904 carol8 :*"}}}},
 	    {"another mechanism: 908 and 904",
 	     ok,
 	     {CAPS_IN,
-	      {"NICK carol", {NULL}},
+	      {"NICK carol9", {NULL}},
 	      {"AUTHENTICATE EXTERNAL",
-	       {S "908 carol PLAIN :are available SASL mechanisms",
-		S "904 carol :*"}}}},
+	       {S "908 carol9 PLAIN :are available SASL mechanisms",
+		S "904 carol9 :*"}}}},
 	    {"without the capability: 904",
 	     ok,
-	     {{"NICK carol", {NULL}},
-	      {"AUTHENTICATE PLAIN", {S "904 carol :*"}}}},
+	     {{"NICK carol10", {NULL}},
+	      {"AUTHENTICATE PLAIN", {S "904 carol10 :*"}}}},
 	};
 
 	REQUIRE(db_make(&d, NULL));
@@ -276,8 +280,8 @@ test_pass_logs_in_at_registration_or_says_464_and_goes_on(void)
 	     {"PASS alice:" PW, "NICK alice", "USER a 0 * :A"},
 	     {S "900 alice alice!*@* alice :*", S "001 alice :*"}},
 	    {"PASS password for the NICK's account",
-	     {"PASS " PW, "NICK alice", "USER a 0 * :A"},
-	     {S "900 alice alice!*@* alice :*", S "001 alice :*"}},
+	     {"PASS " PW, "NICK amy", "USER a 0 * :A"},
+	     {S "900 amy amy!*@* amy :*", S "001 amy :*"}},
 	    {"PASS for an account with another nickname",
 	     {"PASS alice:" PW, "NICK dave", "USER d 0 * :D"},
 	     {S "900 dave dave!*@* alice :*", S "001 dave :*"}},
@@ -293,6 +297,7 @@ test_pass_logs_in_at_registration_or_says_464_and_goes_on(void)
 	struct ts_server *s = irc_start(t_model, d.args);
 	REQUIRE(s);
 	REQUIRE(register_nick(s, "alice"));
+	REQUIRE(register_nick(s, "amy"));
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		int fd = irc_connect(s);
 		if (!CHECKF(fd >= 0, "%s: cannot connect", rows[i].name))
@@ -311,8 +316,6 @@ test_pass_logs_in_at_registration_or_says_464_and_goes_on(void)
 }
 
 /* ---- NickServ ------------------------------------------------------------ */
-
-#define NS ":NickServ!NickServ@services. NOTICE "
 
 static void
 test_nickserv_registers_identifies_from_another_connection_and_logs_out(void)
@@ -484,6 +487,50 @@ test_a_registered_nickname_is_lent_then_taken_back_after_nick_grace(void)
 	db_free(&d);
 }
 
+/* A config file of nick-grace S in d's directory; its path in path. */
+static int
+grace_conf(const struct db *d, int seconds, char *path, size_t n)
+{
+	char tmp[160];
+	FILE *f;
+
+	snprintf(path, n, "%s/parleyd.conf", d->dir);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if (!(f = fopen(tmp, "w")))
+		return -1;
+	fprintf(f, "nick-grace %d\n", seconds);
+	/* Renamed into place, as an editor does. */
+	return fclose(f) == 0 && rename(tmp, path) == 0 ? 0 : -1;
+}
+
+static void
+test_nick_grace_reloads_from_refused_to_lent(void)
+{
+	struct db d;
+	char conf[160], args[512];
+
+	REQUIRE(db_make(&d, NULL));
+	REQUIRE(grace_conf(&d, 0, conf, sizeof(conf)) == 0);
+	snprintf(args, sizeof(args), "%s --config %s", d.args, conf);
+	struct ts_server *s = irc_start(t_model, args);
+	REQUIRE(s);
+	REQUIRE(register_nick(s, "kim"));
+	int a = irc_connect(s);
+	REQUIRE(a >= 0);
+	irc_send(a, "NICK kim");
+	CHECK(IRC_UNTIL(a, S "433 * kim :Nickname is registered*"));
+	REQUIRE(grace_conf(&d, 1, conf, sizeof(conf)) == 0);
+	kill(s->pid, SIGHUP);
+	CHECK(ts_log_wait(s, "reloaded: 1 setting changed", WAIT) == 0);
+	irc_send(a, "NICK kim");
+	irc_send(a, "USER k 0 * :K");
+	CHECK(IRC_UNTIL(a, S "001 kim :*"));
+	CHECK(IRC_UNTIL(a, ":kim!*@* NICK :guest*"));
+	tc_close(a);
+	ts_free(s);
+	db_free(&d);
+}
+
 /* ---- the store down ------------------------------------------------------ */
 
 /* The child of the server that has path open: the store. */
@@ -564,6 +611,7 @@ main(int argc, char **argv)
 	RUN(test_nickserv_registers_identifies_from_another_connection_and_logs_out);
 	RUN(test_others_see_logins_with_account_notify_account_tag_and_whois);
 	RUN(test_a_registered_nickname_is_lent_then_taken_back_after_nick_grace);
+	RUN(test_nick_grace_reloads_from_refused_to_lent);
 	RUN(test_with_the_store_down_sasl_and_nickserv_say_accounts_are_unavailable);
 	return tl_summary(suite);
 }
