@@ -259,6 +259,22 @@ test_sasl_plain_logs_in_fails_aborts_and_refuses_as_the_spec_says(void)
 	REQUIRE(register_nick(s, "alice"));
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		run_sasl_row(s, &rows[i]);
+	/* A CAP END during the exchange: the welcome waits for its end. */
+	int fd = irc_connect(s), early = -1;
+	REQUIRE(fd >= 0);
+	irc_send(fd, "CAP LS 302");
+	irc_send(fd, "CAP REQ :sasl");
+	irc_send(fd, "NICK lee");
+	irc_send(fd, "USER l 0 * :L");
+	irc_send(fd, "AUTHENTICATE PLAIN");
+	CHECK(IRC_UNTIL(fd, "AUTHENTICATE +"));
+	irc_send(fd, "CAP END");
+	CHECK(IRC_SYNC_AT_MATCHING(fd, S "001 *", &early) >= 0 && early == 0);
+	irc_send(fd, "AUTHENTICATE %s", ok);
+	CHECK(IRC_NEXT(fd, S "900 lee lee!~l@* alice :*"));
+	CHECK(IRC_NEXT(fd, S "903 lee :*"));
+	CHECK(IRC_NEXT(fd, S "001 lee :*"));
+	tc_close(fd);
 	/* The login of the first row is in the log, its password nowhere. */
 	CHECK(ts_log_wait(s, "logged in as alice", WAIT) == 0);
 	CHECK(ts_log_count(s, PW) == 0);
