@@ -142,6 +142,9 @@ struct irc_state {
 	int pass_state;		     /* 0 none, 1 given, 2 tried */
 	unsigned grace;		     /* seconds the nickname is lent for */
 	char grace_nick[OUTBOX_NICK_MAX + 1]; /* the nickname lent */
+	/* Refused as registered before registration: a login to its
+	 * account before the welcome takes it after all. */
+	char refused_nick[OUTBOX_NICK_MAX + 1];
 };
 
 struct irc_command {

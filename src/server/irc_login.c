@@ -369,6 +369,8 @@ irc_login_reply(struct pconn *pc, const struct outbox_view *v,
 			if (err == CORE_ERR_NICK_REGISTERED &&
 			    irc_pass_nick(pc, nick, ops))
 				return 1;
+			if (err == CORE_ERR_NICK_REGISTERED && !st->registered)
+				memcpy(st->refused_nick, nick, sizeof(nick));
 			if (err == CORE_ERR_NICK_IN_USE)
 				irc_num(pc, ERR_NICKNAMEINUSE, nick);
 			else if (err == CORE_ERR_NICK_REGISTERED)
@@ -378,6 +380,7 @@ irc_login_reply(struct pconn *pc, const struct outbox_view *v,
 			return 0;
 		}
 		st->nick_set = 1;
+		st->refused_nick[0] = '\0';
 		/* A registered nickname, lent until the client logs in. */
 		uint64_t grace = 0;
 		if (err == CORE_OK && v->rec->nids)

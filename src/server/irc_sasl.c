@@ -301,6 +301,26 @@ irc_login_why(enum core_err err)
 	}
 }
 
+/* Logged in to account before the welcome: the nickname refused as
+ * registered to it is the client's now (1 operation), else 0. */
+static int
+irc_refused_nick(struct pconn *pc, const char *account, struct core_op *ops)
+{
+	struct irc_state *st = irc_state(pc);
+	char a[OUTBOX_NICK_MAX + 1], n[OUTBOX_NICK_MAX + 1];
+
+	if (st->registered || !st->refused_nick[0])
+		return 0;
+	names_fold(account, a, sizeof(a));
+	names_fold(st->refused_nick, n, sizeof(n));
+	if (strcmp(a, n) != 0)
+		return 0;
+	ops[0] = (struct core_op){
+	    .kind = CORE_NICK,
+	    .arg = {st->refused_nick, strlen(st->refused_nick)}};
+	return 1;
+}
+
 int
 irc_account_reply(struct pconn *pc, const struct outbox_view *v,
 		  struct core_op *ops)
@@ -346,6 +366,8 @@ irc_account_reply(struct pconn *pc, const struct outbox_view *v,
 		st->sasl_done = 1;
 		irc_logged_in(pc, account);
 		irc_num(pc, RPL_SASLSUCCESS);
+		if (irc_refused_nick(pc, account, ops))
+			return 1;
 	}
 	return irc_login_try(pc, ops);
 }

@@ -327,6 +327,23 @@ test_pass_logs_in_at_registration_or_says_464_and_goes_on(void)
 				break;
 		tc_close(fd);
 	}
+	/* SASL after the nickname's 433: the welcome gives it after all. */
+	char ok[512];
+	plain("", "alice", PW, ok);
+	int fd = irc_connect(s);
+	REQUIRE(fd >= 0);
+	irc_send(fd, "CAP LS 302");
+	irc_send(fd, "CAP REQ :sasl");
+	irc_send(fd, "NICK alice");
+	irc_send(fd, "USER a 0 * :A");
+	CHECK(IRC_UNTIL(fd, S "433 * alice :*"));
+	irc_send(fd, "AUTHENTICATE PLAIN");
+	CHECK(IRC_UNTIL(fd, "AUTHENTICATE +"));
+	irc_send(fd, "AUTHENTICATE %s", ok);
+	CHECK(IRC_UNTIL(fd, S "903 * :*"));
+	irc_send(fd, "CAP END");
+	CHECK(IRC_UNTIL(fd, S "001 alice :*"));
+	tc_close(fd);
 	ts_free(s);
 	db_free(&d);
 }
