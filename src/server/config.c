@@ -36,6 +36,7 @@ config_defaults(struct config *cfg)
 	cfg->room_modes = "+nt";
 	cfg->db_path = "parley.db";
 	cfg->history_days = 30;
+	cfg->nick_grace_s = 30;
 	cfg->db_batch = 1000;
 	cfg->db_delay_ms = 100;
 }

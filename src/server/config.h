@@ -90,6 +90,8 @@ struct config {
 	const char *network;	 /* ISUPPORT NETWORK */
 	const char *motd_path;	 /* message of the day; NULL: none */
 	int ping_timeout_s;	 /* silence before a ping, and after it */
+	int nick_grace_s; /* a registered nickname is lent this long before
+			     the login (0: refused) */
 	/* Moderation */
 	const char *room_modes; /* what a new room starts with (modes.h) */
 	struct config_oper opers[CONFIG_OPERS_MAX];

@@ -239,6 +239,9 @@ irc_user_info(struct pconn *pc, const struct outbox_view *v)
 		irc_num(pc, RPL_WHOISSERVER, nick, server, IRC_SERVER_INFO);
 		if (aux & OUTBOX_USER_SECURE)
 			irc_num(pc, RPL_WHOISSECURE, nick);
+		if (v->acct.n)
+			irc_num(pc, RPL_WHOISACCOUNT, nick,
+				irc_cstr(item, sizeof(item), v->acct));
 		if (v->text.n)
 			irc_num(pc, RPL_AWAY, nick, away);
 		idle = (irc_now_ms() - (long long)irc_id(v, 1)) / 1000;

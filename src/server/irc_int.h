@@ -22,21 +22,27 @@
 #define IRC_TAGS_MAX	 4094 /* a client's tag data, without @ and space */
 #define IRC_COLLECT_MAX	 1024 /* what one USERHOST or ISON answer holds */
 #define IRC_TARGET_MAX	 256  /* what a client named, quoted back */
+#define IRC_SASL_CHUNK	 400  /* SASL: base64 bytes per AUTHENTICATE */
+#define IRC_SASL_MAX	 800  /* SASL: base64 bytes of one response */
+#define IRC_PASS_MAX	 200  /* PASS [account:]password */
 
-/* Capabilities. The first four change what broadcast lines look like:
+/* Capabilities. The first six change what broadcast lines look like:
  * with registration they make the client's variant. */
 enum irc_cap {
 	IRC_CAP_SERVER_TIME = 0x01,
 	IRC_CAP_MESSAGE_TAGS = 0x02,
 	IRC_CAP_ECHO_MESSAGE = 0x04,
 	IRC_CAP_AWAY_NOTIFY = 0x08,
-	IRC_CAP_MULTI_PREFIX = 0x10,
-	IRC_CAP_USERHOST_IN_NAMES = 0x20,
-	IRC_CAP_BATCH = 0x40,
-	IRC_CAP_CAP_NOTIFY = 0x80,
+	IRC_CAP_ACCOUNT_NOTIFY = 0x10,
+	IRC_CAP_ACCOUNT_TAG = 0x20,
+	IRC_CAP_MULTI_PREFIX = 0x40,
+	IRC_CAP_USERHOST_IN_NAMES = 0x80,
+	IRC_CAP_BATCH = 0x100,
+	IRC_CAP_CAP_NOTIFY = 0x200,
+	IRC_CAP_SASL = 0x400, /* only with a store (--db) */
 };
 
-#define IRC_CAPS_BROADCAST 0x0f
+#define IRC_CAPS_BROADCAST 0x3f
 _Static_assert(1 + IRC_CAPS_BROADCAST < PROTO_VARIANTS,
 	       "every IRC variant has its own formatting slot");
 
@@ -88,6 +94,7 @@ enum irc_cmd {
 	IRC_CMD_WALLOPS,
 	IRC_CMD_GLINE,
 	IRC_CMD_UNGLINE,
+	IRC_CMD_AUTHENTICATE,
 };
 
 /* One parsed line. Strings point into the line. */
@@ -123,6 +130,21 @@ struct irc_state {
 	unsigned batch_seq; /* batches opened so far */
 	int batch_open;	    /* a history batch is open: its number */
 	int mode_list;	    /* the MODE in progress asks for the bans */
+
+	/* Accounts (irc_sasl.c, irc_services.c). */
+	int sasl;      /* enum irc_sasl_step */
+	int sasl_done; /* logged in by SASL: 907 from now on */
+	char sasl_buf[IRC_SASL_MAX + 1]; /* base64 so far (400 a line) */
+	size_t sasl_len;
+	int acct_via; /* enum irc_acct_via: who asked the account op */
+	int service;  /* the service (irc_services.c) that did */
+	char pass[IRC_PASS_MAX + 1]; /* PASS, until registration tries it */
+	int pass_state;		     /* 0 none, 1 given, 2 tried */
+	unsigned grace;		     /* seconds the nickname is lent for */
+	char grace_nick[OUTBOX_NICK_MAX + 1]; /* the nickname lent */
+	/* Refused as registered before registration: a login to its
+	 * account before the welcome takes it after all. */
+	char refused_nick[OUTBOX_NICK_MAX + 1];
 };
 
 struct irc_command {
@@ -217,6 +239,10 @@ void irc_isupport(struct pconn *pc);
 int irc_login_reply(struct pconn *pc, const struct outbox_view *v,
 		    struct core_op *ops);
 
+/* Asks for registration (CORE_HELLO, or first the PASS login) when
+ * everything it waits for is there. Returns the operations (0 or 1). */
+int irc_login_try(struct pconn *pc, struct core_op *ops);
+
 /* ---- irc_channel.c ---- */
 
 int irc_cmd_join(struct pconn *pc, const struct irc_msg *m,
@@ -307,5 +333,8 @@ void irc_info_deliver(struct pconn *pc, const struct outbox_view *v);
 
 /* The REPLY of WHO, WHOIS, USERS, LUSERS, MOTD or AWAY. */
 void irc_info_reply(struct pconn *pc, const struct outbox_view *v);
+
+/* irc_sasl.c and irc_services.c */
+#include "server/irc_account.h"
 
 #endif

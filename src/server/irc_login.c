@@ -26,12 +26,15 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } irc_caps[] = {
+    {"account-notify", IRC_CAP_ACCOUNT_NOTIFY},
+    {"account-tag", IRC_CAP_ACCOUNT_TAG},
     {"away-notify", IRC_CAP_AWAY_NOTIFY},
     {"batch", IRC_CAP_BATCH},
     {"cap-notify", IRC_CAP_CAP_NOTIFY},
     {"echo-message", IRC_CAP_ECHO_MESSAGE},
     {"message-tags", IRC_CAP_MESSAGE_TAGS},
     {"multi-prefix", IRC_CAP_MULTI_PREFIX},
+    {"sasl", IRC_CAP_SASL},
     {"server-time", IRC_CAP_SERVER_TIME},
     {"userhost-in-names", IRC_CAP_USERHOST_IN_NAMES},
 };
@@ -48,25 +51,37 @@ irc_cap_bit(const char *name, size_t n)
 	return 0;
 }
 
-/* The names of the capabilities in bits, separated by spaces. */
+/* The capabilities this server offers the client: sasl only with
+ * accounts (a store). */
+static unsigned
+irc_caps_offered(const struct pconn *pc)
+{
+	return config_has_store(pc->env->cfg) ? ~0u : ~(unsigned)IRC_CAP_SASL;
+}
+
+/* The names of the capabilities in bits, separated by spaces; with
+ * values (CAP LS 302), sasl says its mechanism. */
 static void
-irc_cap_names(unsigned bits, char *out, size_t n)
+irc_cap_names(unsigned bits, int values, char *out, size_t n)
 {
 	size_t len = 0;
 
 	out[0] = '\0';
 	for (size_t i = 0; i < IRC_NCAPS; i++)
 		if (bits & irc_caps[i].bit)
-			len +=
-			    (size_t)snprintf(out + len, n - len, "%s%s",
-					     len ? " " : "", irc_caps[i].name);
+			len += (size_t)snprintf(
+			    out + len, n - len, "%s%s%s", len ? " " : "",
+			    irc_caps[i].name,
+			    values && irc_caps[i].bit == IRC_CAP_SASL ? "=PLAIN"
+								      : "");
 }
 
 /* The capabilities after the request list: each name, or -name to
  * drop it. Returns -1 when any is unknown (the whole list is refused),
  * or would drop cap-notify after CAP LS 302, which enabled it for good. */
 static int
-irc_cap_apply(const struct irc_state *st, struct core_str list, unsigned *out)
+irc_cap_apply(const struct irc_state *st, struct core_str list,
+	      unsigned offered, unsigned *out)
 {
 	unsigned caps = st->caps;
 	size_t i = 0;
@@ -77,7 +92,7 @@ irc_cap_apply(const struct irc_state *st, struct core_str list, unsigned *out)
 		while (i + k < list.n && list.p[i + k] != ' ')
 			k++;
 		neg = k > 0 && list.p[i] == '-';
-		bit = irc_cap_bit(list.p + i + neg, k - neg);
+		bit = irc_cap_bit(list.p + i + neg, k - neg) & offered;
 		if (k > 0 && !bit)
 			return -1;
 		if (neg && bit == IRC_CAP_CAP_NOTIFY && st->cap_302)
@@ -101,15 +116,19 @@ irc_cap_version(struct core_str s)
 	return v;
 }
 
-/* Registration can finish: ask the server to make the client visible. */
-static int
+/* Registration can finish: ask the server to make the client visible
+ * (after the login of a PASS, if it gave one). */
+int
 irc_login_try(struct pconn *pc, struct core_op *ops)
 {
 	struct irc_state *st = irc_state(pc);
 
 	if (st->registered || st->hello_sent || !st->nick_set ||
-	    !st->user_set || st->negotiating)
+	    !st->user_set || st->negotiating || st->sasl != IRC_SASL_NONE ||
+	    st->acct_via != IRC_VIA_NONE)
 		return 0;
+	if (irc_pass_login(pc, ops))
+		return 1;
 	st->hello_sent = 1;
 	ops[0] = (struct core_op){
 	    .kind = CORE_HELLO,
@@ -140,16 +159,17 @@ irc_cmd_cap(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 			st->cap_302 = 1;
 			st->caps |= IRC_CAP_CAP_NOTIFY;
 		}
-		irc_cap_names(~0u, names, sizeof(names));
+		irc_cap_names(irc_caps_offered(pc), st->cap_302, names,
+			      sizeof(names));
 		irc_cap_reply(pc, "LS", names);
 	} else if (sub.n == 4 && strncasecmp(sub.p, "LIST", 4) == 0) {
-		irc_cap_names(st->caps, names, sizeof(names));
+		irc_cap_names(st->caps, 0, names, sizeof(names));
 		irc_cap_reply(pc, "LIST", names);
 	} else if (sub.n == 3 && strncasecmp(sub.p, "REQ", 3) == 0) {
 		const char *asked = m->nparams > 1 ? irc_str(m->params[1]) : "";
 		struct core_str list = {asked, strlen(asked)};
 		st->negotiating |= !st->registered;
-		if (irc_cap_apply(st, list, &caps) < 0) {
+		if (irc_cap_apply(st, list, irc_caps_offered(pc), &caps) < 0) {
 			irc_cap_reply(pc, "NAK", asked);
 			return 0;
 		}
@@ -179,7 +199,8 @@ irc_cmd_nick(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 		return 0;
 	}
 	name = irc_str(nick);
-	if (nick.n > CONFIG_NICK_MAX || !names_nick_valid(name)) {
+	if (nick.n > CONFIG_NICK_MAX || !names_nick_valid(name) ||
+	    irc_service_named(nick.p, nick.n)) {
 		irc_num(pc, ERR_ERRONEUSNICKNAME, name);
 		return 0;
 	}
@@ -228,12 +249,13 @@ irc_cmd_user(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 int
 irc_cmd_pass(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 {
-	(void)m;
 	(void)ops;
-	/* The server has no password: one given before registration is
-	 * not needed, and does no harm. */
+	/* The server has no password of its own: with accounts, PASS is
+	 * [account:]password, tried at registration (irc_sasl.c). */
 	if (irc_state(pc)->registered)
 		irc_num(pc, ERR_ALREADYREGISTERED);
+	else
+		irc_pass_keep(pc, m->params[0]);
 	return 0;
 }
 
@@ -344,6 +366,11 @@ irc_login_reply(struct pconn *pc, const struct outbox_view *v,
 		if (err != CORE_OK && err != CORE_ERR_NICK_SAME) {
 			char nick[OUTBOX_NICK_MAX + 1];
 			irc_copy(nick, sizeof(nick), v->arg);
+			if (err == CORE_ERR_NICK_REGISTERED &&
+			    irc_pass_nick(pc, nick, ops))
+				return 1;
+			if (err == CORE_ERR_NICK_REGISTERED && !st->registered)
+				memcpy(st->refused_nick, nick, sizeof(nick));
 			if (err == CORE_ERR_NICK_IN_USE)
 				irc_num(pc, ERR_NICKNAMEINUSE, nick);
 			else if (err == CORE_ERR_NICK_REGISTERED)
@@ -353,6 +380,16 @@ irc_login_reply(struct pconn *pc, const struct outbox_view *v,
 			return 0;
 		}
 		st->nick_set = 1;
+		st->refused_nick[0] = '\0';
+		/* A registered nickname, lent until the client logs in. */
+		uint64_t grace = 0;
+		if (err == CORE_OK && v->rec->nids)
+			memcpy(&grace, &v->ids[0], sizeof(grace));
+		if (grace && !st->registered) {
+			st->grace = (unsigned)grace;
+			snprintf(st->grace_nick, sizeof(st->grace_nick), "%s",
+				 pc->nick);
+		}
 		return irc_login_try(pc, ops);
 	}
 	if (err != CORE_OK) {
@@ -368,6 +405,7 @@ irc_login_reply(struct pconn *pc, const struct outbox_view *v,
 	irc_copy(st->host, sizeof(st->host), v->host);
 	pc->variant = irc_variant(1, st->caps);
 	irc_welcome(pc);
+	irc_account_welcomed(pc);
 	st->opened = 0;
 	ops[0] = (struct core_op){.kind = CORE_LUSERS};
 	ops[1] = (struct core_op){.kind = CORE_MOTD};

@@ -85,6 +85,8 @@ irc_cmd_privmsg(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 					IRC_TARGETS_MAX);
 			break;
 		}
+		if (irc_service_line(pc, t, text, &ops[n], &n))
+			continue;
 		if (t.p[0] != '#') {
 			ops[n++] = (struct core_op){.kind = CORE_PRIVMSG,
 						    .flags = flags,

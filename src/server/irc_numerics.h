@@ -59,6 +59,7 @@
 #define RPL_ENDOFMOTD	  "376 :End of /MOTD command"
 #define RPL_TIME	  "391 %s :%s"
 #define RPL_WHOISSECURE	  "671 %s :is using a secure connection"
+#define RPL_WHOISACCOUNT  "330 %s %s :is logged in as"
 
 /* ---- errors ------------------------------------------------------------- */
 
@@ -104,6 +105,20 @@
 #define ERR_UMODEUNKNOWNFLAG  "501 :Unknown MODE flag"
 #define ERR_USERSDONTMATCH    "502 :Cant change mode for other users"
 #define ERR_INVALIDMODEPARAM  "696 %s %s * :Invalid mode parameter"
+
+/* ---- accounts (IRCv3 SASL 3.1) ------------------------------------------ */
+
+#define RPL_LOGGEDIN	 "900 %s!%s@%s %s :You are now logged in as %s"
+#define RPL_LOGGEDOUT	 "901 %s!%s@%s :You are now logged out"
+#define RPL_SASLSUCCESS	 "903 :SASL authentication successful"
+#define ERR_SASLFAIL	 "904 :SASL authentication failed"
+#define ERR_SASLTOOLONG	 "905 :SASL message too long"
+#define ERR_SASLABORTED	 "906 :SASL authentication aborted"
+#define ERR_SASLALREADY	 "907 :You have already authenticated using SASL"
+#define RPL_SASLMECHS	 "908 PLAIN :are available SASL mechanisms"
+#define IRC_AUTHENTICATE "AUTHENTICATE +" /* send the response */
+/* A service's NOTICE: service, service, client, text */
+#define IRC_SERVICE_NOTICE ":%s!%s@services. NOTICE %s :%s"
 
 /* ---- other lines (sent as they are, after the tags) --------------------- */
 

@@ -361,6 +361,11 @@ const struct option_def options_table[] = {
      "(default 4 x --sendq; at least --sendq)"},
     {"history", "N", OPTION_INT, FIELD(history), 0, 1000, NULL, OPTION_RELOADS,
      "messages replayed on join (default 20)"},
+    {"nick-grace", "S", OPTION_INT, FIELD(nick_grace_s), 0, 3600, NULL,
+     OPTION_RELOADS,
+     "an IRC client registering with a registered\n"
+     "nickname keeps it S seconds to log in, then\n"
+     "becomes a guest (0: refused with 433; default 30)"},
     {"flood-burst", "N", OPTION_INT, FIELD(flood_burst), 1, 100000, NULL,
      OPTION_RELOADS, "lines a client may send at once (default 20)"},
     {"flood-rate", "N", OPTION_DOUBLE, FIELD(flood_rate), 0, 1000000, NULL,

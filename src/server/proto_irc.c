@@ -56,6 +56,7 @@ static const struct irc_command irc_commands[] = {
     {"WALLOPS", IRC_CMD_WALLOPS, irc_cmd_wallops, 1, 1, 0},
     {"GLINE", IRC_CMD_GLINE, irc_cmd_gline, 0, 2, 0},
     {"UNGLINE", IRC_CMD_UNGLINE, irc_cmd_gline, 0, 1, 0},
+    {"AUTHENTICATE", IRC_CMD_AUTHENTICATE, irc_cmd_authenticate, 1, 1, IRC_PRE},
 };
 
 #define IRC_NCOMMANDS (sizeof(irc_commands) / sizeof(irc_commands[0]))
@@ -310,8 +311,9 @@ irc_end(struct irc_out *o)
 	irc_put(o, "\r\n", 2);
 }
 
-/* The most the tags of one server line take: batch, time and msgid. */
-#define IRC_TAGS_OUT 128
+/* The most the tags of one server line take: batch, time, msgid and
+ * account (escaped: twice its length). */
+#define IRC_TAGS_OUT (128 + 9 + 2 * OUTBOX_ACCT_MAX)
 
 /* "@batch=B;time=T;msgid=M " as caps ask; piece > 0 numbers the further
  * lines of one record, each of which needs a message id of its own. */
@@ -348,6 +350,19 @@ irc_put_tags(struct irc_out *o, const struct proto_env *env,
 			irc_puts(o, "-");
 			irc_put(o, p, (size_t)(end - p));
 		}
+		sep = ";";
+	}
+	if ((caps & IRC_CAP_ACCOUNT_TAG) && v->acct.n && v->rec->src) {
+		/* A nickname's \\ and ; are what a tag value escapes. */
+		irc_puts(o, sep);
+		irc_puts(o, "account=");
+		for (size_t i = 0; i < v->acct.n; i++)
+			if (v->acct.p[i] == '\\')
+				irc_puts(o, "\\\\");
+			else if (v->acct.p[i] == ';')
+				irc_puts(o, "\\:");
+			else
+				irc_put(o, v->acct.p + i, 1);
 		sep = ";";
 	}
 	if (sep[0] == ';')
@@ -490,6 +505,18 @@ irc_format(const struct proto_env *env, const struct outbox_view *v,
 		irc_puts(&o, "WALLOPS :");
 		irc_put_cut(&o, v->text);
 		break;
+	case OUTBOX_ACCOUNT:
+		/* The client itself has had 900 or 901. */
+		if (role == PROTO_ROLE_AUTHOR ||
+		    !(caps & IRC_CAP_ACCOUNT_NOTIFY))
+			return 0;
+		irc_start(&o, env, v, caps, NULL, 0);
+		irc_puts(&o, "ACCOUNT ");
+		if (v->acct.n)
+			irc_put_str(&o, v->acct);
+		else
+			irc_puts(&o, "*");
+		break;
 	case OUTBOX_AWAY:
 		if (role == PROTO_ROLE_AUTHOR || !(caps & IRC_CAP_AWAY_NOTIFY))
 			return 0;
@@ -590,6 +617,10 @@ irc_reply(struct pconn *pc, const struct outbox_view *v, struct core_op *ops)
 	case CORE_PRIVMSG:
 		irc_message_reply(pc, v);
 		return 0;
+	case CORE_LOGIN:
+	case CORE_REGISTER:
+	case CORE_LOGOUT:
+		return irc_account_reply(pc, v, ops);
 	case CORE_MODE:
 	case CORE_KICK:
 	case CORE_BANS:

@@ -89,6 +89,9 @@ struct reg_client {
 	int64_t signon_ms, active_ms;	/* wall clock */
 	int secure;			/* its transport is encrypted (TLS) */
 	char oper[CONFIG_OPER_NAME_MAX + 1]; /* server operator as; "": not */
+	/* Its registered nickname is lent until then (supervisor_grace.c;
+	 * loop_now_ms); 0: none is. */
+	long long grace_due_ms;
 };
 
 struct registry {

@@ -277,7 +277,8 @@ sv_nick(struct supervisor *sv, struct reg_client *c, const char *nick)
 		return;
 	}
 	/* Known here, without asking the store: it sent the set. */
-	if (names_nick_valid(nick) && sv_store_nick_taken(sv, c, nick)) {
+	if (names_nick_valid(nick) && sv_store_nick_taken(sv, c, nick) &&
+	    !sv_grace_allows(sv, c)) {
 		sv_reply(sv, c, CORE_ERR_NICK_REGISTERED, NULL, nick, 0);
 		return;
 	}
@@ -290,7 +291,7 @@ sv_nick(struct supervisor *sv, struct reg_client *c, const char *nick)
 		sv_reply(sv, c, CORE_ERR_NICK_INVALID, NULL, nick, 0);
 		return;
 	}
-	sv_reply_ok(sv, c);
+	sv_reply(sv, c, CORE_OK, NULL, NULL, sv_grace_start(sv, c));
 }
 
 static struct reg_room *

@@ -90,6 +90,7 @@ struct sv_store {
 	/* Registered nicknames (folded -> (void *)1), and the set a
 	 * starting store sends, which replaces it at READY. */
 	struct strmap registered, staging;
+	long long grace_due_ms; /* the first lent nickname's end; 0: none */
 	char health[CHANNEL_REASON_MAX]; /* "" while commits work */
 	char failed[CHANNEL_REASON_MAX]; /* why it could not start */
 	long long respawn_due_ms;
@@ -495,6 +496,20 @@ void sv_store_tick(struct supervisor *sv);
 
 /* The next deadline sv_store_tick has (0: none). */
 long long sv_store_due(const struct supervisor *sv);
+
+/* ---- supervisor_grace.c ---- */
+
+/* Whether c may borrow a registered nickname it is not logged in to: an
+ * IRC client before registration, with --nick-grace. */
+int sv_grace_allows(const struct supervisor *sv, const struct reg_client *c);
+
+/* c has just taken its nickname: lends it when it is registered to an
+ * account c is not logged in to. Returns the seconds lent (0: none). */
+uint64_t sv_grace_start(struct supervisor *sv, struct reg_client *c);
+
+/* Renames to a guest nickname every client whose loan is over without
+ * a login to it; called by sv_store_tick. */
+void sv_grace_tick(struct supervisor *sv);
 
 /* The store process has not been reaped yet. */
 int sv_store_running(const struct supervisor *sv);

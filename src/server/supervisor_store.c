@@ -654,6 +654,7 @@ sv_store_tick(struct supervisor *sv)
 
 	if (st->state == SV_STORE_OFF)
 		return;
+	sv_grace_tick(sv);
 	if (!sv_store_running(sv) || st->pid == 0) {
 		sv_store_respawn(sv, now);
 		return;
@@ -690,5 +691,8 @@ sv_store_due(const struct supervisor *sv)
 
 	if (sv->stopping && st->told_stop && st->pid)
 		return st->stop_deadline_ms;
+	if (st->grace_due_ms &&
+	    (!st->respawn_due_ms || st->grace_due_ms < st->respawn_due_ms))
+		return st->grace_due_ms;
 	return st->respawn_due_ms;
 }

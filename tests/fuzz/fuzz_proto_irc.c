@@ -39,10 +39,26 @@ static const char *const fuzz_room_names[] = {"#lobby", "#Rust", "#a.b-c_9"};
 
 /* Commands whose answers depend on what was asked. */
 static const char *const fuzz_commands[] = {
-    "LIST",	    "LIST #lobby,#x", "MODE #lobby",	"WHO #lobby",
-    "WHO b*",	    "WHOIS bob",      "USERHOST bob",	"ISON bob x",
-    "NAMES #lobby", "NOTICE bob :x",  "PRIVMSG bob :x", "AWAY :x",
-    "AWAY",	    "MOTD",	      "JOIN #x",	"TOPIC #lobby",
+    "LIST",
+    "LIST #lobby,#x",
+    "MODE #lobby",
+    "WHO #lobby",
+    "WHO b*",
+    "WHOIS bob",
+    "USERHOST bob",
+    "ISON bob x",
+    "NAMES #lobby",
+    "NOTICE bob :x",
+    "PRIVMSG bob :x",
+    "AWAY :x",
+    "AWAY",
+    "MOTD",
+    "JOIN #x",
+    "TOPIC #lobby",
+    "PRIVMSG NickServ :IDENTIFY bob pw345678",
+    "PRIVMSG NickServ :LOGOUT",
+    "AUTHENTICATE PLAIN",
+    "PASS bob:pw345678",
 };
 
 #define FUZZ_NCOMMANDS (sizeof(fuzz_commands) / sizeof(fuzz_commands[0]))
@@ -118,7 +134,7 @@ fuzz_conn_open(struct fuzz_conn *fc, unsigned sel, unsigned caps)
 	fc->pc.emit = fuzz_emit_cb;
 	assert(proto_irc.open(&fc->pc, ops) == 0);
 	st = irc_state(&fc->pc);
-	st->caps = caps;
+	st->caps = caps | IRC_CAP_SASL; /* AUTHENTICATE is always fuzzed */
 	if (sel & FUZZ_SEL_REGISTERED) {
 		st->nick_set = st->user_set = st->hello_sent = 1;
 		st->registered = 1;
@@ -155,6 +171,7 @@ fuzz_check_op(const struct pconn *pc, const struct core_op *op)
 	char room[OUTBOX_ROOM_MAX + 1];
 
 	assert((op->kind > CORE_NONE && op->kind <= CORE_AWAY) ||
+	       (op->kind >= CORE_REGISTER && op->kind <= CORE_LOGOUT) ||
 	       (op->kind >= CORE_MODE && op->kind <= CORE_GLINE));
 	fuzz_check_str(op->room, 0);
 	fuzz_check_str(op->arg, 0);
@@ -253,7 +270,10 @@ fuzz_record(unsigned sel, unsigned caps, const uint8_t *data, size_t size)
 	fuzz_conn_open(&fc, sel, caps);
 	proto_irc.parse(&fc.pc, fuzz_commands[command % FUZZ_NCOMMANDS],
 			strlen(fuzz_commands[command % FUZZ_NCOMMANDS]), ops);
-	fc.pc.pending = (enum core_op_kind)(pending % (CORE_AWAY + 1));
+	/* Above 0x7f: the answer of an account operation. */
+	fc.pc.pending =
+	    (enum core_op_kind)(pending & 0x80 ? CORE_REGISTER + pending % 3
+					       : pending % (CORE_AWAY + 1));
 	if (v.rec->kind >= OUTBOX_REPLY && v.rec->kind <= OUTBOX_MOTD) {
 		int n = proto_irc.deliver(&fc.pc, &v, ops);
 		assert(n >= 0 && n <= PROTO_OPS_MAX);
@@ -282,7 +302,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data++;
 		size--;
 		if ((sel & FUZZ_SEL_CAPS) && size > 0) {
-			caps = data[0];
+			/* Its top two bits also turn on batch and
+			 * cap-notify, above a byte. */
+			caps = data[0] | (unsigned)(data[0] & 0xc0) << 2;
 			data++;
 			size--;
 		}

@@ -76,7 +76,8 @@ test_registration_with_cap_waits_for_cap_end(void)
 	    {0,
 	     "CAP LS 302",
 	     {{0,
-	       S "CAP * LS :away-notify batch cap-notify echo-message "
+	       S "CAP * LS :account-notify account-tag away-notify batch "
+		 "cap-notify echo-message "
 		 "message-tags multi-prefix server-time userhost-in-names"}}},
 	    {0, "NICK bob", {{0, NULL}}},
 	    {0, "USER bob 0 * :Bob", {{0, NULL}}},
@@ -117,7 +118,9 @@ test_cap_requests_sent_before_the_ls_reply_all_work(void)
 /* CAP subcommands and their answers (before registration: "*"). */
 static const struct irc_step cap_steps[] = {
     {0, "CAP LIST", {{0, S "CAP * LIST :"}}},
-    {0, "CAP LS", {{0, S "CAP * LS :away-notify batch *"}}},
+    {0,
+     "CAP LS",
+     {{0, S "CAP * LS :account-notify account-tag away-notify batch *"}}},
     {0, "CAP REQ :foo", {{0, S "CAP * NAK :foo"}}},
     /* An unknown capability refuses the whole request, in its words. */
     {0,

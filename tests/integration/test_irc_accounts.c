@@ -30,7 +30,8 @@ db_make(struct db *d)
 	snprintf(d->dir, sizeof(d->dir), "/tmp/parley-ircacct.XXXXXX");
 	if (!mkdtemp(d->dir))
 		return 0;
-	snprintf(d->args, sizeof(d->args), "--db %s/parley.db", d->dir);
+	snprintf(d->args, sizeof(d->args), "--db %s/parley.db --nick-grace 0",
+		 d->dir);
 	return 1;
 }
 

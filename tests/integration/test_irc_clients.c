@@ -2,7 +2,8 @@
  * test_irc_clients: real IRC clients against parleyd's IRC front end. Each
  * row of clients[] is one program (irssi under a pty, in plaintext and
  * over TLS; weechat-headless fed through its FIFO) that joins a room,
- * hears a plain client and is heard by it. Runs in the test process;
+ * hears a plain client and is heard by it (weechat also logged in to an
+ * account with SASL PLAIN). Runs in the test process;
  * every client (and ngircd, in the development mode) is a child of it,
  * ended by pid when its test ends.
  *
@@ -451,8 +452,11 @@ parleyd_ports(struct target *t)
 
 /* With tls, a self-signed certificate made in dir, and t->irc_port is
  * the IRC TLS listener's. */
+/* The account the SASL rows log in to: a plain client registers it. */
+#define SASL_PASSWORD "parley-test-pw"
+
 static int
-target_start_parleyd(struct target *t, const char *dir, int tls)
+target_start_parleyd(struct target *t, const char *dir, int tls, int sasl)
 {
 	char args[1536];
 
@@ -474,6 +478,10 @@ target_start_parleyd(struct target *t, const char *dir, int tls)
 		    "--irc-listen 127.0.0.1:0 --irc-listen-tls 127.0.0.1:0 "
 		    "--tls-cert %s/server.pem --tls-key %s/server.key",
 		    dir, dir);
+	}
+	if (sasl) {
+		size_t n = strlen(args);
+		snprintf(args + n, sizeof(args) - n, " --db %s/parley.db", dir);
 	}
 	t->ts = ts_start_model(model, args);
 	if (!t->ts)
@@ -573,13 +581,37 @@ target_start_ngircd(struct target *t, const char *dir)
 }
 
 static int
-target_start(struct target *t, const char *dir, int tls)
+target_start(struct target *t, const char *dir, int tls, int sasl)
 {
 	memset(t, 0, sizeof(*t));
 	t->kind = target_kind_chosen();
 	if (t->kind == TARGET_NGIRCD)
 		return target_start_ngircd(t, dir);
-	return target_start_parleyd(t, dir, tls);
+	return target_start_parleyd(t, dir, tls, sasl);
+}
+
+/* A plain client registers nick as an account and leaves it (the
+ * nickname is free again); its connection stays open in *fd. */
+static int
+target_account(const struct target *t, const char *nick, int *fd)
+{
+	char guest[64], want[128];
+
+	*fd = tc_join(t->plain_port, guest, sizeof(guest));
+	if (!CHECKF(*fd >= 0, "no plain client to register %s", nick))
+		return -1;
+	snprintf(want, sizeof(want), "is now known as %s", nick);
+	tc_send(*fd, "/nick %s\n", nick);
+	if (!CHECK(tc_expect(*fd, want, NULL, 0, STEP_MS) > 0))
+		return -1;
+	tc_send(*fd, "/register " SASL_PASSWORD "\n");
+	snprintf(want, sizeof(want), "-!- registered %s", nick);
+	if (!CHECK(tc_expect(*fd, want, NULL, 0, STEP_MS) > 0))
+		return -1;
+	tc_send(*fd, "/logout\n");
+	return CHECK(tc_expect(*fd, "you are logged out", NULL, 0, STEP_MS) > 0)
+		   ? 0
+		   : -1;
 }
 
 static void
@@ -734,6 +766,9 @@ struct client_kind {
 	int (*say)(struct client *c, const char *text);
 	int (*quit)(struct client *c);
 	int tls; /* to the IRC TLS port, its certificate not verified */
+	/* Logs in with SASL PLAIN to an account its nick names (parleyd
+	 * only); what the server log shows once it has. */
+	const char *sasl;
 	const char *room_log; /* relative to the client's home */
 	const char *joined;   /* what room_log shows when the client joined */
 	const char *show[4];  /* logs to show when the test fails */
@@ -892,11 +927,17 @@ weechat_start(struct client *c, const struct target *t)
 			 "[file]\nenabled = on\npath = \"%s/fifo\"\n",
 			 c->home) < 0)
 		return -1;
+	char sasl[256] = "";
+	if (c->kind->sasl)
+		snprintf(sasl, sizeof(sasl),
+			 " -sasl_mechanism=plain -sasl_username=%s "
+			 "-sasl_password=" SASL_PASSWORD,
+			 c->kind->nick);
 	snprintf(run, sizeof(run),
 		 "/server add " NET " 127.0.0.1/%d -notls -nicks=%s "
-		 "-username=%s -realname=weechat -autojoin=" ROOM
+		 "-username=%s -realname=weechat -autojoin=" ROOM "%s"
 		 ";/connect " NET,
-		 t->irc_port, c->kind->nick, c->kind->nick);
+		 t->irc_port, c->kind->nick, c->kind->nick, sasl);
 	client_path(c, "stdout.log", out, sizeof(out));
 	char env_home[600];
 	snprintf(env_home, sizeof(env_home), "HOME=%s", c->home);
@@ -982,6 +1023,20 @@ static const struct client_kind clients[] = {
 	.show = {"logs/irc.server." NET ".weechatlog", "weechat.log",
 		 "stdout.log"},
     },
+    {
+	.test = "test_weechat_logs_in_with_sasl_joins_and_talks",
+	.name = "weechat",
+	.binary = "/usr/bin/weechat-headless",
+	.nick = "weechat2",
+	.start = weechat_start,
+	.say = weechat_say,
+	.quit = weechat_quit,
+	.sasl = "SASL authentication successful",
+	.room_log = "logs/irc." NET "." ROOM ".weechatlog",
+	.joined = "has joined " ROOM,
+	.show = {"logs/irc.server." NET ".weechatlog", "weechat.log",
+		 "stdout.log"},
+    },
 };
 
 static void
@@ -1022,13 +1077,16 @@ client_talks(const struct client_kind *k, const char *dir)
 	struct peer p = {.fd = -1};
 	struct client c = {.kind = k, .pty_fd = -1};
 	char text[256], line[1024];
+	int acct_fd = -1;
 	int failed = tl_failed_checks;
 
 	if (!CHECKF(access(k->binary, X_OK) == 0,
 		    "%s is not installed (sh tools/deps.sh test installs it)",
 		    k->binary))
 		return;
-	if (target_start(&t, dir, k->tls) < 0)
+	if (target_start(&t, dir, k->tls, k->sasl != NULL) < 0)
+		goto out;
+	if (k->sasl && target_account(&t, k->nick, &acct_fd) < 0)
 		goto out;
 	pk = &peers[t.kind];
 	if (!CHECKF(pk->join(&p, &t) == 0, "the plain client did not join"))
@@ -1043,6 +1101,15 @@ client_talks(const struct client_kind *k, const char *dir)
 	if (!CHECKF(client_wait(&c, joined, NULL, 0) == 0,
 		    "%s did not join " ROOM, k->name))
 		goto out;
+	if (k->sasl) {
+		/* The server buffer says so, and the server logged it. */
+		const char *in[] = {k->sasl, NULL};
+		char log[640];
+		client_path(&c, k->show[0], log, sizeof(log));
+		CHECKF(file_wait_line(log, in, c.pid, STEP_MS, NULL, 0) == 0,
+		       "%s did not say \"%s\"", k->name, k->sasl);
+		CHECK(ts_log_wait(t.ts, "logged in as weechat2", STEP_MS) == 0);
+	}
 
 	snprintf(text, sizeof(text), "hello %s, %s here", k->nick, p.nick);
 	const char *heard[] = {p.nick, text, NULL};
@@ -1061,6 +1128,7 @@ out:
 	}
 	client_stop(&c);
 	tc_close(p.fd);
+	tc_close(acct_fd);
 	target_stop(&t);
 }
 
@@ -1094,7 +1162,8 @@ main(int argc, char **argv)
 		       "not parleyd\n");
 	for (size_t i = 0; i < sizeof(clients) / sizeof(*clients); i++) {
 		/* The harness's ngircd has no TLS port. */
-		if (clients[i].tls && target_kind_chosen() == TARGET_NGIRCD)
+		if ((clients[i].tls || clients[i].sasl) &&
+		    target_kind_chosen() == TARGET_NGIRCD)
 			continue;
 		current = &clients[i];
 		tl_run(clients[i].test, test_client_talks);

@@ -269,8 +269,28 @@ static const struct parse_row parse_rows[] = {
     {FX_UNREG, "USER u 0 * :", 0, CORE_NONE, 0, NULL, NULL, NULL,
      S "461 * USER :Not enough parameters\r\n"},
     {FX_UNREG, "CAP LS 302", 0, CORE_NONE, 0, NULL, NULL, NULL,
-     S "CAP * LS :away-notify batch cap-notify echo-message "
-       "message-tags multi-prefix server-time userhost-in-names\r\n"},
+     S "CAP * LS :account-notify account-tag away-notify batch cap-notify "
+       "echo-message message-tags multi-prefix sasl=PLAIN server-time "
+       "userhost-in-names\r\n"},
+    /* Accounts: NickServ's commands are core operations, a NOTICE to
+     * it nothing; AUTHENTICATE needs the sasl capability. */
+    {FX_REG, "PRIVMSG NickServ :IDENTIFY alice pw12345678", 1, CORE_LOGIN, 0,
+     NULL, "alice", "pw12345678", NULL},
+    {FX_REG, "PRIVMSG nickserv :identify pw12345678", 1, CORE_LOGIN, 0, NULL,
+     "", "pw12345678", NULL},
+    {FX_REG, "PRIVMSG NickServ :REGISTER pw12345678 a@example.com", 1,
+     CORE_REGISTER, 0, NULL, "", "pw12345678", NULL},
+    {FX_REG, "PRIVMSG NickServ :LOGOUT", 1, CORE_LOGOUT, 0, NULL, "", "", NULL},
+    {FX_REG, "NOTICE NickServ :HELP", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
+    {FX_REG, "PRIVMSG NickServ :IDENTIFY", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     ":NickServ!NickServ@services. NOTICE alice :Usage: IDENTIFY "
+     "[account] password\r\n"},
+    {FX_REG, "NICK NickServ", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "432 alice NickServ :Erroneous nickname\r\n"},
+    {FX_UNREG, "AUTHENTICATE PLAIN", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "904 * :SASL authentication failed\r\n"},
+    {FX_UNREG, "PASS alice:pw12345678", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     NULL},
     {FX_UNREG, "CAP REQ :echo-message bogus", 0, CORE_NONE, 0, NULL, NULL, NULL,
      S "CAP * NAK :echo-message bogus\r\n"},
     {FX_UNREG, "CAP END", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
@@ -504,6 +524,55 @@ test_broadcast_records_are_formatted_per_variant_and_role(void)
 		CHECKF(t_match(row->want, t_line) &&
 			   (n == 0 || t_line[n - 1] == '\n'),
 		       "row %zu: \"%s\"", i, t_line);
+	}
+}
+
+/* account-notify shows logins to those who asked; account-tag marks
+ * what a logged-in client does; neither reaches the others. */
+static void
+test_accounts_show_with_account_notify_and_account_tag_only(void)
+{
+	static const struct {
+		uint16_t kind;
+		const char *acct, *text;
+		unsigned caps;
+		enum proto_role role;
+		const char *want;
+	} rows[] = {
+	    {OUTBOX_ACCOUNT, "bob", NULL, IRC_CAP_ACCOUNT_NOTIFY, MEM,
+	     BOB "ACCOUNT bob\r\n"},
+	    {OUTBOX_ACCOUNT, "", NULL, IRC_CAP_ACCOUNT_NOTIFY, MEM,
+	     BOB "ACCOUNT *\r\n"},
+	    {OUTBOX_ACCOUNT, "bob", NULL, IRC_CAP_ACCOUNT_NOTIFY, AUT, ""},
+	    {OUTBOX_ACCOUNT, "bob", NULL, ST | MT, MEM, ""},
+	    {OUTBOX_MSG, "bob", "hi", IRC_CAP_ACCOUNT_TAG, MEM,
+	     "@account=bob " BOB "PRIVMSG #lobby :hi\r\n"},
+	    {OUTBOX_MSG, "b\\o;b", "hi", IRC_CAP_ACCOUNT_TAG | ST, MEM,
+	     "@time=*;account=b\\\\o\\:b " BOB "PRIVMSG #lobby :hi\r\n"},
+	    {OUTBOX_MSG, "", "hi", IRC_CAP_ACCOUNT_TAG, MEM,
+	     BOB "PRIVMSG #lobby :hi\r\n"},
+	    {OUTBOX_MSG, "bob", "hi", 0, MEM, BOB "PRIVMSG #lobby :hi\r\n"},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct outbox_view *v = rec_view(&(struct outbox_new){
+		    .kind = rows[i].kind,
+		    .src = 9,
+		    .target = 1,
+		    .nick = outbox_str("bob"),
+		    .user = outbox_str("~b"),
+		    .host = outbox_str("x.y.parley"),
+		    .acct = outbox_str(rows[i].acct),
+		    .room = outbox_str("#lobby"),
+		    .text = outbox_str(rows[i].text),
+		});
+		REQUIRE(v);
+		size_t n =
+		    proto_irc.format(&t_env, v, irc_variant(1, rows[i].caps),
+				     rows[i].role, t_line);
+		t_line[n] = '\0';
+		CHECKF(t_match(rows[i].want, t_line), "row %zu: \"%s\"", i,
+		       t_line);
 	}
 }
 
@@ -981,6 +1050,7 @@ main(void)
 	RUN(test_the_sanitiser_keeps_ctcp_and_drops_colours_whole);
 	RUN(test_broadcast_records_are_formatted_per_variant_and_role);
 	RUN(test_long_messages_are_split_into_lines_that_fit);
+	RUN(test_accounts_show_with_account_notify_and_account_tag_only);
 	RUN(test_server_time_is_utc_with_milliseconds);
 	RUN(test_records_for_one_client_emit_their_numerics);
 	RUN(test_userhost_and_ison_collect_then_answer_on_the_reply);
