@@ -555,7 +555,7 @@ test_accounts_show_with_account_notify_and_account_tag_only(void)
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const struct outbox_view *v = rec_view(&(struct outbox_new){
+		const struct outbox_view *v = pf_rec_view(&(struct outbox_new){
 		    .kind = rows[i].kind,
 		    .src = 9,
 		    .target = 1,
@@ -568,7 +568,7 @@ test_accounts_show_with_account_notify_and_account_tag_only(void)
 		});
 		REQUIRE(v);
 		size_t n =
-		    proto_irc.format(&t_env, v, irc_variant(1, rows[i].caps),
+		    proto_irc.format(&pf_env, v, irc_variant(1, rows[i].caps),
 				     rows[i].role, t_line);
 		t_line[n] = '\0';
 		CHECKF(t_match(rows[i].want, t_line), "row %zu: \"%s\"", i,
