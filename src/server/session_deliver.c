@@ -132,13 +132,21 @@ session_line(struct session *s, const struct client *c,
 	for (unsigned i = 0; i < s->nfmt; i++)
 		if (s->fmt[i].key == key)
 			return &s->fmt[i];
+	if (s->nfmt < SESSION_FMT_MAX) {
+		f = &s->fmt[s->nfmt++];
+	} else {
+		/* More kinds of recipient than slots: the last slot is
+		 * formatted again each time, over its own bytes (the buffer's
+		 * last). */
+		f = &s->fmt[SESSION_FMT_MAX - 1];
+		s->fmt_used = f->off;
+	}
 	if (s->fmt_cap - s->fmt_used < PROTO_LINE_MAX) {
 		s->fmt_cap = s->fmt_used + 2 * PROTO_LINE_MAX;
 		s->fmt_buf = realloc(s->fmt_buf, s->fmt_cap);
 		if (!s->fmt_buf)
 			fatal("session_line");
 	}
-	f = &s->fmt[s->nfmt++];
 	f->key = key;
 	f->off = s->fmt_used;
 	f->len =

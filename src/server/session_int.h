@@ -103,6 +103,11 @@ struct client {
 };
 
 /* One formatted broadcast line, cached for the record being delivered. */
+/* Lines kept per record, one per kind of recipient (protocol, variant,
+ * role) met: a few in practice; not every possible kind (PROTO_VARIANTS
+ * makes that 512, 12 kB in every session process). */
+#define SESSION_FMT_MAX 32
+
 struct session_fmt {
 	unsigned key; /* protocol, variant and role; 0: unused */
 	size_t off, len;
@@ -140,7 +145,7 @@ struct session {
 	 * protocol, variant and role (DESIGN.md section 9). */
 	char *fmt_buf;
 	size_t fmt_used, fmt_cap;
-	struct session_fmt fmt[PROTO_COUNT * PROTO_VARIANTS * PROTO_ROLE_COUNT];
+	struct session_fmt fmt[SESSION_FMT_MAX];
 	unsigned nfmt;
 
 	struct client **by_slot; /* cfg->client_slots */

@@ -988,6 +988,65 @@ static const struct {
      "cannot read the message of the day /nonexistent/motd"},
 };
 
+/* A worker keeps one formatted line per kind of recipient (protocol,
+ * capabilities, role) for each record, in a bounded table: 40 IRC clients
+ * with 40 different sets of the capabilities that change a line, all in
+ * one worker, are more kinds than it holds, and each must still get the
+ * line of its own kind. */
+static void
+test_more_kinds_of_irc_client_than_a_worker_keeps_lines_for_each_get_theirs(
+    void)
+{
+	enum { N = 40 };
+	static const char *const caps[] = {"server-time",    "message-tags",
+					   "echo-message",   "away-notify",
+					   "account-notify", "account-tag"};
+	struct ts_server *s = irc_start("--workers 1", "");
+	int fds[N], sender = -1;
+	char nick[32], want[256];
+
+	REQUIRE(s);
+	for (int i = 0; i < N; i++)
+		fds[i] = -1;
+	for (int i = 0; i < N; i++) {
+		char list[256] = "";
+		for (size_t b = 0; b < sizeof(caps) / sizeof(caps[0]); b++)
+			if (i & (1 << b))
+				snprintf(list + strlen(list),
+					 sizeof(list) - strlen(list), "%s%s",
+					 list[0] ? " " : "", caps[b]);
+		snprintf(nick, sizeof(nick), "k%02d", i);
+		fds[i] = irc_login(s, nick, list);
+		if (!CHECK(fds[i] >= 0))
+			goto out;
+		irc_send(fds[i], "JOIN #kinds");
+		snprintf(want, sizeof(want), "*:%s!* JOIN #kinds", nick);
+		if (!CHECK(IRC_UNTIL(fds[i], want)))
+			goto out;
+	}
+	sender = irc_plain_as(s, "plainsender");
+	if (!CHECK(sender >= 0))
+		goto out;
+	tc_send(sender, "/join #kinds\n");
+	if (!CHECK(IRC_PLAIN_GETS(sender, "-!- plainsender joined #kinds")))
+		goto out;
+	tc_send(sender, "one line for every kind\n");
+	for (int i = 0; i < N; i++) {
+		int tagged = (i & 1) || (i & 2); /* server-time, message-tags */
+		/* A line of the wrong kind is skipped, and then the right
+		 * one never comes. */
+		snprintf(want, sizeof(want),
+			 "%s:plainsender!plain@* PRIVMSG #kinds :one line for "
+			 "every kind",
+			 tagged ? "@* " : "");
+		CHECKF(IRC_UNTIL(fds[i], want), "client k%02d", i);
+	}
+out:
+	tc_close(sender);
+	tc_close_all(fds, N);
+	ts_free(s);
+}
+
 static void
 test_irc_options_are_checked_at_start(void)
 {
@@ -1058,6 +1117,7 @@ main(int argc, char **argv)
 	RUN(test_history_on_join_reaches_only_clients_that_can_tell_its_time);
 	RUN(test_silent_clients_are_pinged_and_closed_with_error_when_dead);
 	RUN(test_an_irc_flooder_is_slowed_never_disconnected);
+	RUN(test_more_kinds_of_irc_client_than_a_worker_keeps_lines_for_each_get_theirs);
 	RUN(test_irc_options_are_checked_at_start);
 	RUN(test_a_refused_irc_client_is_told_why_with_error);
 	RUN(test_shutdown_tells_irc_clients_with_error);
