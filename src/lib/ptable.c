@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 
 static size_t
@@ -40,4 +41,21 @@ ptable_free(void *p, size_t n, size_t size)
 {
 	if (p)
 		(void)munmap(p, ptable_len(n, size));
+}
+
+void *
+ptable_calloc(size_t n, size_t size)
+{
+	if (size && n >= PTABLE_MIN / size)
+		return ptable_alloc(n, size);
+	return calloc(n, size);
+}
+
+void
+ptable_cfree(void *p, size_t n, size_t size)
+{
+	if (size && n >= PTABLE_MIN / size)
+		ptable_free(p, n, size);
+	else
+		free(p);
 }

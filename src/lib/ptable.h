@@ -18,4 +18,11 @@ void *ptable_alloc(size_t n, size_t size);
 /* Frees what ptable_alloc(n, size) returned (NULL is fine). */
 void ptable_free(void *p, size_t n, size_t size);
 
+/* For tables of any size (hash maps' slots, the loop's fd table): a
+ * ptable from PTABLE_MIN bytes on, calloc below (a page would be waste
+ * there). Free with ptable_cfree and the same n and size. */
+#define PTABLE_MIN 4096
+void *ptable_calloc(size_t n, size_t size);
+void ptable_cfree(void *p, size_t n, size_t size);
+
 #endif
