@@ -46,7 +46,7 @@ ptable_free(void *p, size_t n, size_t size)
 void *
 ptable_calloc(size_t n, size_t size)
 {
-	if (size && n >= PTABLE_MIN / size)
+	if (size == 0 || n >= PTABLE_MIN / size)
 		return ptable_alloc(n, size);
 	return calloc(n, size);
 }
@@ -54,7 +54,7 @@ ptable_calloc(size_t n, size_t size)
 void
 ptable_cfree(void *p, size_t n, size_t size)
 {
-	if (size && n >= PTABLE_MIN / size)
+	if (size == 0 || n >= PTABLE_MIN / size)
 		ptable_free(p, n, size);
 	else
 		free(p);
