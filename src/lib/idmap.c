@@ -4,6 +4,8 @@
  */
 #include "lib/idmap.h"
 
+#include "lib/ptable.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +46,7 @@ idmap_resize(struct idmap *m, size_t cap)
 	struct idmap_slot *old = m->slots;
 	size_t old_cap = m->cap;
 
-	m->slots = calloc(cap, sizeof(*m->slots));
+	m->slots = ptable_calloc(cap, sizeof(*m->slots));
 	if (!m->slots) {
 		m->slots = old;
 		return -ENOMEM;
@@ -59,7 +61,7 @@ idmap_resize(struct idmap *m, size_t cap)
 			j = (j + 1) & (cap - 1);
 		m->slots[j] = old[i];
 	}
-	free(old);
+	ptable_cfree(old, old_cap, sizeof(*old));
 	return 0;
 }
 
@@ -109,6 +111,6 @@ idmap_del(struct idmap *m, uint64_t key)
 void
 idmap_free(struct idmap *m)
 {
-	free(m->slots);
+	ptable_cfree(m->slots, m->cap, sizeof(*m->slots));
 	memset(m, 0, sizeof(*m));
 }

@@ -7,9 +7,11 @@
 #include "lib/loop.h"
 
 #include "lib/log.h"
+#include "lib/ptable.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,12 +57,14 @@ loop_grow(struct loop *loop, int fd)
 	int cap = loop->by_fd_cap ? loop->by_fd_cap : 64;
 	while (cap <= fd)
 		cap *= 2;
-	struct loop_handler **p =
-	    realloc(loop->by_fd, (size_t)cap * sizeof(*p));
+	/* Out of a forked child's copy once large (lib/ptable.h): the
+	 * supervisor writes it at every connection. */
+	struct loop_handler **p = ptable_calloc((size_t)cap, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	for (int i = loop->by_fd_cap; i < cap; i++)
-		p[i] = NULL;
+	if (loop->by_fd)
+		memcpy(p, loop->by_fd, (size_t)loop->by_fd_cap * sizeof(*p));
+	ptable_cfree(loop->by_fd, (size_t)loop->by_fd_cap, sizeof(*p));
 	loop->by_fd = p;
 	loop->by_fd_cap = cap;
 	return 0;
@@ -172,7 +176,8 @@ loop_free(struct loop *loop)
 		return;
 	for (int i = 0; i < loop->by_fd_cap; i++)
 		free(loop->by_fd[i]);
-	free(loop->by_fd);
+	ptable_cfree(loop->by_fd, (size_t)loop->by_fd_cap,
+		     sizeof(*loop->by_fd));
 	close(loop->epoll_fd);
 	free(loop);
 }

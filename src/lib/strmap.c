@@ -4,6 +4,8 @@
  */
 #include "lib/strmap.h"
 
+#include "lib/ptable.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,7 +58,7 @@ strmap_resize(struct strmap *m, size_t cap)
 	struct strmap_slot *old = m->slots;
 	size_t old_cap = m->cap;
 
-	m->slots = calloc(cap, sizeof(*m->slots));
+	m->slots = ptable_calloc(cap, sizeof(*m->slots));
 	if (!m->slots) {
 		m->slots = old;
 		return -ENOMEM;
@@ -71,7 +73,7 @@ strmap_resize(struct strmap *m, size_t cap)
 			j = (j + 1) & (cap - 1);
 		m->slots[j] = old[i];
 	}
-	free(old);
+	ptable_cfree(old, old_cap, sizeof(*old));
 	return 0;
 }
 
@@ -129,6 +131,6 @@ strmap_free(struct strmap *m)
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->slots[i].key && m->slots[i].key != STRMAP_DEAD)
 			free(m->slots[i].key);
-	free(m->slots);
+	ptable_cfree(m->slots, m->cap, sizeof(*m->slots));
 	memset(m, 0, sizeof(*m));
 }

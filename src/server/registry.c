@@ -5,6 +5,7 @@
  */
 #include "server/registry.h"
 
+#include "lib/ptable.h"
 #include "lib/log.h"
 #include "server/names.h"
 
@@ -20,9 +21,12 @@ registry_init(struct registry *reg, const struct config *cfg)
 {
 	memset(reg, 0, sizeof(*reg));
 	reg->cfg = cfg;
-	reg->clients = calloc((size_t)cfg->client_slots, sizeof(*reg->clients));
+	/* The supervisor's, written at every change: kept out of the
+	 * sessions it forks (lib/ptable.h). */
+	reg->clients =
+	    ptable_alloc((size_t)cfg->client_slots, sizeof(*reg->clients));
 	reg->room_slots = (unsigned)cfg->max_rooms + 1;
-	reg->rooms = calloc(reg->room_slots, sizeof(*reg->rooms));
+	reg->rooms = ptable_alloc(reg->room_slots, sizeof(*reg->rooms));
 	if (!reg->clients || !reg->rooms)
 		fatal("registry_init");
 }
@@ -46,8 +50,9 @@ registry_free(struct registry *reg)
 	for (unsigned i = 0; i < reg->room_slots; i++)
 		if (reg->rooms[i])
 			registry_room_free(reg, reg->rooms[i]);
-	free(reg->rooms);
-	free(reg->clients);
+	ptable_free(reg->rooms, reg->room_slots, sizeof(*reg->rooms));
+	ptable_free(reg->clients, (size_t)reg->cfg->client_slots,
+		    sizeof(*reg->clients));
 	strmap_free(&reg->nicks);
 	strmap_free(&reg->by_name);
 	strmap_free(&reg->per_host);

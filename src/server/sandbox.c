@@ -81,8 +81,10 @@ static const int sandbox_allowed[] = {
     SYS_poll,
 #endif
     SYS_ppoll,
-    /* memory: malloc and OpenSSL's buffers (never executable: mmap is
-     * checked below, mprotect is not allowed at all) */
+    /* memory: malloc and OpenSSL's buffers, and a fork-model session's
+     * own heap (session_heap.c: a block over 32 KiB is a mapping of its
+     * own); never executable: mmap is checked below, mprotect is not
+     * allowed at all */
     SYS_brk,
     SYS_munmap,
     SYS_mremap,

@@ -294,8 +294,10 @@ session_setup(struct session *s, const struct session_start *st)
 	s->free_from = flow_free_from(s->shm, st->producer);
 	s->tl_pos = st->tl_pos;
 	s->store_producer = st->store_producer;
-	s->recbuf =
-	    aligned_alloc(OUTBOX_REC_ALIGN, (OUTBOX_REC_MAX + 7) & ~(size_t)7);
+	/* malloc's alignment (16) is enough, and malloc is what a fork-model
+	 * session takes from its own heap (session_heap.h). */
+	_Static_assert(OUTBOX_REC_ALIGN <= 16, "malloc aligns a record");
+	s->recbuf = malloc((OUTBOX_REC_MAX + 7) & ~(size_t)7);
 	s->scratch = malloc(LINE_SANITIZED_MAX(s->cfg->max_line) + 1);
 	/* Mapped, not allocated: a page becomes memory only once a client
 	 * of its slots is here (one page for a one-client session, however

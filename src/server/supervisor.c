@@ -8,6 +8,7 @@
  */
 #include "server/supervisor.h"
 
+#include "lib/ptable.h"
 #include "lib/log.h"
 #include "server/supervisor_int.h"
 
@@ -169,9 +170,11 @@ sv_setup(struct supervisor *sv, struct config *cfg,
 		      cfg->outbox_bytes);
 	}
 	outbox_writer_init(&sv->w, &sv->shm, 0);
-	sv->marked = calloc(nprod, sizeof(*sv->marked));
-	sv->retired_at = calloc(nprod, sizeof(*sv->retired_at));
-	sv->sessions = calloc(sv->nsessions, sizeof(*sv->sessions));
+	/* Tables written all the time that no child reads: kept out of every
+	 * fork (lib/ptable.h). */
+	sv->marked = ptable_alloc(nprod, sizeof(*sv->marked));
+	sv->retired_at = ptable_alloc(nprod, sizeof(*sv->retired_at));
+	sv->sessions = ptable_alloc(sv->nsessions, sizeof(*sv->sessions));
 	sv->recbuf =
 	    aligned_alloc(OUTBOX_REC_ALIGN, (OUTBOX_REC_MAX + 7) & ~(size_t)7);
 	if (!sv->marked || !sv->retired_at || !sv->sessions || !sv->recbuf)
@@ -219,9 +222,9 @@ sv_teardown(struct supervisor *sv)
 	sv_store_teardown(sv);
 	registry_free(&sv->reg);
 	idmap_free(&sv->by_pid);
-	free(sv->sessions);
-	free(sv->marked);
-	free(sv->retired_at);
+	ptable_free(sv->sessions, sv->nsessions, sizeof(*sv->sessions));
+	ptable_free(sv->marked, sv->shm.nprod, sizeof(*sv->marked));
+	ptable_free(sv->retired_at, sv->shm.nprod, sizeof(*sv->retired_at));
 	free(sv->recbuf);
 	free(sv->motd);
 	sv_mod_free(sv);

@@ -7,6 +7,7 @@
  * while behind. Off the per-message path: a mark costs a FIFO push; the
  * rest runs only while a ring fills or a reader is behind.
  */
+#include "lib/ptable.h"
 #include "lib/log.h"
 #include "server/supervisor_int.h"
 
@@ -53,11 +54,12 @@ sv_flow_setup(struct supervisor *sv)
 	unsigned nprod = sv->shm.nprod, nreaders = sv->shm.nreaders;
 
 	sv->flow_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	sv->reader_open = calloc(nreaders, 1);
-	sv->readers = calloc(nreaders, sizeof(*sv->readers));
-	sv->fifo = calloc(nprod, sizeof(*sv->fifo));
-	sv->flow_target = calloc(nprod, sizeof(*sv->flow_target));
-	sv->mark_owed = calloc(nprod, 1);
+	/* Written per mark: kept out of every fork (lib/ptable.h). */
+	sv->reader_open = ptable_alloc(nreaders, 1);
+	sv->readers = ptable_alloc(nreaders, sizeof(*sv->readers));
+	sv->fifo = ptable_alloc(nprod, sizeof(*sv->fifo));
+	sv->flow_target = ptable_alloc(nprod, sizeof(*sv->flow_target));
+	sv->mark_owed = ptable_alloc(nprod, 1);
 	if (sv->flow_fd < 0 || !sv->reader_open || !sv->readers || !sv->fifo ||
 	    !sv->flow_target || !sv->mark_owed)
 		fatal("flow control set-up");
@@ -77,11 +79,13 @@ sv_flow_teardown(struct supervisor *sv)
 		free(d);
 	}
 	close(sv->flow_fd);
-	free(sv->reader_open);
-	free(sv->readers);
-	free(sv->fifo);
-	free(sv->flow_target);
-	free(sv->mark_owed);
+	unsigned nprod = sv->shm.nprod, nreaders = sv->shm.nreaders;
+
+	ptable_free(sv->reader_open, nreaders, 1);
+	ptable_free(sv->readers, nreaders, sizeof(*sv->readers));
+	ptable_free(sv->fifo, nprod, sizeof(*sv->fifo));
+	ptable_free(sv->flow_target, nprod, sizeof(*sv->flow_target));
+	ptable_free(sv->mark_owed, nprod, 1);
 }
 
 void

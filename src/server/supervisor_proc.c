@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "server/sandbox.h"
 #include "server/session.h"
+#include "server/session_heap.h"
 #include "server/supervisor_int.h"
 
 #include <errno.h>
@@ -26,6 +27,9 @@ sv_producer(const struct sv_session *s)
 {
 	return (int)s->index + 1;
 }
+
+/* The child's view of the supervisor: sv's own fields, never its tables
+ * (sv->sessions, the registry: not mapped after fork, lib/ptable.h). */
 
 static void sv_on_channel(struct loop *loop, int fd, uint32_t events,
 			  void *arg);
@@ -54,19 +58,19 @@ sv_child_close_fds(const int *keep, int n)
 }
 
 static void __attribute__((noreturn))
-sv_child(struct supervisor *sv, struct sv_session *s, int chan_fd,
-	 int client_fd, const struct channel_client_new *m, uint64_t tl_pos)
+sv_child(struct supervisor *sv, unsigned index, int chan_fd, int client_fd,
+	 const struct channel_client_new *m, uint64_t tl_pos)
 {
-	int wake_fd = sv->wake_fds[s->index % sv->nwake];
+	int wake_fd = sv->wake_fds[index % sv->nwake];
 	int keep[] = {0, 1, 2, chan_fd, wake_fd, sv->flow_fd, client_fd};
 	struct session_start st = {
 	    .cfg = sv->cfg,
 	    .shm = &sv->shm,
-	    .producer = (unsigned)sv_producer(s),
+	    .producer = index + 1,
 	    .channel_fd = chan_fd,
 	    .wake_fd = wake_fd,
 	    .flow_fd = sv->flow_fd,
-	    .reader = s->index,
+	    .reader = index,
 	    .worker = sv->cfg->workers > 0,
 	    /* Only the supervisor writes the timeline, so its own view is
 	     * exact: the child starts where every mark so far ends. Taken
@@ -77,7 +81,7 @@ sv_child(struct supervisor *sv, struct sv_session *s, int chan_fd,
 	    .client_fd = client_fd,
 	    .live = &sv->settings,
 	    .stats = &sv->stats,
-	    .slot = s->index,
+	    .slot = index,
 	    .store_producer =
 		sv->store.state != SV_STORE_OFF ? sv->store.producer : 0,
 	};
@@ -87,6 +91,13 @@ sv_child(struct supervisor *sv, struct sv_session *s, int chan_fd,
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != sv->pid)
 		_exit(1);
 	sv_child_close_fds(keep, client_fd >= 0 ? 7 : 6);
+	/* A one-client session allocates from a heap of its own rather than
+	 * into the supervisor's, whose pages it would copy (issue 17). A
+	 * worker's many clients are worth no such care. */
+	int err = st.worker ? 0 : session_heap_enter();
+	if (err < 0)
+		log_debug("session heap: %s; using the inherited one",
+			  strerror(-err));
 	session_main(&st);
 }
 
@@ -120,7 +131,8 @@ sv_spawn(struct supervisor *sv, struct sv_session *s, int client_fd,
 	/* The reader slot is open before the child exists: from here on no
 	 * producer frees a record the new reader has not read. */
 	uint64_t tl_pos = outbox_timeline_head(&sv->shm);
-	sv_flow_open(sv, s->index, tl_pos);
+	unsigned index = s->index; /* s itself is not the child's to read */
+	sv_flow_open(sv, index, tl_pos);
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
@@ -131,7 +143,7 @@ sv_spawn(struct supervisor *sv, struct sv_session *s, int client_fd,
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		sv_child(sv, s, fds[1], client_fd, c ? &m : NULL, tl_pos);
+		sv_child(sv, index, fds[1], client_fd, c ? &m : NULL, tl_pos);
 	}
 	close(fds[1]);
 	if (client_fd >= 0)
