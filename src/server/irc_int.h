@@ -22,6 +22,8 @@
 #define IRC_TAGS_MAX	 4094 /* a client's tag data, without @ and space */
 #define IRC_COLLECT_MAX	 1024 /* what one USERHOST or ISON answer holds */
 #define IRC_TARGET_MAX	 256  /* what a client named, quoted back */
+#define IRC_HISTORY_MAX	 100  /* ISUPPORT CHATHISTORY: a request's most */
+#define IRC_HISTREF_MAX	 64   /* a CHATHISTORY reference (CHANNEL_REF_MAX) */
 
 /* Capabilities. The first four change what broadcast lines look like:
  * with registration they make the client's variant. */
@@ -34,6 +36,7 @@ enum irc_cap {
 	IRC_CAP_USERHOST_IN_NAMES = 0x20,
 	IRC_CAP_BATCH = 0x40,
 	IRC_CAP_CAP_NOTIFY = 0x80,
+	IRC_CAP_CHATHISTORY = 0x100, /* draft/chathistory: no join replay */
 };
 
 #define IRC_CAPS_BROADCAST 0x0f
@@ -88,6 +91,7 @@ enum irc_cmd {
 	IRC_CMD_WALLOPS,
 	IRC_CMD_GLINE,
 	IRC_CMD_UNGLINE,
+	IRC_CMD_CHATHISTORY,
 };
 
 /* One parsed line. Strings point into the line. */
@@ -123,6 +127,7 @@ struct irc_state {
 	unsigned batch_seq; /* batches opened so far */
 	int batch_open;	    /* a history batch is open: its number */
 	int mode_list;	    /* the MODE in progress asks for the bans */
+	char hist_sub[8];   /* the CHATHISTORY subcommand in progress */
 };
 
 struct irc_command {
@@ -280,6 +285,19 @@ void irc_message_reply(struct pconn *pc, const struct outbox_view *v);
  * server-time (in a batch with batch); the REPLY closes the batch. */
 void irc_history_deliver(struct pconn *pc, const struct outbox_view *v);
 void irc_history_end(struct pconn *pc);
+
+/* ---- irc_history.c ---- */
+
+int irc_cmd_chathistory(struct pconn *pc, const struct irc_msg *m,
+			struct core_op *ops);
+
+/* An OUTBOX_HISTORY record of a CHATHISTORY: in its batch (with batch),
+ * whatever the other caps. */
+void irc_chathistory_deliver(struct pconn *pc, const struct outbox_view *v);
+
+/* The REPLY of a CHATHISTORY: closes its batch (an empty one if no
+ * message came), or one FAIL line. */
+void irc_chathistory_reply(struct pconn *pc, const struct outbox_view *v);
 
 /* ---- irc_info.c ---- */
 

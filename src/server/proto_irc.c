@@ -56,6 +56,7 @@ static const struct irc_command irc_commands[] = {
     {"WALLOPS", IRC_CMD_WALLOPS, irc_cmd_wallops, 1, 1, 0},
     {"GLINE", IRC_CMD_GLINE, irc_cmd_gline, 0, 2, 0},
     {"UNGLINE", IRC_CMD_UNGLINE, irc_cmd_gline, 0, 1, 0},
+    {"CHATHISTORY", IRC_CMD_CHATHISTORY, irc_cmd_chathistory, 0, 5, 0},
 };
 
 #define IRC_NCOMMANDS (sizeof(irc_commands) / sizeof(irc_commands[0]))
@@ -590,6 +591,9 @@ irc_reply(struct pconn *pc, const struct outbox_view *v, struct core_op *ops)
 	case CORE_PRIVMSG:
 		irc_message_reply(pc, v);
 		return 0;
+	case CORE_HISTORY:
+		irc_chathistory_reply(pc, v);
+		return 0;
 	case CORE_MODE:
 	case CORE_KICK:
 	case CORE_BANS:
@@ -629,7 +633,10 @@ irc_deliver(struct pconn *pc, const struct outbox_view *v, struct core_op *ops)
 		irc_channel_deliver(pc, v);
 		break;
 	case OUTBOX_HISTORY:
-		irc_history_deliver(pc, v);
+		if (pc->pending == CORE_HISTORY)
+			irc_chathistory_deliver(pc, v);
+		else
+			irc_history_deliver(pc, v);
 		break;
 	case OUTBOX_INVITE:
 	case OUTBOX_BAN_INFO:

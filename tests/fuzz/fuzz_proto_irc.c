@@ -38,10 +38,23 @@ static const char *const fuzz_room_names[] = {"#lobby", "#Rust", "#a.b-c_9"};
 
 /* Commands whose answers depend on what was asked. */
 static const char *const fuzz_commands[] = {
-    "LIST",	    "LIST #lobby,#x", "MODE #lobby",	"WHO #lobby",
-    "WHO b*",	    "WHOIS bob",      "USERHOST bob",	"ISON bob x",
-    "NAMES #lobby", "NOTICE bob :x",  "PRIVMSG bob :x", "AWAY :x",
-    "AWAY",	    "MOTD",	      "JOIN #x",	"TOPIC #lobby",
+    "LIST",
+    "LIST #lobby,#x",
+    "MODE #lobby",
+    "WHO #lobby",
+    "WHO b*",
+    "WHOIS bob",
+    "USERHOST bob",
+    "ISON bob x",
+    "NAMES #lobby",
+    "NOTICE bob :x",
+    "PRIVMSG bob :x",
+    "AWAY :x",
+    "AWAY",
+    "MOTD",
+    "JOIN #x",
+    "TOPIC #lobby",
+    "CHATHISTORY LATEST #lobby * 10",
 };
 
 #define FUZZ_NCOMMANDS (sizeof(fuzz_commands) / sizeof(fuzz_commands[0]))
@@ -307,7 +320,10 @@ fuzz_record(unsigned sel, unsigned caps, const uint8_t *data, size_t size)
 	fuzz_conn_open(&fc, sel, caps);
 	proto_irc.parse(&fc.pc, fuzz_commands[command % FUZZ_NCOMMANDS],
 			strlen(fuzz_commands[command % FUZZ_NCOMMANDS]), ops);
-	fc.pc.pending = (enum core_op_kind)(pending % (CORE_AWAY + 1));
+	/* 0 to CORE_AWAY as they are; one more value: CORE_HISTORY. */
+	pending %= CORE_AWAY + 2;
+	fc.pc.pending = pending == CORE_AWAY + 1 ? CORE_HISTORY
+						 : (enum core_op_kind)pending;
 	if (v.rec->kind >= OUTBOX_REPLY && v.rec->kind <= OUTBOX_MOTD) {
 		int n = proto_irc.deliver(&fc.pc, &v, ops);
 		assert(n >= 0 && n <= PROTO_OPS_MAX);
