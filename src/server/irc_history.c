@@ -1,7 +1,9 @@
 /*
  * irc_history: IRCv3 CHATHISTORY (draft/chathistory): LATEST, BEFORE,
  * AFTER, AROUND and BETWEEN by msgid or timestamp, answered from the
- * store as a chathistory batch, and its FAIL replies. Session processes;
+ * store as a chathistory batch; TARGETS (the client's rooms by their
+ * latest message, one store request a room); the FAIL replies. Session
+ * processes;
  * pure like the rest of the front end. Invariant: every CHATHISTORY gets
  * exactly one answer, a batch (empty when nothing matched, if the client
  * has batch) or one FAIL line.
@@ -12,8 +14,26 @@
 #include "server/names.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#define IRC_HIST_TARGETS 99 /* not a selector: CHATHISTORY TARGETS */
+#define IRC_HIST_TIME	 25 /* "YYYY-MM-DDThh:mm:ss.sssZ" and its NUL */
+
+/* A CHATHISTORY TARGETS in progress: the rooms asked so far and the
+ * time of each one's latest message in the window. */
+struct irc_targets {
+	unsigned next;	/* the room (of pc->rooms) asked now */
+	unsigned limit; /* the most lines */
+	char lo[IRC_HIST_TIME], hi[IRC_HIST_TIME];
+	char hi_ref[IRC_HISTREF_MAX + 1]; /* "timestamp=" hi */
+	unsigned n;
+	struct {
+		char room[OUTBOX_ROOM_MAX + 1];
+		char time[IRC_HIST_TIME];
+	} found[PROTO_OPS_MAX];
+};
 
 /* A subcommand: its selector and how many references it takes. */
 static const struct irc_hist_sub {
@@ -27,6 +47,7 @@ static const struct irc_hist_sub {
     {"AFTER", CORE_HISTORY_AFTER, 1, 0},
     {"AROUND", CORE_HISTORY_AROUND, 1, 0},
     {"BETWEEN", CORE_HISTORY_BETWEEN, 2, 0},
+    {"TARGETS", IRC_HIST_TARGETS, 1, 0}, /* two times, not a target */
 };
 
 #define IRC_HIST_NSUBS (sizeof(irc_hist_subs) / sizeof(irc_hist_subs[0]))
@@ -91,6 +112,24 @@ irc_hist_time_ok(const char *p, size_t n)
 	       irc_hist_digits(p + k + 1, n - k - 2);
 }
 
+/* A valid time t[0..n) as irc_time writes it (milliseconds, Z), into out
+ * (IRC_HIST_TIME bytes): such times compare as strings. */
+static void
+irc_hist_time_norm(const char *t, size_t n, char *out)
+{
+	size_t k = 0, at = 19;
+
+	memcpy(out, t, 19);
+	out[19] = '.';
+	if (n > 20 && t[19] == '.')
+		for (at = 20; at < n - 1 && k < 3; at++, k++)
+			out[20 + k] = t[at];
+	for (; k < 3; k++)
+		out[20 + k] = '0';
+	out[23] = 'Z';
+	out[24] = '\0';
+}
+
 /* A reference the store understands: "msgid=ID" or "timestamp=T", or
  * "*" where sub takes it. */
 static int
@@ -151,6 +190,142 @@ irc_hist_empty(struct pconn *pc, const char *target)
 		irc_history_end(pc);
 }
 
+/* ---- TARGETS ------------------------------------------------------------ */
+
+/* The request for the room after the last asked (0: none left). */
+static int
+irc_targets_next(struct pconn *pc, struct core_op *ops)
+{
+	struct irc_targets *t = irc_state(pc)->targets;
+
+	if (t->next >= pc->nrooms)
+		return 0;
+	const char *name = pc->rooms[t->next]->name;
+	/* Its newest message before the window's end. */
+	ops[0] = (struct core_op){
+	    .kind = CORE_HISTORY,
+	    .flags = CORE_HISTORY_BEFORE,
+	    .room = {name, strlen(name)},
+	    .arg = {t->hi_ref, strlen(t->hi_ref)},
+	    .num = 1,
+	};
+	return 1;
+}
+
+/* The rooms in the window, by their latest message, oldest first. */
+static void
+irc_targets_end(struct pconn *pc)
+{
+	struct irc_state *st = irc_state(pc);
+	struct irc_targets *t = st->targets;
+	char ref[16] = "";
+
+	for (unsigned i = 1; i < t->n; i++)
+		for (unsigned j = i; j > 0 && strcmp(t->found[j - 1].time,
+						     t->found[j].time) > 0;
+		     j--) {
+			char room[sizeof(t->found[0].room)];
+			char time[IRC_HIST_TIME];
+			memcpy(room, t->found[j].room, sizeof(room));
+			memcpy(time, t->found[j].time, sizeof(time));
+			memcpy(t->found[j].room, t->found[j - 1].room,
+			       sizeof(room));
+			memcpy(t->found[j].time, t->found[j - 1].time,
+			       sizeof(time));
+			memcpy(t->found[j - 1].room, room, sizeof(room));
+			memcpy(t->found[j - 1].time, time, sizeof(time));
+		}
+	if (st->caps & IRC_CAP_BATCH) {
+		snprintf(ref, sizeof(ref), "h%u", ++st->batch_seq);
+		irc_send(pc, IRC_BATCH_TARGETS, pc->env->cfg->server_name, ref);
+	}
+	for (unsigned i = 0; i < t->n && i < t->limit; i++)
+		irc_send(pc, IRC_TARGETS_LINE, ref[0] ? "@batch=" : "", ref,
+			 ref[0] ? " " : "", pc->env->cfg->server_name,
+			 t->found[i].room, t->found[i].time);
+	if (ref[0])
+		irc_send(pc, IRC_BATCH_END, pc->env->cfg->server_name, ref);
+	free(st->targets);
+	st->targets = NULL;
+}
+
+static int
+irc_targets_start(struct pconn *pc, const struct irc_msg *m,
+		  struct core_op *ops)
+{
+	struct irc_state *st = irc_state(pc);
+	struct irc_targets *t;
+	struct core_str a = m->params[1], b = m->params[2];
+	unsigned limit = irc_hist_limit(m->params[3]);
+
+	for (int i = 0; i < 2; i++) {
+		struct core_str r = i ? b : a;
+		if (r.n <= 10 || memcmp(r.p, "timestamp=", 10) != 0 ||
+		    !irc_hist_time_ok(r.p + 10, r.n - 10)) {
+			irc_hist_fail(pc, "INVALID_PARAMS", "TARGETS",
+				      irc_str(r), "Invalid message reference");
+			return 0;
+		}
+	}
+	if (!limit) {
+		irc_hist_fail(pc, "INVALID_PARAMS", "TARGETS",
+			      irc_str(m->params[3]), "Invalid limit");
+		return 0;
+	}
+	free(st->targets);
+	st->targets = t = calloc(1, sizeof(*t));
+	if (!t) {
+		irc_hist_fail(pc, "MESSAGE_ERROR", "TARGETS", NULL,
+			      "Messages could not be retrieved");
+		return 0;
+	}
+	t->limit = limit;
+	irc_hist_time_norm(a.p + 10, a.n - 10, t->lo);
+	irc_hist_time_norm(b.p + 10, b.n - 10, t->hi);
+	if (strcmp(t->lo, t->hi) > 0) {
+		char swap[IRC_HIST_TIME];
+		memcpy(swap, t->lo, sizeof(swap));
+		memcpy(t->lo, t->hi, sizeof(swap));
+		memcpy(t->hi, swap, sizeof(swap));
+	}
+	snprintf(t->hi_ref, sizeof(t->hi_ref), "timestamp=%s", t->hi);
+	if (irc_targets_next(pc, ops))
+		return 1;
+	irc_targets_end(pc); /* in no room: an empty list */
+	return 0;
+}
+
+/* A room's newest message before the window's end: kept if it is in
+ * the window. */
+static void
+irc_targets_found(struct pconn *pc, const struct outbox_view *v)
+{
+	struct irc_targets *t = irc_state(pc)->targets;
+	char time[IRC_HIST_TIME];
+
+	irc_time(v->rec->ts_ms, time);
+	if (t->n >= PROTO_OPS_MAX || t->next >= pc->nrooms ||
+	    strcmp(time, t->lo) <= 0)
+		return;
+	snprintf(t->found[t->n].room, sizeof(t->found[0].room), "%s",
+		 pc->rooms[t->next]->name);
+	memcpy(t->found[t->n].time, time, sizeof(time));
+	t->n++;
+}
+
+void
+irc_history_close(struct pconn *pc)
+{
+	struct irc_state *st = irc_state(pc);
+
+	if (st) {
+		free(st->targets);
+		st->targets = NULL;
+	}
+}
+
+/* ---- the history of one target ------------------------------------------ */
+
 int
 irc_cmd_chathistory(struct pconn *pc, const struct irc_msg *m,
 		    struct core_op *ops)
@@ -180,6 +355,8 @@ irc_cmd_chathistory(struct pconn *pc, const struct irc_msg *m,
 	}
 	target = m->params[1];
 	snprintf(st->hist_sub, sizeof(st->hist_sub), "%s", sub->name);
+	if (sub->selector == IRC_HIST_TARGETS)
+		return irc_targets_start(pc, m, ops);
 	for (unsigned i = 0; i < sub->refs; i++)
 		if (!irc_hist_ref_ok(sub, m->params[2 + i])) {
 			irc_hist_fail(pc, "INVALID_PARAMS", sub->name,
@@ -238,38 +415,61 @@ void
 irc_chathistory_deliver(struct pconn *pc, const struct outbox_view *v)
 {
 	struct irc_state *st = irc_state(pc);
-	const char *batch = irc_hist_open(pc, st->target);
+	const char *batch;
 	size_t n;
+
+	if (st->targets) {
+		irc_targets_found(pc, v);
+		return;
+	}
+	batch = irc_hist_open(pc, st->target);
 
 	/* Asked for: sent whatever the caps, with the tags they allow. */
 	n = irc_message_lines(pc->env, v, st->caps, batch, irc_hist_buf);
 	irc_emit_lines(pc, irc_hist_buf, n);
 }
 
-void
-irc_chathistory_reply(struct pconn *pc, const struct outbox_view *v)
+int
+irc_chathistory_reply(struct pconn *pc, const struct outbox_view *v,
+		      struct core_op *ops)
 {
 	struct irc_state *st = irc_state(pc);
 	char ref[IRC_HISTREF_MAX + 1];
 	const char *why = "Messages could not be retrieved";
+	enum core_err err = (enum core_err)v->rec->aux;
 
-	switch ((enum core_err)v->rec->aux) {
+	if (st->targets) {
+		/* A room it left meanwhile has nothing to add; the store
+		 * down ends it. */
+		if (err == CORE_OK || err == CORE_ERR_NOT_IN_ROOM ||
+		    err == CORE_ERR_HISTORY_REF) {
+			st->targets->next++;
+			if (irc_targets_next(pc, ops))
+				return 1;
+			irc_targets_end(pc);
+			return 0;
+		}
+		free(st->targets);
+		st->targets = NULL;
+		snprintf(st->target, sizeof(st->target), "*");
+	}
+	switch (err) {
 	case CORE_OK:
 		irc_hist_empty(pc, st->target);
-		return;
+		return 0;
 	case CORE_ERR_NOT_IN_ROOM:
 	case CORE_ERR_NO_SUCH_ROOM:
 		irc_history_end(pc);
 		irc_hist_fail(pc, "INVALID_TARGET", st->hist_sub, st->target,
 			      why);
-		return;
+		return 0;
 	case CORE_ERR_HISTORY_REF:
 		irc_history_end(pc);
 		irc_cstr(ref, sizeof(ref), v->arg);
 		irc_send(pc, IRC_FAIL_CHATHISTORY_REF,
 			 pc->env->cfg->server_name, st->hist_sub, st->target,
 			 ref[0] ? ref : "*");
-		return;
+		return 0;
 	case CORE_ERR_STORE_DOWN:
 		why = "History is unavailable right now; try again soon";
 		break;
@@ -281,4 +481,5 @@ irc_chathistory_reply(struct pconn *pc, const struct outbox_view *v)
 	}
 	irc_history_end(pc);
 	irc_hist_fail(pc, "MESSAGE_ERROR", st->hist_sub, st->target, why);
+	return 0;
 }

@@ -128,6 +128,7 @@ struct irc_state {
 	int batch_open;	    /* a history batch is open: its number */
 	int mode_list;	    /* the MODE in progress asks for the bans */
 	char hist_sub[8];   /* the CHATHISTORY subcommand in progress */
+	struct irc_targets *targets; /* a CHATHISTORY TARGETS in progress */
 };
 
 struct irc_command {
@@ -296,8 +297,13 @@ int irc_cmd_chathistory(struct pconn *pc, const struct irc_msg *m,
 void irc_chathistory_deliver(struct pconn *pc, const struct outbox_view *v);
 
 /* The REPLY of a CHATHISTORY: closes its batch (an empty one if no
- * message came), or one FAIL line. */
-void irc_chathistory_reply(struct pconn *pc, const struct outbox_view *v);
+ * message came), or one FAIL line; for TARGETS, the next room's request
+ * (returned in ops) until the last, then the list. */
+int irc_chathistory_reply(struct pconn *pc, const struct outbox_view *v,
+			  struct core_op *ops);
+
+/* Frees what a CHATHISTORY in progress holds (the connection closes). */
+void irc_history_close(struct pconn *pc);
 
 /* ---- irc_info.c ---- */
 

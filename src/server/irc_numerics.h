@@ -116,6 +116,10 @@
 #define IRC_BATCH_END	":%s BATCH -%s"		       /* server, ref */
 /* server, code, subcommand, " " and a target or "", text */
 #define IRC_FAIL_CHATHISTORY ":%s FAIL CHATHISTORY %s %s%s%s :%s"
+#define IRC_BATCH_TARGETS                                                      \
+	":%s BATCH +%s draft/chathistory-targets" /* server, ref */
+/* "@batch=", ref, " " (or three ""), server, target, time */
+#define IRC_TARGETS_LINE "%s%s%s:%s CHATHISTORY TARGETS %s %s"
 /* server, subcommand, target, reference */
 #define IRC_FAIL_CHATHISTORY_REF                                               \
 	":%s FAIL CHATHISTORY MESSAGE_ERROR %s %s %s :Unknown message reference"

@@ -592,8 +592,7 @@ irc_reply(struct pconn *pc, const struct outbox_view *v, struct core_op *ops)
 		irc_message_reply(pc, v);
 		return 0;
 	case CORE_HISTORY:
-		irc_chathistory_reply(pc, v);
-		return 0;
+		return irc_chathistory_reply(pc, v, ops);
 	case CORE_MODE:
 	case CORE_KICK:
 	case CORE_BANS:
@@ -673,6 +672,7 @@ irc_open(struct pconn *pc, struct core_op *ops)
 static void
 irc_close(struct pconn *pc)
 {
+	irc_history_close(pc);
 	free(pc->state);
 	pc->state = NULL;
 }

@@ -547,6 +547,62 @@ test_a_join_replays_history_in_a_batch_with_the_original_times(void)
 	db_free(&d);
 }
 
+static void
+test_targets_lists_the_rooms_by_their_latest_message_in_the_window(void)
+{
+	struct said hs[3], is[2];
+	struct db d;
+	int a;
+	struct ts_server *s = start_with_alice(&d, NULL, &a);
+	char line[256], want[256];
+
+	REQUIRE(s);
+	irc_send(a, "JOIN #i,#quiet");
+	CHECK(IRC_UNTIL(a, S "366 alice #quiet :*"));
+	CHECK(say_all(a, "#i", is, 1));
+	CHECK(say_all(a, "#h", hs, 2));
+	/* rows: the window (message times; NULL: far away) and the rooms
+	 * in it, oldest latest message first. */
+	const struct {
+		const char *lo, *hi;
+		unsigned limit;
+		const char *want[3];
+	} rows[] = {
+	    {NULL, NULL, 10, {"#i", "#h", NULL}},
+	    {NULL, NULL, 1, {"#i", NULL}},
+	    {is[1].time, NULL, 10, {"#h", NULL}},
+	    {NULL, hs[1].time, 10, {"#i", NULL}},
+	    {NULL, is[1].time, 10, {NULL}},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *times[3] = {is[1].time, hs[2].time, NULL};
+		snprintf(line, sizeof(line),
+			 "CHATHISTORY TARGETS timestamp=%s timestamp=%s %u",
+			 rows[i].hi ? rows[i].hi : "2999-01-01T00:00:00Z",
+			 rows[i].lo ? rows[i].lo : "2000-01-01T00:00:00.0Z",
+			 rows[i].limit);
+		irc_send(a, "%s", line);
+		CHECKF(IRC_NEXT(a, S "BATCH +* draft/chathistory-targets"),
+		       "row %zu", i);
+		for (int k = 0; rows[i].want[k]; k++) {
+			const char *time = strcmp(rows[i].want[k], "#i") == 0
+					       ? times[0]
+					       : times[1];
+			snprintf(want, sizeof(want),
+				 "@batch=* " S "CHATHISTORY TARGETS %s %s",
+				 rows[i].want[k], time);
+			CHECKF(IRC_NEXT(a, want), "row %zu: %s", i, line);
+		}
+		CHECKF(IRC_NEXT(a, S "BATCH -*"), "row %zu: %s", i, line);
+	}
+	irc_send(a, "CHATHISTORY TARGETS timestamp=now * 10");
+	CHECK(IRC_NEXT(a, S "FAIL CHATHISTORY INVALID_PARAMS TARGETS "
+			    "timestamp=now :Invalid message reference"));
+	tc_close(a);
+	ts_free(s);
+	db_free(&d);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -560,5 +616,6 @@ main(int argc, char **argv)
 	RUN(test_without_a_database_chathistory_fails_with_words_that_say_why);
 	RUN(test_history_survives_a_sigterm_restart_and_reads_back_by_old_msgids);
 	RUN(test_a_join_replays_history_in_a_batch_with_the_original_times);
+	RUN(test_targets_lists_the_rooms_by_their_latest_message_in_the_window);
 	return tl_summary(suite);
 }

@@ -378,6 +378,16 @@ static const struct parse_row parse_rows[] = {
     {FX_REG, "CHATHISTORY LATEST a,b * 5", 0, CORE_NONE, 0, NULL, NULL, NULL,
      S "FAIL CHATHISTORY INVALID_TARGET LATEST a,b :Messages could not be "
        "retrieved\r\n"},
+    /* TARGETS: the first room's newest message before the later time */
+    {FX_REG,
+     "CHATHISTORY TARGETS timestamp=2026-01-01T00:00:00Z "
+     "timestamp=2025-01-01T00:00:00.1Z 5",
+     1, CORE_HISTORY, CORE_HISTORY_BEFORE, "#lobby",
+     "timestamp=2026-01-01T00:00:00.000Z", NULL, NULL},
+    {FX_REG, "CHATHISTORY TARGETS * timestamp=2025-01-01T00:00:00Z 5", 0,
+     CORE_NONE, 0, NULL, NULL, NULL,
+     S "FAIL CHATHISTORY INVALID_PARAMS TARGETS * :Invalid message "
+       "reference\r\n"},
     /* A nickname: no private history is served; without batch, that
      * is nothing at all. */
     {FX_REG, "CHATHISTORY LATEST bob * 5", 0, CORE_NONE, 0, NULL, NULL, NULL,
