@@ -188,6 +188,7 @@ fuzz_check_op(const struct pconn *pc, const struct core_op *op)
 	char room[OUTBOX_ROOM_MAX + 1];
 
 	assert((op->kind > CORE_NONE && op->kind <= CORE_AWAY) ||
+	       op->kind == CORE_HISTORY ||
 	       (op->kind >= CORE_MODE && op->kind <= CORE_GLINE));
 	fuzz_check_str(op->room, 0);
 	fuzz_check_str(op->arg, 0);
@@ -216,6 +217,16 @@ fuzz_check_op(const struct pconn *pc, const struct core_op *op)
 		break;
 	case CORE_AWAY:
 		assert(op->text.n <= CONFIG_AWAY_MAX);
+		break;
+	case CORE_HISTORY:
+		/* CHATHISTORY: a room it is in, a reference that fits the
+		 * channel message, a limit within ISUPPORT's. */
+		assert(proto_room_named(pc, op->room.p, op->room.n));
+		assert(op->arg.n > 0 && op->arg.n <= IRC_HISTREF_MAX);
+		assert(op->text.n <= IRC_HISTREF_MAX);
+		assert(CORE_HISTORY_SELECTOR(op->flags) <=
+		       CORE_HISTORY_BETWEEN);
+		assert(op->num >= 1 && op->num <= IRC_HISTORY_MAX);
 		break;
 	default:
 		break;
