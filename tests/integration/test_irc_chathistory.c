@@ -7,10 +7,12 @@
  */
 #include "../irc.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -603,6 +605,104 @@ test_targets_lists_the_rooms_by_their_latest_message_in_the_window(void)
 	db_free(&d);
 }
 
+static void
+test_notices_and_actions_come_back_as_they_were_sent(void)
+{
+	struct db d;
+	int a;
+	struct ts_server *s = start_with_alice(&d, NULL, &a);
+
+	REQUIRE(s);
+	int fds[] = {a};
+	static const struct irc_step steps[] = {
+	    {0,
+	     "NOTICE #h :heads up",
+	     {{0, "@* :alice!* NOTICE #h :heads up"}}},
+	    {0,
+	     "PRIVMSG #h :\001ACTION waves\001",
+	     {{0, "@* :alice!* PRIVMSG #h :\001ACTION waves\001"}}},
+	    {0,
+	     "CHATHISTORY LATEST #h * 10",
+	     {{0, S "BATCH +h1 chathistory #h"},
+	      {0,
+	       "@batch=h1;time=*;msgid=* :alice!~alice@* NOTICE #h :heads up"},
+	      {0, "@batch=h1;time=*;msgid=* :alice!~alice@* PRIVMSG #h "
+		  ":\001ACTION waves\001"},
+	      {0, S "BATCH -h1"}}},
+	};
+	CHECK(IRC_EXCHANGE(fds, steps));
+	tc_close(a);
+	ts_free(s);
+	db_free(&d);
+}
+
+/* The server's child that has path open: the store. */
+static pid_t
+store_of(const struct ts_server *s, const char *path)
+{
+	pid_t kids[64];
+	int n = ts_children(s->pid, kids, 64);
+
+	for (int i = 0; i < n; i++) {
+		char dir[64], fd[384], link[256];
+		struct dirent *de;
+		DIR *dp;
+		snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)kids[i]);
+		if (!(dp = opendir(dir)))
+			continue;
+		while ((de = readdir(dp))) {
+			ssize_t k;
+			snprintf(fd, sizeof(fd), "%s/%s", dir, de->d_name);
+			k = readlink(fd, link, sizeof(link) - 1);
+			if (k > 0 &&
+			    (link[k] = '\0', strcmp(link, path) == 0)) {
+				closedir(dp);
+				return kids[i];
+			}
+		}
+		closedir(dp);
+	}
+	return -1;
+}
+
+static void
+test_with_the_store_down_chathistory_fails_and_chat_goes_on(void)
+{
+	struct db d;
+	int a;
+	struct ts_server *s = start_with_alice(&d, NULL, &a);
+	char db[128], away[160];
+
+	REQUIRE(s);
+	snprintf(db, sizeof(db), "%s/parley.db", d.dir);
+	snprintf(away, sizeof(away), "%s/parley.away", d.dir);
+	pid_t store = store_of(s, db);
+	CHECK(store > 0);
+	/* Its database gone (a directory in its place), its respawns fail
+	 * until it is back. */
+	if (store > 0 && CHECK(rename(db, away) == 0) &&
+	    CHECK(mkdir(db, 0755) == 0)) {
+		CHECK(kill(store, SIGKILL) == 0);
+		CHECK(ts_log_wait(s, "cannot be", WAIT) == 0);
+		int fds[] = {a};
+		static const struct irc_step steps[] = {
+		    {0,
+		     "CHATHISTORY LATEST #h * 10",
+		     {{0, S "FAIL CHATHISTORY MESSAGE_ERROR LATEST #h :History "
+			    "is unavailable right now; try again soon"}}},
+		    {0,
+		     "PRIVMSG #h :still here",
+		     {{0, "@* :alice!* PRIVMSG #h :still here"}}},
+		};
+		CHECK(IRC_EXCHANGE(fds, steps));
+		CHECK(rmdir(db) == 0);
+		CHECK(rename(away, db) == 0);
+	}
+	tc_close(a);
+	ts_free(s);
+	db_free(&d);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -617,5 +717,7 @@ main(int argc, char **argv)
 	RUN(test_history_survives_a_sigterm_restart_and_reads_back_by_old_msgids);
 	RUN(test_a_join_replays_history_in_a_batch_with_the_original_times);
 	RUN(test_targets_lists_the_rooms_by_their_latest_message_in_the_window);
+	RUN(test_notices_and_actions_come_back_as_they_were_sent);
+	RUN(test_with_the_store_down_chathistory_fails_and_chat_goes_on);
 	return tl_summary(suite);
 }
