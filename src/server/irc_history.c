@@ -3,10 +3,9 @@
  * AFTER, AROUND and BETWEEN by msgid or timestamp, answered from the
  * store as a chathistory batch; TARGETS (the client's rooms by their
  * latest message, one store request a room); the FAIL replies. Session
- * processes;
- * pure like the rest of the front end. Invariant: every CHATHISTORY gets
- * exactly one answer, a batch (empty when nothing matched, if the client
- * has batch) or one FAIL line.
+ * processes; pure like the rest of the front end. Invariant: every
+ * CHATHISTORY gets exactly one answer, a batch (empty when nothing
+ * matched, if the client has batch) or one FAIL line.
  */
 #include "server/irc_int.h"
 #include "server/irc_numerics.h"

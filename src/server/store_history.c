@@ -272,7 +272,7 @@ store_db_history(struct store_db *db, const char *room, unsigned selector,
 		return err < 0 ? err : n + err;
 	case CORE_HISTORY_BETWEEN:
 		if ((err = store_db_bounds(db, r->id, ref2, &b2, &a2)) < 0)
-			return err;
+			return err == -ENOENT ? -ENXIO : err;
 		if (a1 <= a2)
 			return store_db_range(db, &q, a1, b2, limit, 0);
 		return store_db_range(db, &q, a2, b1, limit, 1);

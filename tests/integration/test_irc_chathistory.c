@@ -411,6 +411,10 @@ test_bad_requests_get_one_fail_line_each(void)
 	    {"CHATHISTORY BEFORE #h msgid=nosuchmessage 10",
 	     S "FAIL CHATHISTORY MESSAGE_ERROR BEFORE #h msgid=nosuchmessage "
 	       ":Unknown message reference"},
+	    {"CHATHISTORY BETWEEN #h timestamp=2026-01-01T00:00:00Z "
+	     "msgid=nosuchmessage 10",
+	     S "FAIL CHATHISTORY MESSAGE_ERROR BETWEEN #h msgid=nosuchmessage "
+	       ":Unknown message reference"},
 	    {"CHATHISTORY LATEST #other * 10",
 	     S "FAIL CHATHISTORY INVALID_TARGET LATEST #other :Messages could "
 	       "not be retrieved"},
