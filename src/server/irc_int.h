@@ -2,10 +2,10 @@
  * irc_int: what the IRC front end's files share: proto_irc.c (the struct
  * proto, the command table, parsing, the format half, what each record
  * says), irc_write.c (how lines are written), irc_login.c (CAP, registration,
- * the welcome), irc_channel.c (rooms), irc_message.c (PRIVMSG, NOTICE, history)
- * and irc_info.c (who is who, the server). Session processes; pure like every
- * protocol: its only output is pc->emit, and a client's state lives in
- * pc->state.
+ * the welcome), irc_channel.c (rooms), irc_message.c (PRIVMSG, NOTICE, history
+ * on join), irc_history.c (CHATHISTORY) and irc_info.c (who is who, the
+ * server). Session processes; pure like every protocol: its only output
+ * is pc->emit, and a client's state lives in pc->state.
  */
 #ifndef PARLEY_IRC_INT_H
 #define PARLEY_IRC_INT_H
