@@ -68,8 +68,10 @@ irc_cmd_join(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 	if (list.n == 1 && list.p[0] == '0')
 		return irc_join_zero(pc, ops);
 	/* History only where its time can be told: others would take old
-	 * lines for new ones. */
-	if (irc_state(pc)->caps & IRC_CAP_SERVER_TIME)
+	 * lines for new ones; with draft/chathistory the client asks. */
+	if ((irc_state(pc)->caps &
+	     (IRC_CAP_SERVER_TIME | IRC_CAP_CHATHISTORY)) ==
+	    IRC_CAP_SERVER_TIME)
 		want |= CORE_WANT_HISTORY;
 	while (at < list.n) {
 		struct core_str r = irc_next_item(list, &at);

@@ -2,10 +2,10 @@
  * irc_int: what the IRC front end's files share: proto_irc.c (the struct
  * proto, the command table, parsing, the format half, what each record
  * says), irc_write.c (how lines are written), irc_login.c (CAP, registration,
- * the welcome), irc_channel.c (rooms), irc_message.c (PRIVMSG, NOTICE, history)
- * and irc_info.c (who is who, the server). Session processes; pure like every
- * protocol: its only output is pc->emit, and a client's state lives in
- * pc->state.
+ * the welcome), irc_channel.c (rooms), irc_message.c (PRIVMSG, NOTICE, history
+ * on join), irc_history.c (CHATHISTORY) and irc_info.c (who is who, the
+ * server). Session processes; pure like every protocol: its only output
+ * is pc->emit, and a client's state lives in pc->state.
  */
 #ifndef PARLEY_IRC_INT_H
 #define PARLEY_IRC_INT_H
@@ -25,6 +25,8 @@
 #define IRC_SASL_CHUNK	 400  /* SASL: base64 bytes per AUTHENTICATE */
 #define IRC_SASL_MAX	 800  /* SASL: base64 bytes of one response */
 #define IRC_PASS_MAX	 200  /* PASS [account:]password */
+#define IRC_HISTORY_MAX	 100  /* ISUPPORT CHATHISTORY: a request's most */
+#define IRC_HISTREF_MAX	 64   /* a CHATHISTORY reference (CHANNEL_REF_MAX) */
 
 /* Capabilities. The first six change what broadcast lines look like:
  * with registration they make the client's variant. */
@@ -39,7 +41,8 @@ enum irc_cap {
 	IRC_CAP_USERHOST_IN_NAMES = 0x80,
 	IRC_CAP_BATCH = 0x100,
 	IRC_CAP_CAP_NOTIFY = 0x200,
-	IRC_CAP_SASL = 0x400, /* only with a store (--db) */
+	IRC_CAP_SASL = 0x400,	     /* only with a store (--db) */
+	IRC_CAP_CHATHISTORY = 0x800, /* draft/chathistory: no join replay */
 };
 
 #define IRC_CAPS_BROADCAST 0x3f
@@ -95,6 +98,7 @@ enum irc_cmd {
 	IRC_CMD_GLINE,
 	IRC_CMD_UNGLINE,
 	IRC_CMD_AUTHENTICATE,
+	IRC_CMD_CHATHISTORY,
 };
 
 /* One parsed line. Strings point into the line. */
@@ -145,6 +149,8 @@ struct irc_state {
 	/* Refused as registered before registration: a login to its
 	 * account before the welcome takes it after all. */
 	char refused_nick[OUTBOX_NICK_MAX + 1];
+	char hist_sub[8]; /* the CHATHISTORY subcommand in progress */
+	struct irc_targets *targets; /* a CHATHISTORY TARGETS in progress */
 };
 
 struct irc_command {
@@ -306,6 +312,24 @@ void irc_message_reply(struct pconn *pc, const struct outbox_view *v);
  * server-time (in a batch with batch); the REPLY closes the batch. */
 void irc_history_deliver(struct pconn *pc, const struct outbox_view *v);
 void irc_history_end(struct pconn *pc);
+
+/* ---- irc_history.c ---- */
+
+int irc_cmd_chathistory(struct pconn *pc, const struct irc_msg *m,
+			struct core_op *ops);
+
+/* An OUTBOX_HISTORY record of a CHATHISTORY: in its batch (with batch),
+ * whatever the other caps. */
+void irc_chathistory_deliver(struct pconn *pc, const struct outbox_view *v);
+
+/* The REPLY of a CHATHISTORY: closes its batch (an empty one if no
+ * message came), or one FAIL line; for TARGETS, the next room's request
+ * (returned in ops) until the last, then the list. */
+int irc_chathistory_reply(struct pconn *pc, const struct outbox_view *v,
+			  struct core_op *ops);
+
+/* Frees what a CHATHISTORY in progress holds (the connection closes). */
+void irc_history_close(struct pconn *pc);
 
 /* ---- irc_info.c ---- */
 

@@ -31,6 +31,7 @@ static const struct {
     {"away-notify", IRC_CAP_AWAY_NOTIFY},
     {"batch", IRC_CAP_BATCH},
     {"cap-notify", IRC_CAP_CAP_NOTIFY},
+    {"draft/chathistory", IRC_CAP_CHATHISTORY},
     {"echo-message", IRC_CAP_ECHO_MESSAGE},
     {"message-tags", IRC_CAP_MESSAGE_TAGS},
     {"multi-prefix", IRC_CAP_MULTI_PREFIX},
@@ -315,11 +316,11 @@ irc_isupport(struct pconn *pc)
 	snprintf(two, sizeof(two),
 		 "TARGMAX=JOIN:%d,PART:%d,PRIVMSG:%d,NOTICE:%d,NAMES:1,"
 		 "WHOIS:1,LIST:%d,USERHOST:%d,KICK:%d TOPICLEN=%d KICKLEN=%d "
-		 "MAXLIST=b:%d",
+		 "MAXLIST=b:%d CHATHISTORY=%d MSGREFTYPES=msgid,timestamp",
 		 IRC_TARGETS_MAX, IRC_TARGETS_MAX, IRC_TARGETS_MAX,
 		 IRC_TARGETS_MAX, IRC_TARGETS_MAX, IRC_USERHOST_MAX,
 		 IRC_TARGETS_MAX, CONFIG_TOPIC_MAX, CONFIG_REASON_MAX,
-		 MODES_BANS_MAX);
+		 MODES_BANS_MAX, IRC_HISTORY_MAX);
 	irc_num(pc, RPL_ISUPPORT, one);
 	irc_num(pc, RPL_ISUPPORT, two);
 }

@@ -129,6 +129,15 @@
 #define IRC_ERROR	"ERROR :Closing link: %s"      /* why */
 #define IRC_BATCH_START ":%s BATCH +%s chathistory %s" /* server, ref, room */
 #define IRC_BATCH_END	":%s BATCH -%s"		       /* server, ref */
+/* server, code, subcommand, " " and a target or "", text */
+#define IRC_FAIL_CHATHISTORY ":%s FAIL CHATHISTORY %s %s%s%s :%s"
+#define IRC_BATCH_TARGETS                                                      \
+	":%s BATCH +%s draft/chathistory-targets" /* server, ref */
+/* "@batch=", ref, " " (or three ""), server, target, time */
+#define IRC_TARGETS_LINE "%s%s%s:%s CHATHISTORY TARGETS %s %s"
+/* server, subcommand, target, reference */
+#define IRC_FAIL_CHATHISTORY_REF                                               \
+	":%s FAIL CHATHISTORY MESSAGE_ERROR %s %s %s :Unknown message reference"
 
 /* The server's line in WHOIS (312) and its description. */
 #define IRC_SERVER_INFO "parley chat server"

@@ -57,6 +57,7 @@ static const struct irc_command irc_commands[] = {
     {"GLINE", IRC_CMD_GLINE, irc_cmd_gline, 0, 2, 0},
     {"UNGLINE", IRC_CMD_UNGLINE, irc_cmd_gline, 0, 1, 0},
     {"AUTHENTICATE", IRC_CMD_AUTHENTICATE, irc_cmd_authenticate, 1, 1, IRC_PRE},
+    {"CHATHISTORY", IRC_CMD_CHATHISTORY, irc_cmd_chathistory, 0, 5, 0},
 };
 
 #define IRC_NCOMMANDS (sizeof(irc_commands) / sizeof(irc_commands[0]))
@@ -352,8 +353,11 @@ irc_put_tags(struct irc_out *o, const struct proto_env *env,
 		}
 		sep = ";";
 	}
-	if ((caps & IRC_CAP_ACCOUNT_TAG) && v->acct.n && v->rec->src) {
-		/* A nickname's \\ and ; are what a tag value escapes. */
+	if ((caps & IRC_CAP_ACCOUNT_TAG) && v->acct.n &&
+	    (v->rec->src || v->rec->kind == OUTBOX_HISTORY)) {
+		/* A nickname's \\ and ; are what a tag value escapes. A
+		 * stored message (history) has no live author but keeps its
+		 * account. */
 		irc_puts(o, sep);
 		irc_puts(o, "account=");
 		for (size_t i = 0; i < v->acct.n; i++)
@@ -621,6 +625,8 @@ irc_reply(struct pconn *pc, const struct outbox_view *v, struct core_op *ops)
 	case CORE_REGISTER:
 	case CORE_LOGOUT:
 		return irc_account_reply(pc, v, ops);
+	case CORE_HISTORY:
+		return irc_chathistory_reply(pc, v, ops);
 	case CORE_MODE:
 	case CORE_KICK:
 	case CORE_BANS:
@@ -660,7 +666,10 @@ irc_deliver(struct pconn *pc, const struct outbox_view *v, struct core_op *ops)
 		irc_channel_deliver(pc, v);
 		break;
 	case OUTBOX_HISTORY:
-		irc_history_deliver(pc, v);
+		if (pc->pending == CORE_HISTORY)
+			irc_chathistory_deliver(pc, v);
+		else
+			irc_history_deliver(pc, v);
 		break;
 	case OUTBOX_INVITE:
 	case OUTBOX_BAN_INFO:
@@ -697,6 +706,7 @@ irc_open(struct pconn *pc, struct core_op *ops)
 static void
 irc_close(struct pconn *pc)
 {
+	irc_history_close(pc);
 	free(pc->state);
 	pc->state = NULL;
 }

@@ -327,9 +327,10 @@ store_history(struct store *s, struct channel_store_history *h)
 	}
 	n = store_db_history(s->db, h->room, h->selector, &ref, &ref2, limit,
 			     store_history_row_cb, &pg);
-	if (n == -ENOENT) {
+	if (n == -ENOENT || n == -ENXIO) {
 		d.err = CORE_ERR_HISTORY_REF;
-		snprintf(d.arg, sizeof(d.arg), "%s", h->ref);
+		snprintf(d.arg, sizeof(d.arg), "%s",
+			 n == -ENXIO ? h->ref2 : h->ref);
 	} else if (n < 0) {
 		log_warn("history of %s: %s", h->room, store_db_error(s->db));
 		d.err = CORE_ERR_STORE_DOWN;

@@ -84,6 +84,8 @@ static const char *const store_db_sql[ST_COUNT_ALL] = {
 		    " AND ts_ms >= ?",
     [ST_TS_LAST] = "SELECT max(seq) FROM messages WHERE room = ?"
 		   " AND ts_ms <= ?",
+    [ST_HIST_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM messages"
+		      " WHERE room = ?1 AND seq > ?2 LIMIT ?3)",
     [ST_ACCT_GET] = "SELECT display, hash FROM accounts WHERE name = ?",
     [ST_ACCT_ADD] = "INSERT OR IGNORE INTO accounts (name, display, hash,"
 		    " created_ms) VALUES (?, ?, ?, ?)",

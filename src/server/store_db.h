@@ -98,8 +98,8 @@ int store_ref_parse(const char *s, struct store_ref *out)
 
 /* Calls cb for each message of room (any spelling) that selector
  * (CORE_HISTORY_*) picks by ref and ref2, oldest first, at most limit.
- * Returns how many, -ENOENT for a message id not in the room, or
- * -EIO. */
+ * Returns how many, -ENOENT for a message id (ref) not in the room,
+ * -ENXIO when it is ref2's, or -EIO. */
 int store_db_history(struct store_db *db, const char *room, unsigned selector,
 		     const struct store_ref *ref, const struct store_ref *ref2,
 		     unsigned limit, store_db_row_cb *cb, void *arg);

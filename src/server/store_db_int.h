@@ -25,6 +25,7 @@ enum store_stmt {
 	ST_BY_MSGID,
 	ST_TS_FIRST,
 	ST_TS_LAST,
+	ST_HIST_COUNT,
 	ST_ACCT_GET,
 	ST_ACCT_ADD,
 	ST_ACCT_SET,

@@ -216,6 +216,23 @@ store_db_range(struct store_db *db, const struct store_db_range *q, int64_t lo,
 	return rc == SQLITE_DONE ? n : -EIO;
 }
 
+/* How many rows have seq >= from, counting to at most limit; or -EIO. */
+static int
+store_db_count_from(struct store_db *db, int64_t room, int64_t from,
+		    unsigned limit)
+{
+	sqlite3_stmt *st = store_db_stmt(db, ST_HIST_COUNT);
+	int64_t n = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, room);
+	sqlite3_bind_int64(st, 2, from - 1);
+	sqlite3_bind_int64(st, 3, limit);
+	if ((rc = store_db_seq_of(st, &n)) < 0)
+		return rc;
+	return (int)n;
+}
+
 int
 store_db_history(struct store_db *db, const char *room, unsigned selector,
 		 const struct store_ref *ref, const struct store_ref *ref2,
@@ -224,6 +241,7 @@ store_db_history(struct store_db *db, const char *room, unsigned selector,
 	struct store_droom *r = store_db_room(db, outbox_str(room), 0);
 	struct store_db_range q = {0, NULL, cb, arg};
 	int64_t b1, a1, b2, a2;
+	unsigned half;
 	int err, n;
 
 	if (!r)
@@ -240,7 +258,13 @@ store_db_history(struct store_db *db, const char *room, unsigned selector,
 	case CORE_HISTORY_AFTER:
 		return store_db_range(db, &q, a1, INT64_MAX, limit, 0);
 	case CORE_HISTORY_AROUND:
-		n = store_db_range(db, &q, 0, b1, limit / 2, 1);
+		/* Half before, the rest from the reference on; a side with
+		 * fewer leaves its share to the other. */
+		if ((n = store_db_count_from(db, r->id, b1, limit)) < 0)
+			return n;
+		half = limit - limit / 2;
+		half = (unsigned)n < half ? (unsigned)n : half;
+		n = store_db_range(db, &q, 0, b1, limit - half, 1);
 		if (n < 0)
 			return n;
 		err = store_db_range(db, &q, b1 - 1, INT64_MAX,
@@ -248,7 +272,7 @@ store_db_history(struct store_db *db, const char *room, unsigned selector,
 		return err < 0 ? err : n + err;
 	case CORE_HISTORY_BETWEEN:
 		if ((err = store_db_bounds(db, r->id, ref2, &b2, &a2)) < 0)
-			return err;
+			return err == -ENOENT ? -ENXIO : err;
 		if (a1 <= a2)
 			return store_db_range(db, &q, a1, b2, limit, 0);
 		return store_db_range(db, &q, a2, b1, limit, 1);

@@ -59,6 +59,7 @@ static const char *const fuzz_commands[] = {
     "PRIVMSG NickServ :LOGOUT",
     "AUTHENTICATE PLAIN",
     "PASS bob:pw345678",
+    "CHATHISTORY LATEST #lobby * 10",
 };
 
 #define FUZZ_NCOMMANDS (sizeof(fuzz_commands) / sizeof(fuzz_commands[0]))
@@ -171,7 +172,7 @@ fuzz_check_op(const struct pconn *pc, const struct core_op *op)
 	char room[OUTBOX_ROOM_MAX + 1];
 
 	assert((op->kind > CORE_NONE && op->kind <= CORE_AWAY) ||
-	       (op->kind >= CORE_REGISTER && op->kind <= CORE_LOGOUT) ||
+	       (op->kind >= CORE_HISTORY && op->kind <= CORE_LOGOUT) ||
 	       (op->kind >= CORE_MODE && op->kind <= CORE_GLINE));
 	fuzz_check_str(op->room, 0);
 	fuzz_check_str(op->arg, 0);
@@ -200,6 +201,16 @@ fuzz_check_op(const struct pconn *pc, const struct core_op *op)
 		break;
 	case CORE_AWAY:
 		assert(op->text.n <= CONFIG_AWAY_MAX);
+		break;
+	case CORE_HISTORY:
+		/* CHATHISTORY: a room it is in, a reference that fits the
+		 * channel message, a limit within ISUPPORT's. */
+		assert(proto_room_named(pc, op->room.p, op->room.n));
+		assert(op->arg.n > 0 && op->arg.n <= IRC_HISTREF_MAX);
+		assert(op->text.n <= IRC_HISTREF_MAX);
+		assert(CORE_HISTORY_SELECTOR(op->flags) <=
+		       CORE_HISTORY_BETWEEN);
+		assert(op->num >= 1 && op->num <= IRC_HISTORY_MAX);
 		break;
 	default:
 		break;
@@ -270,10 +281,15 @@ fuzz_record(unsigned sel, unsigned caps, const uint8_t *data, size_t size)
 	fuzz_conn_open(&fc, sel, caps);
 	proto_irc.parse(&fc.pc, fuzz_commands[command % FUZZ_NCOMMANDS],
 			strlen(fuzz_commands[command % FUZZ_NCOMMANDS]), ops);
-	/* Above 0x7f: the answer of an account operation. */
-	fc.pc.pending =
-	    (enum core_op_kind)(pending & 0x80 ? CORE_REGISTER + pending % 3
-					       : pending % (CORE_AWAY + 1));
+	/* Above 0x7f: the answer of an account operation; else 0 to
+	 * CORE_AWAY as they are, and one more value: CORE_HISTORY. */
+	if (pending & 0x80)
+		fc.pc.pending =
+		    (enum core_op_kind)(CORE_REGISTER + pending % 3);
+	else if (pending % (CORE_AWAY + 2) == CORE_AWAY + 1)
+		fc.pc.pending = CORE_HISTORY;
+	else
+		fc.pc.pending = (enum core_op_kind)(pending % (CORE_AWAY + 2));
 	if (v.rec->kind >= OUTBOX_REPLY && v.rec->kind <= OUTBOX_MOTD) {
 		int n = proto_irc.deliver(&fc.pc, &v, ops);
 		assert(n >= 0 && n <= PROTO_OPS_MAX);
@@ -303,8 +319,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size--;
 		if ((sel & FUZZ_SEL_CAPS) && size > 0) {
 			/* Its top two bits also turn on batch and
-			 * cap-notify, above a byte. */
-			caps = data[0] | (unsigned)(data[0] & 0xc0) << 2;
+			 * cap-notify, above a byte, and its account-tag bit
+			 * draft/chathistory. */
+			caps = data[0] | (unsigned)(data[0] & 0xc0) << 2 |
+			       (unsigned)(data[0] & 0x20) << 6;
 			data++;
 			size--;
 		}

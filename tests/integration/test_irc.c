@@ -48,9 +48,11 @@ test_registration_without_cap_gets_the_whole_welcome_in_order(void)
 		    "CHANMODES=b,k,l,imnst CHANNELLEN=50 CHANTYPES=# "
 		    "CLIENTTAGDENY=* LINELEN=512 MODES=8 NETWORK=parley "
 		    "NICKLEN=30 PREFIX=(ov)@+ :are supported by this server"},
-	      {0, S "005 alice TARGMAX=JOIN:8,PART:8,PRIVMSG:8,NOTICE:8,"
-		    "NAMES:1,WHOIS:1,LIST:8,USERHOST:5,KICK:8 TOPICLEN=300 "
-		    "KICKLEN=256 MAXLIST=b:64 :are supported by this server"},
+	      {0,
+	       S "005 alice TARGMAX=JOIN:8,PART:8,PRIVMSG:8,NOTICE:8,"
+		 "NAMES:1,WHOIS:1,LIST:8,USERHOST:5,KICK:8 TOPICLEN=300 "
+		 "KICKLEN=256 MAXLIST=b:64 CHATHISTORY=100 "
+		 "MSGREFTYPES=msgid,timestamp :are supported by this server"},
 	      {0, S "251 alice :There are 1 users and 0 invisible on 1 "
 		    "servers"},
 	      {0, S "254 alice 0 :channels formed"},
@@ -77,7 +79,7 @@ test_registration_with_cap_waits_for_cap_end(void)
 	     "CAP LS 302",
 	     {{0,
 	       S "CAP * LS :account-notify account-tag away-notify batch "
-		 "cap-notify echo-message "
+		 "cap-notify draft/chathistory echo-message "
 		 "message-tags multi-prefix server-time userhost-in-names"}}},
 	    {0, "NICK bob", {{0, NULL}}},
 	    {0, "USER bob 0 * :Bob", {{0, NULL}}},

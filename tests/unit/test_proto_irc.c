@@ -269,9 +269,10 @@ static const struct parse_row parse_rows[] = {
     {FX_UNREG, "USER u 0 * :", 0, CORE_NONE, 0, NULL, NULL, NULL,
      S "461 * USER :Not enough parameters\r\n"},
     {FX_UNREG, "CAP LS 302", 0, CORE_NONE, 0, NULL, NULL, NULL,
-     S "CAP * LS :account-notify account-tag away-notify batch cap-notify "
-       "echo-message message-tags multi-prefix sasl=PLAIN server-time "
-       "userhost-in-names\r\n"},
+     S
+     "CAP * LS :account-notify account-tag away-notify batch cap-notify "
+     "draft/chathistory echo-message message-tags multi-prefix sasl=PLAIN server-time "
+     "userhost-in-names\r\n"},
     /* Accounts: NickServ's commands are core operations, a NOTICE to
      * it nothing; AUTHENTICATE needs the sasl capability. */
     {FX_REG, "PRIVMSG NickServ :IDENTIFY alice pw12345678", 1, CORE_LOGIN, 0,
@@ -296,6 +297,60 @@ static const struct parse_row parse_rows[] = {
     {FX_UNREG, "CAP END", 0, CORE_NONE, 0, NULL, NULL, NULL, NULL},
     {FX_UNREG, "PING", 0, CORE_NONE, 0, NULL, NULL, NULL,
      S "409 * :No origin specified\r\n"},
+    /* CHATHISTORY (irc_history.c): a CORE_HISTORY, or one FAIL line */
+    {FX_REG, "CHATHISTORY LATEST #lobby * 10", 1, CORE_HISTORY,
+     CORE_HISTORY_LATEST, "#lobby", "*", NULL, NULL},
+    {FX_REG,
+     "chathistory between #RUST msgid=a timestamp=2026-12-01T10:00:00Z 5", 1,
+     CORE_HISTORY, CORE_HISTORY_BETWEEN, "#rust", "msgid=a",
+     "timestamp=2026-12-01T10:00:00Z", NULL},
+    {FX_REG, "CHATHISTORY AROUND #lobby timestamp=2026-12-01T10:00:00.5Z 1", 1,
+     CORE_HISTORY, CORE_HISTORY_AROUND, "#lobby",
+     "timestamp=2026-12-01T10:00:00.5Z", NULL, NULL},
+    {FX_REG, "CHATHISTORY", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "FAIL CHATHISTORY NEED_MORE_PARAMS * :Missing parameters\r\n"},
+    {FX_REG, "CHATHISTORY SOON #lobby * 1", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "FAIL CHATHISTORY UNKNOWN_COMMAND SOON :Unknown command\r\n"},
+    {FX_REG, "CHATHISTORY BETWEEN #lobby * 1", 0, CORE_NONE, 0, NULL, NULL,
+     NULL,
+     S "FAIL CHATHISTORY NEED_MORE_PARAMS BETWEEN :Missing parameters\r\n"},
+    {FX_REG, "CHATHISTORY BEFORE #lobby * 1", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "FAIL CHATHISTORY INVALID_PARAMS BEFORE * :Invalid message "
+       "reference\r\n"},
+    {FX_REG, "CHATHISTORY AFTER #lobby seq=3 1", 0, CORE_NONE, 0, NULL, NULL,
+     NULL,
+     S "FAIL CHATHISTORY INVALID_PARAMS AFTER seq=3 :Invalid message "
+       "reference\r\n"},
+    {FX_REG, "CHATHISTORY AFTER #lobby timestamp=2026-12-01 1", 0, CORE_NONE, 0,
+     NULL, NULL, NULL,
+     S "FAIL CHATHISTORY INVALID_PARAMS AFTER timestamp=2026-12-01 :Invalid "
+       "message reference\r\n"},
+    {FX_REG, "CHATHISTORY LATEST #lobby * 0", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "FAIL CHATHISTORY INVALID_PARAMS LATEST 0 :Invalid limit\r\n"},
+    {FX_REG, "CHATHISTORY LATEST #lobby * -5", 0, CORE_NONE, 0, NULL, NULL,
+     NULL, S "FAIL CHATHISTORY INVALID_PARAMS LATEST -5 :Invalid limit\r\n"},
+    {FX_REG, "CHATHISTORY LATEST #nope * 5", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "FAIL CHATHISTORY INVALID_TARGET LATEST #nope :Messages could not be "
+       "retrieved\r\n"},
+    {FX_REG, "CHATHISTORY LATEST a,b * 5", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     S "FAIL CHATHISTORY INVALID_TARGET LATEST a,b :Messages could not be "
+       "retrieved\r\n"},
+    /* TARGETS: the first room's newest message before the later time */
+    {FX_REG,
+     "CHATHISTORY TARGETS timestamp=2026-01-01T00:00:00Z "
+     "timestamp=2025-01-01T00:00:00.1Z 5",
+     1, CORE_HISTORY, CORE_HISTORY_BEFORE, "#lobby",
+     "timestamp=2026-01-01T00:00:00.000Z", NULL, NULL},
+    {FX_REG, "CHATHISTORY TARGETS * timestamp=2025-01-01T00:00:00Z 5", 0,
+     CORE_NONE, 0, NULL, NULL, NULL,
+     S "FAIL CHATHISTORY INVALID_PARAMS TARGETS * :Invalid message "
+       "reference\r\n"},
+    /* A nickname: no private history is served; without batch, that
+     * is nothing at all. */
+    {FX_REG, "CHATHISTORY LATEST bob * 5", 0, CORE_NONE, 0, NULL, NULL, NULL,
+     NULL},
+    {FX_UNREG, "CHATHISTORY LATEST #lobby * 5", 0, CORE_NONE, 0, NULL, NULL,
+     NULL, S "451 * :You have not registered\r\n"},
 };
 
 static void

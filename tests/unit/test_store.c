@@ -198,7 +198,8 @@ test_history_selectors_pick_their_messages_oldest_first(void)
 		unsigned selector;
 		const char *ref, *ref2;
 		unsigned limit;
-		const char *want; /* sequence numbers; "ENOENT" for an error */
+		const char *want; /* sequence numbers; "ENOENT" or "ENXIO": an
+				     unknown first or second reference */
 	} rows[] = {
 	    {CORE_HISTORY_LATEST, "*", "", 3, "8 9 10"},
 	    {CORE_HISTORY_LATEST, "seq=8", "", 5, "9 10"},
@@ -214,11 +215,20 @@ test_history_selectors_pick_their_messages_oldest_first(void)
 	    {CORE_HISTORY_AFTER, "ms=7000", "", 9, "8 9 10"},
 	    {CORE_HISTORY_AROUND, "seq=5", "", 4, "3 4 5 6"},
 	    {CORE_HISTORY_AROUND, "msgid=id1", "", 3, "1 2 3"},
+	    /* Near the newest end the earlier side makes up the limit. */
+	    {CORE_HISTORY_AROUND, "seq=10", "", 4, "7 8 9 10"},
+	    {CORE_HISTORY_AROUND, "seq=9", "", 5, "6 7 8 9 10"},
+	    {CORE_HISTORY_AROUND, "ms=10500", "", 3, "8 9 10"},
+	    {CORE_HISTORY_AROUND, "ms=4500", "", 2, "4 5"},
+	    {CORE_HISTORY_AROUND, "seq=5", "", 1, "5"},
+	    {CORE_HISTORY_LATEST, "ms=10000", "", 5, ""},
+	    {CORE_HISTORY_BETWEEN, "ms=5000", "ms=2000", 9, "3 4"},
 	    {CORE_HISTORY_BETWEEN, "seq=2", "seq=6", 9, "3 4 5"},
 	    {CORE_HISTORY_BETWEEN, "seq=2", "seq=6", 2, "3 4"},
 	    {CORE_HISTORY_BETWEEN, "seq=6", "seq=2", 2, "4 5"},
 	    {CORE_HISTORY_BETWEEN, "ms=2000", "ms=5000", 9, "3 4"},
 	    {CORE_HISTORY_BEFORE, "msgid=nope", "", 2, "ENOENT"},
+	    {CORE_HISTORY_BETWEEN, "msgid=id2", "msgid=nope", 2, "ENXIO"},
 	};
 	struct t_db t;
 
@@ -235,6 +245,8 @@ test_history_selectors_pick_their_messages_oldest_first(void)
 					 rows[i].limit, t_got_cb, &got);
 		if (strcmp(rows[i].want, "ENOENT") == 0)
 			CHECKF(n == -ENOENT, "row %zu: %d", i, n);
+		else if (strcmp(rows[i].want, "ENXIO") == 0)
+			CHECKF(n == -ENXIO, "row %zu: %d", i, n);
 		else
 			CHECKF(n >= 0 && strcmp(got.seqs, rows[i].want) == 0,
 			       "row %zu (%u %s %s %u): got \"%s\", want \"%s\"",
