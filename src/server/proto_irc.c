@@ -12,6 +12,7 @@
 #include "server/irc_numerics.h"
 
 #include "lib/line.h"
+#include "server/lineout.h"
 #include "server/names.h"
 
 #include <ctype.h>
@@ -270,46 +271,20 @@ irc_parse(struct pconn *pc, const char *line, size_t len, struct core_op *ops)
 
 /* ---- format: the lines of broadcast records ----------------------------- */
 
-/* A line being built from pieces (record strings are bounded, so
- * PROTO_LINE_MAX always holds what is put). */
-struct irc_out {
-	char *p;
-	size_t n;
-	size_t start; /* where the current line's prefix began */
-};
-
-static void
-irc_put(struct irc_out *o, const char *s, size_t n)
-{
-	memcpy(o->p + o->n, s, n);
-	o->n += n;
-}
-
-static void
-irc_puts(struct irc_out *o, const char *s)
-{
-	irc_put(o, s, strlen(s));
-}
-
-static void
-irc_put_str(struct irc_out *o, struct outbox_str s)
-{
-	irc_put(o, s.p, s.n);
-}
-
 /* Puts s cut so that the line (tags aside) stays within IRC's line. */
 static void
-irc_put_cut(struct irc_out *o, struct outbox_str s)
+irc_put_cut(struct line_out *o, struct outbox_str s)
 {
 	size_t used = o->n - o->start, room = IRC_LINELEN_MAX - 2;
 
-	irc_put(o, s.p, line_utf8_cut(s.p, s.n, used < room ? room - used : 0));
+	line_put(o, s.p,
+		 line_utf8_cut(s.p, s.n, used < room ? room - used : 0));
 }
 
 static void
-irc_end(struct irc_out *o)
+irc_end(struct line_out *o)
 {
-	irc_put(o, "\r\n", 2);
+	line_put(o, "\r\n", 2);
 }
 
 /* The most the tags of one server line take: batch, time, msgid and
@@ -319,7 +294,7 @@ irc_end(struct irc_out *o)
 /* "@batch=B;time=T;msgid=M " as caps ask; piece > 0 numbers the further
  * lines of one record, each of which needs a message id of its own. */
 static void
-irc_put_tags(struct irc_out *o, const struct proto_env *env,
+irc_put_tags(struct line_out *o, const struct proto_env *env,
 	     const struct outbox_view *v, unsigned caps, const char *batch,
 	     unsigned piece)
 {
@@ -327,29 +302,29 @@ irc_put_tags(struct irc_out *o, const struct proto_env *env,
 	const char *sep = "@";
 
 	if (batch) {
-		irc_puts(o, "@batch=");
-		irc_puts(o, batch);
+		line_puts(o, "@batch=");
+		line_puts(o, batch);
 		sep = ";";
 	}
 	if (caps & IRC_CAP_SERVER_TIME) {
-		irc_puts(o, sep);
+		line_puts(o, sep);
 		size_t n = irc_time(v->rec->ts_ms, buf);
-		irc_puts(o, "time=");
-		irc_put(o, buf, n);
+		line_puts(o, "time=");
+		line_put(o, buf, n);
 		sep = ";";
 	}
 	if ((caps & IRC_CAP_MESSAGE_TAGS) && env->shm) {
-		irc_puts(o, sep);
+		line_puts(o, sep);
 		size_t n = outbox_msgid(env->shm, v, buf);
-		irc_puts(o, "msgid=");
-		irc_put(o, buf, n);
+		line_puts(o, "msgid=");
+		line_put(o, buf, n);
 		if (piece) {
 			char *end = buf + sizeof(buf), *p = end;
 			do
 				*--p = (char)('0' + piece % 10);
 			while ((piece /= 10) && p > buf);
-			irc_puts(o, "-");
-			irc_put(o, p, (size_t)(end - p));
+			line_puts(o, "-");
+			line_put(o, p, (size_t)(end - p));
 		}
 		sep = ";";
 	}
@@ -358,36 +333,36 @@ irc_put_tags(struct irc_out *o, const struct proto_env *env,
 		/* A nickname's \\ and ; are what a tag value escapes. A
 		 * stored message (history) has no live author but keeps its
 		 * account. */
-		irc_puts(o, sep);
-		irc_puts(o, "account=");
+		line_puts(o, sep);
+		line_puts(o, "account=");
 		for (size_t i = 0; i < v->acct.n; i++)
 			if (v->acct.p[i] == '\\')
-				irc_puts(o, "\\\\");
+				line_puts(o, "\\\\");
 			else if (v->acct.p[i] == ';')
-				irc_puts(o, "\\:");
+				line_puts(o, "\\:");
 			else
-				irc_put(o, v->acct.p + i, 1);
+				line_put(o, v->acct.p + i, 1);
 		sep = ";";
 	}
 	if (sep[0] == ';')
-		irc_puts(o, " ");
+		line_puts(o, " ");
 }
 
 /* Starts a line: tags, then ":nick!user@host " of the record's author. */
 static void
-irc_start(struct irc_out *o, const struct proto_env *env,
+irc_start(struct line_out *o, const struct proto_env *env,
 	  const struct outbox_view *v, unsigned caps, const char *batch,
 	  unsigned piece)
 {
 	irc_put_tags(o, env, v, caps, batch, piece);
 	o->start = o->n;
-	irc_puts(o, ":");
-	irc_put_str(o, v->nick);
-	irc_puts(o, "!");
-	irc_put_str(o, v->user);
-	irc_puts(o, "@");
-	irc_put_str(o, v->host);
-	irc_puts(o, " ");
+	line_puts(o, ":");
+	line_put_str(o, v->nick);
+	line_puts(o, "!");
+	line_put_str(o, v->user);
+	line_puts(o, "@");
+	line_put_str(o, v->host);
+	line_puts(o, " ");
 }
 
 size_t
@@ -395,7 +370,7 @@ irc_message_lines(const struct proto_env *env, const struct outbox_view *v,
 		  unsigned caps, const char *batch, char *out)
 {
 	const struct outbox_rec *r = v->rec;
-	struct irc_out o = {out, 0, 0};
+	struct line_out o = {out, 0, 0};
 	const char *cmd = r->aux & OUTBOX_MSG_NOTICE ? "NOTICE " : "PRIVMSG ";
 	struct outbox_str target = r->kind == OUTBOX_PRIVMSG ? v->arg : v->room;
 	const char *open = "", *close = "";
@@ -421,12 +396,12 @@ irc_message_lines(const struct proto_env *env, const struct outbox_view *v,
 		    (take == 0 && off < v->text.n))
 			break;
 		irc_start(&o, env, v, caps, batch, piece++);
-		irc_puts(&o, cmd);
-		irc_put_str(&o, target);
-		irc_puts(&o, " :");
-		irc_puts(&o, open);
-		irc_put(&o, v->text.p + off, take);
-		irc_puts(&o, close);
+		line_puts(&o, cmd);
+		line_put_str(&o, target);
+		line_puts(&o, " :");
+		line_puts(&o, open);
+		line_put(&o, v->text.p + off, take);
+		line_puts(&o, close);
 		irc_end(&o);
 		off += take;
 	} while (off < v->text.n);
@@ -439,7 +414,7 @@ irc_format(const struct proto_env *env, const struct outbox_view *v,
 {
 	const struct outbox_rec *r = v->rec;
 	unsigned caps = irc_variant_caps(variant);
-	struct irc_out o = {out, 0, 0};
+	struct line_out o = {out, 0, 0};
 
 	if (!variant)
 		return 0; /* not registered: nothing yet */
@@ -451,62 +426,62 @@ irc_format(const struct proto_env *env, const struct outbox_view *v,
 		return irc_message_lines(env, v, caps, NULL, out);
 	case OUTBOX_JOIN:
 		irc_start(&o, env, v, caps, NULL, 0);
-		irc_puts(&o, "JOIN ");
-		irc_put_str(&o, v->room);
+		line_puts(&o, "JOIN ");
+		line_put_str(&o, v->room);
 		irc_end(&o);
 		if (role == PROTO_ROLE_AUTHOR || !v->text.n ||
 		    !(caps & IRC_CAP_AWAY_NOTIFY))
 			return o.n;
 		/* Someone away joined: away-notify says so at once. */
 		irc_start(&o, env, v, caps, NULL, 1);
-		irc_puts(&o, "AWAY :");
+		line_puts(&o, "AWAY :");
 		irc_put_cut(&o, v->text);
 		break;
 	case OUTBOX_PART:
 		irc_start(&o, env, v, caps, NULL, 0);
-		irc_puts(&o, "PART ");
-		irc_put_str(&o, v->room);
+		line_puts(&o, "PART ");
+		line_put_str(&o, v->room);
 		if (v->text.n) {
-			irc_puts(&o, " :");
+			line_puts(&o, " :");
 			irc_put_cut(&o, v->text);
 		}
 		break;
 	case OUTBOX_QUIT:
 		irc_start(&o, env, v, caps, NULL, 0);
-		irc_puts(&o, "QUIT :");
+		line_puts(&o, "QUIT :");
 		irc_put_cut(&o, v->text);
 		break;
 	case OUTBOX_NICK:
 		irc_start(&o, env, v, caps, NULL, 0);
-		irc_puts(&o, "NICK :");
-		irc_put_str(&o, v->arg);
+		line_puts(&o, "NICK :");
+		line_put_str(&o, v->arg);
 		break;
 	case OUTBOX_TOPIC:
 		irc_start(&o, env, v, caps, NULL, 0);
-		irc_puts(&o, "TOPIC ");
-		irc_put_str(&o, v->room);
-		irc_puts(&o, " :");
+		line_puts(&o, "TOPIC ");
+		line_put_str(&o, v->room);
+		line_puts(&o, " :");
 		irc_put_cut(&o, v->text);
 		break;
 	case OUTBOX_MODE:
 		irc_start(&o, env, v, caps, NULL, 0);
-		irc_puts(&o, "MODE ");
-		irc_put_str(&o, v->room);
-		irc_puts(&o, " ");
+		line_puts(&o, "MODE ");
+		line_put_str(&o, v->room);
+		line_puts(&o, " ");
 		irc_put_cut(&o, v->text);
 		break;
 	case OUTBOX_KICK:
 		irc_start(&o, env, v, caps, NULL, 0);
-		irc_puts(&o, "KICK ");
-		irc_put_str(&o, v->room);
-		irc_puts(&o, " ");
-		irc_put_str(&o, v->arg);
-		irc_puts(&o, " :");
+		line_puts(&o, "KICK ");
+		line_put_str(&o, v->room);
+		line_puts(&o, " ");
+		line_put_str(&o, v->arg);
+		line_puts(&o, " :");
 		irc_put_cut(&o, v->text.n ? v->text : v->nick);
 		break;
 	case OUTBOX_WALL:
 		irc_start(&o, env, v, caps, NULL, 0);
-		irc_puts(&o, "WALLOPS :");
+		line_puts(&o, "WALLOPS :");
 		irc_put_cut(&o, v->text);
 		break;
 	case OUTBOX_ACCOUNT:
@@ -515,19 +490,19 @@ irc_format(const struct proto_env *env, const struct outbox_view *v,
 		    !(caps & IRC_CAP_ACCOUNT_NOTIFY))
 			return 0;
 		irc_start(&o, env, v, caps, NULL, 0);
-		irc_puts(&o, "ACCOUNT ");
+		line_puts(&o, "ACCOUNT ");
 		if (v->acct.n)
-			irc_put_str(&o, v->acct);
+			line_put_str(&o, v->acct);
 		else
-			irc_puts(&o, "*");
+			line_puts(&o, "*");
 		break;
 	case OUTBOX_AWAY:
 		if (role == PROTO_ROLE_AUTHOR || !(caps & IRC_CAP_AWAY_NOTIFY))
 			return 0;
 		irc_start(&o, env, v, caps, NULL, 0);
-		irc_puts(&o, "AWAY");
+		line_puts(&o, "AWAY");
 		if (v->text.n) {
-			irc_puts(&o, " :");
+			line_puts(&o, " :");
 			irc_put_cut(&o, v->text);
 		}
 		break;
