@@ -17,6 +17,7 @@
 #include "server/store_accounts.h"
 #include "server/store_db.h"
 #include "server/store_read.h"
+#include "server/store_rooms.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -450,6 +451,22 @@ store_queue(struct store *s, uint16_t type, const void *payload, int len)
 	s->q_tail = r;
 }
 
+/* A registered room's change: written at once (in the open batch, if
+ * one is), never waited for by the supervisor. */
+static void
+store_room_change(struct store *s, const void *payload, int len)
+{
+	struct channel_store_room m;
+
+	if ((size_t)len != sizeof(m))
+		fatalx("store: malformed room change (%d bytes)", len);
+	memcpy(&m, payload, sizeof(m));
+	if (store_rooms_apply(s->db, &m) < 0)
+		log_warn("cannot keep a change to %s: %s",
+			 m.room[0] ? m.room : "the server bans",
+			 store_db_error(s->db));
+}
+
 /* ---- events -------------------------------------------------------------- */
 
 static void
@@ -476,6 +493,9 @@ store_on_channel(struct loop *loop, int fd, uint32_t events, void *arg)
 		case CHANNEL_STORE_HISTORY:
 		case CHANNEL_STORE_ACCOUNT:
 			store_queue(s, h.type, payload, n);
+			break;
+		case CHANNEL_STORE_ROOM:
+			store_room_change(s, payload, n);
 			break;
 		case CHANNEL_SHUTDOWN:
 			s->stopping = 1;
@@ -572,6 +592,12 @@ store_topic_cb(void *arg, const struct store_topic *t)
 }
 
 static void
+store_room_cb(void *arg, const struct channel_store_room *m)
+{
+	store_send(arg, CHANNEL_STORE_ROOM_LOAD, m, sizeof(*m));
+}
+
+static void
 store_fail_start(struct store *s, const char *why)
 {
 	struct channel_store_text t;
@@ -633,8 +659,9 @@ store_setup(struct store *s, const struct store_start *st)
 		store_fail_start(s, why);
 	}
 	store_nicks_flush(&nicks);
-	if (st->topics && store_db_topics_each(s->db, STORE_TOPICS_MAX,
-					       store_topic_cb, s) < 0) {
+	if (st->topics && (store_db_topics_each(s->db, STORE_TOPICS_MAX,
+						store_topic_cb, s) < 0 ||
+			   store_rooms_each(s->db, store_room_cb, s) < 0)) {
 		snprintf(why, sizeof(why), "database %s: %s", s->cfg->db_path,
 			 store_db_error(s->db));
 		store_fail_start(s, why);
