@@ -268,6 +268,17 @@ int irc_mode_error(struct pconn *pc, enum core_err err, const char *r,
 
 /* ---- irc_message.c ---- */
 
+/* irc_chanserv.c: whether a PRIVMSG target is ChanServ; the operation
+ * (0 or 1, into ops) a line to it asks for, emitting its own answers
+ * (HELP, syntax); the NOTICEs that answer its operations' replies; and
+ * the refusal of a banned connection with its reason (465 and ERROR). */
+int irc_chanserv_is(struct core_str target);
+int irc_chanserv_line(struct pconn *pc, const char *text, size_t n,
+		      struct core_op *ops);
+void irc_chanserv_reply(struct pconn *pc, const struct outbox_view *v);
+size_t irc_refusal_reason(enum proto_refusal why, const char *reason, char *out,
+			  size_t n);
+
 int irc_cmd_privmsg(struct pconn *pc, const struct irc_msg *m,
 		    struct core_op *ops);
 int irc_cmd_tagmsg(struct pconn *pc, const struct irc_msg *m,
@@ -275,6 +286,10 @@ int irc_cmd_tagmsg(struct pconn *pc, const struct irc_msg *m,
 
 /* The REPLY of a private message's lookup. */
 void irc_message_reply(struct pconn *pc, const struct outbox_view *v);
+
+/* The answer to a message to a room the client is not in (404 unless it
+ * was a NOTICE). */
+void irc_outside_reply(struct pconn *pc, const struct outbox_view *v);
 
 /* An OUTBOX_HISTORY record: the message as it was, for clients with
  * server-time (in a batch with batch); the REPLY closes the batch. */

@@ -73,6 +73,7 @@ enum sv_store_state {
 };
 
 struct sv_topic;
+struct sv_rooms;
 
 /* The store process (supervisor_store.c). */
 struct sv_store {
@@ -224,6 +225,7 @@ struct supervisor {
 	unsigned motd_lines;	 /* 0: no message of the day */
 	struct sv_gline *glines; /* server-wide bans (supervisor_mod.c) */
 	unsigned nglines;
+	struct sv_rooms *rooms; /* registered rooms (supervisor_rooms.c) */
 
 	struct sv_store store;
 };
@@ -603,6 +605,64 @@ int sv_mod_glined(const struct supervisor *sv, const char *host,
 
 /* Frees the server-wide bans. */
 void sv_mod_free(struct supervisor *sv);
+
+/* Adds (or renews) the server-wide ban on mask, as the store had it.
+ * Returns 0, or -1 when there is no room for it. */
+int sv_mod_gline_put(struct supervisor *sv, const char *mask, const char *by,
+		     const char *reason, int64_t at_ms);
+
+/* The reason of the server-wide ban matching host or cloak ("" when it
+ * has none), or NULL when none matches. */
+const char *sv_mod_gline_reason(const struct supervisor *sv, const char *host,
+				const char *cloak);
+
+/* ---- supervisor_rooms.c ---- */
+
+/* Answers CORE_ROOM_REGISTER, _DROP, _INFO and _SAY. */
+void sv_rooms_request(struct supervisor *sv, struct reg_client *c,
+		      const struct sv_req *q);
+
+/* c has just joined r: if r is registered, a room made anew gets its
+ * kept state, and c (through *f) operator status when logged in to its
+ * founder's or an operator account. Returns 1 if r is registered. */
+int sv_rooms_joined(struct supervisor *sv, const struct reg_client *c,
+		    struct reg_room *r, uint8_t *f);
+
+/* Whether c is logged in to the founder's or an operator account of the
+ * registered room called name: it runs it, and passes its bans, +i, +k
+ * and +l as an invited client does. */
+int sv_rooms_trusted(struct supervisor *sv, const struct reg_client *c,
+		     const char *name);
+
+/* Whether c may join the registered room called name, which does not
+ * exist now, by the state it keeps (bans, +i, +k); if not, replies with
+ * why and returns 0. 1 for a room that is not registered. */
+int sv_rooms_may_join(struct supervisor *sv, struct reg_client *c,
+		      const char *name, const char *key);
+
+/* r's modes or bans may have changed: a registered room keeps (and the
+ * store is told) what did. */
+void sv_rooms_sync(struct supervisor *sv, const struct reg_room *r);
+
+/* t's operator status in r changed (sign '+' or '-'): a registered room
+ * keeps t's account as one of its operator accounts, or no longer. */
+void sv_rooms_status(struct supervisor *sv, const struct reg_room *r,
+		     const struct reg_client *t, char sign);
+
+/* Whether a room called name is registered. */
+int sv_rooms_registered(struct supervisor *sv, const char *name);
+
+/* A CHANNEL_STORE_ROOM_LOAD from the run's first store. */
+void sv_rooms_load(struct supervisor *sv, const void *payload, int len);
+
+/* How many rooms are registered. */
+size_t sv_rooms_count(const struct supervisor *sv);
+
+/* Tells the store a server-wide ban was set (add) or lifted. */
+void sv_rooms_gline_tell(struct supervisor *sv, int add, const char *mask,
+			 const char *by, const char *reason, int64_t at_ms);
+
+void sv_rooms_free(struct supervisor *sv);
 
 /* ---- supervisor_info.c ---- */
 
