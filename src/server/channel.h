@@ -174,8 +174,10 @@ struct channel_store_history {
 	char ref2[CHANNEL_REF_MAX + 1];
 };
 
-/* An account operation (op: CORE_REGISTER, LOGIN, PASSWORD, UNREGISTER).
- * The only place passwords travel: never in the rings, never logged. */
+/* An account operation (op: CORE_REGISTER, LOGIN, PASSWORD, UNREGISTER),
+ * or a server operator's password check (CORE_OPER: name = the operator,
+ * pass2 = its hash). The only place passwords travel: never in the
+ * rings, never logged. */
 struct channel_store_account {
 	uint64_t tag;
 	uint64_t client;

@@ -86,8 +86,9 @@ irc_chanserv_line(struct pconn *pc, const char *text, size_t n,
 					 irc_str(cmd), IRC_CHANSERV);
 			return 0;
 		}
-		irc_chanserv_say(pc, "%s keeps registered rooms: their "
-				     "modes, bans, topic and operators",
+		irc_chanserv_say(pc,
+				 "%s keeps registered rooms: their "
+				 "modes, bans, topic and operators",
 				 IRC_CHANSERV);
 		for (size_t i = 0; i < IRC_CHANSERV_NCMDS; i++)
 			irc_chanserv_say(pc, "%s", irc_chanserv_cmds[i].help);
@@ -113,8 +114,9 @@ irc_chanserv_error(struct pconn *pc, enum core_err err, const char *r,
 		irc_chanserv_say(pc, "%s is not registered", r);
 		return 1;
 	case CORE_ERR_NOT_FOUNDER:
-		irc_chanserv_say(pc, "Access denied: only %s, the founder of "
-				     "%s, may do that",
+		irc_chanserv_say(pc,
+				 "Access denied: only %s, the founder of "
+				 "%s, may do that",
 				 a, r);
 		return 1;
 	case CORE_ERR_ROOM_SERVERS:

@@ -12,30 +12,29 @@
 #include <sqlite3.h>
 #include <string.h>
 
-const char store_rooms_schema[] =
-    "CREATE TABLE registered_rooms ("
-    " name TEXT PRIMARY KEY," /* folded */
-    " display TEXT NOT NULL,"
-    " founder TEXT NOT NULL,"
-    " registered_ms INTEGER NOT NULL,"
-    " modes INTEGER NOT NULL DEFAULT 0,"
-    " room_key TEXT NOT NULL DEFAULT '',"
-    " max_members INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE room_operators ("
-    " room TEXT NOT NULL," /* folded */
-    " account TEXT NOT NULL COLLATE NOCASE,"
-    " PRIMARY KEY (room, account));"
-    "CREATE TABLE room_bans ("
-    " room TEXT NOT NULL," /* folded */
-    " mask TEXT NOT NULL COLLATE NOCASE,"
-    " set_by TEXT NOT NULL,"
-    " set_ms INTEGER NOT NULL,"
-    " PRIMARY KEY (room, mask));"
-    "CREATE TABLE server_bans ("
-    " mask TEXT PRIMARY KEY COLLATE NOCASE,"
-    " set_by TEXT NOT NULL,"
-    " reason TEXT NOT NULL,"
-    " set_ms INTEGER NOT NULL);";
+const char store_rooms_schema[] = "CREATE TABLE registered_rooms ("
+				  " name TEXT PRIMARY KEY," /* folded */
+				  " display TEXT NOT NULL,"
+				  " founder TEXT NOT NULL,"
+				  " registered_ms INTEGER NOT NULL,"
+				  " modes INTEGER NOT NULL DEFAULT 0,"
+				  " room_key TEXT NOT NULL DEFAULT '',"
+				  " max_members INTEGER NOT NULL DEFAULT 0);"
+				  "CREATE TABLE room_operators ("
+				  " room TEXT NOT NULL," /* folded */
+				  " account TEXT NOT NULL COLLATE NOCASE,"
+				  " PRIMARY KEY (room, account));"
+				  "CREATE TABLE room_bans ("
+				  " room TEXT NOT NULL," /* folded */
+				  " mask TEXT NOT NULL COLLATE NOCASE,"
+				  " set_by TEXT NOT NULL,"
+				  " set_ms INTEGER NOT NULL,"
+				  " PRIMARY KEY (room, mask));"
+				  "CREATE TABLE server_bans ("
+				  " mask TEXT PRIMARY KEY COLLATE NOCASE,"
+				  " set_by TEXT NOT NULL,"
+				  " reason TEXT NOT NULL,"
+				  " set_ms INTEGER NOT NULL);";
 
 /* The statements of each op: ?1 folded room, ?2 display room, ?3 who,
  * ?4 at_ms, ?5 modes, ?6 key, ?7 limit, ?8 mask, ?9 text. */

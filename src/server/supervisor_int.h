@@ -544,6 +544,13 @@ void sv_store_room_made(struct supervisor *sv, struct reg_room *r);
 /* r's topic was set or cleared: kept for when r is made again. */
 void sv_store_topic_set(struct supervisor *sv, const struct reg_room *r);
 
+/* Asks the store to check server operator name's password pass against
+ * hash (it runs yescrypt, not the supervisor); sv_oper_checked has the
+ * answer. Returns 1 if asked, 0 when the store cannot (the caller
+ * checks it itself). */
+int sv_store_oper(struct supervisor *sv, struct reg_client *c, const char *name,
+		  const char *pass, const char *hash);
+
 /* 1 if nick is registered to an account c is not logged in to. */
 int sv_store_nick_taken(const struct supervisor *sv, const struct reg_client *c,
 			const char *nick);
@@ -598,6 +605,11 @@ const char *sv_mod_who(const struct reg_client *c);
 /* Answers CORE_OPER, CORE_KILL, CORE_WALL and CORE_GLINE. */
 void sv_oper_request(struct supervisor *sv, struct reg_client *c,
 		     const struct sv_req *q);
+
+/* The check of c's /oper as server operator name came to err (CORE_OK:
+ * the password matched): c becomes one, or is told; logged. */
+void sv_oper_checked(struct supervisor *sv, struct reg_client *c,
+		     const char *name, enum core_err err);
 
 /* Whether a server-wide ban matches the address host or its cloak. */
 int sv_mod_glined(const struct supervisor *sv, const char *host,

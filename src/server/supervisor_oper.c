@@ -1,8 +1,8 @@
 /*
  * supervisor_oper: server operators: becoming one (oper NAME HASH and a
- * crypt(3) check), /kill, /wall and server-wide bans by address (kept in
- * memory and, through supervisor_rooms.c, in the store; refused at
- * connect by supervisor_accept.c). Supervisor only.
+ * crypt(3) check, which the store runs when there is one), /kill, /wall and
+ * server-wide bans by address (kept in memory and, through supervisor_rooms.c,
+ * in the store; refused at connect by supervisor_accept.c). Supervisor only.
  * Every action is logged with who did it.
  */
 #include "lib/line.h"
@@ -29,6 +29,24 @@ struct sv_gline {
 
 /* ---- server operators ---------------------------------------------------- */
 
+void
+sv_oper_checked(struct supervisor *sv, struct reg_client *c, const char *name,
+		enum core_err err)
+{
+	if (err == CORE_ERR_OPER_FAILED)
+		log_warn("moderation: client %s (%s) failed to become server "
+			 "operator %s: wrong password",
+			 c->nick, c->addr, name);
+	if (err != CORE_OK) {
+		sv_reply(sv, c, err, NULL, NULL, 0);
+		return;
+	}
+	snprintf(c->oper, sizeof(c->oper), "%s", name);
+	log_info("moderation: client %s (%s) is now server operator %s",
+		 c->nick, c->addr, name);
+	sv_reply(sv, c, CORE_OK, NULL, NULL, 0);
+}
+
 static void
 sv_mod_oper(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 {
@@ -46,8 +64,11 @@ sv_mod_oper(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 		sv_reply(sv, c, CORE_ERR_NO_OPER_NAME, NULL, q->arg, 0);
 		return;
 	}
-	/* yescrypt takes some milliseconds of the supervisor: operators
-	 * log in rarely, and a wrong password costs as much. */
+	/* yescrypt takes tens of milliseconds: the store runs it. */
+	if (sv_store_oper(sv, c, o->name, q->text, o->hash))
+		return;
+	/* No store (--db none) or it is down: the supervisor checks it
+	 * itself, blocking its loop as long (operators log in rarely). */
 	cd = calloc(1, sizeof(*cd));
 	if (!cd) {
 		sv_reply(sv, c, CORE_ERR_UNAVAILABLE, NULL, NULL, 0);
@@ -57,17 +78,7 @@ sv_mod_oper(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 	ok = h && h[0] != '*' && strcmp(h, o->hash) == 0;
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
-	if (!ok) {
-		log_warn("moderation: client %s (%s) failed to become server "
-			 "operator %s: wrong password",
-			 c->nick, c->addr, o->name);
-		sv_reply(sv, c, CORE_ERR_OPER_FAILED, NULL, NULL, 0);
-		return;
-	}
-	snprintf(c->oper, sizeof(c->oper), "%s", o->name);
-	log_info("moderation: client %s (%s) is now server operator %s",
-		 c->nick, c->addr, o->name);
-	sv_reply(sv, c, CORE_OK, NULL, NULL, 0);
+	sv_oper_checked(sv, c, o->name, ok ? CORE_OK : CORE_ERR_OPER_FAILED);
 }
 
 static void

@@ -286,8 +286,8 @@ sv_rooms_trusted(struct supervisor *sv, const struct reg_client *c,
 }
 
 int
-sv_rooms_may_join(struct supervisor *sv, struct reg_client *c,
-		  const char *name, const char *key)
+sv_rooms_may_join(struct supervisor *sv, struct reg_client *c, const char *name,
+		  const char *key)
 {
 	struct sv_room_reg *e = sv_rooms_find(sv, name);
 	struct mask_who who = {c->nick, c->user, c->cloak, c->account};
@@ -399,8 +399,7 @@ sv_rooms_register(struct supervisor *sv, struct reg_client *c,
 	}
 	snprintf(e->founder, sizeof(e->founder), "%s", c->account);
 	e->at_ms = sv_mod_now_ms();
-	sv_rooms_tell(sv, e, CHANNEL_ROOM_REGISTER, e->founder, NULL,
-		      e->at_ms);
+	sv_rooms_tell(sv, e, CHANNEL_ROOM_REGISTER, e->founder, NULL, e->at_ms);
 	/* Its present state is the first to keep. */
 	e->modes = ~r->mod.modes;
 	sv_rooms_sync(sv, r);

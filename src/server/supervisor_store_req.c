@@ -131,6 +131,9 @@ sv_store_finish(struct supervisor *sv, const struct sv_store_req *r,
 		sv_reply(sv, c, err, r->room_name, d->arg,
 			 err == CORE_OK ? d->count : d->num);
 		return;
+	case CORE_OPER:
+		sv_oper_checked(sv, c, r->room_name, err);
+		return;
 	default:
 		break;
 	}
@@ -300,6 +303,31 @@ sv_store_account_op(struct supervisor *sv, struct reg_client *c,
 			  &m.tag) < 0)
 		sv_reply(sv, c, CORE_ERR_STORE_DOWN, NULL, NULL, 0);
 	explicit_bzero(&m, sizeof(m));
+}
+
+int
+sv_store_oper(struct supervisor *sv, struct reg_client *c, const char *name,
+	      const char *pass, const char *hash)
+{
+	struct sv_store_req r = {.client = c->id, .op = CORE_OPER};
+	struct channel_store_account m;
+	int sent;
+
+	if (sv_store_unavailable(sv) != CORE_OK ||
+	    strlen(hash) >= sizeof(m.pass2) || strlen(pass) >= sizeof(m.pass))
+		return 0;
+	memset(&m, 0, sizeof(m));
+	m.client = c->id;
+	m.op = CORE_OPER;
+	sv_store_copy(m.name, sizeof(m.name), name);
+	sv_store_copy(m.pass, sizeof(m.pass), pass);
+	sv_store_copy(m.pass2, sizeof(m.pass2), hash);
+	sv_store_copy(r.room_name, sizeof(r.room_name), name);
+	sv_store_host(c->addr, m.addr, sizeof(m.addr));
+	sent = sv_store_send(sv, &r, CHANNEL_STORE_ACCOUNT, &m, sizeof(m),
+			     &m.tag) == 0;
+	explicit_bzero(&m, sizeof(m));
+	return sent;
 }
 
 static void

@@ -179,8 +179,9 @@ test_a_registered_room_keeps_modes_key_bans_topic_and_operators_across_a_restart
 	CHECK(DO(a, "/join #keep", "-!- alice joined #keep"));
 	CHECK(DO(c, "/join #keep", "-!- carol joined #keep"));
 	CHECK(DO(a, "/register-room", "-!- #keep is now registered to alice"));
-	CHECK(DO(a, "/mode +mk sesame", "-!- alice sets mode +mk sesame on "
-					"#keep"));
+	CHECK(DO(a, "/mode +mk sesame",
+		 "-!- alice sets mode +mk sesame on "
+		 "#keep"));
 	CHECK(DO(a, "/mode +l 5", "-!- alice sets mode +l 5 on #keep"));
 	CHECK(DO(a, "/ban spammer", "-!- alice sets mode +b spammer!*@*"));
 	CHECK(DO(a, "/ban *!*@bad.example", "sets mode +b *!*@bad.example"));
@@ -204,13 +205,13 @@ test_a_registered_room_keeps_modes_key_bans_topic_and_operators_across_a_restart
 	CHECK(GETS(b, "tea at five"));
 	CHECK(DO(b, "/mode", "-!- modes of #keep: +klmnt sesame 5"));
 	tc_send(b, "/bans\n");
-	CHECK(tc_expect(b, "-!- ban on #keep: ", line, sizeof(line), WAIT) >
-	      0);
+	CHECK(tc_expect(b, "-!- ban on #keep: ", line, sizeof(line), WAIT) > 0);
 	CHECKF(strstr(line, "spammer!*@*") && strstr(line, "alice"), "%s",
 	       line);
 	CHECK(GETS(b, "-!- end of the bans of #keep"));
-	CHECK(DO(b, "/register-room", "-!- error: #keep is already registered "
-				      "to alice"));
+	CHECK(DO(b, "/register-room",
+		 "-!- error: #keep is already registered "
+		 "to alice"));
 	/* bob made it, yet does not run it: its founder and operator
 	 * accounts do. */
 	CHECK(members(b, "#keep", line, sizeof(line)));
@@ -272,14 +273,18 @@ static const struct {
 	const char *send, *want;
 } refusal_rows[] = {
     {2, "/register-room #free", "-!- error: you are not logged in"},
-    {1, "/register-room #mine", "-!- error: #mine is already registered "
-				"to alice"},
-    {1, "/drop-room #mine", "-!- error: only alice, the founder of #mine, "
-			    "may do that"},
-    {2, "/unregister-room #mine", "-!- error: only alice, the founder of "
-				  "#mine, may do that"},
-    {1, "/register-room #free", "-!- error: you are not an operator of "
-				"#free"},
+    {1, "/register-room #mine",
+     "-!- error: #mine is already registered "
+     "to alice"},
+    {1, "/drop-room #mine",
+     "-!- error: only alice, the founder of #mine, "
+     "may do that"},
+    {2, "/unregister-room #mine",
+     "-!- error: only alice, the founder of "
+     "#mine, may do that"},
+    {1, "/register-room #free",
+     "-!- error: you are not an operator of "
+     "#free"},
     {0, "/register-room #lobby", "-!- error: #lobby belongs to the server"},
     {0, "/room-info #free", "-!- error: #free is not registered"},
     {0, "/drop-room #nowhere", "-!- error: #nowhere is not registered"},
@@ -383,6 +388,43 @@ test_a_server_ban_survives_a_restart_and_the_refused_client_sees_its_reason(
 	fixture_free(&f);
 }
 
+/* With a store, /oper's password is checked there (yescrypt blocks for
+ * tens of ms, the supervisor never does): the answers are the same. */
+static const struct {
+	const char *send, *want, *log;
+} oper_rows[] = {
+    {"/oper admin wrong", "-!- error: wrong operator password",
+     "failed to become server operator admin: wrong password"},
+    {"/oper nobody secret", "-!- error: no such operator nobody",
+     "failed to become server operator: no operator nobody"},
+    {"/oper admin secret", "-!- you are now a server operator",
+     "is now server operator admin"},
+};
+
+static void
+test_oper_passwords_are_checked_by_the_store(void)
+{
+	struct fixture f;
+	struct ts_server *s;
+	int c;
+
+	fixture_make(&f);
+	s = start(&f, OPER_ARGS);
+	REQUIRE(s);
+	c = plain_as(s, "carol");
+	REQUIRE(c >= 0);
+	for (size_t i = 0; i < sizeof(oper_rows) / sizeof(oper_rows[0]); i++) {
+		CHECKF(DO(c, oper_rows[i].send, oper_rows[i].want), "row %zu",
+		       i);
+		CHECKF(ts_log_wait(s, oper_rows[i].log, WAIT) == 0, "row %zu",
+		       i);
+	}
+	CHECK(DO(c, "/wall hello", "-!- wall from carol: hello"));
+	tc_close(c);
+	stop(s);
+	fixture_free(&f);
+}
+
 /* ---- -n ------------------------------------------------------------------ */
 
 /* Whether a message from outside reaches the room, by its modes. */
@@ -423,8 +465,7 @@ test_minus_n_lets_a_client_outside_the_room_send_to_it(void)
 				 ":bob!* PRIVMSG #open :row %zu", i);
 			CHECKF(IRC_NEXT(a, want), "row %zu", i);
 		} else {
-			CHECKF(IRC_NEXT(b, S "404 bob #open :*"), "row %zu",
-			       i);
+			CHECKF(IRC_NEXT(b, S "404 bob #open :*"), "row %zu", i);
 		}
 	}
 	/* A room that does not exist. */
@@ -447,9 +488,9 @@ static const struct {
     {NULL, CS "ivy :Registered : 2*UTC"},
     {"PRIVMSG ChanServ :REGISTER #ivy", CS "ivy :You must be logged in *"},
     {"PRIVMSG chanserv :DROP #club", CS "ivy :Access denied: only alice, "
-				      "the founder of #club, may do that"},
+					"the founder of #club, may do that"},
     {"PRIVMSG ChanServ :REGISTER #club", CS "ivy :#club is already "
-					 "registered to alice"},
+					    "registered to alice"},
     {"PRIVMSG ChanServ :INFO #ivy", CS "ivy :#ivy is not registered"},
     {"PRIVMSG ChanServ :REGISTER", CS "ivy :Syntax: REGISTER #room*"},
     {"PRIVMSG ChanServ :HELP", CS "ivy :ChanServ keeps registered rooms*"},
@@ -487,8 +528,9 @@ test_chanserv_answers_register_info_drop_and_help_with_notices(void)
 	irc_send(i, "NOTICE ChanServ :INFO #club");
 	CHECK(IRC_SYNC(i) == 0);
 	/* The founder drops it; ChanServ knows. */
-	CHECK(DO(a, "/unregister-room #club", "-!- #club is no longer "
-					      "registered"));
+	CHECK(DO(a, "/unregister-room #club",
+		 "-!- #club is no longer "
+		 "registered"));
 	irc_send(i, "PRIVMSG ChanServ :INFO #club");
 	CHECK(IRC_NEXT(i, CS "ivy :#club is not registered"));
 	tc_close(a);
@@ -566,6 +608,7 @@ main(int argc, char **argv)
 	RUN(test_only_a_logged_in_operator_registers_and_only_the_founder_drops);
 	RUN(test_without_a_database_rooms_cannot_be_registered);
 	RUN(test_a_server_ban_survives_a_restart_and_the_refused_client_sees_its_reason);
+	RUN(test_oper_passwords_are_checked_by_the_store);
 	RUN(test_minus_n_lets_a_client_outside_the_room_send_to_it);
 	RUN(test_chanserv_answers_register_info_drop_and_help_with_notices);
 	RUN(test_a_room_of_plain_and_irc_members_keeps_what_either_set);
