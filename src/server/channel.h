@@ -238,6 +238,9 @@ enum channel_room_op {
 	CHANNEL_ROOM_BAN_DEL = 7,  /* room, mask */
 	CHANNEL_GLINE_ADD = 8,	   /* mask, who, text = reason, at_ms */
 	CHANNEL_GLINE_DEL = 9,	   /* mask */
+	CHANNEL_ROOMS_RESET = 10,  /* forget every registered room and
+				      server ban (a respawned store: the
+				      supervisor sends them all again) */
 };
 
 #define CHANNEL_MASK_MAX 120 /* MASK_MAX */

@@ -38,7 +38,7 @@ const char store_rooms_schema[] = "CREATE TABLE registered_rooms ("
 
 /* The statements of each op: ?1 folded room, ?2 display room, ?3 who,
  * ?4 at_ms, ?5 modes, ?6 key, ?7 limit, ?8 mask, ?9 text. */
-static const char *const store_rooms_sql[][3] = {
+static const char *const store_rooms_sql[][4] = {
     [CHANNEL_ROOM_REGISTER] =
 	{"DELETE FROM room_operators WHERE room = ?1",
 	 "DELETE FROM room_bans WHERE room = ?1",
@@ -63,6 +63,10 @@ static const char *const store_rooms_sql[][3] = {
     [CHANNEL_GLINE_ADD] = {"INSERT OR REPLACE INTO server_bans (mask,"
 			   " set_by, reason, set_ms) VALUES (?8, ?3, ?9, ?4)"},
     [CHANNEL_GLINE_DEL] = {"DELETE FROM server_bans WHERE mask = ?8"},
+    [CHANNEL_ROOMS_RESET] = {"DELETE FROM room_operators",
+			     "DELETE FROM room_bans",
+			     "DELETE FROM registered_rooms",
+			     "DELETE FROM server_bans"},
 };
 
 static int
@@ -125,7 +129,7 @@ store_rooms_apply(struct store_db *db, const struct channel_store_room *m)
 	memcpy(room, m->room, sizeof(room));
 	room[sizeof(room) - 1] = '\0';
 	names_fold(room, folded, sizeof(folded));
-	for (int i = 0; i < 3 && store_rooms_sql[m->op][i]; i++)
+	for (int i = 0; i < 4 && store_rooms_sql[m->op][i]; i++)
 		if (store_rooms_run(db, store_rooms_sql[m->op][i], m, folded) <
 		    0)
 			return -EIO;

@@ -628,6 +628,9 @@ int sv_mod_gline_put(struct supervisor *sv, const char *mask, const char *by,
 const char *sv_mod_gline_reason(const struct supervisor *sv, const char *host,
 				const char *cloak);
 
+/* Tells the store every server-wide ban (sv_rooms_resync). */
+void sv_mod_gline_resync(struct supervisor *sv);
+
 /* ---- supervisor_rooms.c ---- */
 
 /* Answers CORE_ROOM_REGISTER, _DROP, _INFO and _SAY. */
@@ -673,6 +676,14 @@ size_t sv_rooms_count(const struct supervisor *sv);
 /* Tells the store a server-wide ban was set (add) or lifted. */
 void sv_rooms_gline_tell(struct supervisor *sv, int add, const char *mask,
 			 const char *by, const char *reason, int64_t at_ms);
+
+/* A respawned store is READY: it is told the whole state again (what
+ * changed while it was down is in it then). */
+void sv_rooms_resync(struct supervisor *sv);
+
+/* The account was deleted: rooms it founded are dropped, its operator
+ * entries removed. */
+void sv_rooms_account_gone(struct supervisor *sv, const char *account);
 
 void sv_rooms_free(struct supervisor *sv);
 

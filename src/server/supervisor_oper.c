@@ -255,6 +255,14 @@ sv_mod_glined(const struct supervisor *sv, const char *host, const char *cloak)
 }
 
 void
+sv_mod_gline_resync(struct supervisor *sv)
+{
+	for (unsigned i = 0; i < sv->nglines; i++)
+		sv_rooms_gline_tell(sv, 1, sv->glines[i].mask, sv->glines[i].by,
+				    sv->glines[i].reason, sv->glines[i].at_ms);
+}
+
+void
 sv_mod_free(struct supervisor *sv)
 {
 	free(sv->glines);

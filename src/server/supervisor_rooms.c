@@ -460,7 +460,58 @@ sv_rooms_request(struct supervisor *sv, struct reg_client *c,
 	}
 }
 
+/* The account was deleted: the rooms it founded are registered no more,
+ * and it runs none. */
+void
+sv_rooms_account_gone(struct supervisor *sv, const char *account)
+{
+	struct sv_room_reg *e, *next;
+	int i;
+
+	for (e = sv->rooms ? sv->rooms->all : NULL; e; e = next) {
+		next = e->next;
+		if (sv_rooms_same(e->founder, account)) {
+			log_info("%s is no longer registered: account %s is "
+				 "gone",
+				 e->name, account);
+			sv_rooms_tell(sv, e, CHANNEL_ROOM_DROP, NULL, NULL, 0);
+			sv_rooms_del(sv, e);
+		} else if ((i = sv_rooms_op_index(e, account)) >= 0) {
+			sv_rooms_tell(sv, e, CHANNEL_ROOM_OP_DEL, e->ops[i],
+				      NULL, 0);
+			memmove(e->ops[i], e->ops[i + 1],
+				(e->nops - (unsigned)i - 1) *
+				    sizeof(e->ops[0]));
+			e->nops--;
+		}
+	}
+}
+
 /* ---- start-up ------------------------------------------------------------ */
+
+void
+sv_rooms_resync(struct supervisor *sv)
+{
+	struct channel_store_room m;
+
+	memset(&m, 0, sizeof(m));
+	m.op = CHANNEL_ROOMS_RESET;
+	sv_rooms_send(sv, &m);
+	for (struct sv_room_reg *e = sv->rooms ? sv->rooms->all : NULL; e;
+	     e = e->next) {
+		sv_rooms_tell(sv, e, CHANNEL_ROOM_REGISTER, e->founder, NULL,
+			      e->at_ms);
+		sv_rooms_tell(sv, e, CHANNEL_ROOM_STATE, NULL, NULL, 0);
+		for (unsigned i = 0; i < e->nops; i++)
+			sv_rooms_tell(sv, e, CHANNEL_ROOM_OP_ADD, e->ops[i],
+				      NULL, 0);
+		for (unsigned i = 0; i < e->nbans; i++)
+			sv_rooms_tell(sv, e, CHANNEL_ROOM_BAN_ADD,
+				      e->bans[i].by, e->bans[i].mask,
+				      e->bans[i].at_ms);
+	}
+	sv_mod_gline_resync(sv);
+}
 
 void
 sv_rooms_load(struct supervisor *sv, const void *payload, int len)

@@ -496,6 +496,10 @@ sv_store_ready(struct supervisor *sv)
 	log_info("store %d: database %s open, %zu registered %s%s",
 		 (int)st->pid, sv->cfg->db_path, st->registered.used,
 		 SV_PLURAL(st->registered.used, "nickname"), topics);
+	/* A respawned store may have missed changes to registered rooms
+	 * and server bans while it was down. */
+	if (st->topics_loaded)
+		sv_rooms_resync(sv);
 	st->topics_loaded = 1;
 }
 

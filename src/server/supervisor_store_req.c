@@ -67,6 +67,7 @@ sv_store_logged_in(struct supervisor *sv, struct reg_client *c,
 static void
 sv_store_unregistered(struct supervisor *sv, const char *account)
 {
+	sv_rooms_account_gone(sv, account);
 	for (int i = 0; i < sv->cfg->client_slots; i++) {
 		struct reg_client *o = &sv->reg.clients[i];
 		if (o->id && o->account[0] &&

@@ -263,6 +263,85 @@ test_a_registered_room_keeps_its_state_while_it_is_empty(void)
 	fixture_free(&f);
 }
 
+/* The store's pid, from its "store N: database ... open" line. */
+static pid_t
+store_pid(struct ts_server *s, int nth)
+{
+	char line[512];
+	const char *p;
+
+	if (ts_log_wait_count(s, ": database ", nth, WAIT) != 0 ||
+	    ts_log_line(s, "open, ", line, sizeof(line)) != 0)
+		return -1;
+	p = strstr(line, "store ");
+	return p ? (pid_t)atoi(p + 6) : -1;
+}
+
+static void
+test_changes_made_while_the_store_is_down_are_kept_once_it_is_back(void)
+{
+	struct fixture f;
+	struct ts_server *s;
+	pid_t pid;
+	int a, b;
+
+	fixture_make(&f);
+	s = start(&f, "");
+	REQUIRE(s);
+	a = plain_account(s, "alice", 1);
+	REQUIRE(a >= 0);
+	CHECK(DO(a, "/join #back", "-!- alice joined #back"));
+	CHECK(DO(a, "/register-room", "is now registered to alice"));
+	pid = store_pid(s, 1);
+	REQUIRE(pid > 0);
+	CHECK(kill(pid, SIGKILL) == 0);
+	CHECK(ts_log_wait(s, "killed by signal 9", WAIT) == 0);
+	CHECK(DO(a, "/ban late!*@*", "-!- alice sets mode +b late!*@*"));
+	CHECK(DO(a, "/mode +m", "-!- alice sets mode +m on #back"));
+	CHECK(ts_log_wait(s, "store respawned as pid", WAIT) == 0);
+	CHECK(ts_log_wait_count(s, ": database ", 2, WAIT) == 0);
+	tc_close(a);
+	stop(s);
+
+	s = start(&f, "");
+	REQUIRE(s);
+	b = plain_as(s, "bob");
+	REQUIRE(b >= 0);
+	CHECK(DO(b, "/join #back", "-!- bob joined #back"));
+	CHECK(DO(b, "/mode", "-!- modes of #back: +mnt"));
+	CHECK(DO(b, "/bans", "-!- ban on #back: late!*@*"));
+	tc_close(b);
+	stop(s);
+	fixture_free(&f);
+}
+
+static void
+test_a_room_is_unregistered_when_its_founders_account_is_deleted(void)
+{
+	struct fixture f;
+	struct ts_server *s;
+	int a;
+
+	fixture_make(&f);
+	s = start(&f, "");
+	REQUIRE(s);
+	a = plain_account(s, "alice", 1);
+	REQUIRE(a >= 0);
+	CHECK(DO(a, "/join #gone", "-!- alice joined #gone"));
+	CHECK(DO(a, "/register-room", "is now registered to alice"));
+	CHECK(DO(a, "/unregister password-alice", "-!- "));
+	CHECK(ts_log_wait(s, "#gone is no longer registered: account alice",
+			  WAIT) == 0);
+	CHECK(DO(a, "/room-info #gone", "-!- error: #gone is not registered"));
+	tc_close(a);
+	stop(s);
+	s = start(&f, "");
+	REQUIRE(s);
+	CHECK(ts_log_wait(s, "0 registered rooms", WAIT) == 0);
+	stop(s);
+	fixture_free(&f);
+}
+
 /* ---- who may register and drop ------------------------------------------ */
 
 /* Each row: who sends what, and the line that answers it. Clients: 0
@@ -605,6 +684,8 @@ main(int argc, char **argv)
 	tl_init(argc, argv, "rooms", t_model, sizeof(t_model), suite);
 	RUN(test_a_registered_room_keeps_modes_key_bans_topic_and_operators_across_a_restart);
 	RUN(test_a_registered_room_keeps_its_state_while_it_is_empty);
+	RUN(test_changes_made_while_the_store_is_down_are_kept_once_it_is_back);
+	RUN(test_a_room_is_unregistered_when_its_founders_account_is_deleted);
 	RUN(test_only_a_logged_in_operator_registers_and_only_the_founder_drops);
 	RUN(test_without_a_database_rooms_cannot_be_registered);
 	RUN(test_a_server_ban_survives_a_restart_and_the_refused_client_sees_its_reason);
