@@ -81,7 +81,8 @@ irc_chanserv_line(struct pconn *pc, const char *text, size_t n,
 		    strncasecmp(cmd.p, irc_chanserv_cmds[i].name, cmd.n) == 0)
 			c = &irc_chanserv_cmds[i];
 	if (!c) {
-		if (cmd.n && (cmd.n != 4 || strncasecmp(cmd.p, "HELP", 4))) {
+		if (cmd.n &&
+		    (cmd.n != 4 || strncasecmp(cmd.p, "HELP", 4) != 0)) {
 			irc_chanserv_say(pc, "Unknown command %s; /msg %s HELP",
 					 irc_str(cmd), IRC_CHANSERV);
 			return 0;

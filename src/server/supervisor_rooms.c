@@ -18,7 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define SV_ROOM_OPS_MAX 32 /* operator accounts a registered room keeps */
+#define SV_ROOM_OPS_MAX 32   /* operator accounts a registered room keeps */
+#define SV_ROOMS_MAX	4096 /* registered rooms, as STORE_TOPICS_MAX */
 
 /* A registered room, whether it exists now or not. */
 struct sv_room_reg {
@@ -68,7 +69,8 @@ sv_rooms_add(struct supervisor *sv, const char *name)
 	char folded[CONFIG_ROOM_MAX + 2];
 	struct sv_room_reg *e;
 
-	if (!t || !(e = calloc(1, sizeof(*e))))
+	if (!t || t->by_name.used >= SV_ROOMS_MAX ||
+	    !(e = calloc(1, sizeof(*e))))
 		return NULL;
 	names_fold(name, folded, sizeof(folded));
 	if (strmap_put(&t->by_name, folded, e) < 0) {
@@ -391,6 +393,11 @@ sv_rooms_register(struct supervisor *sv, struct reg_client *c,
 	}
 	if (!c->account[0]) {
 		sv_reply(sv, c, CORE_ERR_NOT_LOGGED_IN, r->name, NULL, 0);
+		return;
+	}
+	if (sv_rooms_count(sv) >= SV_ROOMS_MAX) {
+		sv_reply(sv, c, CORE_ERR_SERVER_ROOMS, r->name, NULL,
+			 SV_ROOMS_MAX);
 		return;
 	}
 	if (!(e = sv_rooms_add(sv, r->name))) {
