@@ -664,6 +664,10 @@ void sv_rooms_sync(struct supervisor *sv, const struct reg_room *r);
 void sv_rooms_status(struct supervisor *sv, const struct reg_room *r,
 		     const struct reg_client *t, char sign);
 
+/* c has just logged in: it becomes an operator (announced as set by
+ * ChanServ) of the registered rooms it is in that its account runs. */
+void sv_rooms_logged_in(struct supervisor *sv, struct reg_client *c);
+
 /* Whether a room called name is registered. */
 int sv_rooms_registered(struct supervisor *sv, const char *name);
 

@@ -314,6 +314,38 @@ sv_rooms_may_join(struct supervisor *sv, struct reg_client *c, const char *name,
 	return 0;
 }
 
+void
+sv_rooms_logged_in(struct supervisor *sv, struct reg_client *c)
+{
+	char text[CONFIG_NICK_MAX + 4];
+
+	for (unsigned i = 0; i < c->nrooms; i++) {
+		struct reg_room *r = c->rooms[i];
+		uint8_t *f = registry_member_flags(&sv->reg, c, r);
+		if (!f || (*f & OUTBOX_MEMBER_OP) ||
+		    !sv_rooms_trusted(sv, c, r->name))
+			continue;
+		*f |= OUTBOX_MEMBER_OP;
+		uint64_t ids[3] = {r->mod.modes, c->id, *f};
+		snprintf(text, sizeof(text), "+o %s", c->nick);
+		/* Set by ChanServ, as IRC has it. */
+		sv_put(sv, &(struct outbox_new){
+			       .kind = OUTBOX_MODE,
+			       .target = r->id,
+			       .ids = ids,
+			       .nids = 3,
+			       .nick = outbox_str("ChanServ"),
+			       .user = outbox_str("ChanServ"),
+			       .host = outbox_str(sv->cfg->server_name),
+			       .room = outbox_str(r->name),
+			       .text = outbox_str(text),
+			   });
+		log_info("%s is an operator of registered room %s (account "
+			 "%s)",
+			 c->nick, r->name, c->account);
+	}
+}
+
 int
 sv_rooms_registered(struct supervisor *sv, const char *name)
 {

@@ -60,6 +60,7 @@ sv_store_logged_in(struct supervisor *sv, struct reg_client *c,
 	    !sv_store_same(c->nick, account) &&
 	    !registry_nick_find(&sv->reg, account))
 		(void)sv_nick_change(sv, c, account);
+	sv_rooms_logged_in(sv, c);
 	sv_reply(sv, c, CORE_OK, NULL, account, 0);
 }
 
@@ -91,8 +92,12 @@ sv_store_finish_worst(const struct supervisor *sv, const struct sv_store_req *r,
 	switch (r->op) {
 	case CORE_REGISTER:
 	case CORE_LOGIN:
-		/* The account record and the account's nickname. */
-		return 2 * moved + reply;
+		/* The account record, the account's nickname, and operator
+		 * status in the registered rooms it runs. */
+		return 2 * moved +
+		       CONFIG_ROOMS_PER_CLIENT_MAX *
+			   outbox_rec_bound(3, CONFIG_NICK_MAX + 4) +
+		       reply;
 	case CORE_UNREGISTER:
 		/* Everyone logged in to it leaves it. */
 		for (int i = 0; i < sv->cfg->client_slots; i++)

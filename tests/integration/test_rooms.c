@@ -227,6 +227,14 @@ test_a_registered_room_keeps_modes_key_bans_topic_and_operators_across_a_restart
 		   !strstr(line, "@bob"),
 	       "%s", line);
 	CHECK(DO(a, "/voice bob", "-!- alice sets mode +v bob on #keep"));
+	/* Logged out and in again while in the room: operator again. */
+	CHECK(DO(a, "/deop alice", "-!- alice sets mode -o alice on #keep"));
+	CHECK(DO(a, "/logout", "-!- you are logged out"));
+	CHECK(DO(a, "/login alice password-alice",
+		 "-!- ChanServ sets mode +o alice on #keep"));
+	CHECK(GETS(b, "-!- ChanServ sets mode +o alice on #keep"));
+	CHECK(members(b, "#keep", line, sizeof(line)));
+	CHECKF(strstr(line, "@alice"), "%s", line);
 	tc_close(a);
 	tc_close(b);
 	tc_close(c);
