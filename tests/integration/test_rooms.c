@@ -673,9 +673,16 @@ test_a_room_of_plain_and_irc_members_keeps_what_either_set(void)
 	irc_send(i, "MODE #mix b");
 	CHECK(IRC_UNTIL(i, S "367 ivy #mix troll!*@* ivy *"));
 	CHECK(IRC_NEXT(i, S "368 ivy #mix :*"));
-	a = plain_account(s, "alice", 0);
+	/* alice joins as a guest, then logs in: ChanServ makes her an
+	 * operator, as IRC sees it too. */
+	a = tc_join(s->port, NULL, 0);
 	REQUIRE(a >= 0);
-	CHECK(DO(a, "/join #mix", "-!- alice joined #mix"));
+	CHECK(DO(a, "/join #mix", " joined #mix"));
+	CHECK(IRC_UNTIL(i, ":guest* JOIN #mix*"));
+	CHECK(DO(a, "/login alice password-alice",
+		 "-!- ChanServ sets mode +o alice on #mix"));
+	CHECK(IRC_UNTIL(i, ":ChanServ!ChanServ@" IRC_SERVER " MODE #mix +o "
+			   "alice"));
 	CHECK(members(a, "#mix", line, sizeof(line)));
 	CHECKF(strstr(line, "@alice") && !strstr(line, "@ivy"), "%s", line);
 	tc_close(a);
