@@ -14,7 +14,7 @@
 
 /* Bump on any change to the types or payloads below, or to the values of
  * enum core_op_kind that requests carry. */
-#define CHANNEL_VERSION 6
+#define CHANNEL_VERSION 7
 
 enum channel_type {
 	/* 1xx: session -> supervisor */
@@ -40,21 +40,28 @@ enum channel_type {
 	/* 3xx: supervisor -> store */
 	CHANNEL_STORE_HISTORY = 300, /* struct channel_store_history */
 	CHANNEL_STORE_ACCOUNT = 301, /* struct channel_store_account */
+	CHANNEL_STORE_ROOM = 304,    /* struct channel_store_room: a change
+					to a registered room or a server ban,
+					to write (no answer) */
 
 	/* 4xx: store -> supervisor */
-	CHANNEL_STORE_READY = 400,  /* no payload: the database is open and
-				       every registered nickname was sent */
-	CHANNEL_STORE_FAILED = 401, /* struct channel_store_text: it cannot
-				       be opened; the store exits */
-	CHANNEL_STORE_DONE = 402,   /* struct channel_store_done: the oldest
-				       request is answered (its records are
-				       published in the store's outbox) */
-	CHANNEL_STORE_NICKS = 403,  /* struct channel_store_nicks */
-	CHANNEL_STORE_HEALTH = 404, /* struct channel_store_text: empty when
-				       commits work (again), else why not */
-	CHANNEL_STORE_TOPIC = 405,  /* struct channel_store_topic: a stored
-				       topic (the first store of a run
-				       only, before its READY) */
+	CHANNEL_STORE_READY = 400,     /* no payload: the database is open and
+					  every registered nickname was sent */
+	CHANNEL_STORE_FAILED = 401,    /* struct channel_store_text: it cannot
+					  be opened; the store exits */
+	CHANNEL_STORE_DONE = 402,      /* struct channel_store_done: the oldest
+					  request is answered (its records are
+					  published in the store's outbox) */
+	CHANNEL_STORE_NICKS = 403,     /* struct channel_store_nicks */
+	CHANNEL_STORE_HEALTH = 404,    /* struct channel_store_text: empty when
+					  commits work (again), else why not */
+	CHANNEL_STORE_TOPIC = 405,     /* struct channel_store_topic: a stored
+					  topic (the first store of a run
+					  only, before its READY) */
+	CHANNEL_STORE_ROOM_LOAD = 408, /* struct channel_store_room: stored
+					  registered-room state and server
+					  bans (the first store of a run
+					  only, before its READY) */
 };
 
 #define CHANNEL_DATA_MAX   1536 /* room, arg and text of one request */
@@ -167,8 +174,10 @@ struct channel_store_history {
 	char ref2[CHANNEL_REF_MAX + 1];
 };
 
-/* An account operation (op: CORE_REGISTER, LOGIN, PASSWORD, UNREGISTER).
- * The only place passwords travel: never in the rings, never logged. */
+/* An account operation (op: CORE_REGISTER, LOGIN, PASSWORD, UNREGISTER),
+ * or a server operator's password check (CORE_OPER: name = the operator,
+ * pass2 = its hash). The only place passwords travel: never in the
+ * rings, never logged. */
 struct channel_store_account {
 	uint64_t tag;
 	uint64_t client;
@@ -216,6 +225,41 @@ struct channel_store_topic {
 	char room[CHANNEL_ROOM_MAX + 1];
 	char by[CHANNEL_NICK_MAX + 1]; /* who set it */
 	char topic[CHANNEL_TOPIC_MAX + 1];
+};
+
+/* What a struct channel_store_room says. */
+enum channel_room_op {
+	CHANNEL_ROOM_REGISTER = 1, /* room, who = founder, at_ms */
+	CHANNEL_ROOM_DROP = 2,	   /* room: forget it and all it had */
+	CHANNEL_ROOM_STATE = 3,	   /* room, modes, key, limit */
+	CHANNEL_ROOM_OP_ADD = 4,   /* room, who = an operator account */
+	CHANNEL_ROOM_OP_DEL = 5,   /* room, who */
+	CHANNEL_ROOM_BAN_ADD = 6,  /* room, mask, who = set by, at_ms */
+	CHANNEL_ROOM_BAN_DEL = 7,  /* room, mask */
+	CHANNEL_GLINE_ADD = 8,	   /* mask, who, text = reason, at_ms */
+	CHANNEL_GLINE_DEL = 9,	   /* mask */
+	CHANNEL_ROOMS_RESET = 10,  /* forget every registered room and
+				      server ban (a respawned store: the
+				      supervisor sends them all again) */
+};
+
+#define CHANNEL_MASK_MAX 120 /* MASK_MAX */
+#define CHANNEL_KEY_MAX	 23  /* MODES_KEY_MAX */
+
+/* A registered room's state, one change at a time (the supervisor to
+ * the store as it happens; the store to the supervisor at start). */
+struct channel_store_room {
+	uint16_t op; /* enum channel_room_op */
+	uint16_t reserved;
+	uint32_t modes; /* MODES_* */
+	uint32_t limit;
+	uint32_t reserved2;
+	int64_t at_ms; /* wall clock */
+	char room[CHANNEL_ROOM_MAX + 1];
+	char who[CHANNEL_NICK_MAX + 1];
+	char key[CHANNEL_KEY_MAX + 1];
+	char mask[CHANNEL_MASK_MAX + 1];
+	char text[CHANNEL_REASON_MAX + 1];
 };
 
 #define CHANNEL_MSG_MAX                                                        \

@@ -39,6 +39,10 @@ core_op_name(enum core_op_kind op)
 	    [CORE_KILL] = "kill",
 	    [CORE_WALL] = "wall",
 	    [CORE_GLINE] = "gline",
+	    [CORE_ROOM_REGISTER] = "register room",
+	    [CORE_ROOM_DROP] = "drop room",
+	    [CORE_ROOM_INFO] = "room info",
+	    [CORE_ROOM_SAY] = "say from outside",
 	};
 
 	if ((unsigned)op >= sizeof(names) / sizeof(names[0]) || !names[op])
@@ -91,6 +95,10 @@ core_err_name(enum core_err err)
 	    [CORE_ERR_BAD_MASK] = "bad mask",
 	    [CORE_ERR_BAN_LIST_FULL] = "ban list full",
 	    [CORE_ERR_NO_SUCH_BAN] = "no such ban",
+	    [CORE_ERR_ROOM_REGISTERED] = "room registered",
+	    [CORE_ERR_ROOM_UNREGISTERED] = "room not registered",
+	    [CORE_ERR_NOT_FOUNDER] = "not the founder",
+	    [CORE_ERR_ROOM_SERVERS] = "the server's room",
 	};
 
 	if ((unsigned)err >= sizeof(names) / sizeof(names[0]) || !names[err])

@@ -63,6 +63,18 @@ enum core_op_kind {
 				 is given up for a guest one */
 	CORE_PASSWORD = 34,   /* arg = the old password, text = the new */
 	CORE_UNREGISTER = 35, /* text = password: deletes the account */
+	/* 36-39: registered rooms (supervisor_rooms.c) */
+	CORE_ROOM_REGISTER = 36, /* room: registers it to the client's account
+				    (a logged-in operator of it); REPLY arg =
+				    the founder */
+	CORE_ROOM_DROP = 37,	 /* room: unregisters it (its founder, or a
+				    server operator) */
+	CORE_ROOM_INFO = 38,	 /* room: REPLY arg = its founder, num =
+				    when it was registered (ms) */
+	CORE_ROOM_SAY = 39,	 /* room, text; flags OUTBOX_MSG_*: a message
+				    to a room the client is not in: refused
+				    with CORE_ERR_NOT_IN_ROOM when it is +n,
+				    CORE_ERR_CANNOT_SEND when +m or banned */
 	/* 40-59: moderation (supervisor_mod.c) */
 	CORE_MODE = 40,	  /* room; text = changes ("+o-v alice bob", modes.h);
 			     empty: OUTBOX_ROOM_INFO with its modes */
@@ -159,23 +171,28 @@ enum core_err {
 	CORE_ERR_HISTORY_REF = 48,	/* arg: an unknown message reference */
 	CORE_ERR_LOGGED_IN = 49,	/* arg: already logged in to it */
 	/* 50-69: moderation's */
-	CORE_ERR_CHANOP_NEEDED = 50, /* room: not its operator */
-	CORE_ERR_USER_NOT_IN = 51,   /* room, arg: that nick is not in it */
-	CORE_ERR_USER_ON_ROOM = 52,  /* room, arg: already in it (invite) */
-	CORE_ERR_UNKNOWN_MODE = 53,  /* room, arg = the letter */
-	CORE_ERR_ROOM_FULL = 54,     /* room (+l) */
-	CORE_ERR_INVITE_ONLY = 55,   /* room (+i) */
-	CORE_ERR_BANNED = 56,	     /* room: a ban matches the client */
-	CORE_ERR_BAD_KEY = 57,	     /* room (+k) */
-	CORE_ERR_CANNOT_SEND = 58,   /* room: +m without voice, or +n */
-	CORE_ERR_OPER_FAILED = 59,   /* wrong operator password */
-	CORE_ERR_NO_OPER_NAME = 60,  /* no such operator name */
-	CORE_ERR_NOT_OPER = 61,	     /* only server operators may */
-	CORE_ERR_MODE_ARG = 62,	     /* room, arg = the letter: its parameter
-					is missing or malformed */
-	CORE_ERR_BAD_MASK = 63,	     /* arg: not a usable mask */
-	CORE_ERR_BAN_LIST_FULL = 64, /* room, num: the most bans a room has */
-	CORE_ERR_NO_SUCH_BAN = 65,   /* room (or none: server-wide), arg */
+	CORE_ERR_CHANOP_NEEDED = 50,   /* room: not its operator */
+	CORE_ERR_USER_NOT_IN = 51,     /* room, arg: that nick is not in it */
+	CORE_ERR_USER_ON_ROOM = 52,    /* room, arg: already in it (invite) */
+	CORE_ERR_UNKNOWN_MODE = 53,    /* room, arg = the letter */
+	CORE_ERR_ROOM_FULL = 54,       /* room (+l) */
+	CORE_ERR_INVITE_ONLY = 55,     /* room (+i) */
+	CORE_ERR_BANNED = 56,	       /* room: a ban matches the client */
+	CORE_ERR_BAD_KEY = 57,	       /* room (+k) */
+	CORE_ERR_CANNOT_SEND = 58,     /* room: +m without voice, or +n */
+	CORE_ERR_OPER_FAILED = 59,     /* wrong operator password */
+	CORE_ERR_NO_OPER_NAME = 60,    /* no such operator name */
+	CORE_ERR_NOT_OPER = 61,	       /* only server operators may */
+	CORE_ERR_MODE_ARG = 62,	       /* room, arg = the letter: its parameter
+					  is missing or malformed */
+	CORE_ERR_BAD_MASK = 63,	       /* arg: not a usable mask */
+	CORE_ERR_BAN_LIST_FULL = 64,   /* room, num: the most bans a room has */
+	CORE_ERR_NO_SUCH_BAN = 65,     /* room (or none: server-wide), arg */
+	CORE_ERR_ROOM_REGISTERED = 66, /* room, arg = its founder */
+	CORE_ERR_ROOM_UNREGISTERED = 67, /* room: not registered */
+	CORE_ERR_NOT_FOUNDER = 68,	 /* room, arg = its founder */
+	CORE_ERR_ROOM_SERVERS = 69,	 /* room: the default room is the
+					    server's */
 };
 
 /* Names for logs ("join", "no such nick"; "unknown" for other values). */

@@ -1,7 +1,8 @@
 /*
  * irc_account: what the IRC front end's account files share with the
  * rest of it: irc_sasl.c (SASL PLAIN, PASS, the answers of account
- * operations) and irc_services.c (NickServ and the service table).
+ * operations), irc_services.c (NickServ and the service table) and
+ * irc_chanserv.c (ChanServ).
  * Session processes; included by irc_int.h, after struct irc_state.
  */
 #ifndef PARLEY_IRC_ACCOUNT_H
@@ -49,6 +50,29 @@ void irc_logged_in(struct pconn *pc, const char *account);
 void irc_logged_out(struct pconn *pc);
 
 /* ---- irc_services.c ---- */
+
+/* One command of a service: words are the text after its name. run
+ * returns 1 with *op filled, 0 when it answered itself, -1 for its usage. */
+struct irc_service_cmd {
+	const char *name;
+	const char *usage; /* for HELP and a wrong use */
+	int (*run)(struct pconn *pc, struct core_str words, struct core_op *op);
+};
+
+struct irc_service {
+	const char *name;
+	const struct irc_service_cmd *cmds;
+	size_t ncmds;
+	/* The REPLY of the account operation one of its commands asked for
+	 * (NULL: its operations' replies are answered elsewhere). */
+	void (*reply)(struct pconn *pc, const struct outbox_view *v);
+};
+
+/* ChanServ (irc_chanserv.c), a row of the service table. */
+extern const struct irc_service irc_chanserv;
+
+/* The next space-separated word of *s, which moves past it. */
+struct core_str irc_service_word(struct core_str *s);
 
 /* A PRIVMSG or NOTICE to target with text: if target is a service, it
  * answers (a NOTICE is swallowed) and may put an operation in *op

@@ -300,6 +300,13 @@ int irc_mode_error(struct pconn *pc, enum core_err err, const char *r,
 
 /* ---- irc_message.c ---- */
 
+/* irc_chanserv.c: the NOTICEs that answer ChanServ's operations'
+ * replies, and the refusal of a banned connection with its reason (465
+ * and ERROR). */
+void irc_chanserv_reply(struct pconn *pc, const struct outbox_view *v);
+size_t irc_refusal_reason(enum proto_refusal why, const char *reason, char *out,
+			  size_t n);
+
 int irc_cmd_privmsg(struct pconn *pc, const struct irc_msg *m,
 		    struct core_op *ops);
 int irc_cmd_tagmsg(struct pconn *pc, const struct irc_msg *m,
@@ -307,6 +314,10 @@ int irc_cmd_tagmsg(struct pconn *pc, const struct irc_msg *m,
 
 /* The REPLY of a private message's lookup. */
 void irc_message_reply(struct pconn *pc, const struct outbox_view *v);
+
+/* The answer to a message to a room the client is not in (404 unless it
+ * was a NOTICE). */
+void irc_outside_reply(struct pconn *pc, const struct outbox_view *v);
 
 /* An OUTBOX_HISTORY record: the message as it was, for clients with
  * server-time (in a batch with batch); the REPLY closes the batch. */

@@ -94,12 +94,14 @@ irc_cmd_privmsg(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 						    .text = text};
 			continue;
 		}
-		/* Rooms are +n: only members speak, so a room the client
-		 * is not in is one it cannot send to. */
+		/* A room the client is not in takes it only if it is -n:
+		 * the supervisor knows. */
 		const struct proto_room *r = proto_room_named(pc, t.p, t.n);
 		if (!r) {
-			if (!notice)
-				irc_num(pc, ERR_CANNOTSENDTOCHAN, irc_str(t));
+			ops[n++] = (struct core_op){.kind = CORE_ROOM_SAY,
+						    .flags = flags,
+						    .room = t,
+						    .text = text};
 			continue;
 		}
 		ops[n++] = (struct core_op){.kind = CORE_SAY,
@@ -178,4 +180,19 @@ irc_history_end(struct pconn *pc)
 	snprintf(ref, sizeof(ref), "h%d", st->batch_open);
 	irc_send(pc, IRC_BATCH_END, pc->env->cfg->server_name, ref);
 	st->batch_open = 0;
+}
+
+void
+irc_outside_reply(struct pconn *pc, const struct outbox_view *v)
+{
+	char room[IRC_TARGET_MAX + 1];
+
+	if (irc_state(pc)->cmd == IRC_CMD_NOTICE || v->rec->aux == CORE_OK)
+		return;
+	if (v->rec->aux == CORE_ERR_NOT_IN_ROOM)
+		irc_num(pc, ERR_CANNOTSENDTOCHAN,
+			irc_cstr(room, sizeof(room), v->room));
+	else
+		pc->proto->error(pc, (enum core_err)v->rec->aux, v->room,
+				 v->arg, 0);
 }

@@ -1,10 +1,10 @@
 /*
  * irc_services: the services an IRC client talks to with PRIVMSG, as on
  * networks with Atheme or Anope: NickServ (IDENTIFY, REGISTER, LOGOUT,
- * HELP) over the store's accounts. One table, service -> its commands;
- * another service is one more row. Session processes; pure like the rest
- * of the front end: a service answers with NOTICEs and core operations,
- * and never echoes a password.
+ * HELP) over the store's accounts, and ChanServ (irc_chanserv.c). One
+ * table, service -> its commands; another service is one more row. Session
+ * processes; pure like the rest of the front end: a service answers with
+ * NOTICEs and core operations, and never echoes a password.
  */
 #include "server/irc_int.h"
 #include "server/irc_numerics.h"
@@ -13,21 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-/* One command of a service: words are the text after its name. */
-struct irc_service_cmd {
-	const char *name;
-	const char *usage; /* for HELP and a wrong use */
-	int (*run)(struct pconn *pc, struct core_str words, struct core_op *op);
-};
-
-struct irc_service {
-	const char *name;
-	const struct irc_service_cmd *cmds;
-	size_t ncmds;
-	/* The REPLY of the operation one of its commands asked for. */
-	void (*reply)(struct pconn *pc, const struct outbox_view *v);
-};
 
 void
 irc_service_notice(struct pconn *pc, const char *svc, const char *fmt, ...)
@@ -41,8 +26,7 @@ irc_service_notice(struct pconn *pc, const char *svc, const char *fmt, ...)
 	irc_send(pc, IRC_SERVICE_NOTICE, svc, svc, irc_client(pc), text);
 }
 
-/* The next space-separated word of *s, which moves past it. */
-static struct core_str
+struct core_str
 irc_service_word(struct core_str *s)
 {
 	size_t i = 0, k;
@@ -210,9 +194,13 @@ nickserv_reply(struct pconn *pc, const struct outbox_view *v)
 
 /* ---- the table ----------------------------------------------------------- */
 
-static const struct irc_service irc_services[] = {
-    {NICKSERV, nickserv_cmds, sizeof(nickserv_cmds) / sizeof(nickserv_cmds[0]),
-     nickserv_reply},
+static const struct irc_service irc_nickserv = {
+    NICKSERV, nickserv_cmds, sizeof(nickserv_cmds) / sizeof(nickserv_cmds[0]),
+    nickserv_reply};
+
+static const struct irc_service *const irc_services[] = {
+    &irc_nickserv,
+    &irc_chanserv,
 };
 
 #define IRC_NSERVICES (sizeof(irc_services) / sizeof(irc_services[0]))
@@ -221,9 +209,9 @@ static const struct irc_service *
 irc_service_find(const char *name, size_t n)
 {
 	for (size_t i = 0; i < IRC_NSERVICES; i++)
-		if (strlen(irc_services[i].name) == n &&
-		    strncasecmp(irc_services[i].name, name, n) == 0)
-			return &irc_services[i];
+		if (strlen(irc_services[i]->name) == n &&
+		    strncasecmp(irc_services[i]->name, name, n) == 0)
+			return irc_services[i];
 	return NULL;
 }
 
@@ -256,11 +244,15 @@ irc_service_line(struct pconn *pc, struct core_str target, struct core_str text,
 		if (k < 0)
 			irc_service_notice(pc, svc->name, "Usage: %s",
 					   c->usage);
-		if (k > 0) {
+		if (k > 0 && svc->reply) {
+			/* An account operation: its answer comes back here. */
 			st->acct_via = IRC_VIA_SERVICE;
-			st->service = (int)(svc - irc_services);
-			(*nops)++;
+			for (size_t j = 0; j < IRC_NSERVICES; j++)
+				if (irc_services[j] == svc)
+					st->service = (int)j;
 		}
+		if (k > 0)
+			(*nops)++;
 		return 1;
 	}
 	irc_service_notice(pc, svc->name, "Unknown command %s; try HELP",
@@ -273,6 +265,6 @@ irc_service_reply(struct pconn *pc, const struct outbox_view *v)
 {
 	int i = irc_state(pc)->service;
 
-	if (i >= 0 && (size_t)i < IRC_NSERVICES && irc_services[i].reply)
-		irc_services[i].reply(pc, v);
+	if (i >= 0 && (size_t)i < IRC_NSERVICES && irc_services[i]->reply)
+		irc_services[i]->reply(pc, v);
 }

@@ -17,7 +17,7 @@
  * OUTBOX_VERSION on any change (all processes come from one binary, so the
  * version only guards against mistakes in this file). A record says what
  * happened, never how a protocol spells it (DESIGN.md section 9). */
-#define OUTBOX_VERSION 5
+#define OUTBOX_VERSION 6
 
 enum outbox_kind {
 	OUTBOX_PAD = 0, /* filler to the end of the ring; skipped */

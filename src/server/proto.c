@@ -42,6 +42,31 @@ proto_refusal_line(unsigned id, enum proto_refusal why, long num, char *out,
 	return p ? p->refusal(why, num, out, n) : 0;
 }
 
+size_t
+proto_refusal_reason_line(unsigned id, enum proto_refusal why,
+			  const char *reason, char *out, size_t n)
+{
+	const struct proto *p = proto_get(id);
+	char line[256];
+	size_t len, end;
+
+	if (!p)
+		return 0;
+	if (p->refusal_reason)
+		return p->refusal_reason(why, reason, out, n);
+	len = p->refusal(why, 0, line, sizeof(line));
+	if (!reason[0] || len == 0)
+		return len < n ? (memcpy(out, line, len), len) : 0;
+	end = len;
+	while (end > 0 && (line[end - 1] == '\n' || line[end - 1] == '\r'))
+		end--;
+	int k =
+	    snprintf(out, n, "%.*s (%s)%s", (int)end, line, reason, line + end);
+	if (k < 0 || n == 0)
+		return 0;
+	return (size_t)k < n ? (size_t)k : n - 1;
+}
+
 struct proto_room *
 proto_room_named(const struct pconn *pc, const char *name, size_t len)
 {

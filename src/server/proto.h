@@ -138,6 +138,10 @@ struct proto {
 	/* Pure: the line that refuses a connection (proto_refusal_line). */
 	size_t (*refusal)(enum proto_refusal why, long num, char *out,
 			  size_t n);
+	/* Pure, optional: the refusal with a reason (a server ban's);
+	 * NULL: the refusal's line with " (reason)" before its end. */
+	size_t (*refusal_reason)(enum proto_refusal why, const char *reason,
+				 char *out, size_t n);
 };
 
 /* The protocol with this id, or NULL. */
@@ -152,6 +156,11 @@ const struct proto *proto_get_by_name(const char *name);
  * supervisor, which writes it on a plaintext connection before closing. */
 size_t proto_refusal_line(unsigned id, enum proto_refusal why, long num,
 			  char *out, size_t n);
+
+/* As proto_refusal_line, with the reason the client is refused for
+ * (empty: none), as the protocol says it. Pure. */
+size_t proto_refusal_reason_line(unsigned id, enum proto_refusal why,
+				 const char *reason, char *out, size_t n);
 
 /* The room of pc with this name (ASCII case-insensitively), or NULL. */
 struct proto_room *proto_room_named(const struct pconn *pc, const char *name,

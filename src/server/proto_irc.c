@@ -620,6 +620,14 @@ irc_reply(struct pconn *pc, const struct outbox_view *v, struct core_op *ops)
 	case CORE_AWAY:
 		irc_info_reply(pc, v);
 		return 0;
+	case CORE_ROOM_REGISTER:
+	case CORE_ROOM_DROP:
+	case CORE_ROOM_INFO:
+		irc_chanserv_reply(pc, v);
+		return 0;
+	case CORE_ROOM_SAY:
+		irc_outside_reply(pc, v);
+		return 0;
 	default:
 		if (v->rec->aux != CORE_OK)
 			irc_error(pc, (enum core_err)v->rec->aux, v->room,
@@ -747,4 +755,5 @@ const struct proto proto_irc = {
     .deliver = irc_deliver,
     .event = irc_event,
     .refusal = irc_refusal,
+    .refusal_reason = irc_refusal_reason,
 };

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 enum plain_mod_cmd {
 	PM_OP,
@@ -34,6 +35,9 @@ enum plain_mod_cmd {
 	PM_GLINE,
 	PM_UNGLINE,
 	PM_GLINES,
+	PM_REGISTER_ROOM,
+	PM_DROP_ROOM,
+	PM_ROOM_INFO,
 };
 
 /* What a command takes after its optional #room: a word (a nick or a
@@ -82,6 +86,17 @@ static const struct plain_mod_command {
      "/ungline ADDRESS        lift a server ban"},
     {"glines", PM_GLINES, 0, 0, 0, NULL, "usage: /glines",
      "/glines                 list the server bans"},
+    {"register-room", PM_REGISTER_ROOM, 1, 0, 0, NULL,
+     "usage: /register-room [#room]",
+     "/register-room [#room]  register a room you run to your account: it "
+     "keeps its modes, bans, topic and operators"},
+    {"unregister-room", PM_DROP_ROOM, 1, 0, 0, NULL,
+     "usage: /unregister-room [#room]",
+     "/unregister-room [#room]  unregister your room (also /drop-room)"},
+    {"drop-room", PM_DROP_ROOM, 1, 0, 0, NULL, "usage: /drop-room [#room]",
+     "/drop-room [#room]      the same as /unregister-room"},
+    {"room-info", PM_ROOM_INFO, 1, 0, 0, NULL, "usage: /room-info [#room]",
+     "/room-info [#room]      who registered a room, and when"},
 };
 
 #define PM_NCOMMANDS                                                           \
@@ -205,6 +220,16 @@ plain_mod_room_op(const struct plain_mod_command *c, struct core_str room,
 		*op = (struct core_op){
 		    .kind = CORE_INVITE, .room = room, .arg = word};
 		return 1;
+	case PM_REGISTER_ROOM:
+		*op =
+		    (struct core_op){.kind = CORE_ROOM_REGISTER, .room = room};
+		return 1;
+	case PM_DROP_ROOM:
+		*op = (struct core_op){.kind = CORE_ROOM_DROP, .room = room};
+		return 1;
+	case PM_ROOM_INFO:
+		*op = (struct core_op){.kind = CORE_ROOM_INFO, .room = room};
+		return 1;
 	default: /* PM_MODE: the word and the text are the changes */
 		if (word.n)
 			text = plain_mod_span(word, text);
@@ -284,7 +309,8 @@ plain_mod_parse(struct pconn *pc, const char *name, size_t nlen,
 		}
 		text = plain_mod_rest(args, alen, at);
 		if ((c->need_word && !word.n) ||
-		    ((c->mode || c->cmd == PM_INVITE) && text.n)) {
+		    ((c->mode || c->cmd == PM_INVITE) && text.n) ||
+		    (c->cmd >= PM_REGISTER_ROOM && (word.n || text.n))) {
 			plain_mod_emitf(pc, "-!- error: %s", c->usage);
 			return 0;
 		}
@@ -399,6 +425,20 @@ plain_mod_ban_info(struct pconn *pc, const struct outbox_view *v)
 				(int)v->text.n, v->text.p);
 }
 
+static void
+plain_mod_room_info(struct pconn *pc, const struct outbox_view *v)
+{
+	time_t secs = (time_t)(plain_mod_id(v) / 1000);
+	char when[32];
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	plain_mod_emitf(pc, "-!- %.*s is registered to %.*s since %s",
+			(int)v->room.n, v->room.p, (int)v->arg.n, v->arg.p,
+			when);
+}
+
 /* The success of a moderation request, where the client would not see
  * otherwise that it worked. */
 static void
@@ -420,6 +460,17 @@ plain_mod_done(struct pconn *pc, const struct outbox_view *v)
 		break;
 	case CORE_KILL:
 		plain_mod_emitf(pc, "-!- killed %.*s", an, v->arg.p);
+		break;
+	case CORE_ROOM_REGISTER:
+		plain_mod_emitf(pc, "-!- %.*s is now registered to %.*s", rn,
+				v->room.p, an, v->arg.p);
+		break;
+	case CORE_ROOM_DROP:
+		plain_mod_emitf(pc, "-!- %.*s is no longer registered", rn,
+				v->room.p);
+		break;
+	case CORE_ROOM_INFO:
+		plain_mod_room_info(pc, v);
 		break;
 	case CORE_GLINE:
 		if (!an)
@@ -490,6 +541,11 @@ static const struct plain_mod_wording {
 			"$a:account or an address"},
     {CORE_ERR_BAN_LIST_FULL, "too many bans (max %N)"},
     {CORE_ERR_NO_SUCH_BAN, "no such ban: %A"},
+    {CORE_ERR_ROOM_REGISTERED, "%R is already registered to %A"},
+    {CORE_ERR_ROOM_UNREGISTERED, "%R is not registered"},
+    {CORE_ERR_NOT_FOUNDER, "only %A, the founder of %R, may do that"},
+    {CORE_ERR_ROOM_SERVERS, "%R belongs to the server: it cannot be "
+			    "registered"},
 };
 
 int

@@ -6,9 +6,11 @@
  * they came: a history request once everything before it in the timeline
  * is in the database. Its cursor only moves past what is committed or
  * being committed, so a crash resumes from the last commit and loses
- * nothing still in the rings.
+ * nothing still in the rings. What it sends before its READY is in
+ * store_start.c; its state, in store_int.h.
  */
 #include "server/store.h"
+#include "server/store_int.h"
 
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -17,6 +19,7 @@
 #include "server/store_accounts.h"
 #include "server/store_db.h"
 #include "server/store_read.h"
+#include "server/store_rooms.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -28,7 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STORE_CHANNEL_QUEUE (4u << 20)
 #define STORE_RETRY_MS	    250	 /* after a failed commit, doubling */
 #define STORE_RETRY_MAX_MS  4000 /* up to this */
 #define STORE_PRUNE_EVERY   (3600 * 1000LL)
@@ -38,50 +40,9 @@
 /* The most a page of history writes to its ring. */
 #define STORE_PAGE_BYTES(s) ((s)->shm->ring_size / 4)
 
-/* A request waiting for its turn. */
-struct store_req {
-	struct store_req *next;
-	uint16_t type; /* CHANNEL_STORE_HISTORY or _ACCOUNT */
-	union {
-		struct channel_store_history h;
-		struct channel_store_account a;
-	} u;
-};
-
-struct store {
-	struct config cfg_own; /* as started, then as reloaded */
-	const struct config *cfg;
-	struct live live;
-	struct outbox_shm *shm;
-	struct outbox_writer w;
-	unsigned producer;
-	struct loop *loop;
-	struct channel chan;
-	int wake_fd, sig_fd;
-	struct store_db *db;
-	struct store_accounts acc;
-	struct store_stats_sh *stats;
-
-	struct store_reader rd; /* where it reads, where it committed */
-	unsigned pending;	/* messages in the open batch */
-	int dirty;		/* the batch (or the position) has news */
-	long long first_ms;	/* when the batch's oldest news was read */
-
-	struct store_req *q_head, *q_tail;
-	uint64_t free_from; /* its ring, as last loaded (flow.h) */
-	int flow_asked;	    /* a CHANNEL_FLOW is unanswered */
-	int flow_wait;	    /* history waits for room in its ring */
-	int stopping;
-	int channel_dead;
-	int failing; /* commits fail: retry at retry_ms */
-	long long retry_ms, retry_delay_ms;
-	long long prune_ms;
-	int pruning; /* a prune is under way: more chunks to go */
-};
-
 /* ---- channel ------------------------------------------------------------- */
 
-static void
+void
 store_send(struct store *s, uint16_t type, const void *p, size_t len)
 {
 	if (s->channel_dead)
@@ -451,6 +412,22 @@ store_queue(struct store *s, uint16_t type, const void *payload, int len)
 	s->q_tail = r;
 }
 
+/* A registered room's change: written at once (in the open batch, if
+ * one is), never waited for by the supervisor. */
+static void
+store_room_change(struct store *s, const void *payload, int len)
+{
+	struct channel_store_room m;
+
+	if ((size_t)len != sizeof(m))
+		fatalx("store: malformed room change (%d bytes)", len);
+	memcpy(&m, payload, sizeof(m));
+	if (store_rooms_apply(s->db, &m) < 0)
+		log_warn("cannot keep a change to %s: %s",
+			 m.room[0] ? m.room : "the server bans",
+			 store_db_error(s->db));
+}
+
 /* ---- events -------------------------------------------------------------- */
 
 static void
@@ -477,6 +454,9 @@ store_on_channel(struct loop *loop, int fd, uint32_t events, void *arg)
 		case CHANNEL_STORE_HISTORY:
 		case CHANNEL_STORE_ACCOUNT:
 			store_queue(s, h.type, payload, n);
+			break;
+		case CHANNEL_STORE_ROOM:
+			store_room_change(s, payload, n);
 			break;
 		case CHANNEL_SHUTDOWN:
 			s->stopping = 1;
@@ -522,72 +502,9 @@ store_on_wake(struct loop *loop, int fd, uint32_t events, void *arg)
 
 /* ---- start-up ------------------------------------------------------------ */
 
-struct store_nicks_out {
-	struct store *s;
-	struct channel_store_nicks m;
-};
-
-static void
-store_nicks_flush(struct store_nicks_out *o)
-{
-	if (!o->m.count)
-		return;
-	store_send(o->s, CHANNEL_STORE_NICKS, &o->m,
-		   offsetof(struct channel_store_nicks, names) + o->m.len);
-	o->m.count = 0;
-	o->m.len = 0;
-}
-
-static void
-store_nick_cb(void *arg, const char *name)
-{
-	struct store_nicks_out *o = arg;
-	size_t n = strlen(name);
-
-	if (n > CHANNEL_NICK_MAX)
-		return;
-	if (o->m.len + n + 1 > sizeof(o->m.names))
-		store_nicks_flush(o);
-	memcpy(o->m.names + o->m.len, name, n);
-	o->m.names[o->m.len + n] = ' ';
-	o->m.len += (uint32_t)n + 1;
-	o->m.count++;
-}
-
-/* One stored topic to the supervisor (one that does not fit the
- * message cannot have been set: it is left out). */
-static void
-store_topic_cb(void *arg, const struct store_topic *t)
-{
-	struct channel_store_topic m;
-
-	if (t->room.n > CHANNEL_ROOM_MAX || t->topic.n > CHANNEL_TOPIC_MAX ||
-	    t->by.n > CHANNEL_NICK_MAX)
-		return;
-	memset(&m, 0, sizeof(m));
-	m.ts_ms = t->ts_ms;
-	memcpy(m.room, t->room.p, t->room.n);
-	memcpy(m.topic, t->topic.p, t->topic.n);
-	memcpy(m.by, t->by.p, t->by.n);
-	store_send(arg, CHANNEL_STORE_TOPIC, &m, sizeof(m));
-}
-
-static void
-store_fail_start(struct store *s, const char *why)
-{
-	struct channel_store_text t;
-
-	memset(&t, 0, sizeof(t));
-	snprintf(t.text, sizeof(t.text), "%s", why);
-	store_send(s, CHANNEL_STORE_FAILED, &t, sizeof(t));
-	(void)channel_flush(&s->chan);
-	_exit(1);
-}
-
 static void
 store_setup(struct store *s, const struct store_start *st)
 {
-	struct store_nicks_out nicks;
 	sigset_t mask;
 	char why[CHANNEL_REASON_MAX];
 	uint64_t tl_pos;
@@ -625,21 +542,7 @@ store_setup(struct store *s, const struct store_start *st)
 	} else {
 		store_reader_start(&s->rd, st->tl_pos, st->cursors, s->w.head);
 	}
-	memset(&nicks, 0, sizeof(nicks));
-	nicks.s = s;
-	nicks.m.op = CHANNEL_NICKS_ADD;
-	if (store_db_accounts_each(s->db, store_nick_cb, &nicks) < 0) {
-		snprintf(why, sizeof(why), "database %s: %s", s->cfg->db_path,
-			 store_db_error(s->db));
-		store_fail_start(s, why);
-	}
-	store_nicks_flush(&nicks);
-	if (st->topics && store_db_topics_each(s->db, STORE_TOPICS_MAX,
-					       store_topic_cb, s) < 0) {
-		snprintf(why, sizeof(why), "database %s: %s", s->cfg->db_path,
-			 store_db_error(s->db));
-		store_fail_start(s, why);
-	}
+	store_send_stored(s, st->topics);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)

@@ -338,6 +338,15 @@ store_accounts_run(struct store_accounts *a, struct store_db *db,
 		log_info("unregistered %s", display);
 		wrote = 1;
 		break;
+	case CORE_OPER:
+		/* name: the operator, pass: the password, pass2: the hash
+		 * the supervisor has for it (its config may be newer). */
+		if (store_verify(req->pass, req->pass2))
+			snprintf(done->name, sizeof(done->name), "%s",
+				 req->name);
+		else
+			store_done_err(done, CORE_ERR_OPER_FAILED, NULL, 0);
+		break;
 	default:
 		store_done_err(done, CORE_ERR_UNAVAILABLE, NULL, 0);
 		break;

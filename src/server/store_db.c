@@ -9,6 +9,7 @@
 #include "server/store_db.h"
 
 #include "server/store_db_int.h"
+#include "server/store_rooms.h"
 
 #include "lib/strmap.h"
 #include "server/core.h"
@@ -167,7 +168,23 @@ store_db_create(struct store_db *db)
 	if (store_db_exec(db, "BEGIN IMMEDIATE") < 0)
 		return -EIO;
 	if (store_db_exec(db, store_db_schema) < 0 ||
+	    store_db_exec(db, store_rooms_schema) < 0 ||
 	    store_db_exec(db, sql) < 0 || store_db_exec(db, "COMMIT") < 0) {
+		(void)store_db_exec(db, "ROLLBACK");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Schema 1 -> 2: the registered rooms' and server bans' tables. */
+static int
+store_db_migrate_1(struct store_db *db)
+{
+	if (store_db_exec(db, "BEGIN IMMEDIATE") < 0)
+		return -EIO;
+	if (store_db_exec(db, store_rooms_schema) < 0 ||
+	    store_db_exec(db, "PRAGMA user_version = 2") < 0 ||
+	    store_db_exec(db, "COMMIT") < 0) {
 		(void)store_db_exec(db, "ROLLBACK");
 		return -EIO;
 	}
@@ -204,6 +221,14 @@ store_db_check(struct store_db *db, const char *path, char *why, size_t n)
 			 path, app);
 		return -1;
 	}
+	if (version == 1 && store_db_migrate_1(db) < 0) {
+		snprintf(why, n,
+			 "database %s cannot be upgraded to schema %d: %s",
+			 path, STORE_DB_SCHEMA, store_db_error(db));
+		return -1;
+	}
+	if (version == 1)
+		version = STORE_DB_SCHEMA;
 	if (version != STORE_DB_SCHEMA) {
 		snprintf(why, n,
 			 "database %s has schema version %lld; this parleyd "

@@ -15,7 +15,7 @@
 
 /* "Prly": PRAGMA application_id of every parley database. */
 #define STORE_DB_APP_ID 0x50726c79
-#define STORE_DB_SCHEMA 1 /* PRAGMA user_version; bump with a migration */
+#define STORE_DB_SCHEMA 2 /* PRAGMA user_version; bump with a migration */
 
 struct store_db;
 

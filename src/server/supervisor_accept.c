@@ -36,6 +36,22 @@ sv_refuse(const struct sv_listener *l, int fd, enum proto_refusal why, long num)
 	close(fd);
 }
 
+/* A client refused by a server-wide ban: told its reason too. */
+static void
+sv_refuse_banned(const struct sv_listener *l, int fd, const char *reason)
+{
+	char line[512];
+	size_t n = 0;
+
+	l->sv->counts[METRICS_REFUSED + PROTO_REFUSE_BANNED]++;
+	if (l->transport == TRANSPORT_TCP)
+		n = proto_refusal_reason_line(l->proto, PROTO_REFUSE_BANNED,
+					      reason, line, sizeof(line));
+	if (n)
+		(void)send(fd, line, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
 /* The host others see for an address: a keyed hash of it, the same for
  * every connection from it, whatever the protocol. */
 static void
@@ -53,15 +69,17 @@ sv_admit(struct supervisor *sv, const struct sv_listener *l, int fd,
 	char addr[NET_ADDR_STRLEN], host[NET_ADDR_STRLEN];
 	int exempt = net_is_loopback(ss) && !sv->cfg->limit_loopback;
 	char cloak[OUTBOX_HOST_MAX + 1];
+	const char *why;
 	struct sv_session *s;
 	struct reg_client *c;
 
 	net_format_addr(ss, addr, sizeof(addr));
 	net_format_host(ss, host, sizeof(host));
 	sv_cloak(sv, host, cloak, sizeof(cloak));
-	if (sv_mod_glined(sv, host, cloak)) {
-		log_warn("refused %s: banned from this server", addr);
-		sv_refuse(l, fd, PROTO_REFUSE_BANNED, 0);
+	if ((why = sv_mod_gline_reason(sv, host, cloak))) {
+		log_warn("refused %s: banned from this server%s%s", addr,
+			 why[0] ? ": " : "", why);
+		sv_refuse_banned(l, fd, why);
 		return;
 	}
 	if (sv->reg.nclients >= (unsigned)sv->cfg->max_clients) {

@@ -158,6 +158,8 @@ sv_request_worst(struct supervisor *sv, const struct sv_req *q)
 			   outbox_rec_bound(2 * CONFIG_ROOMS_PER_CLIENT_MAX + 1,
 					    OUTBOX_TEXT_MAX) +
 		       reply;
+	case CORE_ROOM_SAY:
+		return outbox_rec_bound(0, OUTBOX_TEXT_MAX) + reply;
 	case CORE_KILL:
 		return SV_QUIT_BOUND +
 		       2 * outbox_rec_bound(2, OUTBOX_TEXT_MAX) + reply;

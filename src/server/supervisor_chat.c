@@ -206,6 +206,8 @@ sv_join(struct supervisor *sv, struct reg_client *c, const char *name,
 	r = registry_room_find(&sv->reg, name);
 	if (r && !registry_is_member(c, r) && !sv_mod_may_join(sv, c, r, key))
 		return;
+	if (!r && !sv_rooms_may_join(sv, c, name, key))
+		return;
 	err = registry_join(&sv->reg, c, name, &r);
 
 	if (err == -EINVAL) {
@@ -566,6 +568,10 @@ sv_op_known(enum core_op_kind op)
 	case CORE_KILL:
 	case CORE_WALL:
 	case CORE_GLINE:
+	case CORE_ROOM_REGISTER:
+	case CORE_ROOM_DROP:
+	case CORE_ROOM_INFO:
+	case CORE_ROOM_SAY:
 		return 1;
 	default:
 		return 0;
@@ -638,6 +644,12 @@ sv_request_run(struct supervisor *sv, struct reg_client *c, struct sv_req *q)
 	case CORE_WALL:
 	case CORE_GLINE:
 		sv_mod_request(sv, c, q);
+		break;
+	case CORE_ROOM_REGISTER:
+	case CORE_ROOM_DROP:
+	case CORE_ROOM_INFO:
+	case CORE_ROOM_SAY:
+		sv_rooms_request(sv, c, q);
 		break;
 	default:
 		break;

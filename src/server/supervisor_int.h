@@ -76,6 +76,7 @@ enum sv_store_state {
 };
 
 struct sv_topic;
+struct sv_rooms;
 
 /* The store process (supervisor_store.c). */
 struct sv_store {
@@ -228,6 +229,7 @@ struct supervisor {
 	unsigned motd_lines;	 /* 0: no message of the day */
 	struct sv_gline *glines; /* server-wide bans (supervisor_mod.c) */
 	unsigned nglines;
+	struct sv_rooms *rooms; /* registered rooms (supervisor_rooms.c) */
 
 	struct sv_store store;
 };
@@ -560,6 +562,13 @@ void sv_store_room_made(struct supervisor *sv, struct reg_room *r);
 /* r's topic was set or cleared: kept for when r is made again. */
 void sv_store_topic_set(struct supervisor *sv, const struct reg_room *r);
 
+/* Asks the store to check server operator name's password pass against
+ * hash (it runs yescrypt, not the supervisor); sv_oper_checked has the
+ * answer. Returns 1 if asked, 0 when the store cannot (the caller
+ * checks it itself). */
+int sv_store_oper(struct supervisor *sv, struct reg_client *c, const char *name,
+		  const char *pass, const char *hash);
+
 /* 1 if nick is registered to an account c is not logged in to. */
 int sv_store_nick_taken(const struct supervisor *sv, const struct reg_client *c,
 			const char *nick);
@@ -615,12 +624,90 @@ const char *sv_mod_who(const struct reg_client *c);
 void sv_oper_request(struct supervisor *sv, struct reg_client *c,
 		     const struct sv_req *q);
 
+/* The check of c's /oper as server operator name came to err (CORE_OK:
+ * the password matched): c becomes one, or is told; logged. */
+void sv_oper_checked(struct supervisor *sv, struct reg_client *c,
+		     const char *name, enum core_err err);
+
 /* Whether a server-wide ban matches the address host or its cloak. */
 int sv_mod_glined(const struct supervisor *sv, const char *host,
 		  const char *cloak);
 
 /* Frees the server-wide bans. */
 void sv_mod_free(struct supervisor *sv);
+
+/* Adds (or renews) the server-wide ban on mask, as the store had it.
+ * Returns 0, or -1 when there is no room for it. */
+int sv_mod_gline_put(struct supervisor *sv, const char *mask, const char *by,
+		     const char *reason, int64_t at_ms);
+
+/* The reason of the server-wide ban matching host or cloak ("" when it
+ * has none), or NULL when none matches. */
+const char *sv_mod_gline_reason(const struct supervisor *sv, const char *host,
+				const char *cloak);
+
+/* Tells the store every server-wide ban (sv_rooms_resync). */
+void sv_mod_gline_resync(struct supervisor *sv);
+
+/* ---- supervisor_rooms.c ---- */
+
+/* Answers CORE_ROOM_REGISTER, _DROP, _INFO and _SAY. */
+void sv_rooms_request(struct supervisor *sv, struct reg_client *c,
+		      const struct sv_req *q);
+
+/* c has just joined r: if r is registered, a room made anew gets its
+ * kept state, and c (through *f) operator status when logged in to its
+ * founder's or an operator account. Returns 1 if r is registered. */
+int sv_rooms_joined(struct supervisor *sv, const struct reg_client *c,
+		    struct reg_room *r, uint8_t *f);
+
+/* Whether c is logged in to the founder's or an operator account of the
+ * registered room called name: it runs it, and passes its bans, +i, +k
+ * and +l as an invited client does. */
+int sv_rooms_trusted(struct supervisor *sv, const struct reg_client *c,
+		     const char *name);
+
+/* Whether c may join the registered room called name, which does not
+ * exist now, by the state it keeps (bans, +i, +k); if not, replies with
+ * why and returns 0. 1 for a room that is not registered. */
+int sv_rooms_may_join(struct supervisor *sv, struct reg_client *c,
+		      const char *name, const char *key);
+
+/* r's modes or bans may have changed: a registered room keeps (and the
+ * store is told) what did. */
+void sv_rooms_sync(struct supervisor *sv, const struct reg_room *r);
+
+/* t's operator status in r changed (sign '+' or '-'): a registered room
+ * keeps t's account as one of its operator accounts, or no longer. */
+void sv_rooms_status(struct supervisor *sv, const struct reg_room *r,
+		     const struct reg_client *t, char sign);
+
+/* c has just logged in: it becomes an operator (announced as set by
+ * ChanServ) of the registered rooms it is in that its account runs. */
+void sv_rooms_logged_in(struct supervisor *sv, struct reg_client *c);
+
+/* Whether a room called name is registered. */
+int sv_rooms_registered(struct supervisor *sv, const char *name);
+
+/* A CHANNEL_STORE_ROOM_LOAD from the run's first store. */
+void sv_rooms_load(struct supervisor *sv, const void *payload, int len);
+
+/* How many rooms are registered. */
+size_t sv_rooms_count(const struct supervisor *sv);
+
+/* Tells the store a server-wide ban was set (add) or lifted. */
+void sv_rooms_gline_tell(struct supervisor *sv, int add, const char *mask,
+			 const char *by, const char *reason, int64_t at_ms);
+
+/* A respawned store is READY: it is told the whole state again (what
+ * changed while it was down is in it then). */
+void sv_rooms_resync(struct supervisor *sv);
+
+/* The account was deleted: rooms it founded are dropped, its operator
+ * entries removed. */
+void sv_rooms_account_gone(struct supervisor *sv, const char *account);
+
+void sv_rooms_free(struct supervisor *sv);
 
 /* ---- supervisor_info.c ---- */
 

@@ -128,8 +128,10 @@ sv_mod_may_join(struct supervisor *sv, struct reg_client *c, struct reg_room *r,
 {
 	enum core_err err = CORE_OK;
 
-	/* Server operators, and whom an operator invited, pass. */
-	if (c->oper[0] || sv_mod_invited(r, c))
+	/* Server operators, whom an operator invited, and the accounts
+	 * that run a registered room pass. */
+	if (c->oper[0] || sv_mod_invited(r, c) ||
+	    sv_rooms_trusted(sv, c, r->name))
 		return 1;
 	if (sv_mod_ban_of(r, c))
 		err = CORE_ERR_BANNED;
@@ -153,6 +155,8 @@ sv_mod_joined(struct supervisor *sv, struct reg_client *c, struct reg_room *r)
 	uint8_t *f = registry_member_flags(&sv->reg, c, r);
 
 	sv_mod_uninvite(r, c->id);
+	if (sv_rooms_joined(sv, c, r, f))
+		return f ? *f : 0;
 	if (r->nmembers != 1 || !f)
 		return f ? *f : 0;
 	/* A new room: its first member runs it, and it starts with
@@ -225,6 +229,8 @@ sv_mod_status(struct supervisor *sv, struct reg_room *r,
 	else
 		*f &= (uint8_t)~bit;
 	sv_mod_put(a, ch->sign, ch->letter, t->nick);
+	if (bit == OUTBOX_MEMBER_OP)
+		sv_rooms_status(sv, r, t, ch->sign);
 	for (unsigned i = 1; i < a->nids; i += 2)
 		if (a->ids[i] == t->id) {
 			a->ids[i + 1] = *f;
@@ -350,6 +356,7 @@ sv_mod_announce(struct supervisor *sv, const struct reg_client *c,
 
 	if (!a->nletters)
 		return;
+	sv_rooms_sync(sv, r);
 	snprintf(text, sizeof(text), "%s%s", a->letters, a->args);
 	a->ids[0] = r->mod.modes;
 	struct outbox_new m = {

@@ -1,7 +1,8 @@
 /*
  * supervisor_oper: server operators: becoming one (oper NAME HASH and a
- * crypt(3) check), /kill, /wall and server-wide bans by address (kept in
- * memory; refused at connect by supervisor_accept.c). Supervisor only.
+ * crypt(3) check, which the store runs when there is one), /kill, /wall and
+ * server-wide bans by address (kept in memory and, through supervisor_rooms.c,
+ * in the store; refused at connect by supervisor_accept.c). Supervisor only.
  * Every action is logged with who did it.
  */
 #include "lib/line.h"
@@ -28,6 +29,24 @@ struct sv_gline {
 
 /* ---- server operators ---------------------------------------------------- */
 
+void
+sv_oper_checked(struct supervisor *sv, struct reg_client *c, const char *name,
+		enum core_err err)
+{
+	if (err == CORE_ERR_OPER_FAILED)
+		log_warn("moderation: client %s (%s) failed to become server "
+			 "operator %s: wrong password",
+			 c->nick, c->addr, name);
+	if (err != CORE_OK) {
+		sv_reply(sv, c, err, NULL, NULL, 0);
+		return;
+	}
+	snprintf(c->oper, sizeof(c->oper), "%s", name);
+	log_info("moderation: client %s (%s) is now server operator %s",
+		 c->nick, c->addr, name);
+	sv_reply(sv, c, CORE_OK, NULL, NULL, 0);
+}
+
 static void
 sv_mod_oper(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 {
@@ -45,8 +64,11 @@ sv_mod_oper(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 		sv_reply(sv, c, CORE_ERR_NO_OPER_NAME, NULL, q->arg, 0);
 		return;
 	}
-	/* yescrypt takes some milliseconds of the supervisor: operators
-	 * log in rarely, and a wrong password costs as much. */
+	/* yescrypt takes tens of milliseconds: the store runs it. */
+	if (sv_store_oper(sv, c, o->name, q->text, o->hash))
+		return;
+	/* No store (--db none) or it is down: the supervisor checks it
+	 * itself, blocking its loop as long (operators log in rarely). */
 	cd = calloc(1, sizeof(*cd));
 	if (!cd) {
 		sv_reply(sv, c, CORE_ERR_UNAVAILABLE, NULL, NULL, 0);
@@ -56,17 +78,7 @@ sv_mod_oper(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 	ok = h && h[0] != '*' && strcmp(h, o->hash) == 0;
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
-	if (!ok) {
-		log_warn("moderation: client %s (%s) failed to become server "
-			 "operator %s: wrong password",
-			 c->nick, c->addr, o->name);
-		sv_reply(sv, c, CORE_ERR_OPER_FAILED, NULL, NULL, 0);
-		return;
-	}
-	snprintf(c->oper, sizeof(c->oper), "%s", o->name);
-	log_info("moderation: client %s (%s) is now server operator %s",
-		 c->nick, c->addr, o->name);
-	sv_reply(sv, c, CORE_OK, NULL, NULL, 0);
+	sv_oper_checked(sv, c, o->name, ok ? CORE_OK : CORE_ERR_OPER_FAILED);
 }
 
 static void
@@ -143,11 +155,45 @@ sv_mod_gline_list(struct supervisor *sv, struct reg_client *c)
 	sv_reply(sv, c, CORE_OK, NULL, NULL, 0);
 }
 
+static struct sv_gline *
+sv_mod_gline_find(const struct supervisor *sv, const char *mask)
+{
+	for (unsigned i = 0; i < sv->nglines; i++)
+		if (strcasecmp(sv->glines[i].mask, mask) == 0)
+			return &sv->glines[i];
+	return NULL;
+}
+
+int
+sv_mod_gline_put(struct supervisor *sv, const char *mask, const char *by,
+		 const char *reason, int64_t at_ms)
+{
+	struct sv_gline *g = sv_mod_gline_find(sv, mask);
+
+	if (!mask[0] || strlen(mask) > MASK_MAX)
+		return -1;
+	if (!g) {
+		if (sv->nglines >= SV_GLINES_MAX)
+			return -1;
+		if (!sv->glines &&
+		    !(sv->glines = calloc(SV_GLINES_MAX, sizeof(*sv->glines))))
+			return -1;
+		g = &sv->glines[sv->nglines++];
+	}
+	snprintf(g->mask, sizeof(g->mask), "%s", mask);
+	snprintf(g->by, sizeof(g->by), "%.*s", CONFIG_NICK_MAX, by);
+	snprintf(g->reason, sizeof(g->reason), "%.*s", CONFIG_REASON_MAX,
+		 reason);
+	g->at_ms = at_ms;
+	return 0;
+}
+
 static void
 sv_mod_gline(struct supervisor *sv, struct reg_client *c,
 	     const struct sv_req *q)
 {
-	char mask[MASK_MAX + 1];
+	char mask[MASK_MAX + 1], reason[CONFIG_REASON_MAX + 1];
+	const struct sv_gline *g;
 	unsigned i;
 
 	if (q->flags & CORE_GLINE_LIST) {
@@ -167,45 +213,53 @@ sv_mod_gline(struct supervisor *sv, struct reg_client *c,
 			return;
 		}
 		sv->glines[i] = sv->glines[--sv->nglines];
+		sv_rooms_gline_tell(sv, 0, mask, NULL, NULL, 0);
 		log_info("moderation: %s lifted the server ban on %s",
 			 sv_mod_who(c), mask);
 		sv_reply(sv, c, CORE_OK, NULL, mask, CORE_GLINE_REMOVE);
 		return;
 	}
-	if (i == sv->nglines) {
-		if (sv->nglines >= SV_GLINES_MAX) {
-			sv_reply(sv, c, CORE_ERR_BAN_LIST_FULL, NULL, mask,
-				 SV_GLINES_MAX);
-			return;
-		}
-		if (!sv->glines && !(sv->glines = calloc(
-					 SV_GLINES_MAX, sizeof(*sv->glines)))) {
-			sv_reply(sv, c, CORE_ERR_UNAVAILABLE, NULL, NULL, 0);
-			return;
-		}
-		sv->nglines++;
-	}
-	struct sv_gline *g = &sv->glines[i];
-	memcpy(g->mask, mask, sizeof(mask));
-	snprintf(g->by, sizeof(g->by), "%s", c->nick);
 	snprintf(
-	    g->reason, sizeof(g->reason), "%.*s",
+	    reason, sizeof(reason), "%.*s",
 	    (int)line_utf8_cut(q->text, strlen(q->text), CONFIG_REASON_MAX),
 	    q->text);
-	g->at_ms = sv_mod_now_ms();
+	if (sv_mod_gline_put(sv, mask, c->nick, reason, sv_mod_now_ms()) < 0) {
+		sv_reply(sv, c,
+			 sv->nglines >= SV_GLINES_MAX ? CORE_ERR_BAN_LIST_FULL
+						      : CORE_ERR_UNAVAILABLE,
+			 NULL, mask, SV_GLINES_MAX);
+		return;
+	}
+	g = sv_mod_gline_find(sv, mask);
+	sv_rooms_gline_tell(sv, 1, g->mask, g->by, g->reason, g->at_ms);
 	log_info("moderation: %s banned %s from the server (%s)", sv_mod_who(c),
 		 mask, q->text[0] ? q->text : "no reason");
 	sv_reply(sv, c, CORE_OK, NULL, mask, 0);
 }
 
-int
-sv_mod_glined(const struct supervisor *sv, const char *host, const char *cloak)
+const char *
+sv_mod_gline_reason(const struct supervisor *sv, const char *host,
+		    const char *cloak)
 {
 	for (unsigned i = 0; i < sv->nglines; i++)
 		if (mask_glob(sv->glines[i].mask, host) ||
 		    mask_glob(sv->glines[i].mask, cloak))
-			return 1;
-	return 0;
+			return sv->glines[i].reason;
+	return NULL;
+}
+
+int
+sv_mod_glined(const struct supervisor *sv, const char *host, const char *cloak)
+{
+	return sv_mod_gline_reason(sv, host, cloak) != NULL;
+}
+
+void
+sv_mod_gline_resync(struct supervisor *sv)
+{
+	for (unsigned i = 0; i < sv->nglines; i++)
+		sv_rooms_gline_tell(sv, 1, sv->glines[i].mask, sv->glines[i].by,
+				    sv->glines[i].reason, sv->glines[i].at_ms);
 }
 
 void

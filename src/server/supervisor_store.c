@@ -85,6 +85,7 @@ sv_store_teardown(struct supervisor *sv)
 	strmap_free(&st->registered);
 	strmap_free(&st->staging);
 	strmap_free(&st->topics);
+	sv_rooms_free(sv);
 	for (struct sv_topic *t = st->topic_list, *next; t; t = next) {
 		next = t->next;
 		free(t);
@@ -476,7 +477,7 @@ static void
 sv_store_ready(struct supervisor *sv)
 {
 	struct sv_store *st = &sv->store;
-	char topics[48] = "";
+	char topics[96] = "";
 
 	if (st->state != SV_STORE_STARTING) {
 		sv_store_bad(sv, "READY twice");
@@ -490,11 +491,19 @@ sv_store_ready(struct supervisor *sv)
 	st->state = SV_STORE_UP;
 	st->health[0] = '\0';
 	if (!st->topics_loaded)
-		snprintf(topics, sizeof(topics), ", %zu stored %s",
-			 st->topics.used, SV_PLURAL(st->topics.used, "topic"));
+		snprintf(topics, sizeof(topics),
+			 ", %zu stored %s, %zu registered %s, %u server %s",
+			 st->topics.used, SV_PLURAL(st->topics.used, "topic"),
+			 sv_rooms_count(sv),
+			 SV_PLURAL(sv_rooms_count(sv), "room"), sv->nglines,
+			 SV_PLURAL(sv->nglines, "ban"));
 	log_info("store %d: database %s open, %zu registered %s%s",
 		 (int)st->pid, sv->cfg->db_path, st->registered.used,
 		 SV_PLURAL(st->registered.used, "nickname"), topics);
+	/* A respawned store may have missed changes to registered rooms
+	 * and server bans while it was down. */
+	if (st->topics_loaded)
+		sv_rooms_resync(sv);
 	st->topics_loaded = 1;
 }
 
@@ -571,6 +580,9 @@ sv_store_on_channel(struct loop *loop, int fd, uint32_t events, void *arg)
 			break;
 		case CHANNEL_STORE_TOPIC:
 			sv_store_topic_load(sv, payload, n);
+			break;
+		case CHANNEL_STORE_ROOM_LOAD:
+			sv_rooms_load(sv, payload, n);
 			break;
 		default:
 			sv_store_bad(sv, "unexpected message");

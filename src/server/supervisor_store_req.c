@@ -60,6 +60,7 @@ sv_store_logged_in(struct supervisor *sv, struct reg_client *c,
 	    !sv_store_same(c->nick, account) &&
 	    !registry_nick_find(&sv->reg, account))
 		(void)sv_nick_change(sv, c, account);
+	sv_rooms_logged_in(sv, c);
 	sv_reply(sv, c, CORE_OK, NULL, account, 0);
 }
 
@@ -67,6 +68,7 @@ sv_store_logged_in(struct supervisor *sv, struct reg_client *c,
 static void
 sv_store_unregistered(struct supervisor *sv, const char *account)
 {
+	sv_rooms_account_gone(sv, account);
 	for (int i = 0; i < sv->cfg->client_slots; i++) {
 		struct reg_client *o = &sv->reg.clients[i];
 		if (o->id && o->account[0] &&
@@ -90,8 +92,12 @@ sv_store_finish_worst(const struct supervisor *sv, const struct sv_store_req *r,
 	switch (r->op) {
 	case CORE_REGISTER:
 	case CORE_LOGIN:
-		/* The account record and the account's nickname. */
-		return 2 * moved + reply;
+		/* The account record, the account's nickname, and operator
+		 * status in the registered rooms it runs. */
+		return 2 * moved +
+		       CONFIG_ROOMS_PER_CLIENT_MAX *
+			   outbox_rec_bound(3, CONFIG_NICK_MAX + 4) +
+		       reply;
 	case CORE_UNREGISTER:
 		/* Everyone logged in to it leaves it. */
 		for (int i = 0; i < sv->cfg->client_slots; i++)
@@ -130,6 +136,9 @@ sv_store_finish(struct supervisor *sv, const struct sv_store_req *r,
 	case CORE_HISTORY:
 		sv_reply(sv, c, err, r->room_name, d->arg,
 			 err == CORE_OK ? d->count : d->num);
+		return;
+	case CORE_OPER:
+		sv_oper_checked(sv, c, r->room_name, err);
 		return;
 	default:
 		break;
@@ -300,6 +309,31 @@ sv_store_account_op(struct supervisor *sv, struct reg_client *c,
 			  &m.tag) < 0)
 		sv_reply(sv, c, CORE_ERR_STORE_DOWN, NULL, NULL, 0);
 	explicit_bzero(&m, sizeof(m));
+}
+
+int
+sv_store_oper(struct supervisor *sv, struct reg_client *c, const char *name,
+	      const char *pass, const char *hash)
+{
+	struct sv_store_req r = {.client = c->id, .op = CORE_OPER};
+	struct channel_store_account m;
+	int sent;
+
+	if (sv_store_unavailable(sv) != CORE_OK ||
+	    strlen(hash) >= sizeof(m.pass2) || strlen(pass) >= sizeof(m.pass))
+		return 0;
+	memset(&m, 0, sizeof(m));
+	m.client = c->id;
+	m.op = CORE_OPER;
+	sv_store_copy(m.name, sizeof(m.name), name);
+	sv_store_copy(m.pass, sizeof(m.pass), pass);
+	sv_store_copy(m.pass2, sizeof(m.pass2), hash);
+	sv_store_copy(r.room_name, sizeof(r.room_name), name);
+	sv_store_host(c->addr, m.addr, sizeof(m.addr));
+	sent = sv_store_send(sv, &r, CHANNEL_STORE_ACCOUNT, &m, sizeof(m),
+			     &m.tag) == 0;
+	explicit_bzero(&m, sizeof(m));
+	return sent;
 }
 
 static void

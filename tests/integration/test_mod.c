@@ -391,13 +391,14 @@ test_a_server_operator_kills_walls_and_bans_an_address(void)
 			   "abuse)"));
 	d = tc_connect(s->port);
 	REQUIRE(d >= 0);
-	CHECK(IRC_PLAIN_GETS(d, "-!- you are banned from this server"));
+	CHECK(IRC_PLAIN_GETS(d, "-!- you are banned from this server (abuse)"));
 	CHECK(tc_wait_eof(d, WAIT) == 0);
 	tc_close(d);
 	d = irc_connect(s);
 	REQUIRE(d >= 0);
+	CHECK(IRC_NEXT(d, "465 * :You are banned from this server (abuse)"));
 	CHECK(IRC_NEXT(d, "ERROR :Closing link: You are banned from this "
-			  "server"));
+			  "server (abuse)"));
 	tc_close(d);
 	tc_send(a, "/msg carol still here\n");
 	CHECK(IRC_PLAIN_GETS(c, "*alice* still here"));

@@ -3,15 +3,19 @@
  * real SQLite file: history references, password rules, the failed-login
  * buckets, yescrypt hashes, and store_db's selectors (LATEST, BEFORE,
  * AFTER, AROUND, BETWEEN by sequence number, message id and time), its
- * position round trip and its duplicate message ids, as tables.
+ * position round trip and its duplicate message ids, registered rooms
+ * and server bans (store_rooms) and the schema 1 -> 2 migration, as
+ * tables.
  */
 #include "server/core.h"
 #include "server/store_accounts.h"
 #include "server/store_db.h"
+#include "server/store_rooms.h"
 
 #include "../testlib.h"
 
 #include <errno.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,6 +361,167 @@ test_stored_topics_come_back_newest_first_without_cleared_ones(void)
 	t_db_close(&t);
 }
 
+/* ---- registered rooms ---------------------------------------------------- */
+
+struct t_rooms {
+	char got[1024];
+	size_t n;
+};
+
+/* Each stored change as "op:room:who:modes/key/limit:mask:text". */
+static void
+t_rooms_cb(void *arg, const struct channel_store_room *m)
+{
+	struct t_rooms *g = arg;
+
+	g->n += (size_t)snprintf(g->got + g->n, sizeof(g->got) - g->n,
+				 "%s%u:%s:%s:%u/%s/%u:%s:%s", g->n ? " " : "",
+				 m->op, m->room, m->who, m->modes, m->key,
+				 m->limit, m->mask, m->text);
+}
+
+static void
+t_room_apply(struct store_db *db, uint16_t op, const char *room,
+	     const char *who, unsigned modes, const char *key, unsigned limit,
+	     const char *mask, const char *text)
+{
+	struct channel_store_room m;
+
+	memset(&m, 0, sizeof(m));
+	m.op = op;
+	m.modes = modes;
+	m.limit = limit;
+	m.at_ms = 1000;
+	snprintf(m.room, sizeof(m.room), "%s", room);
+	snprintf(m.who, sizeof(m.who), "%s", who);
+	snprintf(m.key, sizeof(m.key), "%s", key);
+	snprintf(m.mask, sizeof(m.mask), "%s", mask);
+	snprintf(m.text, sizeof(m.text), "%s", text);
+	CHECKF(store_rooms_apply(db, &m) == 0, "op %u on %s", op, room);
+}
+
+/* The changes, in order, and what reading back gives after each step. */
+static const struct {
+	uint16_t op;
+	const char *room, *who;
+	unsigned modes;
+	const char *key;
+	unsigned limit;
+	const char *mask, *text, *want;
+} t_room_rows[] = {
+    {CHANNEL_ROOM_REGISTER, "#Keep", "alice", 0, "", 0, "", "",
+     "1:#Keep:alice:0//0:: 3:#Keep::0//0::"},
+    {CHANNEL_ROOM_STATE, "#keep", "", 0x62, "sesame", 5, "", "",
+     "1:#Keep:alice:0//0:: 3:#Keep::98/sesame/5::"},
+    {CHANNEL_ROOM_OP_ADD, "#KEEP", "carol", 0, "", 0, "", "",
+     "1:#Keep:alice:0//0:: 3:#Keep::98/sesame/5:: 4:#Keep:carol:0//0::"},
+    {CHANNEL_ROOM_BAN_ADD, "#keep", "alice", 0, "", 0, "spam!*@*", "",
+     "1:#Keep:alice:0//0:: 3:#Keep::98/sesame/5:: 4:#Keep:carol:0//0:: "
+     "6:#Keep:alice:0//0:spam!*@*:"},
+    /* A mask in another case is the same ban. */
+    {CHANNEL_ROOM_BAN_DEL, "#keep", "", 0, "", 0, "SPAM!*@*", "",
+     "1:#Keep:alice:0//0:: 3:#Keep::98/sesame/5:: 4:#Keep:carol:0//0::"},
+    {CHANNEL_ROOM_OP_DEL, "#keep", "Carol", 0, "", 0, "", "",
+     "1:#Keep:alice:0//0:: 3:#Keep::98/sesame/5::"},
+    /* Nothing is kept for a room that is not registered. */
+    {CHANNEL_ROOM_OP_ADD, "#other", "dave", 0, "", 0, "", "",
+     "1:#Keep:alice:0//0:: 3:#Keep::98/sesame/5::"},
+    {CHANNEL_GLINE_ADD, "", "oper", 0, "", 0, "10.0.0.*", "go away",
+     "1:#Keep:alice:0//0:: 3:#Keep::98/sesame/5:: 8::oper:0//0:10.0.0.*:go "
+     "away"},
+    {CHANNEL_ROOM_BAN_ADD, "#keep", "alice", 0, "", 0, "x!*@*", "",
+     "1:#Keep:alice:0//0:: 3:#Keep::98/sesame/5:: "
+     "6:#Keep:alice:0//0:x!*@*: 8::oper:0//0:10.0.0.*:go away"},
+    {CHANNEL_ROOM_DROP, "#keep", "", 0, "", 0, "", "",
+     "8::oper:0//0:10.0.0.*:go away"},
+    {CHANNEL_GLINE_DEL, "", "", 0, "", 0, "10.0.0.*", "", ""},
+};
+
+static void
+test_registered_rooms_and_server_bans_are_kept_change_by_change(void)
+{
+	struct channel_store_room bad;
+	struct t_db t;
+
+	REQUIRE(t_db_open(&t) == 0);
+	for (int batch = 0; batch < 2; batch++) {
+		/* Outside a batch, then inside one (committed at the end). */
+		if (batch)
+			REQUIRE(store_db_begin(t.db) == 0);
+		for (size_t i = 0;
+		     i < sizeof(t_room_rows) / sizeof(t_room_rows[0]); i++) {
+			struct t_rooms g = {.n = 0};
+			t_room_apply(t.db, t_room_rows[i].op,
+				     t_room_rows[i].room, t_room_rows[i].who,
+				     t_room_rows[i].modes, t_room_rows[i].key,
+				     t_room_rows[i].limit, t_room_rows[i].mask,
+				     t_room_rows[i].text);
+			g.got[0] = '\0';
+			CHECK(store_rooms_each(t.db, t_rooms_cb, &g) == 0);
+			CHECKF(strcmp(g.got, t_room_rows[i].want) == 0,
+			       "batch %d row %zu: got \"%s\", want \"%s\"",
+			       batch, i, g.got, t_room_rows[i].want);
+		}
+		if (batch) {
+			uint64_t cursors[1] = {0};
+			CHECK(store_db_commit(t.db, 1, 0, cursors, 1) == 0);
+		}
+	}
+	memset(&bad, 0, sizeof(bad));
+	bad.op = 42;
+	CHECK(store_rooms_apply(t.db, &bad) == -EINVAL);
+	t_db_close(&t);
+}
+
+static long long
+t_sql_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+test_a_schema_1_database_is_migrated_and_keeps_its_accounts(void)
+{
+	char why[256];
+	struct t_db t;
+
+	REQUIRE(t_db_open(&t) == 0);
+	REQUIRE(store_db_begin(t.db) == 0);
+	CHECK(store_db_account_add(t.db, "alice", "$y$hash", 1000) == 0);
+	uint64_t cursors[1] = {0};
+	CHECK(store_db_commit(t.db, 1, 0, cursors, 1) == 0);
+	store_db_close(t.db);
+	/* As schema 1 left it: without the new tables. */
+	CHECK(t_sql_int(t.path, "SELECT count(*) FROM accounts") == 1);
+	t_sql_int(t.path, "DROP TABLE registered_rooms");
+	t_sql_int(t.path, "DROP TABLE room_operators");
+	t_sql_int(t.path, "DROP TABLE room_bans");
+	t_sql_int(t.path, "DROP TABLE server_bans");
+	t_sql_int(t.path, "PRAGMA user_version = 1");
+	CHECK(t_sql_int(t.path, "PRAGMA user_version") == 1);
+	t.db = store_db_open(t.path, why, sizeof(why));
+	CHECKF(t.db != NULL, "%s", why);
+	REQUIRE(t.db != NULL);
+	CHECK(t_sql_int(t.path, "PRAGMA user_version") == STORE_DB_SCHEMA);
+	CHECK(t_sql_int(t.path, "SELECT count(*) FROM accounts") == 1);
+	t_room_apply(t.db, CHANNEL_ROOM_REGISTER, "#new", "alice", 0, "", 0, "",
+		     "");
+	CHECK(t_sql_int(t.path, "SELECT count(*) FROM registered_rooms") == 1);
+	t_db_close(&t);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -369,5 +534,7 @@ main(int argc, char **argv)
 	RUN(test_history_selectors_pick_their_messages_oldest_first);
 	RUN(test_a_commit_keeps_its_position_and_a_stored_msgid_is_skipped);
 	RUN(test_stored_topics_come_back_newest_first_without_cleared_ones);
+	RUN(test_registered_rooms_and_server_bans_are_kept_change_by_change);
+	RUN(test_a_schema_1_database_is_migrated_and_keeps_its_accounts);
 	return tl_summary("unit_store");
 }
