@@ -34,6 +34,7 @@
 #define RPL_NOWAWAY	  "306 :You have been marked as being away"
 #define RPL_WHOISUSER	  "311 %s %s %s * :%s"
 #define RPL_WHOISSERVER	  "312 %s %s :%s"
+#define RPL_WHOISOPERATOR "313 %s :is an IRC operator"
 #define RPL_ENDOFWHO	  "315 %s :End of WHO list"
 #define RPL_WHOISIDLE	  "317 %s %lld %lld :seconds idle, signon time"
 #define RPL_ENDOFWHOIS	  "318 %s :End of /WHOIS list"

@@ -159,6 +159,7 @@ sv_user_info(struct supervisor *sv, const struct reg_client *asker,
 		   .kind = OUTBOX_USER_INFO,
 		   .aux = (uint16_t)((m->away[0] ? OUTBOX_MEMBER_AWAY : 0) |
 				     (m->secure ? OUTBOX_USER_SECURE : 0) |
+				     (m->oper[0] ? OUTBOX_USER_OPER : 0) |
 				     (r ? sv_mod_member_bits(sv, m, r) : 0)),
 		   .target = asker->id,
 		   .ids = ids,
@@ -216,6 +217,7 @@ sv_whois(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 {
 	struct reg_client *m = sv_visible(sv, q->arg);
 	char rooms[CONFIG_ROOMS_PER_CLIENT_MAX * (CONFIG_ROOM_MAX + 2)];
+	uint64_t bits[CONFIG_ROOMS_PER_CLIENT_MAX];
 	size_t len = 0;
 
 	if (!m) {
@@ -223,13 +225,17 @@ sv_whois(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 		return;
 	}
 	sv_user_info(sv, c, m, NULL);
-	for (unsigned i = 0; i < m->nrooms; i++)
+	for (unsigned i = 0; i < m->nrooms; i++) {
 		len +=
 		    (size_t)snprintf(rooms + len, sizeof(rooms) - len, "%s%s",
 				     len ? " " : "", m->rooms[i]->name);
+		bits[i] = sv_mod_member_bits(sv, m, m->rooms[i]);
+	}
 	sv_put(sv, &(struct outbox_new){
 		       .kind = OUTBOX_USER_ROOMS,
 		       .target = c->id,
+		       .ids = bits,
+		       .nids = m->nrooms,
 		       .nick = outbox_str(m->nick),
 		       .text = {rooms, len},
 		   });
