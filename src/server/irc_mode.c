@@ -252,6 +252,8 @@ irc_mode_reply(struct pconn *pc, const struct outbox_view *v)
 		break;
 	case CORE_OPER:
 		irc_num(pc, RPL_YOUREOPER);
+		/* Modern IRC: the new user mode follows 381. */
+		irc_send(pc, ":%s MODE %s :+o", pc->nick, pc->nick);
 		break;
 	case CORE_GLINE:
 		if (!arg[0])
