@@ -288,7 +288,9 @@ irc_user_info(struct pconn *pc, const struct outbox_view *v)
 			(long long)(irc_id(v, 0) / 1000));
 		break;
 	case IRC_CMD_USERHOST:
-		snprintf(item, sizeof(item), "%s=%c%s@%s", nick,
+		/* nick*=+user@host: * for a server operator. */
+		snprintf(item, sizeof(item), "%s%s=%c%s@%s", nick,
+			 aux & OUTBOX_USER_OPER ? "*" : "",
 			 v->text.n ? '-' : '+', user, host);
 		irc_collect(st, item);
 		break;
