@@ -1,0 +1,215 @@
+/*
+ * Integration tests of where parleyd's IRC once differed from what an IRC
+ * conformance suite (irctest's server tests, after the Modern IRC
+ * documents) expects: each row is a line a client sends, the lines it or
+ * another client must get next, and a line that must not come before the
+ * server answers a PING. Runs the real parleyd in both process models.
+ */
+#include "../irc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define S    ":" IRC_SERVER " "
+#define WAIT IRC_WAIT_MS
+
+/* parleyd --hash-password for "secret" (yescrypt). */
+#define OPER_HASH                                                              \
+	"$y$j9T$DCK4CeYpeL5hTRFN173hA/$OISrJD4iyquoQqAcpUhR09nuE9spAE.BIisVJS/eRf4"
+#define OPER_ARGS "--oper operuser:" OPER_HASH
+
+static char t_model[256];
+
+/* One row: who sends send; then each want (client, pattern) comes next,
+ * in order; then, up to the PONG of a PING, no line of client never_who
+ * matches never (NULL: not checked). */
+struct conform_row {
+	const char *irctest; /* the irctest case it stands for */
+	int who;
+	const char *send;
+	struct irc_want want[6];
+	int never_who;
+	const char *never;
+};
+
+static int
+conform_run(const int *fds, const struct conform_row *rows, size_t n)
+{
+	int ok = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct conform_row *r = &rows[i];
+		struct irc_step step = {.who = r->who, .send = r->send};
+		int matching = 0;
+
+		memcpy(step.want, r->want, sizeof(r->want));
+		if (!CHECKF(irc_exchange_at(__FILE__, __LINE__, fds, &step, 1),
+			    "%s: %s", r->irctest, r->send)) {
+			ok = 0;
+			continue;
+		}
+		if (!r->never)
+			continue;
+		if (!CHECKF(irc_sync_at(__FILE__, __LINE__, fds[r->never_who],
+					r->never, &matching) >= 0 &&
+				matching == 0,
+			    "%s: %s: \"%s\" came %d time(s)", r->irctest,
+			    r->send, r->never, matching))
+			ok = 0;
+	}
+	return ok;
+}
+
+/* coolNick (user myusernam) makes #chan, otherNick joins it; both are
+ * then quiet. */
+static int
+conform_pair(struct ts_server *s, int *fds)
+{
+	fds[0] = irc_connect(s);
+	fds[1] = fds[0] >= 0 ? irc_login(s, "otherNick", NULL) : -1;
+	if (!CHECK(fds[0] >= 0 && fds[1] >= 0))
+		return 0;
+	irc_send(fds[0], "NICK coolNick");
+	irc_send(fds[0], "USER myusernam 0 * :My UniqueReal Name");
+	irc_send(fds[0], "JOIN #chan");
+	if (!CHECK(IRC_UNTIL(fds[0], S "366 coolNick #chan *")))
+		return 0;
+	irc_send(fds[1], "JOIN #chan");
+	return CHECK(IRC_UNTIL(fds[1], S "366 otherNick #chan *")) &&
+	       CHECK(IRC_UNTIL(fds[0], ":otherNick!*@* JOIN #chan")) &&
+	       CHECK(IRC_SYNC(fds[0]) >= 0) && CHECK(IRC_SYNC(fds[1]) >= 0);
+}
+
+static void
+test_whois_lists_each_room_with_the_clients_prefix(void)
+{
+	struct ts_server *s = irc_start(t_model, "");
+	int fds[2] = {-1, -1};
+	static const struct conform_row rows[] = {
+	    {"whois.py testWhoisNumerics[normal]: 319 is @#chan",
+	     1,
+	     "WHOIS coolNick",
+	     {{1, S "311 otherNick coolNick ~myusernam *.parley * "
+		    ":My UniqueReal Name"},
+	      {1, S "312 otherNick coolNick " IRC_SERVER " :*"},
+	      {1, S "317 otherNick coolNick * * :*"},
+	      {1, S "319 otherNick coolNick :@#chan"},
+	      {1, S "318 otherNick coolNick :End of /WHOIS list"}},
+	     1,
+	     S "313 *"},
+	    {"whois.py: a member without status has no prefix",
+	     0,
+	     "WHOIS otherNick",
+	     {{0, S "311 coolNick otherNick *"},
+	      {0, S "312 *"},
+	      {0, S "317 *"},
+	      {0, S "319 coolNick otherNick :#chan"},
+	      {0, S "318 coolNick otherNick :*"}},
+	     0,
+	     NULL},
+	    {"multi_prefix.py: voice shows +",
+	     0,
+	     "MODE #chan +v otherNick",
+	     {{0, ":coolNick!*@* MODE #chan +v otherNick"},
+	      {1, ":coolNick!*@* MODE #chan +v otherNick"}},
+	     0,
+	     NULL},
+	    {"whois.py: a voiced member is +#chan",
+	     0,
+	     "WHOIS otherNick",
+	     {{0, S "311 *"},
+	      {0, S "312 *"},
+	      {0, S "317 *"},
+	      {0, S "319 coolNick otherNick :+#chan"},
+	      {0, S "318 *"}},
+	     0,
+	     NULL},
+	};
+
+	REQUIRE(s);
+	if (conform_pair(s, fds))
+		CHECK(conform_run(fds, rows, sizeof(rows) / sizeof(rows[0])));
+	tc_close(fds[0]);
+	tc_close(fds[1]);
+	ts_free(s);
+}
+
+static void
+test_a_server_operator_is_told_and_shown_as_modern_irc_says(void)
+{
+	struct ts_server *s = irc_start(t_model, OPER_ARGS);
+	int fds[2] = {-1, -1};
+	static const struct conform_row rows[] = {
+	    {"oper.py testOperSuccess: 381, then one MODE +o",
+	     0,
+	     "OPER operuser secret",
+	     {{0, S "381 coolNick :You are now an IRC operator"},
+	      {0, ":coolNick MODE coolNick :+o"}},
+	     0,
+	     "* MODE *"},
+	    {"oper.py testOperFailure: no 381",
+	     1,
+	     "OPER operuser wrong",
+	     {{1, S "464 otherNick :*"}},
+	     1,
+	     "* 381 *"},
+	    {"who.py testWhoNickOper: H*",
+	     1,
+	     "WHO coolNick",
+	     {{1, S "352 otherNick * ~myusernam *.parley " IRC_SERVER
+		    " coolNick H* :0 My UniqueReal Name"},
+	      {1, S "315 otherNick coolNick :End of WHO list"}},
+	     0,
+	     NULL},
+	    {"who.py testWhoNickOper[mask]", 1, "WHO coolni*",
+	     {{1, S "352 otherNick * * coolNick H* :*"}, {1, S "315 *"}},
+	     0, NULL},
+	    {"whois.py testWhoisNumerics[oper]: 313",
+	     1,
+	     "WHOIS coolNick",
+	     {{1, S "311 *"},
+	      {1, S "312 *"},
+	      {1, S "313 otherNick coolNick :is an IRC operator"},
+	      {1, S "317 *"},
+	      {1, S "319 otherNick coolNick :@#chan"},
+	      {1, S "318 *"}},
+	     0,
+	     NULL},
+	    {"away.py", 0, "AWAY :be right back",
+	     {{0, S "306 coolNick :*"}}, 0, NULL},
+	    {"who.py testWhoNickAwayAndOper: G*@ in the room",
+	     1,
+	     "WHO #chan",
+	     {{1, S "352 otherNick #chan ~myusernam * " IRC_SERVER
+		    " coolNick G*@ :0 My UniqueReal Name"},
+	      {1, S "352 otherNick #chan * otherNick H :0 *"},
+	      {1, S "315 otherNick #chan :End of WHO list"}},
+	     0,
+	     NULL},
+	    {"Modern USERHOST: * for an operator, - when away",
+	     1,
+	     "USERHOST coolNick otherNick",
+	     {{1, S "302 otherNick :coolNick*=-~myusernam@*.parley "
+		    "otherNick=+*"}},
+	     0,
+	     NULL},
+	};
+
+	REQUIRE(s);
+	if (conform_pair(s, fds))
+		CHECK(conform_run(fds, rows, sizeof(rows) / sizeof(rows[0])));
+	tc_close(fds[0]);
+	tc_close(fds[1]);
+	ts_free(s);
+}
+
+int
+main(int argc, char **argv)
+{
+	char suite[64];
+
+	tl_init(argc, argv, "irc_conform", t_model, sizeof(t_model), suite);
+	RUN(test_whois_lists_each_room_with_the_clients_prefix);
+	RUN(test_a_server_operator_is_told_and_shown_as_modern_irc_says);
+	return tl_summary(suite);
+}
