@@ -159,6 +159,26 @@ irc_cmd_time(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 	return 0;
 }
 
+/* INFO [server]: a few 371 lines and 374; 402 for another server. */
+int
+irc_cmd_info(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
+{
+	const char *server = pc->env->cfg->server_name;
+
+	(void)ops;
+	if (m->nparams && m->params[0].n) {
+		const char *target = irc_str(m->params[0]);
+		if (!names_mask_match(target, server)) {
+			irc_num(pc, ERR_NOSUCHSERVER, target);
+			return 0;
+		}
+	}
+	irc_num(pc, RPL_INFO, "parley-" PARLEY_VERSION);
+	irc_num(pc, RPL_INFO, "a chat server for plain, IRC and web clients");
+	irc_num(pc, RPL_ENDOFINFO);
+	return 0;
+}
+
 int
 irc_cmd_away(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 {

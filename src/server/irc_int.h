@@ -79,6 +79,7 @@ enum irc_cmd {
 	IRC_CMD_MOTD,
 	IRC_CMD_VERSION,
 	IRC_CMD_TIME,
+	IRC_CMD_INFO,
 	IRC_CMD_USERHOST,
 	IRC_CMD_ISON,
 	IRC_CMD_AWAY,
@@ -293,6 +294,8 @@ int irc_cmd_motd(struct pconn *pc, const struct irc_msg *m,
 int irc_cmd_version(struct pconn *pc, const struct irc_msg *m,
 		    struct core_op *ops);
 int irc_cmd_time(struct pconn *pc, const struct irc_msg *m,
+		 struct core_op *ops);
+int irc_cmd_info(struct pconn *pc, const struct irc_msg *m,
 		 struct core_op *ops);
 int irc_cmd_userhost(struct pconn *pc, const struct irc_msg *m,
 		     struct core_op *ops);

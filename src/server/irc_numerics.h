@@ -55,7 +55,9 @@
 #define RPL_BANLIST	  "367 %s %s %s %lld"
 #define RPL_ENDOFBANLIST  "368 %s :End of channel ban list"
 #define RPL_YOUREOPER	  "381 :You are now an IRC operator"
+#define RPL_INFO	  "371 :%s"
 #define RPL_MOTD	  "372 :- %s"
+#define RPL_ENDOFINFO	  "374 :End of INFO list"
 #define RPL_MOTDSTART	  "375 :- %s Message of the day -"
 #define RPL_ENDOFMOTD	  "376 :End of /MOTD command"
 #define RPL_TIME	  "391 %s :%s"
@@ -64,6 +66,7 @@
 /* ---- errors ------------------------------------------------------------- */
 
 #define ERR_NOSUCHNICK	     "401 %s :No such nick/channel"
+#define ERR_NOSUCHSERVER     "402 %s :No such server"
 #define ERR_NOSUCHCHANNEL    "403 %s :No such channel"
 #define ERR_CANNOTSENDTOCHAN "404 %s :Cannot send to channel (join it first)"
 #define ERR_CANNOTSENDTOMOD  "404 %s :Cannot send to channel (+m)"

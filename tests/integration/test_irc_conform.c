@@ -161,9 +161,12 @@ test_a_server_operator_is_told_and_shown_as_modern_irc_says(void)
 	      {1, S "315 otherNick coolNick :End of WHO list"}},
 	     0,
 	     NULL},
-	    {"who.py testWhoNickOper[mask]", 1, "WHO coolni*",
+	    {"who.py testWhoNickOper[mask]",
+	     1,
+	     "WHO coolni*",
 	     {{1, S "352 otherNick * * coolNick H* :*"}, {1, S "315 *"}},
-	     0, NULL},
+	     0,
+	     NULL},
 	    {"whois.py testWhoisNumerics[oper]: 313",
 	     1,
 	     "WHOIS coolNick",
@@ -175,8 +178,12 @@ test_a_server_operator_is_told_and_shown_as_modern_irc_says(void)
 	      {1, S "318 *"}},
 	     0,
 	     NULL},
-	    {"away.py", 0, "AWAY :be right back",
-	     {{0, S "306 coolNick :*"}}, 0, NULL},
+	    {"away.py",
+	     0,
+	     "AWAY :be right back",
+	     {{0, S "306 coolNick :*"}},
+	     0,
+	     NULL},
 	    {"who.py testWhoNickAwayAndOper: G*@ in the room",
 	     1,
 	     "WHO #chan",
@@ -203,6 +210,54 @@ test_a_server_operator_is_told_and_shown_as_modern_irc_says(void)
 	ts_free(s);
 }
 
+static void
+test_info_answers_371_then_374_and_402_for_another_server(void)
+{
+	struct ts_server *s = irc_start(t_model, "");
+	int fd;
+	static const struct conform_row rows[] = {
+	    {"info.py testInfo",
+	     0,
+	     "INFO",
+	     {{0, S "371 nick :parley-*"},
+	      {0, S "371 nick :*"},
+	      {0, S "374 nick :End of INFO list"}},
+	     0,
+	     S "421 *"},
+	    {"info.py: a mask that is not this server",
+	     0,
+	     "INFO *Little*." IRC_SERVER,
+	     {{0, S "402 nick *Little*." IRC_SERVER " :No such server"}},
+	     0,
+	     NULL},
+	    {"info.py testInfoTarget[target-server]",
+	     0,
+	     "INFO " IRC_SERVER,
+	     {{0, S "371 *"}, {0, S "371 *"}, {0, S "374 *"}},
+	     0,
+	     NULL},
+	    {"info.py testInfoTarget, a mask",
+	     0,
+	     "INFO irc.*",
+	     {{0, S "371 *"}, {0, S "371 *"}, {0, S "374 *"}},
+	     0,
+	     NULL},
+	    {"info.py testInfoNosuchserver",
+	     0,
+	     "INFO invalidserver",
+	     {{0, S "402 nick invalidserver :No such server"}},
+	     0,
+	     S "37? *"},
+	};
+
+	REQUIRE(s);
+	fd = irc_login(s, "nick", NULL);
+	if (CHECK(fd >= 0))
+		CHECK(conform_run(&fd, rows, sizeof(rows) / sizeof(rows[0])));
+	tc_close(fd);
+	ts_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -211,5 +266,6 @@ main(int argc, char **argv)
 	tl_init(argc, argv, "irc_conform", t_model, sizeof(t_model), suite);
 	RUN(test_whois_lists_each_room_with_the_clients_prefix);
 	RUN(test_a_server_operator_is_told_and_shown_as_modern_irc_says);
+	RUN(test_info_answers_371_then_374_and_402_for_another_server);
 	return tl_summary(suite);
 }
