@@ -258,6 +258,57 @@ test_info_answers_371_then_374_and_402_for_another_server(void)
 	ts_free(s);
 }
 
+static void
+test_kick_pairs_each_room_of_a_list_with_its_nick(void)
+{
+	struct ts_server *s = irc_start(t_model, "");
+	int fds[3] = {-1, -1, -1};
+	static const char *const nicks[] = {"foo", "bar", "baz"};
+	static const struct conform_row rows[] = {
+	    {"kick.py testDoubleKickMessages[multiple_targets]",
+	     0,
+	     "KICK #chan,#chan bar,baz :bye",
+	     {{0, ":foo!*@* KICK #chan bar :bye"},
+	      {0, ":foo!*@* KICK #chan baz :bye"},
+	      {1, ":foo!*@* KICK #chan bar :bye"},
+	      {2, ":foo!*@* KICK #chan bar :bye"},
+	      {2, ":foo!*@* KICK #chan baz :bye"}},
+	     0,
+	     S "403 *"},
+	    {"RFC 2812 KICK: the i-th room for the i-th nick",
+	     1,
+	     "JOIN #chan",
+	     {{1, ":bar!*@* JOIN #chan"}, {0, ":bar!*@* JOIN #chan"}},
+	     0,
+	     NULL},
+	    {"RFC 2812 KICK: a bad room refuses only its nick",
+	     0,
+	     "KICK #nope,#chan baz,bar",
+	     {{0, S "403 foo #nope :No such channel"},
+	      {0, ":foo!*@* KICK #chan bar :foo"}},
+	     0,
+	     "* KICK * baz *"},
+	};
+	int ok = 1;
+
+	REQUIRE(s);
+	for (int i = 0; i < 3 && ok; i++) {
+		fds[i] = irc_login(s, nicks[i], NULL);
+		ok = CHECK(fds[i] >= 0);
+		if (ok)
+			irc_send(fds[i], "JOIN #chan");
+		ok = ok && CHECK(IRC_UNTIL(fds[i], S "366 * #chan *"));
+	}
+	/* Each sees the last join before the rows start. */
+	ok = ok && CHECK(IRC_UNTIL(fds[0], ":baz!*@* JOIN #chan")) &&
+	     CHECK(IRC_UNTIL(fds[1], ":baz!*@* JOIN #chan"));
+	if (ok)
+		CHECK(conform_run(fds, rows, sizeof(rows) / sizeof(rows[0])));
+	for (int i = 0; i < 3; i++)
+		tc_close(fds[i]);
+	ts_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -267,5 +318,6 @@ main(int argc, char **argv)
 	RUN(test_whois_lists_each_room_with_the_clients_prefix);
 	RUN(test_a_server_operator_is_told_and_shown_as_modern_irc_says);
 	RUN(test_info_answers_371_then_374_and_402_for_another_server);
+	RUN(test_kick_pairs_each_room_of_a_list_with_its_nick);
 	return tl_summary(suite);
 }
