@@ -490,8 +490,8 @@ static const struct {
     {"JOIN lobby", S "476 alice lobby :Bad Channel Mask"},
     {"JOIN #a:b", S "476 alice #a:b :Bad Channel Mask"},
     {"JOIN #abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX",
-     S "476 alice #abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX :Bad "
-       "Channel Mask"},
+     S "403 alice #abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX :No "
+       "such channel"},
     {"PING", S "409 alice :No origin specified"},
     {"CAP FROB", S "410 alice FROB :Invalid CAP command"},
     {"NAMES #nowhere", S "366 alice #nowhere :End of /NAMES list"},

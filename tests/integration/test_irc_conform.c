@@ -20,6 +20,9 @@
 
 static char t_model[256];
 
+/* A room name at CHANNELLEN (50) with its '#'. */
+#define FORTY_NINE "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
 /* One row: who sends send; then each want (client, pattern) comes next,
  * in order; then, up to the PONG of a PING, no line of client never_who
  * matches never (NULL: not checked). */
@@ -211,7 +214,7 @@ test_a_server_operator_is_told_and_shown_as_modern_irc_says(void)
 }
 
 static void
-test_info_answers_371_then_374_and_402_for_another_server(void)
+test_info_and_over_long_room_names_get_what_modern_irc_says(void)
 {
 	struct ts_server *s = irc_start(t_model, "");
 	int fd;
@@ -242,6 +245,20 @@ test_info_answers_371_then_374_and_402_for_another_server(void)
 	     {{0, S "371 *"}, {0, S "371 *"}, {0, S "374 *"}},
 	     0,
 	     NULL},
+	    {"isupport_limits.py testChannellen: CHANNELLEN=50 joins",
+	     0,
+	     "JOIN #" FORTY_NINE,
+	     {{0, ":nick!*@* JOIN #" FORTY_NINE},
+	      {0, S "353 nick = #" FORTY_NINE " :@nick"},
+	      {0, S "366 nick #" FORTY_NINE " :*"}},
+	     0,
+	     NULL},
+	    {"isupport_limits.py testChannellen: one more is 403",
+	     0,
+	     "JOIN #" FORTY_NINE "b",
+	     {{0, S "403 nick #" FORTY_NINE "b :No such channel"}},
+	     0,
+	     "* 476 *"},
 	    {"info.py testInfoNosuchserver",
 	     0,
 	     "INFO invalidserver",
@@ -317,7 +334,7 @@ main(int argc, char **argv)
 	tl_init(argc, argv, "irc_conform", t_model, sizeof(t_model), suite);
 	RUN(test_whois_lists_each_room_with_the_clients_prefix);
 	RUN(test_a_server_operator_is_told_and_shown_as_modern_irc_says);
-	RUN(test_info_answers_371_then_374_and_402_for_another_server);
+	RUN(test_info_and_over_long_room_names_get_what_modern_irc_says);
 	RUN(test_kick_pairs_each_room_of_a_list_with_its_nick);
 	return tl_summary(suite);
 }
