@@ -75,20 +75,35 @@ int
 irc_cmd_mode(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 {
 	struct core_str t = m->params[0];
+	int add = 1, wall = !pc->no_wall, unknown = 0;
 
 	if (t.n > 0 && t.p[0] == '#')
 		return irc_mode_room(pc, m, ops);
-	/* A user: the client itself, which has no modes to set. */
+	/* A user: the client itself, whose one mode is w (it gets WALLOPS;
+	 * on until it asks otherwise). */
 	if (t.n != strlen(pc->nick) || strncasecmp(t.p, pc->nick, t.n) != 0) {
 		irc_num(pc, ERR_USERSDONTMATCH);
 		return 0;
 	}
-	for (size_t i = 0; m->nparams > 1 && i < m->params[1].n; i++)
-		if (m->params[1].p[i] != '+' && m->params[1].p[i] != '-') {
-			irc_num(pc, ERR_UMODEUNKNOWNFLAG);
-			return 0;
-		}
-	irc_num(pc, RPL_UMODEIS);
+	if (m->nparams < 2) {
+		irc_num(pc, RPL_UMODEIS, pc->no_wall ? "" : "w");
+		return 0;
+	}
+	for (size_t i = 0; i < m->params[1].n; i++) {
+		char f = m->params[1].p[i];
+		if (f == '+' || f == '-')
+			add = f == '+';
+		else if (f == 'w')
+			wall = add;
+		else
+			unknown = 1;
+	}
+	if (unknown)
+		irc_num(pc, ERR_UMODEUNKNOWNFLAG);
+	if (wall == !pc->no_wall)
+		return 0;
+	pc->no_wall = !wall;
+	irc_send(pc, ":%s MODE %s :%cw", pc->nick, pc->nick, wall ? '+' : '-');
 	return 0;
 }
 

@@ -326,6 +326,74 @@ test_kick_pairs_each_room_of_a_list_with_its_nick(void)
 	ts_free(s);
 }
 
+static void
+test_wallops_reach_only_clients_with_user_mode_w(void)
+{
+	struct ts_server *s = irc_start(t_model, OPER_ARGS);
+	int fds[3] = {-1, -1, -1};
+	static const char *const nicks[] = {"nick1", "nick2", "nick3"};
+	static const struct conform_row rows[] = {
+	    {"wallops.py testWallops: -w is told",
+	     1,
+	     "MODE nick2 -w",
+	     {{1, ":nick2 MODE nick2 :-w"}},
+	     1,
+	     NULL},
+	    {"wallops.py testWallops: +w is already so",
+	     2,
+	     "MODE nick3 +w",
+	     {{0, NULL}},
+	     2,
+	     "* MODE *"},
+	    {"Modern 221", 1, "MODE nick2", {{1, S "221 nick2 +"}}, 1, NULL},
+	    {"Modern 221: w by default",
+	     2,
+	     "MODE nick3",
+	     {{2, S "221 nick3 +w"}},
+	     2,
+	     NULL},
+	    {"wallops.py testWallops: OPER",
+	     0,
+	     "OPER operuser secret",
+	     {{0, S "381 nick1 :*"}, {0, ":nick1 MODE nick1 :+o"}},
+	     0,
+	     NULL},
+	    {"wallops.py testWallops: not to nick2 (-w)",
+	     0,
+	     "WALLOPS :hi everyone",
+	     {{0, ":nick1!*@* WALLOPS :hi everyone"},
+	      {2, ":nick1!*@* WALLOPS :hi everyone"}},
+	     1,
+	     "* WALLOPS *"},
+	    {"Modern MODE: an unknown user mode is 501, w still applies",
+	     1,
+	     "MODE nick2 +iw",
+	     {{1, S "501 nick2 :*"}, {1, ":nick2 MODE nick2 :+w"}},
+	     1,
+	     NULL},
+	    {"wallops.py: +w again gets WALLOPS",
+	     0,
+	     "WALLOPS :again",
+	     {{0, ":nick1!*@* WALLOPS :again"},
+	      {1, ":nick1!*@* WALLOPS :again"},
+	      {2, ":nick1!*@* WALLOPS :again"}},
+	     0,
+	     NULL},
+	};
+	int ok = 1;
+
+	REQUIRE(s);
+	for (int i = 0; i < 3 && ok; i++) {
+		fds[i] = irc_login(s, nicks[i], NULL);
+		ok = CHECK(fds[i] >= 0);
+	}
+	if (ok)
+		CHECK(conform_run(fds, rows, sizeof(rows) / sizeof(rows[0])));
+	for (int i = 0; i < 3; i++)
+		tc_close(fds[i]);
+	ts_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -336,5 +404,6 @@ main(int argc, char **argv)
 	RUN(test_a_server_operator_is_told_and_shown_as_modern_irc_says);
 	RUN(test_info_and_over_long_room_names_get_what_modern_irc_says);
 	RUN(test_kick_pairs_each_room_of_a_list_with_its_nick);
+	RUN(test_wallops_reach_only_clients_with_user_mode_w);
 	return tl_summary(suite);
 }
