@@ -109,6 +109,7 @@ struct irc_state {
 	int user_set;	 /* USER seen */
 	int hello_sent;	 /* registration asked for */
 	int registered;	 /* welcomed: others see it */
+	int oper;	 /* a server operator (user mode o) */
 	char user[OUTBOX_USER_MAX + 1];
 	char realname[CONFIG_REALNAME_MAX + 1];
 	char host[OUTBOX_HOST_MAX + 1]; /* its cloak, once registered */

@@ -79,14 +79,16 @@ irc_cmd_mode(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 
 	if (t.n > 0 && t.p[0] == '#')
 		return irc_mode_room(pc, m, ops);
-	/* A user: the client itself, whose one mode is w (it gets WALLOPS;
-	 * on until it asks otherwise). */
+	/* A user: the client itself. Its modes are o (a server operator,
+	 * which only OPER gives: MODE +o and -o are ignored, as Modern IRC
+	 * says of +o) and w (it gets WALLOPS; on until it asks otherwise). */
 	if (t.n != strlen(pc->nick) || strncasecmp(t.p, pc->nick, t.n) != 0) {
 		irc_num(pc, ERR_USERSDONTMATCH);
 		return 0;
 	}
 	if (m->nparams < 2) {
-		irc_num(pc, RPL_UMODEIS, pc->no_wall ? "" : "w");
+		irc_num(pc, RPL_UMODEIS, irc_state(pc)->oper ? "o" : "",
+			pc->no_wall ? "" : "w");
 		return 0;
 	}
 	for (size_t i = 0; i < m->params[1].n; i++) {
@@ -95,7 +97,7 @@ irc_cmd_mode(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 			add = f == '+';
 		else if (f == 'w')
 			wall = add;
-		else
+		else if (f != 'o')
 			unknown = 1;
 	}
 	if (unknown)
@@ -286,6 +288,7 @@ irc_mode_reply(struct pconn *pc, const struct outbox_view *v)
 		irc_num(pc, RPL_INVITING, arg, room);
 		break;
 	case CORE_OPER:
+		st->oper = 1;
 		irc_num(pc, RPL_YOUREOPER);
 		/* Modern IRC: the new user mode follows 381. */
 		irc_send(pc, ":%s MODE %s :+o", pc->nick, pc->nick);

@@ -14,12 +14,12 @@
 #define RPL_YOURHOST "002 :Your host is %s, running version parley-%s"
 #define RPL_CREATED  "003 :This server was created %s"
 /* server, version, user modes, channel modes */
-#define RPL_MYINFO   "004 %s parley-%s w biklmnostv bklov"
+#define RPL_MYINFO   "004 %s parley-%s ow biklmnostv bklov"
 #define RPL_ISUPPORT "005 %s :are supported by this server"
 
 /* ---- replies ------------------------------------------------------------ */
 
-#define RPL_UMODEIS	  "221 +%s"
+#define RPL_UMODEIS	  "221 +%s%s"
 #define RPL_LUSERCLIENT	  "251 :There are %llu users and 0 invisible on 1 servers"
 #define RPL_LUSERUNKNOWN  "253 %llu :unknown connection(s)"
 #define RPL_LUSERCHANNELS "254 %llu :channels formed"

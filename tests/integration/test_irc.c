@@ -78,7 +78,7 @@ test_registration_without_cap_gets_the_whole_welcome_in_order(void)
 	      {0, S "002 alice :Your host is " IRC_SERVER
 		    ", running version parley-*"},
 	      {0, S "003 alice :This server was created *"},
-	      {0, S "004 alice " IRC_SERVER " parley-* w biklmnostv bklov"},
+	      {0, S "004 alice " IRC_SERVER " parley-* ow biklmnostv bklov"},
 	      {0, S "005 alice AWAYLEN=256 CASEMAPPING=ascii CHANLIMIT=#:16 "
 		    "CHANMODES=b,k,l,imnst CHANNELLEN=50 CHANTYPES=# "
 		    "CLIENTTAGDENY=* LINELEN=512 MODES=8 NETWORK=parley "

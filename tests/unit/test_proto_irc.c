@@ -409,7 +409,7 @@ test_registration_needs_nick_user_and_cap_end_in_any_order(void)
 	CHECK(f->pc.variant == 1 + IRC_CAP_CAP_NOTIFY % 16);
 	CHECKF(t_match(S "001 zed :Welcome to the parley IRC Network "
 			 "zed!~u@c.d.parley\r\n" S "002 *\r\n" S "003 *\r\n" S
-			 "004 zed irc.test parley-* w biklmnostv bklov\r\n" S
+			 "004 zed irc.test parley-* ow biklmnostv bklov\r\n" S
 			 "005 zed AWAYLEN=256 *\r\n" S "005 zed TARGMAX=*\r\n",
 		       f->out),
 	       "welcome: %s", f->out);
