@@ -86,6 +86,12 @@ irc_cmd_join(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 				IRC_TARGETS_MAX);
 			break;
 		}
+		/* Longer than CHANNELLEN: no such channel can be (RFC 2812's
+		 * 403 is for an invalid name; irctest testChannellen). */
+		if (r.n > 1 + CONFIG_ROOM_MAX && r.p[0] == '#') {
+			irc_num(pc, ERR_NOSUCHCHANNEL, irc_str(r));
+			continue;
+		}
 		if (!irc_room_ok(r, name)) {
 			irc_num(pc, ERR_BADCHANMASK, irc_str(r));
 			continue;

@@ -159,6 +159,26 @@ irc_cmd_time(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 	return 0;
 }
 
+/* INFO [server]: a few 371 lines and 374; 402 for another server. */
+int
+irc_cmd_info(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
+{
+	const char *server = pc->env->cfg->server_name;
+
+	(void)ops;
+	if (m->nparams && m->params[0].n) {
+		const char *target = irc_str(m->params[0]);
+		if (!names_mask_match(target, server)) {
+			irc_num(pc, ERR_NOSUCHSERVER, target);
+			return 0;
+		}
+	}
+	irc_num(pc, RPL_INFO, "parley-" PARLEY_VERSION);
+	irc_num(pc, RPL_INFO, "a chat server for plain, IRC and web clients");
+	irc_num(pc, RPL_ENDOFINFO);
+	return 0;
+}
+
 int
 irc_cmd_away(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 {
@@ -181,20 +201,60 @@ irc_cmd_away(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 
 /* ---- what the server says about clients --------------------------------- */
 
-/* H(ere) or G(one), then the room prefixes of WHO's flags. */
-static void
-irc_who_flags(const struct pconn *pc, unsigned aux, char *out)
+/* The room prefixes of member bits (@, +; both with multi-prefix). */
+static size_t
+irc_member_prefix(const struct pconn *pc, unsigned aux, char *out)
 {
 	unsigned caps = irc_state(pc)->caps;
 	size_t n = 0;
 
-	out[n++] = aux & OUTBOX_MEMBER_AWAY ? 'G' : 'H';
 	if (aux & OUTBOX_MEMBER_OP)
 		out[n++] = '@';
 	if ((aux & OUTBOX_MEMBER_VOICE) &&
 	    (!(aux & OUTBOX_MEMBER_OP) || (caps & IRC_CAP_MULTI_PREFIX)))
 		out[n++] = '+';
 	out[n] = '\0';
+	return n;
+}
+
+/* WHO's flags: H(ere) or G(one), * for a server operator (Modern IRC),
+ * then the room prefixes. */
+static void
+irc_who_flags(const struct pconn *pc, unsigned aux, char *out)
+{
+	size_t n = 0;
+
+	out[n++] = aux & OUTBOX_MEMBER_AWAY ? 'G' : 'H';
+	if (aux & OUTBOX_USER_OPER)
+		out[n++] = '*';
+	irc_member_prefix(pc, aux, out + n);
+}
+
+/* 319's list: each room with the client's prefix in it (ids[i]). */
+static void
+irc_whois_rooms(struct pconn *pc, const struct outbox_view *v)
+{
+	char nick[OUTBOX_NICK_MAX + 1], prefix[OUTBOX_NICK_MAX + 16];
+	char list[CONFIG_ROOMS_PER_CLIENT_MAX * (OUTBOX_ROOM_MAX + 4)];
+	size_t len = 0, i = 0;
+
+	for (unsigned k = 0; i < v->text.n && len + 4 < sizeof(list); k++) {
+		size_t w = 0;
+		while (i + w < v->text.n && v->text.p[i + w] != ' ')
+			w++;
+		if (len)
+			list[len++] = ' ';
+		len +=
+		    irc_member_prefix(pc, (unsigned)irc_id(v, k), list + len);
+		if (w > sizeof(list) - 1 - len)
+			w = sizeof(list) - 1 - len;
+		memcpy(list + len, v->text.p + i, w);
+		len += w;
+		i += w + 1;
+	}
+	snprintf(prefix, sizeof(prefix), RPL_WHOISCHANNELS,
+		 irc_cstr(nick, sizeof(nick), v->nick));
+	irc_num_list(pc, prefix, list, len);
 }
 
 static void
@@ -237,6 +297,8 @@ irc_user_info(struct pconn *pc, const struct outbox_view *v)
 	case IRC_CMD_WHOIS:
 		irc_num(pc, RPL_WHOISUSER, nick, user, host, real);
 		irc_num(pc, RPL_WHOISSERVER, nick, server, IRC_SERVER_INFO);
+		if (aux & OUTBOX_USER_OPER)
+			irc_num(pc, RPL_WHOISOPERATOR, nick);
 		if (aux & OUTBOX_USER_SECURE)
 			irc_num(pc, RPL_WHOISSECURE, nick);
 		if (v->acct.n)
@@ -249,7 +311,9 @@ irc_user_info(struct pconn *pc, const struct outbox_view *v)
 			(long long)(irc_id(v, 0) / 1000));
 		break;
 	case IRC_CMD_USERHOST:
-		snprintf(item, sizeof(item), "%s=%c%s@%s", nick,
+		/* nick*=+user@host: * for a server operator. */
+		snprintf(item, sizeof(item), "%s%s=%c%s@%s", nick,
+			 aux & OUTBOX_USER_OPER ? "*" : "",
 			 v->text.n ? '-' : '+', user, host);
 		irc_collect(st, item);
 		break;
@@ -281,7 +345,6 @@ void
 irc_info_deliver(struct pconn *pc, const struct outbox_view *v)
 {
 	struct irc_state *st = irc_state(pc);
-	char nick[OUTBOX_NICK_MAX + 1], prefix[OUTBOX_NICK_MAX + 16];
 	char line[IRC_LINELEN_MAX];
 
 	switch (v->rec->kind) {
@@ -289,11 +352,8 @@ irc_info_deliver(struct pconn *pc, const struct outbox_view *v)
 		irc_user_info(pc, v);
 		break;
 	case OUTBOX_USER_ROOMS:
-		if (!v->text.n)
-			break;
-		snprintf(prefix, sizeof(prefix), RPL_WHOISCHANNELS,
-			 irc_cstr(nick, sizeof(nick), v->nick));
-		irc_num_list(pc, prefix, v->text.p, v->text.n);
+		if (v->text.n)
+			irc_whois_rooms(pc, v);
 		break;
 	case OUTBOX_LUSERS:
 		irc_lusers(pc, v);

@@ -88,6 +88,7 @@ enum irc_cmd {
 	IRC_CMD_MOTD,
 	IRC_CMD_VERSION,
 	IRC_CMD_TIME,
+	IRC_CMD_INFO,
 	IRC_CMD_USERHOST,
 	IRC_CMD_ISON,
 	IRC_CMD_AWAY,
@@ -119,6 +120,7 @@ struct irc_state {
 	int user_set;	 /* USER seen */
 	int hello_sent;	 /* registration asked for */
 	int registered;	 /* welcomed: others see it */
+	int oper;	 /* a server operator (user mode o) */
 	char user[OUTBOX_USER_MAX + 1];
 	char realname[CONFIG_REALNAME_MAX + 1];
 	char host[OUTBOX_HOST_MAX + 1]; /* its cloak, once registered */
@@ -354,6 +356,8 @@ int irc_cmd_motd(struct pconn *pc, const struct irc_msg *m,
 int irc_cmd_version(struct pconn *pc, const struct irc_msg *m,
 		    struct core_op *ops);
 int irc_cmd_time(struct pconn *pc, const struct irc_msg *m,
+		 struct core_op *ops);
+int irc_cmd_info(struct pconn *pc, const struct irc_msg *m,
 		 struct core_op *ops);
 int irc_cmd_userhost(struct pconn *pc, const struct irc_msg *m,
 		     struct core_op *ops);

@@ -75,48 +75,85 @@ int
 irc_cmd_mode(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
 {
 	struct core_str t = m->params[0];
+	int add = 1, wall = !pc->no_wall, unknown = 0;
 
 	if (t.n > 0 && t.p[0] == '#')
 		return irc_mode_room(pc, m, ops);
-	/* A user: the client itself, which has no modes to set. */
+	/* A user: the client itself. Its modes are o (a server operator,
+	 * which only OPER gives: MODE +o and -o are ignored, as Modern IRC
+	 * says of +o) and w (it gets WALLOPS; on until it asks otherwise). */
 	if (t.n != strlen(pc->nick) || strncasecmp(t.p, pc->nick, t.n) != 0) {
 		irc_num(pc, ERR_USERSDONTMATCH);
 		return 0;
 	}
-	for (size_t i = 0; m->nparams > 1 && i < m->params[1].n; i++)
-		if (m->params[1].p[i] != '+' && m->params[1].p[i] != '-') {
-			irc_num(pc, ERR_UMODEUNKNOWNFLAG);
-			return 0;
-		}
-	irc_num(pc, RPL_UMODEIS);
+	if (m->nparams < 2) {
+		irc_num(pc, RPL_UMODEIS, irc_state(pc)->oper ? "o" : "",
+			pc->no_wall ? "" : "w");
+		return 0;
+	}
+	for (size_t i = 0; i < m->params[1].n; i++) {
+		char f = m->params[1].p[i];
+		if (f == '+' || f == '-')
+			add = f == '+';
+		else if (f == 'w')
+			wall = add;
+		else if (f != 'o')
+			unknown = 1;
+	}
+	if (unknown)
+		irc_num(pc, ERR_UMODEUNKNOWNFLAG);
+	if (wall == !pc->no_wall)
+		return 0;
+	pc->no_wall = !wall;
+	irc_send(pc, ":%s MODE %s :%cw", pc->nick, pc->nick, wall ? '+' : '-');
 	return 0;
 }
 
-/* KICK #room nick[,nick...] [:reason] */
-int
-irc_cmd_kick(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
+/* The i-th item (from 0) of a comma-separated list; n 0 when none. */
+static struct core_str
+irc_mode_item(struct core_str list, unsigned i)
 {
-	struct core_str r = m->params[0], list = m->params[1];
-	struct core_str why =
-	    m->nparams > 2 ? m->params[2]
-			   : (struct core_str){pc->nick, strlen(pc->nick)};
 	size_t at = 0;
-	int n = 0;
 
-	if (!irc_mode_room_ok(r)) {
-		irc_num(pc, ERR_NOSUCHCHANNEL, irc_str(r));
-		return 0;
-	}
-	while (at < list.n && n < IRC_TARGETS_MAX) {
+	for (;;) {
 		size_t k = 0;
 		while (at + k < list.n && list.p[at + k] != ',')
 			k++;
-		if (k)
-			ops[n++] = (struct core_op){.kind = CORE_KICK,
-						    .room = r,
-						    .arg = {list.p + at, k},
-						    .text = why};
+		if (!i--)
+			return (struct core_str){list.p + at, k};
+		if (at + k >= list.n)
+			return (struct core_str){list.p + list.n, 0};
 		at += k + 1;
+	}
+}
+
+/* KICK #room[,#room...] nick[,nick...] [:reason]: one room for every
+ * nick, or the i-th room for the i-th nick (RFC 2812). */
+int
+irc_cmd_kick(struct pconn *pc, const struct irc_msg *m, struct core_op *ops)
+{
+	struct core_str rooms = m->params[0], list = m->params[1];
+	struct core_str why =
+	    m->nparams > 2 ? m->params[2]
+			   : (struct core_str){pc->nick, strlen(pc->nick)};
+	int one = !memchr(rooms.p, ',', rooms.n);
+	int n = 0;
+
+	for (unsigned i = 0; n < IRC_TARGETS_MAX; i++) {
+		struct core_str nick = irc_mode_item(list, i);
+		struct core_str r = one ? rooms : irc_mode_item(rooms, i);
+		if (!nick.n && nick.p == list.p + list.n)
+			break;
+		if (!nick.n)
+			continue;
+		if (!irc_mode_room_ok(r)) {
+			irc_num(pc, ERR_NOSUCHCHANNEL, irc_str(r));
+			if (one)
+				return 0;
+			continue;
+		}
+		ops[n++] = (struct core_op){
+		    .kind = CORE_KICK, .room = r, .arg = nick, .text = why};
 	}
 	return n;
 }
@@ -251,7 +288,10 @@ irc_mode_reply(struct pconn *pc, const struct outbox_view *v)
 		irc_num(pc, RPL_INVITING, arg, room);
 		break;
 	case CORE_OPER:
+		st->oper = 1;
 		irc_num(pc, RPL_YOUREOPER);
+		/* Modern IRC: the new user mode follows 381. */
+		irc_send(pc, ":%s MODE %s :+o", pc->nick, pc->nick);
 		break;
 	case CORE_GLINE:
 		if (!arg[0])

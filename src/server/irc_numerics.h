@@ -13,13 +13,13 @@
 #define RPL_WELCOME  "001 :Welcome to the %s IRC Network %s!%s@%s"
 #define RPL_YOURHOST "002 :Your host is %s, running version parley-%s"
 #define RPL_CREATED  "003 :This server was created %s"
-/* server, version, user modes (none: "-"), channel modes */
-#define RPL_MYINFO   "004 %s parley-%s - biklmnostv bklov"
+/* server, version, user modes, channel modes */
+#define RPL_MYINFO   "004 %s parley-%s ow biklmnostv bklov"
 #define RPL_ISUPPORT "005 %s :are supported by this server"
 
 /* ---- replies ------------------------------------------------------------ */
 
-#define RPL_UMODEIS	  "221 +"
+#define RPL_UMODEIS	  "221 +%s%s"
 #define RPL_LUSERCLIENT	  "251 :There are %llu users and 0 invisible on 1 servers"
 #define RPL_LUSERUNKNOWN  "253 %llu :unknown connection(s)"
 #define RPL_LUSERCHANNELS "254 %llu :channels formed"
@@ -34,6 +34,7 @@
 #define RPL_NOWAWAY	  "306 :You have been marked as being away"
 #define RPL_WHOISUSER	  "311 %s %s %s * :%s"
 #define RPL_WHOISSERVER	  "312 %s %s :%s"
+#define RPL_WHOISOPERATOR "313 %s :is an IRC operator"
 #define RPL_ENDOFWHO	  "315 %s :End of WHO list"
 #define RPL_WHOISIDLE	  "317 %s %lld %lld :seconds idle, signon time"
 #define RPL_ENDOFWHOIS	  "318 %s :End of /WHOIS list"
@@ -54,7 +55,9 @@
 #define RPL_BANLIST	  "367 %s %s %s %lld"
 #define RPL_ENDOFBANLIST  "368 %s :End of channel ban list"
 #define RPL_YOUREOPER	  "381 :You are now an IRC operator"
+#define RPL_INFO	  "371 :%s"
 #define RPL_MOTD	  "372 :- %s"
+#define RPL_ENDOFINFO	  "374 :End of INFO list"
 #define RPL_MOTDSTART	  "375 :- %s Message of the day -"
 #define RPL_ENDOFMOTD	  "376 :End of /MOTD command"
 #define RPL_TIME	  "391 %s :%s"
@@ -64,6 +67,7 @@
 /* ---- errors ------------------------------------------------------------- */
 
 #define ERR_NOSUCHNICK	     "401 %s :No such nick/channel"
+#define ERR_NOSUCHSERVER     "402 %s :No such server"
 #define ERR_NOSUCHCHANNEL    "403 %s :No such channel"
 #define ERR_CANNOTSENDTOCHAN "404 %s :Cannot send to channel (join it first)"
 #define ERR_CANNOTSENDTOMOD  "404 %s :Cannot send to channel (+m)"

@@ -92,7 +92,8 @@ enum outbox_kind {
 				   when it came over TLS; ids[0] = connected
 				   at, ids[1] = last active (wall-clock ms) */
 	OUTBOX_USER_ROOMS = 47, /* the rooms of client nick: text = their
-				   names separated by spaces */
+				   names separated by spaces; ids[i] = its
+				   OUTBOX_MEMBER_OP/_VOICE bits in the i-th */
 	OUTBOX_LUSERS = 48,	/* ids[0] visible clients, ids[1] clients not
 				   yet visible (registering), ids[2] rooms,
 				   ids[3] the most visible clients at once */
@@ -134,6 +135,7 @@ enum outbox_kind {
 /* aux of OUTBOX_USER_INFO, beside the OUTBOX_MEMBER_* bits: the client's
  * transport is encrypted (TLS). Above the bits a NAMES entry spells. */
 #define OUTBOX_USER_SECURE 0x100
+#define OUTBOX_USER_OPER   0x200 /* a server operator */
 
 #define OUTBOX_NICK_MAX	 32
 #define OUTBOX_USER_MAX	 16

@@ -52,6 +52,7 @@ struct pconn {
 	 * role): clients of one protocol that must see different bytes (IRC
 	 * capabilities) have different variants, below PROTO_VARIANTS. */
 	unsigned variant;
+	int no_wall; /* asked not to get WALLOPS (IRC's user mode -w) */
 	void *state; /* the protocol's own, from open to close */
 	/* Queues one finished line (terminator included) for the client. */
 	void (*emit)(struct pconn *pc, const char *line, size_t len);

@@ -48,6 +48,7 @@ static const struct irc_command irc_commands[] = {
     {"MOTD", IRC_CMD_MOTD, irc_cmd_motd, 0, 1, 0},
     {"VERSION", IRC_CMD_VERSION, irc_cmd_version, 0, 1, 0},
     {"TIME", IRC_CMD_TIME, irc_cmd_time, 0, 1, 0},
+    {"INFO", IRC_CMD_INFO, irc_cmd_info, 0, 1, 0},
     {"USERHOST", IRC_CMD_USERHOST, irc_cmd_userhost, 1, IRC_USERHOST_MAX, 0},
     {"ISON", IRC_CMD_ISON, irc_cmd_ison, 1, IRC_PARAMS_MAX, 0},
     {"AWAY", IRC_CMD_AWAY, irc_cmd_away, 0, 1, 0},

@@ -379,7 +379,7 @@ static void
 session_deliver_wall(struct session *s, const struct outbox_view *v)
 {
 	for (struct client *c = s->clients; c; c = c->next)
-		if (!c->closing)
+		if (!c->closing && !c->pc.no_wall)
 			session_fan(s, c, v, session_role(c, v));
 }
 

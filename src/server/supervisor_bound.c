@@ -126,8 +126,9 @@ sv_request_worst(struct supervisor *sv, const struct sv_req *q)
 	case CORE_WHOIS:
 		/* The client's record and its rooms. */
 		return outbox_rec_bound(2, CONFIG_AWAY_MAX) +
-		       outbox_rec_bound(0, CONFIG_ROOMS_PER_CLIENT_MAX *
-					       (CONFIG_ROOM_MAX + 2)) +
+		       outbox_rec_bound(CONFIG_ROOMS_PER_CLIENT_MAX,
+					CONFIG_ROOMS_PER_CLIENT_MAX *
+					    (CONFIG_ROOM_MAX + 2)) +
 		       reply;
 	case CORE_USERS:
 		/* A record per nickname it looks up. */

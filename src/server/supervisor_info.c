@@ -159,6 +159,7 @@ sv_user_info(struct supervisor *sv, const struct reg_client *asker,
 		   .kind = OUTBOX_USER_INFO,
 		   .aux = (uint16_t)((m->away[0] ? OUTBOX_MEMBER_AWAY : 0) |
 				     (m->secure ? OUTBOX_USER_SECURE : 0) |
+				     (m->oper[0] ? OUTBOX_USER_OPER : 0) |
 				     (r ? sv_mod_member_bits(sv, m, r) : 0)),
 		   .target = asker->id,
 		   .ids = ids,
@@ -217,20 +218,29 @@ sv_whois(struct supervisor *sv, struct reg_client *c, const struct sv_req *q)
 {
 	struct reg_client *m = sv_visible(sv, q->arg);
 	char rooms[CONFIG_ROOMS_PER_CLIENT_MAX * (CONFIG_ROOM_MAX + 2)];
+	uint64_t bits[CONFIG_ROOMS_PER_CLIENT_MAX];
 	size_t len = 0;
+	unsigned n = 0;
 
 	if (!m) {
 		sv_reply(sv, c, CORE_ERR_NO_SUCH_NICK, NULL, q->arg, 0);
 		return;
 	}
 	sv_user_info(sv, c, m, NULL);
-	for (unsigned i = 0; i < m->nrooms; i++)
+	/* A secret room (+s) only for who may know of it. */
+	for (unsigned i = 0; i < m->nrooms; i++) {
+		if (!sv_mod_sees_room(sv, c, m->rooms[i]))
+			continue;
 		len +=
 		    (size_t)snprintf(rooms + len, sizeof(rooms) - len, "%s%s",
 				     len ? " " : "", m->rooms[i]->name);
+		bits[n++] = sv_mod_member_bits(sv, m, m->rooms[i]);
+	}
 	sv_put(sv, &(struct outbox_new){
 		       .kind = OUTBOX_USER_ROOMS,
 		       .target = c->id,
+		       .ids = bits,
+		       .nids = n,
 		       .nick = outbox_str(m->nick),
 		       .text = {rooms, len},
 		   });

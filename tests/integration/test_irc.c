@@ -43,7 +43,7 @@ test_registration_without_cap_gets_the_whole_welcome_in_order(void)
 	      {0, S "002 alice :Your host is " IRC_SERVER
 		    ", running version parley-*"},
 	      {0, S "003 alice :This server was created *"},
-	      {0, S "004 alice " IRC_SERVER " parley-* - biklmnostv bklov"},
+	      {0, S "004 alice " IRC_SERVER " parley-* ow biklmnostv bklov"},
 	      {0, S "005 alice AWAYLEN=256 CASEMAPPING=ascii CHANLIMIT=#:16 "
 		    "CHANMODES=b,k,l,imnst CHANNELLEN=50 CHANTYPES=# "
 		    "CLIENTTAGDENY=* LINELEN=512 MODES=8 NETWORK=parley "
@@ -367,7 +367,7 @@ static const struct irc_step command_steps[] = {
     {1,
      "KICK #room carol",
      {{1, S "482 bob #room :You're not channel operator"}}},
-    {0, "MODE alice", {{0, S "221 alice +"}}},
+    {0, "MODE alice", {{0, S "221 alice +w"}}},
     {0, "MODE alice +i", {{0, S "501 alice :Unknown MODE flag"}}},
     {0, "MODE bob +i", {{0, S "502 alice :Cant change mode for other users"}}},
     {1,
@@ -460,8 +460,8 @@ static const struct {
     {"JOIN lobby", S "476 alice lobby :Bad Channel Mask"},
     {"JOIN #a:b", S "476 alice #a:b :Bad Channel Mask"},
     {"JOIN #abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX",
-     S "476 alice #abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX :Bad "
-       "Channel Mask"},
+     S "403 alice #abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX :No "
+       "such channel"},
     {"PING", S "409 alice :No origin specified"},
     {"CAP FROB", S "410 alice FROB :Invalid CAP command"},
     {"NAMES #nowhere", S "366 alice #nowhere :End of /NAMES list"},

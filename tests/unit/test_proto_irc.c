@@ -230,7 +230,7 @@ static const struct parse_row parse_rows[] = {
     {FX_REG, "UNGLINE 10.0.0.*", 1, CORE_GLINE, CORE_GLINE_REMOVE, NULL,
      "10.0.0.*", NULL, NULL},
     {FX_REG, "MODE ALICE", 0, CORE_NONE, 0, NULL, NULL, NULL,
-     S "221 alice +\r\n"},
+     S "221 alice +w\r\n"},
     {FX_REG, "WHO #lobby", 1, CORE_WHO, 0, "#lobby", NULL, NULL, NULL},
     {FX_REG, "WHO bo*", 1, CORE_WHO, 0, NULL, "bo*", NULL, NULL},
     {FX_REG, "WHO", 1, CORE_WHO, 0, NULL, "*", NULL, NULL},
@@ -431,7 +431,7 @@ test_registration_needs_nick_user_and_cap_end_in_any_order(void)
 	CHECK(f->pc.variant == 1 + IRC_CAP_CAP_NOTIFY % 16);
 	CHECKF(t_match(S "001 zed :Welcome to the parley IRC Network "
 			 "zed!~u@c.d.parley\r\n" S "002 *\r\n" S "003 *\r\n" S
-			 "004 zed irc.test parley-* - biklmnostv bklov\r\n" S
+			 "004 zed irc.test parley-* ow biklmnostv bklov\r\n" S
 			 "005 zed AWAYLEN=256 *\r\n" S "005 zed TARGMAX=*\r\n",
 		       f->out),
 	       "welcome: %s", f->out);
