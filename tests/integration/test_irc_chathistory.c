@@ -6,8 +6,8 @@
  * join replays (--history) to clients with batch and server-time.
  */
 #include "../irc.h"
+#include "../storelib.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -640,35 +640,6 @@ test_notices_and_actions_come_back_as_they_were_sent(void)
 	db_free(&d);
 }
 
-/* The server's child that has path open: the store. */
-static pid_t
-store_of(const struct ts_server *s, const char *path)
-{
-	pid_t kids[64];
-	int n = ts_children(s->pid, kids, 64);
-
-	for (int i = 0; i < n; i++) {
-		char dir[64], fd[384], link[256];
-		struct dirent *de;
-		DIR *dp;
-		snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)kids[i]);
-		if (!(dp = opendir(dir)))
-			continue;
-		while ((de = readdir(dp))) {
-			ssize_t k;
-			snprintf(fd, sizeof(fd), "%s/%s", dir, de->d_name);
-			k = readlink(fd, link, sizeof(link) - 1);
-			if (k > 0 &&
-			    (link[k] = '\0', strcmp(link, path) == 0)) {
-				closedir(dp);
-				return kids[i];
-			}
-		}
-		closedir(dp);
-	}
-	return -1;
-}
-
 static void
 test_with_the_store_down_chathistory_fails_and_chat_goes_on(void)
 {
@@ -680,7 +651,7 @@ test_with_the_store_down_chathistory_fails_and_chat_goes_on(void)
 	REQUIRE(s);
 	snprintf(db, sizeof(db), "%s/parley.db", d.dir);
 	snprintf(away, sizeof(away), "%s/parley.away", d.dir);
-	pid_t store = store_of(s, db);
+	pid_t store = sl_store_pid(s, db);
 	CHECK(store > 0);
 	/* Its database gone (a directory in its place), its respawns fail
 	 * until it is back. */

@@ -7,8 +7,8 @@
  * down failing logins with words that say so.
  */
 #include "../irc.h"
+#include "../storelib.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -566,34 +566,6 @@ test_nick_grace_reloads_from_refused_to_lent(void)
 
 /* ---- the store down ------------------------------------------------------ */
 
-/* The child of the server that has path open: the store. */
-static pid_t
-store_of(const struct ts_server *s, const char *path)
-{
-	pid_t kids[256];
-	int n = ts_children(s->pid, kids, 256);
-
-	for (int k = 0; k < n; k++) {
-		char dir[64], link[256], fdp[400];
-		struct dirent *de;
-		DIR *dp;
-		snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)kids[k]);
-		if (!(dp = opendir(dir)))
-			continue;
-		while ((de = readdir(dp))) {
-			snprintf(fdp, sizeof(fdp), "%s/%s", dir, de->d_name);
-			ssize_t len = readlink(fdp, link, sizeof(link) - 1);
-			if (len > 0 &&
-			    (link[len] = '\0', !strcmp(link, path))) {
-				closedir(dp);
-				return kids[k];
-			}
-		}
-		closedir(dp);
-	}
-	return -1;
-}
-
 static void
 test_with_the_store_down_sasl_and_nickserv_say_accounts_are_unavailable(void)
 {
@@ -604,7 +576,7 @@ test_with_the_store_down_sasl_and_nickserv_say_accounts_are_unavailable(void)
 	struct ts_server *s = irc_start(t_model, d.args);
 	REQUIRE(s);
 	REQUIRE(register_nick(s, "ivy"));
-	pid_t store = store_of(s, d.path);
+	pid_t store = sl_store_pid(s, d.path);
 	REQUIRE(store > 0);
 	/* Its database goes, so its respawns fail until the test ends. */
 	snprintf(away, sizeof(away), "%s.away", d.path);
