@@ -173,6 +173,7 @@ fuzz_check_op(const struct pconn *pc, const struct core_op *op)
 
 	assert((op->kind > CORE_NONE && op->kind <= CORE_AWAY) ||
 	       (op->kind >= CORE_HISTORY && op->kind <= CORE_LOGOUT) ||
+	       (op->kind >= CORE_ROOM_REGISTER && op->kind <= CORE_ROOM_SAY) ||
 	       (op->kind >= CORE_MODE && op->kind <= CORE_GLINE));
 	fuzz_check_str(op->room, 0);
 	fuzz_check_str(op->arg, 0);

@@ -158,7 +158,7 @@ fuzz_check_op(const struct pconn *pc, const struct core_op *op,
 	char room[OUTBOX_ROOM_MAX + 1];
 
 	assert((op->kind > CORE_NONE && op->kind <= CORE_HELLO) ||
-	       (op->kind >= CORE_HISTORY && op->kind <= CORE_UNREGISTER) ||
+	       (op->kind >= CORE_HISTORY && op->kind <= CORE_ROOM_INFO) ||
 	       (op->kind >= CORE_MODE && op->kind <= CORE_GLINE));
 	fuzz_check_str(pc, op, op->room, line, len);
 	fuzz_check_str(pc, op, op->arg, line, len);
