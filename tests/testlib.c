@@ -684,11 +684,47 @@ ts_children(pid_t pid, pid_t *out, int max)
 		if (!f)
 			continue;
 		while (fscanf(f, "%511s", buf) == 1 && n < max)
-			out[n++] = atoi(buf);
+			if (!ts_is_zygote(atoi(buf)))
+				out[n++] = atoi(buf);
 		fclose(f);
 	}
 	closedir(d);
 	return n;
+}
+
+int
+ts_is_zygote(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return strcmp(comm, "parleyd-zygote\n") == 0;
+}
+
+pid_t
+ts_zygote_of(pid_t pid)
+{
+	char path[64], buf[32];
+	pid_t found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (found < 0 && fscanf(f, "%31s", buf) == 1)
+		if (ts_is_zygote(atoi(buf)))
+			found = atoi(buf);
+	fclose(f);
+	return found;
 }
 
 int

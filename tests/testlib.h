@@ -144,9 +144,16 @@ void ts_free(struct ts_server *s);
 int ts_run(const char *args, char *out, size_t n);
 int ts_run_as(const char *args, uid_t uid, char *out, size_t n);
 
-/* The pids of the server's direct children, read from /proc. Returns the
- * count (at most max). */
+/* The pids of the server's direct children, read from /proc, but for the
+ * fork model's zygote (which forks sessions and serves no client). Returns
+ * the count (at most max). */
 int ts_children(pid_t pid, pid_t *out, int max);
+
+/* Whether pid is a fork-model zygote (its name is parleyd-zygote). */
+int ts_is_zygote(pid_t pid);
+
+/* The zygote among pid's children, or -1. */
+pid_t ts_zygote_of(pid_t pid);
 
 /* Number of open fds of pid, from /proc/PID/fd. */
 int ts_fd_count(pid_t pid);

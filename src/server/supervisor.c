@@ -57,6 +57,7 @@ sv_begin_stop(struct supervisor *sv, int signo)
 		 sv->reg.nclients, SV_PLURAL(sv->reg.nclients, "client"),
 		 sv->live, SV_PROCESSES(sv->live));
 	sv_close_listeners(sv);
+	sv_zygote_stop(sv); /* no new sessions */
 	sv_ops_stopping(sv);
 	sv_put(sv, &(struct outbox_new){.kind = OUTBOX_SHUTDOWN});
 	sv_commit(sv);
@@ -84,6 +85,8 @@ sv_on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 		case SIGHUP:
 			sv_reload(sv);
 			sv_tls_reload(sv);
+			/* New sessions come from the reloaded config. */
+			sv_zygote_restart(sv);
 			break;
 		}
 	}
@@ -152,6 +155,7 @@ sv_setup(struct supervisor *sv, struct config *cfg,
 	sv->src = src;
 	sv->boot_text = text;
 	sv->pid = getpid();
+	sv->zygote_fd = -1;
 	/* Fork model: a slot per client plus slack for processes that are
 	 * exiting but not yet reaped. */
 	sv->nsessions = cfg->workers > 0 ? (unsigned)cfg->workers
@@ -214,6 +218,7 @@ sv_teardown(struct supervisor *sv)
 			channel_close(&sv->sessions[i].chan);
 	for (int i = 0; i < sv->nlisten; i++)
 		close(sv->listeners[i].fd);
+	sv_zygote_stop(sv);
 	close(sv->sig_fd);
 	for (unsigned g = 0; g < sv->nwake; g++)
 		close(sv->wake_fds[g]);
@@ -247,6 +252,8 @@ supervisor_run(struct config *cfg, const struct config_source *src,
 	    sv_listen(&sv) < 0 || sv_ops_listen(&sv) < 0 ||
 	    sv_privileges(&sv) < 0 || sv_store_start(&sv) < 0)
 		return 1;
+	/* Last, so that it holds everything a session needs and no more. */
+	sv_zygote_restart(&sv);
 	for (int i = 0; i < cfg->workers; i++)
 		if (sv_spawn(&sv, &sv.sessions[i], -1, NULL, 0, 0) < 0)
 			fatal("fork worker");

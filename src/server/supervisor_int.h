@@ -182,6 +182,9 @@ struct supervisor {
 	long long accept_resume_ms;
 	long long respawn_due_ms; /* a worker could not be forked: retry */
 	pid_t pid;
+	pid_t zygote_pid;	 /* fork model: sessions' origin; 0: none */
+	int zygote_fd;		 /* its socket (SOCK_SEQPACKET) */
+	long long zygote_due_ms; /* when to fork a new one after a loss */
 
 	/* Operations (supervisor_ops.c, supervisor_reload.c). */
 	struct config *cfg_rw;		 /* *cfg: only a reload writes it */
@@ -285,8 +288,36 @@ void sv_respawn(struct supervisor *sv);
 /* Reaps every exited child. */
 void sv_reap(struct supervisor *sv);
 
-/* In a freshly forked child: closes every fd but the n in keep. */
+/* In a freshly forked child: closes every fd but the n (at most 16) in
+ * keep. */
 void sv_child_close_fds(const int *keep, int n);
+
+/* In a freshly forked child: becomes the session (or worker) of slot
+ * index, reading the timeline from tl_pos, with the client m on client_fd
+ * if any. Never returns. */
+void sv_child(struct supervisor *sv, unsigned index, int chan_fd, int client_fd,
+	      const struct channel_client_new *m, uint64_t tl_pos,
+	      int store_producer) __attribute__((noreturn));
+
+/* ---- supervisor_zygote.c ---- */
+
+/* Forks the fork model's zygote (nothing for workers). 0 or -errno. */
+int sv_zygote_start(struct supervisor *sv);
+
+/* Ends the zygote and reaps it; sessions forked from it live on. */
+void sv_zygote_stop(struct supervisor *sv);
+
+/* A reload: a new zygote from the reloaded supervisor. */
+void sv_zygote_restart(struct supervisor *sv);
+
+/* Whether pid was the zygote (then handled). */
+int sv_zygote_reaped(struct supervisor *sv, pid_t pid, int status);
+
+/* The session of slot index, cloned by the zygote: its pid, 0 when the
+ * zygote cannot serve (the caller forks), or -errno from the clone. */
+pid_t sv_zygote_spawn(struct supervisor *sv, unsigned index, int chan_fd,
+		      int client_fd, const struct channel_client_new *m,
+		      uint64_t tl_pos, int store_producer);
 
 /* Ends a session that broke the channel protocol. */
 void sv_session_bad(struct supervisor *sv, struct sv_session *s,

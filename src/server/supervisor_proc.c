@@ -37,8 +37,10 @@ static void sv_on_channel(struct loop *loop, int fd, uint32_t events,
 void
 sv_child_close_fds(const int *keep, int n)
 {
-	int sorted[8], prev = -1;
+	int sorted[16], prev = -1;
 
+	if (n > 16)
+		abort();
 	memcpy(sorted, keep, (size_t)n * sizeof(int));
 	for (int i = 1; i < n; i++)
 		for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
@@ -57,9 +59,10 @@ sv_child_close_fds(const int *keep, int n)
 	close_range((unsigned)prev + 1, ~0u, 0);
 }
 
-static void __attribute__((noreturn))
+void
 sv_child(struct supervisor *sv, unsigned index, int chan_fd, int client_fd,
-	 const struct channel_client_new *m, uint64_t tl_pos)
+	 const struct channel_client_new *m, uint64_t tl_pos,
+	 int store_producer)
 {
 	int wake_fd = sv->wake_fds[index % sv->nwake];
 	int keep[] = {0, 1, 2, chan_fd, wake_fd, sv->flow_fd, client_fd};
@@ -82,8 +85,7 @@ sv_child(struct supervisor *sv, unsigned index, int chan_fd, int client_fd,
 	    .live = &sv->settings,
 	    .stats = &sv->stats,
 	    .slot = index,
-	    .store_producer =
-		sv->store.state != SV_STORE_OFF ? sv->store.producer : 0,
+	    .store_producer = store_producer,
 	};
 
 	/* Die with the supervisor; the check closes the race with its exit
@@ -133,7 +135,14 @@ sv_spawn(struct supervisor *sv, struct sv_session *s, int client_fd,
 	uint64_t tl_pos = outbox_timeline_head(&sv->shm);
 	unsigned index = s->index; /* s itself is not the child's to read */
 	sv_flow_open(sv, index, tl_pos);
-	pid = fork();
+	int store_producer =
+	    sv->store.state != SV_STORE_OFF ? sv->store.producer : 0;
+	pid = sv_zygote_spawn(sv, index, fds[1], client_fd, c ? &m : NULL,
+			      tl_pos, store_producer);
+	if (pid == 0)
+		pid = fork();
+	else if (pid < 0)
+		errno = -pid;
 	if (pid < 0) {
 		err = -errno;
 		close(fds[0]);
@@ -143,7 +152,8 @@ sv_spawn(struct supervisor *sv, struct sv_session *s, int client_fd,
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		sv_child(sv, index, fds[1], client_fd, c ? &m : NULL, tl_pos);
+		sv_child(sv, index, fds[1], client_fd, c ? &m : NULL, tl_pos,
+			 store_producer);
 	}
 	close(fds[1]);
 	if (client_fd >= 0)
@@ -295,7 +305,8 @@ sv_reap(struct supervisor *sv)
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (sv_store_reaped(sv, pid, st))
+		if (sv_store_reaped(sv, pid, st) ||
+		    sv_zygote_reaped(sv, pid, st))
 			continue;
 		struct sv_session *s = idmap_del(&sv->by_pid, (uint64_t)pid);
 		const char *what = sv->cfg->workers > 0 ? "worker" : "session";
