@@ -28,7 +28,7 @@ config_defaults(struct config *cfg)
 	cfg->timeline_entries = 1u << 20;
 	cfg->shutdown_ms = 3000;
 	cfg->stall_timeout_ms = 2000;
-	cfg->wake_pace_us = 25;
+	cfg->wake_pace_us = 50;
 	cfg->handshake_ms = 10000;
 	cfg->default_room = "#lobby";
 	cfg->network = "parley";

@@ -398,7 +398,7 @@ const struct option_def options_table[] = {
      OPTION_RELOADS,
      "under load, wake each session at most once per\n"
      "US microseconds times the session processes\n"
-     "(default 25: 25 ms for 1000; 0 = at once)"},
+     "(default 50: 50 ms for 1000; 0 = at once)"},
     {"verbose", NULL, OPTION_FLAG, FIELD(verbose), 0, 1, NULL, OPTION_RELOADS,
      "also log requests, refusals, input pauses and\n"
      "wake-ups (debug level)"},

@@ -50,14 +50,18 @@ sv_wake_group(struct supervisor *sv, unsigned g, uint64_t head)
  * wake-up costs each session process a context switch (about 14 us apiece
  * on the 2-core benchmark machine), so waking 1,000 sessions for every
  * batch would spend the machine on wake-ups under load. Each group is
- * woken at most once per gap, wake_pace_us per live session process (25
+ * woken at most once per gap, wake_pace_us per live session process (50
  * ms for 1,000 fork-model sessions, nothing for 2 workers), and the groups
  * take turns: a wave of 1,000 processes all runnable at once would make
  * everything else (the sessions reading their clients' input, the
  * supervisor itself) wait behind it. Turns are whole milliseconds, at most
- * one per millisecond of the gap (8 turns of one group, 3 ms apart, for a
- * 25 ms gap; 2 turns of 4 groups for a 2 ms gap). A server quiet for a
- * whole gap wakes every group at once. */
+ * one per millisecond of the gap (8 turns of one group, 6 ms apart, for a
+ * 50 ms gap; 2 turns of 4 groups for a 2 ms gap). A server quiet for a
+ * whole gap wakes every group at once. The default pace, 50 us, is what
+ * the 2-core benchmark machine can afford: at 25 (a gap of 25 ms) the
+ * wake-ups of 1,000 sessions at 100 messages/s take more than a core,
+ * and the machine's saturation, not the gap, set the latency
+ * (BENCHMARKS.md). */
 /* Wake-ups are many under load: at most one debug line a second. */
 static void
 sv_wake_tally(struct supervisor *sv, uint64_t head)
