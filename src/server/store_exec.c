@@ -223,7 +223,7 @@ store_exec_main(int argc, char **argv)
 {
 	static struct outbox_shm shm;
 	static struct config cfg;
-	struct store_exec_blob b;
+	struct store_exec_blob b = {0};
 	struct store_start start;
 	struct store_stats_sh *stats;
 	uint64_t *cursors = NULL;
