@@ -16,6 +16,7 @@
 #include "lib/loop.h"
 #include "server/channel.h"
 #include "server/core.h"
+#include "server/sandbox.h"
 #include "server/store_accounts.h"
 #include "server/store_db.h"
 #include "server/store_exec.h"
@@ -532,7 +533,7 @@ store_setup(struct store *s, const struct store_start *st)
 	sigset_t mask;
 	char why[CHANNEL_REASON_MAX];
 	uint64_t tl_pos;
-	int found;
+	int found, err;
 
 	memset(s, 0, sizeof(*s));
 	s->cfg_own = *st->cfg;
@@ -579,6 +580,15 @@ store_setup(struct store *s, const struct store_start *st)
 	    loop_add(s->loop, s->sig_fd, EPOLLIN, store_on_signal, s) < 0)
 		fatal("store loop");
 	s->prune_ms = loop_now_ms();
+	/* Set up, its files open: from here on it reads and writes only
+	 * what it holds (DESIGN.md section 11; sandbox.c lists why each
+	 * call is needed). glibc reads the time zone file at its first
+	 * gmtime_r (the log's): now, while files open. */
+	tzset();
+	if ((err = sandbox_enter_store()) < 0) {
+		errno = -err;
+		fatal("cannot enter the sandbox");
+	}
 	store_send(s, CHANNEL_STORE_READY, NULL, 0);
 }
 

@@ -624,7 +624,12 @@ sv_store_reaped(struct supervisor *sv, pid_t pid, int status)
 	st->reaped = 1;
 	sv->wake_members[0]--;
 	sv_flow_close(sv, sv->nsessions); /* nobody waits for it any more */
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		log_warn("store %d killed by the sandbox (SIGSYS: a forbidden "
+			 "system call)%s",
+			 (int)pid,
+			 sv->stopping ? "" : "; chat goes on, respawning it");
+	else if (WIFSIGNALED(status))
 		log_warn("store %d killed by signal %d%s", (int)pid,
 			 WTERMSIG(status),
 			 sv->stopping ? "" : "; chat goes on, respawning it");
