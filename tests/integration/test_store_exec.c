@@ -3,8 +3,10 @@
  * supervisor: its /proc/PID/exe and cmdline say so, its private memory
  * holds no copy of the TLS private key that the supervisor's does (the
  * same search finds it there), and a store killed and respawned is an
- * exec again that answers history and logins. Runs in the test process,
- * against a real parleyd with TLS and a database (both process models).
+ * exec again that answers history and logins, of the binary the
+ * supervisor runs even after an upgrade replaced it on disk. Runs in the test
+ * process, against a real parleyd with TLS and a database (both process
+ * models).
  */
 #include "../storelib.h"
 #include "../tlslib.h"
@@ -255,6 +257,77 @@ test_a_respawned_store_is_an_exec_again_and_answers_history_and_logins(void)
 	sl_fixture_free(&f);
 }
 
+/* Copies the file from to to (mode 0755). 0 or -1. */
+static int
+copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY), out;
+	ssize_t n = 0;
+
+	if (in < 0)
+		return -1;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	while (out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			n = -1;
+			break;
+		}
+	close(in);
+	if (out < 0 || close(out) < 0 || n < 0)
+		return -1;
+	return 0;
+}
+
+static void
+test_a_store_respawned_after_an_upgrade_runs_the_supervisor_s_binary(void)
+{
+	const char *build = getenv("PARLEY_BUILD");
+	char was[512], bin[256], other[256], exe[512];
+	struct sl_fixture f;
+	struct ts_server *s;
+	pid_t store, again;
+	int a;
+
+	/* parleyd started from a copy in the fixture's directory, which an
+	 * "upgrade" then replaces (a rename over it, as package managers
+	 * do) with a file that is no parleyd at all. */
+	sl_fixture_make(&f, "storeexec");
+	snprintf(was, sizeof(was), "%s", build ? build : "build");
+	snprintf(bin, sizeof(bin), "%s/parleyd", f.dir);
+	snprintf(other, sizeof(other), "%s/parleyd.new", f.dir);
+	REQUIRE(copy_file(strcat(was, "/parleyd"), bin) == 0);
+	REQUIRE(copy_file("/bin/true", other) == 0);
+	REQUIRE(setenv("PARLEY_BUILD", f.dir, 1) == 0);
+	s = start(&f, "--history 3");
+	if (build)
+		(void)setenv("PARLEY_BUILD", build, 1);
+	else
+		(void)unsetenv("PARLEY_BUILD");
+	REQUIRE(s);
+	REQUIRE(rename(other, bin) == 0);
+	store = sl_store_pid(s, f.db);
+	REQUIRE(store > 0);
+	CHECK(kill(store, SIGKILL) == 0);
+	CHECK(ts_log_wait(s, "store respawned as pid", T_WAIT_MS) == 0);
+	CHECK(ts_log_wait_count(s, "database ", 2, T_WAIT_MS) == 0);
+	again = sl_store_pid(s, f.db);
+	CHECK(again > 0 && is_store_exec(again, f.db));
+	/* The old binary, which only the running processes still have. */
+	CHECKF(again > 0 && exe_of(again, exe, sizeof(exe)) == 0 &&
+		   strstr(exe, "(deleted)"),
+	       "exe: %s", exe);
+	a = client(s);
+	CHECK(a >= 0 && tc_send(a, "after the upgrade\n") == 0);
+	CHECK(sl_sql_wait(f.db,
+			  "SELECT count(*) FROM messages WHERE text = 'after "
+			  "the upgrade'",
+			  1, T_WAIT_MS) == 0);
+	tc_close(a);
+	ts_free(s);
+	sl_fixture_free(&f);
+}
+
 static void
 test_store_process_by_hand_is_refused_with_exit_2(void)
 {
@@ -290,6 +363,7 @@ main(int argc, char **argv)
 	}
 	RUN(test_the_store_is_an_exec_of_parleyd_without_the_tls_private_key);
 	RUN(test_a_respawned_store_is_an_exec_again_and_answers_history_and_logins);
+	RUN(test_a_store_respawned_after_an_upgrade_runs_the_supervisor_s_binary);
 	RUN(test_store_process_by_hand_is_refused_with_exit_2);
 	rc = tl_summary(suite);
 	tt_dir_remove(pki.dir);
