@@ -137,6 +137,8 @@ $(BUILD)/tests/unit/test_proto_irc $(BUILD)/tests/unit/test_proto_plain: \
 
 # The sandbox test installs the sessions' filter itself.
 $(BUILD)/tests/integration/test_sandbox: $(BUILD)/src/server/sandbox.o
+# ... and the store's (test_store_sandbox).
+$(BUILD)/tests/integration/test_store_sandbox: $(BUILD)/src/server/sandbox.o
 
 run: $(BUILD)/parleyd
 	$(BUILD)/parleyd

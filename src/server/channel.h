@@ -14,7 +14,7 @@
 
 /* Bump on any change to the types or payloads below, or to the values of
  * enum core_op_kind that requests carry. */
-#define CHANNEL_VERSION 7
+#define CHANNEL_VERSION 8
 
 enum channel_type {
 	/* 1xx: session -> supervisor */
@@ -43,6 +43,8 @@ enum channel_type {
 	CHANNEL_STORE_ROOM = 304,    /* struct channel_store_room: a change
 					to a registered room or a server ban,
 					to write (no answer) */
+	/* struct channel_store_settings: a reload's new settings */
+	CHANNEL_STORE_SETTINGS = 312,
 
 	/* 4xx: store -> supervisor */
 	CHANNEL_STORE_READY = 400,     /* no payload: the database is open and
@@ -216,6 +218,17 @@ struct channel_store_nicks {
 
 struct channel_store_text {
 	char text[CHANNEL_REASON_MAX];
+};
+
+/* The store's reloadable settings (struct config's fields of the same
+ * names): it has no config of its own, and no live block. */
+struct channel_store_settings {
+	int32_t db_batch;
+	int32_t db_delay_ms;
+	int32_t history_days;
+	int32_t store_private;
+	int32_t stall_timeout_ms;
+	int32_t verbose;
 };
 
 /* A room's topic as the database has it, for the supervisor to give the

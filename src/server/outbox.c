@@ -1,5 +1,5 @@
 /*
- * outbox: single-writer rings in one anonymous shared mapping. Positions are
+ * outbox: single-writer rings in one shared mapping (of a memfd). Positions are
  * monotonic 64-bit byte offsets (ring offset = pos & (size - 1)); a record
  * never wraps: the writer pads to the end and starts over at offset 0.
  * Readers copy, then re-check the writer's head: a copy the writer may have
@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,18 +89,20 @@ outbox_shm_create(struct outbox_shm *shm, unsigned nprod, size_t ring0_size,
 					 ring_size, tl_cap);
 }
 
-int
-outbox_shm_create_readers(struct outbox_shm *shm, unsigned nprod,
-			  unsigned nreaders, size_t ring0_size,
-			  size_t ring_size, size_t tl_cap)
+/* Fills in shm's geometry for these sizes (everything but the mapping
+ * and its pointers); *tl_bytes: the timeline's share. 0 or -EINVAL. */
+static int
+outbox_shm_layout(struct outbox_shm *shm, unsigned nprod, unsigned nreaders,
+		  size_t ring0_size, size_t ring_size, size_t tl_cap,
+		  size_t *tl_bytes)
 {
 	size_t page = outbox_page();
-	size_t tl_bytes, readers_at;
 
 	if (!outbox_size_ok(ring0_size) || !outbox_size_ok(ring_size) ||
 	    (tl_cap & (tl_cap - 1)) || tl_cap == 0 || nprod == 0)
 		return -EINVAL;
 	memset(shm, 0, sizeof(*shm));
+	shm->fd = -1;
 	shm->nprod = nprod;
 	shm->nreaders = nreaders;
 	shm->page = page;
@@ -106,30 +110,123 @@ outbox_shm_create_readers(struct outbox_shm *shm, unsigned nprod,
 	shm->ring_size = ring_size;
 	shm->region0 = page + ring0_size;
 	shm->region = page + ring_size;
-	tl_bytes = page + tl_cap * sizeof(struct timeline_entry);
-	tl_bytes = (tl_bytes + page - 1) / page * page;
+	*tl_bytes = page + tl_cap * sizeof(struct timeline_entry);
+	*tl_bytes = (*tl_bytes + page - 1) / page * page;
 	/* The reader table goes between the rings and the timeline, a page
 	 * per slot: mprotect can then let each reader write its own. */
-	readers_at = shm->region0 + shm->region * (nprod - 1);
-	shm->size = readers_at + (size_t)nreaders * page + tl_bytes;
-	/* Anonymous and shared: inherited by every fork, named nowhere, gone
-	 * with the last process. NORESERVE: only touched pages cost memory. */
+	shm->size = shm->region0 + shm->region * (nprod - 1) +
+		    (size_t)nreaders * page + *tl_bytes;
+	return 0;
+}
+
+int
+outbox_memfd(const char *name, size_t size)
+{
+	struct rlimit was, lifted;
+	int fd, err = 0;
+
+	/* A file size limit (ulimit -f) applies to a memfd too, and would
+	 * make the ftruncate raise SIGXFSZ: it is lifted up to its hard
+	 * limit for the ftruncate only (what this process writes to disk
+	 * stays limited). */
+	if (getrlimit(RLIMIT_FSIZE, &was) < 0)
+		return -errno;
+	if (was.rlim_max != RLIM_INFINITY && was.rlim_max < size)
+		return -EFBIG;
+	lifted = was;
+	lifted.rlim_cur = was.rlim_max;
+	fd = memfd_create(name, MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (was.rlim_cur != was.rlim_max &&
+	    setrlimit(RLIMIT_FSIZE, &lifted) < 0)
+		err = -errno;
+	if (!err && ftruncate(fd, (off_t)size) < 0)
+		err = -errno;
+	if (was.rlim_cur != was.rlim_max)
+		(void)setrlimit(RLIMIT_FSIZE, &was);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Maps shm->fd and points into it. 0 or -errno. */
+static int
+outbox_shm_map(struct outbox_shm *shm, size_t tl_bytes)
+{
+	/* NORESERVE: only touched pages cost memory (a memfd is created
+	 * without a reservation anyway). */
 	shm->base = mmap(NULL, shm->size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			 MAP_SHARED | MAP_NORESERVE, shm->fd, 0);
 	if (shm->base == MAP_FAILED) {
 		shm->base = NULL;
 		return -errno;
 	}
-	shm->readers = (char *)shm->base + readers_at;
+	shm->readers = (char *)shm->base + shm->size - tl_bytes -
+		       (size_t)shm->nreaders * shm->page;
+	shm->tl = (void *)((char *)shm->base + shm->size - tl_bytes);
+	shm->tl_ent = (void *)((char *)shm->tl + shm->page);
+	return 0;
+}
+
+int
+outbox_shm_create_readers(struct outbox_shm *shm, unsigned nprod,
+			  unsigned nreaders, size_t ring0_size,
+			  size_t ring_size, size_t tl_cap)
+{
+	size_t tl_bytes;
+	int err;
+
+	if ((err = outbox_shm_layout(shm, nprod, nreaders, ring0_size,
+				     ring_size, tl_cap, &tl_bytes)) < 0)
+		return err;
+	/* Shared memory named nowhere, gone with the last process that maps
+	 * it or holds its fd: inherited by every fork, and passed as an fd
+	 * to the store, which execs (outbox_shm_attach). */
+	if ((shm->fd = outbox_memfd("parley-outbox", shm->size)) < 0)
+		return shm->fd;
+	if ((err = outbox_shm_map(shm, tl_bytes)) < 0) {
+		close(shm->fd);
+		shm->fd = -1;
+		return err;
+	}
 	for (unsigned i = 0; i < nreaders; i++)
 		outbox_reader(shm, i)->pos = OUTBOX_READER_OUT;
-	shm->tl = (void *)((char *)shm->base + shm->size - tl_bytes);
 	shm->tl->cap = tl_cap;
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	shm->tl->boot =
 	    (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
-	shm->tl_ent = (void *)((char *)shm->tl + page);
+	return 0;
+}
+
+int
+outbox_shm_attach(struct outbox_shm *shm, int fd, unsigned nprod,
+		  unsigned nreaders, size_t ring0_size, size_t ring_size,
+		  size_t tl_cap)
+{
+	struct stat sb;
+	size_t tl_bytes;
+	int err;
+
+	if ((err = outbox_shm_layout(shm, nprod, nreaders, ring0_size,
+				     ring_size, tl_cap, &tl_bytes)) < 0)
+		return err;
+	if (fstat(fd, &sb) < 0)
+		return -errno;
+	if ((uint64_t)sb.st_size != shm->size)
+		return -EINVAL;
+	shm->fd = fd;
+	if ((err = outbox_shm_map(shm, tl_bytes)) < 0) {
+		shm->fd = -1;
+		return err;
+	}
+	if (shm->tl->cap != tl_cap) {
+		outbox_shm_destroy(shm);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -151,7 +248,10 @@ outbox_shm_destroy(struct outbox_shm *shm)
 {
 	if (shm->base)
 		munmap(shm->base, shm->size);
+	if (shm->fd >= 0)
+		close(shm->fd);
 	shm->base = NULL;
+	shm->fd = -1;
 }
 
 void

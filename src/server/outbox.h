@@ -247,10 +247,12 @@ struct outbox_reader_sh {
 };
 
 /* Process-local handle to the whole mapping (same addresses in every
- * process, since it is mapped before fork). */
+ * forked process, since it is mapped before fork; the store, which execs,
+ * maps it again from fd, elsewhere: nothing in it is a pointer). */
 struct outbox_shm {
 	void *base;
 	size_t size;
+	int fd;		   /* the memfd behind it (close-on-exec); -1: none */
 	unsigned nprod;	   /* producers, supervisor included */
 	unsigned nreaders; /* slots of the reader table */
 	char *readers;	   /* the reader table: a page per slot */
@@ -271,6 +273,19 @@ struct outbox_shm {
 int outbox_shm_create_readers(struct outbox_shm *shm, unsigned nprod,
 			      unsigned nreaders, size_t ring0_size,
 			      size_t ring_size, size_t tl_cap)
+    __attribute__((warn_unused_result));
+
+/* Maps the shared memory another process created, from its memfd fd
+ * (which the handle then owns), with the sizes it was created with.
+ * Returns 0, -EINVAL when fd's size or timeline do not match them, or
+ * -errno. */
+int outbox_shm_attach(struct outbox_shm *shm, int fd, unsigned nprod,
+		      unsigned nreaders, size_t ring0_size, size_t ring_size,
+		      size_t tl_cap) __attribute__((warn_unused_result));
+
+/* A memfd of size bytes (close-on-exec), for shared memory passed to a
+ * process that execs. An fd or -errno. */
+int outbox_memfd(const char *name, size_t size)
     __attribute__((warn_unused_result));
 
 /* outbox_shm_create_readers with one reader slot per producer. */
@@ -296,6 +311,7 @@ outbox_reader(const struct outbox_shm *shm, unsigned i)
 struct outbox_prod_sh *outbox_producer_sh(const struct outbox_shm *shm,
 					  unsigned producer);
 
+/* Unmaps it and closes its fd. */
 void outbox_shm_destroy(struct outbox_shm *shm);
 
 /* ---- writing (one process per producer) ---- */

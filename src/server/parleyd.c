@@ -8,6 +8,7 @@
 #include "server/config.h"
 #include "server/config_file.h"
 #include "server/options.h"
+#include "server/store_exec.h"
 #include "server/supervisor.h"
 
 #include <crypt.h>
@@ -171,6 +172,9 @@ main(int argc, char **argv)
 	sigset_t mask;
 	int rc;
 
+	/* Run as the store (store_exec.c): before any option is parsed. */
+	if (argc > 1 && strcmp(argv[1], STORE_EXEC_ARG) == 0)
+		store_exec_main(argc, argv);
 	parleyd_parse(argc, argv, &cfg, &src, &text);
 	if (cfg.hash_password) {
 		free((void *)src.args);

@@ -1,9 +1,10 @@
 /*
- * sandbox: a seccomp filter for session processes, written as a classic
- * BPF program here (no library: the whole policy is this file), and the
- * supervisor's drop from root. The filter checks the architecture, then
- * the system call number against an allow list; a few calls are allowed
- * only with harmless arguments. Anything else kills the process.
+ * sandbox: seccomp filters for session processes and for the store,
+ * written as classic BPF programs here (no library: the whole policy is
+ * this file), and the supervisor's drop from root. A filter checks the
+ * architecture, then the system call number against its process's allow
+ * list; a few calls are allowed only with harmless arguments. Anything
+ * else kills the process.
  */
 #include "server/sandbox.h"
 
@@ -124,6 +125,77 @@ static const int sandbox_eacces[] = {
 #endif
 };
 
+/* The store (store.c), once its database is open: SQLite in WAL mode on
+ * the files it has open, libcrypt's yescrypt, its channel, the rings and
+ * its loop. Found with strace -f on the store's tests (history, accounts
+ * and logins, CHATHISTORY, registered rooms, reloads, kills, respawns, the
+ * checkpoint at the end): one row per call, with why. No sockets, no
+ * processes, no exec, no ioctl, no new files: open fails (SQLite's
+ * optional ones: the directory it syncs once, temporary files). */
+static const int sandbox_store_allowed[] = {
+/* the loop, the signalfd and the eventfds, the channel */
+#ifdef SYS_epoll_wait
+    SYS_epoll_wait,
+#endif
+    SYS_epoll_pwait,
+    SYS_epoll_ctl, /* the channel's EPOLLOUT, on and off */
+    SYS_read,	   /* signalfd, wake eventfd */
+    SYS_write,	   /* the flow eventfd; the log to a file */
+    SYS_recvmsg,   /* requests from the supervisor */
+    SYS_sendmsg,   /* answers */
+    SYS_pwritev2,  /* the log (RWF_NOWAIT on a pipe) */
+    /* SQLite on the database, its -wal and -shm */
+    SYS_pread64,   /* pages */
+    SYS_pwrite64,  /* pages, WAL frames, -shm growth */
+    SYS_fdatasync, /* checkpoints (synchronous = NORMAL) */
+    SYS_ftruncate, /* the database after a checkpoint */
+#ifdef SYS_fstat
+    SYS_fstat, /* file sizes */
+#endif
+#ifdef SYS_newfstatat
+    SYS_newfstatat, /* the same, and stat(db): "has it moved?" */
+#endif
+#ifdef SYS_unlink
+    SYS_unlink, /* -wal, -shm at the last close */
+#endif
+    SYS_unlinkat,	 /* the same where there is no unlink */
+    SYS_clock_nanosleep, /* the busy handler: another process's lock */
+    SYS_nanosleep,	 /* the same, older glibc */
+    SYS_getpid,		 /* SQLite's fork check; the abort rule */
+    SYS_close,		 /* the database at the end */
+    /* time (the vDSO, or these when it falls back) */
+    SYS_clock_gettime,
+    SYS_gettimeofday,
+    /* memory: malloc, SQLite's page cache, yescrypt's 16 MiB (mmap,
+     * munmap), a -shm region mapped shared when the WAL index grows;
+     * mmap is checked below: never executable */
+    SYS_brk,
+    SYS_munmap,
+    SYS_mremap,	   /* realloc of a large block */
+    SYS_madvise,   /* free of a large block */
+    SYS_getrandom, /* crypt_gensalt: salts for new passwords */
+#ifdef SYS_poll
+    SYS_poll, /* the last flush of the channel */
+#endif
+    SYS_ppoll,
+    /* signals: abort() (gettid, then tgkill: the rule below), and a
+     * call interrupted by SIGSTOP/SIGCONT */
+    SYS_gettid,
+    SYS_rt_sigprocmask,
+    SYS_rt_sigaction,
+    SYS_rt_sigreturn,
+    SYS_restart_syscall,
+    SYS_exit,
+    SYS_exit_group,
+#ifdef SANDBOX_ASAN
+    /* AddressSanitizer's runtime, as for sessions */
+    SYS_sigaltstack,
+    SYS_sched_yield,
+    SYS_getppid,
+    SYS_futex,
+#endif
+};
+
 struct sandbox_prog {
 	struct sock_filter f[SANDBOX_MAX];
 	unsigned n;
@@ -193,13 +265,40 @@ sandbox_rule_abort(struct sandbox_prog *p, uint32_t pid)
 	sandbox_put(p, SB_RET(SANDBOX_ALLOW));
 }
 
-static void
-sandbox_build(struct sandbox_prog *p)
-{
-	/* SIOCOUTQ (unsent bytes of a closing client) is TIOCOUTQ. */
-	static const uint32_t ioctls[] = {TIOCOUTQ, FIONREAD};
-	static const uint32_t fcntls[] = {F_GETFL, F_SETFL, F_GETFD, F_SETFD};
+/* One process's filter: its allow list and the ioctl and fcntl commands
+ * it may use. */
+struct sandbox_policy {
+	const int *allowed;
+	size_t nallowed;
+	const uint32_t *ioctls;
+	unsigned nioctls;
+	const uint32_t *fcntls;
+	unsigned nfcntls;
+};
 
+/* SIOCOUTQ (unsent bytes of a closing client) is TIOCOUTQ. */
+static const uint32_t sandbox_ioctls[] = {TIOCOUTQ, FIONREAD};
+static const uint32_t sandbox_fcntls[] = {F_GETFL, F_SETFL, F_GETFD, F_SETFD};
+/* SQLite's POSIX locks on the database and the -shm file (never a
+ * blocking F_SETLKW: it polls with its busy handler). */
+static const uint32_t sandbox_store_fcntls[] = {F_SETLK, F_GETLK};
+
+#define SB_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct sandbox_policy sandbox_session = {
+    sandbox_allowed, SB_COUNT(sandbox_allowed),
+    sandbox_ioctls,  SB_COUNT(sandbox_ioctls),
+    sandbox_fcntls,  SB_COUNT(sandbox_fcntls),
+};
+
+static const struct sandbox_policy sandbox_store = {
+    sandbox_store_allowed, SB_COUNT(sandbox_store_allowed), NULL, 0,
+    sandbox_store_fcntls,  SB_COUNT(sandbox_store_fcntls),
+};
+
+static void
+sandbox_build(struct sandbox_prog *p, const struct sandbox_policy *pol)
+{
 	p->n = 0;
 	sandbox_put(p, SB_LD(offsetof(struct seccomp_data, arch)));
 	sandbox_put(p, SB_JEQ(SANDBOX_ARCH, 1, 0));
@@ -210,8 +309,8 @@ sandbox_build(struct sandbox_prog *p)
 	sandbox_put(p, SB_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1));
 	sandbox_put(p, SB_RET(SANDBOX_KILL));
 #endif
-	for (size_t i = 0; i < sizeof(sandbox_allowed) / sizeof(int); i++)
-		sandbox_rule(p, sandbox_allowed[i], SANDBOX_ALLOW);
+	for (size_t i = 0; i < pol->nallowed; i++)
+		sandbox_rule(p, pol->allowed[i], SANDBOX_ALLOW);
 	for (size_t i = 0; i < sizeof(sandbox_eacces) / sizeof(int); i++)
 		sandbox_rule(p, sandbox_eacces[i],
 			     SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA));
@@ -219,10 +318,9 @@ sandbox_build(struct sandbox_prog *p)
 #ifdef SANDBOX_ASAN
 	sandbox_rule_arg_clear(p, SYS_mprotect, 2, PROT_EXEC);
 #endif
-	sandbox_rule_arg_in(p, SYS_ioctl, 1, ioctls,
-			    sizeof(ioctls) / sizeof(ioctls[0]));
-	sandbox_rule_arg_in(p, SYS_fcntl, 1, fcntls,
-			    sizeof(fcntls) / sizeof(fcntls[0]));
+	if (pol->nioctls)
+		sandbox_rule_arg_in(p, SYS_ioctl, 1, pol->ioctls, pol->nioctls);
+	sandbox_rule_arg_in(p, SYS_fcntl, 1, pol->fcntls, pol->nfcntls);
 	sandbox_rule_abort(p, (uint32_t)getpid());
 	sandbox_put(p, SB_RET(SANDBOX_KILL));
 }
@@ -239,15 +337,15 @@ sandbox_available(void)
 	return 0;
 }
 
-int
-sandbox_enter(void)
+static int
+sandbox_install(const struct sandbox_policy *pol)
 {
 	struct sandbox_prog p;
 	struct sock_fprog prog;
 
 	if (SANDBOX_ARCH == 0)
 		return -ENOSYS;
-	sandbox_build(&p);
+	sandbox_build(&p, pol);
 	if (p.n > SANDBOX_MAX)
 		return -E2BIG;
 	prog.len = (unsigned short)p.n;
@@ -257,6 +355,18 @@ sandbox_enter(void)
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
 		return -errno;
 	return 0;
+}
+
+int
+sandbox_enter(void)
+{
+	return sandbox_install(&sandbox_session);
+}
+
+int
+sandbox_enter_store(void)
+{
+	return sandbox_install(&sandbox_store);
 }
 
 /* ---- dropping root ------------------------------------------------------- */

@@ -16,8 +16,10 @@
 #include "lib/loop.h"
 #include "server/channel.h"
 #include "server/core.h"
+#include "server/sandbox.h"
 #include "server/store_accounts.h"
 #include "server/store_db.h"
+#include "server/store_exec.h"
 #include "server/store_read.h"
 #include "server/store_rooms.h"
 
@@ -428,6 +430,26 @@ store_room_change(struct store *s, const void *payload, int len)
 			 store_db_error(s->db));
 }
 
+/* A reload (SIGHUP to the supervisor) changed the settings: pruning by a
+ * new --history-days starts at once; the others (batch, delay,
+ * --store-private) apply from the next record on. */
+static void
+store_settings(struct store *s, const void *payload, int len)
+{
+	struct channel_store_settings m;
+	int days = s->cfg->history_days;
+
+	if ((size_t)len != sizeof(m))
+		fatalx("store: malformed settings (%d bytes)", len);
+	memcpy(&m, payload, sizeof(m));
+	store_settings_apply(&s->cfg_own, &m);
+	log_set_level(s->cfg->verbose ? LOG_DEBUG : LOG_INFO);
+	if (s->cfg->history_days != days) {
+		s->prune_ms = loop_now_ms();
+		s->pruning = 0;
+	}
+}
+
 /* ---- events -------------------------------------------------------------- */
 
 static void
@@ -463,6 +485,9 @@ store_on_channel(struct loop *loop, int fd, uint32_t events, void *arg)
 			break;
 		case CHANNEL_FLOW_GO:
 			s->flow_asked = 0; /* the next turn looks again */
+			break;
+		case CHANNEL_STORE_SETTINGS:
+			store_settings(s, payload, n);
 			break;
 		default:
 			fatalx("store: unexpected channel message %u", h.type);
@@ -508,13 +533,11 @@ store_setup(struct store *s, const struct store_start *st)
 	sigset_t mask;
 	char why[CHANNEL_REASON_MAX];
 	uint64_t tl_pos;
-	int found;
+	int found, err;
 
 	memset(s, 0, sizeof(*s));
 	s->cfg_own = *st->cfg;
 	s->cfg = &s->cfg_own;
-	s->live = *st->live;
-	live_protect(&s->live);
 	s->shm = st->shm;
 	s->producer = st->producer;
 	s->stats = st->stats;
@@ -557,6 +580,15 @@ store_setup(struct store *s, const struct store_start *st)
 	    loop_add(s->loop, s->sig_fd, EPOLLIN, store_on_signal, s) < 0)
 		fatal("store loop");
 	s->prune_ms = loop_now_ms();
+	/* Set up, its files open: from here on it reads and writes only
+	 * what it holds (DESIGN.md section 11; sandbox.c lists why each
+	 * call is needed). glibc reads the time zone file at its first
+	 * gmtime_r (the log's): now, while files open. */
+	tzset();
+	if ((err = sandbox_enter_store()) < 0) {
+		errno = -err;
+		fatal("cannot enter the sandbox");
+	}
 	store_send(s, CHANNEL_STORE_READY, NULL, 0);
 }
 
@@ -589,23 +621,6 @@ store_prune(struct store *s)
 	s->pruning = n == STORE_PRUNE_CHUNK;
 	if (!s->pruning)
 		s->prune_ms = now + STORE_PRUNE_EVERY;
-}
-
-/* A reload (SIGHUP to the supervisor, which wakes the store) changed the
- * settings: pruning by a new --history-days starts at once; the others
- * (batch, delay, --store-private) apply from the next record on. */
-static void
-store_settings(struct store *s)
-{
-	int days = s->cfg->history_days;
-
-	if (!live_refresh(&s->live, &s->cfg_own))
-		return;
-	log_set_level(s->cfg->verbose ? LOG_DEBUG : LOG_INFO);
-	if (s->cfg->history_days != days) {
-		s->prune_ms = loop_now_ms();
-		s->pruning = 0;
-	}
 }
 
 /* How long news may wait for its commit: --db-delay, but well within
@@ -700,7 +715,6 @@ store_main(const struct store_start *st)
 			break;
 		if (loop_run_once(s.loop, store_timeout(&s)) < 0)
 			fatal("epoll_wait");
-		store_settings(&s);
 	}
 	log_info("stopped at timeline %llu, everything before it "
 		 "archived",

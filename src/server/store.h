@@ -13,7 +13,6 @@
 #define PARLEY_STORE_H
 
 #include "server/config.h"
-#include "server/live.h"
 #include "server/outbox.h"
 
 #include <stdint.h>
@@ -39,8 +38,8 @@ struct store_stats_sh {
 #define STORE_TOPICS_MAX 4096
 
 struct store_start {
-	const struct config *cfg;
-	const struct live *live; /* the reloadable settings */
+	const struct config *cfg; /* db_path and the store's settings only;
+				     reloads come as CHANNEL_STORE_SETTINGS */
 	struct outbox_shm *shm;
 	unsigned producer; /* its outbox */
 	int channel_fd;
@@ -57,8 +56,8 @@ struct store_start {
 
 /* Runs the store until it is told to stop (CHANNEL_SHUTDOWN, SIGTERM or
  * the supervisor gone), having archived the timeline up to its head.
- * Called in a freshly forked child that has closed every fd it does not
- * need; never returns. Exits 1 (after CHANNEL_STORE_FAILED) when the
+ * Called in the process store_exec.c started, which holds no fd it does
+ * not need; never returns. Exits 1 (after CHANNEL_STORE_FAILED) when the
  * database cannot be used. */
 void store_main(const struct store_start *start) __attribute__((noreturn));
 

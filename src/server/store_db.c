@@ -298,6 +298,11 @@ store_db_open(const char *path, char *why, size_t n)
 	if (store_db_check(db, path, why, n) < 0 ||
 	    store_db_writable(db, path, why, n) < 0)
 		goto err_close;
+	/* SQLite seeds its random numbers (new WAL salts) from /dev/urandom
+	 * at their first use: now, before the store's sandbox, in which it
+	 * could not open it. */
+	unsigned char seed;
+	sqlite3_randomness(1, &seed);
 	for (int i = 0; i < ST_COUNT_ALL; i++) {
 		if (sqlite3_prepare_v3(db->db, store_db_sql[i], -1,
 				       SQLITE_PREPARE_PERSISTENT, &db->st[i],

@@ -9,7 +9,6 @@
 #include "lib/loop.h"
 #include "server/channel.h"
 #include "server/config.h"
-#include "server/live.h"
 #include "server/outbox.h"
 #include "server/store.h"
 #include "server/store_accounts.h"
@@ -31,7 +30,6 @@ struct store_req {
 struct store {
 	struct config cfg_own; /* as started, then as reloaded */
 	const struct config *cfg;
-	struct live live;
 	struct outbox_shm *shm;
 	struct outbox_writer w;
 	unsigned producer;

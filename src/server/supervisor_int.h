@@ -107,6 +107,8 @@ struct sv_store {
 	uint64_t *start_cursors;
 	struct store_stats_sh *stats; /* its shared page */
 	size_t stats_bytes;
+	int stats_fd; /* the page's memfd, passed to each store */
+	int exe_fd;   /* the running binary, which each store execs */
 	/* Topics by folded room name (struct sv_topic), for rooms that do
 	 * not exist now: a room gets its own when it is made again. Loaded
 	 * from the run's first store, then kept by sv_store_topic_set. */

@@ -92,7 +92,7 @@ static const struct sv_reload_step sv_reload_steps[] = {
     {"message of the day", sv_motd_reload},
     /* new steps go here, before the live block is published */
     {"live settings", sv_reload_live},
-    /* After it: the store takes its settings from the live block. */
+    /* After it: the store gets its settings over its channel. */
     {"store", sv_store_reload},
 };
 

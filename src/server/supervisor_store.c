@@ -8,8 +8,8 @@
  */
 #include "lib/log.h"
 #include "server/names.h"
+#include "server/store_exec.h"
 #include "server/supervisor_int.h"
-#include "server/tls_ctx.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -60,12 +60,22 @@ sv_store_setup(struct supervisor *sv)
 	st->state = SV_STORE_DOWN;
 	st->producer = sv->shm.nprod - 1;
 	st->stats_bytes = (sizeof(*st->stats) + page - 1) / page * page;
+	/* In a memfd, like the rings: the store execs (store_exec.c). */
+	st->stats_fd = outbox_memfd("parley-store-stats", st->stats_bytes);
+	if (st->stats_fd < 0) {
+		errno = -st->stats_fd;
+		fatal("store set-up: memfd");
+	}
 	st->stats = mmap(NULL, st->stats_bytes, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+			 MAP_SHARED, st->stats_fd, 0);
 	st->q = calloc(SV_STORE_QUEUE, sizeof(*st->q));
 	st->start_cursors = calloc(sv->shm.nprod, sizeof(*st->start_cursors));
 	if (st->stats == MAP_FAILED || !st->q || !st->start_cursors)
 		fatal("store set-up");
+	if ((st->exe_fd = store_exec_self()) < 0) {
+		errno = -st->exe_fd;
+		fatal("store set-up: /proc/self/exe");
+	}
 	st->q_cap = SV_STORE_QUEUE;
 	sv->reg.reserved = &st->registered;
 }
@@ -80,6 +90,8 @@ sv_store_teardown(struct supervisor *sv)
 	if (st->chan_open)
 		channel_close(&st->chan);
 	munmap(st->stats, st->stats_bytes);
+	close(st->stats_fd);
+	close(st->exe_fd);
 	free(st->q);
 	free(st->start_cursors);
 	strmap_free(&st->registered);
@@ -94,33 +106,41 @@ sv_store_teardown(struct supervisor *sv)
 
 /* ---- the process --------------------------------------------------------- */
 
+/* The forked child becomes the store by exec'ing parleyd: a fresh
+ * address space, with none of the supervisor's memory (the TLS keys). */
 static void __attribute__((noreturn))
 sv_store_child(struct supervisor *sv, int chan_fd)
 {
 	struct sv_store *st = &sv->store;
-	int keep[] = {0, 1, 2, chan_fd, sv->wake_fds[0], sv->flow_fd};
-	struct store_start start = {
-	    .cfg = sv->cfg,
-	    .live = &sv->settings,
-	    .shm = &sv->shm,
-	    .producer = st->producer,
+	struct store_exec_args a = {
+	    .exe_fd = st->exe_fd,
 	    .channel_fd = chan_fd,
 	    .wake_fd = sv->wake_fds[0],
-	    .reader = sv->nsessions,
 	    .flow_fd = sv->flow_fd,
+	    .shm = &sv->shm,
+	    .stats_fd = st->stats_fd,
+	    .cfg = sv->cfg,
+	    .producer = st->producer,
+	    .reader = sv->nsessions,
 	    .tl_pos = st->start_tl,
 	    .cursors = st->start_cursors,
-	    .stats = st->stats,
 	    .topics = !st->topics_loaded,
 	};
+	struct channel_store_text t;
+	struct channel ch;
+	int err;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != sv->pid)
 		_exit(1);
-	sv_child_close_fds(keep, 6);
-	/* The store never runs TLS: its copy of the server's private key
-	 * goes (OpenSSL wipes key material as it frees it). */
-	tls_ctx_install(NULL, 0);
-	store_main(&start);
+	err = store_exec(&a);
+	memset(&t, 0, sizeof(t));
+	snprintf(t.text, sizeof(t.text), "cannot exec parleyd as the store: %s",
+		 strerror(-err));
+	channel_init(&ch, chan_fd);
+	if (channel_send(&ch, CHANNEL_STORE_FAILED, &t, sizeof(t), -1,
+			 sizeof(t)) == 0)
+		(void)channel_flush(&ch);
+	_exit(1);
 }
 
 static int
@@ -365,14 +385,17 @@ sv_store_nicks(struct supervisor *sv, const void *payload, int len)
 void
 sv_store_reload(struct supervisor *sv, const struct config *old)
 {
-	uint64_t one = 1;
+	struct channel_store_settings m;
 
 	(void)old;
-	/* Its wake-up eventfd, shared with the first group of sessions
-	 * (a spurious turn costs them nothing). */
-	if (sv->store.pid > 0 && !sv->store.reaped &&
-	    write(sv->wake_fds[0], &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_warn("reload: cannot wake the store: %s", strerror(errno));
+	/* It has no live block: it gets its settings (a store starting now
+	 * was forked with the new ones: the same again does no harm). */
+	store_settings_of(sv->cfg, &m);
+	if (sv->store.chan_open &&
+	    channel_send(&sv->store.chan, CHANNEL_STORE_SETTINGS, &m, sizeof(m),
+			 -1, SV_CHANNEL_QUEUE) < 0)
+		log_warn("reload: cannot reach the store; it keeps the old "
+			 "settings until it is respawned");
 }
 
 /* ---- topics -------------------------------------------------------------- */
@@ -601,7 +624,12 @@ sv_store_reaped(struct supervisor *sv, pid_t pid, int status)
 	st->reaped = 1;
 	sv->wake_members[0]--;
 	sv_flow_close(sv, sv->nsessions); /* nobody waits for it any more */
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		log_warn("store %d killed by the sandbox (SIGSYS: a forbidden "
+			 "system call)%s",
+			 (int)pid,
+			 sv->stopping ? "" : "; chat goes on, respawning it");
+	else if (WIFSIGNALED(status))
 		log_warn("store %d killed by signal %d%s", (int)pid,
 			 WTERMSIG(status),
 			 sv->stopping ? "" : "; chat goes on, respawning it");
