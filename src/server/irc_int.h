@@ -28,7 +28,7 @@
 #define IRC_HISTORY_MAX	 100  /* ISUPPORT CHATHISTORY: a request's most */
 #define IRC_HISTREF_MAX	 64   /* a CHATHISTORY reference (CHANNEL_REF_MAX) */
 
-/* Capabilities. The first six change what broadcast lines look like:
+/* Capabilities. The first seven change what broadcast lines look like:
  * with registration they make the client's variant. */
 enum irc_cap {
 	IRC_CAP_SERVER_TIME = 0x01,
@@ -37,17 +37,22 @@ enum irc_cap {
 	IRC_CAP_AWAY_NOTIFY = 0x08,
 	IRC_CAP_ACCOUNT_NOTIFY = 0x10,
 	IRC_CAP_ACCOUNT_TAG = 0x20,
-	IRC_CAP_MULTI_PREFIX = 0x40,
-	IRC_CAP_USERHOST_IN_NAMES = 0x80,
-	IRC_CAP_BATCH = 0x100,
-	IRC_CAP_CAP_NOTIFY = 0x200,
-	IRC_CAP_SASL = 0x400,	     /* only with a store (--db) */
-	IRC_CAP_CHATHISTORY = 0x800, /* draft/chathistory: no join replay */
+	IRC_CAP_EXTENDED_JOIN = 0x40, /* JOIN #room account :real name */
+	IRC_CAP_MULTI_PREFIX = 0x80,
+	IRC_CAP_USERHOST_IN_NAMES = 0x100,
+	IRC_CAP_BATCH = 0x200,
+	IRC_CAP_CAP_NOTIFY = 0x400,
+	IRC_CAP_SASL = 0x800,	      /* only with a store (--db) */
+	IRC_CAP_CHATHISTORY = 0x1000, /* draft/chathistory: no join replay */
 };
 
-#define IRC_CAPS_BROADCAST 0x3f
+#define IRC_CAPS_BROADCAST 0x7f
 _Static_assert(1 + IRC_CAPS_BROADCAST < PROTO_VARIANTS,
 	       "every IRC variant has its own formatting slot");
+_Static_assert((IRC_CAPS_BROADCAST & (IRC_CAPS_BROADCAST + 1)) == 0 &&
+		   IRC_CAP_EXTENDED_JOIN <= IRC_CAPS_BROADCAST &&
+		   IRC_CAP_MULTI_PREFIX > IRC_CAPS_BROADCAST,
+	       "the broadcast capabilities are the low bits, and only they");
 
 /* Variant 0: not registered, gets no broadcast line; 1 + caps after. */
 static inline unsigned

@@ -33,6 +33,7 @@ static const struct {
     {"cap-notify", IRC_CAP_CAP_NOTIFY},
     {"draft/chathistory", IRC_CAP_CHATHISTORY},
     {"echo-message", IRC_CAP_ECHO_MESSAGE},
+    {"extended-join", IRC_CAP_EXTENDED_JOIN},
     {"message-tags", IRC_CAP_MESSAGE_TAGS},
     {"multi-prefix", IRC_CAP_MULTI_PREFIX},
     {"sasl", IRC_CAP_SASL},

@@ -58,7 +58,7 @@ struct pconn {
 	void (*emit)(struct pconn *pc, const char *line, size_t len);
 };
 
-#define PROTO_VARIANTS 128
+#define PROTO_VARIANTS 256
 /* Operations one line or record may yield: enough to leave every room
  * at once (IRC's JOIN 0). */
 #define PROTO_OPS_MAX  CONFIG_ROOMS_PER_CLIENT_MAX

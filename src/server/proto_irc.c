@@ -429,6 +429,17 @@ irc_format(const struct proto_env *env, const struct outbox_view *v,
 		irc_start(&o, env, v, caps, NULL, 0);
 		line_puts(&o, "JOIN ");
 		line_put_str(&o, v->room);
+		if (caps & IRC_CAP_EXTENDED_JOIN) {
+			/* extended-join: the account (* for none) and the
+			 * real name. */
+			line_puts(&o, " ");
+			if (v->acct.n)
+				line_put_str(&o, v->acct);
+			else
+				line_puts(&o, "*");
+			line_puts(&o, " :");
+			irc_put_cut(&o, v->arg);
+		}
 		irc_end(&o);
 		if (role == PROTO_ROLE_AUTHOR || !v->text.n ||
 		    !(caps & IRC_CAP_AWAY_NOTIFY))

@@ -236,6 +236,7 @@ sv_join(struct supervisor *sv, struct reg_client *c, const char *name,
 		j.target = r->id;
 		j.room = outbox_str(r->name);
 		j.text = outbox_str(c->away);
+		j.arg = outbox_str(c->realname);
 		sv_put(sv, &j);
 		if ((want & CORE_WANT_TOPIC) && r->topic[0])
 			sv_topic_info(sv, c, r);
