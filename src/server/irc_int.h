@@ -313,6 +313,10 @@ int irc_mode_error(struct pconn *pc, enum core_err err, const char *r,
 void irc_chanserv_reply(struct pconn *pc, const struct outbox_view *v);
 size_t irc_refusal_reason(enum proto_refusal why, const char *reason, char *out,
 			  size_t n);
+/* The same from the server called server (NULL: no prefix): 465 has it
+ * as its prefix, and comes for a ban without a reason too. */
+size_t irc_refusal_server(const char *server, enum proto_refusal why,
+			  const char *reason, char *out, size_t n);
 
 int irc_cmd_privmsg(struct pconn *pc, const struct irc_msg *m,
 		    struct core_op *ops);

@@ -768,4 +768,5 @@ const struct proto proto_irc = {
     .event = irc_event,
     .refusal = irc_refusal,
     .refusal_reason = irc_refusal_reason,
+    .refusal_server = irc_refusal_server,
 };

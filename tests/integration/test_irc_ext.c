@@ -2,7 +2,7 @@
  * Integration tests of the IRC front end's round-4 extensions against the
  * real parleyd, with a database of the test's own where accounts are
  * needed: extended-join as clients with and without it, and plain
- * clients, see it.
+ * clients, see it; a G-lined IRC client's 465 from the server by name.
  */
 #include "../irc.h"
 #include "../storelib.h"
@@ -15,6 +15,10 @@
 #define S    ":" IRC_SERVER " "
 #define WAIT IRC_WAIT_MS
 #define PW   "hunter22"
+
+/* parleyd --hash-password for "secret" (yescrypt). */
+#define OPER_HASH                                                              \
+	"$y$j9T$DCK4CeYpeL5hTRFN173hA/$OISrJD4iyquoQqAcpUhR09nuE9spAE.BIisVJS/eRf4"
 
 static char t_model[256];
 
@@ -119,6 +123,37 @@ test_extended_join_shows_account_and_real_name_only_to_who_asked(void)
 	sl_fixture_free(&f);
 }
 
+/* ---- 465 ----------------------------------------------------------------- */
+
+static void
+test_a_glined_irc_client_gets_465_from_the_server_by_name(void)
+{
+	struct ts_server *s = irc_start(t_model, "--oper admin:" OPER_HASH);
+	REQUIRE(s);
+	int c = irc_plain_as(s, "carol");
+	REQUIRE(c >= 0);
+	CHECK(IRC_PLAIN_DO(c, "/oper admin secret",
+			   "-!- you are now a server operator"));
+	CHECK(IRC_PLAIN_DO(c, "/gline 127.0.0.* abuse",
+			   "-!- server ban on 127.0.0.* set"));
+	int d = irc_connect(s);
+	REQUIRE(d >= 0);
+	CHECK(IRC_NEXT(d, S "465 * :You are banned from this server (abuse)"));
+	CHECK(IRC_NEXT(d, "ERROR :Closing link: You are banned from this "
+			  "server (abuse)"));
+	CHECK(tc_wait_eof(d, WAIT) == 0);
+	tc_close(d);
+	/* The plain protocol's refusal is as it was. */
+	d = tc_connect(s->port);
+	REQUIRE(d >= 0);
+	CHECK(IRC_PLAIN_GETS(d, "-!- you are banned from this server (abuse)"));
+	tc_close(d);
+	CHECK(IRC_PLAIN_DO(c, "/ungline 127.0.0.*",
+			   "-!- server ban on 127.0.0.* lifted"));
+	tc_close(c);
+	ts_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -126,5 +161,6 @@ main(int argc, char **argv)
 
 	tl_init(argc, argv, "irc_ext", t_model, sizeof(t_model), suite);
 	RUN(test_extended_join_shows_account_and_real_name_only_to_who_asked);
+	RUN(test_a_glined_irc_client_gets_465_from_the_server_by_name);
 	return tl_summary(suite);
 }

@@ -1,8 +1,9 @@
 /*
  * Unit tests for the IRC front end's round-4 extensions, through struct
  * proto only: extended-join's JOIN (account and real name) per variant
- * and role, and the capability list that offers it. Tables of rows;
- * expected lines are patterns ('*' any run). Runs in the test process.
+ * and role, the capability list that offers it, and the refusal of a
+ * banned client from the server by its name. Tables of rows; expected
+ * lines are patterns ('*' any run). Runs in the test process.
  */
 #include "server/irc_int.h"
 
@@ -240,6 +241,65 @@ test_every_set_of_broadcast_capabilities_is_a_variant_of_its_own(void)
 	CHECK(irc_variant_caps(irc_variant(1, EJ)) == EJ);
 }
 
+/* ---- refusals ------------------------------------------------------------ */
+
+/* A banned client's 465 comes from the server, like every numeric; the
+ * other refusals and the plain protocol's are as they were. */
+static void
+test_a_banned_irc_client_gets_465_from_the_server_by_name(void)
+{
+	static const struct {
+		unsigned proto;
+		const char *server, *reason;
+		enum proto_refusal why;
+		const char *want;
+	} rows[] = {
+	    {PROTO_IRC, "irc.test", "abuse", PROTO_REFUSE_BANNED,
+	     S "465 * :You are banned from this server (abuse)\r\n"
+	       "ERROR :Closing link: You are banned from this server "
+	       "(abuse)\r\n"},
+	    {PROTO_IRC, "irc.test", "", PROTO_REFUSE_BANNED,
+	     S "465 * :You are banned from this server\r\n"
+	       "ERROR :Closing link: You are banned from this server\r\n"},
+	    {PROTO_IRC, "irc.test", "", PROTO_REFUSE_FULL,
+	     "ERROR :Closing link: server full, try again later\r\n"},
+	    {PROTO_PLAIN, "irc.test", "abuse", PROTO_REFUSE_BANNED,
+	     "-!- you are banned from this server (abuse)\n"},
+	};
+	char out[1024], reason[CONFIG_REASON_MAX + 1];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t n = proto_refusal_server_line(
+		    rows[i].proto, rows[i].server, rows[i].why, rows[i].reason,
+		    out, sizeof(out));
+		out[n < sizeof(out) ? n : sizeof(out) - 1] = '\0';
+		CHECKF(strcmp(out, rows[i].want) == 0, "row %zu: \"%s\"", i,
+		       out);
+	}
+	/* Without the server's name (proto_refusal_reason_line): as before. */
+	size_t n = proto_refusal_reason_line(PROTO_IRC, PROTO_REFUSE_BANNED,
+					     "abuse", out, sizeof(out));
+	out[n] = '\0';
+	CHECKF(strncmp(out, "465 * :", 7) == 0, "%s", out);
+	/* The longest reason and server name: two whole lines, each within
+	 * IRC's 512 bytes. */
+	char server[CONFIG_NAME_MAX + 1];
+	memset(server, 's', sizeof(server) - 1);
+	server[sizeof(server) - 1] = '\0';
+	memset(reason, 'r', sizeof(reason) - 1);
+	reason[sizeof(reason) - 1] = '\0';
+	n = proto_refusal_server_line(PROTO_IRC, server, PROTO_REFUSE_BANNED,
+				      reason, out, sizeof(out));
+	REQUIRE(n < sizeof(out));
+	out[n] = '\0';
+	const char *second = strstr(out, "\r\n");
+	REQUIRE(second);
+	second += 2;
+	CHECKF(t_line_ok(out, (size_t)(second - out)), "%s", out);
+	CHECKF(t_line_ok(second, strlen(second)), "%s", second);
+	CHECK(strncmp(second, "ERROR :", 7) == 0 && out[0] == ':');
+}
+
 int
 main(void)
 {
@@ -250,6 +310,7 @@ main(void)
 	RUN(test_an_extended_join_with_the_longest_strings_fits_the_line);
 	RUN(test_cap_ls_offers_extended_join_and_req_turns_it_on);
 	RUN(test_every_set_of_broadcast_capabilities_is_a_variant_of_its_own);
+	RUN(test_a_banned_irc_client_gets_465_from_the_server_by_name);
 	if (t_fake.pc.state)
 		proto_irc.close(&t_fake.pc);
 	outbox_shm_destroy(&pf_shm);
