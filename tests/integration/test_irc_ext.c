@@ -2,11 +2,13 @@
  * Integration tests of the IRC front end's round-4 extensions against the
  * real parleyd, with a database of the test's own where accounts are
  * needed: extended-join as clients with and without it, and plain
- * clients, see it; a G-lined IRC client's 465 from the server by name.
+ * clients, see it; a G-lined IRC client's 465 from the server by name;
+ * registered rooms listed by LIST and /rooms while empty.
  */
 #include "../irc.h"
 #include "../storelib.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,23 @@ start_db(const struct sl_fixture *f, const char *extra)
 	snprintf(args, sizeof(args), "--db %s --nick-grace 0 %s", f->db,
 		 extra ? extra : "");
 	return irc_start(t_model, args);
+}
+
+/* A plain client renamed to nick and registered (logged in). */
+static int
+plain_account(const struct ts_server *s, const char *nick)
+{
+	char want[64];
+	int fd = irc_plain_as(s, nick);
+
+	if (fd < 0)
+		return -1;
+	snprintf(want, sizeof(want), "-!- registered %s", nick);
+	if (!IRC_PLAIN_DO(fd, "/register " PW, want)) {
+		tc_close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* ---- extended-join ------------------------------------------------------- */
@@ -154,6 +173,101 @@ test_a_glined_irc_client_gets_465_from_the_server_by_name(void)
 	ts_free(s);
 }
 
+/* ---- registered rooms in the room list ----------------------------------- */
+
+/* The lines of a LIST, 321 to 323, must be want[0..n) in order. */
+static int
+list_is_at(int line, int fd, const char *nick, const char *const *want,
+	   size_t n)
+{
+	char pat[128];
+	int ok;
+
+	irc_send(fd, "LIST");
+	snprintf(pat, sizeof(pat), S "321 %s *", nick);
+	ok = irc_next_at(__FILE__, line, fd, pat, NULL, 0);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = irc_next_at(__FILE__, line, fd, want[i], NULL, 0);
+	snprintf(pat, sizeof(pat), S "323 %s :End of /LIST", nick);
+	return ok && irc_next_at(__FILE__, line, fd, pat, NULL, 0);
+}
+#define LIST_IS(fd, nick, ...)                                                 \
+	list_is_at(__LINE__, fd, nick, (const char *const[]){__VA_ARGS__},     \
+		   sizeof((const char *const[]){__VA_ARGS__}) /                \
+		       sizeof(char *))
+
+/* #kept (registered, with a topic) and #hidden (registered, +s) are
+ * empty, #gone (not registered) is no more: LIST and /rooms show #kept
+ * with 0 users and its topic, by name among the rooms that exist, once
+ * (not twice when someone is in it), and again after a restart; #hidden
+ * only to a server operator, #gone never. */
+static void
+test_an_empty_registered_room_is_listed_with_0_users_and_its_topic(void)
+{
+	struct sl_fixture f;
+
+	sl_fixture_make(&f, "ircextlist");
+	struct ts_server *s = start_db(&f, NULL);
+	REQUIRE(s);
+	int a = plain_account(s, "alice");
+	REQUIRE(a >= 0);
+	CHECK(IRC_PLAIN_DO(a, "/join #kept", "-!- alice joined #kept"));
+	CHECK(IRC_PLAIN_DO(a, "/register-room",
+			   "-!- #kept is now registered to alice"));
+	CHECK(IRC_PLAIN_DO(a, "/topic #kept tea at five",
+			   "-!- alice set the topic of #kept: tea at five"));
+	CHECK(IRC_PLAIN_DO(a, "/join #hidden", "-!- alice joined #hidden"));
+	CHECK(IRC_PLAIN_DO(a, "/register-room",
+			   "-!- #hidden is now registered to alice"));
+	CHECK(IRC_PLAIN_DO(a, "/mode +s", "-!- alice sets mode +s on #hidden"));
+	CHECK(IRC_PLAIN_DO(a, "/join #gone", "-!- alice joined #gone"));
+	CHECK(IRC_PLAIN_DO(a, "/part #kept", "-!- alice left #kept"));
+	CHECK(IRC_PLAIN_DO(a, "/part #hidden", "-!- alice left #hidden"));
+	CHECK(IRC_PLAIN_DO(a, "/part #gone", "-!- alice left #gone"));
+
+	int i = irc_login(s, "ivy", NULL);
+	REQUIRE(i >= 0);
+	CHECK(LIST_IS(i, "ivy", S "322 ivy #kept 0 :tea at five",
+		      S "322 ivy #lobby 1 :"));
+	/* LIST with a mask filters them alike. */
+	irc_send(i, "LIST #k*");
+	CHECK(IRC_NEXT(i, S "321 ivy *"));
+	CHECK(IRC_NEXT(i, S "322 ivy #kept 0 :tea at five"));
+	CHECK(IRC_NEXT(i, S "323 ivy :*"));
+	CHECK(IRC_PLAIN_DO(a, "/rooms",
+			   "-!- #kept: 0 members, topic: tea at five"));
+	CHECK(IRC_PLAIN_GETS(a, "-!- #lobby: 1 member, no topic"));
+	/* Someone in it: listed as the room it is, once. */
+	irc_send(i, "JOIN #kept");
+	CHECK(IRC_UNTIL(i, S "366 ivy #kept :*"));
+	CHECK(LIST_IS(i, "ivy", S "322 ivy #kept 1 :tea at five",
+		      S "322 ivy #lobby 1 :"));
+	irc_send(i, "PART #kept");
+	CHECK(IRC_UNTIL(i, ":ivy!*@* PART #kept"));
+	tc_close(i);
+	tc_close(a);
+	CHECK(ts_stop(s, SIGTERM, WAIT) == 0);
+	ts_free(s);
+
+	/* After a restart, from what the store kept. */
+	s = start_db(&f, "--oper admin:" OPER_HASH);
+	REQUIRE(s);
+	CHECK(ts_log_wait(s, "2 registered rooms", WAIT) == 0);
+	i = irc_login(s, "ivy", NULL);
+	REQUIRE(i >= 0);
+	/* No one is in #lobby (an IRC client joins no room of itself). */
+	CHECK(LIST_IS(i, "ivy", S "322 ivy #kept 0 :tea at five"));
+	/* A server operator sees the +s one too. */
+	irc_send(i, "OPER admin secret");
+	CHECK(IRC_UNTIL(i, S "381 ivy :*"));
+	CHECK(IRC_NEXT(i, ":ivy MODE ivy :+o"));
+	CHECK(LIST_IS(i, "ivy", S "322 ivy #hidden 0 :",
+		      S "322 ivy #kept 0 :tea at five"));
+	tc_close(i);
+	ts_free(s);
+	sl_fixture_free(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -162,5 +276,6 @@ main(int argc, char **argv)
 	tl_init(argc, argv, "irc_ext", t_model, sizeof(t_model), suite);
 	RUN(test_extended_join_shows_account_and_real_name_only_to_who_asked);
 	RUN(test_a_glined_irc_client_gets_465_from_the_server_by_name);
+	RUN(test_an_empty_registered_room_is_listed_with_0_users_and_its_topic);
 	return tl_summary(suite);
 }
