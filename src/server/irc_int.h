@@ -145,13 +145,17 @@ struct irc_state {
 	/* Accounts (irc_sasl.c, irc_services.c). */
 	int sasl;      /* enum irc_sasl_step */
 	int sasl_done; /* logged in by SASL: 907 from now on */
-	char sasl_buf[IRC_SASL_MAX + 1]; /* base64 so far (400 a line) */
+	/* The base64 so far (400 a line): IRC_SASL_MAX + 1 bytes, only
+	 * while an exchange has some (irc_sasl.c); NULL otherwise. */
+	char *sasl_buf;
 	size_t sasl_len;
 	int acct_via; /* enum irc_acct_via: who asked the account op */
 	int service;  /* the service (irc_services.c) that did */
-	char pass[IRC_PASS_MAX + 1]; /* PASS, until registration tries it */
-	int pass_state;		     /* 0 none, 1 given, 2 tried */
-	unsigned grace;		     /* seconds the nickname is lent for */
+	/* PASS (IRC_PASS_MAX + 1 bytes), from the PASS until its login is
+	 * answered or registration is done; NULL otherwise. */
+	char *pass;
+	int pass_state; /* 0 none, 1 given, 2 tried */
+	unsigned grace; /* seconds the nickname is lent for */
 	char grace_nick[OUTBOX_NICK_MAX + 1]; /* the nickname lent */
 	/* Refused as registered before registration: a login to its
 	 * account before the welcome takes it after all. */

@@ -402,6 +402,7 @@ irc_login_reply(struct pconn *pc, const struct outbox_view *v,
 		return 0;
 	}
 	st->registered = 1;
+	irc_login_free(st); /* SASL and PASS are done with */
 	if (v->user.n)
 		irc_copy(st->user, sizeof(st->user), v->user);
 	irc_copy(st->host, sizeof(st->host), v->host);

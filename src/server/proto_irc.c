@@ -702,6 +702,8 @@ static void
 irc_close(struct pconn *pc)
 {
 	irc_history_close(pc);
+	if (pc->state)
+		irc_login_free(pc->state);
 	free(pc->state);
 	pc->state = NULL;
 }

@@ -3,7 +3,9 @@
  * real parleyd, with a database of the test's own where accounts are
  * needed: extended-join as clients with and without it, and plain
  * clients, see it; a G-lined IRC client's 465 from the server by name;
- * registered rooms listed by LIST and /rooms while empty.
+ * registered rooms listed by LIST and /rooms while empty; SASL (a
+ * response over several AUTHENTICATE lines) and PASS logins with their
+ * buffers made on demand.
  */
 #include "../irc.h"
 #include "../storelib.h"
@@ -17,6 +19,7 @@
 #define S    ":" IRC_SERVER " "
 #define WAIT IRC_WAIT_MS
 #define PW   "hunter22"
+#define NS   ":NickServ!NickServ@services. NOTICE "
 
 /* parleyd --hash-password for "secret" (yescrypt). */
 #define OPER_HASH                                                              \
@@ -67,6 +70,39 @@ plain_account(const struct ts_server *s, const char *nick)
 		return -1;
 	}
 	return fd;
+}
+
+/* RFC 4648 base64 of in[0..n) into out. */
+static void
+b64(const char *in, size_t n, char *out)
+{
+	static const char al[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)in[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned char)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)in[i + 2];
+		out[o++] = al[v >> 18 & 63];
+		out[o++] = al[v >> 12 & 63];
+		out[o++] = i + 1 < n ? al[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? al[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+/* The SASL PLAIN response for account with password, in base64. */
+static void
+plain_response(const char *account, const char *password, char *out)
+{
+	char raw[512];
+	size_t n = (size_t)snprintf(raw, sizeof(raw), "%c%s%c%s", 0, account, 0,
+				    password);
+
+	b64(raw, n, out);
 }
 
 /* ---- extended-join ------------------------------------------------------- */
@@ -268,6 +304,76 @@ test_an_empty_registered_room_is_listed_with_0_users_and_its_topic(void)
 	sl_fixture_free(&f);
 }
 
+/* ---- SASL and PASS ------------------------------------------------------- */
+
+/* A response over more than one AUTHENTICATE line reaches the store
+ * whole (a password too long to be anyone's: 904), and the next exchange
+ * of the connection starts afresh and logs in; PASS logs in at
+ * registration. */
+static void
+test_sasl_over_several_lines_and_pass_still_log_in(void)
+{
+	struct sl_fixture f;
+	char resp[1024], pw[297];
+
+	sl_fixture_make(&f, "ircextsasl");
+	struct ts_server *s = start_db(&f, NULL);
+	REQUIRE(s);
+	int a = plain_account(s, "alice");
+	REQUIRE(a >= 0);
+	tc_close(a);
+
+	memset(pw, 'p', sizeof(pw) - 1);
+	pw[sizeof(pw) - 1] = '\0';
+	plain_response("alice", pw, resp);
+	REQUIRE(strlen(resp) == 404);
+	int fd = irc_connect(s);
+	REQUIRE(fd >= 0);
+	irc_send(fd, "CAP LS 302");
+	irc_send(fd, "CAP REQ :sasl");
+	CHECK(IRC_UNTIL(fd, S "CAP * ACK :sasl"));
+	irc_send(fd, "NICK lee");
+	irc_send(fd, "USER l 0 * :L");
+	irc_send(fd, "AUTHENTICATE PLAIN");
+	CHECK(IRC_UNTIL(fd, "AUTHENTICATE +"));
+	irc_send(fd, "AUTHENTICATE %.400s", resp);
+	irc_send(fd, "AUTHENTICATE %s", resp + 400);
+	CHECK(IRC_UNTIL(fd, S "904 lee :SASL authentication failed"));
+	plain_response("alice", PW, resp);
+	irc_send(fd, "AUTHENTICATE PLAIN");
+	CHECK(IRC_UNTIL(fd, "AUTHENTICATE +"));
+	irc_send(fd, "AUTHENTICATE %s", resp);
+	CHECK(IRC_NEXT(fd, S "900 lee lee!*@* alice :*"));
+	CHECK(IRC_NEXT(fd, S "903 lee :SASL authentication successful"));
+	irc_send(fd, "CAP END");
+	CHECK(IRC_UNTIL(fd, S "001 lee :*"));
+	irc_send(fd, "WHOIS lee");
+	CHECK(IRC_UNTIL(fd, S "330 lee lee alice :*"));
+	tc_close(fd);
+
+	fd = irc_connect(s);
+	REQUIRE(fd >= 0);
+	irc_send(fd, "PASS alice:" PW);
+	irc_send(fd, "NICK amy");
+	irc_send(fd, "USER a 0 * :A");
+	CHECK(IRC_UNTIL(fd, S "900 amy amy!*@* alice :*"));
+	CHECK(IRC_UNTIL(fd, S "001 amy :*"));
+	tc_close(fd);
+	/* A wrong one says so, and registration goes on. */
+	fd = irc_connect(s);
+	REQUIRE(fd >= 0);
+	irc_send(fd, "PASS alice:wrong-password");
+	irc_send(fd, "NICK zed");
+	irc_send(fd, "USER z 0 * :Z");
+	CHECK(IRC_UNTIL(fd, NS "zed :Login failed: *"));
+	CHECK(IRC_NEXT(fd, S "464 zed :Password incorrect"));
+	CHECK(IRC_UNTIL(fd, S "001 zed :*"));
+	tc_close(fd);
+	CHECK(ts_log_count(s, PW) == 0);
+	ts_free(s);
+	sl_fixture_free(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -277,5 +383,6 @@ main(int argc, char **argv)
 	RUN(test_extended_join_shows_account_and_real_name_only_to_who_asked);
 	RUN(test_a_glined_irc_client_gets_465_from_the_server_by_name);
 	RUN(test_an_empty_registered_room_is_listed_with_0_users_and_its_topic);
+	RUN(test_sasl_over_several_lines_and_pass_still_log_in);
 	return tl_summary(suite);
 }

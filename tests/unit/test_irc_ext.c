@@ -1,9 +1,10 @@
 /*
  * Unit tests for the IRC front end's round-4 extensions, through struct
  * proto only: extended-join's JOIN (account and real name) per variant
- * and role, the capability list that offers it, and the refusal of a
- * banned client from the server by its name. Tables of rows; expected
- * lines are patterns ('*' any run). Runs in the test process.
+ * and role, the capability list that offers it, the refusal of a
+ * banned client from the server by its name, and the SASL and PASS
+ * buffers that exist only while registration needs them. Tables of rows;
+ * expected lines are patterns ('*' any run). Runs in the test process.
  */
 #include "server/irc_int.h"
 
@@ -62,6 +63,37 @@ static int
 t_parse(struct pf_conn *f, const char *line, struct core_op *ops)
 {
 	return proto_irc.parse(&f->pc, line, strlen(line), ops);
+}
+
+/* The REPLY of the pending request, delivered; returns its ops. */
+static int
+t_reply(struct pf_conn *f, enum core_op_kind pending,
+	const struct outbox_new *r, struct core_op *ops)
+{
+	const struct outbox_view *v = pf_rec_view(r);
+
+	f->pc.pending = pending;
+	return v ? proto_irc.deliver(&f->pc, v, ops) : 0;
+}
+
+static int
+t_reply_ok(struct pf_conn *f, enum core_op_kind pending, const char *arg,
+	   struct core_op *ops)
+{
+	return t_reply(f, pending,
+		       &(struct outbox_new){.kind = OUTBOX_REPLY,
+					    .target = PF_CLIENT_ID,
+					    .nick = outbox_str(f->pc.nick),
+					    .user = outbox_str("~u"),
+					    .host = outbox_str("c.d.parley"),
+					    .arg = outbox_str(arg)},
+		       ops);
+}
+
+static int
+str_is(struct core_str s, const char *want)
+{
+	return s.n == strlen(want) && memcmp(s.p, want, s.n) == 0;
 }
 
 /* A connection that has said nothing yet, nothing emitted. */
@@ -300,6 +332,199 @@ test_a_banned_irc_client_gets_465_from_the_server_by_name(void)
 	CHECK(strncmp(second, "ERROR :", 7) == 0 && out[0] == ':');
 }
 
+/* ---- SASL and PASS buffers on demand ------------------------------------- */
+
+/* RFC 4648 base64 of in[0..n) into out. */
+static void
+t_b64(const char *in, size_t n, char *out)
+{
+	static const char al[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)in[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned char)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)in[i + 2];
+		out[o++] = al[v >> 18 & 63];
+		out[o++] = al[v >> 12 & 63];
+		out[o++] = i + 1 < n ? al[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? al[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+/* NICK nick taken and USER said, under CAP negotiation (sasl asked). */
+static struct pf_conn *
+t_sasl_open(const char *nick)
+{
+	struct core_op ops[PROTO_OPS_MAX];
+	char line[64];
+	struct pf_conn *f = t_open();
+
+	t_parse(f, "CAP LS 302", ops);
+	t_parse(f, "CAP REQ :sasl", ops);
+	snprintf(line, sizeof(line), "NICK %s", nick);
+	CHECK(t_parse(f, line, ops) == 1 && ops[0].kind == CORE_NICK);
+	snprintf(f->pc.nick, sizeof(f->pc.nick), "%s", nick);
+	CHECK(t_reply_ok(f, CORE_NICK, NULL, ops) == 0);
+	CHECK(t_parse(f, "USER u 0 * :U", ops) == 0);
+	pf_clear(f);
+	return f;
+}
+
+/* Registration ends: nothing of SASL or PASS is left. */
+static void
+t_welcome(struct pf_conn *f, struct core_op *ops)
+{
+	CHECK(t_reply_ok(f, CORE_HELLO, NULL, ops) == 2);
+	CHECK(irc_state(&f->pc)->registered);
+	CHECK(!irc_state(&f->pc)->sasl_buf && !irc_state(&f->pc)->pass);
+}
+
+/* A response over one 400-byte line (a 296-byte password: 404 bytes of
+ * base64) comes whole to the login; the buffer exists only from its
+ * first line to its last. */
+static void
+test_a_chunked_sasl_response_is_kept_only_while_it_comes(void)
+{
+	struct core_op ops[PROTO_OPS_MAX];
+	char raw[400], b64[600], line[512], pw[297];
+	struct pf_conn *f = t_sasl_open("alice");
+	struct irc_state *st = irc_state(&f->pc);
+
+	memset(pw, 'p', sizeof(pw) - 1);
+	pw[sizeof(pw) - 1] = '\0';
+	size_t n =
+	    (size_t)snprintf(raw, sizeof(raw), "%c%s%c%s", 0, "alice", 0, pw);
+	t_b64(raw, n, b64);
+	REQUIRE(strlen(b64) == 404);
+	CHECK(!st->sasl_buf && !st->pass);
+	CHECK(t_parse(f, "AUTHENTICATE PLAIN", ops) == 0);
+	CHECKF(strcmp(f->out, "AUTHENTICATE +\r\n") == 0, "%s", f->out);
+	CHECK(!st->sasl_buf); /* nothing to keep yet */
+	snprintf(line, sizeof(line), "AUTHENTICATE %.400s", b64);
+	CHECK(t_parse(f, line, ops) == 0);
+	CHECK(st->sasl_buf && st->sasl_len == 400);
+	snprintf(line, sizeof(line), "AUTHENTICATE %s", b64 + 400);
+	CHECK(t_parse(f, line, ops) == 1);
+	CHECK(ops[0].kind == CORE_LOGIN && str_is(ops[0].arg, "alice") &&
+	      str_is(ops[0].text, pw));
+	CHECK(!st->sasl_buf && st->sasl_len == 0);
+	pf_clear(f);
+	CHECK(t_reply_ok(f, CORE_LOGIN, "alice", ops) == 0);
+	CHECKF(t_match(S "900 alice *" S "903 alice :*", f->out), "%s", f->out);
+	CHECK(t_parse(f, "CAP END", ops) == 1 && ops[0].kind == CORE_HELLO);
+	t_welcome(f, ops);
+	CHECK(!f->bad_lines);
+}
+
+/* Every way an exchange ends without a login frees the buffer: after
+ * full (400-byte) lines of base64 that is not PLAIN's, the last line. */
+static void
+test_an_aborted_or_refused_sasl_exchange_frees_its_buffer(void)
+{
+	static char full[IRC_SASL_CHUNK + 1];
+	static const struct {
+		int full_lines;
+		const char *last, *want;
+	} rows[] = {
+	    {1, "AUTHENTICATE *", S "906 bob :*"},
+	    {1, "AUTHENTICATE +", S "904 bob :*"},
+	    {2, "AUTHENTICATE +", S "904 bob :*"},
+	    {2, "AUTHENTICATE AAAA", S "905 bob :*"}, /* over 800 bytes */
+	};
+	struct core_op ops[PROTO_OPS_MAX];
+	char line[512];
+
+	memset(full, 'A', IRC_SASL_CHUNK);
+	snprintf(line, sizeof(line), "AUTHENTICATE %s", full);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct pf_conn *f = t_sasl_open("bob");
+		struct irc_state *st = irc_state(&f->pc);
+		t_parse(f, "AUTHENTICATE PLAIN", ops);
+		for (int k = 0; k < rows[i].full_lines; k++)
+			CHECKF(t_parse(f, line, ops) == 0 && st->sasl_buf,
+			       "row %zu", i);
+		pf_clear(f);
+		t_parse(f, rows[i].last, ops);
+		CHECKF(t_match(rows[i].want, f->out), "row %zu: %s", i, f->out);
+		CHECKF(!st->sasl_buf && st->sasl == IRC_SASL_NONE, "row %zu",
+		       i);
+		/* Registration goes on, and a new exchange starts afresh. */
+		CHECK(t_parse(f, "AUTHENTICATE PLAIN", ops) == 0);
+		CHECK(!st->sasl_buf && st->sasl == IRC_SASL_WAIT);
+		t_parse(f, "AUTHENTICATE *", ops);
+		CHECK(t_parse(f, "CAP END", ops) == 1);
+		t_welcome(f, ops);
+	}
+}
+
+/* PASS is kept from its line until its login is answered, or until the
+ * welcome when a SASL login made it needless. */
+static void
+test_pass_is_kept_only_until_its_login_or_the_welcome(void)
+{
+	struct core_op ops[PROTO_OPS_MAX];
+	char resp[128], raw[64];
+	struct pf_conn *f = t_open();
+	struct irc_state *st = irc_state(&f->pc);
+
+	CHECK(!st->pass);
+	CHECK(t_parse(f,
+		      "PASS alice:"
+		      "hunter22",
+		      ops) == 0);
+	CHECK(st->pass && st->pass_state == 1);
+	CHECK(t_parse(f, "NICK amy", ops) == 1);
+	snprintf(f->pc.nick, sizeof(f->pc.nick), "amy");
+	CHECK(t_reply_ok(f, CORE_NICK, NULL, ops) == 0);
+	CHECK(t_parse(f, "USER a 0 * :A", ops) == 1);
+	CHECK(ops[0].kind == CORE_LOGIN && str_is(ops[0].arg, "alice") &&
+	      str_is(ops[0].text, "hunter22"));
+	CHECK(st->pass); /* the login's strings are in it */
+	CHECK(t_reply_ok(f, CORE_LOGIN, "alice", ops) == 1);
+	CHECK(ops[0].kind == CORE_HELLO);
+	CHECK(!st->pass);
+	t_welcome(f, ops);
+	/* After registration PASS is refused, and nothing is kept. */
+	pf_clear(f);
+	t_parse(f, "PASS again", ops);
+	CHECKF(t_match(S "462 *", f->out), "%s", f->out);
+	CHECK(!st->pass);
+
+	/* PASS, then a SASL login: PASS is never tried, and gone at the
+	 * welcome. */
+	f = t_open();
+	st = irc_state(&f->pc);
+	t_parse(f,
+		"PASS alice:"
+		"hunter22",
+		ops);
+	t_parse(f, "CAP LS 302", ops);
+	t_parse(f, "CAP REQ :sasl", ops);
+	t_parse(f, "NICK alice", ops);
+	snprintf(f->pc.nick, sizeof(f->pc.nick), "alice");
+	t_reply_ok(f, CORE_NICK, NULL, ops);
+	t_parse(f, "USER a 0 * :A", ops);
+	t_parse(f, "AUTHENTICATE PLAIN", ops);
+	size_t n = (size_t)snprintf(raw, sizeof(raw), "%c%s%c%s", 0, "alice", 0,
+				    "hunter22");
+	char line[160];
+	t_b64(raw, n, resp);
+	snprintf(line, sizeof(line), "AUTHENTICATE %s", resp);
+	CHECK(t_parse(f, line, ops) == 1 && ops[0].kind == CORE_LOGIN);
+	snprintf(f->pc.account, sizeof(f->pc.account), "alice");
+	CHECK(t_reply_ok(f, CORE_LOGIN, "alice", ops) == 0);
+	CHECK(st->pass && st->pass_state == 1);
+	CHECK(t_parse(f, "CAP END", ops) == 1 && ops[0].kind == CORE_HELLO);
+	t_welcome(f, ops);
+	CHECK(st->pass_state == 0);
+	CHECK(!f->bad_lines);
+}
+
 int
 main(void)
 {
@@ -311,6 +536,9 @@ main(void)
 	RUN(test_cap_ls_offers_extended_join_and_req_turns_it_on);
 	RUN(test_every_set_of_broadcast_capabilities_is_a_variant_of_its_own);
 	RUN(test_a_banned_irc_client_gets_465_from_the_server_by_name);
+	RUN(test_a_chunked_sasl_response_is_kept_only_while_it_comes);
+	RUN(test_an_aborted_or_refused_sasl_exchange_frees_its_buffer);
+	RUN(test_pass_is_kept_only_until_its_login_or_the_welcome);
 	if (t_fake.pc.state)
 		proto_irc.close(&t_fake.pc);
 	outbox_shm_destroy(&pf_shm);
