@@ -132,7 +132,8 @@ $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o \
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # The protocol unit tests share a connection fixture.
-$(BUILD)/tests/unit/test_proto_irc $(BUILD)/tests/unit/test_proto_plain: \
+$(BUILD)/tests/unit/test_proto_irc $(BUILD)/tests/unit/test_proto_plain \
+		$(BUILD)/tests/unit/test_irc_ext: \
 		$(BUILD)/tests/unit/protofix.o
 
 # The sandbox test installs the sessions' filter itself.

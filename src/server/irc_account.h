@@ -27,6 +27,10 @@ enum irc_acct_via {
 int irc_cmd_authenticate(struct pconn *pc, const struct irc_msg *m,
 			 struct core_op *ops);
 
+/* Registration is done, or the connection closes: frees (wiped) what
+ * only registration needs, the SASL buffer and the PASS. */
+void irc_login_free(struct irc_state *st);
+
 /* PASS before registration: kept for the login registration runs. */
 void irc_pass_keep(struct pconn *pc, struct core_str pass);
 

@@ -170,17 +170,33 @@ irc_chanserv_reply(struct pconn *pc, const struct outbox_view *v)
 }
 
 size_t
-irc_refusal_reason(enum proto_refusal why, const char *reason, char *out,
-		   size_t n)
+irc_refusal_server(const char *server, enum proto_refusal why,
+		   const char *reason, char *out, size_t n)
 {
 	char text[512];
 	int len;
 
-	if (why != PROTO_REFUSE_BANNED || !reason[0])
+	if (why != PROTO_REFUSE_BANNED)
 		return proto_get(PROTO_IRC)->refusal(why, 0, out, n);
-	snprintf(text, sizeof(text), IRC_REFUSE_BANNED " (%.300s)", reason);
-	len = snprintf(out, n, "465 * :%s\r\n" IRC_ERROR "\r\n", text, text);
+	if (reason[0])
+		snprintf(text, sizeof(text), IRC_REFUSE_BANNED " (%.300s)",
+			 reason);
+	else
+		snprintf(text, sizeof(text), IRC_REFUSE_BANNED);
+	/* 465 like every numeric: from the server, when it is named. */
+	len = snprintf(out, n, "%s%s%s465 * :%s\r\n" IRC_ERROR "\r\n",
+		       server ? ":" : "", server ? server : "",
+		       server ? " " : "", text, text);
 	if (len < 0 || n == 0)
 		return 0;
 	return (size_t)len < n ? (size_t)len : n - 1;
+}
+
+size_t
+irc_refusal_reason(enum proto_refusal why, const char *reason, char *out,
+		   size_t n)
+{
+	if (why != PROTO_REFUSE_BANNED || !reason[0])
+		return proto_get(PROTO_IRC)->refusal(why, 0, out, n);
+	return irc_refusal_server(NULL, why, reason, out, n);
 }

@@ -28,7 +28,7 @@
 #define IRC_HISTORY_MAX	 100  /* ISUPPORT CHATHISTORY: a request's most */
 #define IRC_HISTREF_MAX	 64   /* a CHATHISTORY reference (CHANNEL_REF_MAX) */
 
-/* Capabilities. The first six change what broadcast lines look like:
+/* Capabilities. The first seven change what broadcast lines look like:
  * with registration they make the client's variant. */
 enum irc_cap {
 	IRC_CAP_SERVER_TIME = 0x01,
@@ -37,17 +37,22 @@ enum irc_cap {
 	IRC_CAP_AWAY_NOTIFY = 0x08,
 	IRC_CAP_ACCOUNT_NOTIFY = 0x10,
 	IRC_CAP_ACCOUNT_TAG = 0x20,
-	IRC_CAP_MULTI_PREFIX = 0x40,
-	IRC_CAP_USERHOST_IN_NAMES = 0x80,
-	IRC_CAP_BATCH = 0x100,
-	IRC_CAP_CAP_NOTIFY = 0x200,
-	IRC_CAP_SASL = 0x400,	     /* only with a store (--db) */
-	IRC_CAP_CHATHISTORY = 0x800, /* draft/chathistory: no join replay */
+	IRC_CAP_EXTENDED_JOIN = 0x40, /* JOIN #room account :real name */
+	IRC_CAP_MULTI_PREFIX = 0x80,
+	IRC_CAP_USERHOST_IN_NAMES = 0x100,
+	IRC_CAP_BATCH = 0x200,
+	IRC_CAP_CAP_NOTIFY = 0x400,
+	IRC_CAP_SASL = 0x800,	      /* only with a store (--db) */
+	IRC_CAP_CHATHISTORY = 0x1000, /* draft/chathistory: no join replay */
 };
 
-#define IRC_CAPS_BROADCAST 0x3f
+#define IRC_CAPS_BROADCAST 0x7f
 _Static_assert(1 + IRC_CAPS_BROADCAST < PROTO_VARIANTS,
 	       "every IRC variant has its own formatting slot");
+_Static_assert((IRC_CAPS_BROADCAST & (IRC_CAPS_BROADCAST + 1)) == 0 &&
+		   IRC_CAP_EXTENDED_JOIN <= IRC_CAPS_BROADCAST &&
+		   IRC_CAP_MULTI_PREFIX > IRC_CAPS_BROADCAST,
+	       "the broadcast capabilities are the low bits, and only they");
 
 /* Variant 0: not registered, gets no broadcast line; 1 + caps after. */
 static inline unsigned
@@ -140,13 +145,17 @@ struct irc_state {
 	/* Accounts (irc_sasl.c, irc_services.c). */
 	int sasl;      /* enum irc_sasl_step */
 	int sasl_done; /* logged in by SASL: 907 from now on */
-	char sasl_buf[IRC_SASL_MAX + 1]; /* base64 so far (400 a line) */
+	/* The base64 so far (400 a line): IRC_SASL_MAX + 1 bytes, only
+	 * while an exchange has some (irc_sasl.c); NULL otherwise. */
+	char *sasl_buf;
 	size_t sasl_len;
 	int acct_via; /* enum irc_acct_via: who asked the account op */
 	int service;  /* the service (irc_services.c) that did */
-	char pass[IRC_PASS_MAX + 1]; /* PASS, until registration tries it */
-	int pass_state;		     /* 0 none, 1 given, 2 tried */
-	unsigned grace;		     /* seconds the nickname is lent for */
+	/* PASS (IRC_PASS_MAX + 1 bytes), from the PASS until its login is
+	 * answered or registration is done; NULL otherwise. */
+	char *pass;
+	int pass_state; /* 0 none, 1 given, 2 tried */
+	unsigned grace; /* seconds the nickname is lent for */
 	char grace_nick[OUTBOX_NICK_MAX + 1]; /* the nickname lent */
 	/* Refused as registered before registration: a login to its
 	 * account before the welcome takes it after all. */
@@ -308,6 +317,10 @@ int irc_mode_error(struct pconn *pc, enum core_err err, const char *r,
 void irc_chanserv_reply(struct pconn *pc, const struct outbox_view *v);
 size_t irc_refusal_reason(enum proto_refusal why, const char *reason, char *out,
 			  size_t n);
+/* The same from the server called server (NULL: no prefix): 465 has it
+ * as its prefix, and comes for a ban without a reason too. */
+size_t irc_refusal_server(const char *server, enum proto_refusal why,
+			  const char *reason, char *out, size_t n);
 
 int irc_cmd_privmsg(struct pconn *pc, const struct irc_msg *m,
 		    struct core_op *ops);

@@ -33,6 +33,7 @@ static const struct {
     {"cap-notify", IRC_CAP_CAP_NOTIFY},
     {"draft/chathistory", IRC_CAP_CHATHISTORY},
     {"echo-message", IRC_CAP_ECHO_MESSAGE},
+    {"extended-join", IRC_CAP_EXTENDED_JOIN},
     {"message-tags", IRC_CAP_MESSAGE_TAGS},
     {"multi-prefix", IRC_CAP_MULTI_PREFIX},
     {"sasl", IRC_CAP_SASL},
@@ -401,6 +402,7 @@ irc_login_reply(struct pconn *pc, const struct outbox_view *v,
 		return 0;
 	}
 	st->registered = 1;
+	irc_login_free(st); /* SASL and PASS are done with */
 	if (v->user.n)
 		irc_copy(st->user, sizeof(st->user), v->user);
 	irc_copy(st->host, sizeof(st->host), v->host);

@@ -4,7 +4,8 @@
  * what the answers to the account operations say (900/901, 464). Session
  * processes; pure like the rest of the front end. Invariant: a password
  * is never echoed or logged, and is wiped from the client's state once
- * its operation has been answered.
+ * its operation has been answered; the buffers that hold one exist only
+ * while they do (a client that is in has none).
  */
 #include "server/irc_int.h"
 #include "server/irc_numerics.h"
@@ -12,6 +13,7 @@
 #include "server/names.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -65,13 +67,41 @@ irc_b64_decode(const char *in, size_t n, char *out)
 	return (long)o;
 }
 
+/* ---- the buffers --------------------------------------------------------- */
+
+/* Wipes the n bytes of *p, frees it and forgets it. */
+static void
+irc_secret_free(char **p, size_t n)
+{
+	if (!*p)
+		return;
+	explicit_bzero(*p, n);
+	free(*p);
+	*p = NULL;
+}
+
+static void
+irc_sasl_buf_free(struct irc_state *st)
+{
+	irc_secret_free(&st->sasl_buf, IRC_SASL_MAX + 1);
+	st->sasl_len = 0;
+}
+
+void
+irc_login_free(struct irc_state *st)
+{
+	irc_sasl_buf_free(st);
+	irc_secret_free(&st->pass, IRC_PASS_MAX + 1);
+	if (st->pass_state == 1)
+		st->pass_state = 0; /* never tried (a SASL login came first) */
+}
+
 /* ---- SASL PLAIN ---------------------------------------------------------- */
 
 static void
 irc_sasl_reset(struct irc_state *st)
 {
-	explicit_bzero(st->sasl_buf, sizeof(st->sasl_buf));
-	st->sasl_len = 0;
+	irc_sasl_buf_free(st);
 	st->sasl = IRC_SASL_NONE;
 }
 
@@ -139,14 +169,14 @@ irc_sasl_finish(struct pconn *pc, struct core_op *ops)
 {
 	struct irc_state *st = irc_state(pc);
 	char msg[IRC_SASL_MAX / 4 * 3 + 1];
-	long n = irc_b64_decode(st->sasl_buf, st->sasl_len, msg);
+	long n =
+	    irc_b64_decode(st->sasl_buf ? st->sasl_buf : "", st->sasl_len, msg);
 	int k = n < 0 ? -1 : irc_sasl_plain(msg, (size_t)n, ops);
 
 	explicit_bzero(msg, sizeof(msg));
 	if (k < 0)
 		return irc_sasl_fail(pc, 904, ops);
-	explicit_bzero(st->sasl_buf, sizeof(st->sasl_buf));
-	st->sasl_len = 0;
+	irc_sasl_buf_free(st); /* the login's strings are copies */
 	st->sasl = IRC_SASL_BUSY;
 	st->acct_via = IRC_VIA_SASL;
 	return k;
@@ -182,10 +212,14 @@ irc_cmd_authenticate(struct pconn *pc, const struct irc_msg *m,
 		return 0;
 	}
 	/* The response, in lines of 400; "+" is an empty one or the end
-	 * of one that filled its last line. */
-	if (a.n > IRC_SASL_CHUNK || st->sasl_len + a.n > IRC_SASL_MAX)
+	 * of one that filled its last line (none of its bytes: a response
+	 * of IRC_SASL_MAX bytes ends with it). */
+	int end = a.n == 1 && a.p[0] == '+';
+	if (a.n > IRC_SASL_CHUNK || (!end && st->sasl_len + a.n > IRC_SASL_MAX))
 		return irc_sasl_fail(pc, 905, ops);
-	if (!(a.n == 1 && a.p[0] == '+')) {
+	if (!end) {
+		if (!st->sasl_buf && !(st->sasl_buf = malloc(IRC_SASL_MAX + 1)))
+			return irc_sasl_fail(pc, 904, ops);
 		memcpy(st->sasl_buf + st->sasl_len, a.p, a.n);
 		st->sasl_len += a.n;
 		if (a.n == IRC_SASL_CHUNK)
@@ -204,7 +238,9 @@ irc_pass_keep(struct pconn *pc, struct core_str pass)
 
 	if (!config_has_store(pc->env->cfg) || n == 0)
 		return; /* no accounts: the password is not needed */
-	explicit_bzero(st->pass, sizeof(st->pass));
+	if (!st->pass && !(st->pass = malloc(IRC_PASS_MAX + 1)))
+		return; /* out of memory: as if no PASS came */
+	explicit_bzero(st->pass, IRC_PASS_MAX + 1);
 	memcpy(st->pass, pass.p, n);
 	st->pass_state = 1;
 }
@@ -244,11 +280,12 @@ int
 irc_pass_nick(struct pconn *pc, const char *nick, struct core_op *ops)
 {
 	struct irc_state *st = irc_state(pc);
-	const char *colon = strchr(st->pass, ':');
+	const char *colon;
 	char *keep;
 
 	if (st->pass_state != 1 || pc->account[0] || st->registered)
 		return 0;
+	colon = strchr(st->pass, ':');
 	/* PASS names another account: the nickname is not its to take. */
 	if (colon && ((size_t)(colon - st->pass) != strlen(nick) ||
 		      strncasecmp(st->pass, nick, strlen(nick)) != 0))
@@ -337,7 +374,7 @@ irc_account_reply(struct pconn *pc, const struct outbox_view *v,
 		return 0;
 	}
 	if (via == IRC_VIA_PASS) {
-		explicit_bzero(st->pass, sizeof(st->pass));
+		irc_secret_free(&st->pass, IRC_PASS_MAX + 1);
 		/* A login for a refused nickname brought it: it is set. */
 		if (err == CORE_OK && !st->registered)
 			st->nick_set = 1;

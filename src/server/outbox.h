@@ -17,7 +17,7 @@
  * OUTBOX_VERSION on any change (all processes come from one binary, so the
  * version only guards against mistakes in this file). A record says what
  * happened, never how a protocol spells it (DESIGN.md section 9). */
-#define OUTBOX_VERSION 6
+#define OUTBOX_VERSION 7
 
 enum outbox_kind {
 	OUTBOX_PAD = 0, /* filler to the end of the ring; skipped */
@@ -33,6 +33,7 @@ enum outbox_kind {
 	OUTBOX_JOIN = 20,     /* src joined room target; aux =
 				 OUTBOX_ANNOUNCE when every member is told;
 				 text = its away message (empty: none);
+				 arg = its real name (empty: none);
 				 ids[0] = the room's MODES_* flags, ids[1]
 				 = the joiner's OUTBOX_MEMBER_* bits */
 	OUTBOX_PART = 21,     /* src left room target; text = reason; aux as

@@ -67,6 +67,18 @@ proto_refusal_reason_line(unsigned id, enum proto_refusal why,
 	return (size_t)k < n ? (size_t)k : n - 1;
 }
 
+size_t
+proto_refusal_server_line(unsigned id, const char *server,
+			  enum proto_refusal why, const char *reason, char *out,
+			  size_t n)
+{
+	const struct proto *p = proto_get(id);
+
+	if (p && p->refusal_server)
+		return p->refusal_server(server, why, reason, out, n);
+	return proto_refusal_reason_line(id, why, reason, out, n);
+}
+
 struct proto_room *
 proto_room_named(const struct pconn *pc, const char *name, size_t len)
 {

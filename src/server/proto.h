@@ -58,7 +58,7 @@ struct pconn {
 	void (*emit)(struct pconn *pc, const char *line, size_t len);
 };
 
-#define PROTO_VARIANTS 128
+#define PROTO_VARIANTS 256
 /* Operations one line or record may yield: enough to leave every room
  * at once (IRC's JOIN 0). */
 #define PROTO_OPS_MAX  CONFIG_ROOMS_PER_CLIENT_MAX
@@ -143,6 +143,11 @@ struct proto {
 	 * NULL: the refusal's line with " (reason)" before its end. */
 	size_t (*refusal_reason)(enum proto_refusal why, const char *reason,
 				 char *out, size_t n);
+	/* Pure, optional: refusal_reason from the server called server,
+	 * for protocols whose lines name it (IRC's numerics); NULL:
+	 * refusal_reason. */
+	size_t (*refusal_server)(const char *server, enum proto_refusal why,
+				 const char *reason, char *out, size_t n);
 };
 
 /* The protocol with this id, or NULL. */
@@ -162,6 +167,14 @@ size_t proto_refusal_line(unsigned id, enum proto_refusal why, long num,
  * (empty: none), as the protocol says it. Pure. */
 size_t proto_refusal_reason_line(unsigned id, enum proto_refusal why,
 				 const char *reason, char *out, size_t n);
+
+/* The line(s) that refuse a client of protocol id for why with reason
+ * ("" none), from the server called server (its --server-name, which
+ * IRC's numerics name), into out (n bytes); returns the length. Pure: the
+ * supervisor writes them before closing a refused connection. */
+size_t proto_refusal_server_line(unsigned id, const char *server,
+				 enum proto_refusal why, const char *reason,
+				 char *out, size_t n);
 
 /* The room of pc with this name (ASCII case-insensitively), or NULL. */
 struct proto_room *proto_room_named(const struct pconn *pc, const char *name,

@@ -429,6 +429,17 @@ irc_format(const struct proto_env *env, const struct outbox_view *v,
 		irc_start(&o, env, v, caps, NULL, 0);
 		line_puts(&o, "JOIN ");
 		line_put_str(&o, v->room);
+		if (caps & IRC_CAP_EXTENDED_JOIN) {
+			/* extended-join: the account (* for none) and the
+			 * real name. */
+			line_puts(&o, " ");
+			if (v->acct.n)
+				line_put_str(&o, v->acct);
+			else
+				line_puts(&o, "*");
+			line_puts(&o, " :");
+			irc_put_cut(&o, v->arg);
+		}
 		irc_end(&o);
 		if (role == PROTO_ROLE_AUTHOR || !v->text.n ||
 		    !(caps & IRC_CAP_AWAY_NOTIFY))
@@ -691,6 +702,8 @@ static void
 irc_close(struct pconn *pc)
 {
 	irc_history_close(pc);
+	if (pc->state)
+		irc_login_free(pc->state);
 	free(pc->state);
 	pc->state = NULL;
 }
@@ -757,4 +770,5 @@ const struct proto proto_irc = {
     .event = irc_event,
     .refusal = irc_refusal,
     .refusal_reason = irc_refusal_reason,
+    .refusal_server = irc_refusal_server,
 };

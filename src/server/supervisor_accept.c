@@ -36,17 +36,20 @@ sv_refuse(const struct sv_listener *l, int fd, enum proto_refusal why, long num)
 	close(fd);
 }
 
-/* A client refused by a server-wide ban: told its reason too. */
+/* A client refused by a server-wide ban: told its reason too, from the
+ * server by its name (the supervisor's config: no session has the client
+ * yet). Two lines (IRC's 465 and ERROR) of up to 512 bytes each. */
 static void
 sv_refuse_banned(const struct sv_listener *l, int fd, const char *reason)
 {
-	char line[512];
+	char line[1024];
 	size_t n = 0;
 
 	l->sv->counts[METRICS_REFUSED + PROTO_REFUSE_BANNED]++;
 	if (l->transport == TRANSPORT_TCP)
-		n = proto_refusal_reason_line(l->proto, PROTO_REFUSE_BANNED,
-					      reason, line, sizeof(line));
+		n = proto_refusal_server_line(l->proto, l->sv->cfg->server_name,
+					      PROTO_REFUSE_BANNED, reason, line,
+					      sizeof(line));
 	if (n)
 		(void)send(fd, line, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(fd);

@@ -103,8 +103,11 @@ sv_request_worst(struct supervisor *sv, const struct sv_req *q)
 	case CORE_PART:
 		return outbox_rec_bound(0, CONFIG_REASON_MAX) + reply;
 	case CORE_ROOMS:
-		return (sv->reg.nrooms + 1) *
-			   outbox_rec_bound(1, CONFIG_TOPIC_MAX) +
+		/* A ROOM_INFO (two ids) per room and registered room (those
+		 * empty now are listed too, sv_list_rooms), and the
+		 * ROOM_END. */
+		return (sv->reg.nrooms + sv_rooms_count(sv) + 1) *
+			   outbox_rec_bound(2, CONFIG_TOPIC_MAX) +
 		       reply;
 	case CORE_NAMES:
 		r = registry_room_find(&sv->reg, q->room);

@@ -236,6 +236,7 @@ sv_join(struct supervisor *sv, struct reg_client *c, const char *name,
 		j.target = r->id;
 		j.room = outbox_str(r->name);
 		j.text = outbox_str(c->away);
+		j.arg = outbox_str(c->realname);
 		sv_put(sv, &j);
 		if ((want & CORE_WANT_TOPIC) && r->topic[0])
 			sv_topic_info(sv, c, r);
@@ -351,9 +352,7 @@ sv_room_info(struct supervisor *sv, const struct reg_client *c,
 static void
 sv_rooms(struct supervisor *sv, struct reg_client *c, const char *name)
 {
-	struct reg_room **all, *one;
-	unsigned n;
-	uint64_t count;
+	struct reg_room *one;
 
 	if (name[0]) {
 		one = registry_room_find(&sv->reg, name);
@@ -365,26 +364,8 @@ sv_rooms(struct supervisor *sv, struct reg_client *c, const char *name)
 			 NULL, 0);
 		return;
 	}
-	all = malloc((sv->reg.nrooms + 1) * sizeof(*all));
-	if (!all) {
-		sv_reply(sv, c, CORE_ERR_UNAVAILABLE, NULL, NULL, 0);
-		return;
-	}
-	n = registry_rooms_by_name(&sv->reg, all);
-	count = 0;
-	for (unsigned i = 0; i < n; i++)
-		if (sv_mod_sees_room(sv, c, all[i])) {
-			sv_room_info(sv, c, all[i]);
-			count++;
-		}
-	sv_put(sv, &(struct outbox_new){
-		       .kind = OUTBOX_ROOM_END,
-		       .target = c->id,
-		       .ids = &count,
-		       .nids = 1,
-		   });
-	free(all);
-	sv_reply_ok(sv, c);
+	/* Every room, with the registered rooms that are empty now. */
+	sv_list_rooms(sv, c);
 }
 
 static void

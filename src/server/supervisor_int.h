@@ -595,6 +595,10 @@ void sv_store_room_made(struct supervisor *sv, struct reg_room *r);
 /* r's topic was set or cleared: kept for when r is made again. */
 void sv_store_topic_set(struct supervisor *sv, const struct reg_room *r);
 
+/* The topic kept for the room called room while it does not exist (""
+ * when none). */
+const char *sv_store_topic_kept(struct supervisor *sv, const char *room);
+
 /* Asks the store to check server operator name's password pass against
  * hash (it runs yescrypt, not the supervisor); sv_oper_checked has the
  * answer. Returns 1 if asked, 0 when the store cannot (the caller
@@ -727,6 +731,27 @@ void sv_rooms_load(struct supervisor *sv, const void *payload, int len);
 
 /* How many rooms are registered. */
 size_t sv_rooms_count(const struct supervisor *sv);
+
+/* A registered room as a room list shows it while it has no members. */
+struct sv_room_listed {
+	const char *name;
+	unsigned modes; /* MODES_* it keeps */
+	const char *key;
+	unsigned limit;
+	int64_t at_ms; /* when it was registered */
+};
+
+/* The registered rooms that do not exist now, into out (room for
+ * sv_rooms_count of them), valid until the table changes; returns how
+ * many. */
+unsigned sv_rooms_empty(struct supervisor *sv, struct sv_room_listed *out);
+
+/* ---- supervisor_list.c ---- */
+
+/* Answers c's CORE_ROOMS without a name: every room c may see, those
+ * that exist and the registered ones that are empty, by name, then
+ * ROOM_END and the reply. */
+void sv_list_rooms(struct supervisor *sv, struct reg_client *c);
 
 /* Tells the store a server-wide ban was set (add) or lifted. */
 void sv_rooms_gline_tell(struct supervisor *sv, int add, const char *mask,

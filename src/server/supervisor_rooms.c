@@ -612,3 +612,21 @@ sv_rooms_count(const struct supervisor *sv)
 {
 	return sv->rooms ? sv->rooms->by_name.used : 0;
 }
+
+unsigned
+sv_rooms_empty(struct supervisor *sv, struct sv_room_listed *out)
+{
+	unsigned n = 0;
+
+	for (const struct sv_room_reg *e = sv->rooms ? sv->rooms->all : NULL; e;
+	     e = e->next)
+		if (!registry_room_find(&sv->reg, e->name))
+			out[n++] = (struct sv_room_listed){
+			    .name = e->name,
+			    .modes = e->modes,
+			    .key = e->key,
+			    .limit = e->limit,
+			    .at_ms = e->at_ms,
+			};
+	return n;
+}

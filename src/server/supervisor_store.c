@@ -494,6 +494,17 @@ sv_store_topic_set(struct supervisor *sv, const struct reg_room *r)
 	t->ts_ms = r->topic_ms;
 }
 
+const char *
+sv_store_topic_kept(struct supervisor *sv, const char *room)
+{
+	const struct sv_topic *t;
+
+	if (sv->store.state == SV_STORE_OFF ||
+	    !(t = sv_store_topic_entry(&sv->store, room, 0)))
+		return "";
+	return t->topic;
+}
+
 /* ---- start-up answers ---------------------------------------------------- */
 
 static void

@@ -301,6 +301,12 @@ fuzz_record(unsigned sel, unsigned caps, const uint8_t *data, size_t size)
 	free(copy);
 }
 
+_Static_assert(IRC_CAP_USERHOST_IN_NAMES == 0x40 << 2 &&
+		   IRC_CAP_BATCH == 0x80 << 2 &&
+		   IRC_CAP_CAP_NOTIFY == 0x80 << 3 &&
+		   IRC_CAP_CHATHISTORY == 0x20 << 7,
+	       "the caps byte reaches every capability");
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -319,11 +325,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data++;
 		size--;
 		if ((sel & FUZZ_SEL_CAPS) && size > 0) {
-			/* Its top two bits also turn on batch and
-			 * cap-notify, above a byte, and its account-tag bit
-			 * draft/chathistory. */
+			/* Its top two bits also turn on userhost-in-names
+			 * and batch, above a byte, its top bit cap-notify,
+			 * and its account-tag bit draft/chathistory. */
 			caps = data[0] | (unsigned)(data[0] & 0xc0) << 2 |
-			       (unsigned)(data[0] & 0x20) << 6;
+			       (unsigned)(data[0] & 0x80) << 3 |
+			       (unsigned)(data[0] & 0x20) << 7;
 			data++;
 			size--;
 		}

@@ -79,7 +79,7 @@ test_registration_with_cap_waits_for_cap_end(void)
 	     "CAP LS 302",
 	     {{0,
 	       S "CAP * LS :account-notify account-tag away-notify batch "
-		 "cap-notify draft/chathistory echo-message "
+		 "cap-notify draft/chathistory echo-message extended-join "
 		 "message-tags multi-prefix server-time userhost-in-names"}}},
 	    {0, "NICK bob", {{0, NULL}}},
 	    {0, "USER bob 0 * :Bob", {{0, NULL}}},

@@ -396,7 +396,7 @@ test_a_server_operator_kills_walls_and_bans_an_address(void)
 	tc_close(d);
 	d = irc_connect(s);
 	REQUIRE(d >= 0);
-	CHECK(IRC_NEXT(d, "465 * :You are banned from this server (abuse)"));
+	CHECK(IRC_NEXT(d, S "465 * :You are banned from this server (abuse)"));
 	CHECK(IRC_NEXT(d, "ERROR :Closing link: You are banned from this "
 			  "server (abuse)"));
 	tc_close(d);

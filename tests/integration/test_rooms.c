@@ -465,7 +465,8 @@ test_a_server_ban_survives_a_restart_and_the_refused_client_sees_its_reason(
 	tc_close(fd);
 	fd = irc_connect(s);
 	CHECK(fd >= 0);
-	CHECK(IRC_NEXT(fd, "465 * :You are banned from this server (go away)"));
+	CHECK(
+	    IRC_NEXT(fd, S "465 * :You are banned from this server (go away)"));
 	CHECK(IRC_NEXT(fd, "ERROR :Closing link: You are banned from this "
 			   "server (go away)"));
 	tc_close(fd);

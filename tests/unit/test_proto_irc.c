@@ -281,10 +281,9 @@ static const struct parse_row parse_rows[] = {
     {FX_UNREG, "USER u 0 * :", 0, CORE_NONE, 0, NULL, NULL, NULL,
      S "461 * USER :Not enough parameters\r\n"},
     {FX_UNREG, "CAP LS 302", 0, CORE_NONE, 0, NULL, NULL, NULL,
-     S
-     "CAP * LS :account-notify account-tag away-notify batch cap-notify "
-     "draft/chathistory echo-message message-tags multi-prefix sasl=PLAIN server-time "
-     "userhost-in-names\r\n"},
+     S "CAP * LS :account-notify account-tag away-notify batch cap-notify "
+       "draft/chathistory echo-message extended-join message-tags multi-prefix "
+       "sasl=PLAIN server-time userhost-in-names\r\n"},
     /* Accounts: NickServ's commands are core operations, a NOTICE to
      * it nothing; AUTHENTICATE needs the sasl capability. */
     {FX_REG, "PRIVMSG NickServ :IDENTIFY alice pw12345678", 1, CORE_LOGIN, 0,
