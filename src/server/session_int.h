@@ -105,7 +105,7 @@ struct client {
 /* One formatted broadcast line, cached for the record being delivered. */
 /* Lines kept per record, one per kind of recipient (protocol, variant,
  * role) met: a few in practice; not every possible kind (PROTO_VARIANTS
- * makes that 512, 12 kB in every session process). */
+ * 256 makes that 1024, 24 kB in every session process). */
 #define SESSION_FMT_MAX 32
 
 struct session_fmt {
