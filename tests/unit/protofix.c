@@ -92,3 +92,70 @@ pf_exact_copy(const char *s, size_t len)
 	memcpy(p, s, len);
 	return p;
 }
+
+/* ---- IRC ---------------------------------------------------------------- */
+
+int
+pf_match(const char *p, const char *s)
+{
+	const char *star = NULL, *retry = NULL;
+
+	while (*s) {
+		if (*p == '*') {
+			star = ++p;
+			retry = s;
+		} else if (*p == *s) {
+			p++;
+			s++;
+		} else if (star) {
+			p = star;
+			s = ++retry;
+		} else {
+			return 0;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
+int
+pf_irc_line_ok(const char *line, size_t len)
+{
+	return len >= 2 && len <= 512 && line[len - 1] == '\n' &&
+	       line[len - 2] == '\r' && !memchr(line, '\n', len - 1) &&
+	       !memchr(line, '\r', len - 2) && !memchr(line, '\0', len);
+}
+
+int
+pf_irc_parse(struct pf_conn *f, const char *line, struct core_op *ops)
+{
+	return proto_irc.parse(&f->pc, line, strlen(line), ops);
+}
+
+int
+pf_irc_reply(struct pf_conn *f, enum core_op_kind pending,
+	     const struct outbox_new *r, struct core_op *ops)
+{
+	const struct outbox_view *v = pf_rec_view(r);
+
+	f->pc.pending = pending;
+	return v ? proto_irc.deliver(&f->pc, v, ops) : 0;
+}
+
+void
+pf_irc_open(struct pf_conn *f)
+{
+	struct core_op ops[PROTO_OPS_MAX];
+
+	if (f->pc.state)
+		proto_irc.close(&f->pc);
+	memset(&f->pc, 0, sizeof(f->pc));
+	f->pc.proto = &proto_irc;
+	f->pc.env = &pf_env;
+	f->pc.id = PF_CLIENT_ID;
+	f->pc.emit = pf_emit_cb;
+	f->line_ok = pf_irc_line_ok;
+	snprintf(f->pc.nick, sizeof(f->pc.nick), "guest1");
+	CHECK(proto_irc.open(&f->pc, ops) == 0);
+}

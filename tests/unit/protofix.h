@@ -58,4 +58,24 @@ const struct outbox_view *pf_rec_view(const struct outbox_new *rec);
  * sees any read past len. Aborts if out of memory. */
 char *pf_exact_copy(const char *s, size_t len);
 
+/* ---- IRC ---------------------------------------------------------------- */
+
+/* Whether s matches the pattern p, where '*' stands for any run of bytes. */
+int pf_match(const char *p, const char *s);
+
+/* IRC's framing, for line_ok: one line ending in CR LF, no other CR, LF or
+ * NUL, at most 512 bytes. */
+int pf_irc_line_ok(const char *line, size_t len);
+
+/* proto_irc's parse of one line (no CR LF); returns the ops it made. */
+int pf_irc_parse(struct pf_conn *f, const char *line, struct core_op *ops);
+
+/* The REPLY r of the request pending, delivered; returns its ops. */
+int pf_irc_reply(struct pf_conn *f, enum core_op_kind pending,
+		 const struct outbox_new *r, struct core_op *ops);
+
+/* (Re)opens f as a new IRC connection named guest1 (closing what it was);
+ * its welcome-less greeting, if any, is left in out. */
+void pf_irc_open(struct pf_conn *f);
+
 #endif

@@ -26,68 +26,18 @@ static struct pf_conn t_fake;
 static char t_line[PROTO_LINE_MAX];
 
 static int
-t_match(const char *p, const char *s)
-{
-	const char *star = NULL, *retry = NULL;
-
-	while (*s) {
-		if (*p == '*') {
-			star = ++p;
-			retry = s;
-		} else if (*p == *s) {
-			p++;
-			s++;
-		} else if (star) {
-			p = star;
-			s = ++retry;
-		} else {
-			return 0;
-		}
-	}
-	while (*p == '*')
-		p++;
-	return *p == '\0';
-}
-
-/* Every line a client gets ends in CR LF, holds no other CR, LF or NUL,
- * and fits IRC's 512 bytes. */
-static int
-t_line_ok(const char *line, size_t len)
-{
-	return len >= 2 && len <= 512 && line[len - 1] == '\n' &&
-	       line[len - 2] == '\r' && !memchr(line, '\n', len - 1) &&
-	       !memchr(line, '\r', len - 2) && !memchr(line, '\0', len);
-}
-
-static int
-t_parse(struct pf_conn *f, const char *line, struct core_op *ops)
-{
-	return proto_irc.parse(&f->pc, line, strlen(line), ops);
-}
-
-/* The REPLY of the pending request, delivered; returns its ops. */
-static int
-t_reply(struct pf_conn *f, enum core_op_kind pending,
-	const struct outbox_new *r, struct core_op *ops)
-{
-	const struct outbox_view *v = pf_rec_view(r);
-
-	f->pc.pending = pending;
-	return v ? proto_irc.deliver(&f->pc, v, ops) : 0;
-}
-
-static int
 t_reply_ok(struct pf_conn *f, enum core_op_kind pending, const char *arg,
 	   struct core_op *ops)
 {
-	return t_reply(f, pending,
-		       &(struct outbox_new){.kind = OUTBOX_REPLY,
-					    .target = PF_CLIENT_ID,
-					    .nick = outbox_str(f->pc.nick),
-					    .user = outbox_str("~u"),
-					    .host = outbox_str("c.d.parley"),
-					    .arg = outbox_str(arg)},
-		       ops);
+	return pf_irc_reply(
+	    f, pending,
+	    &(struct outbox_new){.kind = OUTBOX_REPLY,
+				 .target = PF_CLIENT_ID,
+				 .nick = outbox_str(f->pc.nick),
+				 .user = outbox_str("~u"),
+				 .host = outbox_str("c.d.parley"),
+				 .arg = outbox_str(arg)},
+	    ops);
 }
 
 static int
@@ -101,18 +51,8 @@ static struct pf_conn *
 t_open(void)
 {
 	struct pf_conn *f = &t_fake;
-	struct core_op ops[PROTO_OPS_MAX];
 
-	if (f->pc.state)
-		proto_irc.close(&f->pc);
-	memset(&f->pc, 0, sizeof(f->pc));
-	f->pc.proto = &proto_irc;
-	f->pc.env = &pf_env;
-	f->pc.id = PF_CLIENT_ID;
-	f->pc.emit = pf_emit_cb;
-	f->line_ok = t_line_ok;
-	snprintf(f->pc.nick, sizeof(f->pc.nick), "guest1");
-	CHECK(proto_irc.open(&f->pc, ops) == 0);
+	pf_irc_open(f);
 	pf_clear(f);
 	return f;
 }
@@ -166,9 +106,10 @@ test_extended_join_adds_the_account_and_real_name_to_join_only_when_asked(void)
 		    proto_irc.format(&pf_env, v, irc_variant(1, rows[i].caps),
 				     rows[i].role, t_line);
 		t_line[n] = '\0';
-		CHECKF(t_match(rows[i].want, t_line), "row %zu: \"%s\"", i,
+		CHECKF(pf_match(rows[i].want, t_line), "row %zu: \"%s\"", i,
 		       t_line);
-		CHECKF(n > 0 && t_line_ok(t_line, strcspn(t_line, "\n") + 1),
+		CHECKF(n > 0 &&
+			   pf_irc_line_ok(t_line, strcspn(t_line, "\n") + 1),
 		       "row %zu: a bad line", i);
 	}
 	/* An unregistered client gets nothing, extended-join or not. */
@@ -223,7 +164,7 @@ test_an_extended_join_with_the_longest_strings_fits_the_line(void)
 	size_t n =
 	    proto_irc.format(&pf_env, v, irc_variant(1, EJ), MEM, t_line);
 	t_line[n] = '\0';
-	CHECKF(t_line_ok(t_line, n), "%zu bytes: %s", n, t_line);
+	CHECKF(pf_irc_line_ok(t_line, n), "%zu bytes: %s", n, t_line);
 	const char *colon = strstr(t_line, " :");
 	REQUIRE(colon);
 	size_t kept = n - 2 - (size_t)(colon + 2 - t_line);
@@ -236,19 +177,20 @@ test_cap_ls_offers_extended_join_and_req_turns_it_on(void)
 	struct core_op ops[PROTO_OPS_MAX];
 	struct pf_conn *f = t_open();
 
-	t_parse(f, "CAP LS 302", ops);
-	CHECKF(t_match(S "CAP * LS :*echo-message extended-join message-tags*",
-		       f->out),
+	pf_irc_parse(f, "CAP LS 302", ops);
+	CHECKF(pf_match(S "CAP * LS :*echo-message extended-join message-tags*",
+			f->out),
 	       "%s", f->out);
 	pf_clear(f);
-	t_parse(f, "CAP REQ :extended-join", ops);
-	CHECKF(t_match(S "CAP * ACK :extended-join\r\n", f->out), "%s", f->out);
+	pf_irc_parse(f, "CAP REQ :extended-join", ops);
+	CHECKF(pf_match(S "CAP * ACK :extended-join\r\n", f->out), "%s",
+	       f->out);
 	CHECK(irc_state(&f->pc)->caps & IRC_CAP_EXTENDED_JOIN);
 	pf_clear(f);
-	t_parse(f, "CAP LIST", ops);
-	CHECKF(t_match("*extended-join*", f->out), "%s", f->out);
+	pf_irc_parse(f, "CAP LIST", ops);
+	CHECKF(pf_match("*extended-join*", f->out), "%s", f->out);
 	pf_clear(f);
-	t_parse(f, "CAP REQ :-extended-join", ops);
+	pf_irc_parse(f, "CAP REQ :-extended-join", ops);
 	CHECK(!(irc_state(&f->pc)->caps & IRC_CAP_EXTENDED_JOIN));
 	CHECK(!f->bad_lines);
 }
@@ -327,8 +269,8 @@ test_a_banned_irc_client_gets_465_from_the_server_by_name(void)
 	const char *second = strstr(out, "\r\n");
 	REQUIRE(second);
 	second += 2;
-	CHECKF(t_line_ok(out, (size_t)(second - out)), "%s", out);
-	CHECKF(t_line_ok(second, strlen(second)), "%s", second);
+	CHECKF(pf_irc_line_ok(out, (size_t)(second - out)), "%s", out);
+	CHECKF(pf_irc_line_ok(second, strlen(second)), "%s", second);
 	CHECK(strncmp(second, "ERROR :", 7) == 0 && out[0] == ':');
 }
 
@@ -364,13 +306,13 @@ t_sasl_open(const char *nick)
 	char line[64];
 	struct pf_conn *f = t_open();
 
-	t_parse(f, "CAP LS 302", ops);
-	t_parse(f, "CAP REQ :sasl", ops);
+	pf_irc_parse(f, "CAP LS 302", ops);
+	pf_irc_parse(f, "CAP REQ :sasl", ops);
 	snprintf(line, sizeof(line), "NICK %s", nick);
-	CHECK(t_parse(f, line, ops) == 1 && ops[0].kind == CORE_NICK);
+	CHECK(pf_irc_parse(f, line, ops) == 1 && ops[0].kind == CORE_NICK);
 	snprintf(f->pc.nick, sizeof(f->pc.nick), "%s", nick);
 	CHECK(t_reply_ok(f, CORE_NICK, NULL, ops) == 0);
-	CHECK(t_parse(f, "USER u 0 * :U", ops) == 0);
+	CHECK(pf_irc_parse(f, "USER u 0 * :U", ops) == 0);
 	pf_clear(f);
 	return f;
 }
@@ -402,21 +344,23 @@ test_a_chunked_sasl_response_is_kept_only_while_it_comes(void)
 	t_b64(raw, n, b64);
 	REQUIRE(strlen(b64) == 404);
 	CHECK(!st->sasl_buf && !st->pass);
-	CHECK(t_parse(f, "AUTHENTICATE PLAIN", ops) == 0);
+	CHECK(pf_irc_parse(f, "AUTHENTICATE PLAIN", ops) == 0);
 	CHECKF(strcmp(f->out, "AUTHENTICATE +\r\n") == 0, "%s", f->out);
 	CHECK(!st->sasl_buf); /* nothing to keep yet */
 	snprintf(line, sizeof(line), "AUTHENTICATE %.400s", b64);
-	CHECK(t_parse(f, line, ops) == 0);
+	CHECK(pf_irc_parse(f, line, ops) == 0);
 	CHECK(st->sasl_buf && st->sasl_len == 400);
 	snprintf(line, sizeof(line), "AUTHENTICATE %s", b64 + 400);
-	CHECK(t_parse(f, line, ops) == 1);
+	CHECK(pf_irc_parse(f, line, ops) == 1);
 	CHECK(ops[0].kind == CORE_LOGIN && str_is(ops[0].arg, "alice") &&
 	      str_is(ops[0].text, pw));
 	CHECK(!st->sasl_buf && st->sasl_len == 0);
 	pf_clear(f);
 	CHECK(t_reply_ok(f, CORE_LOGIN, "alice", ops) == 0);
-	CHECKF(t_match(S "900 alice *" S "903 alice :*", f->out), "%s", f->out);
-	CHECK(t_parse(f, "CAP END", ops) == 1 && ops[0].kind == CORE_HELLO);
+	CHECKF(pf_match(S "900 alice *" S "903 alice :*", f->out), "%s",
+	       f->out);
+	CHECK(pf_irc_parse(f, "CAP END", ops) == 1 &&
+	      ops[0].kind == CORE_HELLO);
 	t_welcome(f, ops);
 	CHECK(!f->bad_lines);
 }
@@ -444,20 +388,21 @@ test_an_aborted_or_refused_sasl_exchange_frees_its_buffer(void)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct pf_conn *f = t_sasl_open("bob");
 		struct irc_state *st = irc_state(&f->pc);
-		t_parse(f, "AUTHENTICATE PLAIN", ops);
+		pf_irc_parse(f, "AUTHENTICATE PLAIN", ops);
 		for (int k = 0; k < rows[i].full_lines; k++)
-			CHECKF(t_parse(f, line, ops) == 0 && st->sasl_buf,
+			CHECKF(pf_irc_parse(f, line, ops) == 0 && st->sasl_buf,
 			       "row %zu", i);
 		pf_clear(f);
-		t_parse(f, rows[i].last, ops);
-		CHECKF(t_match(rows[i].want, f->out), "row %zu: %s", i, f->out);
+		pf_irc_parse(f, rows[i].last, ops);
+		CHECKF(pf_match(rows[i].want, f->out), "row %zu: %s", i,
+		       f->out);
 		CHECKF(!st->sasl_buf && st->sasl == IRC_SASL_NONE, "row %zu",
 		       i);
 		/* Registration goes on, and a new exchange starts afresh. */
-		CHECK(t_parse(f, "AUTHENTICATE PLAIN", ops) == 0);
+		CHECK(pf_irc_parse(f, "AUTHENTICATE PLAIN", ops) == 0);
 		CHECK(!st->sasl_buf && st->sasl == IRC_SASL_WAIT);
-		t_parse(f, "AUTHENTICATE *", ops);
-		CHECK(t_parse(f, "CAP END", ops) == 1);
+		pf_irc_parse(f, "AUTHENTICATE *", ops);
+		CHECK(pf_irc_parse(f, "CAP END", ops) == 1);
 		t_welcome(f, ops);
 	}
 }
@@ -473,15 +418,15 @@ test_pass_is_kept_only_until_its_login_or_the_welcome(void)
 	struct irc_state *st = irc_state(&f->pc);
 
 	CHECK(!st->pass);
-	CHECK(t_parse(f,
-		      "PASS alice:"
-		      "hunter22",
-		      ops) == 0);
+	CHECK(pf_irc_parse(f,
+			   "PASS alice:"
+			   "hunter22",
+			   ops) == 0);
 	CHECK(st->pass && st->pass_state == 1);
-	CHECK(t_parse(f, "NICK amy", ops) == 1);
+	CHECK(pf_irc_parse(f, "NICK amy", ops) == 1);
 	snprintf(f->pc.nick, sizeof(f->pc.nick), "amy");
 	CHECK(t_reply_ok(f, CORE_NICK, NULL, ops) == 0);
-	CHECK(t_parse(f, "USER a 0 * :A", ops) == 1);
+	CHECK(pf_irc_parse(f, "USER a 0 * :A", ops) == 1);
 	CHECK(ops[0].kind == CORE_LOGIN && str_is(ops[0].arg, "alice") &&
 	      str_is(ops[0].text, "hunter22"));
 	CHECK(st->pass); /* the login's strings are in it */
@@ -491,35 +436,36 @@ test_pass_is_kept_only_until_its_login_or_the_welcome(void)
 	t_welcome(f, ops);
 	/* After registration PASS is refused, and nothing is kept. */
 	pf_clear(f);
-	t_parse(f, "PASS again", ops);
-	CHECKF(t_match(S "462 *", f->out), "%s", f->out);
+	pf_irc_parse(f, "PASS again", ops);
+	CHECKF(pf_match(S "462 *", f->out), "%s", f->out);
 	CHECK(!st->pass);
 
 	/* PASS, then a SASL login: PASS is never tried, and gone at the
 	 * welcome. */
 	f = t_open();
 	st = irc_state(&f->pc);
-	t_parse(f,
-		"PASS alice:"
-		"hunter22",
-		ops);
-	t_parse(f, "CAP LS 302", ops);
-	t_parse(f, "CAP REQ :sasl", ops);
-	t_parse(f, "NICK alice", ops);
+	pf_irc_parse(f,
+		     "PASS alice:"
+		     "hunter22",
+		     ops);
+	pf_irc_parse(f, "CAP LS 302", ops);
+	pf_irc_parse(f, "CAP REQ :sasl", ops);
+	pf_irc_parse(f, "NICK alice", ops);
 	snprintf(f->pc.nick, sizeof(f->pc.nick), "alice");
 	t_reply_ok(f, CORE_NICK, NULL, ops);
-	t_parse(f, "USER a 0 * :A", ops);
-	t_parse(f, "AUTHENTICATE PLAIN", ops);
+	pf_irc_parse(f, "USER a 0 * :A", ops);
+	pf_irc_parse(f, "AUTHENTICATE PLAIN", ops);
 	size_t n = (size_t)snprintf(raw, sizeof(raw), "%c%s%c%s", 0, "alice", 0,
 				    "hunter22");
 	char line[160];
 	t_b64(raw, n, resp);
 	snprintf(line, sizeof(line), "AUTHENTICATE %s", resp);
-	CHECK(t_parse(f, line, ops) == 1 && ops[0].kind == CORE_LOGIN);
+	CHECK(pf_irc_parse(f, line, ops) == 1 && ops[0].kind == CORE_LOGIN);
 	snprintf(f->pc.account, sizeof(f->pc.account), "alice");
 	CHECK(t_reply_ok(f, CORE_LOGIN, "alice", ops) == 0);
 	CHECK(st->pass && st->pass_state == 1);
-	CHECK(t_parse(f, "CAP END", ops) == 1 && ops[0].kind == CORE_HELLO);
+	CHECK(pf_irc_parse(f, "CAP END", ops) == 1 &&
+	      ops[0].kind == CORE_HELLO);
 	t_welcome(f, ops);
 	CHECK(st->pass_state == 0);
 	CHECK(!f->bad_lines);

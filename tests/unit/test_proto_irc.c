@@ -18,57 +18,6 @@
 static struct pf_conn t_fake;
 static char t_line[PROTO_LINE_MAX];
 
-static int
-t_match(const char *p, const char *s)
-{
-	const char *star = NULL, *retry = NULL;
-
-	while (*s) {
-		if (*p == '*') {
-			star = ++p;
-			retry = s;
-		} else if (*p == *s) {
-			p++;
-			s++;
-		} else if (star) {
-			p = star;
-			s = ++retry;
-		} else {
-			return 0;
-		}
-	}
-	while (*p == '*')
-		p++;
-	return *p == '\0';
-}
-
-/* Every line a client gets ends in CR LF, holds no other CR, LF or NUL,
- * and fits IRC's 512 bytes. */
-static int
-t_line_ok(const char *line, size_t len)
-{
-	return len >= 2 && len <= 512 && line[len - 1] == '\n' &&
-	       line[len - 2] == '\r' && !memchr(line, '\n', len - 1) &&
-	       !memchr(line, '\r', len - 2) && !memchr(line, '\0', len);
-}
-
-static int
-t_parse(struct pf_conn *f, const char *line, struct core_op *ops)
-{
-	return proto_irc.parse(&f->pc, line, strlen(line), ops);
-}
-
-/* The REPLY of the pending request, delivered; returns its ops. */
-static int
-t_reply(struct pf_conn *f, enum core_op_kind pending,
-	const struct outbox_new *r, struct core_op *ops)
-{
-	const struct outbox_view *v = pf_rec_view(r);
-
-	f->pc.pending = pending;
-	return v ? proto_irc.deliver(&f->pc, v, ops) : 0;
-}
-
 enum fixture {
 	FX_REG,	  /* registered as alice, in #lobby and #rust */
 	FX_UNREG, /* connected, nothing said yet */
@@ -83,38 +32,29 @@ fake_open(enum fixture fx, const char *caps)
 	struct core_op ops[PROTO_OPS_MAX];
 	char req[256];
 
-	if (f->pc.state)
-		proto_irc.close(&f->pc);
-	memset(&f->pc, 0, sizeof(f->pc));
-	f->pc.proto = &proto_irc;
-	f->pc.env = &pf_env;
-	f->pc.id = PF_CLIENT_ID;
-	f->pc.emit = pf_emit_cb;
-	f->line_ok = t_line_ok;
-	snprintf(f->pc.nick, sizeof(f->pc.nick), "guest1");
-	CHECK(proto_irc.open(&f->pc, ops) == 0);
+	pf_irc_open(f);
 	if (fx == FX_REG) {
 		if (caps) {
 			snprintf(req, sizeof(req), "CAP REQ :%s", caps);
-			t_parse(f, req, ops);
+			pf_irc_parse(f, req, ops);
 		}
-		CHECK(t_parse(f, "NICK alice", ops) == 1);
+		CHECK(pf_irc_parse(f, "NICK alice", ops) == 1);
 		snprintf(f->pc.nick, sizeof(f->pc.nick), "alice");
-		CHECK(t_reply(f, CORE_NICK,
-			      &(struct outbox_new){.kind = OUTBOX_REPLY,
-						   .target = PF_CLIENT_ID},
-			      ops) == 0);
-		CHECK(t_parse(f, "USER al 0 * :Alice", ops) == !caps);
+		CHECK(pf_irc_reply(f, CORE_NICK,
+				   &(struct outbox_new){.kind = OUTBOX_REPLY,
+							.target = PF_CLIENT_ID},
+				   ops) == 0);
+		CHECK(pf_irc_parse(f, "USER al 0 * :Alice", ops) == !caps);
 		if (caps)
-			CHECK(t_parse(f, "CAP END", ops) == 1);
-		CHECK(t_reply(f, CORE_HELLO,
-			      &(struct outbox_new){
-				  .kind = OUTBOX_REPLY,
-				  .target = PF_CLIENT_ID,
-				  .nick = outbox_str("alice"),
-				  .user = outbox_str("~al"),
-				  .host = outbox_str("a.b.parley")},
-			      ops) == 2);
+			CHECK(pf_irc_parse(f, "CAP END", ops) == 1);
+		CHECK(pf_irc_reply(f, CORE_HELLO,
+				   &(struct outbox_new){
+				       .kind = OUTBOX_REPLY,
+				       .target = PF_CLIENT_ID,
+				       .nick = outbox_str("alice"),
+				       .user = outbox_str("~al"),
+				       .host = outbox_str("a.b.parley")},
+				   ops) == 2);
 		f->pc.pending = CORE_NONE;
 		f->pc.nrooms = 0;
 		for (int i = 0; i < 2; i++) {
@@ -376,7 +316,7 @@ run_parse_row(size_t i, const struct parse_row *row)
 	memset(ops, 0x5a, sizeof(ops));
 	n = proto_irc.parse(&f->pc, line, len, ops);
 	ok = n == row->n && !f->bad_lines &&
-	     t_match(row->emitted ? row->emitted : "", f->out);
+	     pf_match(row->emitted ? row->emitted : "", f->out);
 	if (ok && n > 0)
 		ok = ops[0].kind == row->kind && ops[0].flags == row->flags &&
 		     str_is(ops[0].room, row->room) &&
@@ -406,44 +346,46 @@ test_registration_needs_nick_user_and_cap_end_in_any_order(void)
 	struct core_op ops[PROTO_OPS_MAX];
 	struct pf_conn *f = fake_open(FX_UNREG, NULL);
 
-	CHECK(t_parse(f, "CAP LS 302", ops) == 0);
-	CHECK(t_parse(f, "USER u 0 * :Real Name", ops) == 0);
-	CHECK(t_parse(f, "NICK zed", ops) == 1 && ops[0].kind == CORE_NICK);
+	CHECK(pf_irc_parse(f, "CAP LS 302", ops) == 0);
+	CHECK(pf_irc_parse(f, "USER u 0 * :Real Name", ops) == 0);
+	CHECK(pf_irc_parse(f, "NICK zed", ops) == 1 &&
+	      ops[0].kind == CORE_NICK);
 	snprintf(f->pc.nick, sizeof(f->pc.nick), "zed");
 	/* The nick is taken, but CAP is not over: no hello yet. */
-	CHECK(t_reply(f, CORE_NICK,
-		      &(struct outbox_new){.kind = OUTBOX_REPLY,
-					   .target = PF_CLIENT_ID},
-		      ops) == 0);
+	CHECK(pf_irc_reply(f, CORE_NICK,
+			   &(struct outbox_new){.kind = OUTBOX_REPLY,
+						.target = PF_CLIENT_ID},
+			   ops) == 0);
 	CHECK(f->pc.variant == 0);
 	pf_clear(f);
-	CHECK(t_parse(f, "CAP END", ops) == 1);
+	CHECK(pf_irc_parse(f, "CAP END", ops) == 1);
 	CHECK(ops[0].kind == CORE_HELLO && str_is(ops[0].arg, "~u") &&
 	      str_is(ops[0].text, "Real Name"));
-	CHECK(t_reply(f, CORE_HELLO,
-		      &(struct outbox_new){.kind = OUTBOX_REPLY,
-					   .target = PF_CLIENT_ID,
-					   .user = outbox_str("~u"),
-					   .host = outbox_str("c.d.parley")},
-		      ops) == 2);
+	CHECK(
+	    pf_irc_reply(f, CORE_HELLO,
+			 &(struct outbox_new){.kind = OUTBOX_REPLY,
+					      .target = PF_CLIENT_ID,
+					      .user = outbox_str("~u"),
+					      .host = outbox_str("c.d.parley")},
+			 ops) == 2);
 	CHECK(ops[0].kind == CORE_LUSERS && ops[1].kind == CORE_MOTD);
 	CHECK(f->pc.variant == 1 + IRC_CAP_CAP_NOTIFY % 16);
-	CHECKF(t_match(S "001 zed :Welcome to the parley IRC Network "
-			 "zed!~u@c.d.parley\r\n" S "002 *\r\n" S "003 *\r\n" S
-			 "004 zed irc.test parley-* ow biklmnostv bklov\r\n" S
-			 "005 zed AWAYLEN=256 *\r\n" S "005 zed TARGMAX=*\r\n",
-		       f->out),
+	CHECKF(pf_match(S "001 zed :Welcome to the parley IRC Network "
+			  "zed!~u@c.d.parley\r\n" S "002 *\r\n" S "003 *\r\n" S
+			  "004 zed irc.test parley-* ow biklmnostv bklov\r\n" S
+			  "005 zed AWAYLEN=256 *\r\n" S "005 zed TARGMAX=*\r\n",
+			f->out),
 	       "welcome: %s", f->out);
 	CHECK(!f->bad_lines);
 	/* A taken nick before registration: 433 to "*". */
 	f = fake_open(FX_UNREG, NULL);
-	CHECK(t_parse(f, "NICK bob", ops) == 1);
-	t_reply(f, CORE_NICK,
-		&(struct outbox_new){.kind = OUTBOX_REPLY,
-				     .aux = CORE_ERR_NICK_IN_USE,
-				     .target = PF_CLIENT_ID,
-				     .arg = outbox_str("bob")},
-		ops);
+	CHECK(pf_irc_parse(f, "NICK bob", ops) == 1);
+	pf_irc_reply(f, CORE_NICK,
+		     &(struct outbox_new){.kind = OUTBOX_REPLY,
+					  .aux = CORE_ERR_NICK_IN_USE,
+					  .target = PF_CLIENT_ID,
+					  .arg = outbox_str("bob")},
+		     ops);
 	CHECKF(strcmp(f->out, S "433 * bob :Nickname is already in use\r\n") ==
 		   0,
 	       "%s", f->out);
@@ -459,12 +401,12 @@ test_tags_longer_than_4094_bytes_get_417(void)
 	memset(line, 'a', sizeof(line));
 	line[0] = '@';
 	memcpy(line + 1 + 4094, " PRIVMSG bob :x", 16);
-	CHECK(t_parse(f, line, ops) == 1);
+	CHECK(pf_irc_parse(f, line, ops) == 1);
 	CHECK(f->out_len == 0);
 	memset(line, 'a', sizeof(line));
 	line[0] = '@';
 	memcpy(line + 1 + 4095, " PRIVMSG bob :x", 16);
-	CHECK(t_parse(f, line, ops) == 0);
+	CHECK(pf_irc_parse(f, line, ops) == 0);
 	CHECK(strcmp(f->out, S "417 alice :Input line was too long\r\n") == 0);
 }
 
@@ -587,7 +529,7 @@ test_broadcast_records_are_formatted_per_variant_and_role(void)
 		    &pf_env, v, irc_variant(row->registered, row->caps),
 		    row->role, t_line);
 		t_line[n] = '\0';
-		CHECKF(t_match(row->want, t_line) &&
+		CHECKF(pf_match(row->want, t_line) &&
 			   (n == 0 || t_line[n - 1] == '\n'),
 		       "row %zu: \"%s\"", i, t_line);
 	}
@@ -637,7 +579,7 @@ test_accounts_show_with_account_notify_and_account_tag_only(void)
 		    proto_irc.format(&pf_env, v, irc_variant(1, rows[i].caps),
 				     rows[i].role, t_line);
 		t_line[n] = '\0';
-		CHECKF(t_match(rows[i].want, t_line), "row %zu: \"%s\"", i,
+		CHECKF(pf_match(rows[i].want, t_line), "row %zu: \"%s\"", i,
 		       t_line);
 	}
 }
@@ -985,14 +927,14 @@ test_records_for_one_client_emit_their_numerics(void)
 		rec.target = PF_CLIENT_ID;
 		rec.ids = row->ids;
 		rec.nids = row->nids;
-		t_parse(f, row->line, ops);
+		pf_irc_parse(f, row->line, ops);
 		pf_clear(f);
 		f->pc.pending = row->pending;
 		const struct outbox_view *v = pf_rec_view(&rec);
 		if (!v)
 			continue;
 		CHECK(proto_irc.deliver(&f->pc, v, ops) == 0);
-		CHECKF(t_match(row->want, f->out) && !f->bad_lines,
+		CHECKF(pf_match(row->want, f->out) && !f->bad_lines,
 		       "row %zu (%s): \"%s\"", i, row->line, f->out);
 	}
 }
@@ -1005,8 +947,9 @@ test_userhost_and_ison_collect_then_answer_on_the_reply(void)
 	static const char *const users[] = {"bob", "carol"};
 
 	for (int round = 0; round < 2; round++) {
-		t_parse(f, round ? "ISON bob carol x" : "USERHOST bob carol x",
-			ops);
+		pf_irc_parse(
+		    f, round ? "ISON bob carol x" : "USERHOST bob carol x",
+		    ops);
 		f->pc.pending = CORE_USERS;
 		for (int i = 0; i < 2; i++) {
 			const struct outbox_view *v =
@@ -1021,10 +964,10 @@ test_userhost_and_ison_collect_then_answer_on_the_reply(void)
 			proto_irc.deliver(&f->pc, v, ops);
 		}
 		pf_clear(f);
-		t_reply(f, CORE_USERS,
-			&(struct outbox_new){.kind = OUTBOX_REPLY,
-					     .target = PF_CLIENT_ID},
-			ops);
+		pf_irc_reply(f, CORE_USERS,
+			     &(struct outbox_new){.kind = OUTBOX_REPLY,
+						  .target = PF_CLIENT_ID},
+			     ops);
 		CHECKF(strcmp(f->out, round ? S "303 alice :bob carol\r\n"
 					    : S "302 alice :bob=+~u@h.parley "
 						"carol=-~u@h.parley\r\n") == 0,
@@ -1050,7 +993,7 @@ test_history_comes_with_its_time_in_a_batch_only_for_those_who_asked(void)
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct pf_conn *f = fake_open(FX_REG, rows[i].caps);
-		t_parse(f, "JOIN #new", ops);
+		pf_irc_parse(f, "JOIN #new", ops);
 		f->pc.pending = CORE_JOIN;
 		const struct outbox_view *v = pf_rec_view(
 		    &(struct outbox_new){.kind = OUTBOX_HISTORY,
@@ -1064,10 +1007,10 @@ test_history_comes_with_its_time_in_a_batch_only_for_those_who_asked(void)
 					 .text = outbox_str("old")});
 		REQUIRE(v);
 		proto_irc.deliver(&f->pc, v, ops);
-		t_reply(f, CORE_JOIN,
-			&(struct outbox_new){.kind = OUTBOX_REPLY,
-					     .target = PF_CLIENT_ID},
-			ops);
+		pf_irc_reply(f, CORE_JOIN,
+			     &(struct outbox_new){.kind = OUTBOX_REPLY,
+						  .target = PF_CLIENT_ID},
+			     ops);
 		CHECKF(strcmp(f->out, rows[i].want) == 0, "row %zu: %s", i,
 		       f->out);
 	}
