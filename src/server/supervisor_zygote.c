@@ -161,7 +161,7 @@ sv_zygote_start(struct supervisor *sv)
 	close(fds[1]);
 	sv->zygote_pid = pid;
 	sv->zygote_fd = fds[0];
-	struct sv_zygote_rep hello;
+	struct sv_zygote_rep hello = {0, 0};
 	ssize_t n;
 	do
 		n = read(fds[0], &hello, sizeof(hello));
@@ -263,7 +263,7 @@ sv_zygote_spawn(struct supervisor *sv, unsigned index, int chan_fd,
 		uint64_t tl_pos, int store_producer)
 {
 	struct sv_zygote_req req;
-	struct sv_zygote_rep rep;
+	struct sv_zygote_rep rep = {0, 0};
 	ssize_t n;
 	int err;
 
