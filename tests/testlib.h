@@ -53,6 +53,10 @@ int tl_summary(const char *suite);
 /* Milliseconds on the monotonic clock. */
 long long tl_now_ms(void);
 
+/* RFC 4648 base64 of in[0..n) into out (4 * ((n + 2) / 3) + 1 bytes,
+ * NUL-terminated). */
+void tl_base64(const char *in, size_t n, char *out);
+
 /* ---- the server under test ---------------------------------------------- */
 
 struct ts_server {

@@ -72,28 +72,6 @@ plain_account(const struct ts_server *s, const char *nick)
 	return fd;
 }
 
-/* RFC 4648 base64 of in[0..n) into out. */
-static void
-b64(const char *in, size_t n, char *out)
-{
-	static const char al[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)in[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned char)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)in[i + 2];
-		out[o++] = al[v >> 18 & 63];
-		out[o++] = al[v >> 12 & 63];
-		out[o++] = i + 1 < n ? al[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? al[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
 /* The SASL PLAIN response for account with password, in base64. */
 static void
 plain_response(const char *account, const char *password, char *out)
@@ -102,7 +80,7 @@ plain_response(const char *account, const char *password, char *out)
 	size_t n = (size_t)snprintf(raw, sizeof(raw), "%c%s%c%s", 0, account, 0,
 				    password);
 
-	b64(raw, n, out);
+	tl_base64(raw, n, out);
 }
 
 /* ---- extended-join ------------------------------------------------------- */

@@ -56,28 +56,6 @@ db_free(const struct db *d)
 	CHECK(system(cmd) == 0);
 }
 
-/* RFC 4648 base64 of in[0..n) into out. */
-static void
-b64(const char *in, size_t n, char *out)
-{
-	static const char al[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)in[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned char)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)in[i + 2];
-		out[o++] = al[v >> 18 & 63];
-		out[o++] = al[v >> 12 & 63];
-		out[o++] = i + 1 < n ? al[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? al[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
 /* The PLAIN response authzid NUL authcid NUL password, in base64. */
 static void
 plain(const char *z, const char *c, const char *p, char *out)
@@ -86,7 +64,7 @@ plain(const char *z, const char *c, const char *p, char *out)
 	size_t n =
 	    (size_t)snprintf(raw, sizeof(raw), "%s%c%s%c%s", z, 0, c, 0, p);
 
-	b64(raw, n, out);
+	tl_base64(raw, n, out);
 }
 
 /* An IRC client registers nick with NickServ, then logs out, which gives

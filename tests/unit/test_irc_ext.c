@@ -276,28 +276,6 @@ test_a_banned_irc_client_gets_465_from_the_server_by_name(void)
 
 /* ---- SASL and PASS buffers on demand ------------------------------------- */
 
-/* RFC 4648 base64 of in[0..n) into out. */
-static void
-t_b64(const char *in, size_t n, char *out)
-{
-	static const char al[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)in[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned char)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)in[i + 2];
-		out[o++] = al[v >> 18 & 63];
-		out[o++] = al[v >> 12 & 63];
-		out[o++] = i + 1 < n ? al[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? al[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
 /* NICK nick taken and USER said, under CAP negotiation (sasl asked). */
 static struct pf_conn *
 t_sasl_open(const char *nick)
@@ -341,7 +319,7 @@ test_a_chunked_sasl_response_is_kept_only_while_it_comes(void)
 	pw[sizeof(pw) - 1] = '\0';
 	size_t n =
 	    (size_t)snprintf(raw, sizeof(raw), "%c%s%c%s", 0, "alice", 0, pw);
-	t_b64(raw, n, b64);
+	tl_base64(raw, n, b64);
 	REQUIRE(strlen(b64) == 404);
 	CHECK(!st->sasl_buf && !st->pass);
 	CHECK(pf_irc_parse(f, "AUTHENTICATE PLAIN", ops) == 0);
@@ -458,7 +436,7 @@ test_pass_is_kept_only_until_its_login_or_the_welcome(void)
 	size_t n = (size_t)snprintf(raw, sizeof(raw), "%c%s%c%s", 0, "alice", 0,
 				    "hunter22");
 	char line[160];
-	t_b64(raw, n, resp);
+	tl_base64(raw, n, resp);
 	snprintf(line, sizeof(line), "AUTHENTICATE %s", resp);
 	CHECK(pf_irc_parse(f, line, ops) == 1 && ops[0].kind == CORE_LOGIN);
 	snprintf(f->pc.account, sizeof(f->pc.account), "alice");
